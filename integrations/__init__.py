@@ -1,0 +1,1 @@
+"""The only code that talks to remote services: WeChat and the provincial identity platform."""

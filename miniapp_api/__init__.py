@@ -1,0 +1,1 @@
+"""miniapp_api surface: each module defining `bp` is mounted by the app factory."""

@@ -1,0 +1,133 @@
+"""Devices (terminals, collection machines, handsets), their commands and firmware."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class DeviceKind(StrEnum):
+    ATTENDANCE = "attendance"  # 考勤设备
+    COLLECTION = "collection"  # 采集设备
+    MOBILE = "mobile"  # 移动考勤设备 (handset + Bluetooth reader)
+    LEGACY = "legacy"  # 一体机 (old platform)
+
+
+DEVICE_KIND_LABELS = {
+    DeviceKind.ATTENDANCE: "考勤设备",
+    DeviceKind.COLLECTION: "采集设备",
+    DeviceKind.MOBILE: "移动考勤设备",
+    DeviceKind.LEGACY: "一体机设备",
+}
+
+
+class UpgradeStatus(StrEnum):
+    NONE = "none"  # 未升级
+    UPGRADING = "upgrading"  # 升级中
+    UPGRADED = "upgraded"  # 已升级
+
+
+UPGRADE_STATUS_LABELS = {
+    UpgradeStatus.NONE: "未升级",
+    UpgradeStatus.UPGRADING: "升级中",
+    UpgradeStatus.UPGRADED: "已升级",
+}
+
+
+class Device(Model):
+    """A registered device; it works only once bound to a project (rule 10)."""
+
+    id = fields.IntField(primary_key=True)
+    sn = fields.CharField(max_length=64, unique=True)  # 设备编码
+    kind = fields.CharEnumField(DeviceKind, max_length=16)
+    manufacturer = fields.CharField(max_length=64, default="")
+    model = fields.CharField(max_length=64, default="")
+    project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Project", related_name="devices", null=True, on_delete=fields.RESTRICT
+    )
+    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="devices", null=True, on_delete=fields.RESTRICT
+    )
+    secret_enc = fields.TextField()
+    antispoof = fields.BooleanField(default=False)  # trusted for liveness (ADMS terminals)
+    protocol = fields.CharField(max_length=16, default="native")  # native | adms
+    timezone = fields.CharField(max_length=64, default="Asia/Shanghai")
+    firmware = fields.CharField(max_length=32, default="")
+    target_firmware = fields.CharField(max_length=32, default="")
+    upgrade_status = fields.CharEnumField(UpgradeStatus, max_length=16, default=UpgradeStatus.NONE)
+    forced_offline = fields.BooleanField(default=False)
+    person_count = fields.IntField(default=0)
+    face_count = fields.IntField(default=0)
+    sync_cursor = fields.BigIntField(default=0)
+    last_attendance_at = fields.DatetimeField(null=True)  # 最后考勤通讯时间
+    last_collection_at = fields.DatetimeField(null=True)  # 最后采集通讯时间
+    last_seen_ip = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "device"
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+
+
+class DeviceCommand(Model):
+    """A command for a device, delivered on heartbeat (native) or getrequest (ADMS)."""
+
+    id = fields.BigIntField(primary_key=True)
+    device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
+        "models.Device", related_name="commands", on_delete=fields.RESTRICT
+    )
+    type = fields.CharField(max_length=32)
+    params = fields.JSONField(default=dict)
+    status = fields.CharEnumField(CommandStatus, max_length=8, default=CommandStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    max_attempts = fields.IntField(default=3)
+    result = fields.TextField(default="")
+    created_by = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "device_command"
+        indexes = (("device", "status"),)
+
+
+class FirmwarePackage(Model):
+    """A firmware/app package that devices can be told to upgrade to."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(DeviceKind, max_length=16)
+    manufacturer = fields.CharField(max_length=64, default="")
+    version = fields.CharField(max_length=32)
+    url = fields.CharField(max_length=500)
+    sha256 = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "firmware_package"
+        unique_together = (("kind", "manufacturer", "version"),)
+
+
+class UnregisteredDevice(Model):
+    """A serial that contacted the platform without being registered (shown to admins)."""
+
+    id = fields.IntField(primary_key=True)
+    sn = fields.CharField(max_length=64, unique=True)
+    protocol = fields.CharField(max_length=16, default="native")
+    first_seen = fields.DatetimeField(auto_now_add=True)
+    last_seen = fields.DatetimeField(auto_now=True)
+    count = fields.IntField(default=1)
+    last_ip = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "unregistered_device"

@@ -1,0 +1,1 @@
+"""Construction-worker real-name management platform: app factory, CLI and shared plumbing."""

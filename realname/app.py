@@ -1,0 +1,191 @@
+"""The app factory: one Sanic app serving the admin, mini-program and device surfaces."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+import time
+from types import ModuleType
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse
+from tortoise import Tortoise, connections
+
+from config.settings import Settings, get_settings
+from realname import db
+from realname.redis_conn import RedisHandle
+from realname.storage import make_file_store
+from realname.web import ok, render_error
+from services import pii
+
+log = logging.getLogger("realname")
+access_log = logging.getLogger("realname.access")
+
+SURFACE_PREFIXES = {"admin": "/admin/v1", "miniapp": "/miniapp/v1", "device": "/device/v1"}
+
+
+def _surface_blueprints(package: ModuleType) -> list[Blueprint]:
+    """Every module of a surface package that defines ``bp`` contributes its blueprint."""
+    found: list[Blueprint] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        bp = getattr(module, "bp", None)
+        if isinstance(bp, Blueprint):
+            found.append(bp)
+    return found
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    name: str = "realname",
+    manage_db: bool = True,
+    redis_handle: RedisHandle | None = None,
+) -> Sanic:
+    """Build the app. ``manage_db=False`` lets tests own the database connection."""
+    settings = settings or get_settings()
+    pii.configure(settings)
+    app = Sanic(name, env_prefix="SANIC_")
+    app.config.REQUEST_MAX_SIZE = max(settings.max_upload_bytes * 2, 20 * 1024 * 1024)
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.API_TITLE = "建筑工人实名制管理平台 API"
+    app.config.API_VERSION = "1"
+    app.config.CORS = False
+    app.ctx.settings = settings
+    app.ctx.redis_handle = redis_handle or RedisHandle(settings)
+    app.ctx.owns_redis = redis_handle is None
+
+    surfaces = settings.surface_set
+    import admin_api
+    import devices
+    import miniapp_api
+
+    packages = {"admin": admin_api, "miniapp": miniapp_api, "device": devices}
+    for surface, package in packages.items():
+        if surface not in surfaces:
+            continue
+        blueprints = _surface_blueprints(package)
+        if blueprints:
+            app.blueprint(Blueprint.group(*blueprints, url_prefix=SURFACE_PREFIXES[surface]))
+        extra = getattr(package, "extra_blueprints", None)
+        if extra is not None:  # e.g. the ZKTeco ADMS adapter under /iclock
+            for bp in extra():
+                app.blueprint(bp)
+
+    if settings.standins_enabled:
+        _mount_standins(app, settings)
+
+    app.add_route(healthz, "/healthz", methods=["GET"], name="healthz")
+    app.error_handler.add(Exception, render_error)
+
+    @app.on_request
+    async def _start_timer(request: Request) -> None:
+        request.ctx.t0 = time.perf_counter()
+
+    @app.on_response
+    async def _access_log(request: Request, response: HTTPResponse) -> None:
+        # The path only: query strings can carry ID numbers or phones, which must never be logged.
+        t0 = getattr(request.ctx, "t0", None)
+        ms = (time.perf_counter() - t0) * 1000 if t0 else 0.0
+        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status, ms)
+
+    @app.before_server_start
+    async def _open(app: Sanic, _loop: Any = None) -> None:
+        if manage_db and not Tortoise._inited:
+            await db.init_db(settings, create_schema=settings.env == "test")
+        handle: RedisHandle = app.ctx.redis_handle
+        await asyncio.to_thread(handle.start)
+        app.ctx.redis = handle.async_client()
+        app.ctx.files = make_file_store(settings)
+        _open_integrations(app, settings, handle)
+
+    @app.after_server_stop
+    async def _close(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.redis.aclose()
+        if manage_db:
+            await db.close_db()
+        if app.ctx.owns_redis:
+            app.ctx.redis_handle.stop()
+
+    _setup_openapi(app)
+    return app
+
+
+def _open_integrations(app: Sanic, settings: Settings, handle: RedisHandle) -> None:
+    """Create the WeChat and provincial-SSO clients, when their modules are present."""
+    try:
+        from integrations.wechat.client import WeChatService
+
+        app.ctx.wechat = WeChatService(settings, handle.sync_client())
+    except ImportError:  # pragma: no cover - integration not installed
+        app.ctx.wechat = None
+    try:
+        from integrations.idauth.client import IdAuthClient
+
+        app.ctx.idauth = IdAuthClient(settings)
+    except ImportError:  # pragma: no cover
+        app.ctx.idauth = None
+
+
+def _mount_standins(app: Sanic, settings: Settings) -> None:
+    """Mount the WeChat and SSO development stand-ins (never in production)."""
+    try:
+        from integrations.wechat.standin import wechat_standin_blueprint
+
+        app.blueprint(
+            wechat_standin_blueprint(
+                url_prefix="/_dev/wechat", appid=settings.wechat_appid, secret=settings.wechat_secret
+            )
+        )
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from integrations.idauth.standin import idauth_standin_blueprint
+
+        from services.demo import standin_companies
+
+        app.blueprint(
+            idauth_standin_blueprint(
+                url_prefix="/_dev/idauth",
+                client_id=settings.idauth_client_id,
+                client_secret=settings.idauth_client_secret,
+                companies=standin_companies,
+            )
+        )
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _setup_openapi(app: Sanic) -> None:
+    """OpenAPI docs (sanic-ext) for the admin and mini-program surfaces, at /docs."""
+    from sanic_ext import Extend
+
+    app.config.OAS_IGNORE_HEAD = True
+    app.config.OAS_IGNORE_OPTIONS = True
+    Extend(app, config={"oas": True, "cors": False, "health": False, "templating": False,
+                        "oas_url_prefix": "/docs"})
+
+
+async def healthz(request: Request) -> HTTPResponse:
+    """Database and Redis reachability; 503 when either is down."""
+    checks: dict[str, str] = {}
+    try:
+        conn = connections.get("default")
+        await asyncio.wait_for(conn.execute_query("SELECT 1"), timeout=3)
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - report any failure
+        checks["database"] = f"down: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(request.app.ctx.redis.ping(), timeout=2)
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"down: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return ok({"status": "ok" if healthy else "degraded", "checks": checks},
+              status=200 if healthy else 503)

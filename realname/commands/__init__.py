@@ -1,0 +1,1 @@
+"""Sub-commands of the ``realname`` CLI, one module each."""

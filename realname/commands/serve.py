@@ -1,0 +1,65 @@
+"""``realname serve``: run the platform (all surfaces, or one with --surface)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from functools import partial
+
+from config.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the platform (HTTP)")
+    p.add_argument("--surface", default=None, help="all | admin | miniapp | device (comma list)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=run, sync=True)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Start Sanic; with no REDIS_URL an embedded Redis is started here and shared by workers."""
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from realname.app import create_app
+    from realname.redis_conn import RedisHandle
+
+    updates: dict[str, object] = {}
+    if args.surface:
+        updates["surfaces"] = args.surface
+    if args.host:
+        updates["host"] = args.host
+    if args.port:
+        updates["port"] = args.port
+    if args.workers:
+        updates["workers"] = args.workers
+    handle = None
+    if not settings.redis_url:
+        handle = RedisHandle(settings)
+        handle.start()
+        updates["redis_url"] = f"unix://{handle.socket_path}"
+    settings = Settings(**{**settings.model_dump(), **updates})
+    # Worker processes rebuild the settings from the environment: hand them the same values.
+    for key, value in updates.items():
+        os.environ[key.upper()] = str(value)
+
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        single_process=settings.workers == 1,
+        motd=False,
+    )
+    print(f"realname: serving {sorted(settings.surface_set)} on http://{settings.host}:{settings.port}"
+          f"  (API docs: http://{settings.host}:{settings.port}/docs)", flush=True)
+    try:
+        Sanic.serve(primary=app, app_loader=loader)
+    finally:
+        if handle is not None:
+            handle.stop()
+    return 0

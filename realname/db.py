@@ -1,0 +1,90 @@
+"""Database wiring: the Tortoise config built from ``DATABASE_URL``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+
+from config.settings import Settings, get_settings
+from models import MODEL_MODULES
+
+
+def _normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` as well as Tortoise's ``postgres://``; make SQLite dirs exist."""
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://"):]
+    if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
+        path = Path(url[len("sqlite://"):].split("?", 1)[0])
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _clean(text: str) -> str:
+    return text.replace("'", "’").replace(";", ",")
+
+
+def _sanitise_descriptions() -> None:
+    """Docstrings become SQL comments; Tortoise escapes neither quotes nor semicolons in them."""
+    import importlib
+
+    from tortoise.models import Model
+
+    for name in MODEL_MODULES:
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Model) and obj is not Model:
+                meta = obj._meta
+                if meta.table_description:
+                    meta.table_description = _clean(meta.table_description)
+                for field in meta.fields_map.values():
+                    if field.description:
+                        field.description = _clean(field.description)
+
+
+def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
+    """The Tortoise ORM configuration dict (also used by the ``tortoise`` CLI)."""
+    settings = settings or get_settings()
+    _sanitise_descriptions()
+    return {
+        "connections": {"default": _normalise_url(settings.database_url)},
+        "apps": {
+            "models": {
+                "models": list(MODEL_MODULES),
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(settings: Settings | None = None) -> bool:
+    """True when the configured database is PostgreSQL."""
+    return (settings or get_settings()).database_url.startswith(("postgres://", "postgresql://"))
+
+
+async def init_db(settings: Settings | None = None, *, create_schema: bool = False) -> None:
+    """Open the database connections; ``create_schema`` is for tests and throwaway databases."""
+    await Tortoise.init(config=tortoise_config(settings))
+    if create_schema:
+        await Tortoise.generate_schemas(safe=True)
+
+
+async def close_db() -> None:
+    """Close every database connection."""
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings | None = None) -> None:
+    """Apply the schema migrations (``realname migrate``)."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await run_migrations(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+
+
+# The `tortoise` CLI reads this: `tortoise -c realname.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config()

@@ -1,0 +1,130 @@
+"""HTTP plumbing shared by the surfaces: auth helpers, JSON bodies, paging, error rendering."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from sanic import Request, json
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+from tortoise.exceptions import DoesNotExist, IntegrityError
+
+from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
+from services import identity
+from services.identity import Principal, ProjectAccess
+
+log = logging.getLogger("realname")
+
+
+def ok(data: Any = None, status: int = 200, **extra: Any) -> HTTPResponse:
+    """A JSON reply; dicts pass through, anything else is wrapped as ``{"data": ...}``."""
+    body = data if isinstance(data, dict) else {"data": data}
+    body.update(extra)
+    return json(body, status=status, ensure_ascii=False, default=str)
+
+
+def page(rows: list[Any], total: int, **extra: Any) -> HTTPResponse:
+    """A list reply: ``{"data": [...], "total": n}``."""
+    return ok({"data": rows, "total": total, **extra})
+
+
+def body_of(request: Request) -> dict[str, Any]:
+    """The JSON object body, or a ValidationError naming the problem."""
+    try:
+        data = request.json
+    except Exception as exc:  # noqa: BLE001 - sanic raises its own BadRequest
+        raise ValidationError("请求体不是有效的 JSON", code="malformed_json") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError("请求体应为 JSON 对象", code="malformed_json")
+    return data
+
+
+def paging(request: Request, default_size: int = 10, max_size: int = 500) -> tuple[int, int]:
+    """``page`` (1-based) and ``page_size`` query arguments, checked."""
+    try:
+        page_no = int(request.args.get("page", 1))
+        size = int(request.args.get("page_size", default_size))
+    except ValueError as exc:
+        raise ValidationError("分页参数应为整数", code="invalid_field", field="page") from exc
+    if page_no < 1 or not 1 <= size <= max_size:
+        raise ValidationError(f"分页参数超出范围（每页 1–{max_size} 条）", field="page_size")
+    return page_no, size
+
+
+def bearer(request: Request) -> str | None:
+    """The bearer token of the request (Authorization header or ``token`` cookie)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get("token")
+
+
+async def current_principal(request: Request) -> Principal:
+    """The authenticated caller (cached on the request)."""
+    cached = getattr(request.ctx, "principal", None)
+    if cached is not None:
+        return cached
+    principal = await identity.resolve_token(request.app.ctx.redis, bearer(request))
+    request.ctx.principal = principal
+    return principal
+
+
+async def require_kind(request: Request, *kinds: str) -> Principal:
+    """The caller, who must be one of `kinds`."""
+    principal = await current_principal(request)
+    if kinds and principal.kind not in kinds:
+        raise Forbidden("当前账号类型无权访问该功能", code="wrong_account_kind")
+    return principal
+
+
+async def project_access(request: Request, code: str, cap: str = identity.VIEW) -> ProjectAccess:
+    """The one authorisation check for project resources: the caller must hold `cap`."""
+    principal = await current_principal(request)
+    return await identity.project_access(principal, code, cap)
+
+
+def ip_of(request: Request) -> str:
+    """The caller's IP address."""
+    return identity.client_ip(request.headers, request.ip)
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def authenticated(*kinds: str) -> Callable[[Handler], Handler]:
+    """Decorator: the handler runs only for an authenticated principal of one of `kinds`."""
+
+    def deco(func: Handler) -> Handler:
+        @wraps(func)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            await require_kind(request, *kinds)
+            return await func(request, *args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+async def render_error(request: Request, exc: Exception) -> HTTPResponse:
+    """The one error handler: AppError → its JSON; ORM errors mapped; the rest a 500."""
+    if isinstance(exc, AppError):
+        return json(exc.to_dict(), status=exc.status, ensure_ascii=False)
+    if isinstance(exc, DoesNotExist):
+        return await render_error(request, NotFound())
+    if isinstance(exc, IntegrityError):
+        return await render_error(request, Conflict("记录已存在或与其他记录冲突", code="integrity"))
+    if isinstance(exc, SanicException):
+        status = getattr(exc, "status_code", 500) or 500
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+        message = {404: "接口不存在", 405: "不支持该请求方法", 413: "提交的内容过大"}.get(
+            status, "请求有误"
+        )
+        return json({"code": code, "message": message}, status=status, ensure_ascii=False)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return json({"code": "internal_error", "message": "服务器内部错误，请稍后再试"}, status=500,
+                ensure_ascii=False)

@@ -1,0 +1,269 @@
+"""Identity: opaque bearer tokens in Redis, principals, and the one project authorisation check.
+
+Every admin handler goes through `project_access`: a company sees only the projects it takes part
+in; a person sees only what their post on that project allows; a regulator sees projects of
+their region.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aredis
+
+from models import (
+    Account,
+    AccountKind,
+    KeyPersonnel,
+    ParticipatingUnit,
+    PersonType,
+    Post,
+    Project,
+    ProjectMember,
+    UnitRole,
+    WorkStatus,
+)
+from realname.errors import Forbidden, NotAuthenticated, NotFound
+
+TOKEN_PREFIX = "auth:tok:"
+ACCOUNT_TOKENS_PREFIX = "auth:acct:"
+
+
+@dataclass
+class Principal:
+    """Who is calling: the account and what it stands for."""
+
+    kind: str  # enterprise | person | regulator | operator
+    account_id: int
+    display_name: str = ""
+    enterprise_id: int | None = None
+    person_id: int | None = None
+    region_code: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Principal:
+        return cls(**json.loads(raw))
+
+    @property
+    def actor(self) -> str:
+        """A short label for the audit log."""
+        return f"{self.kind}:{self.account_id}"
+
+
+def _token_key(token: str) -> str:
+    return TOKEN_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(redis: aredis.Redis, principal: Principal, ttl_seconds: int) -> str:
+    """Create an opaque bearer token for a principal; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    key = _token_key(token)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, principal.to_json(), ex=ttl_seconds)
+        pipe.sadd(ACCOUNT_TOKENS_PREFIX + str(principal.account_id), key)
+        pipe.expire(ACCOUNT_TOKENS_PREFIX + str(principal.account_id), ttl_seconds)
+        await pipe.execute()
+    return token
+
+
+async def resolve_token(redis: aredis.Redis, token: str | None) -> Principal:
+    """The principal behind a token, or NotAuthenticated."""
+    if not token:
+        raise NotAuthenticated()
+    raw = await redis.get(_token_key(token))
+    if raw is None:
+        raise NotAuthenticated("登录已过期或已退出，请重新登录", code="token_invalid")
+    return Principal.from_json(raw)
+
+
+async def revoke_token(redis: aredis.Redis, token: str) -> None:
+    """Sign one token out."""
+    await redis.delete(_token_key(token))
+
+
+async def revoke_account(redis: aredis.Redis, account_id: int) -> int:
+    """Sign every token of an account out; return how many were live."""
+    set_key = ACCOUNT_TOKENS_PREFIX + str(account_id)
+    keys = await redis.smembers(set_key)
+    removed = await redis.delete(*keys) if keys else 0
+    await redis.delete(set_key)
+    return int(removed)
+
+
+def principal_for_account(account: Account) -> Principal:
+    """Build the principal of an account row."""
+    return Principal(
+        kind=account.kind.value if hasattr(account.kind, "value") else str(account.kind),
+        account_id=account.id,
+        display_name=account.display_name,
+        enterprise_id=account.enterprise_id,  # type: ignore[attr-defined]
+        person_id=account.person_id,  # type: ignore[attr-defined]
+        region_code=account.region_id,  # type: ignore[attr-defined]
+    )
+
+
+# --- project authorisation -----------------------------------------------------------------------
+
+VIEW = "view"  # see the project's screens
+MANAGE = "manage"  # change project data (teams, members, devices, materials...)
+VIEW_PII = "view_pii"  # see full ID numbers, phones, bank cards
+REVIEW = "review"  # regulator review of status changes
+
+_ENTERPRISE_CAPS = {
+    UnitRole.GENERAL_CONTRACTOR: {VIEW, MANAGE, VIEW_PII},
+    UnitRole.LABOUR_SUB: {VIEW, MANAGE, VIEW_PII},
+    UnitRole.SPECIALTY_SUB: {VIEW, MANAGE, VIEW_PII},
+    UnitRole.BUILDER: {VIEW, MANAGE},
+    UnitRole.SUPERVISOR: {VIEW, MANAGE},
+}
+_POST_CAPS = {
+    Post.PROJECT_MANAGER: {VIEW, MANAGE, VIEW_PII},
+    Post.DEPUTY_PROJECT_MANAGER: {VIEW, MANAGE},
+    Post.LABOUR_OFFICER: {VIEW, MANAGE, VIEW_PII},
+    Post.CHIEF_SUPERVISOR: {VIEW, MANAGE},
+    Post.DEPUTY_CHIEF_SUPERVISOR: {VIEW},
+}
+
+
+def _post_caps(post: str) -> set[str]:
+    try:
+        return _POST_CAPS.get(Post(post), {VIEW})
+    except ValueError:
+        return {VIEW}
+
+
+@dataclass
+class ProjectAccess:
+    """The caller's standing on one project."""
+
+    project: Project
+    principal: Principal
+    caps: set[str] = field(default_factory=set)
+    unit_ids: set[int] = field(default_factory=set)  # the caller's participating units
+    unit_roles: set[str] = field(default_factory=set)
+    posts: set[str] = field(default_factory=set)  # post codes (post personnel)
+    member_ids: set[int] = field(default_factory=set)  # the caller's own memberships
+
+    def can(self, cap: str) -> bool:
+        return cap in self.caps
+
+    def require(self, cap: str) -> ProjectAccess:
+        """Raise Forbidden unless the caller holds `cap`."""
+        if cap not in self.caps:
+            raise Forbidden("您在该项目中无权进行此操作", code="project_forbidden")
+        return self
+
+
+def region_covers(region_code: str, target_code: str, level: str) -> bool:
+    """Whether a regulator's region contains a project's region (6-digit division codes)."""
+    if level == "province":
+        return target_code[:2] == region_code[:2]
+    if level == "city":
+        return target_code[:4] == region_code[:4]
+    return target_code == region_code
+
+
+async def compute_access(principal: Principal, project: Project) -> ProjectAccess:
+    """Work out what the principal may do on the project (no exception)."""
+    access = ProjectAccess(project=project, principal=principal)
+    if principal.kind == AccountKind.OPERATOR:
+        access.caps = {VIEW, MANAGE, VIEW_PII, REVIEW}
+    elif principal.kind == AccountKind.ENTERPRISE and principal.enterprise_id:
+        units = await ParticipatingUnit.filter(
+            project_id=project.id, enterprise_id=principal.enterprise_id
+        )
+        for unit in units:
+            access.unit_ids.add(unit.id)
+            access.unit_roles.add(str(unit.role))
+            access.caps |= _ENTERPRISE_CAPS.get(UnitRole(unit.role), {VIEW})
+    elif principal.kind == AccountKind.PERSON and principal.person_id:
+        members = await ProjectMember.filter(
+            project_id=project.id, person_id=principal.person_id, work_status=WorkStatus.ACTIVE
+        )
+        for m in members:
+            access.member_ids.add(m.id)
+            if m.person_type == PersonType.MANAGEMENT and m.post:
+                access.posts.add(m.post)
+                access.unit_ids.add(m.unit_id)  # type: ignore[attr-defined]
+                access.caps |= _post_caps(m.post)
+        from models import Person
+
+        person = await Person.get_or_none(id=principal.person_id)
+        if person is not None:
+            named = await KeyPersonnel.filter(
+                project_id=project.id, id_number_bidx=person.id_number_bidx
+            )
+            for kp in named:
+                access.posts.add(kp.role)
+                access.caps |= _post_caps(kp.role)
+    elif principal.kind == AccountKind.REGULATOR and principal.region_code:
+        from models import Region
+
+        region = await Region.get_or_none(code=principal.region_code)
+        if region and region_covers(region.code, project.region_id, str(region.level)):  # type: ignore[attr-defined]
+            access.caps = {VIEW, REVIEW}
+    return access
+
+
+async def project_access(principal: Principal, project_code: str, cap: str = VIEW) -> ProjectAccess:
+    """Load a project by code and check the caller holds `cap` on it (the one authorisation check).
+
+    A project the caller has no standing on is reported as not found, so codes cannot be probed.
+    """
+    project = await Project.get_or_none(code=project_code)
+    if project is None:
+        raise NotFound("项目不存在", code="project_not_found")
+    access = await compute_access(principal, project)
+    if not access.caps:
+        raise NotFound("项目不存在或您不是该项目的参建单位/岗位人员", code="project_not_found")
+    return access.require(cap)
+
+
+async def accessible_projects(principal: Principal) -> list[Project]:
+    """The projects a principal may see (for the project switcher)."""
+    if principal.kind == AccountKind.OPERATOR:
+        return await Project.all().order_by("code")
+    if principal.kind == AccountKind.ENTERPRISE and principal.enterprise_id:
+        ids = await ParticipatingUnit.filter(enterprise_id=principal.enterprise_id).values_list(
+            "project_id", flat=True
+        )
+        return await Project.filter(id__in=list(ids)).order_by("code")
+    if principal.kind == AccountKind.PERSON and principal.person_id:
+        from models import Person
+
+        ids = set(
+            await ProjectMember.filter(
+                person_id=principal.person_id, work_status=WorkStatus.ACTIVE
+            ).values_list("project_id", flat=True)
+        )
+        person = await Person.get_or_none(id=principal.person_id)
+        if person is not None:
+            ids |= set(
+                await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
+                    "project_id", flat=True
+                )
+            )
+        return await Project.filter(id__in=list(ids)).order_by("code")
+    if principal.kind == AccountKind.REGULATOR and principal.region_code:
+        from models import Region
+
+        region = await Region.get_or_none(code=principal.region_code)
+        if region is None:
+            return []
+        prefix = {"province": 2, "city": 4}.get(str(region.level), 6)
+        return await Project.filter(region_id__startswith=region.code[:prefix]).order_by("code")
+    return []
+
+
+def client_ip(headers: Any, remote: str | None) -> str:
+    """The caller's address (first X-Forwarded-For hop when behind a proxy)."""
+    fwd = headers.get("x-forwarded-for") if headers else None
+    return (fwd.split(",")[0].strip() if fwd else remote) or ""

@@ -1,0 +1,189 @@
+"""Personal-data protection (PIPL): field encryption, blind indexes, masking and validation.
+
+* AES-256-GCM field encryption. A stored value is ``<keyid>$<base64(nonce|ciphertext)>``, so keys can
+  be rotated: the first key of ``PII_KEYS`` encrypts, every listed key decrypts, and
+  ``realname rotate-pii`` re-encrypts old rows with the current key.
+* HMAC-SHA256 blind indexes let a person be found by exact ID number or phone without decrypting
+  the table.
+* Masking for replies and exports (``340124*****0933``, ``189****1977``).
+* Validation of ID numbers (GB 11643 via ``stdnum.cn.ric``) and credit codes (``stdnum.cn.uscc``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+from config.settings import Settings, get_settings
+from realname.errors import ValidationError
+
+_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class PiiCipher:
+    """AES-GCM encryption keyed by id, plus the HMAC key for blind indexes."""
+
+    def __init__(self, pii_keys: str, blind_index_key: str) -> None:
+        self._keys: dict[str, AESGCM] = {}
+        self.active_kid = ""
+        for item in [v.strip() for v in pii_keys.split(",") if v.strip()]:
+            kid, key = item.split(":", 1)
+            raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+            self._keys[kid] = AESGCM(raw)
+            self.active_kid = self.active_kid or kid
+        self._bidx_key = blind_index_key.encode()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PiiCipher:
+        """Build the cipher from the settings' keys."""
+        return cls(settings.pii_keys, settings.blind_index_key)
+
+    def encrypt(self, plaintext: str | None) -> str | None:
+        """Encrypt a value with the active key; None stays None."""
+        if plaintext is None or plaintext == "":
+            return None
+        nonce = os.urandom(12)
+        ct = self._keys[self.active_kid].encrypt(nonce, plaintext.encode(), self.active_kid.encode())
+        return f"{self.active_kid}${base64.b64encode(nonce + ct).decode()}"
+
+    def decrypt(self, token: str | None) -> str | None:
+        """Decrypt a stored value with the key named in it."""
+        if not token:
+            return None
+        kid, _, payload = token.partition("$")
+        if kid not in self._keys:
+            raise KeyError(f"PII key {kid!r} is not configured (PII_KEYS)")
+        raw = base64.b64decode(payload)
+        return self._keys[kid].decrypt(raw[:12], raw[12:], kid.encode()).decode()
+
+    def needs_rotation(self, token: str | None) -> bool:
+        """True when the stored value was encrypted with a key other than the active one."""
+        return bool(token) and not str(token).startswith(self.active_kid + "$")
+
+    def blind_index(self, kind: str, value: str | None) -> str | None:
+        """A keyed digest of a normalised value, for exact-match lookups."""
+        if not value:
+            return None
+        msg = f"{kind}:{value.strip().upper()}".encode()
+        return hmac.new(self._bidx_key, msg, hashlib.sha256).hexdigest()[:40]
+
+
+_cipher: PiiCipher | None = None
+
+
+def cipher() -> PiiCipher:
+    """The process-wide cipher (built from the settings on first use)."""
+    global _cipher
+    if _cipher is None:
+        _cipher = PiiCipher.from_settings(get_settings())
+    return _cipher
+
+
+def configure(settings: Settings) -> PiiCipher:
+    """Rebuild the process-wide cipher from explicit settings (app start, tests)."""
+    global _cipher
+    _cipher = PiiCipher.from_settings(settings)
+    return _cipher
+
+
+# --- masking -------------------------------------------------------------------------------------
+
+
+def mask_id_number(value: str | None) -> str:
+    """``340124199001010933`` → ``340124*****0933`` (as the manual shows it)."""
+    if not value:
+        return ""
+    if len(value) < 10:
+        return "*" * len(value)
+    return f"{value[:6]}*****{value[-4:]}"
+
+
+def mask_phone(value: str | None) -> str:
+    """``18956091977`` → ``189****1977``."""
+    if not value:
+        return ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return f"{value[:3]}****{value[-4:]}"
+
+
+def mask_bank_card(value: str | None) -> str:
+    """``6222021234567890123`` → ``6222 **** **** 0123``."""
+    if not value:
+        return ""
+    if len(value) < 8:
+        return "*" * len(value)
+    return f"{value[:4]} **** **** {value[-4:]}"
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def validate_id_number(value: str | None, field: str = "id_number") -> str:
+    """Normalise and check a resident ID number (checksum and birth date); raise naming `field`."""
+    if not value or not str(value).strip():
+        raise ValidationError("请填写身份证号", code="required", field=field)
+    try:
+        number = ric.validate(str(value).strip().upper())
+    except stdnum_errors.InvalidChecksum as exc:
+        raise ValidationError("身份证号校验位错误，请核对后重新输入", code="invalid_id_number",
+                              field=field) from exc
+    except stdnum_errors.ValidationError as exc:
+        raise ValidationError("身份证号格式错误（应为18位，含有效出生日期）", code="invalid_id_number",
+                              field=field) from exc
+    if len(number) != 18:
+        raise ValidationError("身份证号应为18位", code="invalid_id_number", field=field)
+    return number
+
+
+def id_birth_date(number: str) -> dt.date:
+    """The birth date encoded in a valid ID number."""
+    return ric.get_birth_date(number)
+
+
+def id_gender(number: str) -> str:
+    """'男' or '女' from the 17th digit of a valid ID number."""
+    return "男" if int(number[16]) % 2 == 1 else "女"
+
+
+def validate_credit_code(value: str | None, field: str = "credit_code") -> str:
+    """Normalise and check an 18-character unified social credit code."""
+    if not value or not str(value).strip():
+        raise ValidationError("请填写统一社会信用代码", code="required", field=field)
+    try:
+        return uscc.validate(str(value).strip().upper())
+    except stdnum_errors.ValidationError as exc:
+        raise ValidationError("统一社会信用代码无效，请核对18位代码", code="invalid_credit_code",
+                              field=field) from exc
+
+
+def validate_phone(value: str | None, field: str = "phone", required: bool = True) -> str | None:
+    """Check a mainland mobile number (11 digits starting 13–19)."""
+    if not value or not str(value).strip():
+        if required:
+            raise ValidationError("请填写手机号", code="required", field=field)
+        return None
+    phone = str(value).strip().replace(" ", "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not _PHONE_RE.match(phone):
+        raise ValidationError("手机号格式错误，应为11位手机号码", code="invalid_phone", field=field)
+    return phone
+
+
+def validate_bank_card(value: str | None, field: str = "bank_card") -> str:
+    """Check a bank card number (12–19 digits, Luhn where it applies)."""
+    card = (value or "").replace(" ", "").strip()
+    if not card:
+        raise ValidationError("请填写工资卡号", code="required", field=field)
+    if not card.isdigit() or not 12 <= len(card) <= 19:
+        raise ValidationError("工资卡号应为12至19位数字", code="invalid_bank_card", field=field)
+    return card

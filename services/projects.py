@@ -1,0 +1,199 @@
+"""Projects from construction-permit data: import/upsert, lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models import (
+    Enterprise,
+    KeyPersonnel,
+    ManagingLevel,
+    ParticipatingUnit,
+    Project,
+    Region,
+    UnitRole,
+)
+from realname.errors import AppError, ValidationError
+from services import pii
+from services.regions import ensure_regions
+
+IMPORT_UNIT_ROLES = {"builder", "supervisor", "general_contractor"}
+KEY_ROLES = {"project_manager", "chief_supervisor"}
+
+
+def _req(row: dict[str, Any], key: str, label: str, where: str = "") -> Any:
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(f"缺少{label}", code="required", field=f"{where}{key}")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _date(value: Any, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError("日期格式应为 YYYY-MM-DD", code="invalid_date", field=field) from exc
+
+
+def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
+    """Validate one permit row; raise ValidationError naming the field."""
+    if not isinstance(row, dict):
+        raise ValidationError("每一项应为 JSON 对象", code="invalid_row", field="")
+    out: dict[str, Any] = {
+        "code": str(_req(row, "code", "项目编号")),
+        "name": _req(row, "name", "项目名称"),
+        "type": str(row.get("type") or ""),
+        "permit_number": str(row.get("permit_number") or ""),
+        "permit_authority": str(row.get("permit_authority") or ""),
+    }
+    region_code = str(_req(row, "region_code", "项目区域"))
+    if region_code not in regions:
+        raise ValidationError("项目区域代码不存在", code="unknown_region", field="region_code")
+    out["region_code"] = region_code
+    level = row.get("managing_level") or "county"
+    if level not in {m.value for m in ManagingLevel}:
+        raise ValidationError("管理层级应为 county / city / province", code="invalid_choice",
+                              field="managing_level")
+    out["managing_level"] = level
+    cost = row.get("cost")
+    if cost not in (None, ""):
+        try:
+            out["cost"] = Decimal(str(cost))
+        except InvalidOperation as exc:
+            raise ValidationError("造价应为数字", code="invalid_number", field="cost") from exc
+        if out["cost"] < 0:
+            raise ValidationError("造价不能为负数", code="invalid_number", field="cost")
+    else:
+        out["cost"] = None
+    units = row.get("units") or []
+    if not isinstance(units, list):
+        raise ValidationError("参建单位应为列表", code="invalid_field", field="units")
+    out["units"] = []
+    for i, unit in enumerate(units):
+        where = f"units[{i}]."
+        if not isinstance(unit, dict):
+            raise ValidationError("参建单位应为对象", code="invalid_row", field=f"units[{i}]")
+        role = _req(unit, "role", "责任主体", where)
+        if role not in IMPORT_UNIT_ROLES:
+            raise ValidationError("责任主体应为 builder / supervisor / general_contractor",
+                                  code="invalid_choice", field=f"{where}role")
+        out["units"].append({
+            "role": role,
+            "name": _req(unit, "name", "企业名称", where),
+            "credit_code": pii.validate_credit_code(unit.get("credit_code"), f"{where}credit_code"),
+            "site_lead": str(unit.get("site_lead") or ""),
+            "site_lead_phone": pii.validate_phone(unit.get("site_lead_phone"),
+                                                  f"{where}site_lead_phone", required=False),
+            "entry_date": _date(unit.get("entry_date"), f"{where}entry_date"),
+        })
+    people = row.get("key_personnel") or []
+    if not isinstance(people, list):
+        raise ValidationError("关键岗位人员应为列表", code="invalid_field", field="key_personnel")
+    out["key_personnel"] = []
+    codes = {u["credit_code"] for u in out["units"]}
+    for i, kp in enumerate(people):
+        where = f"key_personnel[{i}]."
+        if not isinstance(kp, dict):
+            raise ValidationError("关键岗位人员应为对象", code="invalid_row", field=f"key_personnel[{i}]")
+        role = _req(kp, "role", "岗位", where)
+        if role not in KEY_ROLES:
+            raise ValidationError("岗位应为 project_manager / chief_supervisor",
+                                  code="invalid_choice", field=f"{where}role")
+        unit_code = kp.get("unit_credit_code")
+        if unit_code:
+            unit_code = pii.validate_credit_code(unit_code, f"{where}unit_credit_code")
+            if unit_code not in codes:
+                raise ValidationError("所属单位不在该项目的参建单位中", code="unknown_unit",
+                                      field=f"{where}unit_credit_code")
+        out["key_personnel"].append({
+            "role": role,
+            "name": _req(kp, "name", "姓名", where),
+            "id_number": pii.validate_id_number(kp.get("id_number"), f"{where}id_number"),
+            "unit_credit_code": unit_code,
+        })
+    return out
+
+
+async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
+    """Create or update one validated project with its units and key personnel."""
+    c = pii.cipher()
+    now = dt.datetime.now(dt.UTC)
+    async with in_transaction():
+        project = await Project.get_or_none(code=data["code"])
+        created = project is None
+        fields = {
+            "name": data["name"], "type": data["type"], "region_id": data["region_code"],
+            "managing_level": data["managing_level"], "permit_number": data["permit_number"],
+            "permit_authority": data["permit_authority"], "cost": data["cost"], "synced_at": now,
+        }
+        if project is None:
+            project = await Project.create(code=data["code"], **fields)
+        else:
+            project.update_from_dict(fields)
+            await project.save()
+        unit_by_code: dict[str, ParticipatingUnit] = {}
+        for u in data["units"]:
+            ent, _ = await Enterprise.get_or_create(
+                credit_code=u["credit_code"], defaults={"name": u["name"]}
+            )
+            if ent.name != u["name"]:
+                ent.name = u["name"]
+                await ent.save(update_fields=["name"])
+            phone = u["site_lead_phone"]
+            unit_fields = {
+                "site_lead": u["site_lead"],
+                "site_lead_phone_enc": c.encrypt(phone),
+                "site_lead_phone_masked": pii.mask_phone(phone),
+                "synced": True,
+            }
+            if u["entry_date"]:
+                unit_fields["entry_date"] = u["entry_date"]
+            unit, _ = await ParticipatingUnit.update_or_create(
+                defaults=unit_fields, project=project, enterprise=ent, role=UnitRole(u["role"])
+            )
+            unit_by_code[u["credit_code"]] = unit
+        for kp in data["key_personnel"]:
+            bidx = c.blind_index("id", kp["id_number"])
+            unit = unit_by_code.get(kp["unit_credit_code"] or "")
+            existing = await KeyPersonnel.get_or_none(
+                project=project, role=kp["role"], id_number_bidx=bidx
+            )
+            if existing is None:
+                await KeyPersonnel.create(
+                    project=project, role=kp["role"], name=kp["name"],
+                    id_number_enc=c.encrypt(kp["id_number"]), id_number_bidx=bidx, unit=unit,
+                )
+            else:
+                existing.name = kp["name"]
+                existing.unit = unit  # type: ignore[assignment]
+                await existing.save()
+    return project, created
+
+
+async def import_projects(rows: Any) -> dict[str, Any]:
+    """Import a list of permit rows: valid rows upserted, invalid ones reported by index and field."""
+    if not isinstance(rows, list):
+        raise ValidationError("导入文件应为 JSON 数组", code="invalid_file", field="")
+    await ensure_regions()
+    regions = set(await Region.all().values_list("code", flat=True))
+    created = updated = 0
+    errors: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        try:
+            data = parse_project_row(row, regions)
+            _, was_created = await upsert_project(data)
+        except AppError as exc:
+            errors.append({"index": index, "field": exc.field, "code": exc.code,
+                           "message": exc.message})
+            continue
+        if was_created:
+            created += 1
+        else:
+            updated += 1
+    return {"created": created, "updated": updated, "errors": errors, "total": len(rows)}

