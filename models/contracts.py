@@ -1,0 +1,50 @@
+"""Labour contracts (劳动合同 / 用工协议) of project members."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ContractStatus(StrEnum):
+    UNSIGNED = "unsigned"  # 未签约
+    ACTIVE = "active"  # 履约中
+    TERMINATED = "terminated"  # 已解约
+
+
+CONTRACT_STATUS_LABELS = {
+    ContractStatus.UNSIGNED: "未签约",
+    ContractStatus.ACTIVE: "履约中",
+    ContractStatus.TERMINATED: "已解约",
+}
+
+
+class LabourContract(Model):
+    """A member's uploaded contract, in force until terminated (or deleted to re-sign)."""
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Project", related_name="contracts", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.ProjectMember", related_name="contracts", on_delete=fields.RESTRICT
+    )
+    number = fields.CharField(max_length=64)  # 合同编号
+    party_a = fields.CharField(max_length=128)  # 甲方
+    start_date = fields.DateField()
+    end_date = fields.DateField(null=True)
+    attachment_key = fields.CharField(max_length=255, null=True)
+    attachment_name = fields.CharField(max_length=255, default="")
+    status = fields.CharEnumField(ContractStatus, max_length=12, default=ContractStatus.ACTIVE)
+    termination_type = fields.CharField(max_length=32, default="")  # 甲方解约 / 乙方解约 / 协商解约
+    termination_reason = fields.CharField(max_length=255, default="")
+    termination_initiated_at = fields.DatetimeField(null=True)
+    termination_confirmed_at = fields.DatetimeField(null=True)
+    uploaded_at = fields.DatetimeField(auto_now_add=True)
+    deleted_at = fields.DatetimeField(null=True)  # 删除重签: kept for the record, hidden
+
+    class Meta:
+        table = "labour_contract"
+        indexes = (("member", "status"),)

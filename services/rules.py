@@ -1,0 +1,43 @@
+"""Rules that decide whether a member's punch counts (rules 4 and 5), in one place.
+
+The device ingest pipeline and supplementary attendance call `punch_block_reasons`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from models import PersonType, ProjectMember, WorkStatus
+from services import contracts
+
+MISSING_WAGE_CARD = "missing_wage_card"
+CONTRACT_RED = "contract_red"
+NOT_ON_PROJECT = "not_on_project"
+
+
+def wage_card_block(member: ProjectMember) -> str | None:
+    """Rule 5: a labour member without work type or wage card cannot punch."""
+    if member.person_type != PersonType.LABOUR:
+        return None
+    if not member.work_type or not member.bank_card_enc:
+        return MISSING_WAGE_CARD
+    return None
+
+
+async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> dict[int, str]:
+    """For each member whose punch on day `on` must be rejected, the reason code."""
+    members = list(members)
+    reasons: dict[int, str] = {}
+    for m in members:
+        if m.work_status != WorkStatus.ACTIVE:
+            reasons[m.id] = NOT_ON_PROJECT
+            continue
+        reason = wage_card_block(m)
+        if reason:
+            reasons[m.id] = reason
+    for member_id in await contracts.red_member_ids(
+        [m for m in members if m.id not in reasons], on
+    ):
+        reasons[member_id] = CONTRACT_RED
+    return reasons
