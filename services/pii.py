@@ -187,3 +187,39 @@ def validate_bank_card(value: str | None, field: str = "bank_card") -> str:
     if not card.isdigit() or not 12 <= len(card) <= 19:
         raise ValidationError("工资卡号应为12至19位数字", code="invalid_bank_card", field=field)
     return card
+
+
+async def rotate_all(batch: int = 500) -> dict[str, int]:
+    """Re-encrypt, with the active key, every ``*_enc`` value written with an older key."""
+    from tortoise import Tortoise
+
+    c = cipher()
+    counts: dict[str, int] = {}
+    for app in Tortoise.apps.values():
+        for model in app.values():
+            enc_fields = [f for f in model._meta.fields_map if f.endswith("_enc")]
+            if not enc_fields:
+                continue
+            done = 0
+            last_pk = None
+            pk = model._meta.pk_attr
+            while True:
+                qs = model.all().order_by(pk).limit(batch)
+                if last_pk is not None:
+                    qs = qs.filter(**{f"{pk}__gt": last_pk})
+                rows = await qs
+                if not rows:
+                    break
+                for row in rows:
+                    changed = []
+                    for name in enc_fields:
+                        value = getattr(row, name)
+                        if c.needs_rotation(value):
+                            setattr(row, name, c.encrypt(c.decrypt(value)))
+                            changed.append(name)
+                    if changed:
+                        await row.save(update_fields=changed)
+                        done += 1
+                last_pk = rows[-1].pk
+            counts[model._meta.db_table] = done
+    return counts
