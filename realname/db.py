@@ -68,7 +68,8 @@ def is_postgres(settings: Settings | None = None) -> bool:
 
 async def init_db(settings: Settings | None = None, *, create_schema: bool = False) -> None:
     """Open the database connections; ``create_schema`` is for tests and throwaway databases."""
-    await Tortoise.init(config=tortoise_config(settings))
+    # Global fallback: request handlers run in tasks other than the one that initialised.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     if create_schema:
         await Tortoise.generate_schemas(safe=True)
 
