@@ -42,8 +42,12 @@ async def import_permit_data(request: Request) -> HTTPResponse:
     if principal.kind != AccountKind.OPERATOR and not provincial:
         raise Forbidden("仅平台运维或省级主管部门可导入项目", code="wrong_account_kind")
     result = await import_projects(request.json)
-    await audit.record("projects.import", principal=principal, ip=ip_of(request),
-                       detail={k: result[k] for k in ("created", "updated", "total")})
+    await audit.record(
+        "projects.import",
+        principal=principal,
+        ip=ip_of(request),
+        detail={k: result[k] for k in ("created", "updated", "total")},
+    )
     return ok(result)
 
 
@@ -52,8 +56,10 @@ async def my_projects(request: Request) -> HTTPResponse:
     """The projects the caller may switch between."""
     principal = await current_principal(request)
     projects = await identity.accessible_projects(principal)
-    rows = [{"code": p.code, "name": p.name, "status": p.status,
-             "region_code": p.region_id} for p in projects]  # type: ignore[attr-defined]
+    rows = [
+        {"code": p.code, "name": p.name, "status": p.status, "region_code": p.region_id}
+        for p in projects
+    ]  # type: ignore[attr-defined]
     return page(rows, len(rows))
 
 

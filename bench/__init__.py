@@ -1,1 +1,1 @@
-"""Benchmarks: each ``bench_*.py`` module reports ratios against a baseline measured in the same run."""
+"""Benchmarks: each ``bench_*.py`` reports ratios against a baseline measured in the same run."""

@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print a ratio table."""
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("names", nargs="*", help="bench module names (default: all)")
-    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL"),
-                        help="a PostgreSQL database to use (its name must contain 'bench')")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="a PostgreSQL database to use (its name must contain 'bench')",
+    )
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
     args = parser.parse_args(argv)
     import bench
@@ -46,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
     )
     engines = ["sqlite"] + (["postgres"] if args.postgres_url else [])
-    ctx = BenchContext(engines=engines, postgres_url=args.postgres_url,
-                       tmpdir=Path(tempfile.mkdtemp(prefix="realname-bench-")), quick=args.quick)
+    ctx = BenchContext(
+        engines=engines,
+        postgres_url=args.postgres_url,
+        tmpdir=Path(tempfile.mkdtemp(prefix="realname-bench-")),
+        quick=args.quick,
+    )
     if not args.postgres_url:
         print("(no --postgres-url / BENCH_POSTGRES_URL: PostgreSQL rows skipped)")
     rows: list[dict] = []

@@ -76,9 +76,11 @@ class Settings(BaseSettings):
     idauth_redirect_url: str = ""  # empty: {public_base_url}/admin/v1/auth/sso/callback
 
     # --- dev stand-ins ---------------------------------------------------------------------------
-    dev_standins: bool = Field(default=True, description="mount WeChat/SSO stand-ins (dev/test only)")
+    dev_standins: bool = Field(
+        default=True, description="mount WeChat/SSO stand-ins (dev/test only)"
+    )
 
-    # --- uploads -----------------------------------------------------------------------------------
+    # --- uploads ---------------------------------------------------------------------------------
     max_upload_bytes: int = 10 * 1024 * 1024
     max_punch_batch: int = 500
 
@@ -129,7 +131,7 @@ class Settings(BaseSettings):
                 )
         return self
 
-    # --- derived -----------------------------------------------------------------------------------
+    # --- derived ---------------------------------------------------------------------------------
     @property
     def is_dev(self) -> bool:
         return self.env in ("development", "test")

@@ -61,7 +61,8 @@ class Punch(Model):
     class Meta:
         table = "punch"
         unique_together = (("device", "device_punch_id"),)
-        indexes = (("member", "local_date"),)
+        # (project, local_date): month scans for settlement and the workbench summary.
+        indexes = (("member", "local_date"), ("project", "local_date"))
 
 
 class DayState(StrEnum):

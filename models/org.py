@@ -132,7 +132,9 @@ class KeyPersonnel(Model):
     id_number_enc = fields.TextField()
     id_number_bidx = fields.CharField(max_length=40, db_index=True)
     unit: fields.ForeignKeyNullableRelation[ParticipatingUnit] = fields.ForeignKeyField(
-        "models.ParticipatingUnit", related_name="key_personnel", null=True,
+        "models.ParticipatingUnit",
+        related_name="key_personnel",
+        null=True,
         on_delete=fields.RESTRICT,
     )
 

@@ -140,14 +140,15 @@ def _mount_standins(app: Sanic, settings: Settings) -> None:
 
         app.blueprint(
             wechat_standin_blueprint(
-                url_prefix="/_dev/wechat", appid=settings.wechat_appid, secret=settings.wechat_secret
+                url_prefix="/_dev/wechat",
+                appid=settings.wechat_appid,
+                secret=settings.wechat_secret,
             )
         )
     except ImportError:  # pragma: no cover
         pass
     try:
         from integrations.idauth.standin import idauth_standin_blueprint
-
         from services.demo import standin_companies
 
         app.blueprint(
@@ -168,8 +169,16 @@ def _setup_openapi(app: Sanic) -> None:
 
     app.config.OAS_IGNORE_HEAD = True
     app.config.OAS_IGNORE_OPTIONS = True
-    Extend(app, config={"oas": True, "cors": False, "health": False, "templating": False,
-                        "oas_url_prefix": "/docs"})
+    Extend(
+        app,
+        config={
+            "oas": True,
+            "cors": False,
+            "health": False,
+            "templating": False,
+            "oas_url_prefix": "/docs",
+        },
+    )
 
 
 async def healthz(request: Request) -> HTTPResponse:
@@ -187,5 +196,7 @@ async def healthz(request: Request) -> HTTPResponse:
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"down: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return ok({"status": "ok" if healthy else "degraded", "checks": checks},
-              status=200 if healthy else 503)
+    return ok(
+        {"status": "ok" if healthy else "degraded", "checks": checks},
+        status=200 if healthy else 503,
+    )

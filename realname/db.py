@@ -14,9 +14,9 @@ from models import MODEL_MODULES
 def _normalise_url(url: str) -> str:
     """Accept ``postgresql://`` as well as Tortoise's ``postgres://``; make SQLite dirs exist."""
     if url.startswith("postgresql://"):
-        url = "postgres://" + url[len("postgresql://"):]
+        url = "postgres://" + url[len("postgresql://") :]
     if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
-        path = Path(url[len("sqlite://"):].split("?", 1)[0])
+        path = Path(url[len("sqlite://") :].split("?", 1)[0])
         path.parent.mkdir(parents=True, exist_ok=True)
     return url
 

@@ -103,7 +103,10 @@ class S3FileStore:
         """Upload bytes; return the new key."""
         key = new_key(prefix, suffix)
         await asyncio.to_thread(
-            self.client.put_object, Bucket=self.bucket, Key=self._full(key), Body=data,
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self._full(key),
+            Body=data,
             ContentType=content_type,
         )
         return key

@@ -120,11 +120,16 @@ async def render_error(request: Request, exc: Exception) -> HTTPResponse:
         return await render_error(request, Conflict("记录已存在或与其他记录冲突", code="integrity"))
     if isinstance(exc, SanicException):
         status = getattr(exc, "status_code", 500) or 500
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            status, "http_error"
+        )
         message = {404: "接口不存在", 405: "不支持该请求方法", 413: "提交的内容过大"}.get(
             status, "请求有误"
         )
         return json({"code": code, "message": message}, status=status, ensure_ascii=False)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return json({"code": "internal_error", "message": "服务器内部错误，请稍后再试"}, status=500,
-                ensure_ascii=False)
+    return json(
+        {"code": "internal_error", "message": "服务器内部错误，请稍后再试"},
+        status=500,
+        ensure_ascii=False,
+    )

@@ -15,7 +15,8 @@ async def enterprise_account(credit_code: str) -> Account:
     if enterprise is None:
         raise NotFound("该企业不存在（尚未随项目同步）", code="enterprise_not_found")
     account, _ = await Account.get_or_create(
-        kind=AccountKind.ENTERPRISE, enterprise=enterprise,
+        kind=AccountKind.ENTERPRISE,
+        enterprise=enterprise,
         defaults={"display_name": enterprise.name},
     )
     return account
@@ -28,7 +29,8 @@ async def regulator_account(region_code: str) -> Account:
     if region is None:
         raise NotFound("行政区划代码不存在", code="region_not_found", field="region_code")
     account, _ = await Account.get_or_create(
-        kind=AccountKind.REGULATOR, region=region,
+        kind=AccountKind.REGULATOR,
+        region=region,
         defaults={"display_name": f"{region.name}主管部门"},
     )
     return account

@@ -46,8 +46,9 @@ def sniff(data: bytes, filename: str = "") -> tuple[str, str, str] | None:
     return None
 
 
-def check_upload(data: bytes, filename: str, allowed: frozenset[str], max_bytes: int,
-                 field: str = "file") -> tuple[str, str]:
+def check_upload(
+    data: bytes, filename: str, allowed: frozenset[str], max_bytes: int, field: str = "file"
+) -> tuple[str, str]:
     """Validate an upload; return (content type, extension) or raise naming `field`."""
     if not data:
         raise ValidationError("文件为空，请重新选择文件", code="empty_file", field=field)
@@ -56,22 +57,35 @@ def check_upload(data: bytes, filename: str, allowed: frozenset[str], max_bytes:
     found = sniff(data, filename)
     if found is None or found[0] not in allowed:
         labels = "、".join(TYPE_LABELS[k] for k in sorted(allowed))
-        raise ValidationError(f"文件类型不支持，仅支持 {labels}", code="invalid_file_type",
-                              field=field)
+        raise ValidationError(
+            f"文件类型不支持，仅支持 {labels}", code="invalid_file_type", field=field
+        )
     return found[1], found[2]
 
 
 async def save_upload(
-    store: FileStore, data: bytes, filename: str, *, project_id: int | None, purpose: str,
-    allowed: frozenset[str] = DOCUMENTS, max_bytes: int = 10 * 1024 * 1024,
-    uploaded_by: str = "", field: str = "file",
+    store: FileStore,
+    data: bytes,
+    filename: str,
+    *,
+    project_id: int | None,
+    purpose: str,
+    allowed: frozenset[str] = DOCUMENTS,
+    max_bytes: int = 10 * 1024 * 1024,
+    uploaded_by: str = "",
+    field: str = "file",
 ) -> StoredFile:
     """Check, store and record an uploaded file."""
     content_type, ext = check_upload(data, filename, allowed, max_bytes, field)
     key = await store.put(data, prefix=purpose, suffix=ext, content_type=content_type)
     return await StoredFile.create(
-        key=key, name=(filename or f"{purpose}{ext}")[:255], content_type=content_type,
-        size=len(data), sha256=sha256_hex(data), project_id=project_id, purpose=purpose,
+        key=key,
+        name=(filename or f"{purpose}{ext}")[:255],
+        content_type=content_type,
+        size=len(data),
+        sha256=sha256_hex(data),
+        project_id=project_id,
+        purpose=purpose,
         uploaded_by=uploaded_by,
     )
 
@@ -92,5 +106,10 @@ def file_public(f: StoredFile | None, url_prefix: str = "") -> dict[str, Any] | 
     """The reply shape of an attachment."""
     if f is None:
         return None
-    return {"id": f.id, "name": f.name, "size": f.size, "content_type": f.content_type,
-            "url": f"{url_prefix}/files/{f.id}" if url_prefix else None}
+    return {
+        "id": f.id,
+        "name": f.name,
+        "size": f.size,
+        "content_type": f.content_type,
+        "url": f"{url_prefix}/files/{f.id}" if url_prefix else None,
+    }

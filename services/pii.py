@@ -1,7 +1,7 @@
 """Personal-data protection (PIPL): field encryption, blind indexes, masking and validation.
 
-* AES-256-GCM field encryption. A stored value is ``<keyid>$<base64(nonce|ciphertext)>``, so keys can
-  be rotated: the first key of ``PII_KEYS`` encrypts, every listed key decrypts, and
+* AES-256-GCM field encryption. A stored value is ``<keyid>$<base64(nonce|ciphertext)>``, so
+  keys can be rotated: the first key of ``PII_KEYS`` encrypts, every listed key decrypts, and
   ``realname rotate-pii`` re-encrypts old rows with the current key.
 * HMAC-SHA256 blind indexes let a person be found by exact ID number or phone without decrypting
   the table.
@@ -51,7 +51,9 @@ class PiiCipher:
         if plaintext is None or plaintext == "":
             return None
         nonce = os.urandom(12)
-        ct = self._keys[self.active_kid].encrypt(nonce, plaintext.encode(), self.active_kid.encode())
+        ct = self._keys[self.active_kid].encrypt(
+            nonce, plaintext.encode(), self.active_kid.encode()
+        )
         return f"{self.active_kid}${base64.b64encode(nonce + ct).decode()}"
 
     def decrypt(self, token: str | None) -> str | None:
@@ -134,11 +136,13 @@ def validate_id_number(value: str | None, field: str = "id_number") -> str:
     try:
         number = ric.validate(str(value).strip().upper())
     except stdnum_errors.InvalidChecksum as exc:
-        raise ValidationError("身份证号校验位错误，请核对后重新输入", code="invalid_id_number",
-                              field=field) from exc
+        raise ValidationError(
+            "身份证号校验位错误，请核对后重新输入", code="invalid_id_number", field=field
+        ) from exc
     except stdnum_errors.ValidationError as exc:
-        raise ValidationError("身份证号格式错误（应为18位，含有效出生日期）", code="invalid_id_number",
-                              field=field) from exc
+        raise ValidationError(
+            "身份证号格式错误（应为18位，含有效出生日期）", code="invalid_id_number", field=field
+        ) from exc
     if len(number) != 18:
         raise ValidationError("身份证号应为18位", code="invalid_id_number", field=field)
     return number
@@ -161,8 +165,9 @@ def validate_credit_code(value: str | None, field: str = "credit_code") -> str:
     try:
         return uscc.validate(str(value).strip().upper())
     except stdnum_errors.ValidationError as exc:
-        raise ValidationError("统一社会信用代码无效，请核对18位代码", code="invalid_credit_code",
-                              field=field) from exc
+        raise ValidationError(
+            "统一社会信用代码无效，请核对18位代码", code="invalid_credit_code", field=field
+        ) from exc
 
 
 def validate_phone(value: str | None, field: str = "phone", required: bool = True) -> str | None:

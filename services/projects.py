@@ -58,8 +58,9 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     out["region_code"] = region_code
     level = row.get("managing_level") or "county"
     if level not in {m.value for m in ManagingLevel}:
-        raise ValidationError("管理层级应为 county / city / province", code="invalid_choice",
-                              field="managing_level")
+        raise ValidationError(
+            "管理层级应为 county / city / province", code="invalid_choice", field="managing_level"
+        )
     out["managing_level"] = level
     cost = row.get("cost")
     if cost not in (None, ""):
@@ -81,17 +82,25 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
             raise ValidationError("参建单位应为对象", code="invalid_row", field=f"units[{i}]")
         role = _req(unit, "role", "责任主体", where)
         if role not in IMPORT_UNIT_ROLES:
-            raise ValidationError("责任主体应为 builder / supervisor / general_contractor",
-                                  code="invalid_choice", field=f"{where}role")
-        out["units"].append({
-            "role": role,
-            "name": _req(unit, "name", "企业名称", where),
-            "credit_code": pii.validate_credit_code(unit.get("credit_code"), f"{where}credit_code"),
-            "site_lead": str(unit.get("site_lead") or ""),
-            "site_lead_phone": pii.validate_phone(unit.get("site_lead_phone"),
-                                                  f"{where}site_lead_phone", required=False),
-            "entry_date": _date(unit.get("entry_date"), f"{where}entry_date"),
-        })
+            raise ValidationError(
+                "责任主体应为 builder / supervisor / general_contractor",
+                code="invalid_choice",
+                field=f"{where}role",
+            )
+        out["units"].append(
+            {
+                "role": role,
+                "name": _req(unit, "name", "企业名称", where),
+                "credit_code": pii.validate_credit_code(
+                    unit.get("credit_code"), f"{where}credit_code"
+                ),
+                "site_lead": str(unit.get("site_lead") or ""),
+                "site_lead_phone": pii.validate_phone(
+                    unit.get("site_lead_phone"), f"{where}site_lead_phone", required=False
+                ),
+                "entry_date": _date(unit.get("entry_date"), f"{where}entry_date"),
+            }
+        )
     people = row.get("key_personnel") or []
     if not isinstance(people, list):
         raise ValidationError("关键岗位人员应为列表", code="invalid_field", field="key_personnel")
@@ -100,23 +109,33 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     for i, kp in enumerate(people):
         where = f"key_personnel[{i}]."
         if not isinstance(kp, dict):
-            raise ValidationError("关键岗位人员应为对象", code="invalid_row", field=f"key_personnel[{i}]")
+            raise ValidationError(
+                "关键岗位人员应为对象", code="invalid_row", field=f"key_personnel[{i}]"
+            )
         role = _req(kp, "role", "岗位", where)
         if role not in KEY_ROLES:
-            raise ValidationError("岗位应为 project_manager / chief_supervisor",
-                                  code="invalid_choice", field=f"{where}role")
+            raise ValidationError(
+                "岗位应为 project_manager / chief_supervisor",
+                code="invalid_choice",
+                field=f"{where}role",
+            )
         unit_code = kp.get("unit_credit_code")
         if unit_code:
             unit_code = pii.validate_credit_code(unit_code, f"{where}unit_credit_code")
             if unit_code not in codes:
-                raise ValidationError("所属单位不在该项目的参建单位中", code="unknown_unit",
-                                      field=f"{where}unit_credit_code")
-        out["key_personnel"].append({
-            "role": role,
-            "name": _req(kp, "name", "姓名", where),
-            "id_number": pii.validate_id_number(kp.get("id_number"), f"{where}id_number"),
-            "unit_credit_code": unit_code,
-        })
+                raise ValidationError(
+                    "所属单位不在该项目的参建单位中",
+                    code="unknown_unit",
+                    field=f"{where}unit_credit_code",
+                )
+        out["key_personnel"].append(
+            {
+                "role": role,
+                "name": _req(kp, "name", "姓名", where),
+                "id_number": pii.validate_id_number(kp.get("id_number"), f"{where}id_number"),
+                "unit_credit_code": unit_code,
+            }
+        )
     return out
 
 
@@ -128,9 +147,14 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
         project = await Project.get_or_none(code=data["code"])
         created = project is None
         fields = {
-            "name": data["name"], "type": data["type"], "region_id": data["region_code"],
-            "managing_level": data["managing_level"], "permit_number": data["permit_number"],
-            "permit_authority": data["permit_authority"], "cost": data["cost"], "synced_at": now,
+            "name": data["name"],
+            "type": data["type"],
+            "region_id": data["region_code"],
+            "managing_level": data["managing_level"],
+            "permit_number": data["permit_number"],
+            "permit_authority": data["permit_authority"],
+            "cost": data["cost"],
+            "synced_at": now,
         }
         if project is None:
             project = await Project.create(code=data["code"], **fields)
@@ -166,8 +190,12 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
             )
             if existing is None:
                 await KeyPersonnel.create(
-                    project=project, role=kp["role"], name=kp["name"],
-                    id_number_enc=c.encrypt(kp["id_number"]), id_number_bidx=bidx, unit=unit,
+                    project=project,
+                    role=kp["role"],
+                    name=kp["name"],
+                    id_number_enc=c.encrypt(kp["id_number"]),
+                    id_number_bidx=bidx,
+                    unit=unit,
                 )
             else:
                 existing.name = kp["name"]
@@ -177,7 +205,7 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
 
 
 async def import_projects(rows: Any) -> dict[str, Any]:
-    """Import a list of permit rows: valid rows upserted, invalid ones reported by index and field."""
+    """Import permit rows: valid rows upserted, invalid ones reported by index and field."""
     if not isinstance(rows, list):
         raise ValidationError("导入文件应为 JSON 数组", code="invalid_file", field="")
     await ensure_regions()
@@ -189,8 +217,9 @@ async def import_projects(rows: Any) -> dict[str, Any]:
             data = parse_project_row(row, regions)
             _, was_created = await upsert_project(data)
         except AppError as exc:
-            errors.append({"index": index, "field": exc.field, "code": exc.code,
-                           "message": exc.message})
+            errors.append(
+                {"index": index, "field": exc.field, "code": exc.code, "message": exc.message}
+            )
             continue
         if was_created:
             created += 1

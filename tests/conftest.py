@@ -106,12 +106,15 @@ async def redis(redis_handle: RedisHandle) -> AsyncIterator[Any]:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings, database: None, redis_handle: RedisHandle) -> AsyncIterator[Sanic]:
+async def app(
+    settings: Settings, database: None, redis_handle: RedisHandle
+) -> AsyncIterator[Sanic]:
     """The app, started once (its listeners run) and shared by the session."""
     from realname.app import create_app
 
-    application = create_app(settings, name="realname_test", manage_db=False,
-                             redis_handle=redis_handle)
+    application = create_app(
+        settings, name="realname_test", manage_db=False, redis_handle=redis_handle
+    )
     application.asgi = True
     await application._startup()
     await application._server_event("init", "before")

@@ -55,8 +55,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         single_process=settings.workers == 1,
         motd=False,
     )
-    print(f"realname: serving {sorted(settings.surface_set)} on http://{settings.host}:{settings.port}"
-          f"  (API docs: http://{settings.host}:{settings.port}/docs)", flush=True)
+    print(
+        f"realname: serving {sorted(settings.surface_set)} on http://{settings.host}:{settings.port}"
+        f"  (API docs: http://{settings.host}:{settings.port}/docs)",
+        flush=True,
+    )
     try:
         Sanic.serve(primary=app, app_loader=loader)
     finally:

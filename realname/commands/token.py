@@ -39,7 +39,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         async with redis_client(settings) as redis:
             token = await identity.issue_token(
-                redis, identity.principal_for_account(account),
+                redis,
+                identity.principal_for_account(account),
                 args.ttl or settings.token_ttl_seconds,
             )
     print(token)

@@ -50,18 +50,24 @@ async def make_enterprise(name: str | None = None) -> Enterprise:
     return await Enterprise.create(name=name or uid("企业"), credit_code=make_credit_code())
 
 
-async def make_person(name: str | None = None, id_number: str | None = None,
-                      phone: str | None = None) -> tuple[Person, str, str]:
+async def make_person(
+    name: str | None = None, id_number: str | None = None, phone: str | None = None
+) -> tuple[Person, str, str]:
     """An enrolled person; returns (person, plaintext id number, plaintext phone)."""
     c = pii.cipher()
     number = id_number or make_id_number()
     phone = phone or make_phone()
     person = await Person.create(
-        name=name or uid("工人"), id_number_enc=c.encrypt(number),
-        id_number_bidx=c.blind_index("id", number), id_number_masked=pii.mask_id_number(number),
-        gender=pii.id_gender(number), birth_date=pii.id_birth_date(number),
-        phone_enc=c.encrypt(phone), phone_bidx=c.blind_index("phone", phone),
-        phone_masked=pii.mask_phone(phone), enrolled_at=dt.datetime.now(dt.UTC),
+        name=name or uid("工人"),
+        id_number_enc=c.encrypt(number),
+        id_number_bidx=c.blind_index("id", number),
+        id_number_masked=pii.mask_id_number(number),
+        gender=pii.id_gender(number),
+        birth_date=pii.id_birth_date(number),
+        phone_enc=c.encrypt(phone),
+        phone_bidx=c.blind_index("phone", phone),
+        phone_masked=pii.mask_phone(phone),
+        enrolled_at=dt.datetime.now(dt.UTC),
     )
     return person, number, phone
 
@@ -78,44 +84,68 @@ class ProjectWorld:
     enterprises: dict[str, Enterprise] = field(default_factory=dict)
 
 
-async def make_project(region: str = "630102", managing_level: str = "county",
-                       with_supervisor: bool = True) -> ProjectWorld:
+async def make_project(
+    region: str = "630102", managing_level: str = "county", with_supervisor: bool = True
+) -> ProjectWorld:
     """A project with its participating units and a team."""
-    project = await Project.create(code=uid("P"), name=uid("项目"), region_id=region,
-                                   managing_level=managing_level, permit_number=uid("SG"))
+    project = await Project.create(
+        code=uid("P"),
+        name=uid("项目"),
+        region_id=region,
+        managing_level=managing_level,
+        permit_number=uid("SG"),
+    )
     today = dt.date.today()
     ents = {"builder": await make_enterprise(), "gc": await make_enterprise()}
-    builder = await ParticipatingUnit.create(project=project, enterprise=ents["builder"],
-                                             role=UnitRole.BUILDER, entry_date=today)
-    gc = await ParticipatingUnit.create(project=project, enterprise=ents["gc"],
-                                        role=UnitRole.GENERAL_CONTRACTOR, entry_date=today)
+    builder = await ParticipatingUnit.create(
+        project=project, enterprise=ents["builder"], role=UnitRole.BUILDER, entry_date=today
+    )
+    gc = await ParticipatingUnit.create(
+        project=project, enterprise=ents["gc"], role=UnitRole.GENERAL_CONTRACTOR, entry_date=today
+    )
     supervisor = None
     if with_supervisor:
         ents["supervisor"] = await make_enterprise()
         supervisor = await ParticipatingUnit.create(
-            project=project, enterprise=ents["supervisor"], role=UnitRole.SUPERVISOR,
-            entry_date=today)
+            project=project,
+            enterprise=ents["supervisor"],
+            role=UnitRole.SUPERVISOR,
+            entry_date=today,
+        )
     team = await Team.create(project=project, unit=gc, name=uid("班组"), leader="班组长")
     return ProjectWorld(project, builder, supervisor, gc, team, ents)
 
 
-async def make_member(world: ProjectWorld, *, person: Person | None = None,
-                      person_type: str = PersonType.LABOUR, post: str = "",
-                      unit: ParticipatingUnit | None = None, entry_date: dt.date | None = None,
-                      work_type: str = "钢筋工", bank_card: str | None = "6222021234567890123",
-                      **kw: Any) -> ProjectMember:
+async def make_member(
+    world: ProjectWorld,
+    *,
+    person: Person | None = None,
+    person_type: str = PersonType.LABOUR,
+    post: str = "",
+    unit: ParticipatingUnit | None = None,
+    entry_date: dt.date | None = None,
+    work_type: str = "钢筋工",
+    bank_card: str | None = "6222021234567890123",
+    **kw: Any,
+) -> ProjectMember:
     """A project member (labour by default, with work type and wage card)."""
     if person is None:
         person, _, _ = await make_person()
     c = pii.cipher()
     labour = person_type == PersonType.LABOUR
     return await ProjectMember.create(
-        project=world.project, person=person, unit=unit or world.gc,
-        team=world.team if labour else None, person_type=person_type,
-        work_type=work_type if labour else "", post=post,
+        project=world.project,
+        person=person,
+        unit=unit or world.gc,
+        team=world.team if labour else None,
+        person_type=person_type,
+        work_type=work_type if labour else "",
+        post=post,
         entry_date=entry_date or dt.date.today(),
-        bank_name="中国工商银行" if bank_card else "", bank_card_enc=c.encrypt(bank_card),
-        bank_card_masked=pii.mask_bank_card(bank_card), **kw,
+        bank_name="中国工商银行" if bank_card else "",
+        bank_card_enc=c.encrypt(bank_card),
+        bank_card_masked=pii.mask_bank_card(bank_card),
+        **kw,
     )
 
 
@@ -125,20 +155,25 @@ async def token_for(redis: Any, account: Account, ttl: int = 3600) -> str:
 
 
 async def enterprise_token(redis: Any, enterprise: Enterprise) -> str:
-    account, _ = await Account.get_or_create(kind=AccountKind.ENTERPRISE, enterprise=enterprise,
-                                             defaults={"display_name": enterprise.name})
+    account, _ = await Account.get_or_create(
+        kind=AccountKind.ENTERPRISE,
+        enterprise=enterprise,
+        defaults={"display_name": enterprise.name},
+    )
     return await token_for(redis, account)
 
 
 async def person_token(redis: Any, person: Person) -> str:
-    account, _ = await Account.get_or_create(kind=AccountKind.PERSON, person=person,
-                                             defaults={"display_name": person.name})
+    account, _ = await Account.get_or_create(
+        kind=AccountKind.PERSON, person=person, defaults={"display_name": person.name}
+    )
     return await token_for(redis, account)
 
 
 async def regulator_token(redis: Any, region_code: str) -> str:
-    account, _ = await Account.get_or_create(kind=AccountKind.REGULATOR, region_id=region_code,
-                                             defaults={"display_name": region_code})
+    account, _ = await Account.get_or_create(
+        kind=AccountKind.REGULATOR, region_id=region_code, defaults={"display_name": region_code}
+    )
     return await token_for(redis, account)
 
 

@@ -1,6 +1,6 @@
 """The one authorisation check: company, post personnel, worker and regulator standing."""
 
-from models import Post, PersonType
+from models import PersonType, Post
 from tests.factories import (
     auth,
     enterprise_token,
@@ -44,16 +44,20 @@ async def test_no_token_and_bad_token(client):
 async def test_post_person_and_worker_capabilities(client, redis):
     world = await make_project()
     pm_person, _, _ = await make_person()
-    await make_member(world, person=pm_person, person_type=PersonType.MANAGEMENT,
-                      post=Post.PROJECT_MANAGER)
+    await make_member(
+        world, person=pm_person, person_type=PersonType.MANAGEMENT, post=Post.PROJECT_MANAGER
+    )
     worker, _, _ = await make_person()
     await make_member(world, person=worker)
-    r = await client.get(f"/admin/v1/projects/{world.project.code}",
-                         headers=auth(await person_token(redis, pm_person)))
+    r = await client.get(
+        f"/admin/v1/projects/{world.project.code}",
+        headers=auth(await person_token(redis, pm_person)),
+    )
     assert r.status_code == 200 and {"manage", "view_pii"} <= set(r.json()["my_capabilities"])
     # A labour member has no standing on the web project side.
-    r = await client.get(f"/admin/v1/projects/{world.project.code}",
-                         headers=auth(await person_token(redis, worker)))
+    r = await client.get(
+        f"/admin/v1/projects/{world.project.code}", headers=auth(await person_token(redis, worker))
+    )
     assert r.status_code == 404
 
 

@@ -9,16 +9,26 @@ from services.pii import PiiCipher
 
 
 def _run(env, *args):
-    out = subprocess.run([sys.executable, "-m", "realname.cli", *args], capture_output=True,
-                         text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "realname.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 
 
 def test_demo_seed_has_no_plaintext_personal_data(tmp_path):
     db = tmp_path / "demo.sqlite3"
-    env = {"ENV": "development", "DATABASE_URL": f"sqlite://{db}", "PATH": "/usr/bin:/bin",
-           "EMBEDDED_REDIS_DIR": str(tmp_path / "redis"), "STORAGE_URL": f"file://{tmp_path}/f"}
+    env = {
+        "ENV": "development",
+        "DATABASE_URL": f"sqlite://{db}",
+        "PATH": "/usr/bin:/bin",
+        "EMBEDDED_REDIS_DIR": str(tmp_path / "redis"),
+        "STORAGE_URL": f"file://{tmp_path}/f",
+    }
     _run(env, "migrate")
     first = _run(env, "seed-demo")
     assert "QH-DEMO-001" in first

@@ -17,8 +17,9 @@ async def test_health_redis_down(settings, database):
     from realname.app import create_app
 
     dead = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    app = create_app(dead, name="realname_dead_redis", manage_db=False,
-                     redis_handle=RedisHandle(dead))
+    app = create_app(
+        dead, name="realname_dead_redis", manage_db=False, redis_handle=RedisHandle(dead)
+    )
     app.asgi = True
     await app._startup()
     await app._server_event("init", "before")

@@ -12,20 +12,41 @@ from tests.factories import auth, make_credit_code, make_id_number, make_phone, 
 
 def permit_row(**kw):
     row = {
-        "code": uid("QH"), "name": "西宁市城东区保障房项目", "type": "房屋建筑工程",
-        "region_code": "630102", "managing_level": "county", "permit_number": uid("630102SG"),
-        "permit_authority": "西宁市城东区住房和城乡建设局", "cost": "12345678.90",
+        "code": uid("QH"),
+        "name": "西宁市城东区保障房项目",
+        "type": "房屋建筑工程",
+        "region_code": "630102",
+        "managing_level": "county",
+        "permit_number": uid("630102SG"),
+        "permit_authority": "西宁市城东区住房和城乡建设局",
+        "cost": "12345678.90",
         "units": [
-            {"role": "builder", "name": "西宁城投公司", "credit_code": make_credit_code(),
-             "site_lead": "王建", "site_lead_phone": make_phone(), "entry_date": "2026-03-01"},
-            {"role": "general_contractor", "name": "青海建工集团", "credit_code": make_credit_code(),
-             "site_lead": "李春云", "entry_date": "2026-03-01"},
+            {
+                "role": "builder",
+                "name": "西宁城投公司",
+                "credit_code": make_credit_code(),
+                "site_lead": "王建",
+                "site_lead_phone": make_phone(),
+                "entry_date": "2026-03-01",
+            },
+            {
+                "role": "general_contractor",
+                "name": "青海建工集团",
+                "credit_code": make_credit_code(),
+                "site_lead": "李春云",
+                "entry_date": "2026-03-01",
+            },
         ],
         "key_personnel": [],
     }
-    row["key_personnel"] = [{"role": "project_manager", "name": "赵经理",
-                             "id_number": make_id_number(),
-                             "unit_credit_code": row["units"][1]["credit_code"]}]
+    row["key_personnel"] = [
+        {
+            "role": "project_manager",
+            "name": "赵经理",
+            "id_number": make_id_number(),
+            "unit_credit_code": row["units"][1]["credit_code"],
+        }
+    ]
     row.update(kw)
     return row
 
@@ -82,18 +103,33 @@ async def test_import_not_a_list(client, redis):
 
 def test_cli_import_and_token(tmp_path, settings):
     """`realname import-projects` and `realname token issue` against the test database."""
-    env = {"ENV": "test", "DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin",
-           "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir, "REDIS_URL": settings.redis_url}
+    env = {
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir,
+        "REDIS_URL": settings.redis_url,
+    }
     row = permit_row()
     f = tmp_path / "p.json"
     f.write_text(json.dumps([row], ensure_ascii=False), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "realname.cli", "import-projects", str(f)],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "realname.cli", "import-projects", str(f)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["created"] == 1
     gc_code = row["units"][1]["credit_code"]
-    out = subprocess.run([sys.executable, "-m", "realname.cli", "token", "issue", "--enterprise",
-                          gc_code], capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "realname.cli", "token", "issue", "--enterprise", gc_code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     token = out.stdout.strip()
     assert len(token) > 30 and "\n" not in token

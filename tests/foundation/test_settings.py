@@ -10,9 +10,15 @@ from config.settings import DEV_PII_KEY, Settings
 
 def strong(**kw):
     key = base64.urlsafe_b64encode(b"k" * 32).decode()
-    values = dict(env="production", secret_key="s" * 40, pii_keys=f"k1:{key}",
-                  blind_index_key="b" * 40, dev_standins=False,
-                  wechat_api_base="https://api.weixin.qq.com", idauth_base_url="https://sso.example")
+    values = dict(
+        env="production",
+        secret_key="s" * 40,
+        pii_keys=f"k1:{key}",
+        blind_index_key="b" * 40,
+        dev_standins=False,
+        wechat_api_base="https://api.weixin.qq.com",
+        idauth_base_url="https://sso.example",
+    )
     values.update(kw)
     return Settings(**values)
 
