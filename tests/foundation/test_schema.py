@@ -99,6 +99,8 @@ def test_settings_module_is_the_only_env_reader():
     assert not offenders, f"only config/ reads the environment: {offenders}"
 
 
-def test_settings_defaults_are_embedded():
-    s = Settings(env="development")
+def test_settings_defaults_are_embedded(monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings(env="development", _env_file=None)
     assert "var" in s.database_url and s.redis_url == ""

@@ -23,8 +23,10 @@ def strong(**kw):
     return Settings(**values)
 
 
-def test_embedded_defaults():
-    s = Settings(env="development")
+def test_embedded_defaults(monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "STORAGE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings(env="development", _env_file=None)
     assert s.database_url.startswith("sqlite://")
     assert s.redis_url == ""
     assert s.storage_url.startswith("file://")
