@@ -1,0 +1,145 @@
+"""Fixtures for the sign-in tests: a clean rate-limit slate, helpers for the flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from models import Account, Person, PersonType
+from tests.conftest import uid
+from tests.factories import (
+    ProjectWorld,
+    make_id_number,
+    make_member,
+    make_person,
+    make_project,
+)
+from tests.integrations.conftest import ROOT, free_port
+
+
+@pytest.fixture(autouse=True)
+async def _clear_rate_limits(redis: Any) -> AsyncIterator[None]:
+    """Every test starts with empty rate-limit windows (all ASGI calls share one client IP)."""
+    keys = [k async for k in redis.scan_iter(match="rl:*")]
+    if keys:
+        await redis.delete(*keys)
+    yield
+
+
+def valid_id_number() -> str:
+    """A synthetic ID number that passes stdnum's full check (some factory numbers do not:
+    region 630102 is unknown for some birth years)."""
+    while True:
+        number = make_id_number()
+        try:
+            ric.validate(number)
+            return number
+        except stdnum_errors.ValidationError:
+            continue
+
+
+async def enrolled_person(phone: str | None = None) -> tuple[Person, str, str]:
+    """An enrolled person with a fully valid ID number: (person, id number, phone)."""
+    return await make_person(id_number=valid_id_number(), phone=phone)
+
+
+async def synced_project(**kw: Any) -> ProjectWorld:
+    """A project as imported from permit data (synced_at set)."""
+    world = await make_project(**kw)
+    world.project.synced_at = dt.datetime.now(dt.UTC)
+    await world.project.save(update_fields=["synced_at"])
+    return world
+
+
+async def miniapp_login(client: httpx.AsyncClient, code: str | None = None) -> dict[str, Any]:
+    """Log in to the mini-program with a stand-in wx.login code; returns the reply body."""
+    r = await client.post("/miniapp/v1/auth/login", json={"code": code or f"dev-{uid()}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def bind_directly(account_token_body: dict[str, Any], client: httpx.AsyncClient,
+                        name: str, number: str, phone: str) -> dict[str, Any]:
+    """Bind the logged-in WeChat user through the API with a matching phone."""
+    r = await client.post(
+        "/miniapp/v1/binding",
+        json={"name": name, "id_number": number, "phone_code": f"phone-{phone}"},
+        headers={"Authorization": f"Bearer {account_token_body['token']}"},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def wechat_person(client: httpx.AsyncClient, world: ProjectWorld | None = None, *,
+                        post: str = "", labour: bool = False) -> dict[str, Any]:
+    """An enrolled person logged in to the mini-program and bound; optionally on `world`."""
+    person, number, phone = await enrolled_person()
+    if world is not None and post:
+        await make_member(world, person=person, person_type=PersonType.MANAGEMENT, post=post)
+    elif world is not None and labour:
+        await make_member(world, person=person)
+    body = await miniapp_login(client)
+    bound = await bind_directly(body, client, person.name, number, phone)
+    account = await Account.get(person_id=person.id, wechat_openid__isnull=False)
+    return {"person": person, "number": number, "phone": phone, "token": bound["token"],
+            "account": account}
+
+
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[str]:
+    """The app served for real by `realname serve` (WebSockets need a real server), sharing the
+    test session's database file and Redis."""
+    port = free_port()
+    redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
+    env = {
+        **os.environ, "ENV": "test", "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url, "STORAGE_URL": settings.storage_url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "WECHAT_API_BASE": settings.effective_wechat_api_base,
+        "IDAUTH_BASE_URL": settings.effective_idauth_base_url,
+    }
+    # A file, not a pipe: nobody reads the server's log while it runs, and a full pipe blocks it.
+    log_path = Path(tempfile.gettempdir()) / f"realname-live-{port}.log"
+    log = open(log_path, "w+b")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"realname serve exited: {log.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("realname serve did not become healthy")
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        log_path.unlink(missing_ok=True)

@@ -1,0 +1,155 @@
+"""Personal QR sign-in to the web through every ticket state (long-poll over ASGI)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from models import AuditLog, KeyPersonnel, Post
+from services import pii, signin
+from tests.factories import auth
+from tests.signin.conftest import miniapp_login, synced_project, wechat_person
+
+
+async def _ticket(client) -> dict:
+    r = await client.post("/admin/v1/auth/qr/tickets")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    png = base64.b64decode(body["qr_image"].split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and body["ticket"].encode() in png  # scene = the ticket
+    return body
+
+
+async def _poll(client, t, known=None, wait=0, secret=None):
+    params = {"secret": secret or t["secret"], "wait": wait}
+    if known:
+        params["known"] = known
+    return await client.get(f"/admin/v1/auth/qr/tickets/{t['ticket']}", params=params)
+
+
+async def _mini(client, token, ticket, action):
+    return await client.post(f"/miniapp/v1/qr/{ticket}/{action}", headers=auth(token))
+
+
+async def test_pending_scanned_confirmed_then_single_use(client):
+    world = await synced_project()
+    pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
+    t = await _ticket(client)
+    r = await _poll(client, t)
+    assert r.json()["status"] == "pending" and 0 < r.json()["expires_in"] <= signin.QR_TICKET_TTL
+
+    r = await _mini(client, pm["token"], t["ticket"], "scan")
+    assert r.status_code == 200 and r.json()["can_confirm"] is True
+    assert r.json()["projects"][0]["code"] == world.project.code
+    r = await _poll(client, t, known="pending", wait=2)
+    assert r.json()["status"] == "scanned"
+
+    # The web waits (long-poll) while the phone confirms.
+    waiting = asyncio.create_task(_poll(client, t, known="scanned", wait=5))
+    await asyncio.sleep(0.2)
+    r = await _mini(client, pm["token"], t["ticket"], "confirm")
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    r = await waiting
+    body = r.json()
+    assert body["status"] == "confirmed" and body["account"]["kind"] == "person"
+    assert "token=" in r.headers["set-cookie"]
+    r = await client.get("/admin/v1/auth/me", headers=auth(body["token"]))
+    assert r.status_code == 200 and r.json()["post_projects"][0]["code"] == world.project.code
+    assert await AuditLog.filter(action="signin.qr", actor_id=str(pm["account"].id)).exists()
+
+    # Single use: the session was handed out once; the ticket is gone for everybody.
+    r = await _poll(client, t)
+    assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"
+    r = await _mini(client, pm["token"], t["ticket"], "confirm")
+    assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"
+
+
+async def test_permit_named_chief_supervisor_may_confirm(client):
+    world = await synced_project()
+    person = await wechat_person(client)  # on no project as a member...
+    await KeyPersonnel.create(  # ...but named on the permit
+        project=world.project, role=Post.CHIEF_SUPERVISOR, name=person["person"].name,
+        id_number_enc=pii.cipher().encrypt(person["number"]),
+        id_number_bidx=person["person"].id_number_bidx, unit=world.supervisor)
+    t = await _ticket(client)
+    assert (await _mini(client, person["token"], t["ticket"], "scan")).json()["can_confirm"]
+    r = await _mini(client, person["token"], t["ticket"], "confirm")
+    assert r.status_code == 200
+    assert (await _poll(client, t)).json()["status"] == "confirmed"
+
+
+async def test_cancelled_by_the_phone(client):
+    world = await synced_project()
+    pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
+    t = await _ticket(client)
+    await _mini(client, pm["token"], t["ticket"], "scan")
+    r = await _mini(client, pm["token"], t["ticket"], "cancel")
+    assert r.status_code == 200
+    r = await _poll(client, t, known="scanned")
+    assert r.json()["status"] == "cancelled" and "token" not in r.json()
+    r = await _mini(client, pm["token"], t["ticket"], "confirm")
+    assert r.status_code == 409 and r.json()["code"] == "ticket_used"
+
+
+async def test_non_post_person_gets_the_reason(client):
+    world = await synced_project()
+    worker = await wechat_person(client, world, labour=True)
+    t = await _ticket(client)
+    r = await _mini(client, worker["token"], t["ticket"], "scan")
+    assert r.status_code == 200
+    assert r.json()["can_confirm"] is False and r.json()["reason"] == "not_post_personnel"
+    r = await _mini(client, worker["token"], t["ticket"], "confirm")
+    assert r.status_code == 403 and r.json()["code"] == "not_post_personnel"
+    assert "岗位人员" in r.json()["message"]
+    r = await _poll(client, t)
+    assert r.json()["status"] == "cancelled" and r.json()["reason"] == "not_post_personnel"
+    assert "token" not in r.json()
+    assert await AuditLog.filter(action="signin.qr_refused",
+                                 actor_id=str(worker["account"].id)).exists()
+
+
+async def test_unbound_wechat_user_cannot_scan(client):
+    login = await miniapp_login(client)
+    t = await _ticket(client)
+    r = await _mini(client, login["token"], t["ticket"], "scan")
+    assert r.status_code == 403 and r.json()["code"] == "not_bound"
+    assert (await _poll(client, t)).json()["status"] == "pending"
+
+
+async def test_second_phone_cannot_take_a_scanned_ticket(client):
+    world = await synced_project()
+    pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
+    other = await wechat_person(client, world, post=Post.LABOUR_OFFICER)
+    t = await _ticket(client)
+    await _mini(client, pm["token"], t["ticket"], "scan")
+    for action in ("scan", "confirm", "cancel"):
+        r = await _mini(client, other["token"], t["ticket"], action)
+        assert r.status_code == 409 and r.json()["code"] == "ticket_taken", action
+
+
+async def test_expiry(client, monkeypatch):
+    world = await synced_project()
+    pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
+    monkeypatch.setattr(signin, "QR_TICKET_TTL", 1)
+    t = await _ticket(client)
+    await _mini(client, pm["token"], t["ticket"], "scan")
+    await asyncio.sleep(1.1)
+    r = await _poll(client, t, known="scanned")
+    assert r.json()["status"] == "expired" and "token" not in r.json()
+    r = await _mini(client, pm["token"], t["ticket"], "confirm")
+    assert r.status_code == 410 and r.json()["code"] == "ticket_expired"
+
+
+async def test_web_secret_and_bad_input(client):
+    t = await _ticket(client)
+    r = await _poll(client, t, secret="guess")
+    assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"
+    r = await client.get(f"/admin/v1/auth/qr/tickets/{t['ticket']}")  # no secret at all
+    assert r.status_code == 404
+    r = await _poll(client, t, wait=99)
+    assert r.status_code == 422 and r.json()["field"] == "wait"
+    r = await client.get(f"/admin/v1/auth/qr/tickets/{t['ticket']}",
+                         params={"secret": t["secret"], "wait": "soon"})
+    assert r.status_code == 422 and r.json()["field"] == "wait"
+    r = await client.get("/admin/v1/auth/qr/tickets/no*such", params={"secret": "x"})
+    assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"
