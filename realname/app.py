@@ -114,6 +114,9 @@ def create_app(
             app.ctx.redis_handle.stop()
 
     _setup_openapi(app)
+    from services.attendance import register_background
+
+    register_background(app)  # closes days still marked "today" after 24:00
     return app
 
 

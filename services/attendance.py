@@ -4,18 +4,91 @@ A day is *normal* only with at least one in-punch and one out-punch, the first i
 out; its duration is last out − first in. A day with punches that break this is *abnormal*; the
 current project-local day is *today* (pending, no duration) until it closes at 24:00. Absent days
 have no row. Only accepted punches count.
+
+Concurrency: two ingests may settle the same (member, day) at once, each from its own read of the
+punches. Accepted punches are append-only, so a later read holds a superset of an earlier one and
+``punch_count`` is a version: the upsert only replaces a row with a settlement from at least as
+many punches, and never turns a closed day back into *today*. A stale write therefore loses.
 """
 
 from __future__ import annotations
 
+import asyncio
+import calendar
+import contextlib
 import datetime as dt
+import logging
+import re
 from collections import defaultdict
-from collections.abc import Iterable
-from zoneinfo import ZoneInfo
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models import DailyAttendance, DayState, Direction, Punch, PunchStatus
+from tortoise import connections
+from tortoise.expressions import Q
+
+from models import (
+    DailyAttendance,
+    DayState,
+    Direction,
+    PersonType,
+    Project,
+    ProjectMember,
+    Punch,
+    PunchSource,
+    PunchStatus,
+    UnitRole,
+    WorkStatus,
+)
+from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
+from realname.errors import NotFound, ValidationError
+from services import pii
+
+log = logging.getLogger("realname.attendance")
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+SETTLE_INTERVAL_SECONDS = 300  # the background sweep of closed days
+_CHUNK = 500  # members per IN (...) list, rows per upsert statement
+
+STATE_LABELS = {
+    DayState.NORMAL: "正常出勤",
+    DayState.ABNORMAL: "异常出勤",
+    DayState.TODAY: "当日出勤（未统计时长）",
+    DayState.ABSENT: "未出勤",
+}
+DIRECTION_LABELS = {Direction.IN: "进场", Direction.OUT: "出场"}
+SOURCE_LABELS = {PunchSource.DEVICE: "考勤设备", PunchSource.MOBILE: "移动考勤",
+                 PunchSource.SUPPLEMENT: "考勤补录"}
+# Plain-Chinese reasons for rejected punches ("I punched but nothing shows").
+REASON_LABELS = {
+    "no_liveness": "未检测到活体",
+    "contract_red": "合同红色预警（进场超过30天未上传劳动合同）",
+    "missing_wage_card": "未登记工资卡或工种",
+    "not_on_project": "不是本项目在职人员",
+    "unknown_person": "设备上的人员未在平台登记",
+    "time_in_future": "打卡时间晚于当前时间",
+    "time_too_old": "打卡时间过早",
+    "bad_field": "打卡数据格式错误",
+    "device_unbound": "设备未绑定项目",
+    "device_offline": "设备已被强制下线",
+    "duplicate": "重复打卡",
+}
+
+
+# --- time zones ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> ZoneInfo:
+    """The ZoneInfo of a project's time zone name (Asia/Shanghai when unset or unknown)."""
+    if not name:
+        return DEFAULT_TZ
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_TZ
 
 
 def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
@@ -25,17 +98,43 @@ def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
     return moment.astimezone(tz).date()
 
 
+def utcnow() -> dt.datetime:
+    """The current moment (the one clock of the attendance engine; tests may replace it)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def today_local(tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
     """Today in the project's time zone."""
-    return dt.datetime.now(tz).date()
+    return utcnow().astimezone(tz).date()
+
+
+async def project_zone(project_id: int) -> ZoneInfo:
+    """The time zone of a project."""
+    name = await Project.filter(id=project_id).values_list("timezone", flat=True)
+    return zone(name[0] if name else None)
+
+
+def month_bounds(month: str) -> tuple[int, int, dt.date, dt.date]:
+    """``YYYY-MM`` → (year, month, first day, last day); a ValidationError naming ``month``."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", (month or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise ValidationError("考勤月份格式应为 YYYY-MM", code="invalid_month", field="month")
+    year, mon = int(m.group(1)), int(m.group(2))
+    last = calendar.monthrange(year, mon)[1]
+    return year, mon, dt.date(year, mon, 1), dt.date(year, mon, last)
+
+
+# --- settlement ----------------------------------------------------------------------------------
 
 
 def settle(
     punches: Iterable[tuple[dt.datetime, str]], day: dt.date, today: dt.date
 ) -> tuple[DayState, dt.datetime | None, dt.datetime | None, int, int]:
-    """Pure rule: (state, first_in, last_out, duration_seconds, count) for a day's accepted punches."""
-    ins = [t for t, d in punches if d == Direction.IN]
-    outs = [t for t, d in punches if d == Direction.OUT]
+    """Pure rule: (state, first_in, last_out, seconds, count) from a day's accepted punches."""
+    ins: list[dt.datetime] = []
+    outs: list[dt.datetime] = []
+    for t, d in punches:
+        (ins if d == Direction.IN else outs).append(t)
     count = len(ins) + len(outs)
     first_in = min(ins) if ins else None
     last_out = max(outs) if outs else None
@@ -44,8 +143,78 @@ def settle(
     if day >= today:
         return DayState.TODAY, first_in, last_out, 0, count
     if first_in is not None and last_out is not None and first_in < last_out:
-        return DayState.NORMAL, first_in, last_out, int((last_out - first_in).total_seconds()), count
+        seconds = int((last_out - first_in).total_seconds())
+        return DayState.NORMAL, first_in, last_out, seconds, count
     return DayState.ABNORMAL, first_in, last_out, 0, count
+
+
+def _dialect() -> str:
+    return connections.get("default").capabilities.dialect
+
+
+def _marks(n_rows: int, width: int, pg: bool, start: int = 1) -> str:
+    """``(?,?),(?,?)`` or ``($1,$2),($3,$4)`` for a multi-row VALUES list."""
+    if not pg:
+        one = "(" + ",".join("?" * width) + ")"
+        return ",".join([one] * n_rows)
+    out = []
+    i = start
+    for _ in range(n_rows):
+        out.append("(" + ",".join(f"${i + k}" for k in range(width)) + ")")
+        i += width
+    return ",".join(out)
+
+
+_UPSERT_COLUMNS = ("project_id", "member_id", "day", "first_in", "last_out", "duration_seconds",
+                   "state", "punch_count", "settled_at")
+# The version guard (see the module docstring): never replace a row with a settlement made from
+# fewer punches, and never reopen a closed day as "today".
+_UPSERT_TAIL = (
+    " ON CONFLICT (member_id, day) DO UPDATE SET first_in=excluded.first_in,"
+    " last_out=excluded.last_out, duration_seconds=excluded.duration_seconds,"
+    " state=excluded.state, punch_count=excluded.punch_count, settled_at=excluded.settled_at"
+    " WHERE excluded.punch_count > daily_attendance.punch_count"
+    " OR (excluded.punch_count = daily_attendance.punch_count"
+    " AND NOT (excluded.state = 'today' AND daily_attendance.state <> 'today'))"
+)
+
+
+async def _upsert(rows: list[tuple]) -> None:
+    """Write settled days with the version-guarded upsert (SQLite and PostgreSQL)."""
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    width = len(_UPSERT_COLUMNS)
+    for i in range(0, len(rows), _CHUNK):
+        chunk = rows[i:i + _CHUNK]
+        sql = (f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)}) VALUES "
+               f"{_marks(len(chunk), width, pg)}{_UPSERT_TAIL}")
+        await conn.execute_query(sql, [v for row in chunk for v in row])
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+async def _write_settled(
+    project_id: int, grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]],
+    wanted: Iterable[tuple[int, dt.date]], today: dt.date,
+) -> int:
+    now = utcnow()
+    rows = []
+    for member_id, day in wanted:
+        state, first_in, last_out, seconds, count = settle(grouped.get((member_id, day), ()), day,
+                                                           today)
+        if state == DayState.ABSENT:
+            continue  # accepted punches are append-only: no punch means no row was ever written
+        rows.append((project_id, member_id, day, _utc(first_in), _utc(last_out), seconds,
+                     state.value, count, now))
+    if rows:
+        await _upsert(rows)
+    return len(rows)
 
 
 async def settle_days(
@@ -53,49 +222,47 @@ async def settle_days(
 ) -> int:
     """Re-settle the given (member id, day) pairs of one project from their accepted punches.
 
-    Call it after the punches are committed (never inside the insert's transaction).
-    Returns the number of days written.
+    Call it after the punches are committed (never inside the insert's transaction); safe to call
+    concurrently for the same days. Returns the number of days written.
     """
     wanted = {(m, d) for m, d in pairs}
     if not wanted:
         return 0
-    today = today or today_local()
-    member_ids = {m for m, _ in wanted}
-    days = {d for _, d in wanted}
+    today = today or today_local(await project_zone(project_id))
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for member_id, day in wanted:
+        by_day[day].append(member_id)
+    grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
+    for day, members in by_day.items():
+        for i in range(0, len(members), _CHUNK):
+            rows = await Punch.filter(
+                local_date=day, member_id__in=members[i:i + _CHUNK], status=PunchStatus.ACCEPTED
+            ).values_list("member_id", "time", "direction")
+            for member_id, time, direction in rows:
+                grouped[(member_id, day)].append((time, direction))
+    return await _write_settled(project_id, grouped, wanted, today)
+
+
+async def settle_range(
+    project_id: int, start: dt.date, end: dt.date, today: dt.date | None = None
+) -> int:
+    """Settle every member-day of a project between two dates (inclusive) in one scan."""
+    today = today or today_local(await project_zone(project_id))
     rows = await Punch.filter(
-        member_id__in=list(member_ids), local_date__in=list(days), status=PunchStatus.ACCEPTED
+        project_id=project_id, local_date__gte=start, local_date__lte=end,
+        status=PunchStatus.ACCEPTED, member_id__not_isnull=True,
     ).values_list("member_id", "local_date", "time", "direction")
     grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
     for member_id, day, time, direction in rows:
-        if (member_id, day) in wanted:
-            grouped[(member_id, day)].append((time, direction))
-    objs = []
-    empty: list[tuple[int, dt.date]] = []
-    for member_id, day in wanted:
-        state, first_in, last_out, seconds, count = settle(grouped.get((member_id, day), []), day,
-                                                           today)
-        if state == DayState.ABSENT:
-            empty.append((member_id, day))
-            continue
-        objs.append(DailyAttendance(
-            project_id=project_id, member_id=member_id, day=day, first_in=first_in,
-            last_out=last_out, duration_seconds=seconds, state=state, punch_count=count,
-        ))
-    if objs:
-        await DailyAttendance.bulk_create(
-            objs, on_conflict=["member_id", "day"],
-            update_fields=["first_in", "last_out", "duration_seconds", "state", "punch_count",
-                           "settled_at"],
-        )
-    for member_id, day in empty:
-        await DailyAttendance.filter(member_id=member_id, day=day).delete()
-    return len(objs)
+        grouped[(member_id, day)].append((time, direction))
+    return await _write_settled(project_id, grouped, list(grouped), today)
 
 
 async def settle_closed_days(today: dt.date | None = None) -> int:
-    """Settle every day still marked *today* whose day has closed (run after 24:00)."""
-    today = today or today_local()
-    open_rows = await DailyAttendance.filter(state=DayState.TODAY, day__lt=today).values_list(
+    """Settle every day still marked *today* whose day has closed in its project's time zone."""
+    # UTC+14 is the furthest ahead any zone gets: no zone's today is later than this bound.
+    horizon = today or (utcnow() + dt.timedelta(hours=14)).date()
+    open_rows = await DailyAttendance.filter(state=DayState.TODAY, day__lt=horizon).values_list(
         "project_id", "member_id", "day"
     )
     by_project: dict[int, set[tuple[int, dt.date]]] = defaultdict(set)
@@ -103,5 +270,573 @@ async def settle_closed_days(today: dt.date | None = None) -> int:
         by_project[project_id].add((member_id, day))
     total = 0
     for project_id, pairs in by_project.items():
-        total += await settle_days(project_id, pairs, today)
+        local_today = today or today_local(await project_zone(project_id))
+        closed = {(m, d) for m, d in pairs if d < local_today}
+        if closed:
+            total += await settle_days(project_id, closed, local_today)
     return total
+
+
+async def settle_stale(project_id: int, today: dt.date, start: dt.date, end: dt.date) -> int:
+    """Settle-on-read: close the project's days between two dates still marked *today*."""
+    pairs = await DailyAttendance.filter(
+        project_id=project_id, day__gte=start, day__lte=min(end, today - dt.timedelta(days=1)),
+        state=DayState.TODAY,
+    ).values_list("member_id", "day")
+    return await settle_days(project_id, pairs, today) if pairs else 0
+
+
+def register_background(app: Any) -> None:
+    """Run the closed-day sweep every few minutes in the app (not in tests, which call it)."""
+
+    async def sweep() -> None:
+        while True:
+            try:
+                n = await settle_closed_days()
+                if n:
+                    log.info("settled %d closed attendance days", n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
+                log.exception("closed-day settlement failed")
+            await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
+
+    @app.after_server_start
+    async def _start_sweep(app: Any, _loop: Any = None) -> None:
+        if getattr(app.ctx.settings, "env", "") == "test":
+            return
+        app.ctx.attendance_sweep = asyncio.get_running_loop().create_task(sweep())
+
+    @app.before_server_stop
+    async def _stop_sweep(app: Any, _loop: Any = None) -> None:
+        task = getattr(app.ctx, "attendance_sweep", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+# --- monthly statistics --------------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
+_PHONE_RE = re.compile(r"^1\d{10}$")
+_SUB_ROLES = {UnitRole.SPECIALTY_SUB.value, UnitRole.LABOUR_SUB.value}
+_WIDE_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.BUILDER.value,
+               UnitRole.SUPERVISOR.value}
+
+
+@dataclass
+class StatsFilter:
+    """The filters of 打卡统计 / 出勤时长统计 (all optional)."""
+
+    person_type: str | None = None
+    work_status: str | None = None
+    unit_id: int | None = None
+    team_id: int | None = None
+    q: str | None = None
+
+    @classmethod
+    def parse(cls, args: Any) -> StatsFilter:
+        """Read and check the filters from query arguments (a mapping with ``.get``)."""
+        def opt_int(name: str) -> int | None:
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                return None
+            if not raw.isdigit():
+                raise ValidationError("筛选条件应为编号", code="invalid_field", field=name)
+            return int(raw)
+
+        person_type = (args.get("person_type") or "").strip() or None
+        if person_type and person_type not in {p.value for p in PersonType}:
+            raise ValidationError("人员类型应为 labour 或 management", field="person_type")
+        work_status = (args.get("work_status") or "").strip() or None
+        if work_status and work_status not in {w.value for w in WorkStatus}:
+            raise ValidationError("工作状态应为 active 或 left", field="work_status")
+        q = (args.get("q") or "").strip() or None
+        return cls(person_type, work_status, opt_int("unit"), opt_int("team"), q)
+
+    def audit_view(self) -> dict[str, Any]:
+        """The filters for the audit log (the search text never: it may be an ID number)."""
+        return {"person_type": self.person_type, "work_status": self.work_status,
+                "unit": self.unit_id, "team": self.team_id, "q": bool(self.q)}
+
+
+def visible_unit_ids(access: Any) -> set[int] | None:
+    """Units whose members the caller may see: None for all; a subcontractor sees its own."""
+    roles = set(access.unit_roles)
+    if access.posts or not roles or roles & _WIDE_ROLES:
+        return None
+    if roles <= _SUB_ROLES:
+        return set(access.unit_ids)
+    return None
+
+
+def _member_query(project_id: int, f: StatsFilter, units: set[int] | None) -> Any:
+    qs = ProjectMember.filter(project_id=project_id)
+    if units is not None:
+        qs = qs.filter(unit_id__in=list(units))
+    if f.person_type:
+        qs = qs.filter(person_type=f.person_type)
+    if f.work_status:
+        qs = qs.filter(work_status=f.work_status)
+    if f.unit_id:
+        qs = qs.filter(unit_id=f.unit_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.q:
+        if _ID_RE.match(f.q):
+            qs = qs.filter(person__id_number_bidx=pii.cipher().blind_index("id", f.q))
+        elif _PHONE_RE.match(f.q):
+            qs = qs.filter(person__phone_bidx=pii.cipher().blind_index("phone", f.q))
+        else:
+            qs = qs.filter(person__name__icontains=f.q)
+    return qs
+
+
+_MEMBER_VALUES = dict(
+    unit_name="unit__enterprise__name", team_name="team__name", person_name="person__name",
+    id_masked="person__id_number_masked", phone_masked="person__phone_masked",
+    id_enc="person__id_number_enc", phone_enc="person__phone_enc",
+)
+
+
+def _member_columns(m: dict[str, Any], index: int, full_pii: bool) -> dict[str, Any]:
+    labour = m["person_type"] == PersonType.LABOUR
+    if full_pii:
+        c = pii.cipher()
+        id_number, phone = c.decrypt(m["id_enc"]) or "", c.decrypt(m["phone_enc"]) or ""
+    else:
+        id_number, phone = m["id_masked"] or "", m["phone_masked"] or ""
+    post = m["post"] or ""
+    return {
+        "index": index, "member_id": m["id"], "unit_id": m["unit_id"],
+        "unit_name": m["unit_name"] or "", "team_id": m["team_id"],
+        "team_name": m["team_name"] or "",
+        "person_type": str(m["person_type"]),
+        "person_type_label": PERSON_TYPE_LABELS.get(m["person_type"], ""),
+        "work_type_or_post": m["work_type"] if labour else POST_LABELS.get(post, post),
+        "work_status": str(m["work_status"]),
+        "work_status_label": WORK_STATUS_LABELS.get(m["work_status"], ""),
+        "name": m["person_name"], "id_number": id_number, "phone": phone,
+    }
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 1)
+
+
+def _day_cells(
+    cells: dict[int, tuple[str, int]], first: dt.date, n_days: int, durations: bool
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Per-day cells and (attendance days, effective days, effective seconds)."""
+    out = []
+    attended = effective = seconds = 0
+    for d in range(1, n_days + 1):
+        state, secs = cells.get(d, (DayState.ABSENT.value, 0))
+        cell: dict[str, Any] = {"day": d, "date": (first.replace(day=d)).isoformat(),
+                                "state": state}
+        if state != DayState.ABSENT:
+            attended += 1
+        if state == DayState.NORMAL:
+            effective += 1
+            seconds += secs
+        if durations:
+            cell["hours"] = _hours(secs) if state == DayState.NORMAL else 0
+        out.append(cell)
+    return out, attended, effective, seconds
+
+
+async def _day_rows(
+    project_id: int, member_ids: Sequence[int], first: dt.date, last: dt.date, today: dt.date
+) -> dict[int, dict[int, tuple[str, int]]]:
+    """{member: {day of month: (state, seconds)}} for the members, settling stale days first."""
+    by_member: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    if not member_ids:
+        return by_member
+    rows = await DailyAttendance.filter(
+        member_id__in=list(member_ids), day__gte=first, day__lte=last
+    ).values_list("member_id", "day", "state", "duration_seconds")
+    stale = [(m, d) for m, d, s, _ in rows if s == DayState.TODAY and d < today]
+    if stale:  # a closed day is never shown as today
+        await settle_days(project_id, stale, today)
+        rows = await DailyAttendance.filter(
+            member_id__in=list(member_ids), day__gte=first, day__lte=last
+        ).values_list("member_id", "day", "state", "duration_seconds")
+    for member_id, day, state, seconds in rows:
+        by_member[member_id][day.day] = (str(state), seconds)
+    return by_member
+
+
+_PAGE_SELECT = (
+    "SELECT m.id, m.person_type, m.work_type, m.post, m.work_status, m.unit_id, m.team_id, "
+    "e.name, t.name, p.name, p.id_number_masked, p.phone_masked, p.id_number_enc, p.phone_enc, "
+    "count(*) OVER () FROM project_member m JOIN person p ON p.id = m.person_id "
+    "JOIN participating_unit u ON u.id = m.unit_id JOIN enterprise e ON e.id = u.enterprise_id "
+    "LEFT JOIN team t ON t.id = m.team_id WHERE "
+)
+_PAGE_KEYS = ("id", "person_type", "work_type", "post", "work_status", "unit_id", "team_id",
+              "unit_name", "team_name", "person_name", "id_masked", "phone_masked", "id_enc",
+              "phone_enc")
+
+
+def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tuple[list, list]:
+    """The statistics filters as SQL conditions and parameters (same rules as _member_query)."""
+    conds, params = ["m.project_id = {}"], [project_id]
+    if units is not None:
+        conds.append("m.unit_id IN ({})".format(",".join(["{}"] * len(units)) or "NULL"))
+        params += sorted(units)
+    for column, value in (("m.person_type", f.person_type), ("m.work_status", f.work_status),
+                          ("m.unit_id", f.unit_id), ("m.team_id", f.team_id)):
+        if value:
+            conds.append(f"{column} = {{}}")
+            params.append(value)
+    if f.q:
+        if _ID_RE.match(f.q):
+            conds.append("p.id_number_bidx = {}")
+            params.append(pii.cipher().blind_index("id", f.q))
+        elif _PHONE_RE.match(f.q):
+            conds.append("p.phone_bidx = {}")
+            params.append(pii.cipher().blind_index("phone", f.q))
+        else:
+            conds.append("lower(p.name) LIKE {} ESCAPE '\\'")
+            escaped = f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+    return conds, params
+
+
+def _render(sql: str, n: int, pg: bool) -> str:
+    """Fill ``{}`` placeholders with ``?`` (SQLite) or ``$1..$n`` (PostgreSQL)."""
+    return sql.format(*(f"${i}" for i in range(1, n + 1))) if pg else sql.format(*("?" * n))
+
+
+async def month_stats(
+    access: Any, month: str, f: StatsFilter, page_no: int, size: int, *, durations: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of 打卡统计 (or 出勤时长统计 with ``durations``): rows and the filtered total.
+
+    One statement for the page, its days and the filtered total (plus a count past the end).
+    """
+    project = access.project
+    _, _, first, last = month_bounds(month)
+    today = today_local(zone(project.timezone))
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    conds, params = _page_where(project.id, f, visible_unit_ids(access))
+    day_expr = "EXTRACT(DAY FROM d.day)::int" if pg else "CAST(substr(d.day, 9, 2) AS INTEGER)"
+    # One statement: the filtered page (with its total as a window count) joined to its days.
+    sql = ("WITH pg AS (" + _PAGE_SELECT + " AND ".join(conds)
+           + " ORDER BY m.id LIMIT {} OFFSET {}) SELECT pg.*, " + day_expr
+           + ", d.state, d.duration_seconds FROM pg LEFT JOIN daily_attendance d"
+           " ON d.member_id = pg.id AND d.day BETWEEN {} AND {} ORDER BY pg.id")
+    params += [size, (page_no - 1) * size, first if pg else first.isoformat(),
+               last if pg else last.isoformat()]
+    sql = _render(sql, len(params), pg)
+    _, raw_rows = await conn.execute_query(sql, params)
+    stale = [(r[0], first.replace(day=r[-3])) for r in raw_rows
+             if r[-2] == DayState.TODAY and first.replace(day=r[-3]) < today]
+    if stale:  # settle-on-read: a closed day is never shown as today
+        await settle_days(project.id, stale, today)
+        _, raw_rows = await conn.execute_query(sql, params)
+    members: list[dict[str, Any]] = []
+    days: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    for r in raw_rows:
+        if not members or members[-1]["id"] != r[0]:
+            members.append(dict(zip(_PAGE_KEYS, r, strict=False)))
+        if r[-3] is not None:
+            days[r[0]][r[-3]] = (r[-2], r[-1])
+    if members:
+        total = raw_rows[0][len(_PAGE_KEYS)]
+    else:  # past the last page: the total still has to be reported
+        total = await _member_query(project.id, f, visible_unit_ids(access)).count()
+    full = access.can("view_pii")
+    out = []
+    for i, m in enumerate(members):
+        row = _member_columns(m, (page_no - 1) * size + i + 1, full)
+        cells, attended, effective, seconds = _day_cells(days.get(m["id"], {}), first, last.day,
+                                                         durations)
+        row.update(days=cells, attendance_days=attended, effective_days=effective)
+        if durations:
+            row["effective_hours"] = _hours(seconds)
+        out.append(row)
+    return out, total
+
+
+async def iter_month_rows(
+    access: Any, month: str, f: StatsFilter, batch: int = 1000
+) -> AsyncIterator[tuple[list[dict[str, Any]], dict[int, dict[int, tuple[str, int]]]]]:
+    """Every filtered member of the month in batches: (member rows, {member: {day: cell}})."""
+    project = access.project
+    _, _, first, last = month_bounds(month)
+    today = today_local(zone(project.timezone))
+    await settle_stale(project.id, today, first, last)
+    qs = _member_query(project.id, f, visible_unit_ids(access))
+    after = 0
+    while True:
+        members = await qs.filter(id__gt=after).order_by("id").limit(batch).values(
+            "id", "person_type", "work_type", "post", "work_status", "unit_id", "team_id",
+            **_MEMBER_VALUES,
+        )
+        if not members:
+            return
+        after = members[-1]["id"]
+        days = await _bulk_cells(project.id, members[0]["id"], after, first, last)
+        yield members, days
+        if len(members) < batch:
+            return
+
+
+async def _bulk_cells(
+    project_id: int, lo: int, hi: int, first: dt.date, last: dt.date
+) -> dict[int, dict[int, tuple[str, int]]]:
+    """Day cells of a member-id range of a project (raw rows: this is the export's hot path)."""
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    if pg:
+        sql = ("SELECT member_id, EXTRACT(DAY FROM day)::int, state, duration_seconds "
+               "FROM daily_attendance WHERE project_id=$1 AND member_id BETWEEN $2 AND $3 "
+               "AND day BETWEEN $4 AND $5")
+        params: list[Any] = [project_id, lo, hi, first, last]
+    else:
+        sql = ("SELECT member_id, CAST(substr(day, 9, 2) AS INTEGER), state, duration_seconds "
+               "FROM daily_attendance WHERE project_id=? AND member_id BETWEEN ? AND ? "
+               "AND day BETWEEN ? AND ?")
+        params = [project_id, lo, hi, first.isoformat(), last.isoformat()]
+    _, rows = await conn.execute_query(sql, params)
+    out: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    for r in rows:
+        out[r[0]][r[1]] = (r[2], r[3])
+    return out
+
+
+# --- punch diagnosis, month view, workbench ------------------------------------------------------
+
+
+def punch_public(p: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
+    """The reply shape of one punch, with the reason in plain Chinese."""
+    reason = p.get("reason")
+    status = str(p["status"])
+    return {
+        "id": p["id"], "time": p["time"], "direction": str(p["direction"]),
+        "direction_label": DIRECTION_LABELS.get(p["direction"], str(p["direction"])),
+        "status": status, "accepted": status == PunchStatus.ACCEPTED,
+        "reason": reason, "reason_label": REASON_LABELS.get(reason, reason) if reason else None,
+        "source": str(p["source"]), "source_label": SOURCE_LABELS.get(p["source"], ""),
+        "device_sn": p.get("device_sn"), "liveness": p["liveness"],
+        "received_at": p["received_at"], "photo_url": photo_url,
+    }
+
+
+def _day_window(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), tz)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+
+
+async def _punches(member: ProjectMember, first: dt.date, last: dt.date,
+                   tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Every punch of a member between two local days, accepted or rejected (also those the
+    device sent for the person but the pipeline could not tie to the membership)."""
+    start, _ = _day_window(first, tz)
+    _, end = _day_window(last, tz)
+    who = Q(member_id=member.id) | Q(person_id=member.person_id, project_id=member.project_id,  # type: ignore[attr-defined]
+                                     member_id=None)
+    when = Q(local_date__gte=first, local_date__lte=last) | Q(
+        local_date=None, time__gte=start, time__lt=end)
+    rows = await Punch.filter(who, when).order_by("time", "id").values(
+        "id", "time", "local_date", "direction", "status", "reason", "source", "liveness",
+        "received_at", "photo_key", device_sn="device__sn",
+    )
+    for r in rows:
+        r["day"] = r["local_date"] or local_day(r["time"], tz)
+    return rows
+
+
+async def member_day_punches(
+    project: Project, member_id: int, day: dt.date, photo_url: Any = None
+) -> dict[str, Any]:
+    """Punch diagnosis: every punch received for a member on a day, with the day's settlement."""
+    member = await ProjectMember.get_or_none(id=member_id, project_id=project.id)
+    if member is None:
+        raise NotFound("该项目没有此人员", code="member_not_found")
+    tz = zone(project.timezone)
+    today = today_local(tz)
+    rows = await _punches(member, day, day, tz)
+    punches = [punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None)
+               for r in rows]
+    accepted = [(r["time"], r["direction"]) for r in rows if r["status"] == PunchStatus.ACCEPTED]
+    state, first_in, last_out, seconds, count = settle(accepted, day, today)
+    return {
+        "member_id": member.id, "date": day.isoformat(), "state": state.value,
+        "state_label": STATE_LABELS[state], "first_in": first_in, "last_out": last_out,
+        "hours": _hours(seconds), "accepted_count": count,
+        "rejected_count": len(rows) - count, "punches": punches,
+    }
+
+
+async def member_month(member_id: int, year: int, month: int,
+                       photo_url: Any = None) -> dict[str, Any]:
+    """A member's calendar for a month: per-day state, hours and punches (mini-program view)."""
+    member = await ProjectMember.get_or_none(id=member_id).select_related("project")
+    if member is None:
+        raise NotFound("人员不存在", code="member_not_found")
+    _, _, first, last = month_bounds(f"{year:04d}-{month:02d}")
+    project = member.project
+    tz = zone(project.timezone)
+    today = today_local(tz)
+    cells = (await _day_rows(project.id, [member.id], first, last, today)).get(member.id, {})
+    by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for r in await _punches(member, first, last, tz):
+        by_day[r["day"]].append(
+            punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None))
+    days, attended, effective, seconds = _day_cells(cells, first, last.day, durations=True)
+    for cell in days:
+        cell["state_label"] = STATE_LABELS[DayState(cell["state"])]
+        cell["punches"] = by_day.get(dt.date.fromisoformat(cell["date"]), [])
+        cell["future"] = dt.date.fromisoformat(cell["date"]) > today
+    return {
+        "member_id": member.id, "project_code": project.code, "project_name": project.name,
+        "year": year, "month": month, "days": days, "attendance_days": attended,
+        "effective_days": effective, "effective_hours": _hours(seconds),
+    }
+
+
+async def workbench_summary(project_id: int, today: dt.date | None = None) -> dict[str, Any]:
+    """Today's on-site count by person type and unit, and this month's attendance rate.
+
+    On site today: members with at least one accepted punch today (project-local). Attendance
+    rate: attended member-days ÷ expected member-days, from the 1st (or entry date) to today,
+    over members on the project then (entered, not yet exited).
+    """
+    project = await Project.get(id=project_id)
+    today = today or today_local(zone(project.timezone))
+    first = today.replace(day=1)
+    await settle_stale(project_id, today, first, today)
+    present = await DailyAttendance.filter(project_id=project_id, day=today).values_list(
+        "member_id", flat=True)
+    present_set = set(present)
+    members = await ProjectMember.filter(project_id=project_id).values(
+        "id", "person_type", "unit_id", "entry_date", "exit_date", "work_status",
+        unit_name="unit__enterprise__name",
+    )
+    by_type: dict[str, int] = {PersonType.LABOUR.value: 0, PersonType.MANAGEMENT.value: 0}
+    by_unit: dict[int, dict[str, Any]] = {}
+    expected = 0
+    for m in members:
+        start = max(first, m["entry_date"] or first)
+        end = today
+        if m["exit_date"]:
+            end = min(end, m["exit_date"])
+        elif m["work_status"] == WorkStatus.LEFT:
+            end = first - dt.timedelta(days=1)  # left, exit date unknown: not expected
+        if end >= start:
+            expected += (end - start).days + 1
+        if m["id"] in present_set:
+            by_type[str(m["person_type"])] = by_type.get(str(m["person_type"]), 0) + 1
+            u = by_unit.setdefault(m["unit_id"], {"unit_id": m["unit_id"],
+                                                  "unit_name": m["unit_name"] or "", "count": 0})
+            u["count"] += 1
+    attended = await DailyAttendance.filter(
+        project_id=project_id, day__gte=first, day__lte=today).count()
+    rate = round(attended / expected, 4) if expected else 0.0
+    return {
+        "date": today.isoformat(), "on_site_total": len(present_set),
+        "on_site_by_person_type": [
+            {"person_type": k, "label": PERSON_TYPE_LABELS.get(PersonType(k), k), "count": v}
+            for k, v in by_type.items()],
+        "on_site_by_unit": sorted(by_unit.values(), key=lambda u: -u["count"]),
+        "month": first.strftime("%Y-%m"), "attended_member_days": attended,
+        "expected_member_days": expected, "attendance_rate": rate,
+    }
+
+
+async def member_for_person(project_id: int, person_id: int) -> ProjectMember | None:
+    """The person's membership of a project (for the mini-program's own-attendance view)."""
+    return await ProjectMember.get_or_none(project_id=project_id, person_id=person_id)
+
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+LEAD_COLUMNS = [("序号", 6), ("所属单位", 24), ("所属班组", 14), ("人员类型", 10),
+                ("工种/岗位", 12), ("工作状态", 9), ("姓名", 10), ("身份证号", 21), ("手机号", 14)]
+EXPORT_STYLES = {
+    "green": {"font_color": "#1E8E3E", "bold": True, "align": "center"},
+    "grey": {"font_color": "#9AA0A6", "align": "center"},
+    "absent": {"font_color": "#D93025", "align": "center"},
+}
+
+
+def export_columns(n_days: int, durations: bool) -> list[Any]:
+    """The manual's headers in its order: member columns, 1..N, 出勤天数, 有效出勤天数/时长."""
+    from services.exports import Column
+
+    cols = [Column(h, w) for h, w in LEAD_COLUMNS]
+    cols += [Column(str(d), 5 if not durations else 6) for d in range(1, n_days + 1)]
+    cols += [Column("出勤天数", 9), Column("有效出勤时长" if durations else "有效出勤天数", 12)]
+    return cols
+
+
+def _export_rows(members: list[dict[str, Any]], days: dict[int, dict[int, tuple[str, int]]],
+                 start_index: int, n_days: int, durations: bool, full_pii: bool) -> list[list]:
+    """Sheet rows for a batch of members (✓/X or hours per day)."""
+    from services.exports import Cell
+
+    green, grey, absent = Cell("✓", "green"), Cell("✓", "grey"), Cell("X", "absent")
+    grey0 = Cell(0, "grey")
+    normal, absent_state = DayState.NORMAL.value, DayState.ABSENT.value
+    out = []
+    for i, m in enumerate(members):
+        c = _member_columns(m, start_index + i, full_pii)
+        row: list[Any] = [c["index"], c["unit_name"], c["team_name"], c["person_type_label"],
+                          c["work_type_or_post"], c["work_status_label"], c["name"],
+                          c["id_number"], c["phone"]]
+        cells = days.get(m["id"], {})
+        attended = effective = seconds = 0
+        for d in range(1, n_days + 1):
+            cell = cells.get(d)
+            state = cell[0] if cell else absent_state
+            if state == absent_state:
+                row.append(0 if durations else absent)
+                continue
+            attended += 1
+            if state == normal:
+                effective += 1
+                seconds += cell[1]  # type: ignore[index]
+                row.append(Cell(_hours(cell[1]), "green") if durations else green)  # type: ignore[index]
+            else:
+                row.append(grey0 if durations else grey)
+        row += [attended, _hours(seconds) if durations else effective]
+        out.append(row)
+    return out
+
+
+async def export_month(access: Any, month: str, f: StatsFilter, *, durations: bool,
+                       tmpdir: str | None = None) -> tuple[str, int]:
+    """Write the month's statistics for every filtered member to a temp .xlsx; (path, rows)."""
+    from services.exports import write_xlsx
+
+    _, _, first, last = month_bounds(month)
+    full = access.can("view_pii")
+
+    async def batches() -> AsyncIterator[list[list]]:
+        index = 1
+        async for members, days in iter_month_rows(access, month, f):
+            yield _export_rows(members, days, index, last.day, durations, full)
+            index += len(members)
+
+    sheet = "出勤时长统计" if durations else "打卡统计"
+    return await write_xlsx(export_columns(last.day, durations), batches(), sheet=sheet,
+                            styles=EXPORT_STYLES, tmpdir=tmpdir)
+
+
+async def member_in_project(project_id: int, member_id: int) -> bool:
+    """Whether the member belongs to the project."""
+    return await ProjectMember.filter(id=member_id, project_id=project_id).exists()
+
+
+async def punch_photo_key(project_id: int, punch_id: int) -> str:
+    """The file-store key of a punch's photo (NotFound when none or not this project's)."""
+    keys = await Punch.filter(id=punch_id, project_id=project_id).values_list("photo_key",
+                                                                            flat=True)
+    if not keys or not keys[0]:
+        raise NotFound("该打卡记录没有照片", code="photo_not_found")
+    return keys[0]
