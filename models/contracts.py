@@ -14,6 +14,8 @@ class ContractStatus(StrEnum):
     TERMINATED = "terminated"  # 已解约
 
 
+TERMINATION_TYPES = ("甲方解约", "乙方解约", "协商解约", "合同到期", "其他")
+
 CONTRACT_STATUS_LABELS = {
     ContractStatus.UNSIGNED: "未签约",
     ContractStatus.ACTIVE: "履约中",
@@ -37,11 +39,17 @@ class LabourContract(Model):
     end_date = fields.DateField(null=True)
     attachment_key = fields.CharField(max_length=255, null=True)
     attachment_name = fields.CharField(max_length=255, default="")
+    attachment: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.StoredFile", related_name="contract_attachments", null=True,
+        on_delete=fields.RESTRICT,
+    )  # served by GET /projects/{code}/files/{id}
     status = fields.CharEnumField(ContractStatus, max_length=12, default=ContractStatus.ACTIVE)
     termination_type = fields.CharField(max_length=32, default="")  # 甲方解约 / 乙方解约 / 协商解约
     termination_reason = fields.CharField(max_length=255, default="")
     termination_initiated_at = fields.DatetimeField(null=True)
     termination_confirmed_at = fields.DatetimeField(null=True)
+    uploaded_by = fields.CharField(max_length=64, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
     uploaded_at = fields.DatetimeField(auto_now_add=True)
     deleted_at = fields.DatetimeField(null=True)  # 删除重签: kept for the record, hidden
 

@@ -1,12 +1,30 @@
-"""Contracts: rule 4's warnings (yellow > 5 days, orange > 10, red > 30 without a contract)."""
+"""Contracts (合同管理): rule 4's warnings (yellow > 5 days, orange > 10, red > 30 days after
+entry without a contract in force), the three tabs, upload, edit, terminate, delete-and-re-sign."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from models import PersonType, ProjectMember
-from models.contracts import ContractStatus, LabourContract
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from models import PersonType, ProjectMember, WorkStatus
+from models.contracts import (
+    CONTRACT_STATUS_LABELS,
+    TERMINATION_TYPES,
+    ContractStatus,
+    LabourContract,
+)
+from models.files import StoredFile
+from realname.errors import Conflict, NotFound, ValidationError
+from realname.storage import FileStore
+from services import labour, pii
+from services.files import DOCUMENTS, check_upload, save_upload
+from services.identity import ProjectAccess
+from services.labour import parse_date
 
 YELLOW, ORANGE, RED = "yellow", "orange", "red"
 WARNING_LABELS = {YELLOW: "黄色预警", ORANGE: "橙色预警", RED: "红色预警"}
@@ -47,3 +65,296 @@ async def red_member_ids(members: Iterable[ProjectMember], on: dt.date) -> set[i
         return set()
     signed = await members_with_contract(m.id for m in candidates)
     return {m.id for m in candidates if m.id not in signed}
+
+
+# --- contract state of members (shown on the member, the tabs and the workbench) -----------------
+
+
+async def contract_states(members: Iterable[ProjectMember], today: dt.date
+                          ) -> dict[int, dict[str, Any]]:
+    """Per member: contract status and, for active labour members without one, the warning."""
+    members = list(members)
+    signed = await members_with_contract(m.id for m in members)
+    states: dict[int, dict[str, Any]] = {}
+    for m in members:
+        has = m.id in signed
+        status = ContractStatus.ACTIVE if has else ContractStatus.UNSIGNED
+        level = None
+        if m.person_type == PersonType.LABOUR and m.work_status == WorkStatus.ACTIVE:
+            level = warning_level(m.entry_date, has, today)
+        states[m.id] = {
+            "contract_status": status.value,
+            "contract_status_label": CONTRACT_STATUS_LABELS[status],
+            "contract_warning": level,
+            "contract_warning_label": WARNING_LABELS.get(level or "", ""),
+            "days_since_entry": (today - m.entry_date).days,
+        }
+    return states
+
+
+def _unsigned_qs(project_id: int):  # noqa: ANN202 - a Tortoise queryset
+    """Active labour members of the project without a contract in force."""
+    in_force = LabourContract.filter(project_id=project_id, status=ContractStatus.ACTIVE,
+                                     deleted_at__isnull=True).values("member_id")
+    return ProjectMember.filter(project_id=project_id, person_type=PersonType.LABOUR,
+                                work_status=WorkStatus.ACTIVE).exclude(
+        id__in=Subquery(in_force))
+
+
+async def warning_summary(project_id: int, today: dt.date) -> dict[str, Any]:
+    """Counts of unsigned active labour members per warning level (for the workbench)."""
+    counts = {YELLOW: 0, ORANGE: 0, RED: 0}
+    members: dict[str, list[int]] = {YELLOW: [], ORANGE: [], RED: []}
+    for mid, entry in await _unsigned_qs(project_id).values_list("id", "entry_date"):
+        level = warning_level(entry, False, today)
+        if level:
+            counts[level] += 1
+            members[level].append(mid)
+    return {"counts": counts, "member_ids": members,
+            "labels": {k: WARNING_LABELS[k] for k in counts}}
+
+
+# --- the three tabs ------------------------------------------------------------------------------
+
+
+def _search(qs, q: str, *, member_path: str = ""):  # noqa: ANN001, ANN202 - Tortoise querysets
+    """姓名/身份证号/合同编号 search: exact ID number (blind index) or name / number substring."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    person = f"{member_path}person__"
+    cond = Q(**{f"{person}name__icontains": q})
+    bidx = pii.cipher().blind_index("id", q)
+    cond |= Q(**{f"{person}id_number_bidx": bidx})
+    if member_path:
+        cond |= Q(number__icontains=q)
+    return qs.filter(cond)
+
+
+async def list_unsigned(access: ProjectAccess, *, q: str = "", warning: str = "", page: int = 1,
+                        size: int = 10, today: dt.date | None = None
+                        ) -> tuple[list[dict[str, Any]], int]:
+    """未签约: active labour members without a contract in force, most overdue first."""
+    scope = await labour.unit_scope(access)
+    today = today or labour.project_today(access.project)
+    qs = _search(_unsigned_qs(access.project.id), q)
+    if scope.visible is not None:
+        qs = qs.filter(unit_id__in=list(scope.visible))
+    if warning:
+        if warning not in WARNING_LABELS:
+            raise ValidationError("预警等级应为 yellow、orange 或 red", field="warning")
+        # entry_date bounds that give exactly this level as of today
+        bounds = {RED: (None, 31), ORANGE: (30, 11), YELLOW: (10, 6)}[warning]
+        newest, oldest = bounds
+        qs = qs.filter(entry_date__lte=today - dt.timedelta(days=oldest))
+        if newest is not None:
+            qs = qs.filter(entry_date__gte=today - dt.timedelta(days=newest))
+    total = await qs.count()
+    members = await qs.order_by("entry_date", "id").offset((page - 1) * size).limit(
+        size).prefetch_related("person", "unit__enterprise", "team")
+    states = await contract_states(members, today)
+    full = labour.show_pii(access)
+    first = (page - 1) * size
+    rows = [{"seq": first + i + 1, **labour.member_public(m, full, states[m.id])}
+            for i, m in enumerate(members)]
+    return rows, total
+
+
+def contract_public(c: LabourContract, full: bool, seq: int | None = None) -> dict[str, Any]:
+    """A contract row: 合同编号, 姓名, 身份证号, 手机号, 甲方, dates, 解约 fields, 附件."""
+    member: ProjectMember = c.member  # type: ignore[assignment]
+    person = member.person  # type: ignore[attr-defined]
+    status = ContractStatus(c.status)
+    return {
+        "seq": seq, "id": c.id, "member_id": member.id, "number": c.number,
+        **{k: v for k, v in labour.person_fields(person, full).items()
+           if k in ("name", "id_number", "phone", "gender")},
+        "party_a": c.party_a, "start_date": c.start_date, "end_date": c.end_date,
+        "status": status.value, "status_label": CONTRACT_STATUS_LABELS[status],
+        "termination_type": c.termination_type, "termination_reason": c.termination_reason,
+        "termination_initiated_at": c.termination_initiated_at,
+        "termination_confirmed_at": c.termination_confirmed_at,
+        "attachment": {"id": c.attachment_id, "name": c.attachment_name}  # type: ignore[attr-defined]
+        if c.attachment_id else None,  # type: ignore[attr-defined]
+        "uploaded_at": c.uploaded_at,
+    }
+
+
+async def list_contracts(access: ProjectAccess, status: str, *, q: str = "",
+                         termination_type: str = "", page: int = 1, size: int = 10
+                         ) -> tuple[list[dict[str, Any]], int]:
+    """履约中 / 已解约: the project's contracts in that state (deleted ones hidden)."""
+    if status not in (ContractStatus.ACTIVE, ContractStatus.TERMINATED):
+        raise ValidationError("合同状态应为 active 或 terminated", field="status")
+    scope = await labour.unit_scope(access)
+    qs = LabourContract.filter(project_id=access.project.id, status=status,
+                               deleted_at__isnull=True)
+    if scope.visible is not None:
+        qs = qs.filter(member__unit_id__in=list(scope.visible))
+    if termination_type:
+        qs = qs.filter(termination_type=termination_type)
+    qs = _search(qs, q, member_path="member__")
+    total = await qs.count()
+    rows = await qs.order_by("-id").offset((page - 1) * size).limit(size).prefetch_related(
+        "member__person")
+    full = labour.show_pii(access)
+    first = (page - 1) * size
+    return [contract_public(c, full, first + i + 1) for i, c in enumerate(rows)], total
+
+
+# --- upload, edit, terminate, delete-and-re-sign -------------------------------------------------
+
+
+def _text(data: dict[str, Any], field: str, label: str, max_len: int) -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"请填写{label}", code="required", field=field)
+    if len(value.strip()) > max_len:
+        raise ValidationError(f"{label}不能超过{max_len}个字", field=field)
+    return value.strip()
+
+
+def _dates(data: dict[str, Any], start: dt.date | None = None, end: dt.date | None = None
+           ) -> tuple[dt.date, dt.date | None]:
+    if "start_date" in data or start is None:
+        start = parse_date(data.get("start_date"), "start_date", "合同开始日期")
+    if "end_date" in data:
+        end = parse_date(data.get("end_date"), "end_date", "合同截止日期", required=False)
+    assert start is not None
+    if end is not None and end < start:
+        raise ValidationError("合同截止日期不能早于合同开始日期", code="invalid_date",
+                              field="end_date")
+    return start, end
+
+
+async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMember:
+    try:
+        mid = int(member_id)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("请选择签约人员", code="required", field="member_id") from exc
+    scope = await labour.unit_scope(access)
+    member = await ProjectMember.get_or_none(id=mid, project_id=access.project.id)
+    if member is None or not scope.sees(member.unit_id):  # type: ignore[attr-defined]
+        raise NotFound("人员不存在", code="member_not_found")
+    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    return member
+
+
+async def _contract(access: ProjectAccess, contract_id: int) -> LabourContract:
+    contract = await LabourContract.get_or_none(id=contract_id, project_id=access.project.id,
+                                                deleted_at__isnull=True)
+    if contract is None:
+        raise NotFound("合同不存在", code="contract_not_found")
+    await _contract_member(access, contract.member_id)  # type: ignore[attr-defined]
+    return contract
+
+
+async def _store(access: ProjectAccess, store: FileStore, upload: tuple[bytes, str],
+                 max_bytes: int) -> StoredFile:
+    return await save_upload(store, upload[0], upload[1], project_id=access.project.id,
+                             purpose="contract", allowed=DOCUMENTS, max_bytes=max_bytes,
+                             uploaded_by=access.principal.actor, field="attachment")
+
+
+async def create_contract(access: ProjectAccess, data: dict[str, Any],
+                          upload: tuple[bytes, str] | None, store: FileStore,
+                          max_bytes: int) -> LabourContract:
+    """上传: sign an active labour member's contract with its attachment."""
+    member = await _contract_member(access, data.get("member_id"))
+    if member.person_type != PersonType.LABOUR:
+        raise Conflict("仅劳务人员需要上传劳动合同", code="not_labour", field="member_id")
+    if member.work_status != WorkStatus.ACTIVE:
+        raise Conflict("该人员已离职，不能签约", code="member_left", field="member_id")
+    number = _text(data, "number", "合同编号", 64)
+    party_a = _text(data, "party_a", "甲方", 128)
+    start, end = _dates(data)
+    if upload is None:
+        raise ValidationError("请上传合同附件", code="required", field="attachment")
+    check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
+    if await members_with_contract([member.id]):
+        raise Conflict("该人员已有履约中的合同，如需重签请先删除或解约", code="contract_exists",
+                       field="member_id")
+    async with in_transaction():
+        stored = await _store(access, store, upload, max_bytes)
+        contract = await LabourContract.create(
+            project_id=access.project.id, member_id=member.id, number=number, party_a=party_a,
+            start_date=start, end_date=end, attachment=stored, attachment_key=stored.key,
+            attachment_name=stored.name, status=ContractStatus.ACTIVE,
+            uploaded_by=access.principal.actor)
+    return await LabourContract.get(id=contract.id).prefetch_related("member__person")
+
+
+async def update_contract(access: ProjectAccess, contract_id: int, data: dict[str, Any],
+                          upload: tuple[bytes, str] | None, store: FileStore,
+                          max_bytes: int) -> LabourContract:
+    """编辑: change a contract in force (number, party A, dates, replace the attachment)."""
+    contract = await _contract(access, contract_id)
+    if contract.status != ContractStatus.ACTIVE:
+        raise Conflict("只能编辑履约中的合同", code="contract_not_active")
+    changes: dict[str, Any] = {}
+    if "number" in data:
+        changes["number"] = _text(data, "number", "合同编号", 64)
+    if "party_a" in data:
+        changes["party_a"] = _text(data, "party_a", "甲方", 128)
+    changes["start_date"], changes["end_date"] = _dates(data, contract.start_date,
+                                                        contract.end_date)
+    if upload is not None:
+        check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
+    async with in_transaction():
+        if upload is not None:
+            stored = await _store(access, store, upload, max_bytes)
+            changes.update(attachment_id=stored.id, attachment_key=stored.key,
+                           attachment_name=stored.name)
+        await LabourContract.filter(id=contract.id).update(**changes)
+    return await LabourContract.get(id=contract.id).prefetch_related("member__person")
+
+
+def _when(value: Any, field: str, label: str, default: dt.datetime) -> dt.datetime:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        text = str(value).strip().replace("Z", "+00:00")
+        when = dt.datetime.fromisoformat(text) if len(text) > 10 else dt.datetime.combine(
+            dt.date.fromisoformat(text), dt.time())
+    except ValueError as exc:
+        raise ValidationError(f"{label}格式错误，应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS",
+                              code="invalid_date", field=field) from exc
+    if when.tzinfo is None:  # entered in China time
+        when = when.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return when
+
+
+async def terminate_contract(access: ProjectAccess, contract_id: int, data: dict[str, Any]
+                             ) -> LabourContract:
+    """解约: end a contract with type, reason, initiated and confirmed times."""
+    contract = await _contract(access, contract_id)
+    if contract.status != ContractStatus.ACTIVE:
+        raise Conflict("该合同已解约", code="contract_not_active")
+    ttype = data.get("termination_type")
+    if not ttype:
+        raise ValidationError("请选择解约类型", code="required", field="termination_type")
+    if ttype not in TERMINATION_TYPES:
+        raise ValidationError("解约类型应为" + "、".join(TERMINATION_TYPES),
+                              code="invalid_termination_type", field="termination_type")
+    reason = _text(data, "termination_reason", "解约原因", 255)
+    now = dt.datetime.now(dt.UTC)
+    initiated = _when(data.get("initiated_at"), "initiated_at", "发起解约时间", now)
+    confirmed = _when(data.get("confirmed_at"), "confirmed_at", "确认解约时间", now)
+    if confirmed < initiated:
+        raise ValidationError("确认解约时间不能早于发起解约时间", code="invalid_date",
+                              field="confirmed_at")
+    if confirmed > now + dt.timedelta(minutes=5):
+        raise ValidationError("确认解约时间不能晚于当前时间", code="invalid_date",
+                              field="confirmed_at")
+    await LabourContract.filter(id=contract.id).update(
+        status=ContractStatus.TERMINATED, termination_type=ttype, termination_reason=reason,
+        termination_initiated_at=initiated, termination_confirmed_at=confirmed)
+    return await LabourContract.get(id=contract.id).prefetch_related("member__person")
+
+
+async def delete_contract(access: ProjectAccess, contract_id: int) -> None:
+    """删除 (to re-sign): hide a contract in force; kept for the record (rule 12)."""
+    contract = await _contract(access, contract_id)
+    if contract.status != ContractStatus.ACTIVE:
+        raise Conflict("已解约的合同不能删除", code="contract_not_active")
+    await LabourContract.filter(id=contract.id).update(deleted_at=dt.datetime.now(dt.UTC))

@@ -1,0 +1,46 @@
+"""Request parsing shared by the labour screens: JSON or multipart fields, uploads, query flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Request
+
+from realname.errors import ValidationError
+from realname.web import body_of
+
+
+def is_form(request: Request) -> bool:
+    """Whether the body is a form (multipart uploads or url-encoded)."""
+    ctype = (request.content_type or "").lower()
+    return ctype.startswith("multipart/form-data") or ctype.startswith(
+        "application/x-www-form-urlencoded")
+
+
+def fields_of(request: Request) -> dict[str, Any]:
+    """The request's fields: a multipart/url-encoded form or a JSON object."""
+    if is_form(request):
+        return {key: request.form.get(key) for key in request.form}
+    return body_of(request)
+
+
+def upload_of(request: Request, name: str = "file") -> tuple[bytes, str] | None:
+    """The (bytes, original file name) of an uploaded file field, or None."""
+    if not is_form(request):
+        return None
+    upload = request.files.get(name)
+    if upload is None:
+        return None
+    return upload.body, upload.name or ""
+
+
+def flag_arg(request: Request, name: str) -> bool | None:
+    """A true/false query argument (None when absent)."""
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise ValidationError("参数应为 true 或 false", field=name)

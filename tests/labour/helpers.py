@@ -1,0 +1,54 @@
+"""Helpers for the labour tests: tokens per role, tiny files, an unenrolled person."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from models import ParticipatingUnit, Person, UnitRole
+from services import pii
+from tests.conftest import uid
+from tests.factories import (
+    ProjectWorld,
+    auth,
+    enterprise_token,
+    make_enterprise,
+    make_id_number,
+)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+CARD = "6222021234567890123"
+BRANCH = "102100099996"
+
+
+def wage(**over: Any) -> dict[str, Any]:
+    """A complete work type + wage card body."""
+    body = {"work_type": "钢筋工", "bank_name": "中国工商银行", "bank_card": CARD,
+            "bank_branch_code": BRANCH}
+    body.update(over)
+    return body
+
+
+async def headers_for(redis: Any, world: ProjectWorld, role: str) -> dict[str, str]:
+    """Auth headers of one of the world's companies (builder, gc, supervisor)."""
+    return auth(await enterprise_token(redis, world.enterprises[role]))
+
+
+async def add_subcontractor(world: ProjectWorld, role: str = UnitRole.LABOUR_SUB
+                            ) -> ParticipatingUnit:
+    """A subcontractor unit on the world's project."""
+    ent = await make_enterprise()
+    world.enterprises[f"sub_{ent.id}"] = ent
+    return await ParticipatingUnit.create(project=world.project, enterprise=ent, role=role,
+                                          entry_date=dt.date.today())
+
+
+async def unenrolled_person() -> tuple[Person, str]:
+    """A person known (e.g. from the mini-program) but never enrolled by a collection machine."""
+    c = pii.cipher()
+    number = make_id_number()
+    person = await Person.create(
+        name=uid("未采集"), id_number_enc=c.encrypt(number),
+        id_number_bidx=c.blind_index("id", number), id_number_masked=pii.mask_id_number(number))
+    return person, number
