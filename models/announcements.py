@@ -1,0 +1,25 @@
+"""Announcements (通知公告) published by regulators and operators to the projects of a region."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Announcement(Model):
+    """A notice; projects whose region lies within `region` see it (no region: every project)."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    content = fields.TextField()
+    region: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Region", related_name="announcements", null=True, on_delete=fields.RESTRICT
+    )
+    publisher_kind = fields.CharField(max_length=16)  # regulator | operator
+    publisher_account_id = fields.IntField()
+    publisher_name = fields.CharField(max_length=128, default="")
+    published_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    withdrawn_at = fields.DatetimeField(null=True)  # 撤回: hidden from projects, kept
+
+    class Meta:
+        table = "announcement"
