@@ -61,6 +61,8 @@ class Device(Model):
     person_count = fields.IntField(default=0)
     face_count = fields.IntField(default=0)
     sync_cursor = fields.BigIntField(default=0)
+    # ADMS terminals cannot keep a cursor: the platform keeps theirs ("version.member_id").
+    person_cursor = fields.CharField(max_length=48, default="")
     last_attendance_at = fields.DatetimeField(null=True)  # 最后考勤通讯时间
     last_collection_at = fields.DatetimeField(null=True)  # 最后采集通讯时间
     last_seen_ip = fields.CharField(max_length=64, default="")

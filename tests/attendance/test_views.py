@@ -7,6 +7,7 @@ import datetime as dt
 from models import Device, DeviceKind, Direction, Post
 from services import attendance
 from tests.attendance.helpers import at, punch
+from services import pii
 from tests.conftest import uid
 from tests.factories import auth, enterprise_token, make_member, make_project
 
@@ -18,7 +19,7 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     world = await make_project()
     m = await make_member(world, entry_date=dt.date(2028, 2, 1))
     dev = await Device.create(sn=uid("SN"), kind=DeviceKind.ATTENDANCE, project=world.project,
-                              secret_enc="x")
+                              secret_enc=pii.cipher().encrypt("device-secret"))
     key = await app.ctx.files.put(b"\xff\xd8\xff\xe0jpeg", prefix="punch", suffix=".jpg",
                                   content_type="image/jpeg")
     await punch(m, at(DAY, 8), Direction.IN, device=dev, photo_key=key)

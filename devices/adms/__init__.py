@@ -1,0 +1,1 @@
+"""ZKTeco ADMS ("PUSH") protocol adapter, mounted under /iclock."""

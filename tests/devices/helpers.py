@@ -1,0 +1,70 @@
+"""Helpers for the device tests: registered devices and signed requests."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from services import devices as svc
+from tests.conftest import uid
+from tests.factories import ProjectWorld
+
+# A minimal valid JPEG header followed by filler: enough for the content sniffing.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+JPEG_B64 = base64.b64encode(JPEG).decode()
+
+
+@dataclass
+class Dev:
+    """A registered device and its secret."""
+
+    sn: str
+    secret: str
+    world: ProjectWorld | None
+
+
+async def make_device(world: ProjectWorld | None, kind: str = "attendance", **kw: Any) -> Dev:
+    """Register a device (bound to the world's project when given)."""
+    sn = uid("SN")
+    _, secret = await svc.register_device(world.project if world else None, kind=kind, sn=sn,
+                                          manufacturer="海康", model="DS-K1", **kw)
+    return Dev(sn, secret, world)
+
+
+async def call(client: httpx.AsyncClient, dev: Dev, method: str, path: str,
+               body: Any = None, *, raw: bytes | None = None, timestamp: int | None = None,
+               nonce: str | None = None, secret: str | None = None,
+               headers: dict[str, str] | None = None) -> httpx.Response:
+    """A signed request to the native protocol."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    h = svc.signed_headers(dev.sn, secret or dev.secret, method, path, data, timestamp, nonce)
+    h["Content-Type"] = "application/json"
+    h.update(headers or {})
+    return await client.request(method, path, content=data, headers=h)
+
+
+def punch(pid: str, person_id: int, *, when: dt.datetime | None = None, direction: str = "in",
+          liveness: bool = True, **extra: Any) -> dict[str, Any]:
+    """A native punch object."""
+    when = when or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
+    return {"id": pid, "person_id": person_id, "time": when.isoformat(), "direction": direction,
+            "liveness": liveness, **extra}
+
+
+def valid_id_number(male: bool = True) -> str:
+    """A synthetic ID number that passes ``pii.validate_id_number`` (the shared factory's
+    ``make_id_number`` occasionally yields one stdnum refuses)."""
+    from services import pii
+    from tests.factories import make_id_number
+
+    while True:
+        number = make_id_number(male=male)
+        try:
+            return pii.validate_id_number(number)
+        except Exception:  # noqa: BLE001 - draw again
+            continue

@@ -1,0 +1,143 @@
+"""The punch pipeline over the native protocol: results, reasons, duplicates, late punches."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
+from tests.conftest import uid
+from tests.devices.helpers import JPEG_B64, call, make_device, punch, valid_id_number
+from tests.factories import make_member, make_person, make_project
+
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+async def _world():
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    return world, dev, member
+
+
+async def test_mixed_batch_results_in_order_with_every_reason(client):
+    world, dev, good = await _world()
+    left = await make_member(world, work_status=WorkStatus.LEFT)
+    no_card = await make_member(world, bank_card=None)
+    red = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=40))
+    outsider, _, _ = await make_person()
+    other_world = await make_project()
+    elsewhere = await make_member(other_world)
+    by_number, number, _ = await make_person(id_number=valid_id_number())
+    await make_member(world, person=by_number)
+    future = dt.datetime.now(CST) + dt.timedelta(hours=2)
+    items = [
+        punch("a1", good.person_id, photo=JPEG_B64, lat=36.6, lng=101.7),
+        punch("a2", good.person_id, liveness=False),
+        punch("a3", 99_999_999),
+        punch("a4", left.person_id),
+        punch("a5", no_card.person_id),
+        punch("a6", red.person_id),
+        punch("a7", outsider.id),
+        punch("a8", elsewhere.person_id),
+        punch("a9", good.person_id, when=future),
+        {"id": "a10", "person_id": good.person_id, "time": "yesterday", "direction": "in",
+         "liveness": True},
+        {"id": "a11", "id_number": number, "time": dt.datetime.now(CST).isoformat(),
+         "direction": "out", "liveness": True},
+        {"id": "a12", "person_id": good.person_id, "time": dt.datetime.now(CST).isoformat(),
+         "direction": "sideways", "liveness": True},
+    ]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    assert r.status_code == 200, r.text
+    got = [(x["id"], x["status"], x.get("reason")) for x in r.json()["results"]]
+    assert got == [
+        ("a1", "accepted", None), ("a2", "rejected", "no_liveness"),
+        ("a3", "rejected", "unknown_person"), ("a4", "rejected", "not_on_project"),
+        ("a5", "rejected", "missing_wage_card"), ("a6", "rejected", "contract_red"),
+        ("a7", "rejected", "not_on_project"), ("a8", "rejected", "not_on_project"),
+        ("a9", "rejected", "time_in_future"), ("a10", "rejected", "bad_field"),
+        ("a11", "accepted", None), ("a12", "rejected", "bad_field"),
+    ]
+    rows = {p.device_punch_id: p for p in await Punch.filter(device__sn=dev.sn)}
+    assert len(rows) == 12  # rejected punches are stored too, with their reason
+    assert rows["a2"].status == PunchStatus.REJECTED and rows["a2"].reason == "no_liveness"
+    assert rows["a1"].photo_key and rows["a1"].lat == 36.6
+    assert rows["a10"].payload["_bad_field"] == "time"
+
+
+async def test_duplicates_across_retries_and_within_a_batch(client):
+    world, dev, member = await _world()
+    items = [punch("d1", member.person_id), punch("d2", member.person_id, liveness=False)]
+    r1 = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r2 = await call(client, dev, "POST", "/device/v1/punches",
+                    {"punches": items + [punch("d3", member.person_id),
+                                         punch("d3", member.person_id)]})
+    assert [x["status"] for x in r1.json()["results"]] == ["accepted", "rejected"]
+    assert [x["status"] for x in r2.json()["results"]] == [
+        "duplicate", "duplicate", "accepted", "duplicate"]
+    assert await Punch.filter(device__sn=dev.sn).count() == 3
+
+
+async def test_concurrent_retries_store_once(client):
+    world, dev, member = await _world()
+    items = [punch(f"c{i}", member.person_id) for i in range(20)]
+    replies = await asyncio.gather(*[
+        call(client, dev, "POST", "/device/v1/punches", {"punches": items}) for _ in range(4)])
+    statuses = [x["status"] for r in replies for x in r.json()["results"]]
+    assert statuses.count("accepted") == 20 and statuses.count("duplicate") == 60
+    assert await Punch.filter(device__sn=dev.sn).count() == 20
+
+
+async def test_late_punches_keep_real_time_and_resettle(client):
+    world, dev, member = await _world()
+    day = dt.date.today() - dt.timedelta(days=3)
+    t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
+    t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": [
+        punch("l1", member.person_id, when=t_in), punch("l2", member.person_id, when=t_out,
+                                                        direction="out")]})
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
+    stored = await Punch.get(device__sn=dev.sn, device_punch_id="l1")
+    assert stored.local_date == day and stored.time == t_in
+    settled = await DailyAttendance.get(member_id=member.id, day=day)
+    assert settled.state == DayState.NORMAL
+    assert settled.duration_seconds == int((t_out - t_in).total_seconds())
+
+
+async def test_local_date_uses_project_time_zone(client):
+    world, dev, member = await _world()
+    # 23:30 UTC is the next morning in Xining (UTC+8).
+    when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
+    await call(client, dev, "POST", "/device/v1/punches",
+               {"punches": [punch("tz1", member.person_id, when=when)]})
+    stored = await Punch.get(device__sn=dev.sn, device_punch_id="tz1")
+    assert stored.local_date == when.astimezone(CST).date()
+
+
+async def test_small_clock_skew_is_accepted(client):
+    world, dev, member = await _world()
+    ahead = dt.datetime.now(CST) + dt.timedelta(seconds=90)
+    r = await call(client, dev, "POST", "/device/v1/punches",
+                   {"punches": [punch("s1", member.person_id, when=ahead)]})
+    assert r.json()["results"][0]["status"] == "accepted"
+
+
+async def test_bad_ids_are_rejected_and_stored_once(client):
+    world, dev, member = await _world()
+    items = [{"id": "x" * 65, "person_id": member.person_id}, "not-an-object"]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    assert [(x["status"], x["reason"]) for x in r.json()["results"]] == [
+        ("rejected", "bad_field"), ("rejected", "bad_field")]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
+    assert await Punch.filter(device__sn=dev.sn).count() == 2
+    assert {p.reason for p in await Punch.filter(device__sn=dev.sn)} == {"bad_field"}
+
+
+async def test_unknown_id_number(client):
+    world, dev, member = await _world()
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": [
+        {"id": uid(), "id_number": valid_id_number(), "time": dt.datetime.now(CST).isoformat(),
+         "direction": "in", "liveness": True}]})
+    assert r.json()["results"][0]["reason"] == "unknown_person"
