@@ -14,7 +14,8 @@ def is_form(request: Request) -> bool:
     """Whether the body is a form (multipart uploads or url-encoded)."""
     ctype = (request.content_type or "").lower()
     return ctype.startswith("multipart/form-data") or ctype.startswith(
-        "application/x-www-form-urlencoded")
+        "application/x-www-form-urlencoded"
+    )
 
 
 def fields_of(request: Request) -> dict[str, Any]:

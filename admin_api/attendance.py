@@ -38,16 +38,24 @@ async def _stats(request: Request, code: str, durations: bool) -> HTTPResponse:
         path, rows = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
         await audit.record(
-            f"attendance.export.{kind}_stats", principal=access.principal,
-            project_id=access.project.id, target=f"{code}:{month}", ip=ip_of(request),
-            detail={"month": month, "filters": filters.audit_view(), "rows": rows,
-                    "full_pii": access.can(identity.VIEW_PII)},
+            f"attendance.export.{kind}_stats",
+            principal=access.principal,
+            project_id=access.project.id,
+            target=f"{code}:{month}",
+            ip=ip_of(request),
+            detail={
+                "month": month,
+                "filters": filters.audit_view(),
+                "rows": rows,
+                "full_pii": access.can(identity.VIEW_PII),
+            },
         )
         label = "出勤时长统计" if durations else "打卡统计"
         return await stream_file(request, path, filename=f"{label}_{code}_{month}.xlsx")
     page_no, size = paging(request)
-    rows, total = await attendance.month_stats(access, month, filters, page_no, size,
-                                               durations=durations)
+    rows, total = await attendance.month_stats(
+        access, month, filters, page_no, size, durations=durations
+    )
     return page(rows, total, month=month)
 
 
@@ -68,8 +76,7 @@ async def member_punches(request: Request, code: str, member_id: int) -> HTTPRes
     """Punch diagnosis: every punch received that day, accepted or rejected, with the reason."""
     access = await project_access(request, code, identity.VIEW)
     day = _date_arg(request)
-    return ok(await attendance.member_day_punches(access.project, member_id, day,
-                                                  photo_link(code)))
+    return ok(await attendance.member_day_punches(access.project, member_id, day, photo_link(code)))
 
 
 @bp.get("/members/<member_id:int>/month")
@@ -97,4 +104,3 @@ async def summary(request: Request, code: str) -> HTTPResponse:
     """Workbench attendance summary: on site today by person type and unit, month rate."""
     access = await project_access(request, code, identity.VIEW)
     return ok(await attendance.workbench_summary(access.project.id))
-

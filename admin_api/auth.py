@@ -26,8 +26,15 @@ def _ttl(request: Request) -> int:
 def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPResponse:
     """Also hand the session to the browser as an HttpOnly cookie (read by `web.bearer`)."""
     secure = request.app.ctx.settings.public_base_url.startswith("https://")
-    response.add_cookie("token", token, httponly=True, samesite="Lax", secure=secure,
-                        max_age=_ttl(request), path="/")
+    response.add_cookie(
+        "token",
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        max_age=_ttl(request),
+        path="/",
+    )
     return response
 
 
@@ -35,8 +42,9 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
 async def sso_start(request: Request) -> HTTPResponse:
     """Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE)."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_START, ip_of(request))
-    url = await signin.sso_start(request.app.ctx.redis, request.app.ctx.idauth,
-                                 request.args.get("next"))
+    url = await signin.sso_start(
+        request.app.ctx.redis, request.app.ctx.idauth, request.args.get("next")
+    )
     if request.args.get("mode") == "json":
         return ok({"authorize_url": url})
     return redirect(url)
@@ -48,8 +56,12 @@ async def sso_callback(request: Request) -> HTTPResponse:
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_CALLBACK, ip)
     result = await signin.sso_finish(
-        request.app.ctx.redis, request.app.ctx.idauth, code=request.args.get("code"),
-        state=request.args.get("state"), error=request.args.get("error"), ip=ip,
+        request.app.ctx.redis,
+        request.app.ctx.idauth,
+        code=request.args.get("code"),
+        state=request.args.get("state"),
+        error=request.args.get("error"),
+        ip=ip,
         ttl=_ttl(request),
     )
     if result.next_path:
@@ -65,7 +77,9 @@ async def qr_ticket_create(request: Request) -> HTTPResponse:
     ticket = await signin.create_ticket(request.app.ctx.redis, ip)
     settings = request.app.ctx.settings
     png = await request.app.ctx.wechat.get_unlimited_qr(
-        ticket["ticket"], settings.wechat_miniapp_page, check_path=not settings.is_dev,
+        ticket["ticket"],
+        settings.wechat_miniapp_page,
+        check_path=not settings.is_dev,
         env_version="develop" if settings.is_dev else "release",
     )
     ticket["qr_image"] = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -89,8 +103,13 @@ async def qr_ticket_poll(request: Request, ticket: str) -> HTTPResponse:
     if not 0 <= wait <= 30:
         raise ValidationError("wait 应在 0–30 秒之间", field="wait")
     view = await signin.web_wait(
-        request.app.ctx.redis, ticket, _secret_of(request), known=request.args.get("known"),
-        timeout=wait, ip=ip, ttl=_ttl(request),
+        request.app.ctx.redis,
+        ticket,
+        _secret_of(request),
+        known=request.args.get("known"),
+        timeout=wait,
+        ip=ip,
+        ttl=_ttl(request),
     )
     response = ok(view)
     return _with_cookie(response, request, view["token"]) if "token" in view else response
@@ -104,8 +123,15 @@ async def qr_ticket_ws(request: Request, ws: Websocket, ticket: str) -> None:
     try:
         await ratelimit.hit(redis, ratelimit.QR_POLL, ip)
         while True:
-            view = await signin.web_wait(redis, ticket, secret, known=known,
-                                         timeout=WS_WAIT_SECONDS, ip=ip, ttl=_ttl(request))
+            view = await signin.web_wait(
+                redis,
+                ticket,
+                secret,
+                known=known,
+                timeout=WS_WAIT_SECONDS,
+                ip=ip,
+                ttl=_ttl(request),
+            )
             if view["status"] != known:
                 await ws.send(json.dumps(view, ensure_ascii=False))
                 known = view["status"]

@@ -31,8 +31,13 @@ async def _decide(request: Request, code: str, request_id: int, approve: bool) -
     access = await _officer(request, code)
     body = body_of(request)
     result = await binding.decide(
-        request.app.ctx.redis, access.project, request_id, approve=approve,
-        note=body.get("note"), principal=access.principal, ip=ip_of(request),
+        request.app.ctx.redis,
+        access.project,
+        request_id,
+        approve=approve,
+        note=body.get("note"),
+        principal=access.principal,
+        ip=ip_of(request),
     )
     return ok(result)
 

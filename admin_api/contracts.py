@@ -20,8 +20,12 @@ async def unsigned(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
     rows, total = await contracts.list_unsigned(
-        access, q=request.args.get("q", ""), warning=request.args.get("warning", ""),
-        page=page_no, size=size)
+        access,
+        q=request.args.get("q", ""),
+        warning=request.args.get("warning", ""),
+        page=page_no,
+        size=size,
+    )
     return page(rows, total)
 
 
@@ -29,8 +33,9 @@ async def unsigned(request: Request, code: str) -> HTTPResponse:
 async def warnings(request: Request, code: str) -> HTTPResponse:
     """Counts of yellow / orange / red contract warnings on the project."""
     access = await project_access(request, code, VIEW)
-    summary = await contracts.warning_summary(access.project.id,
-                                              labour.project_today(access.project))
+    summary = await contracts.warning_summary(
+        access.project.id, labour.project_today(access.project)
+    )
     return ok({"counts": summary["counts"], "labels": summary["labels"]})
 
 
@@ -40,8 +45,13 @@ async def list_contracts(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
     rows, total = await contracts.list_contracts(
-        access, request.args.get("status", "active"), q=request.args.get("q", ""),
-        termination_type=request.args.get("termination_type", ""), page=page_no, size=size)
+        access,
+        request.args.get("status", "active"),
+        q=request.args.get("q", ""),
+        termination_type=request.args.get("termination_type", ""),
+        page=page_no,
+        size=size,
+    )
     return page(rows, total, termination_types=list(TERMINATION_TYPES))
 
 
@@ -50,11 +60,19 @@ async def upload_contract(request: Request, code: str) -> HTTPResponse:
     """上传: sign a member's contract (multipart: fields + ``attachment`` file)."""
     access = await project_access(request, code, MANAGE)
     contract = await contracts.create_contract(
-        access, fields_of(request), upload_of(request, "attachment"), request.app.ctx.files,
-        request.app.ctx.settings.max_upload_bytes)
-    await audit.record("contract.upload", principal=access.principal,
-                       project_id=access.project.id, target=f"contract:{contract.id}",
-                       ip=ip_of(request))
+        access,
+        fields_of(request),
+        upload_of(request, "attachment"),
+        request.app.ctx.files,
+        request.app.ctx.settings.max_upload_bytes,
+    )
+    await audit.record(
+        "contract.upload",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"contract:{contract.id}",
+        ip=ip_of(request),
+    )
     return ok(contracts.contract_public(contract, labour.show_pii(access)), status=201)
 
 
@@ -63,11 +81,20 @@ async def edit_contract(request: Request, code: str, contract_id: int) -> HTTPRe
     """编辑: change a contract in force (JSON, or multipart with a new ``attachment``)."""
     access = await project_access(request, code, MANAGE)
     contract = await contracts.update_contract(
-        access, contract_id, fields_of(request), upload_of(request, "attachment"),
-        request.app.ctx.files, request.app.ctx.settings.max_upload_bytes)
-    await audit.record("contract.update", principal=access.principal,
-                       project_id=access.project.id, target=f"contract:{contract.id}",
-                       ip=ip_of(request))
+        access,
+        contract_id,
+        fields_of(request),
+        upload_of(request, "attachment"),
+        request.app.ctx.files,
+        request.app.ctx.settings.max_upload_bytes,
+    )
+    await audit.record(
+        "contract.update",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"contract:{contract.id}",
+        ip=ip_of(request),
+    )
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
 
@@ -76,9 +103,14 @@ async def terminate(request: Request, code: str, contract_id: int) -> HTTPRespon
     """解约: terminate with type, reason, initiated and confirmed times."""
     access = await project_access(request, code, MANAGE)
     contract = await contracts.terminate_contract(access, contract_id, fields_of(request))
-    await audit.record("contract.terminate", principal=access.principal,
-                       project_id=access.project.id, target=f"contract:{contract.id}",
-                       detail={"type": contract.termination_type}, ip=ip_of(request))
+    await audit.record(
+        "contract.terminate",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"contract:{contract.id}",
+        detail={"type": contract.termination_type},
+        ip=ip_of(request),
+    )
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
 
@@ -87,7 +119,11 @@ async def delete_contract(request: Request, code: str, contract_id: int) -> HTTP
     """删除: remove a contract in force so the member can be signed again."""
     access = await project_access(request, code, MANAGE)
     await contracts.delete_contract(access, contract_id)
-    await audit.record("contract.delete", principal=access.principal,
-                       project_id=access.project.id, target=f"contract:{contract_id}",
-                       ip=ip_of(request))
+    await audit.record(
+        "contract.delete",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"contract:{contract_id}",
+        ip=ip_of(request),
+    )
     return ok({"deleted": True})

@@ -29,8 +29,13 @@ async def list_devices(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code)
     page_no, size = paging(request)
     rows, total = await svc.search_devices(
-        access.project, kind=request.args.get("kind"), q=request.args.get("q"),
-        manufacturer=request.args.get("manufacturer"), offset=(page_no - 1) * size, limit=size)
+        access.project,
+        kind=request.args.get("kind"),
+        q=request.args.get("q"),
+        manufacturer=request.args.get("manufacturer"),
+        offset=(page_no - 1) * size,
+        limit=size,
+    )
     start = (page_no - 1) * size
     return page([svc.device_public(d, start + i + 1) for i, d in enumerate(rows)], total)
 
@@ -42,12 +47,23 @@ async def register(request: Request, code: str) -> HTTPResponse:
     body = body_of(request)
     principal = await current_principal(request)
     device, secret = await svc.register_device(
-        access.project, kind=body.get("kind", ""), sn=body.get("sn", ""),
-        manufacturer=body.get("manufacturer", ""), model=body.get("model", ""),
-        antispoof=bool(body.get("antispoof", False)), protocol=body.get("protocol", "native"),
-        timezone=body.get("timezone") or "Asia/Shanghai", enterprise_id=principal.enterprise_id)
-    await audit.record("device.register", principal=principal, project_id=access.project.id,
-                       target=device.sn, ip=ip_of(request))
+        access.project,
+        kind=body.get("kind", ""),
+        sn=body.get("sn", ""),
+        manufacturer=body.get("manufacturer", ""),
+        model=body.get("model", ""),
+        antispoof=bool(body.get("antispoof", False)),
+        protocol=body.get("protocol", "native"),
+        timezone=body.get("timezone") or "Asia/Shanghai",
+        enterprise_id=principal.enterprise_id,
+    )
+    await audit.record(
+        "device.register",
+        principal=principal,
+        project_id=access.project.id,
+        target=device.sn,
+        ip=ip_of(request),
+    )
     return ok({**svc.device_public(device), "secret": secret}, status=201)
 
 
@@ -66,8 +82,13 @@ async def rotate(request: Request, code: str, sn: str) -> HTTPResponse:
     access = await project_access(request, code, identity.MANAGE)
     device = await svc.project_device(access.project, sn)
     secret = await svc.rotate_secret(device)
-    await audit.record("device.rotate_secret", principal=await current_principal(request),
-                       project_id=access.project.id, target=sn, ip=ip_of(request))
+    await audit.record(
+        "device.rotate_secret",
+        principal=await current_principal(request),
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+    )
     return ok({"sn": sn, "secret": secret})
 
 
@@ -76,8 +97,13 @@ async def unbind(request: Request, code: str, sn: str) -> HTTPResponse:
     """Unbind the device from this project (it stops working until bound again)."""
     access = await project_access(request, code, identity.MANAGE)
     device = await svc.unbind(await svc.project_device(access.project, sn))
-    await audit.record("device.unbind", principal=await current_principal(request),
-                       project_id=access.project.id, target=sn, ip=ip_of(request))
+    await audit.record(
+        "device.unbind",
+        principal=await current_principal(request),
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+    )
     return ok(svc.device_public(device))
 
 
@@ -90,12 +116,19 @@ async def bind(request: Request, code: str) -> HTTPResponse:
     if device is None:
         raise NotFound("设备未登记", code="device_not_found")
     principal = await current_principal(request)
-    if device.enterprise_id not in (None, principal.enterprise_id) \
-            and principal.kind != AccountKind.OPERATOR:  # type: ignore[attr-defined]
+    if (
+        device.enterprise_id not in (None, principal.enterprise_id)
+        and principal.kind != AccountKind.OPERATOR
+    ):  # type: ignore[attr-defined]
         raise Forbidden("该设备由其他企业登记", code="device_other_enterprise")
     device = await svc.bind(device, access.project)
-    await audit.record("device.bind", principal=principal, project_id=access.project.id,
-                       target=sn, ip=ip_of(request))
+    await audit.record(
+        "device.bind",
+        principal=principal,
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+    )
     return ok(svc.device_public(device))
 
 
@@ -120,10 +153,16 @@ async def command(request: Request, code: str, sn: str) -> HTTPResponse:
     if ADMIN_COMMANDS[name] == "sync_persons":
         params = {"full": name in ("force_push", "sync_persons")}
     principal = await current_principal(request)
-    cmd = await svc.queue_command(device, ADMIN_COMMANDS[name], params,
-                                  created_by=f"{principal.kind}:{principal.account_id}")
-    await audit.record(f"device.command.{name}", principal=principal,
-                       project_id=access.project.id, target=sn, ip=ip_of(request))
+    cmd = await svc.queue_command(
+        device, ADMIN_COMMANDS[name], params, created_by=f"{principal.kind}:{principal.account_id}"
+    )
+    await audit.record(
+        f"device.command.{name}",
+        principal=principal,
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+    )
     return ok(svc.command_admin(cmd), status=201)
 
 
@@ -143,9 +182,13 @@ async def push_persons(request: Request, code: str) -> HTTPResponse:
     full = bool(body_of(request).get("full", False))
     principal = await current_principal(request)
     devices = await Device.filter(project_id=access.project.id, forced_offline=False)
-    queued = [await svc.queue_command(d, "sync_persons", {"full": full},
-                                      created_by=f"{principal.kind}:{principal.account_id}")
-              for d in devices if d.kind != "collection"]
+    queued = [
+        await svc.queue_command(
+            d, "sync_persons", {"full": full}, created_by=f"{principal.kind}:{principal.account_id}"
+        )
+        for d in devices
+        if d.kind != "collection"
+    ]
     return ok({"queued": len(queued)})
 
 
@@ -174,10 +217,14 @@ async def firmware_add(request: Request) -> HTTPResponse:
     if principal.kind not in (AccountKind.OPERATOR, AccountKind.ENTERPRISE):
         raise Forbidden("仅平台运维或企业可登记升级包", code="wrong_account_kind")
     body = body_of(request)
-    pkg = await svc.add_firmware(kind=body.get("kind", ""),
-                                 manufacturer=body.get("manufacturer", ""),
-                                 version=str(body.get("version") or ""),
-                                 url=str(body.get("url") or ""), sha256=body.get("sha256", ""))
-    await audit.record("device.firmware", principal=principal, target=pkg.version,
-                       ip=ip_of(request))
+    pkg = await svc.add_firmware(
+        kind=body.get("kind", ""),
+        manufacturer=body.get("manufacturer", ""),
+        version=str(body.get("version") or ""),
+        url=str(body.get("url") or ""),
+        sha256=body.get("sha256", ""),
+    )
+    await audit.record(
+        "device.firmware", principal=principal, target=pkg.version, ip=ip_of(request)
+    )
     return ok(svc.firmware_public(pkg), status=201)

@@ -30,8 +30,12 @@ async def download(request: Request, code: str, file_id: int) -> HTTPResponse:
         data = await request.app.ctx.files.get(stored.key)
     except FileNotFoundError as exc:
         raise NotFound("文件已丢失，请重新上传", code="file_missing") from exc
-    return raw(data, content_type=stored.content_type, headers={
-        "Content-Disposition": content_disposition(stored.name),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    })
+    return raw(
+        data,
+        content_type=stored.content_type,
+        headers={
+            "Content-Disposition": content_disposition(stored.name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

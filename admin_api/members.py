@@ -41,8 +41,13 @@ async def update_member(request: Request, code: str, member_id: int) -> HTTPResp
     """Edit a labour member / complete a migrated one (work type, wage card, team)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.update_member(access, member_id, fields_of(request))
-    await audit.record("member.update", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", ip=ip_of(request))
+    await audit.record(
+        "member.update",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        ip=ip_of(request),
+    )
     return await _reply(access, member)
 
 
@@ -51,6 +56,11 @@ async def exit_member(request: Request, code: str, member_id: int) -> HTTPRespon
     """The member leaves the project (离职) on the exit date (default today)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.exit_member(access, member_id, fields_of(request))
-    await audit.record("member.exit", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", ip=ip_of(request))
+    await audit.record(
+        "member.exit",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        ip=ip_of(request),
+    )
     return await _reply(access, member)

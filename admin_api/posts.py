@@ -17,8 +17,7 @@ bp = Blueprint("admin_posts", url_prefix="/projects")
 async def post_options(request: Request, code: str) -> HTTPResponse:
     """The tabs (监理 / 总包 / 分包) with their posts, and the units to pick from."""
     access = await project_access(request, code, VIEW)
-    return ok({"categories": posts.options(),
-               "units": await labour.construction_units(access)})
+    return ok({"categories": posts.options(), "units": await labour.construction_units(access)})
 
 
 @bp.get("/<code:str>/posts")
@@ -27,8 +26,12 @@ async def list_posts(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
     rows, total = await posts.list_post_personnel(
-        access, request.args.get("category", ""), work_status=request.args.get("work_status", ""),
-        page=page_no, size=size)
+        access,
+        request.args.get("category", ""),
+        work_status=request.args.get("work_status", ""),
+        page=page_no,
+        size=size,
+    )
     return page(rows, total)
 
 
@@ -37,9 +40,14 @@ async def add_post_person(request: Request, code: str) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
     access = await project_access(request, code, MANAGE)
     member = await posts.add_post_person(access, fields_of(request))
-    await audit.record("post.add", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", detail={"post": member.post},
-                       ip=ip_of(request))
+    await audit.record(
+        "post.add",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        detail={"post": member.post},
+        ip=ip_of(request),
+    )
     return ok(labour.member_public(member, labour.show_pii(access)), status=201)
 
 
@@ -48,9 +56,14 @@ async def change_post(request: Request, code: str, member_id: int) -> HTTPRespon
     """Change a post person's post."""
     access = await project_access(request, code, MANAGE)
     member = await posts.change_post(access, member_id, fields_of(request))
-    await audit.record("post.change", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", detail={"post": member.post},
-                       ip=ip_of(request))
+    await audit.record(
+        "post.change",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        detail={"post": member.post},
+        ip=ip_of(request),
+    )
     return ok(labour.member_public(member, labour.show_pii(access)))
 
 
@@ -59,8 +72,13 @@ async def exit_post_person(request: Request, code: str, member_id: int) -> HTTPR
     """A post person leaves the project (离职)."""
     access = await project_access(request, code, MANAGE)
     member = await posts.exit_post_person(access, member_id, fields_of(request))
-    await audit.record("post.exit", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", ip=ip_of(request))
+    await audit.record(
+        "post.exit",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        ip=ip_of(request),
+    )
     return ok(labour.member_public(member, labour.show_pii(access)))
 
 
@@ -69,8 +87,9 @@ async def list_duty(request: Request, code: str) -> HTTPResponse:
     """Duty records of one kind (``kind`` = supervision_meeting | pm_duty)."""
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
-    rows, total = await posts.list_duty(access, request.args.get("kind", ""), page=page_no,
-                                        size=size)
+    rows, total = await posts.list_duty(
+        access, request.args.get("kind", ""), page=page_no, size=size
+    )
     return page(rows, total)
 
 
@@ -86,10 +105,19 @@ async def duty_hosts(request: Request, code: str) -> HTTPResponse:
 async def register_duty(request: Request, code: str) -> HTTPResponse:
     """登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``)."""
     access = await project_access(request, code, MANAGE)
-    record = await posts.register_duty(access, fields_of(request), upload_of(request, "file"),
-                                       request.app.ctx.files,
-                                       request.app.ctx.settings.max_upload_bytes)
-    await audit.record("duty.register", principal=access.principal, project_id=access.project.id,
-                       target=f"duty:{record.id}", detail={"kind": str(record.kind)},
-                       ip=ip_of(request))
+    record = await posts.register_duty(
+        access,
+        fields_of(request),
+        upload_of(request, "file"),
+        request.app.ctx.files,
+        request.app.ctx.settings.max_upload_bytes,
+    )
+    await audit.record(
+        "duty.register",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"duty:{record.id}",
+        detail={"kind": str(record.kind)},
+        ip=ip_of(request),
+    )
     return ok(posts.duty_public(record), status=201)

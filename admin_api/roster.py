@@ -20,7 +20,8 @@ async def list_roster(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
     rows, total, extra = await roster.list_roster(
-        access, roster.RosterFilter.from_args(request.args), page=page_no, size=size)
+        access, roster.RosterFilter.from_args(request.args), page=page_no, size=size
+    )
     return page(rows, total, **extra)
 
 
@@ -29,12 +30,21 @@ async def export_roster(request: Request, code: str) -> HTTPResponse:
     """导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited)."""
     access = await project_access(request, code, VIEW)
     filters = roster.RosterFilter.from_args(request.args)
-    path, rows = await write_xlsx(roster.EXPORT_COLUMNS, roster.export_batches(access, filters),
-                                  sheet="项目花名册")
-    await audit.record("roster.export", principal=access.principal, project_id=access.project.id,
-                       target=f"project:{access.project.code}", ip=ip_of(request),
-                       detail={"rows": rows, "masked": not labour.show_pii(access),
-                               "filters": sorted(k for k, v in vars(filters).items() if v)})
+    path, rows = await write_xlsx(
+        roster.EXPORT_COLUMNS, roster.export_batches(access, filters), sheet="项目花名册"
+    )
+    await audit.record(
+        "roster.export",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"project:{access.project.code}",
+        ip=ip_of(request),
+        detail={
+            "rows": rows,
+            "masked": not labour.show_pii(access),
+            "filters": sorted(k for k, v in vars(filters).items() if v),
+        },
+    )
     return await stream_file(request, path, filename=f"{access.project.name}-花名册.xlsx")
 
 
@@ -43,10 +53,20 @@ async def push_personnel(request: Request, code: str) -> HTTPResponse:
     """人员更新下发: queue a person sync on every terminal bound to the project."""
     access = await project_access(request, code, MANAGE)
     commands = await roster.push_personnel(access)
-    await audit.record("roster.push", principal=access.principal, project_id=access.project.id,
-                       detail={"devices": len(commands)}, ip=ip_of(request))
-    return ok({"devices": len(commands), "command_ids": [c.id for c in commands],
-               "message": f"已向 {len(commands)} 台设备下发人员更新"})
+    await audit.record(
+        "roster.push",
+        principal=access.principal,
+        project_id=access.project.id,
+        detail={"devices": len(commands)},
+        ip=ip_of(request),
+    )
+    return ok(
+        {
+            "devices": len(commands),
+            "command_ids": [c.id for c in commands],
+            "message": f"已向 {len(commands)} 台设备下发人员更新",
+        }
+    )
 
 
 @bp.post("/<code:str>/roster/<member_id:int>/face-sync")
@@ -54,9 +74,13 @@ async def resync_face(request: Request, code: str, member_id: int) -> HTTPRespon
     """重新下发人脸照片: ask the terminals for the person's latest face photo."""
     access = await project_access(request, code, MANAGE)
     commands = await roster.resync_face(access, member_id)
-    await audit.record("roster.face_sync", principal=access.principal,
-                       project_id=access.project.id, target=f"member:{member_id}",
-                       ip=ip_of(request))
+    await audit.record(
+        "roster.face_sync",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member_id}",
+        ip=ip_of(request),
+    )
     return ok({"devices": len(commands), "command_ids": [c.id for c in commands]})
 
 
@@ -72,5 +96,8 @@ async def face_photo(request: Request, code: str, member_id: int) -> HTTPRespons
     except FileNotFoundError as exc:
         raise NotFound(roster.MISSING_FACE_NOTICE, code="face_missing") from exc
     ctype = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return raw(data, content_type=ctype, headers={"Cache-Control": "private, no-store",
-                                                  "X-Content-Type-Options": "nosniff"})
+    return raw(
+        data,
+        content_type=ctype,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

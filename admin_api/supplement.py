@@ -39,7 +39,8 @@ async def list_requests(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, identity.VIEW)
     page_no, size = paging(request)
     rows, total = await supplement.list_requests(
-        access, request.args.get("scope", "all"), request.args.get("state"), page_no, size)
+        access, request.args.get("scope", "all"), request.args.get("state"), page_no, size
+    )
     return page(rows, total)
 
 
@@ -60,5 +61,6 @@ async def decide(request: Request, code: str, request_id: int) -> HTTPResponse:
     if not isinstance(approve, bool):
         raise ValidationError("请选择通过或驳回", code="required", field="approve")
     principal = await current_principal(request)
-    return ok(await supplement.decide(principal, request_id, approve,
-                                      str(body.get("comment") or "")))
+    return ok(
+        await supplement.decide(principal, request_id, approve, str(body.get("comment") or ""))
+    )

@@ -20,9 +20,13 @@ async def list_teams(request: Request, code: str) -> HTTPResponse:
     """The project's teams (序号, 班组名称, 班组状态, 班组长, 所属单位)."""
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
-    rows, total = await labour.list_teams(access, name=request.args.get("name", ""),
-                                          on_site=flag_arg(request, "on_site"), page=page_no,
-                                          size=size)
+    rows, total = await labour.list_teams(
+        access,
+        name=request.args.get("name", ""),
+        on_site=flag_arg(request, "on_site"),
+        page=page_no,
+        size=size,
+    )
     return page(rows, total)
 
 
@@ -46,8 +50,13 @@ async def create_team(request: Request, code: str) -> HTTPResponse:
     """Create a team (新增班组)."""
     access = await project_access(request, code, MANAGE)
     team = await labour.create_team(access, fields_of(request))
-    await audit.record("team.create", principal=access.principal, project_id=access.project.id,
-                       target=f"team:{team.id}", ip=ip_of(request))
+    await audit.record(
+        "team.create",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"team:{team.id}",
+        ip=ip_of(request),
+    )
     return ok(labour.team_public(team), status=201)
 
 
@@ -66,8 +75,13 @@ async def update_team(request: Request, code: str, team_id: int) -> HTTPResponse
     """Edit a team (name, leader, unit, 在场/退场)."""
     access = await project_access(request, code, MANAGE)
     team = await labour.update_team(access, team_id, fields_of(request))
-    await audit.record("team.update", principal=access.principal, project_id=access.project.id,
-                       target=f"team:{team.id}", ip=ip_of(request))
+    await audit.record(
+        "team.update",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"team:{team.id}",
+        ip=ip_of(request),
+    )
     return ok(labour.team_public(team))
 
 
@@ -76,8 +90,13 @@ async def delete_team(request: Request, code: str, team_id: int) -> HTTPResponse
     """Delete a team; refused while it has active members."""
     access = await project_access(request, code, MANAGE)
     await labour.delete_team(access, team_id)
-    await audit.record("team.delete", principal=access.principal, project_id=access.project.id,
-                       target=f"team:{team_id}", ip=ip_of(request))
+    await audit.record(
+        "team.delete",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"team:{team_id}",
+        ip=ip_of(request),
+    )
     return ok({"deleted": True})
 
 
@@ -87,12 +106,15 @@ async def team_members(request: Request, code: str, team_id: int) -> HTTPRespons
     access = await project_access(request, code, VIEW)
     page_no, size = paging(request)
     members, total = await labour.list_team_members(
-        access, team_id, work_status=request.args.get("work_status", ""), page=page_no, size=size)
+        access, team_id, work_status=request.args.get("work_status", ""), page=page_no, size=size
+    )
     states = await contracts.contract_states(members, labour.project_today(access.project))
     full = labour.show_pii(access)
     first = (page_no - 1) * size
-    rows = [{"seq": first + i + 1, **labour.member_public(m, full, states.get(m.id))}
-            for i, m in enumerate(members)]
+    rows = [
+        {"seq": first + i + 1, **labour.member_public(m, full, states.get(m.id))}
+        for i, m in enumerate(members)
+    ]
     return page(rows, total)
 
 
@@ -101,19 +123,28 @@ async def add_member(request: Request, code: str, team_id: int) -> HTTPResponse:
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.add_team_member(access, team_id, fields_of(request))
-    await audit.record("member.add", principal=access.principal, project_id=access.project.id,
-                       target=f"member:{member.id}", ip=ip_of(request))
+    await audit.record(
+        "member.add",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"member:{member.id}",
+        ip=ip_of(request),
+    )
     states = await contracts.contract_states([member], labour.project_today(access.project))
-    return ok(labour.member_public(member, labour.show_pii(access), states.get(member.id)),
-              status=201)
+    return ok(
+        labour.member_public(member, labour.show_pii(access), states.get(member.id)), status=201
+    )
 
 
 @bp.get("/<code:str>/teams/import-template")
 async def import_template(request: Request, code: str) -> HTTPResponse:
     """The .xlsx template for importing a team's members."""
     await project_access(request, code, MANAGE)
-    return raw(team_import.template_bytes(), content_type=XLSX_TYPE, headers={
-        "Content-Disposition": content_disposition(team_import.TEMPLATE_NAME)})
+    return raw(
+        team_import.template_bytes(),
+        content_type=XLSX_TYPE,
+        headers={"Content-Disposition": content_disposition(team_import.TEMPLATE_NAME)},
+    )
 
 
 @bp.post("/<code:str>/teams/<team_id:int>/import")
@@ -123,9 +154,15 @@ async def import_members(request: Request, code: str, team_id: int) -> HTTPRespo
     upload = upload_of(request, "file")
     if upload is None:
         raise ValidationError("请选择要导入的 .xlsx 文件", code="required", field="file")
-    result = await team_import.import_members(access, team_id, upload[0], upload[1],
-                                              request.app.ctx.settings.max_upload_bytes)
-    await audit.record("team.import", principal=access.principal, project_id=access.project.id,
-                       target=f"team:{team_id}", ip=ip_of(request),
-                       detail={k: result[k] for k in ("total", "imported", "failed")})
+    result = await team_import.import_members(
+        access, team_id, upload[0], upload[1], request.app.ctx.settings.max_upload_bytes
+    )
+    await audit.record(
+        "team.import",
+        principal=access.principal,
+        project_id=access.project.id,
+        target=f"team:{team_id}",
+        ip=ip_of(request),
+        detail={k: result[k] for k in ("total", "imported", "failed")},
+    )
     return ok(result)

@@ -66,30 +66,51 @@ async def _seed(n_members: int) -> tuple[Any, list[int]]:
     region = await Region.create(code="630102", name="城东区", level="county")
     project = await Project.create(code="BENCH-ATT", name="基准项目", region=region)
     units = []
-    for i, role in enumerate([UnitRole.GENERAL_CONTRACTOR, UnitRole.LABOUR_SUB,
-                              UnitRole.SPECIALTY_SUB]):
-        ent = await Enterprise.create(name=f"单位{i}有限公司",
-                                      credit_code=f"9163010000000000{i:02d}")
+    for i, role in enumerate(
+        [UnitRole.GENERAL_CONTRACTOR, UnitRole.LABOUR_SUB, UnitRole.SPECIALTY_SUB]
+    ):
+        ent = await Enterprise.create(
+            name=f"单位{i}有限公司", credit_code=f"9163010000000000{i:02d}"
+        )
         units.append(await ParticipatingUnit.create(project=project, enterprise=ent, role=role))
-    teams = [await Team.create(project=project, unit=units[i % 3], name=f"班组{i}")
-             for i in range(12)]
-    await Person.bulk_create([
-        Person(name=f"工人{i:05d}", id_number_enc="x", id_number_bidx=f"bidx{i}",
-               id_number_masked=f"630102*****{i:04d}", phone_masked=f"189****{i:04d}")
-        for i in range(n_members)], batch_size=1000)
+    teams = [
+        await Team.create(project=project, unit=units[i % 3], name=f"班组{i}") for i in range(12)
+    ]
+    await Person.bulk_create(
+        [
+            Person(
+                name=f"工人{i:05d}",
+                id_number_enc="x",
+                id_number_bidx=f"bidx{i}",
+                id_number_masked=f"630102*****{i:04d}",
+                phone_masked=f"189****{i:04d}",
+            )
+            for i in range(n_members)
+        ],
+        batch_size=1000,
+    )
     person_ids = await Person.all().order_by("id").values_list("id", flat=True)
     members = []
     for i, pid in enumerate(person_ids):
         team = teams[i % len(teams)]
         labour = i % 10 != 0
-        members.append(ProjectMember(
-            project=project, person_id=pid, unit_id=team.unit_id, team=team if labour else None,
-            person_type=PersonType.LABOUR if labour else PersonType.MANAGEMENT,
-            work_type="钢筋工" if labour else "", post="" if labour else "labour_officer",
-            entry_date=FIRST, bank_card_enc="x"))
+        members.append(
+            ProjectMember(
+                project=project,
+                person_id=pid,
+                unit_id=team.unit_id,
+                team=team if labour else None,
+                person_type=PersonType.LABOUR if labour else PersonType.MANAGEMENT,
+                work_type="钢筋工" if labour else "",
+                post="" if labour else "labour_officer",
+                entry_date=FIRST,
+                bank_card_enc="x",
+            )
+        )
     await ProjectMember.bulk_create(members, batch_size=1000)
-    member_rows = await ProjectMember.filter(project=project).order_by("id").values_list(
-        "id", "person_id")
+    member_rows = (
+        await ProjectMember.filter(project=project).order_by("id").values_list("id", "person_id")
+    )
     tz = dt.timezone(dt.timedelta(hours=8))
     now = dt.datetime.now(dt.UTC)
     rows = []
@@ -106,15 +127,30 @@ async def _seed(n_members: int) -> tuple[Any, list[int]]:
             if rng.random() < 0.04:
                 plan = plan[:1]  # forgot to punch out
             for k, (t, direction) in enumerate(plan):
-                rows.append((project.id, mid, pid, f"{mid}-{d}-{k}", t.astimezone(dt.UTC), day,
-                             direction, True, "device", "accepted", now))
+                rows.append(
+                    (
+                        project.id,
+                        mid,
+                        pid,
+                        f"{mid}-{d}-{k}",
+                        t.astimezone(dt.UTC),
+                        day,
+                        direction,
+                        True,
+                        "device",
+                        "accepted",
+                        now,
+                    )
+                )
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
     marks = ",".join(f"${i}" for i in range(1, 12)) if pg else ",".join("?" * 11)
-    sql = ("INSERT INTO punch (project_id, member_id, person_id, device_punch_id, time, "
-           f"local_date, direction, liveness, source, status, received_at) VALUES ({marks})")
+    sql = (
+        "INSERT INTO punch (project_id, member_id, person_id, device_punch_id, time, "
+        f"local_date, direction, liveness, source, status, received_at) VALUES ({marks})"
+    )
     for i in range(0, len(rows), 20000):
-        await conn.execute_many(sql, rows[i:i + 20000])
+        await conn.execute_many(sql, rows[i : i + 20000])
     return project, [m for m, _ in member_rows], len(rows)
 
 
@@ -133,7 +169,8 @@ def _baseline_page_sql(pg: bool) -> str:
             "LEFT JOIN daily_attendance d ON d.member_id = pg.id AND d.day BETWEEN $4 AND $5 "
             "GROUP BY pg.id, pg.person_type, pg.work_type, pg.post, pg.work_status, "
             "pg.unit_name, pg.team_name, pg.name, pg.id_number_masked, pg.phone_masked, "
-            "pg.total ORDER BY pg.id")
+            "pg.total ORDER BY pg.id"
+        )
     return (
         "WITH pg AS (SELECT m.id, m.person_type, m.work_type, m.post, m.work_status, "
         "e.name AS unit_name, t.name AS team_name, p.name, p.id_number_masked, p.phone_masked, "
@@ -142,7 +179,8 @@ def _baseline_page_sql(pg: bool) -> str:
         "LEFT JOIN team t ON t.id = m.team_id WHERE m.project_id = ? ORDER BY m.id LIMIT ? "
         "OFFSET ?) SELECT pg.*, group_concat(CAST(substr(d.day, 9, 2) AS INTEGER) || ':' || "
         "d.state), count(d.id), sum(d.state = 'normal') FROM pg LEFT JOIN daily_attendance d "
-        "ON d.member_id = pg.id AND d.day BETWEEN ? AND ? GROUP BY pg.id ORDER BY pg.id")
+        "ON d.member_id = pg.id AND d.day BETWEEN ? AND ? GROUP BY pg.id ORDER BY pg.id"
+    )
 
 
 async def _median(fn: Any, repeat: int) -> float:
@@ -156,8 +194,15 @@ async def _median(fn: Any, repeat: int) -> float:
 
 def _row(bench: str, engine: str, value: float, baseline: float, goal: str, **extra: Any) -> dict:
     ratio = value / baseline if baseline else float("inf")
-    return {"bench": bench, "engine": engine, "value": round(value, 5),
-            "baseline": round(baseline, 5), "ratio": round(ratio, 4), "goal": goal, **extra}
+    return {
+        "bench": bench,
+        "engine": engine,
+        "value": round(value, 5),
+        "baseline": round(baseline, 5),
+        "ratio": round(ratio, 4),
+        "goal": goal,
+        **extra,
+    }
 
 
 async def _run_engine(engine: str, ctx: Any) -> list[dict]:
@@ -172,8 +217,9 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
     try:
         project, member_ids, n_punches = await _seed(n_members)
         last = FIRST + dt.timedelta(days=N_DAYS - 1)
-        access = SimpleNamespace(project=project, unit_roles=set(), unit_ids=set(), posts=set(),
-                                 can=lambda cap: False)
+        access = SimpleNamespace(
+            project=project, unit_roles=set(), unit_ids=set(), posts=set(), can=lambda cap: False
+        )
         # (c) full-month settlement, then one late punch and its day re-settled
         t0 = time.perf_counter()
         settled = await attendance.settle_range(project.id, FIRST, last)
@@ -181,65 +227,113 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
         from models import Punch
 
         late_member, late_day = member_ids[len(member_ids) // 2], FIRST + dt.timedelta(days=12)
-        await Punch.create(project=project, member_id=late_member, device_punch_id="late-1",
-                           time=dt.datetime.combine(late_day, dt.time(20), dt.UTC),
-                           local_date=late_day, direction=Direction.OUT, liveness=True,
-                           status="accepted")
-        one = await _median(lambda: attendance.settle_days(project.id, [(late_member, late_day)]),
-                            5)
-        out.append(_row("resettle_day_vs_full_month", engine, one, full, "< 0.01",
-                        punches=n_punches, days_settled=settled))
+        await Punch.create(
+            project=project,
+            member_id=late_member,
+            device_punch_id="late-1",
+            time=dt.datetime.combine(late_day, dt.time(20), dt.UTC),
+            local_date=late_day,
+            direction=Direction.OUT,
+            liveness=True,
+            status="accepted",
+        )
+        one = await _median(
+            lambda: attendance.settle_days(project.id, [(late_member, late_day)]), 5
+        )
+        out.append(
+            _row(
+                "resettle_day_vs_full_month",
+                engine,
+                one,
+                full,
+                "< 0.01",
+                punches=n_punches,
+                days_settled=settled,
+            )
+        )
         # (a) one page of statistics vs the single SQL aggregate
         conn = connections.get("default")
         pg = conn.capabilities.dialect == "postgres"
         sql = _baseline_page_sql(pg)
         mid_page = (n_members // 10) // 2 + 1
-        params = [project.id, 10, (mid_page - 1) * 10, FIRST if pg else FIRST.isoformat(),
-                  last if pg else last.isoformat()]
+        params = [
+            project.id,
+            10,
+            (mid_page - 1) * 10,
+            FIRST if pg else FIRST.isoformat(),
+            last if pg else last.isoformat(),
+        ]
 
         async def baseline() -> None:
             await conn.execute_query(sql, params)
 
         async def ours() -> None:
-            await attendance.month_stats(access, MONTH, StatsFilter(), mid_page, 10,
-                                         durations=False)
+            await attendance.month_stats(
+                access, MONTH, StatsFilter(), mid_page, 10, durations=False
+            )
 
         await ours()
         await baseline()
         repeat = 15 if ctx.quick else 30
         b = await _median(baseline, repeat)
         v = await _median(ours, repeat)
-        out.append(_row("punch_stats_page_vs_single_sql", engine, v, b, "<= 2",
-                        members=n_members, page_size=10))
+        out.append(
+            _row(
+                "punch_stats_page_vs_single_sql",
+                engine,
+                v,
+                b,
+                "<= 2",
+                members=n_members,
+                page_size=10,
+            )
+        )
         # (b) the export vs xlsxwriter writing the same cells from memory
         t0 = time.perf_counter()
-        path, n_rows = await attendance.export_month(access, MONTH, StatsFilter(),
-                                                     durations=False, tmpdir=str(ctx.tmpdir))
+        path, n_rows = await attendance.export_month(
+            access, MONTH, StatsFilter(), durations=False, tmpdir=str(ctx.tmpdir)
+        )
         export_time = time.perf_counter() - t0
         size = os.path.getsize(path)
         os.unlink(path)
         cells: list[list] = []
         async for members, days in attendance.iter_month_rows(access, MONTH, StatsFilter()):
-            cells.extend(attendance._export_rows(members, days, len(cells) + 1, N_DAYS, False,
-                                                 False))
+            cells.extend(
+                attendance._export_rows(members, days, len(cells) + 1, N_DAYS, False, False)
+            )
         base_path = str(ctx.tmpdir / "baseline.xlsx")
         t0 = time.perf_counter()
-        book = XlsxSheet(base_path, attendance.export_columns(N_DAYS, False), "打卡统计",
-                         attendance.EXPORT_STYLES)
+        book = XlsxSheet(
+            base_path,
+            attendance.export_columns(N_DAYS, False),
+            "打卡统计",
+            attendance.EXPORT_STYLES,
+        )
         book.write_rows(cells)
         book.close()
         base_time = time.perf_counter() - t0
         os.unlink(base_path)
         del cells
         tracemalloc.start()
-        path, _ = await attendance.export_month(access, MONTH, StatsFilter(), durations=False,
-                                                tmpdir=str(ctx.tmpdir))
+        path, _ = await attendance.export_month(
+            access, MONTH, StatsFilter(), durations=False, tmpdir=str(ctx.tmpdir)
+        )
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         os.unlink(path)
-        out.append(_row("month_export_vs_xlsxwriter", engine, export_time, base_time, "<= 1.5",
-                        rows=n_rows, xlsx_bytes=size, peak_mb=round(peak / 2**20, 1),
-                        peak_goal_mb="< 150"))
+        out.append(
+            _row(
+                "month_export_vs_xlsxwriter",
+                engine,
+                export_time,
+                base_time,
+                "<= 1.5",
+                rows=n_rows,
+                xlsx_bytes=size,
+                peak_mb=round(peak / 2**20, 1),
+                peak_goal_mb="< 150",
+            )
+        )
     finally:
         await Tortoise.close_connections()
     return out

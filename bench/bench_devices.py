@@ -56,8 +56,9 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-async def _load(requests: list[tuple[str, bytes, dict[str, str]]], base: str,
-                method: str = "POST") -> float:
+async def _load(
+    requests: list[tuple[str, bytes, dict[str, str]]], base: str, method: str = "POST"
+) -> float:
     """Send the prepared requests over CONCURRENCY keep-alive connections; requests per second.
 
     A minimal asyncio HTTP/1.1 client (raw bytes prepared in advance), so the load generator
@@ -100,9 +101,17 @@ async def _load(requests: list[tuple[str, bytes, dict[str, str]]], base: str,
 
 def _env(db_url: str, tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": db_url, "ENV": "test", "REDIS_URL": "",
-                "EMBEDDED_REDIS_DIR": str(tmp / "redis"), "STORAGE_URL": f"file://{tmp / 'files'}",
-                "LOG_LEVEL": "WARNING", "WORKERS": "1"})
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "ENV": "test",
+            "REDIS_URL": "",
+            "EMBEDDED_REDIS_DIR": str(tmp / "redis"),
+            "STORAGE_URL": f"file://{tmp / 'files'}",
+            "LOG_LEVEL": "WARNING",
+            "WORKERS": "1",
+        }
+    )
     return env
 
 
@@ -121,27 +130,41 @@ async def _seed(db_url: str) -> tuple[str, str, list[int], int]:
     tag = uuid.uuid4().hex[:8]
     project = await Project.create(code=f"BENCH{tag}", name="bench", region_id="630102")
     ent = await Enterprise.create(name="bench", credit_code=f"91{tag}00000000"[:18])
-    unit = await ParticipatingUnit.create(project=project, enterprise=ent,
-                                          role=UnitRole.GENERAL_CONTRACTOR)
+    unit = await ParticipatingUnit.create(
+        project=project, enterprise=ent, role=UnitRole.GENERAL_CONTRACTOR
+    )
     c = pii.cipher()
     persons = []
     for i in range(200):
-        person = await Person.create(name=f"p{i}", id_number_enc="x",
-                                     id_number_bidx=f"{tag}-{i}", id_number_masked="x")
-        await ProjectMember.create(project=project, person=person, unit=unit,
-                                   person_type="management", post="other",
-                                   entry_date=dt.date.today(), bank_card_enc=c.encrypt("1"))
+        person = await Person.create(
+            name=f"p{i}", id_number_enc="x", id_number_bidx=f"{tag}-{i}", id_number_masked="x"
+        )
+        await ProjectMember.create(
+            project=project,
+            person=person,
+            unit=unit,
+            person_type="management",
+            post="other",
+            entry_date=dt.date.today(),
+            bank_card_enc=c.encrypt("1"),
+        )
         persons.append(person.id)
-    device, secret = await devices.register_device(project, kind="attendance", sn=f"B{tag}",
-                                                   manufacturer="bench", model="b")
+    device, secret = await devices.register_device(
+        project, kind="attendance", sn=f"B{tag}", manufacturer="bench", model="b"
+    )
     await db.close_db()
     return device.sn, secret, persons, device.id
 
 
 def _punch(person_id: int, day_offset: int = 0) -> dict[str, Any]:
     when = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=day_offset)
-    return {"id": uuid.uuid4().hex, "person_id": person_id, "time": when.isoformat(),
-            "direction": "in", "liveness": True}
+    return {
+        "id": uuid.uuid4().hex,
+        "person_id": person_id,
+        "time": when.isoformat(),
+        "direction": "in",
+        "liveness": True,
+    }
 
 
 async def bench_requests(engine: str, db_url: str, tmp: Path, n: int) -> dict[str, Any]:
@@ -150,12 +173,19 @@ async def bench_requests(engine: str, db_url: str, tmp: Path, n: int) -> dict[st
 
     sn, secret, persons, _ = await _seed(db_url)
     hello_port, app_port = _free_port(), _free_port()
-    hello = subprocess.Popen([sys.executable, "-m", "bench.bench_devices", "hello", "--port",
-                              str(hello_port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    app = subprocess.Popen([sys.executable, "-m", "realname.cli", "serve", "--port",
-                            str(app_port), "--workers", "1"], cwd=ROOT, env=_env(db_url, tmp),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hello = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_devices", "hello", "--port", str(hello_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-m", "realname.cli", "serve", "--port", str(app_port), "--workers", "1"],
+        cwd=ROOT,
+        env=_env(db_url, tmp),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(hello_port, hello)
         _wait(app_port, app)
@@ -171,9 +201,14 @@ async def bench_requests(engine: str, db_url: str, tmp: Path, n: int) -> dict[st
     finally:
         _stop(hello)
         _stop(app)
-    return {"bench": "devices.signed_punch_vs_hello", "engine": engine,
-            "value": round(punch_rps, 1), "baseline": round(hello_rps, 1),
-            "ratio": round(punch_rps / hello_rps, 3), "goal": ">= 0.4"}
+    return {
+        "bench": "devices.signed_punch_vs_hello",
+        "engine": engine,
+        "value": round(punch_rps, 1),
+        "baseline": round(hello_rps, 1),
+        "ratio": round(punch_rps / hello_rps, 3),
+        "goal": ">= 0.4",
+    }
 
 
 async def bench_batches(engine: str, db_url: str, batches: int) -> dict[str, Any]:
@@ -189,8 +224,10 @@ async def bench_batches(engine: str, db_url: str, batches: int) -> dict[str, Any
     await db.init_db(settings)
     device = await Device.get(id=device_id)
     project = await Project.get(id=device.project_id)  # type: ignore[attr-defined]
-    payloads = [[_punch(persons[(b * 500 + i) % len(persons)], b % 5) for i in range(500)]
-                for b in range(batches)]
+    payloads = [
+        [_punch(persons[(b * 500 + i) % len(persons)], b % 5) for i in range(500)]
+        for b in range(batches)
+    ]
     t0 = time.perf_counter()
     for batch in payloads:
         results = await ingest.ingest(device, project, [ingest.parse_native(p) for p in batch])
@@ -199,19 +236,61 @@ async def bench_batches(engine: str, db_url: str, batches: int) -> dict[str, Any
     await db.close_db()
     baseline = await _raw_insert_rate(engine, db_url, batches * 500)
     how = "asyncpg copy_records_to_table" if engine == "postgres" else "sqlite executemany"
-    return {"bench": "devices.batch_ingest_vs_raw_insert", "engine": engine,
-            "value": round(pipeline, 1), "baseline": round(baseline, 1),
-            "ratio": round(pipeline / baseline, 3), "goal": ">= 0.15", "baseline_kind": how}
+    return {
+        "bench": "devices.batch_ingest_vs_raw_insert",
+        "engine": engine,
+        "value": round(pipeline, 1),
+        "baseline": round(baseline, 1),
+        "ratio": round(pipeline / baseline, 3),
+        "goal": ">= 0.15",
+        "baseline_kind": how,
+    }
 
 
 async def _raw_insert_rate(engine: str, db_url: str, n: int) -> float:
     """Rows/s of the fastest plain bulk insert into a punch-shaped table."""
     now = dt.datetime.now(dt.UTC)
-    rows = [(1, 1, 1, 1, uuid.uuid4().hex, now, now.date(), "in", True, None, None, None,
-             "device", "accepted", None, now, "{}") for _ in range(n)]
-    cols = ["project_id", "member_id", "person_id", "device_id", "device_punch_id", "time",
-            "local_date", "direction", "liveness", "photo_key", "lat", "lng", "source", "status",
-            "reason", "received_at", "payload"]
+    rows = [
+        (
+            1,
+            1,
+            1,
+            1,
+            uuid.uuid4().hex,
+            now,
+            now.date(),
+            "in",
+            True,
+            None,
+            None,
+            None,
+            "device",
+            "accepted",
+            None,
+            now,
+            "{}",
+        )
+        for _ in range(n)
+    ]
+    cols = [
+        "project_id",
+        "member_id",
+        "person_id",
+        "device_id",
+        "device_punch_id",
+        "time",
+        "local_date",
+        "direction",
+        "liveness",
+        "photo_key",
+        "lat",
+        "lng",
+        "source",
+        "status",
+        "reason",
+        "received_at",
+        "payload",
+    ]
     if engine == "postgres":
         import asyncpg
 
@@ -224,11 +303,13 @@ async def _raw_insert_rate(engine: str, db_url: str, n: int) -> float:
                 " time timestamptz, local_date date, direction varchar(4), liveness bool,"
                 " photo_key varchar(255), lat float8, lng float8, source varchar(16),"
                 " status varchar(8), reason varchar(32), received_at timestamptz, payload jsonb,"
-                " UNIQUE (device_id, device_punch_id))")
+                " UNIQUE (device_id, device_punch_id))"
+            )
             t0 = time.perf_counter()
             for start in range(0, n, 500):
-                await conn.copy_records_to_table("bench_punch_raw", records=rows[start:start + 500],
-                                                 columns=cols)
+                await conn.copy_records_to_table(
+                    "bench_punch_raw", records=rows[start : start + 500], columns=cols
+                )
             rate = n / (time.perf_counter() - t0)
             await conn.execute("DROP TABLE bench_punch_raw")
         finally:
@@ -236,22 +317,25 @@ async def _raw_insert_rate(engine: str, db_url: str, n: int) -> float:
         return rate
     import sqlite3
 
-    path = db_url[len("sqlite://"):]
+    path = db_url[len("sqlite://") :]
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE IF EXISTS bench_punch_raw")
-    conn.execute("CREATE TABLE bench_punch_raw (id integer primary key, project_id int,"
-                 " member_id int, person_id int, device_id int, device_punch_id varchar(96),"
-                 " time timestamp, local_date date, direction varchar(4), liveness bool,"
-                 " photo_key varchar(255), lat real, lng real, source varchar(16),"
-                 " status varchar(8), reason varchar(32), received_at timestamp, payload json,"
-                 " UNIQUE (device_id, device_punch_id))")
+    conn.execute(
+        "CREATE TABLE bench_punch_raw (id integer primary key, project_id int,"
+        " member_id int, person_id int, device_id int, device_punch_id varchar(96),"
+        " time timestamp, local_date date, direction varchar(4), liveness bool,"
+        " photo_key varchar(255), lat real, lng real, source varchar(16),"
+        " status varchar(8), reason varchar(32), received_at timestamp, payload json,"
+        " UNIQUE (device_id, device_punch_id))"
+    )
     sql = f"INSERT INTO bench_punch_raw ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-    text_rows = [tuple(str(v) if isinstance(v, dt.datetime | dt.date) else v for v in r)
-                 for r in rows]
+    text_rows = [
+        tuple(str(v) if isinstance(v, dt.datetime | dt.date) else v for v in r) for r in rows
+    ]
     t0 = time.perf_counter()
     for start in range(0, n, 500):
         with conn:  # one committed transaction per 500 rows, like the pipeline
-            conn.executemany(sql, text_rows[start:start + 500])
+            conn.executemany(sql, text_rows[start : start + 500])
     rate = n / (time.perf_counter() - t0)
     conn.execute("DROP TABLE bench_punch_raw")
     conn.close()

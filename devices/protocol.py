@@ -38,8 +38,13 @@ async def _project(request: Request) -> Project:
 async def heartbeat(request: Request) -> HTTPResponse:
     """Report firmware and counts; receive the commands due for this device."""
     cmds = await device_service.heartbeat(device_of(request), json_body(request))
-    return ok({"server_time": _server_time(), "server_timestamp": int(time.time()),
-               "commands": [device_service.command_public(c) for c in cmds]})
+    return ok(
+        {
+            "server_time": _server_time(),
+            "server_timestamp": int(time.time()),
+            "commands": [device_service.command_public(c) for c in cmds],
+        }
+    )
 
 
 @bp.post("/commands/<command_id:str>/ack")
@@ -50,8 +55,9 @@ async def ack(request: Request, command_id: str) -> HTTPResponse:
     okay = body.get("ok")
     if not isinstance(okay, bool):
         raise ValidationError("ok 应为 true 或 false", code="bad_field", field="ok")
-    cmd = await device_service.ack_command(device_of(request), command_id, okay,
-                                           str(body.get("message") or ""), body.get("firmware"))
+    cmd = await device_service.ack_command(
+        device_of(request), command_id, okay, str(body.get("message") or ""), body.get("firmware")
+    )
     return ok({"id": str(cmd.id), "status": str(cmd.status)})
 
 
@@ -61,14 +67,19 @@ async def punches(request: Request) -> HTTPResponse:
     """Store a batch of 1–500 punches; one result per punch, in order, after commit."""
     items = json_body(request).get("punches")
     if not isinstance(items, list) or not items:
-        raise ValidationError("punches 应为包含1–500条打卡的数组", code="bad_field",
-                              field="punches")
+        raise ValidationError(
+            "punches 应为包含1–500条打卡的数组", code="bad_field", field="punches"
+        )
     limit = request.app.ctx.settings.max_punch_batch
     if len(items) > limit:
         raise AppError(f"一次最多提交{limit}条打卡", code="too_large", status=413, field="punches")
     device = device_of(request)
-    results = await ingest.ingest(device, await _project(request),
-                                  [ingest.parse_native(p) for p in items], request.app.ctx.files)
+    results = await ingest.ingest(
+        device,
+        await _project(request),
+        [ingest.parse_native(p) for p in items],
+        request.app.ctx.files,
+    )
     return ok({"results": results})
 
 
@@ -77,10 +88,10 @@ async def punches(request: Request) -> HTTPResponse:
 async def persons(request: Request) -> HTTPResponse:
     """The members this terminal must recognise, as a delta since ``cursor``."""
     device = device_of(request)
-    rows, cursor, more = await enrolment.person_delta(
-        device.project_id, request.args.get("cursor"))  # type: ignore[attr-defined]
-    return ok({"persons": [enrolment.person_entry(m, p) for m, p in rows], "cursor": cursor,
-               "more": more})
+    rows, cursor, more = await enrolment.person_delta(device.project_id, request.args.get("cursor"))  # type: ignore[attr-defined]
+    return ok(
+        {"persons": [enrolment.person_entry(m, p) for m, p in rows], "cursor": cursor, "more": more}
+    )
 
 
 @bp.get("/faces/<person_id:int>")
@@ -88,8 +99,11 @@ async def persons(request: Request) -> HTTPResponse:
 async def face(request: Request, person_id: int) -> HTTPResponse:
     """Download a person's face photo (the ``face_url`` of the person list)."""
     device = device_of(request)
-    data = await enrolment.face_for(device.project_id, person_id,  # type: ignore[attr-defined]
-                                    request.app.ctx.files)
+    data = await enrolment.face_for(
+        device.project_id,
+        person_id,  # type: ignore[attr-defined]
+        request.app.ctx.files,
+    )
     return raw(data, content_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg")
 
 
@@ -97,8 +111,9 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
 @signed(COLLECTION_CHANNEL, max_bytes=ENROL_BODY_LIMIT)
 async def enrolments(request: Request) -> HTTPResponse:
     """人员进场 / 重新采集 from a collection machine."""
-    result = await enrolment.enrol(device_of(request), await _project(request),
-                                   json_body(request), request.app.ctx.files)
+    result = await enrolment.enrol(
+        device_of(request), await _project(request), json_body(request), request.app.ctx.files
+    )
     return ok(result, status=201 if result["created"] else 200)
 
 
@@ -106,5 +121,8 @@ async def enrolments(request: Request) -> HTTPResponse:
 @signed(AUTO_CHANNEL, max_bytes=PUNCH_BODY_LIMIT)
 async def faces(request: Request) -> HTTPResponse:
     """A terminal's latest face photos, in answer to ``upload_faces``."""
-    return ok(await enrolment.upload_faces(device_of(request), await _project(request),
-                                           json_body(request), request.app.ctx.files))
+    return ok(
+        await enrolment.upload_faces(
+            device_of(request), await _project(request), json_body(request), request.app.ctx.files
+        )
+    )

@@ -30,8 +30,9 @@ def signed_path(request: Request) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
-def signed(channel: str, *, max_bytes: int | None = None,
-           allow_forced: bool = False) -> Callable[[Handler], Handler]:
+def signed(
+    channel: str, *, max_bytes: int | None = None, allow_forced: bool = False
+) -> Callable[[Handler], Handler]:
     """Decorator: authenticate the device (contract error codes) before the handler runs."""
 
     def deco(func: Handler) -> Handler:
@@ -50,9 +51,13 @@ def signed(channel: str, *, max_bytes: int | None = None,
                 timestamp=headers.get("x-timestamp", "").strip(),
                 nonce=headers.get("x-nonce", "").strip(),
                 signature=headers.get("x-signature", "").strip(),
-                method=request.method, path=signed_path(request), body=body,
+                method=request.method,
+                path=signed_path(request),
+                body=body,
                 clock_window=settings.device_clock_window_seconds,
-                nonce_ttl=settings.device_nonce_ttl_seconds, ip=ip, allow_forced=allow_forced,
+                nonce_ttl=settings.device_nonce_ttl_seconds,
+                ip=ip,
+                allow_forced=allow_forced,
             )
             if channel == AUTO_CHANNEL:
                 kind = "collection" if device.kind == "collection" else "attendance"
@@ -77,11 +82,13 @@ def json_body(request: Request) -> dict[str, Any]:
     try:
         data = request.json
     except Exception as exc:  # noqa: BLE001 - sanic raises its own BadRequest
-        raise ValidationError("请求体不是有效的 JSON", code="malformed_json", status=400,
-                              field="body") from exc
+        raise ValidationError(
+            "请求体不是有效的 JSON", code="malformed_json", status=400, field="body"
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError("请求体应为 JSON 对象", code="malformed_json", status=400,
-                              field="body")
+        raise ValidationError(
+            "请求体应为 JSON 对象", code="malformed_json", status=400, field="body"
+        )
     return data

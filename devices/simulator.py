@@ -34,30 +34,38 @@ class Simulator:
         """Close the HTTP client."""
         await self.client.aclose()
 
-    async def request(self, method: str, path: str, body: Any = None,
-                      retries: int = 5) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, body: Any = None, retries: int = 5
+    ) -> httpx.Response:
         """A signed request, retried (fresh nonce each time) until a non-5xx reply."""
         data = json.dumps(body).encode() if body is not None else b""
         for attempt in range(retries):
             headers = signed_headers(self.sn, self.secret, method, path, data)
             headers["Content-Type"] = "application/json"
             try:
-                r = await self.client.request(method, self.url + path, content=data,
-                                              headers=headers)
+                r = await self.client.request(
+                    method, self.url + path, content=data, headers=headers
+                )
             except httpx.HTTPError as exc:
                 print(f"  ! {method} {path}: {exc!r}, retrying")
-                await asyncio.sleep(min(2 ** attempt, 10))
+                await asyncio.sleep(min(2**attempt, 10))
                 continue
             if r.status_code < 500:
                 return r
-            await asyncio.sleep(min(2 ** attempt, 10))
+            await asyncio.sleep(min(2**attempt, 10))
         raise RuntimeError(f"{method} {path}: no answer after {retries} attempts")
 
     async def heartbeat(self) -> list[dict[str, Any]]:
         """Heartbeat; acknowledge and act on the commands received."""
-        r = await self.request("POST", "/device/v1/heartbeat",
-                               {"firmware": self.firmware, "persons": len(self.persons),
-                                "faces": sum(1 for p in self.persons.values() if p["active"])})
+        r = await self.request(
+            "POST",
+            "/device/v1/heartbeat",
+            {
+                "firmware": self.firmware,
+                "persons": len(self.persons),
+                "faces": sum(1 for p in self.persons.values() if p["active"]),
+            },
+        )
         if r.status_code != 200:
             print(f"heartbeat refused: {r.status_code} {r.text}")
             return []
@@ -92,8 +100,9 @@ class Simulator:
         print(f"persons: {changed} changed, {len(self.persons)} known")
         return changed
 
-    async def punch(self, count: int, batch: int = 50, liveness: bool = True,
-                    days_ago: int = 0) -> list[dict[str, Any]]:
+    async def punch(
+        self, count: int, batch: int = 50, liveness: bool = True, days_ago: int = 0
+    ) -> list[dict[str, Any]]:
         """Send ``count`` punches for known persons; print each result."""
         people = [p for p in self.persons.values() if p["active"]] or list(self.persons.values())
         if not people:
@@ -105,11 +114,17 @@ class Simulator:
         for _ in range(count):
             person = random.choice(people)
             when = dt.datetime.now(tz).replace(microsecond=0) - dt.timedelta(days=days_ago)
-            pending.append({"id": uuid.uuid4().hex[:16], "person_id": person["person_id"],
-                            "time": when.isoformat(), "liveness": liveness,
-                            "direction": random.choice(["in", "out"])})
+            pending.append(
+                {
+                    "id": uuid.uuid4().hex[:16],
+                    "person_id": person["person_id"],
+                    "time": when.isoformat(),
+                    "liveness": liveness,
+                    "direction": random.choice(["in", "out"]),
+                }
+            )
         for start in range(0, len(pending), batch):
-            chunk = pending[start:start + batch]
+            chunk = pending[start : start + batch]
             r = await self.request("POST", "/device/v1/punches", {"punches": chunk}, retries=20)
             if r.status_code != 200:
                 print(f"punches refused: {r.status_code} {r.text}")
@@ -120,8 +135,17 @@ class Simulator:
         return results
 
 
-async def run(url: str, sn: str, secret: str, punches: int, batch: int, interval: float,
-              rounds: int, liveness: bool = True, days_ago: int = 0) -> int:
+async def run(
+    url: str,
+    sn: str,
+    secret: str,
+    punches: int,
+    batch: int,
+    interval: float,
+    rounds: int,
+    liveness: bool = True,
+    days_ago: int = 0,
+) -> int:
     """Heartbeat, sync persons, punch; repeat ``rounds`` times (0: forever)."""
     sim = Simulator(url, sn, secret)
     try:

@@ -22,8 +22,11 @@ async def month(request: Request, member_id: int) -> HTTPResponse:
         """The mini-program URL of a punch's photo."""
         return f"/miniapp/v1/members/{member_id}/punches/{punch['id']}/photo"
 
-    return ok(await personal.my_month(principal, member_id, request.args.get("month"),
-                                      photo_url=photo_url))
+    return ok(
+        await personal.my_month(
+            principal, member_id, request.args.get("month"), photo_url=photo_url
+        )
+    )
 
 
 @bp.get("/punches/<punch_id:int>/photo")

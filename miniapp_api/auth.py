@@ -18,14 +18,18 @@ async def login(request: Request) -> HTTPResponse:
     await ratelimit.hit(request.app.ctx.redis, ratelimit.MINIAPP_LOGIN, ip)
     body = body_of(request)
     result, account = await signin.miniapp_login(
-        request.app.ctx.redis, request.app.ctx.wechat, body.get("code"), ip=ip,
+        request.app.ctx.redis,
+        request.app.ctx.wechat,
+        body.get("code"),
+        ip=ip,
         ttl=int(request.app.ctx.settings.token_ttl_seconds),
     )
     data = result.to_dict()
     data["binding"] = await binding.binding_state(account.id)
     data["post_projects"] = (
         await signin.post_personnel_projects(account.person_id)  # type: ignore[attr-defined]
-        if account.person_id else []  # type: ignore[attr-defined]
+        if account.person_id
+        else []  # type: ignore[attr-defined]
     )
     return ok(data)
 
@@ -34,8 +38,10 @@ async def login(request: Request) -> HTTPResponse:
 async def me(request: Request) -> HTTPResponse:
     """The caller's binding and, for post personnel, the projects of their posts."""
     principal = await require_kind(request, "person")
-    data = {"display_name": principal.display_name,
-            "binding": await binding.binding_state(principal.account_id)}
+    data = {
+        "display_name": principal.display_name,
+        "binding": await binding.binding_state(principal.account_id),
+    }
     data["post_projects"] = (
         await signin.post_personnel_projects(principal.person_id) if principal.person_id else []
     )

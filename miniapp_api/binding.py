@@ -27,8 +27,13 @@ async def bind(request: Request) -> HTTPResponse:
     await ratelimit.hit(redis, ratelimit.BINDING_IP, ip)
     body = body_of(request)
     result = await binding.request_binding(
-        redis, request.app.ctx.wechat, principal.account_id, name=body.get("name"),
-        id_number=body.get("id_number"), phone_code=body.get("phone_code"), ip=ip,
+        redis,
+        request.app.ctx.wechat,
+        principal.account_id,
+        name=body.get("name"),
+        id_number=body.get("id_number"),
+        phone_code=body.get("phone_code"),
+        ip=ip,
         ttl=int(request.app.ctx.settings.token_ttl_seconds),
     )
     return ok(result, status=201 if result.get("status") == "bound" else 202)
@@ -38,5 +43,11 @@ async def bind(request: Request) -> HTTPResponse:
 async def unbind(request: Request) -> HTTPResponse:
     """Remove the caller's binding (audited); the reply carries a fresh, unbound token."""
     principal = await require_kind(request, "person")
-    return ok(await binding.unbind(request.app.ctx.redis, principal, ip=ip_of(request),
-                                   ttl=int(request.app.ctx.settings.token_ttl_seconds)))
+    return ok(
+        await binding.unbind(
+            request.app.ctx.redis,
+            principal,
+            ip=ip_of(request),
+            ttl=int(request.app.ctx.settings.token_ttl_seconds),
+        )
+    )

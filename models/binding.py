@@ -16,6 +16,7 @@ from tortoise.models import Model
 
 class BindingMethod(StrEnum):
     """How a binding was confirmed."""
+
     PHONE = "phone"  # the WeChat-verified phone matched the enrolled phone
     OFFICER = "officer"  # confirmed by the project's labour officer
 
@@ -42,6 +43,7 @@ class WeChatBinding(Model):
 
 class BindingRequestStatus(StrEnum):
     """The states of a binding request."""
+
     PENDING = "pending"  # 待确认
     APPROVED = "approved"  # 已确认
     REJECTED = "rejected"  # 已驳回

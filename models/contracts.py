@@ -40,7 +40,9 @@ class LabourContract(Model):
     attachment_key = fields.CharField(max_length=255, null=True)
     attachment_name = fields.CharField(max_length=255, default="")
     attachment: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.StoredFile", related_name="contract_attachments", null=True,
+        "models.StoredFile",
+        related_name="contract_attachments",
+        null=True,
         on_delete=fields.RESTRICT,
     )  # served by GET /projects/{code}/files/{id}
     status = fields.CharEnumField(ContractStatus, max_length=12, default=ContractStatus.ACTIVE)

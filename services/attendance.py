@@ -59,8 +59,11 @@ STATE_LABELS = {
     DayState.ABSENT: "未出勤",
 }
 DIRECTION_LABELS = {Direction.IN: "进场", Direction.OUT: "出场"}
-SOURCE_LABELS = {PunchSource.DEVICE: "考勤设备", PunchSource.MOBILE: "移动考勤",
-                 PunchSource.SUPPLEMENT: "考勤补录"}
+SOURCE_LABELS = {
+    PunchSource.DEVICE: "考勤设备",
+    PunchSource.MOBILE: "移动考勤",
+    PunchSource.SUPPLEMENT: "考勤补录",
+}
 # Plain-Chinese reasons for rejected punches ("I punched but nothing shows").
 REASON_LABELS = {
     "no_liveness": "未检测到活体",
@@ -165,8 +168,17 @@ def _marks(n_rows: int, width: int, pg: bool, start: int = 1) -> str:
     return ",".join(out)
 
 
-_UPSERT_COLUMNS = ("project_id", "member_id", "day", "first_in", "last_out", "duration_seconds",
-                   "state", "punch_count", "settled_at")
+_UPSERT_COLUMNS = (
+    "project_id",
+    "member_id",
+    "day",
+    "first_in",
+    "last_out",
+    "duration_seconds",
+    "state",
+    "punch_count",
+    "settled_at",
+)
 # The version guard (see the module docstring): never replace a row with a settlement made from
 # fewer punches, and never reopen a closed day as "today".
 _UPSERT_TAIL = (
@@ -185,9 +197,11 @@ async def _upsert(rows: list[tuple]) -> None:
     pg = conn.capabilities.dialect == "postgres"
     width = len(_UPSERT_COLUMNS)
     for i in range(0, len(rows), _CHUNK):
-        chunk = rows[i:i + _CHUNK]
-        sql = (f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)}) VALUES "
-               f"{_marks(len(chunk), width, pg)}{_UPSERT_TAIL}")
+        chunk = rows[i : i + _CHUNK]
+        sql = (
+            f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)}) VALUES "
+            f"{_marks(len(chunk), width, pg)}{_UPSERT_TAIL}"
+        )
         await conn.execute_query(sql, [v for row in chunk for v in row])
 
 
@@ -200,18 +214,32 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 async def _write_settled(
-    project_id: int, grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]],
-    wanted: Iterable[tuple[int, dt.date]], today: dt.date,
+    project_id: int,
+    grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]],
+    wanted: Iterable[tuple[int, dt.date]],
+    today: dt.date,
 ) -> int:
     now = utcnow()
     rows = []
     for member_id, day in wanted:
-        state, first_in, last_out, seconds, count = settle(grouped.get((member_id, day), ()), day,
-                                                           today)
+        state, first_in, last_out, seconds, count = settle(
+            grouped.get((member_id, day), ()), day, today
+        )
         if state == DayState.ABSENT:
             continue  # accepted punches are append-only: no punch means no row was ever written
-        rows.append((project_id, member_id, day, _utc(first_in), _utc(last_out), seconds,
-                     state.value, count, now))
+        rows.append(
+            (
+                project_id,
+                member_id,
+                day,
+                _utc(first_in),
+                _utc(last_out),
+                seconds,
+                state.value,
+                count,
+                now,
+            )
+        )
     if rows:
         await _upsert(rows)
     return len(rows)
@@ -236,7 +264,7 @@ async def settle_days(
     for day, members in by_day.items():
         for i in range(0, len(members), _CHUNK):
             rows = await Punch.filter(
-                local_date=day, member_id__in=members[i:i + _CHUNK], status=PunchStatus.ACCEPTED
+                local_date=day, member_id__in=members[i : i + _CHUNK], status=PunchStatus.ACCEPTED
             ).values_list("member_id", "time", "direction")
             for member_id, time, direction in rows:
                 grouped[(member_id, day)].append((time, direction))
@@ -249,8 +277,11 @@ async def settle_range(
     """Settle every member-day of a project between two dates (inclusive) in one scan."""
     today = today or today_local(await project_zone(project_id))
     rows = await Punch.filter(
-        project_id=project_id, local_date__gte=start, local_date__lte=end,
-        status=PunchStatus.ACCEPTED, member_id__not_isnull=True,
+        project_id=project_id,
+        local_date__gte=start,
+        local_date__lte=end,
+        status=PunchStatus.ACCEPTED,
+        member_id__not_isnull=True,
     ).values_list("member_id", "local_date", "time", "direction")
     grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
     for member_id, day, time, direction in rows:
@@ -280,7 +311,9 @@ async def settle_closed_days(today: dt.date | None = None) -> int:
 async def settle_stale(project_id: int, today: dt.date, start: dt.date, end: dt.date) -> int:
     """Settle-on-read: close the project's days between two dates still marked *today*."""
     pairs = await DailyAttendance.filter(
-        project_id=project_id, day__gte=start, day__lte=min(end, today - dt.timedelta(days=1)),
+        project_id=project_id,
+        day__gte=start,
+        day__lte=min(end, today - dt.timedelta(days=1)),
         state=DayState.TODAY,
     ).values_list("member_id", "day")
     return await settle_days(project_id, pairs, today) if pairs else 0
@@ -321,8 +354,7 @@ def register_background(app: Any) -> None:
 _ID_RE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
 _PHONE_RE = re.compile(r"^1\d{10}$")
 _SUB_ROLES = {UnitRole.SPECIALTY_SUB.value, UnitRole.LABOUR_SUB.value}
-_WIDE_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.BUILDER.value,
-               UnitRole.SUPERVISOR.value}
+_WIDE_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.BUILDER.value, UnitRole.SUPERVISOR.value}
 
 
 @dataclass
@@ -338,6 +370,7 @@ class StatsFilter:
     @classmethod
     def parse(cls, args: Any) -> StatsFilter:
         """Read and check the filters from query arguments (a mapping with ``.get``)."""
+
         def opt_int(name: str) -> int | None:
             raw = (args.get(name) or "").strip()
             if not raw:
@@ -357,8 +390,13 @@ class StatsFilter:
 
     def audit_view(self) -> dict[str, Any]:
         """The filters for the audit log (the search text never: it may be an ID number)."""
-        return {"person_type": self.person_type, "work_status": self.work_status,
-                "unit": self.unit_id, "team": self.team_id, "q": bool(self.q)}
+        return {
+            "person_type": self.person_type,
+            "work_status": self.work_status,
+            "unit": self.unit_id,
+            "team": self.team_id,
+            "q": bool(self.q),
+        }
 
 
 def visible_unit_ids(access: Any) -> set[int] | None:
@@ -394,9 +432,13 @@ def _member_query(project_id: int, f: StatsFilter, units: set[int] | None) -> An
 
 
 _MEMBER_VALUES = dict(
-    unit_name="unit__enterprise__name", team_name="team__name", person_name="person__name",
-    id_masked="person__id_number_masked", phone_masked="person__phone_masked",
-    id_enc="person__id_number_enc", phone_enc="person__phone_enc",
+    unit_name="unit__enterprise__name",
+    team_name="team__name",
+    person_name="person__name",
+    id_masked="person__id_number_masked",
+    phone_masked="person__phone_masked",
+    id_enc="person__id_number_enc",
+    phone_enc="person__phone_enc",
 )
 
 
@@ -409,15 +451,20 @@ def _member_columns(m: dict[str, Any], index: int, full_pii: bool) -> dict[str, 
         id_number, phone = m["id_masked"] or "", m["phone_masked"] or ""
     post = m["post"] or ""
     return {
-        "index": index, "member_id": m["id"], "unit_id": m["unit_id"],
-        "unit_name": m["unit_name"] or "", "team_id": m["team_id"],
+        "index": index,
+        "member_id": m["id"],
+        "unit_id": m["unit_id"],
+        "unit_name": m["unit_name"] or "",
+        "team_id": m["team_id"],
         "team_name": m["team_name"] or "",
         "person_type": str(m["person_type"]),
         "person_type_label": PERSON_TYPE_LABELS.get(m["person_type"], ""),
         "work_type_or_post": m["work_type"] if labour else POST_LABELS.get(post, post),
         "work_status": str(m["work_status"]),
         "work_status_label": WORK_STATUS_LABELS.get(m["work_status"], ""),
-        "name": m["person_name"], "id_number": id_number, "phone": phone,
+        "name": m["person_name"],
+        "id_number": id_number,
+        "phone": phone,
     }
 
 
@@ -433,8 +480,11 @@ def _day_cells(
     attended = effective = seconds = 0
     for d in range(1, n_days + 1):
         state, secs = cells.get(d, (DayState.ABSENT.value, 0))
-        cell: dict[str, Any] = {"day": d, "date": (first.replace(day=d)).isoformat(),
-                                "state": state}
+        cell: dict[str, Any] = {
+            "day": d,
+            "date": (first.replace(day=d)).isoformat(),
+            "state": state,
+        }
         if state != DayState.ABSENT:
             attended += 1
         if state == DayState.NORMAL:
@@ -474,9 +524,22 @@ _PAGE_SELECT = (
     "JOIN participating_unit u ON u.id = m.unit_id JOIN enterprise e ON e.id = u.enterprise_id "
     "LEFT JOIN team t ON t.id = m.team_id WHERE "
 )
-_PAGE_KEYS = ("id", "person_type", "work_type", "post", "work_status", "unit_id", "team_id",
-              "unit_name", "team_name", "person_name", "id_masked", "phone_masked", "id_enc",
-              "phone_enc")
+_PAGE_KEYS = (
+    "id",
+    "person_type",
+    "work_type",
+    "post",
+    "work_status",
+    "unit_id",
+    "team_id",
+    "unit_name",
+    "team_name",
+    "person_name",
+    "id_masked",
+    "phone_masked",
+    "id_enc",
+    "phone_enc",
+)
 
 
 def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tuple[list, list]:
@@ -485,8 +548,12 @@ def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tupl
     if units is not None:
         conds.append("m.unit_id IN ({})".format(",".join(["{}"] * len(units)) or "NULL"))
         params += sorted(units)
-    for column, value in (("m.person_type", f.person_type), ("m.work_status", f.work_status),
-                          ("m.unit_id", f.unit_id), ("m.team_id", f.team_id)):
+    for column, value in (
+        ("m.person_type", f.person_type),
+        ("m.work_status", f.work_status),
+        ("m.unit_id", f.unit_id),
+        ("m.team_id", f.team_id),
+    ):
         if value:
             conds.append(f"{column} = {{}}")
             params.append(value)
@@ -524,16 +591,28 @@ async def month_stats(
     conds, params = _page_where(project.id, f, visible_unit_ids(access))
     day_expr = "EXTRACT(DAY FROM d.day)::int" if pg else "CAST(substr(d.day, 9, 2) AS INTEGER)"
     # One statement: the filtered page (with its total as a window count) joined to its days.
-    sql = ("WITH pg AS (" + _PAGE_SELECT + " AND ".join(conds)
-           + " ORDER BY m.id LIMIT {} OFFSET {}) SELECT pg.*, " + day_expr
-           + ", d.state, d.duration_seconds FROM pg LEFT JOIN daily_attendance d"
-           " ON d.member_id = pg.id AND d.day BETWEEN {} AND {} ORDER BY pg.id")
-    params += [size, (page_no - 1) * size, first if pg else first.isoformat(),
-               last if pg else last.isoformat()]
+    sql = (
+        "WITH pg AS ("
+        + _PAGE_SELECT
+        + " AND ".join(conds)
+        + " ORDER BY m.id LIMIT {} OFFSET {}) SELECT pg.*, "
+        + day_expr
+        + ", d.state, d.duration_seconds FROM pg LEFT JOIN daily_attendance d"
+        " ON d.member_id = pg.id AND d.day BETWEEN {} AND {} ORDER BY pg.id"
+    )
+    params += [
+        size,
+        (page_no - 1) * size,
+        first if pg else first.isoformat(),
+        last if pg else last.isoformat(),
+    ]
     sql = _render(sql, len(params), pg)
     _, raw_rows = await conn.execute_query(sql, params)
-    stale = [(r[0], first.replace(day=r[-3])) for r in raw_rows
-             if r[-2] == DayState.TODAY and first.replace(day=r[-3]) < today]
+    stale = [
+        (r[0], first.replace(day=r[-3]))
+        for r in raw_rows
+        if r[-2] == DayState.TODAY and first.replace(day=r[-3]) < today
+    ]
     if stale:  # settle-on-read: a closed day is never shown as today
         await settle_days(project.id, stale, today)
         _, raw_rows = await conn.execute_query(sql, params)
@@ -552,8 +631,9 @@ async def month_stats(
     out = []
     for i, m in enumerate(members):
         row = _member_columns(m, (page_no - 1) * size + i + 1, full)
-        cells, attended, effective, seconds = _day_cells(days.get(m["id"], {}), first, last.day,
-                                                         durations)
+        cells, attended, effective, seconds = _day_cells(
+            days.get(m["id"], {}), first, last.day, durations
+        )
         row.update(days=cells, attendance_days=attended, effective_days=effective)
         if durations:
             row["effective_hours"] = _hours(seconds)
@@ -572,9 +652,20 @@ async def iter_month_rows(
     qs = _member_query(project.id, f, visible_unit_ids(access))
     after = 0
     while True:
-        members = await qs.filter(id__gt=after).order_by("id").limit(batch).values(
-            "id", "person_type", "work_type", "post", "work_status", "unit_id", "team_id",
-            **_MEMBER_VALUES,
+        members = (
+            await qs.filter(id__gt=after)
+            .order_by("id")
+            .limit(batch)
+            .values(
+                "id",
+                "person_type",
+                "work_type",
+                "post",
+                "work_status",
+                "unit_id",
+                "team_id",
+                **_MEMBER_VALUES,
+            )
         )
         if not members:
             return
@@ -592,14 +683,18 @@ async def _bulk_cells(
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
     if pg:
-        sql = ("SELECT member_id, EXTRACT(DAY FROM day)::int, state, duration_seconds "
-               "FROM daily_attendance WHERE project_id=$1 AND member_id BETWEEN $2 AND $3 "
-               "AND day BETWEEN $4 AND $5")
+        sql = (
+            "SELECT member_id, EXTRACT(DAY FROM day)::int, state, duration_seconds "
+            "FROM daily_attendance WHERE project_id=$1 AND member_id BETWEEN $2 AND $3 "
+            "AND day BETWEEN $4 AND $5"
+        )
         params: list[Any] = [project_id, lo, hi, first, last]
     else:
-        sql = ("SELECT member_id, CAST(substr(day, 9, 2) AS INTEGER), state, duration_seconds "
-               "FROM daily_attendance WHERE project_id=? AND member_id BETWEEN ? AND ? "
-               "AND day BETWEEN ? AND ?")
+        sql = (
+            "SELECT member_id, CAST(substr(day, 9, 2) AS INTEGER), state, duration_seconds "
+            "FROM daily_attendance WHERE project_id=? AND member_id BETWEEN ? AND ? "
+            "AND day BETWEEN ? AND ?"
+        )
         params = [project_id, lo, hi, first.isoformat(), last.isoformat()]
     _, rows = await conn.execute_query(sql, params)
     out: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
@@ -616,13 +711,20 @@ def punch_public(p: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
     reason = p.get("reason")
     status = str(p["status"])
     return {
-        "id": p["id"], "time": p["time"], "direction": str(p["direction"]),
+        "id": p["id"],
+        "time": p["time"],
+        "direction": str(p["direction"]),
         "direction_label": DIRECTION_LABELS.get(p["direction"], str(p["direction"])),
-        "status": status, "accepted": status == PunchStatus.ACCEPTED,
-        "reason": reason, "reason_label": REASON_LABELS.get(reason, reason) if reason else None,
-        "source": str(p["source"]), "source_label": SOURCE_LABELS.get(p["source"], ""),
-        "device_sn": p.get("device_sn"), "liveness": p["liveness"],
-        "received_at": p["received_at"], "photo_url": photo_url,
+        "status": status,
+        "accepted": status == PunchStatus.ACCEPTED,
+        "reason": reason,
+        "reason_label": REASON_LABELS.get(reason, reason) if reason else None,
+        "source": str(p["source"]),
+        "source_label": SOURCE_LABELS.get(p["source"], ""),
+        "device_sn": p.get("device_sn"),
+        "liveness": p["liveness"],
+        "received_at": p["received_at"],
+        "photo_url": photo_url,
     }
 
 
@@ -631,19 +733,37 @@ def _day_window(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
 
 
-async def _punches(member: ProjectMember, first: dt.date, last: dt.date,
-                   tz: ZoneInfo) -> list[dict[str, Any]]:
+async def _punches(
+    member: ProjectMember, first: dt.date, last: dt.date, tz: ZoneInfo
+) -> list[dict[str, Any]]:
     """Every punch of a member between two local days, accepted or rejected (also those the
     device sent for the person but the pipeline could not tie to the membership)."""
     start, _ = _day_window(first, tz)
     _, end = _day_window(last, tz)
-    who = Q(member_id=member.id) | Q(person_id=member.person_id, project_id=member.project_id,  # type: ignore[attr-defined]
-                                     member_id=None)
+    who = Q(member_id=member.id) | Q(
+        person_id=member.person_id,
+        project_id=member.project_id,  # type: ignore[attr-defined]
+        member_id=None,
+    )
     when = Q(local_date__gte=first, local_date__lte=last) | Q(
-        local_date=None, time__gte=start, time__lt=end)
-    rows = await Punch.filter(who, when).order_by("time", "id").values(
-        "id", "time", "local_date", "direction", "status", "reason", "source", "liveness",
-        "received_at", "photo_key", device_sn="device__sn",
+        local_date=None, time__gte=start, time__lt=end
+    )
+    rows = (
+        await Punch.filter(who, when)
+        .order_by("time", "id")
+        .values(
+            "id",
+            "time",
+            "local_date",
+            "direction",
+            "status",
+            "reason",
+            "source",
+            "liveness",
+            "received_at",
+            "photo_key",
+            device_sn="device__sn",
+        )
     )
     for r in rows:
         r["day"] = r["local_date"] or local_day(r["time"], tz)
@@ -660,20 +780,28 @@ async def member_day_punches(
     tz = zone(project.timezone)
     today = today_local(tz)
     rows = await _punches(member, day, day, tz)
-    punches = [punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None)
-               for r in rows]
+    punches = [
+        punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None) for r in rows
+    ]
     accepted = [(r["time"], r["direction"]) for r in rows if r["status"] == PunchStatus.ACCEPTED]
     state, first_in, last_out, seconds, count = settle(accepted, day, today)
     return {
-        "member_id": member.id, "date": day.isoformat(), "state": state.value,
-        "state_label": STATE_LABELS[state], "first_in": first_in, "last_out": last_out,
-        "hours": _hours(seconds), "accepted_count": count,
-        "rejected_count": len(rows) - count, "punches": punches,
+        "member_id": member.id,
+        "date": day.isoformat(),
+        "state": state.value,
+        "state_label": STATE_LABELS[state],
+        "first_in": first_in,
+        "last_out": last_out,
+        "hours": _hours(seconds),
+        "accepted_count": count,
+        "rejected_count": len(rows) - count,
+        "punches": punches,
     }
 
 
-async def member_month(member_id: int, year: int, month: int,
-                       photo_url: Any = None) -> dict[str, Any]:
+async def member_month(
+    member_id: int, year: int, month: int, photo_url: Any = None
+) -> dict[str, Any]:
     """A member's calendar for a month: per-day state, hours and punches (mini-program view)."""
     member = await ProjectMember.get_or_none(id=member_id).select_related("project")
     if member is None:
@@ -686,16 +814,23 @@ async def member_month(member_id: int, year: int, month: int,
     by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for r in await _punches(member, first, last, tz):
         by_day[r["day"]].append(
-            punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None))
+            punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None)
+        )
     days, attended, effective, seconds = _day_cells(cells, first, last.day, durations=True)
     for cell in days:
         cell["state_label"] = STATE_LABELS[DayState(cell["state"])]
         cell["punches"] = by_day.get(dt.date.fromisoformat(cell["date"]), [])
         cell["future"] = dt.date.fromisoformat(cell["date"]) > today
     return {
-        "member_id": member.id, "project_code": project.code, "project_name": project.name,
-        "year": year, "month": month, "days": days, "attendance_days": attended,
-        "effective_days": effective, "effective_hours": _hours(seconds),
+        "member_id": member.id,
+        "project_code": project.code,
+        "project_name": project.name,
+        "year": year,
+        "month": month,
+        "days": days,
+        "attendance_days": attended,
+        "effective_days": effective,
+        "effective_hours": _hours(seconds),
     }
 
 
@@ -711,10 +846,16 @@ async def workbench_summary(project_id: int, today: dt.date | None = None) -> di
     first = today.replace(day=1)
     await settle_stale(project_id, today, first, today)
     present = await DailyAttendance.filter(project_id=project_id, day=today).values_list(
-        "member_id", flat=True)
+        "member_id", flat=True
+    )
     present_set = set(present)
     members = await ProjectMember.filter(project_id=project_id).values(
-        "id", "person_type", "unit_id", "entry_date", "exit_date", "work_status",
+        "id",
+        "person_type",
+        "unit_id",
+        "entry_date",
+        "exit_date",
+        "work_status",
         unit_name="unit__enterprise__name",
     )
     by_type: dict[str, int] = {PersonType.LABOUR.value: 0, PersonType.MANAGEMENT.value: 0}
@@ -731,20 +872,27 @@ async def workbench_summary(project_id: int, today: dt.date | None = None) -> di
             expected += (end - start).days + 1
         if m["id"] in present_set:
             by_type[str(m["person_type"])] = by_type.get(str(m["person_type"]), 0) + 1
-            u = by_unit.setdefault(m["unit_id"], {"unit_id": m["unit_id"],
-                                                  "unit_name": m["unit_name"] or "", "count": 0})
+            u = by_unit.setdefault(
+                m["unit_id"],
+                {"unit_id": m["unit_id"], "unit_name": m["unit_name"] or "", "count": 0},
+            )
             u["count"] += 1
     attended = await DailyAttendance.filter(
-        project_id=project_id, day__gte=first, day__lte=today).count()
+        project_id=project_id, day__gte=first, day__lte=today
+    ).count()
     rate = round(attended / expected, 4) if expected else 0.0
     return {
-        "date": today.isoformat(), "on_site_total": len(present_set),
+        "date": today.isoformat(),
+        "on_site_total": len(present_set),
         "on_site_by_person_type": [
             {"person_type": k, "label": PERSON_TYPE_LABELS.get(PersonType(k), k), "count": v}
-            for k, v in by_type.items()],
+            for k, v in by_type.items()
+        ],
         "on_site_by_unit": sorted(by_unit.values(), key=lambda u: -u["count"]),
-        "month": first.strftime("%Y-%m"), "attended_member_days": attended,
-        "expected_member_days": expected, "attendance_rate": rate,
+        "month": first.strftime("%Y-%m"),
+        "attended_member_days": attended,
+        "expected_member_days": expected,
+        "attendance_rate": rate,
     }
 
 
@@ -753,11 +901,19 @@ async def member_for_person(project_id: int, person_id: int) -> ProjectMember | 
     return await ProjectMember.get_or_none(project_id=project_id, person_id=person_id)
 
 
-
 # --- exports -------------------------------------------------------------------------------------
 
-LEAD_COLUMNS = [("序号", 6), ("所属单位", 24), ("所属班组", 14), ("人员类型", 10),
-                ("工种/岗位", 12), ("工作状态", 9), ("姓名", 10), ("身份证号", 21), ("手机号", 14)]
+LEAD_COLUMNS = [
+    ("序号", 6),
+    ("所属单位", 24),
+    ("所属班组", 14),
+    ("人员类型", 10),
+    ("工种/岗位", 12),
+    ("工作状态", 9),
+    ("姓名", 10),
+    ("身份证号", 21),
+    ("手机号", 14),
+]
 EXPORT_STYLES = {
     "green": {"font_color": "#1E8E3E", "bold": True, "align": "center"},
     "grey": {"font_color": "#9AA0A6", "align": "center"},
@@ -775,8 +931,14 @@ def export_columns(n_days: int, durations: bool) -> list[Any]:
     return cols
 
 
-def _export_rows(members: list[dict[str, Any]], days: dict[int, dict[int, tuple[str, int]]],
-                 start_index: int, n_days: int, durations: bool, full_pii: bool) -> list[list]:
+def _export_rows(
+    members: list[dict[str, Any]],
+    days: dict[int, dict[int, tuple[str, int]]],
+    start_index: int,
+    n_days: int,
+    durations: bool,
+    full_pii: bool,
+) -> list[list]:
     """Sheet rows for a batch of members (✓/X or hours per day)."""
     from services.exports import Cell
 
@@ -786,9 +948,17 @@ def _export_rows(members: list[dict[str, Any]], days: dict[int, dict[int, tuple[
     out = []
     for i, m in enumerate(members):
         c = _member_columns(m, start_index + i, full_pii)
-        row: list[Any] = [c["index"], c["unit_name"], c["team_name"], c["person_type_label"],
-                          c["work_type_or_post"], c["work_status_label"], c["name"],
-                          c["id_number"], c["phone"]]
+        row: list[Any] = [
+            c["index"],
+            c["unit_name"],
+            c["team_name"],
+            c["person_type_label"],
+            c["work_type_or_post"],
+            c["work_status_label"],
+            c["name"],
+            c["id_number"],
+            c["phone"],
+        ]
         cells = days.get(m["id"], {})
         attended = effective = seconds = 0
         for d in range(1, n_days + 1):
@@ -809,8 +979,9 @@ def _export_rows(members: list[dict[str, Any]], days: dict[int, dict[int, tuple[
     return out
 
 
-async def export_month(access: Any, month: str, f: StatsFilter, *, durations: bool,
-                       tmpdir: str | None = None) -> tuple[str, int]:
+async def export_month(
+    access: Any, month: str, f: StatsFilter, *, durations: bool, tmpdir: str | None = None
+) -> tuple[str, int]:
     """Write the month's statistics for every filtered member to a temp .xlsx; (path, rows)."""
     from services.exports import write_xlsx
 
@@ -824,8 +995,13 @@ async def export_month(access: Any, month: str, f: StatsFilter, *, durations: bo
             index += len(members)
 
     sheet = "出勤时长统计" if durations else "打卡统计"
-    return await write_xlsx(export_columns(last.day, durations), batches(), sheet=sheet,
-                            styles=EXPORT_STYLES, tmpdir=tmpdir)
+    return await write_xlsx(
+        export_columns(last.day, durations),
+        batches(),
+        sheet=sheet,
+        styles=EXPORT_STYLES,
+        tmpdir=tmpdir,
+    )
 
 
 async def member_in_project(project_id: int, member_id: int) -> bool:
@@ -835,8 +1011,9 @@ async def member_in_project(project_id: int, member_id: int) -> bool:
 
 async def punch_photo_key(project_id: int, punch_id: int) -> str:
     """The file-store key of a punch's photo (NotFound when none or not this project's)."""
-    keys = await Punch.filter(id=punch_id, project_id=project_id).values_list("photo_key",
-                                                                            flat=True)
+    keys = await Punch.filter(id=punch_id, project_id=project_id).values_list(
+        "photo_key", flat=True
+    )
     if not keys or not keys[0]:
         raise NotFound("该打卡记录没有照片", code="photo_not_found")
     return keys[0]

@@ -44,8 +44,9 @@ async def _person_account(account_id: int) -> Account:
 async def _active_project_ids(person_id: int) -> list[int]:
     """Projects where the person is an active member."""
     return list(
-        await ProjectMember.filter(person_id=person_id, work_status=WorkStatus.ACTIVE)
-        .values_list("project_id", flat=True)
+        await ProjectMember.filter(person_id=person_id, work_status=WorkStatus.ACTIVE).values_list(
+            "project_id", flat=True
+        )
     )
 
 
@@ -71,27 +72,32 @@ async def binding_state(account_id: int) -> dict[str, Any]:
             "bound": True,
             "method": str(binding.method),
             "bound_at": binding.bound_at,
-            "person": {"name": person.name, "id_number_masked": person.id_number_masked,
-                       "phone_masked": person.phone_masked},
+            "person": {
+                "name": person.name,
+                "id_number_masked": person.id_number_masked,
+                "phone_masked": person.phone_masked,
+            },
         }
     latest = await BindingRequest.filter(account_id=account_id).order_by("-id").first()
     return {"bound": False, "request": _request_view(latest) if latest else None}
 
 
-async def _bind(account: Account, person: Person, method: BindingMethod,
-                request: BindingRequest | None = None) -> WeChatBinding:
+async def _bind(
+    account: Account, person: Person, method: BindingMethod, request: BindingRequest | None = None
+) -> WeChatBinding:
     """Create the binding and mirror it on the account, atomically; the DB enforces 1 ↔ 1."""
     try:
         async with in_transaction():
-            binding = await WeChatBinding.create(account=account, person=person, method=method,
-                                                 request=request)
+            binding = await WeChatBinding.create(
+                account=account, person=person, method=method, request=request
+            )
             account.person = person
             account.display_name = person.name
             await account.save(update_fields=["person_id", "display_name"])
-            await BindingRequest.filter(
-                account_id=account.id, status=BindingRequestStatus.PENDING
-            ).exclude(id=request.id if request else 0).update(
-                status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC)
+            await (
+                BindingRequest.filter(account_id=account.id, status=BindingRequestStatus.PENDING)
+                .exclude(id=request.id if request else 0)
+                .update(status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC))
             )
     except IntegrityError as exc:
         raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound") from exc
@@ -99,24 +105,34 @@ async def _bind(account: Account, person: Person, method: BindingMethod,
 
 
 async def request_binding(
-    redis: aredis.Redis, wechat: Any, account_id: int, *, name: Any, id_number: Any,
-    phone_code: Any, ip: str, ttl: int,
+    redis: aredis.Redis,
+    wechat: Any,
+    account_id: int,
+    *,
+    name: Any,
+    id_number: Any,
+    phone_code: Any,
+    ip: str,
+    ttl: int,
 ) -> dict[str, Any]:
     """Bind by name + ID number: WeChat phone = enrolled phone binds, else an officer decides."""
     name = require(name if isinstance(name, str) else None, "name", "姓名")
     if len(name) > 64:
         raise ValidationError("姓名过长", code="invalid_field", field="name")
     number = pii.validate_id_number(id_number if isinstance(id_number, str) else None)
-    code = require(phone_code if isinstance(phone_code, str) else None, "phone_code",
-                   "手机号授权（phone_code）")
+    code = require(
+        phone_code if isinstance(phone_code, str) else None,
+        "phone_code",
+        "手机号授权（phone_code）",
+    )
     account = await _person_account(account_id)
     if await WeChatBinding.exists(account_id=account.id):
-        raise Conflict("该微信账号已完成实名绑定，如需更换请先解除绑定",
-                       code="account_already_bound")
+        raise Conflict(
+            "该微信账号已完成实名绑定，如需更换请先解除绑定", code="account_already_bound"
+        )
     person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", number))
     if person is None or person.name != name:
-        await audit.record("binding.no_match", actor_kind="person", actor_id=str(account.id),
-                           ip=ip)
+        await audit.record("binding.no_match", actor_kind="person", actor_id=str(account.id), ip=ip)
         raise NotFound(MSG_NO_MATCH, code="person_not_matched", field="id_number")
     if await WeChatBinding.exists(person_id=person.id):
         raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound", field="id_number")
@@ -127,29 +143,48 @@ async def request_binding(
         await identity.revoke_account(redis, account.id)
         fresh = identity.principal_for_account(account)
         token = await identity.issue_token(redis, fresh, ttl)
-        await audit.record("binding.bound", principal=fresh, target=f"person:{person.id}", ip=ip,
-                           detail={"method": BindingMethod.PHONE.value})
+        await audit.record(
+            "binding.bound",
+            principal=fresh,
+            target=f"person:{person.id}",
+            ip=ip,
+            detail={"method": BindingMethod.PHONE.value},
+        )
         state = await binding_state(account.id)
-        return {**state, "status": "bound", "token": token,
-                "message": "实名绑定成功"}
+        return {**state, "status": "bound", "token": token, "message": "实名绑定成功"}
     # No match: a labour officer of one of the person's current projects decides.
     if not await _active_project_ids(person.id):
-        raise Conflict("微信手机号与采集登记的手机号不一致，且您当前不在任何在场项目中，"
-                       "请联系项目劳务员更新登记手机号后再绑定", code="phone_mismatch",
-                       field="phone_code")
+        raise Conflict(
+            "微信手机号与采集登记的手机号不一致，且您当前不在任何在场项目中，"
+            "请联系项目劳务员更新登记手机号后再绑定",
+            code="phone_mismatch",
+            field="phone_code",
+        )
     async with in_transaction():
         await BindingRequest.filter(
             account_id=account.id, status=BindingRequestStatus.PENDING
         ).update(status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC))
         req = await BindingRequest.create(
-            account=account, person=person, wechat_phone_enc=pii.cipher().encrypt(phone),
+            account=account,
+            person=person,
+            wechat_phone_enc=pii.cipher().encrypt(phone),
             wechat_phone_masked=pii.mask_phone(phone),
             reason="phone_mismatch" if person.phone_bidx else "no_phone_on_record",
         )
-    await audit.record("binding.requested", actor_kind="person", actor_id=str(account.id),
-                       target=f"person:{person.id}", ip=ip, detail={"request": req.id})
-    return {"bound": False, "status": "pending", "request": _request_view(req),
-            "message": "微信手机号与采集登记的手机号不一致，已提交项目劳务员确认，请耐心等待"}
+    await audit.record(
+        "binding.requested",
+        actor_kind="person",
+        actor_id=str(account.id),
+        target=f"person:{person.id}",
+        ip=ip,
+        detail={"request": req.id},
+    )
+    return {
+        "bound": False,
+        "status": "pending",
+        "request": _request_view(req),
+        "message": "微信手机号与采集登记的手机号不一致，已提交项目劳务员确认，请耐心等待",
+    }
 
 
 async def unbind(redis: aredis.Redis, principal: Principal, *, ip: str, ttl: int) -> dict[str, Any]:
@@ -184,22 +219,34 @@ async def requests_for_project(project: Project, status: str | None = "pending")
         try:
             query = query.filter(status=BindingRequestStatus(status))
         except ValueError as exc:
-            raise ValidationError("状态应为 pending/approved/rejected/cancelled",
-                                  field="status") from exc
+            raise ValidationError(
+                "状态应为 pending/approved/rejected/cancelled", field="status"
+            ) from exc
     rows = []
     for req in await query.order_by("-id").prefetch_related("person"):
-        rows.append({
-            **_request_view(req),
-            "person": {"name": req.person.name, "id_number_masked": req.person.id_number_masked,
-                       "enrolled_phone_masked": req.person.phone_masked},
-            "wechat_phone_masked": req.wechat_phone_masked,
-        })
+        rows.append(
+            {
+                **_request_view(req),
+                "person": {
+                    "name": req.person.name,
+                    "id_number_masked": req.person.id_number_masked,
+                    "enrolled_phone_masked": req.person.phone_masked,
+                },
+                "wechat_phone_masked": req.wechat_phone_masked,
+            }
+        )
     return rows
 
 
 async def decide(
-    redis: aredis.Redis, project: Project, request_id: int, *, approve: bool, note: Any,
-    principal: Principal, ip: str,
+    redis: aredis.Redis,
+    project: Project,
+    request_id: int,
+    *,
+    approve: bool,
+    note: Any,
+    principal: Principal,
+    ip: str,
 ) -> dict[str, Any]:
     """Approve or reject a pending binding request of a person on `project`."""
     if note is not None and not isinstance(note, str):
@@ -211,7 +258,8 @@ async def decide(
         raise ValidationError("请填写驳回原因", code="required", field="note")
     req = await BindingRequest.get_or_none(id=request_id).prefetch_related("account", "person")
     on_project = req is not None and await ProjectMember.exists(
-        project_id=project.id, person_id=req.person_id,  # type: ignore[attr-defined]
+        project_id=project.id,
+        person_id=req.person_id,  # type: ignore[attr-defined]
         work_status=WorkStatus.ACTIVE,
     )
     if req is None or not on_project:
@@ -228,7 +276,12 @@ async def decide(
     req.status = BindingRequestStatus.APPROVED if approve else BindingRequestStatus.REJECTED
     req.decided_by, req.decided_at, req.decision_note = principal.actor, now, note
     await req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    await audit.record("binding.approved" if approve else "binding.rejected", principal=principal,
-                       project_id=project.id, target=f"person:{req.person.id}", ip=ip,
-                       detail={"request": req.id})
+    await audit.record(
+        "binding.approved" if approve else "binding.rejected",
+        principal=principal,
+        project_id=project.id,
+        target=f"person:{req.person.id}",
+        ip=ip,
+        detail={"request": req.id},
+    )
     return _request_view(req)

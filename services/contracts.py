@@ -58,7 +58,8 @@ async def members_with_contract(member_ids: Iterable[int]) -> set[int]:
 async def red_member_ids(members: Iterable[ProjectMember], on: dt.date) -> set[int]:
     """Labour members whose missing contract is at the red level on `on` (their punches blocked)."""
     candidates = [
-        m for m in members
+        m
+        for m in members
         if m.person_type == PersonType.LABOUR and warning_level(m.entry_date, False, on) == RED
     ]
     if not candidates:
@@ -70,8 +71,9 @@ async def red_member_ids(members: Iterable[ProjectMember], on: dt.date) -> set[i
 # --- contract state of members (shown on the member, the tabs and the workbench) -----------------
 
 
-async def contract_states(members: Iterable[ProjectMember], today: dt.date
-                          ) -> dict[int, dict[str, Any]]:
+async def contract_states(
+    members: Iterable[ProjectMember], today: dt.date
+) -> dict[int, dict[str, Any]]:
     """Per member: contract status and, for active labour members without one, the warning."""
     members = list(members)
     signed = await members_with_contract(m.id for m in members)
@@ -94,11 +96,12 @@ async def contract_states(members: Iterable[ProjectMember], today: dt.date
 
 def _unsigned_qs(project_id: int):  # noqa: ANN202 - a Tortoise queryset
     """Active labour members of the project without a contract in force."""
-    in_force = LabourContract.filter(project_id=project_id, status=ContractStatus.ACTIVE,
-                                     deleted_at__isnull=True).values("member_id")
-    return ProjectMember.filter(project_id=project_id, person_type=PersonType.LABOUR,
-                                work_status=WorkStatus.ACTIVE).exclude(
-        id__in=Subquery(in_force))
+    in_force = LabourContract.filter(
+        project_id=project_id, status=ContractStatus.ACTIVE, deleted_at__isnull=True
+    ).values("member_id")
+    return ProjectMember.filter(
+        project_id=project_id, person_type=PersonType.LABOUR, work_status=WorkStatus.ACTIVE
+    ).exclude(id__in=Subquery(in_force))
 
 
 async def warning_summary(project_id: int, today: dt.date) -> dict[str, Any]:
@@ -110,8 +113,11 @@ async def warning_summary(project_id: int, today: dt.date) -> dict[str, Any]:
         if level:
             counts[level] += 1
             members[level].append(mid)
-    return {"counts": counts, "member_ids": members,
-            "labels": {k: WARNING_LABELS[k] for k in counts}}
+    return {
+        "counts": counts,
+        "member_ids": members,
+        "labels": {k: WARNING_LABELS[k] for k in counts},
+    }
 
 
 # --- the three tabs ------------------------------------------------------------------------------
@@ -131,9 +137,15 @@ def _search(qs, q: str, *, member_path: str = ""):  # noqa: ANN001, ANN202 - Tor
     return qs.filter(cond)
 
 
-async def list_unsigned(access: ProjectAccess, *, q: str = "", warning: str = "", page: int = 1,
-                        size: int = 10, today: dt.date | None = None
-                        ) -> tuple[list[dict[str, Any]], int]:
+async def list_unsigned(
+    access: ProjectAccess,
+    *,
+    q: str = "",
+    warning: str = "",
+    page: int = 1,
+    size: int = 10,
+    today: dt.date | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """未签约: active labour members without a contract in force, most overdue first."""
     scope = await labour.unit_scope(access)
     today = today or labour.project_today(access.project)
@@ -150,13 +162,19 @@ async def list_unsigned(access: ProjectAccess, *, q: str = "", warning: str = ""
         if newest is not None:
             qs = qs.filter(entry_date__gte=today - dt.timedelta(days=newest))
     total = await qs.count()
-    members = await qs.order_by("entry_date", "id").offset((page - 1) * size).limit(
-        size).prefetch_related("person", "unit__enterprise", "team")
+    members = (
+        await qs.order_by("entry_date", "id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("person", "unit__enterprise", "team")
+    )
     states = await contract_states(members, today)
     full = labour.show_pii(access)
     first = (page - 1) * size
-    rows = [{"seq": first + i + 1, **labour.member_public(m, full, states[m.id])}
-            for i, m in enumerate(members)]
+    rows = [
+        {"seq": first + i + 1, **labour.member_public(m, full, states[m.id])}
+        for i, m in enumerate(members)
+    ]
     return rows, total
 
 
@@ -166,37 +184,57 @@ def contract_public(c: LabourContract, full: bool, seq: int | None = None) -> di
     person = member.person  # type: ignore[attr-defined]
     status = ContractStatus(c.status)
     return {
-        "seq": seq, "id": c.id, "member_id": member.id, "number": c.number,
-        **{k: v for k, v in labour.person_fields(person, full).items()
-           if k in ("name", "id_number", "phone", "gender")},
-        "party_a": c.party_a, "start_date": c.start_date, "end_date": c.end_date,
-        "status": status.value, "status_label": CONTRACT_STATUS_LABELS[status],
-        "termination_type": c.termination_type, "termination_reason": c.termination_reason,
+        "seq": seq,
+        "id": c.id,
+        "member_id": member.id,
+        "number": c.number,
+        **{
+            k: v
+            for k, v in labour.person_fields(person, full).items()
+            if k in ("name", "id_number", "phone", "gender")
+        },
+        "party_a": c.party_a,
+        "start_date": c.start_date,
+        "end_date": c.end_date,
+        "status": status.value,
+        "status_label": CONTRACT_STATUS_LABELS[status],
+        "termination_type": c.termination_type,
+        "termination_reason": c.termination_reason,
         "termination_initiated_at": c.termination_initiated_at,
         "termination_confirmed_at": c.termination_confirmed_at,
         "attachment": {"id": c.attachment_id, "name": c.attachment_name}  # type: ignore[attr-defined]
-        if c.attachment_id else None,  # type: ignore[attr-defined]
+        if c.attachment_id
+        else None,  # type: ignore[attr-defined]
         "uploaded_at": c.uploaded_at,
     }
 
 
-async def list_contracts(access: ProjectAccess, status: str, *, q: str = "",
-                         termination_type: str = "", page: int = 1, size: int = 10
-                         ) -> tuple[list[dict[str, Any]], int]:
+async def list_contracts(
+    access: ProjectAccess,
+    status: str,
+    *,
+    q: str = "",
+    termination_type: str = "",
+    page: int = 1,
+    size: int = 10,
+) -> tuple[list[dict[str, Any]], int]:
     """履约中 / 已解约: the project's contracts in that state (deleted ones hidden)."""
     if status not in (ContractStatus.ACTIVE, ContractStatus.TERMINATED):
         raise ValidationError("合同状态应为 active 或 terminated", field="status")
     scope = await labour.unit_scope(access)
-    qs = LabourContract.filter(project_id=access.project.id, status=status,
-                               deleted_at__isnull=True)
+    qs = LabourContract.filter(project_id=access.project.id, status=status, deleted_at__isnull=True)
     if scope.visible is not None:
         qs = qs.filter(member__unit_id__in=list(scope.visible))
     if termination_type:
         qs = qs.filter(termination_type=termination_type)
     qs = _search(qs, q, member_path="member__")
     total = await qs.count()
-    rows = await qs.order_by("-id").offset((page - 1) * size).limit(size).prefetch_related(
-        "member__person")
+    rows = (
+        await qs.order_by("-id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("member__person")
+    )
     full = labour.show_pii(access)
     first = (page - 1) * size
     return [contract_public(c, full, first + i + 1) for i, c in enumerate(rows)], total
@@ -214,16 +252,18 @@ def _text(data: dict[str, Any], field: str, label: str, max_len: int) -> str:
     return value.strip()
 
 
-def _dates(data: dict[str, Any], start: dt.date | None = None, end: dt.date | None = None
-           ) -> tuple[dt.date, dt.date | None]:
+def _dates(
+    data: dict[str, Any], start: dt.date | None = None, end: dt.date | None = None
+) -> tuple[dt.date, dt.date | None]:
     if "start_date" in data or start is None:
         start = parse_date(data.get("start_date"), "start_date", "合同开始日期")
     if "end_date" in data:
         end = parse_date(data.get("end_date"), "end_date", "合同截止日期", required=False)
     assert start is not None
     if end is not None and end < start:
-        raise ValidationError("合同截止日期不能早于合同开始日期", code="invalid_date",
-                              field="end_date")
+        raise ValidationError(
+            "合同截止日期不能早于合同开始日期", code="invalid_date", field="end_date"
+        )
     return start, end
 
 
@@ -241,24 +281,38 @@ async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMemb
 
 
 async def _contract(access: ProjectAccess, contract_id: int) -> LabourContract:
-    contract = await LabourContract.get_or_none(id=contract_id, project_id=access.project.id,
-                                                deleted_at__isnull=True)
+    contract = await LabourContract.get_or_none(
+        id=contract_id, project_id=access.project.id, deleted_at__isnull=True
+    )
     if contract is None:
         raise NotFound("合同不存在", code="contract_not_found")
     await _contract_member(access, contract.member_id)  # type: ignore[attr-defined]
     return contract
 
 
-async def _store(access: ProjectAccess, store: FileStore, upload: tuple[bytes, str],
-                 max_bytes: int) -> StoredFile:
-    return await save_upload(store, upload[0], upload[1], project_id=access.project.id,
-                             purpose="contract", allowed=DOCUMENTS, max_bytes=max_bytes,
-                             uploaded_by=access.principal.actor, field="attachment")
+async def _store(
+    access: ProjectAccess, store: FileStore, upload: tuple[bytes, str], max_bytes: int
+) -> StoredFile:
+    return await save_upload(
+        store,
+        upload[0],
+        upload[1],
+        project_id=access.project.id,
+        purpose="contract",
+        allowed=DOCUMENTS,
+        max_bytes=max_bytes,
+        uploaded_by=access.principal.actor,
+        field="attachment",
+    )
 
 
-async def create_contract(access: ProjectAccess, data: dict[str, Any],
-                          upload: tuple[bytes, str] | None, store: FileStore,
-                          max_bytes: int) -> LabourContract:
+async def create_contract(
+    access: ProjectAccess,
+    data: dict[str, Any],
+    upload: tuple[bytes, str] | None,
+    store: FileStore,
+    max_bytes: int,
+) -> LabourContract:
     """上传: sign an active labour member's contract with its attachment."""
     member = await _contract_member(access, data.get("member_id"))
     if member.person_type != PersonType.LABOUR:
@@ -272,21 +326,37 @@ async def create_contract(access: ProjectAccess, data: dict[str, Any],
         raise ValidationError("请上传合同附件", code="required", field="attachment")
     check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
     if await members_with_contract([member.id]):
-        raise Conflict("该人员已有履约中的合同，如需重签请先删除或解约", code="contract_exists",
-                       field="member_id")
+        raise Conflict(
+            "该人员已有履约中的合同，如需重签请先删除或解约",
+            code="contract_exists",
+            field="member_id",
+        )
     async with in_transaction():
         stored = await _store(access, store, upload, max_bytes)
         contract = await LabourContract.create(
-            project_id=access.project.id, member_id=member.id, number=number, party_a=party_a,
-            start_date=start, end_date=end, attachment=stored, attachment_key=stored.key,
-            attachment_name=stored.name, status=ContractStatus.ACTIVE,
-            uploaded_by=access.principal.actor)
+            project_id=access.project.id,
+            member_id=member.id,
+            number=number,
+            party_a=party_a,
+            start_date=start,
+            end_date=end,
+            attachment=stored,
+            attachment_key=stored.key,
+            attachment_name=stored.name,
+            status=ContractStatus.ACTIVE,
+            uploaded_by=access.principal.actor,
+        )
     return await LabourContract.get(id=contract.id).prefetch_related("member__person")
 
 
-async def update_contract(access: ProjectAccess, contract_id: int, data: dict[str, Any],
-                          upload: tuple[bytes, str] | None, store: FileStore,
-                          max_bytes: int) -> LabourContract:
+async def update_contract(
+    access: ProjectAccess,
+    contract_id: int,
+    data: dict[str, Any],
+    upload: tuple[bytes, str] | None,
+    store: FileStore,
+    max_bytes: int,
+) -> LabourContract:
     """编辑: change a contract in force (number, party A, dates, replace the attachment)."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
@@ -296,15 +366,17 @@ async def update_contract(access: ProjectAccess, contract_id: int, data: dict[st
         changes["number"] = _text(data, "number", "合同编号", 64)
     if "party_a" in data:
         changes["party_a"] = _text(data, "party_a", "甲方", 128)
-    changes["start_date"], changes["end_date"] = _dates(data, contract.start_date,
-                                                        contract.end_date)
+    changes["start_date"], changes["end_date"] = _dates(
+        data, contract.start_date, contract.end_date
+    )
     if upload is not None:
         check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
     async with in_transaction():
         if upload is not None:
             stored = await _store(access, store, upload, max_bytes)
-            changes.update(attachment_id=stored.id, attachment_key=stored.key,
-                           attachment_name=stored.name)
+            changes.update(
+                attachment_id=stored.id, attachment_key=stored.key, attachment_name=stored.name
+            )
         await LabourContract.filter(id=contract.id).update(**changes)
     return await LabourContract.get(id=contract.id).prefetch_related("member__person")
 
@@ -314,18 +386,25 @@ def _when(value: Any, field: str, label: str, default: dt.datetime) -> dt.dateti
         return default
     try:
         text = str(value).strip().replace("Z", "+00:00")
-        when = dt.datetime.fromisoformat(text) if len(text) > 10 else dt.datetime.combine(
-            dt.date.fromisoformat(text), dt.time())
+        when = (
+            dt.datetime.fromisoformat(text)
+            if len(text) > 10
+            else dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+        )
     except ValueError as exc:
-        raise ValidationError(f"{label}格式错误，应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS",
-                              code="invalid_date", field=field) from exc
+        raise ValidationError(
+            f"{label}格式错误，应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS",
+            code="invalid_date",
+            field=field,
+        ) from exc
     if when.tzinfo is None:  # entered in China time
         when = when.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     return when
 
 
-async def terminate_contract(access: ProjectAccess, contract_id: int, data: dict[str, Any]
-                             ) -> LabourContract:
+async def terminate_contract(
+    access: ProjectAccess, contract_id: int, data: dict[str, Any]
+) -> LabourContract:
     """解约: end a contract with type, reason, initiated and confirmed times."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
@@ -334,21 +413,30 @@ async def terminate_contract(access: ProjectAccess, contract_id: int, data: dict
     if not ttype:
         raise ValidationError("请选择解约类型", code="required", field="termination_type")
     if ttype not in TERMINATION_TYPES:
-        raise ValidationError("解约类型应为" + "、".join(TERMINATION_TYPES),
-                              code="invalid_termination_type", field="termination_type")
+        raise ValidationError(
+            "解约类型应为" + "、".join(TERMINATION_TYPES),
+            code="invalid_termination_type",
+            field="termination_type",
+        )
     reason = _text(data, "termination_reason", "解约原因", 255)
     now = dt.datetime.now(dt.UTC)
     initiated = _when(data.get("initiated_at"), "initiated_at", "发起解约时间", now)
     confirmed = _when(data.get("confirmed_at"), "confirmed_at", "确认解约时间", now)
     if confirmed < initiated:
-        raise ValidationError("确认解约时间不能早于发起解约时间", code="invalid_date",
-                              field="confirmed_at")
+        raise ValidationError(
+            "确认解约时间不能早于发起解约时间", code="invalid_date", field="confirmed_at"
+        )
     if confirmed > now + dt.timedelta(minutes=5):
-        raise ValidationError("确认解约时间不能晚于当前时间", code="invalid_date",
-                              field="confirmed_at")
+        raise ValidationError(
+            "确认解约时间不能晚于当前时间", code="invalid_date", field="confirmed_at"
+        )
     await LabourContract.filter(id=contract.id).update(
-        status=ContractStatus.TERMINATED, termination_type=ttype, termination_reason=reason,
-        termination_initiated_at=initiated, termination_confirmed_at=confirmed)
+        status=ContractStatus.TERMINATED,
+        termination_type=ttype,
+        termination_reason=reason,
+        termination_initiated_at=initiated,
+        termination_confirmed_at=confirmed,
+    )
     return await LabourContract.get(id=contract.id).prefetch_related("member__person")
 
 

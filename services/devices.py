@@ -90,21 +90,34 @@ def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: byt
     return "\n".join([method.upper(), path, timestamp, nonce, body_digest(body)]).encode()
 
 
-def sign(secret: str | bytes, method: str, path: str, timestamp: str, nonce: str,
-         body: bytes) -> str:
+def sign(
+    secret: str | bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes
+) -> str:
     """The lowercase hex HMAC-SHA256 signature of a request."""
     key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, string_to_sign(method, path, timestamp, nonce, body),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, string_to_sign(method, path, timestamp, nonce, body), hashlib.sha256
+    ).hexdigest()
 
 
-def signed_headers(sn: str, secret: str, method: str, path: str, body: bytes,
-                   timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    sn: str,
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """The four signing headers for a request (simulator, tests, benchmarks)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or pysecrets.token_hex(16)
-    return {"X-Device-SN": sn, "X-Timestamp": ts, "X-Nonce": nonce,
-            "X-Signature": sign(secret, method, path, ts, nonce, body)}
+    return {
+        "X-Device-SN": sn,
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Signature": sign(secret, method, path, ts, nonce, body),
+    }
 
 
 async def load_device(sn: str) -> DeviceAuth | None:
@@ -125,8 +138,19 @@ async def load_device(sn: str) -> DeviceAuth | None:
 
 
 async def verify_request(
-    redis: Any, *, sn: str, timestamp: str, nonce: str, signature: str, method: str, path: str,
-    body: bytes, clock_window: int, nonce_ttl: int, ip: str = "", allow_forced: bool = False,
+    redis: Any,
+    *,
+    sn: str,
+    timestamp: str,
+    nonce: str,
+    signature: str,
+    method: str,
+    path: str,
+    body: bytes,
+    clock_window: int,
+    nonce_ttl: int,
+    ip: str = "",
+    allow_forced: bool = False,
 ) -> Device:
     """Check a native request's identity, signature, clock and nonce; return its bound device."""
     if not sn:
@@ -136,8 +160,11 @@ async def verify_request(
         await record_unregistered(sn, "native", ip)
         raise AppError("设备未登记", code=DEVICE_UNKNOWN, status=403)
     if not timestamp or not nonce or not signature:
-        missing = next(h for h, v in (("X-Timestamp", timestamp), ("X-Nonce", nonce),
-                                      ("X-Signature", signature)) if not v)
+        missing = next(
+            h
+            for h, v in (("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Signature", signature))
+            if not v
+        )
         raise AppError("缺少签名信息", code=BAD_SIGNATURE, status=401, field=missing)
     if not 16 <= len(nonce) <= 64:
         raise AppError("随机串长度应为16–64个字符", code=BAD_SIGNATURE, status=401, field="X-Nonce")
@@ -148,14 +175,20 @@ async def verify_request(
     try:
         skew = abs(server_time - int(timestamp))
     except ValueError:
-        raise AppError("时间戳格式错误", code=BAD_SIGNATURE, status=401,
-                       field="X-Timestamp") from None
+        raise AppError(
+            "时间戳格式错误", code=BAD_SIGNATURE, status=401, field="X-Timestamp"
+        ) from None
     if skew > clock_window:
-        raise AppError("设备时钟与服务器相差过大，请校准时间", code=SIGNATURE_EXPIRED, status=401,
-                       extra={"server_time": server_time})
+        raise AppError(
+            "设备时钟与服务器相差过大，请校准时间",
+            code=SIGNATURE_EXPIRED,
+            status=401,
+            extra={"server_time": server_time},
+        )
     # Nonces are remembered longer than the clock window, so a replay is always caught.
-    fresh = await redis.set(f"dev:nonce:{auth.device.id}:{nonce}", b"1", nx=True,
-                            ex=max(nonce_ttl, 2 * clock_window))
+    fresh = await redis.set(
+        f"dev:nonce:{auth.device.id}:{nonce}", b"1", nx=True, ex=max(nonce_ttl, 2 * clock_window)
+    )
     if not fresh:
         raise AppError("请求已使用过（随机串重复）", code=REPLAYED_NONCE, status=401)
     device = auth.device
@@ -171,8 +204,10 @@ async def touch(device: Device, channel: str, ip: str = "") -> None:
     key = (device.id, channel)
     mono = time.monotonic()
     field = "last_collection_at" if channel == COLLECTION_CHANNEL else "last_attendance_at"
-    if getattr(device, field) is not None and mono - _last_contact_write.get(key, 0.0) \
-            < CONTACT_WRITE_INTERVAL:
+    if (
+        getattr(device, field) is not None
+        and mono - _last_contact_write.get(key, 0.0) < CONTACT_WRITE_INTERVAL
+    ):
         return
     _last_contact_write[key] = mono
     moment = now_utc()
@@ -187,7 +222,8 @@ async def record_unregistered(sn: str, protocol: str, ip: str = "") -> None:
     """Remember a serial that called without being registered ("unregistered device seen")."""
     sn = sn[:64]
     updated = await UnregisteredDevice.filter(sn=sn).update(
-        count=F("count") + 1, last_ip=ip[:64], last_seen=now_utc(), protocol=protocol)
+        count=F("count") + 1, last_ip=ip[:64], last_seen=now_utc(), protocol=protocol
+    )
     if updated:
         return
     try:
@@ -203,8 +239,9 @@ def is_online(device: Device, at: dt.datetime | None = None) -> bool:
     """Online when the device was heard from recently and is not forced offline."""
     if device.forced_offline:
         return False
-    last = max((t for t in (device.last_attendance_at, device.last_collection_at) if t),
-               default=None)
+    last = max(
+        (t for t in (device.last_attendance_at, device.last_collection_at) if t), default=None
+    )
     return last is not None and (at or now_utc()) - last <= ONLINE_WINDOW
 
 
@@ -219,15 +256,22 @@ def device_public(device: Device, serial_no: int | None = None) -> dict[str, Any
         "设备型号": device.model,
         "最后考勤通讯时间": device.last_attendance_at,
         "最后采集通讯时间": device.last_collection_at,
-        "sn": device.sn, "kind": str(device.kind),
+        "sn": device.sn,
+        "kind": str(device.kind),
         "kind_label": DEVICE_KIND_LABELS.get(device.kind, str(device.kind)),
-        "manufacturer": device.manufacturer, "model": device.model,
-        "online": online, "forced_offline": device.forced_offline,
-        "protocol": device.protocol, "antispoof": device.antispoof, "timezone": device.timezone,
-        "firmware": device.firmware, "target_firmware": device.target_firmware,
+        "manufacturer": device.manufacturer,
+        "model": device.model,
+        "online": online,
+        "forced_offline": device.forced_offline,
+        "protocol": device.protocol,
+        "antispoof": device.antispoof,
+        "timezone": device.timezone,
+        "firmware": device.firmware,
+        "target_firmware": device.target_firmware,
         "upgrade_status": str(device.upgrade_status),
         "upgrade_status_label": UPGRADE_STATUS_LABELS.get(device.upgrade_status, ""),
-        "persons": device.person_count, "faces": device.face_count,
+        "persons": device.person_count,
+        "faces": device.face_count,
         "last_attendance_at": device.last_attendance_at,
         "last_collection_at": device.last_collection_at,
         "created_at": device.created_at,
@@ -235,8 +279,15 @@ def device_public(device: Device, serial_no: int | None = None) -> dict[str, Any
 
 
 async def register_device(
-    project: Project | None, *, kind: str, sn: str, manufacturer: str, model: str,
-    antispoof: bool = False, protocol: str = "native", timezone: str = "Asia/Shanghai",
+    project: Project | None,
+    *,
+    kind: str,
+    sn: str,
+    manufacturer: str,
+    model: str,
+    antispoof: bool = False,
+    protocol: str = "native",
+    timezone: str = "Asia/Shanghai",
     enterprise_id: int | None = None,
 ) -> tuple[Device, str]:
     """Register a device (bound to `project` when given); return it with its new secret."""
@@ -255,10 +306,16 @@ async def register_device(
     secret = new_secret()
     try:
         device = await Device.create(
-            sn=sn, kind=kind, manufacturer=(manufacturer or "").strip()[:64],
-            model=(model or "").strip()[:64], project=project, enterprise_id=enterprise_id,
-            secret_enc=pii.cipher().encrypt(secret), antispoof=bool(antispoof),
-            protocol=protocol, timezone=timezone,
+            sn=sn,
+            kind=kind,
+            manufacturer=(manufacturer or "").strip()[:64],
+            model=(model or "").strip()[:64],
+            project=project,
+            enterprise_id=enterprise_id,
+            secret_enc=pii.cipher().encrypt(secret),
+            antispoof=bool(antispoof),
+            protocol=protocol,
+            timezone=timezone,
         )
     except IntegrityError:
         raise Conflict("该设备编码已登记", code="device_exists") from None
@@ -313,9 +370,15 @@ async def set_forced_offline(device: Device, forced: bool) -> Device:
     return device
 
 
-async def search_devices(project: Project, *, kind: str | None = None, q: str | None = None,
-                         manufacturer: str | None = None, offset: int = 0,
-                         limit: int = 10) -> tuple[list[Device], int]:
+async def search_devices(
+    project: Project,
+    *,
+    kind: str | None = None,
+    q: str | None = None,
+    manufacturer: str | None = None,
+    offset: int = 0,
+    limit: int = 10,
+) -> tuple[list[Device], int]:
     """A project's devices, filtered by kind and by manufacturer or code (设备编码/厂商)."""
     query = Device.filter(project_id=project.id)
     if kind:
@@ -324,8 +387,9 @@ async def search_devices(project: Project, *, kind: str | None = None, q: str | 
         query = query.filter(manufacturer__icontains=manufacturer.strip())
     if q:
         q = q.strip()
-        query = query.filter(Q(sn__icontains=q) | Q(manufacturer__icontains=q)
-                             | Q(model__icontains=q))
+        query = query.filter(
+            Q(sn__icontains=q) | Q(manufacturer__icontains=q) | Q(model__icontains=q)
+        )
     total = await query.count()
     rows = await query.order_by("-id").offset(offset).limit(limit)
     return rows, total
@@ -342,15 +406,25 @@ async def project_device(project: Project, sn: str) -> Device:
 async def unregistered_seen(limit: int = 100) -> list[dict[str, Any]]:
     """Serials that called without being registered, most recent first."""
     rows = await UnregisteredDevice.all().order_by("-last_seen").limit(limit)
-    return [{"sn": r.sn, "protocol": r.protocol, "first_seen": r.first_seen,
-             "last_seen": r.last_seen, "count": r.count, "last_ip": r.last_ip} for r in rows]
+    return [
+        {
+            "sn": r.sn,
+            "protocol": r.protocol,
+            "first_seen": r.first_seen,
+            "last_seen": r.last_seen,
+            "count": r.count,
+            "last_ip": r.last_ip,
+        }
+        for r in rows
+    ]
 
 
 # --- firmware and upgrades ---------------------------------------------------------------------
 
 
-async def add_firmware(*, kind: str, manufacturer: str, version: str, url: str,
-                       sha256: str) -> FirmwarePackage:
+async def add_firmware(
+    *, kind: str, manufacturer: str, version: str, url: str, sha256: str
+) -> FirmwarePackage:
     """Register a firmware/app package (version, download URL and SHA-256)."""
     try:
         kind = DeviceKind(kind)
@@ -364,23 +438,31 @@ async def add_firmware(*, kind: str, manufacturer: str, version: str, url: str,
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValidationError("SHA-256 应为64位十六进制", field="sha256")
     try:
-        return await FirmwarePackage.create(kind=kind, manufacturer=manufacturer or "",
-                                            version=version, url=url, sha256=sha)
+        return await FirmwarePackage.create(
+            kind=kind, manufacturer=manufacturer or "", version=version, url=url, sha256=sha
+        )
     except IntegrityError:
         raise Conflict("该版本已登记", code="firmware_exists") from None
 
 
 def firmware_public(pkg: FirmwarePackage) -> dict[str, Any]:
     """A firmware package as the admin sees it."""
-    return {"id": pkg.id, "kind": str(pkg.kind), "manufacturer": pkg.manufacturer,
-            "version": pkg.version, "url": pkg.url, "sha256": pkg.sha256,
-            "created_at": pkg.created_at}
+    return {
+        "id": pkg.id,
+        "kind": str(pkg.kind),
+        "manufacturer": pkg.manufacturer,
+        "version": pkg.version,
+        "url": pkg.url,
+        "sha256": pkg.sha256,
+        "created_at": pkg.created_at,
+    }
 
 
 async def pick_firmware(device: Device, version: str | None) -> FirmwarePackage:
     """The package to upgrade a device to: the named version, else the newest for its kind."""
     query = FirmwarePackage.filter(kind=device.kind).filter(
-        Q(manufacturer="") | Q(manufacturer=device.manufacturer))
+        Q(manufacturer="") | Q(manufacturer=device.manufacturer)
+    )
     if version:
         query = query.filter(version=version)
     pkg = await query.order_by("-id").first()
@@ -397,8 +479,11 @@ async def report_firmware(device: Device, firmware: str | None) -> None:
     updates: dict[str, Any] = {}
     if firmware != device.firmware:
         updates["firmware"] = firmware
-    if device.target_firmware and firmware == device.target_firmware \
-            and device.upgrade_status != UpgradeStatus.UPGRADED:
+    if (
+        device.target_firmware
+        and firmware == device.target_firmware
+        and device.upgrade_status != UpgradeStatus.UPGRADED
+    ):
         updates["upgrade_status"] = UpgradeStatus.UPGRADED
     if updates:
         for k, v in updates.items():
@@ -410,9 +495,15 @@ async def report_firmware(device: Device, firmware: str | None) -> None:
 # --- commands --------------------------------------------------------------------------------
 
 
-async def queue_command(device: Device, type_: str, params: dict[str, Any] | None = None, *,
-                        created_by: str = "", max_attempts: int = 3,
-                        ttl: dt.timedelta = COMMAND_TTL) -> DeviceCommand:
+async def queue_command(
+    device: Device,
+    type_: str,
+    params: dict[str, Any] | None = None,
+    *,
+    created_by: str = "",
+    max_attempts: int = 3,
+    ttl: dt.timedelta = COMMAND_TTL,
+) -> DeviceCommand:
     """Queue a command for a device; upgrade and force_offline also change the device's state."""
     params = dict(params or {})
     if type_ not in COMMAND_TYPES and type_ != "adms":
@@ -421,16 +512,22 @@ async def queue_command(device: Device, type_: str, params: dict[str, Any] | Non
         pkg = await pick_firmware(device, params.get("version"))
         params = {"version": pkg.version, "url": pkg.url, "sha256": pkg.sha256}
         device.target_firmware = pkg.version
-        device.upgrade_status = (UpgradeStatus.UPGRADED if device.firmware == pkg.version
-                                 else UpgradeStatus.UPGRADING)
+        device.upgrade_status = (
+            UpgradeStatus.UPGRADED if device.firmware == pkg.version else UpgradeStatus.UPGRADING
+        )
         await device.save(update_fields=["target_firmware", "upgrade_status"])
     elif type_ == "sync_persons":
         params = {"full": bool(params.get("full", True))}
     elif type_ == "force_offline":
         await set_forced_offline(device, True)
-    cmd = await DeviceCommand.create(device=device, type=type_, params=params,
-                                     max_attempts=max(1, max_attempts), created_by=created_by,
-                                     expires_at=now_utc() + ttl)
+    cmd = await DeviceCommand.create(
+        device=device,
+        type=type_,
+        params=params,
+        max_attempts=max(1, max_attempts),
+        created_by=created_by,
+        expires_at=now_utc() + ttl,
+    )
     forget(device.sn)
     return cmd
 
@@ -442,23 +539,31 @@ async def expire_commands(device_id: int | None = None) -> int:
     if device_id is not None:
         query = query.filter(device_id=device_id)
     n = await query.filter(expires_at__lt=now).update(
-        status=CommandStatus.TIMEOUT, finished_at=now, result="超时未完成")
-    stale = query.filter(status=CommandStatus.SENT, sent_at__lt=now - COMMAND_RETRY_AFTER,
-                         attempts__gte=F("max_attempts"))
-    n += await stale.update(status=CommandStatus.FAILED, finished_at=now,
-                            result="多次下发均未确认")
+        status=CommandStatus.TIMEOUT, finished_at=now, result="超时未完成"
+    )
+    stale = query.filter(
+        status=CommandStatus.SENT,
+        sent_at__lt=now - COMMAND_RETRY_AFTER,
+        attempts__gte=F("max_attempts"),
+    )
+    n += await stale.update(status=CommandStatus.FAILED, finished_at=now, result="多次下发均未确认")
     return n
 
 
-async def due_commands(device: Device, limit: int = 10,
-                       types: tuple[str, ...] | None = None) -> list[DeviceCommand]:
+async def due_commands(
+    device: Device, limit: int = 10, types: tuple[str, ...] | None = None
+) -> list[DeviceCommand]:
     """Commands to deliver now (pending, or sent without an ack for a while); marks them sent."""
     await expire_commands(device.id)
     now = now_utc()
     query = DeviceCommand.filter(device_id=device.id).filter(
         Q(status=CommandStatus.PENDING)
-        | Q(status=CommandStatus.SENT, sent_at__lt=now - COMMAND_RETRY_AFTER,
-            attempts__lt=F("max_attempts")))
+        | Q(
+            status=CommandStatus.SENT,
+            sent_at__lt=now - COMMAND_RETRY_AFTER,
+            attempts__lt=F("max_attempts"),
+        )
+    )
     if types:
         query = query.filter(type__in=list(types))
     cmds = await query.order_by("id").limit(limit)
@@ -466,8 +571,9 @@ async def due_commands(device: Device, limit: int = 10,
         cmd.attempts += 1
         cmd.status = CommandStatus.SENT
         cmd.sent_at = now
-        await DeviceCommand.filter(id=cmd.id).update(attempts=cmd.attempts,
-                                                     status=CommandStatus.SENT, sent_at=now)
+        await DeviceCommand.filter(id=cmd.id).update(
+            attempts=cmd.attempts, status=CommandStatus.SENT, sent_at=now
+        )
     return cmds
 
 
@@ -478,14 +584,25 @@ def command_public(cmd: DeviceCommand) -> dict[str, Any]:
 
 def command_admin(cmd: DeviceCommand) -> dict[str, Any]:
     """A command with its delivery state, as the admin sees it."""
-    return {"id": cmd.id, "type": cmd.type, "params": cmd.params, "status": str(cmd.status),
-            "attempts": cmd.attempts, "max_attempts": cmd.max_attempts, "result": cmd.result,
-            "created_by": cmd.created_by, "created_at": cmd.created_at, "sent_at": cmd.sent_at,
-            "finished_at": cmd.finished_at, "expires_at": cmd.expires_at}
+    return {
+        "id": cmd.id,
+        "type": cmd.type,
+        "params": cmd.params,
+        "status": str(cmd.status),
+        "attempts": cmd.attempts,
+        "max_attempts": cmd.max_attempts,
+        "result": cmd.result,
+        "created_by": cmd.created_by,
+        "created_at": cmd.created_at,
+        "sent_at": cmd.sent_at,
+        "finished_at": cmd.finished_at,
+        "expires_at": cmd.expires_at,
+    }
 
 
-async def ack_command(device: Device, command_id: str | int, ok: bool, message: str = "",
-                      firmware: str | None = None) -> DeviceCommand:
+async def ack_command(
+    device: Device, command_id: str | int, ok: bool, message: str = "", firmware: str | None = None
+) -> DeviceCommand:
     """A device's answer to a command; idempotent. A failure is retried until max_attempts."""
     try:
         cid = int(command_id)
@@ -559,20 +676,39 @@ async def _adms_queue_delta(device: Device) -> int:
     from services import enrolment
 
     rows, cursor, _more = await enrolment.person_delta(
-        device.project_id, device.person_cursor or None, ADMS_DELTA_PAGE)  # type: ignore[attr-defined]
+        device.project_id, device.person_cursor or None, ADMS_DELTA_PAGE
+    )  # type: ignore[attr-defined]
     cmds = []
     expires = now_utc() + COMMAND_TTL
     for member, person in rows:
         entry = enrolment.person_entry(member, person)
         base = {"pin": entry["pin"], "person_id": person.id}
         if entry["active"]:
-            cmds.append(DeviceCommand(device_id=device.id, type="adms", expires_at=expires,
-                                      params={**base, "op": "userinfo", "name": person.name}))
-            cmds.append(DeviceCommand(device_id=device.id, type="adms", expires_at=expires,
-                                      params={**base, "op": "biophoto"}))
+            cmds.append(
+                DeviceCommand(
+                    device_id=device.id,
+                    type="adms",
+                    expires_at=expires,
+                    params={**base, "op": "userinfo", "name": person.name},
+                )
+            )
+            cmds.append(
+                DeviceCommand(
+                    device_id=device.id,
+                    type="adms",
+                    expires_at=expires,
+                    params={**base, "op": "biophoto"},
+                )
+            )
         else:
-            cmds.append(DeviceCommand(device_id=device.id, type="adms", expires_at=expires,
-                                      params={**base, "op": "delete"}))
+            cmds.append(
+                DeviceCommand(
+                    device_id=device.id,
+                    type="adms",
+                    expires_at=expires,
+                    params={**base, "op": "delete"},
+                )
+            )
     if cmds:
         await DeviceCommand.bulk_create(cmds)
     if cursor != device.person_cursor:
@@ -590,8 +726,10 @@ async def _adms_payload(cmd: DeviceCommand, store: Any) -> str | None:
     if cmd.type == "adms":
         pin = p.get("pin")
         if p.get("op") == "userinfo":
-            return (f"DATA UPDATE USERINFO PIN={pin}\tName={_adms_clean(p.get('name', ''))}"
-                    "\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000000000000\tVerify=0")
+            return (
+                f"DATA UPDATE USERINFO PIN={pin}\tName={_adms_clean(p.get('name', ''))}"
+                "\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000000000000\tVerify=0"
+            )
         if p.get("op") == "delete":
             return f"DATA DELETE USERINFO PIN={pin}"
         if p.get("op") == "biophoto":
@@ -602,8 +740,10 @@ async def _adms_payload(cmd: DeviceCommand, store: Any) -> str | None:
 
             data = await store.get(person.face_key)
             content = base64.b64encode(data).decode()
-            return (f"DATA UPDATE BIOPHOTO PIN={pin}\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9"
-                    f"\tMajorVer=0\tMinorVer=0\tFormat=0\tSize={len(content)}\tContent={content}")
+            return (
+                f"DATA UPDATE BIOPHOTO PIN={pin}\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9"
+                f"\tMajorVer=0\tMinorVer=0\tFormat=0\tSize={len(content)}\tContent={content}"
+            )
         return p.get("raw")
     if cmd.type == "force_offline":
         return "REBOOT"

@@ -35,10 +35,18 @@ MAX_FACE_BYTES = 2 * 1024 * 1024
 PERSONS_PAGE = 500
 ENROL_KINDS = ("collection", "legacy")
 
-_ID_FIELDS = (("id_number", "身份证号"), ("name", "姓名"), ("gender", "性别"),
-              ("ethnicity", "民族"), ("birth_date", "出生日期"), ("address", "住址"),
-              ("issuer", "签发机关"), ("valid_from", "有效期起"), ("valid_to", "有效期止"),
-              ("id_photo", "身份证照片"))
+_ID_FIELDS = (
+    ("id_number", "身份证号"),
+    ("name", "姓名"),
+    ("gender", "性别"),
+    ("ethnicity", "民族"),
+    ("birth_date", "出生日期"),
+    ("address", "住址"),
+    ("issuer", "签发机关"),
+    ("valid_from", "有效期起"),
+    ("valid_to", "有效期止"),
+    ("id_photo", "身份证照片"),
+)
 
 
 def parse_date(value: Any, field: str, label: str, allow_long_term: bool = False) -> dt.date | None:
@@ -50,8 +58,9 @@ def parse_date(value: Any, field: str, label: str, allow_long_term: bool = False
     try:
         return dt.datetime.strptime(digits, "%Y%m%d").date()
     except ValueError:
-        raise ValidationError(f"{label}格式错误（应为 YYYY-MM-DD）", code="bad_field",
-                              field=field) from None
+        raise ValidationError(
+            f"{label}格式错误（应为 YYYY-MM-DD）", code="bad_field", field=field
+        ) from None
 
 
 def image(value: Any, field: str, label: str) -> bytes:
@@ -114,14 +123,17 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
         raise ValidationError("人脸采集未通过活体检测", code="no_liveness", field="liveness")
     person_type = require(body.get("person_type"), "person_type", "人员类型")
     if person_type not in (PersonType.LABOUR, PersonType.MANAGEMENT):
-        raise ValidationError("人员类型应为 labour 或 management", code="bad_field",
-                              field="person_type")
+        raise ValidationError(
+            "人员类型应为 labour 或 management", code="bad_field", field="person_type"
+        )
     code = pii.validate_credit_code(body.get("unit_credit_code"), field="unit_credit_code")
-    unit = await ParticipatingUnit.filter(project_id=project.id,
-                                          enterprise__credit_code=code).first()
+    unit = await ParticipatingUnit.filter(
+        project_id=project.id, enterprise__credit_code=code
+    ).first()
     if unit is None:
-        raise ValidationError("该单位不是本项目的参建单位", code="unit_not_on_project",
-                              field="unit_credit_code")
+        raise ValidationError(
+            "该单位不是本项目的参建单位", code="unit_not_on_project", field="unit_credit_code"
+        )
     team: Team | None = None
     work_type = post = ""
     if person_type == PersonType.LABOUR:
@@ -132,8 +144,9 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
             raise ValidationError("班组编号无效", code="bad_field", field="team_id") from None
         team = await Team.get_or_none(id=team_id, project_id=project.id, deleted_at__isnull=True)
         if team is None:
-            raise ValidationError("班组不存在，请先在项目端建立班组", code="team_not_found",
-                                  field="team_id")
+            raise ValidationError(
+                "班组不存在，请先在项目端建立班组", code="team_not_found", field="team_id"
+            )
         if team.unit_id != unit.id:  # type: ignore[attr-defined]
             raise ValidationError("班组不属于所选单位", code="bad_field", field="team_id")
         work_type = str(require(body.get("work_type"), "work_type", "工种"))[:32]
@@ -143,11 +156,22 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
             raise ValidationError("岗位无效", code="bad_field", field="post")
     phone = pii.validate_phone(body.get("phone")) or ""
     return Enrolment(
-        id_number=id_number, name=str(body["name"]).strip()[:64], gender=gender,
-        ethnicity=str(body["ethnicity"]).strip()[:16], birth_date=birth,
-        address=str(body["address"]).strip(), issuer=str(body["issuer"]).strip()[:128],
-        valid_from=valid_from, valid_to=valid_to, id_photo=id_photo, face=face,
-        person_type=person_type, unit=unit, team=team, work_type=work_type, post=post,
+        id_number=id_number,
+        name=str(body["name"]).strip()[:64],
+        gender=gender,
+        ethnicity=str(body["ethnicity"]).strip()[:16],
+        birth_date=birth,
+        address=str(body["address"]).strip(),
+        issuer=str(body["issuer"]).strip()[:128],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        id_photo=id_photo,
+        face=face,
+        person_type=person_type,
+        unit=unit,
+        team=team,
+        work_type=work_type,
+        post=post,
         phone=phone,
     )
 
@@ -158,29 +182,46 @@ def check_enrolling_device(device: Device) -> None:
         raise AppError("该设备不是采集设备，不能采集人员", code="wrong_device_kind", status=403)
 
 
-async def enrol(device: Device, project: Project, body: dict[str, Any],
-                store: FileStore) -> dict[str, Any]:
+async def enrol(
+    device: Device, project: Project, body: dict[str, Any], store: FileStore
+) -> dict[str, Any]:
     """人员进场 or 重新采集 from a collection machine; creates/updates the person and member."""
     check_enrolling_device(device)
     if body.get("recapture") is True:
         return await recapture(device, project, body, store)
     e = await validate_enrolment(project, body)
     c = pii.cipher()
-    id_key = await store.put(e.id_photo, prefix="idphotos", suffix=".jpg",
-                             content_type="image/jpeg")
+    id_key = await store.put(
+        e.id_photo, prefix="idphotos", suffix=".jpg", content_type="image/jpeg"
+    )
     face_key = await store.put(e.face, prefix="faces", suffix=".jpg", content_type="image/jpeg")
     now = dt.datetime.now(dt.UTC)
     person_fields = dict(
-        name=e.name, gender=e.gender, ethnicity=e.ethnicity, birth_date=e.birth_date,
-        address_enc=c.encrypt(e.address), issuer=e.issuer, id_valid_from=e.valid_from,
-        id_valid_to=e.valid_to, id_photo_key=id_key, face_key=face_key,
-        face_sha256=sha256_hex(e.face), face_captured_at=now, phone_enc=c.encrypt(e.phone),
-        phone_bidx=c.blind_index("phone", e.phone), phone_masked=pii.mask_phone(e.phone),
+        name=e.name,
+        gender=e.gender,
+        ethnicity=e.ethnicity,
+        birth_date=e.birth_date,
+        address_enc=c.encrypt(e.address),
+        issuer=e.issuer,
+        id_valid_from=e.valid_from,
+        id_valid_to=e.valid_to,
+        id_photo_key=id_key,
+        face_key=face_key,
+        face_sha256=sha256_hex(e.face),
+        face_captured_at=now,
+        phone_enc=c.encrypt(e.phone),
+        phone_bidx=c.blind_index("phone", e.phone),
+        phone_masked=pii.mask_phone(e.phone),
         enrolled_at=now,
     )
     member_fields = dict(
-        unit_id=e.unit.id, team_id=e.team.id if e.team else None, person_type=e.person_type,
-        work_type=e.work_type, post=e.post, work_status=WorkStatus.ACTIVE, exit_date=None,
+        unit_id=e.unit.id,
+        team_id=e.team.id if e.team else None,
+        person_type=e.person_type,
+        work_type=e.work_type,
+        post=e.post,
+        work_status=WorkStatus.ACTIVE,
+        exit_date=None,
         sync_version=sync.next_version(),
     )
     bidx = c.blind_index("id", e.id_number)
@@ -188,28 +229,42 @@ async def enrol(device: Device, project: Project, body: dict[str, Any],
         person = await Person.get_or_none(id_number_bidx=bidx)
         created = person is None
         if person is None:
-            person = await Person.create(id_number_enc=c.encrypt(e.id_number), id_number_bidx=bidx,
-                                         id_number_masked=pii.mask_id_number(e.id_number),
-                                         **person_fields)
+            person = await Person.create(
+                id_number_enc=c.encrypt(e.id_number),
+                id_number_bidx=bidx,
+                id_number_masked=pii.mask_id_number(e.id_number),
+                **person_fields,
+            )
         else:
             await Person.filter(id=person.id).update(**person_fields)
         member = await ProjectMember.get_or_none(project_id=project.id, person_id=person.id)
         if member is None:
-            member = await ProjectMember.create(project_id=project.id, person_id=person.id,
-                                                entry_date=dt.date.today(), **member_fields)
+            member = await ProjectMember.create(
+                project_id=project.id,
+                person_id=person.id,
+                entry_date=dt.date.today(),
+                **member_fields,
+            )
         else:
             if member.work_status != WorkStatus.ACTIVE:
                 member_fields["entry_date"] = dt.date.today()
             await ProjectMember.filter(id=member.id).update(**member_fields)
     # The face changed for every project the person is on: their terminals must re-sync.
     await sync.mark_members_changed(
-        await ProjectMember.filter(person_id=person.id).values_list("id", flat=True))
-    return {"person_id": person.id, "member_id": member.id, "pin": str(member.id),
-            "created": created, "face_sha256": person_fields["face_sha256"]}
+        await ProjectMember.filter(person_id=person.id).values_list("id", flat=True)
+    )
+    return {
+        "person_id": person.id,
+        "member_id": member.id,
+        "pin": str(member.id),
+        "created": created,
+        "face_sha256": person_fields["face_sha256"],
+    }
 
 
-async def recapture(device: Device, project: Project, body: dict[str, Any],
-                    store: FileStore) -> dict[str, Any]:
+async def recapture(
+    device: Device, project: Project, body: dict[str, Any], store: FileStore
+) -> dict[str, Any]:
     """重新采集: replace only the face of a person already on this project."""
     id_number = pii.validate_id_number(body.get("id_number"))
     face = image(body.get("face"), "face", "人脸照片")
@@ -217,14 +272,20 @@ async def recapture(device: Device, project: Project, body: dict[str, Any],
         raise ValidationError("人脸采集未通过活体检测", code="no_liveness", field="liveness")
     person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", id_number))
     if person is None:
-        raise ValidationError("该人员尚未采集，请先办理人员进场", code="unknown_person",
-                              field="id_number")
+        raise ValidationError(
+            "该人员尚未采集，请先办理人员进场", code="unknown_person", field="id_number"
+        )
     member = await ProjectMember.get_or_none(project_id=project.id, person_id=person.id)
     if member is None:
         raise ValidationError("该人员不在本项目", code="not_on_project", field="id_number")
     digest = await replace_face(person, face, store)
-    return {"person_id": person.id, "member_id": member.id, "pin": str(member.id),
-            "created": False, "face_sha256": digest}
+    return {
+        "person_id": person.id,
+        "member_id": member.id,
+        "pin": str(member.id),
+        "created": False,
+        "face_sha256": digest,
+    }
 
 
 async def replace_face(person: Person, face: bytes, store: FileStore) -> str:
@@ -232,15 +293,18 @@ async def replace_face(person: Person, face: bytes, store: FileStore) -> str:
     digest = sha256_hex(face)
     if digest != person.face_sha256:
         key = await store.put(face, prefix="faces", suffix=".jpg", content_type="image/jpeg")
-        await Person.filter(id=person.id).update(face_key=key, face_sha256=digest,
-                                                 face_captured_at=dt.datetime.now(dt.UTC))
+        await Person.filter(id=person.id).update(
+            face_key=key, face_sha256=digest, face_captured_at=dt.datetime.now(dt.UTC)
+        )
         await sync.mark_members_changed(
-            await ProjectMember.filter(person_id=person.id).values_list("id", flat=True))
+            await ProjectMember.filter(person_id=person.id).values_list("id", flat=True)
+        )
     return digest
 
 
-async def upload_faces(device: Device, project: Project, body: dict[str, Any],
-                       store: FileStore) -> dict[str, Any]:
+async def upload_faces(
+    device: Device, project: Project, body: dict[str, Any], store: FileStore
+) -> dict[str, Any]:
     """A terminal's latest face photos (answer to ``upload_faces``); unknown persons are skipped."""
     faces = body.get("faces")
     if not isinstance(faces, list) or not faces:
@@ -254,13 +318,15 @@ async def upload_faces(device: Device, project: Project, body: dict[str, Any],
         try:
             person_id = int(item.get("person_id"))
         except (TypeError, ValueError):
-            raise ValidationError("person_id 无效", code="bad_field",
-                                  field=f"faces[{i}].person_id") from None
+            raise ValidationError(
+                "person_id 无效", code="bad_field", field=f"faces[{i}].person_id"
+            ) from None
         data = image(item.get("face"), f"faces[{i}].face", "人脸照片")
         member = await ProjectMember.get_or_none(project_id=project.id, person_id=person_id)
         if member is None:
-            results.append({"person_id": person_id, "status": "rejected",
-                            "reason": "not_on_project"})
+            results.append(
+                {"person_id": person_id, "status": "rejected", "reason": "not_on_project"}
+            )
             continue
         person = await Person.get(id=person_id)
         digest = await replace_face(person, data, store)
@@ -291,25 +357,31 @@ def person_entry(member: ProjectMember, person: Person) -> dict[str, Any]:
     """One entry of the person list a terminal must recognise."""
     active = member.work_status == WorkStatus.ACTIVE and person.face_key is not None
     return {
-        "person_id": person.id, "pin": str(member.id), "name": person.name,
+        "person_id": person.id,
+        "pin": str(member.id),
+        "name": person.name,
         "face_sha256": person.face_sha256,
         "face_url": f"/device/v1/faces/{person.id}" if person.face_key else None,
         "active": active,
     }
 
 
-async def person_delta(project_id: int, cursor: str | None,
-                       limit: int = PERSONS_PAGE) -> tuple[list[tuple[ProjectMember, Person]],
-                                                           str, bool]:
+async def person_delta(
+    project_id: int, cursor: str | None, limit: int = PERSONS_PAGE
+) -> tuple[list[tuple[ProjectMember, Person]], str, bool]:
     """Members changed since ``cursor``: (rows, next cursor, more).
 
     The cursor never passes ``now - CURSOR_SAFETY_US``, so a change committed a little after its
     version was taken is still delivered (rows near "now" may come twice; entries are idempotent).
     """
     version, last_id = decode_cursor(cursor)
-    members = await ProjectMember.filter(project_id=project_id).filter(
-        Q(sync_version__gt=version) | Q(sync_version=version, id__gt=last_id)
-    ).order_by("sync_version", "id").limit(limit).prefetch_related("person")
+    members = (
+        await ProjectMember.filter(project_id=project_id)
+        .filter(Q(sync_version__gt=version) | Q(sync_version=version, id__gt=last_id))
+        .order_by("sync_version", "id")
+        .limit(limit)
+        .prefetch_related("person")
+    )
     more = len(members) == limit
     if members:
         last = members[-1]
@@ -324,7 +396,10 @@ async def person_delta(project_id: int, cursor: str | None,
 async def face_for(project_id: int, person_id: int, store: FileStore) -> bytes:
     """The face photo of a person on this project (for terminal download)."""
     person = await Person.get_or_none(id=person_id)
-    if person is None or person.face_key is None or not await ProjectMember.exists(
-            project_id=project_id, person_id=person_id):
+    if (
+        person is None
+        or person.face_key is None
+        or not await ProjectMember.exists(project_id=project_id, person_id=person_id)
+    ):
         raise NotFound("人脸照片不存在", code="face_not_found")
     return await store.get(person.face_key)

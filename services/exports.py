@@ -24,8 +24,14 @@ import xlsxwriter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_BYTES = 256 * 1024
-HEADER_STYLE = {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center",
-                "valign": "vcenter", "text_wrap": True}
+HEADER_STYLE = {
+    "bold": True,
+    "bg_color": "#D9E1F2",
+    "border": 1,
+    "align": "center",
+    "valign": "vcenter",
+    "text_wrap": True,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +53,23 @@ class Cell:
 class XlsxSheet:
     """A constant-memory workbook with one sheet: frozen header row, set widths, named styles."""
 
-    def __init__(self, path: str, columns: Sequence[Column], sheet: str = "Sheet1",
-                 styles: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        columns: Sequence[Column],
+        sheet: str = "Sheet1",
+        styles: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.workbook = xlsxwriter.Workbook(
-            path, {"constant_memory": True, "strings_to_numbers": False,
-                   "strings_to_formulas": False, "strings_to_urls": False,
-                   "tmpdir": os.path.dirname(path) or None})
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "tmpdir": os.path.dirname(path) or None,
+            },
+        )
         self.sheet = self.workbook.add_worksheet(sheet[:31])
         add = self.workbook.add_format
         self.styles = {name: add(spec) for name, spec in (styles or {}).items()}
@@ -84,8 +101,11 @@ class XlsxSheet:
 
 
 async def write_xlsx(
-    columns: Sequence[Column], batches: AsyncIterable[Iterable[Sequence[Any]]], *,
-    sheet: str = "Sheet1", styles: dict[str, dict[str, Any]] | None = None,
+    columns: Sequence[Column],
+    batches: AsyncIterable[Iterable[Sequence[Any]]],
+    *,
+    sheet: str = "Sheet1",
+    styles: dict[str, dict[str, Any]] | None = None,
     tmpdir: str | None = None,
 ) -> tuple[str, int]:
     """Write row batches to a temp .xlsx (xlsxwriter work off the event loop); (path, rows)."""
@@ -108,15 +128,19 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
-async def stream_file(request: Any, path: str, *, filename: str,
-                      content_type: str = XLSX_TYPE, remove: bool = True) -> Any:
+async def stream_file(
+    request: Any, path: str, *, filename: str, content_type: str = XLSX_TYPE, remove: bool = True
+) -> Any:
     """Send a file to the client in chunks (constant memory), then delete it."""
     try:
         size = os.path.getsize(path)
         response = await request.respond(
             content_type=content_type,
-            headers={"Content-Disposition": content_disposition(filename),
-                     "Content-Length": str(size), "Cache-Control": "no-store"},
+            headers={
+                "Content-Disposition": content_disposition(filename),
+                "Content-Length": str(size),
+                "Cache-Control": "no-store",
+            },
         )
         with open(path, "rb") as fh:  # noqa: ASYNC230 - chunks are small and local
             while chunk := fh.read(CHUNK_BYTES):

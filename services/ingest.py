@@ -37,16 +37,39 @@ CONTRACT_RED = rules.CONTRACT_RED
 MISSING_WAGE_CARD = rules.MISSING_WAGE_CARD
 TIME_IN_FUTURE = "time_in_future"
 BAD_FIELD = "bad_field"
-REASONS = (NO_LIVENESS, UNKNOWN_PERSON, NOT_ON_PROJECT, CONTRACT_RED, MISSING_WAGE_CARD,
-           TIME_IN_FUTURE, BAD_FIELD)
+REASONS = (
+    NO_LIVENESS,
+    UNKNOWN_PERSON,
+    NOT_ON_PROJECT,
+    CONTRACT_RED,
+    MISSING_WAGE_CARD,
+    TIME_IN_FUTURE,
+    BAD_FIELD,
+)
 
 MAX_ID_LEN = 64
 FUTURE_SKEW = dt.timedelta(seconds=300)  # device clocks may run a little fast
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
-_COLUMNS = ("project_id", "member_id", "person_id", "device_id", "device_punch_id", "time",
-            "local_date", "direction", "liveness", "photo_key", "lat", "lng", "source", "status",
-            "reason", "received_at", "payload")
+_COLUMNS = (
+    "project_id",
+    "member_id",
+    "person_id",
+    "device_id",
+    "device_punch_id",
+    "time",
+    "local_date",
+    "direction",
+    "liveness",
+    "photo_key",
+    "lat",
+    "lng",
+    "source",
+    "status",
+    "reason",
+    "received_at",
+    "payload",
+)
 
 
 @dataclass
@@ -100,8 +123,12 @@ def parse_native(raw: Any) -> PunchIn:
     if "photo" in raw:
         payload["photo"] = "<omitted>"
     pid = raw.get("id")
-    if not isinstance(pid, str | int) or isinstance(pid, bool) or not str(pid).strip() \
-            or len(str(pid)) > MAX_ID_LEN:
+    if (
+        not isinstance(pid, str | int)
+        or isinstance(pid, bool)
+        or not str(pid).strip()
+        or len(str(pid)) > MAX_ID_LEN
+    ):
         return _bad(pid, _payload_key(payload), "id", payload)
     key = str(pid)
     p = PunchIn(reply_id=pid, key=key, payload=payload)
@@ -132,8 +159,7 @@ def parse_native(raw: Any) -> PunchIn:
         value = raw.get(name)
         if value is None:
             continue
-        if isinstance(value, int | float) and not isinstance(value, bool) \
-                and -180 <= value <= 180:
+        if isinstance(value, int | float) and not isinstance(value, bool) and -180 <= value <= 180:
             setattr(p, name, float(value))
         elif not p.error:
             p.error = name
@@ -144,8 +170,12 @@ def parse_native(raw: Any) -> PunchIn:
             p.error = "photo"
         else:
             found = sniff(data)
-            if not data or len(data) > MAX_PHOTO_BYTES or found is None \
-                    or found[0] not in ("jpeg", "png"):
+            if (
+                not data
+                or len(data) > MAX_PHOTO_BYTES
+                or found is None
+                or found[0] not in ("jpeg", "png")
+            ):
                 p.error = "photo"
             else:
                 p.photo = data
@@ -166,13 +196,15 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         c = pii.cipher()
         by_bidx = {c.blind_index("id", n): n for n in numbers}
         rows = await Person.filter(id_number_bidx__in=list(by_bidx)).values_list(
-            "id", "id_number_bidx")
+            "id", "id_number_bidx"
+        )
         bidx_to_person = {by_bidx[b]: pid for pid, b in rows}
         person_ids |= set(bidx_to_person.values())
     members: list[ProjectMember] = []
     if person_ids or pins:
         members = await ProjectMember.filter(project_id=project_id).filter(
-            Q(person_id__in=list(person_ids) or [-1]) | Q(id__in=list(pins) or [-1]))
+            Q(person_id__in=list(person_ids) or [-1]) | Q(id__in=list(pins) or [-1])
+        )
     by_person = {m.person_id: m for m in members}  # type: ignore[attr-defined]
     by_pin = {m.id: m for m in members}
     for p in punches:
@@ -187,26 +219,40 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         if p.member is not None:
             p.resolved_person_id = p.member.person_id  # type: ignore[attr-defined]
     # Misses: a known person (or a member of another project) is not_on_project, else unknown.
-    missing_persons = {p.resolved_person_id for p in punches
-                       if p.member is None and p.resolved_person_id is not None}
+    missing_persons = {
+        p.resolved_person_id
+        for p in punches
+        if p.member is None and p.resolved_person_id is not None
+    }
     missing_pins = {p.pin for p in punches if p.member is None and p.pin is not None}
-    known_persons = set(await Person.filter(id__in=list(missing_persons)).values_list(
-        "id", flat=True)) if missing_persons else set()
-    known_pins = set(await ProjectMember.filter(id__in=list(missing_pins)).values_list(
-        "id", flat=True)) if missing_pins else set()
+    known_persons = (
+        set(await Person.filter(id__in=list(missing_persons)).values_list("id", flat=True))
+        if missing_persons
+        else set()
+    )
+    known_pins = (
+        set(await ProjectMember.filter(id__in=list(missing_pins)).values_list("id", flat=True))
+        if missing_pins
+        else set()
+    )
     for p in punches:
         if p.member is not None:
             continue
-        known = (p.pin in known_pins) if p.pin is not None else (
-            p.resolved_person_id in known_persons)
+        known = (
+            (p.pin in known_pins) if p.pin is not None else (p.resolved_person_id in known_persons)
+        )
         if p.pin is None and p.resolved_person_id not in known_persons:
             p.resolved_person_id = None
         p.reason = NOT_ON_PROJECT if known else UNKNOWN_PERSON
 
 
-async def ingest(device: Device, project: Project | None, punches: list[PunchIn],
-                 store: FileStore | None = None,
-                 source: str = PunchSource.DEVICE) -> list[dict[str, Any]]:
+async def ingest(
+    device: Device,
+    project: Project | None,
+    punches: list[PunchIn],
+    store: FileStore | None = None,
+    source: str = PunchSource.DEVICE,
+) -> list[dict[str, Any]]:
     """Store a batch of punches idempotently; return one result per punch, in order.
 
     Every result is produced only after the insert is committed.
@@ -234,8 +280,9 @@ async def ingest(device: Device, project: Project | None, punches: list[PunchIn]
         if p.reason is None and p.member is not None and p.time is not None:
             by_day[attendance.local_day(p.time, tz)].append(p)
     for day, items in by_day.items():
-        blocked = await rules.punch_block_reasons({p.member.id: p.member for p in items
-                                                   if p.member}.values(), day)
+        blocked = await rules.punch_block_reasons(
+            {p.member.id: p.member for p in items if p.member}.values(), day
+        )
         for p in items:
             p.reason = blocked.get(p.member.id) if p.member else None
     for p in good:
@@ -243,8 +290,7 @@ async def ingest(device: Device, project: Project | None, punches: list[PunchIn]
             p.reason = NO_LIVENESS
 
     photo_keys = await _store_photos(device, fresh, store)
-    rows = [_row(device, project_id, p, tz, now, photo_keys.get(p.key), source)
-            for _, p in fresh]
+    rows = [_row(device, project_id, p, tz, now, photo_keys.get(p.key), source) for _, p in fresh]
     inserted = await insert_punches(rows)
 
     settle: set[tuple[int, dt.date]] = set()
@@ -252,8 +298,12 @@ async def ingest(device: Device, project: Project | None, punches: list[PunchIn]
         if p.key not in inserted:
             results[i] = {"id": p.reply_id, "status": DUPLICATE}
         elif p.error is not None:
-            results[i] = {"id": p.reply_id, "status": REJECTED, "reason": BAD_FIELD,
-                          "field": p.error}
+            results[i] = {
+                "id": p.reply_id,
+                "status": REJECTED,
+                "reason": BAD_FIELD,
+                "field": p.error,
+            }
         elif p.reason is not None:
             results[i] = {"id": p.reply_id, "status": REJECTED, "reason": p.reason}
         else:
@@ -268,27 +318,41 @@ async def ingest(device: Device, project: Project | None, punches: list[PunchIn]
     return [r for r in results if r is not None]
 
 
-async def _store_photos(device: Device, fresh: list[tuple[int, PunchIn]],
-                        store: FileStore | None) -> dict[str, str]:
+async def _store_photos(
+    device: Device, fresh: list[tuple[int, PunchIn]], store: FileStore | None
+) -> dict[str, str]:
     """Save the photos of punches not stored yet (skipping retried duplicates)."""
     with_photo = [p for _, p in fresh if p.photo and p.error is None]
     if not with_photo or store is None:
         return {}
-    existing = set(await Punch.filter(
-        device_id=device.id, device_punch_id__in=[p.key for p in with_photo]
-    ).values_list("device_punch_id", flat=True))
+    existing = set(
+        await Punch.filter(
+            device_id=device.id, device_punch_id__in=[p.key for p in with_photo]
+        ).values_list("device_punch_id", flat=True)
+    )
     keys: dict[str, str] = {}
     for p in with_photo:
         if p.key in existing or p.photo is None:
             continue
         ext = ".png" if p.photo.startswith(b"\x89PNG") else ".jpg"
-        keys[p.key] = await store.put(p.photo, prefix="punches", suffix=ext,
-                                      content_type="image/png" if ext == ".png" else "image/jpeg")
+        keys[p.key] = await store.put(
+            p.photo,
+            prefix="punches",
+            suffix=ext,
+            content_type="image/png" if ext == ".png" else "image/jpeg",
+        )
     return keys
 
 
-def _row(device: Device, project_id: int, p: PunchIn, tz: ZoneInfo, now: dt.datetime,
-         photo_key: str | None, source: str) -> dict[str, Any]:
+def _row(
+    device: Device,
+    project_id: int,
+    p: PunchIn,
+    tz: ZoneInfo,
+    now: dt.datetime,
+    photo_key: str | None,
+    source: str,
+) -> dict[str, Any]:
     moment = p.time or now
     if p.error is not None:
         status, reason = PunchStatus.REJECTED, BAD_FIELD
@@ -300,12 +364,22 @@ def _row(device: Device, project_id: int, p: PunchIn, tz: ZoneInfo, now: dt.date
     if p.error:
         payload["_bad_field"] = p.error
     return {
-        "project_id": project_id, "member_id": p.member.id if p.member else None,
-        "person_id": p.resolved_person_id, "device_id": device.id, "device_punch_id": p.key,
-        "time": moment, "local_date": attendance.local_day(moment, tz),
+        "project_id": project_id,
+        "member_id": p.member.id if p.member else None,
+        "person_id": p.resolved_person_id,
+        "device_id": device.id,
+        "device_punch_id": p.key,
+        "time": moment,
+        "local_date": attendance.local_day(moment, tz),
         "direction": p.direction if p.direction in ("in", "out") else "in",
-        "liveness": p.liveness, "photo_key": photo_key, "lat": p.lat, "lng": p.lng,
-        "source": source, "status": status, "reason": reason, "received_at": now,
+        "liveness": p.liveness,
+        "photo_key": photo_key,
+        "lat": p.lat,
+        "lng": p.lng,
+        "source": source,
+        "status": status,
+        "reason": reason,
+        "received_at": now,
         "payload": payload,
     }
 
@@ -321,12 +395,14 @@ async def insert_punches(rows: list[dict[str, Any]]) -> set[str]:
     conn = connections.get("default")
     postgres = _dialect() == "postgres"
     fmap = Punch._meta.fields_map
-    field_of = {c: (c[:-3] if c.endswith("_id") and c[:-3] in fmap
-                    and c not in ("device_punch_id",) else c) for c in _COLUMNS}
+    field_of = {
+        c: (c[:-3] if c.endswith("_id") and c[:-3] in fmap and c not in ("device_punch_id",) else c)
+        for c in _COLUMNS
+    }
     inserted: set[str] = set()
     chunk = 500
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
+        part = rows[start : start + chunk]
         values: list[Any] = []
         groups = []
         for row in part:
@@ -334,15 +410,23 @@ async def insert_punches(rows: list[dict[str, Any]]) -> set[str]:
             for col in _COLUMNS:
                 value = row[col]
                 name = field_of[col]
-                if name in ("time", "received_at", "local_date", "payload", "direction",
-                            "source", "status"):
+                if name in (
+                    "time",
+                    "received_at",
+                    "local_date",
+                    "payload",
+                    "direction",
+                    "source",
+                    "status",
+                ):
                     value = fmap[name].to_db_value(value, Punch)
                 values.append(value)
                 marks.append(f"${len(values)}" if postgres else "?")
             groups.append("(" + ",".join(marks) + ")")
-        sql = (f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join(groups)} "
-               "ON CONFLICT (device_id, device_punch_id) DO NOTHING RETURNING device_punch_id")
+        sql = (
+            f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join(groups)} "
+            "ON CONFLICT (device_id, device_punch_id) DO NOTHING RETURNING device_punch_id"
+        )
         _, result = await conn.execute_query(sql, values)
-        inserted.update(r["device_punch_id"] if not isinstance(r, tuple) else r[0]
-                        for r in result)
+        inserted.update(r["device_punch_id"] if not isinstance(r, tuple) else r[0] for r in result)
     return inserted

@@ -39,10 +39,36 @@ from services.identity import VIEW_PII, ProjectAccess
 
 # 工种: the trades offered when adding a labour member (and accepted by the import template).
 WORK_TYPES: tuple[str, ...] = (
-    "普工", "钢筋工", "木工", "架子工", "砌筑工", "混凝土工", "抹灰工", "油漆工", "防水工",
-    "电工", "焊工", "水暖工", "管道工", "通风工", "起重工", "信号工", "塔吊司机", "司索工",
-    "机械操作工", "测量工", "试验工", "装饰装修工", "幕墙安装工", "石工", "模板工", "钳工",
-    "安装工", "保温工", "爆破工", "其他",
+    "普工",
+    "钢筋工",
+    "木工",
+    "架子工",
+    "砌筑工",
+    "混凝土工",
+    "抹灰工",
+    "油漆工",
+    "防水工",
+    "电工",
+    "焊工",
+    "水暖工",
+    "管道工",
+    "通风工",
+    "起重工",
+    "信号工",
+    "塔吊司机",
+    "司索工",
+    "机械操作工",
+    "测量工",
+    "试验工",
+    "装饰装修工",
+    "幕墙安装工",
+    "石工",
+    "模板工",
+    "钳工",
+    "安装工",
+    "保温工",
+    "爆破工",
+    "其他",
 )
 CONSTRUCTION_ROLES = {UnitRole.GENERAL_CONTRACTOR, UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB}
 SITE_WIDE_VIEW_ROLES = {UnitRole.GENERAL_CONTRACTOR, UnitRole.BUILDER, UnitRole.SUPERVISOR}
@@ -89,16 +115,24 @@ async def caller_unit_roles(access: ProjectAccess) -> set[str]:
     """The responsibility roles the caller holds on the project (through units or the permit)."""
     roles = set(access.unit_roles)
     if access.unit_ids:
-        roles |= {str(r) for r in await ParticipatingUnit.filter(
-            id__in=list(access.unit_ids)).values_list("role", flat=True)}
+        roles |= {
+            str(r)
+            for r in await ParticipatingUnit.filter(id__in=list(access.unit_ids)).values_list(
+                "role", flat=True
+            )
+        }
     if access.principal.kind == "person" and access.principal.person_id:
         person = await Person.get_or_none(id=access.principal.person_id)
         if person is not None:
-            named = await KeyPersonnel.filter(project_id=access.project.id,
-                                              id_number_bidx=person.id_number_bidx)
+            named = await KeyPersonnel.filter(
+                project_id=access.project.id, id_number_bidx=person.id_number_bidx
+            )
             for kp in named:
-                roles.add(UnitRole.SUPERVISOR if kp.role == Post.CHIEF_SUPERVISOR
-                          else UnitRole.GENERAL_CONTRACTOR)
+                roles.add(
+                    UnitRole.SUPERVISOR
+                    if kp.role == Post.CHIEF_SUPERVISOR
+                    else UnitRole.GENERAL_CONTRACTOR
+                )
     return roles
 
 
@@ -109,12 +143,17 @@ async def unit_scope(access: ProjectAccess) -> UnitScope:
         return UnitScope(None, None, can_manage)
     roles = await caller_unit_roles(access)
     own = set(access.unit_ids)
-    if access.principal.kind == "person" and roles & {UnitRole.GENERAL_CONTRACTOR,
-                                                       UnitRole.SUPERVISOR}:
+    if access.principal.kind == "person" and roles & {
+        UnitRole.GENERAL_CONTRACTOR,
+        UnitRole.SUPERVISOR,
+    }:
         # Permit-named PM / chief supervisor: their own units are the project's units of that role.
         wanted = [r for r in (UnitRole.GENERAL_CONTRACTOR, UnitRole.SUPERVISOR) if r in roles]
-        own |= set(await ParticipatingUnit.filter(project_id=access.project.id,
-                                                  role__in=wanted).values_list("id", flat=True))
+        own |= set(
+            await ParticipatingUnit.filter(
+                project_id=access.project.id, role__in=wanted
+            ).values_list("id", flat=True)
+        )
     visible = None if roles & SITE_WIDE_VIEW_ROLES else own
     managed = None if UnitRole.GENERAL_CONTRACTOR in roles else own
     return UnitScope(visible, managed, can_manage)
@@ -158,8 +197,9 @@ def wage_card_incomplete(member: ProjectMember) -> list[str]:
     return missing
 
 
-def member_public(member: ProjectMember, full: bool,
-                  contract: dict[str, Any] | None = None) -> dict[str, Any]:
+def member_public(
+    member: ProjectMember, full: bool, contract: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The reply shape of a project member (person, team, unit, wage card, contract state)."""
     person: Person = member.person  # type: ignore[assignment]
     unit = member.unit  # type: ignore[attr-defined]
@@ -183,7 +223,8 @@ def member_public(member: ProjectMember, full: bool,
         "entry_date": member.entry_date,
         "exit_date": member.exit_date,
         "bank_name": member.bank_name,
-        "bank_card": (pii.cipher().decrypt(member.bank_card_enc) or "") if full
+        "bank_card": (pii.cipher().decrypt(member.bank_card_enc) or "")
+        if full
         else member.bank_card_masked,
         "bank_branch_code": member.bank_branch_code,
         "migrated": member.migrated,
@@ -205,8 +246,13 @@ def post_label(post: str) -> str:
 def unit_public(unit: ParticipatingUnit) -> dict[str, Any]:
     """A short view of a participating unit (for pickers and team rows)."""
     role = UnitRole(unit.role)
-    return {"id": unit.id, "name": unit.enterprise.name,  # type: ignore[attr-defined]
-            "role": role.value, "role_label": UNIT_ROLE_LABELS[role], "on_site": unit.on_site}
+    return {
+        "id": unit.id,
+        "name": unit.enterprise.name,  # type: ignore[attr-defined]
+        "role": role.value,
+        "role_label": UNIT_ROLE_LABELS[role],
+        "on_site": unit.on_site,
+    }
 
 
 # --- persons (ID-number search, rule 6) ----------------------------------------------------------
@@ -217,11 +263,13 @@ async def find_enrolled_person(id_number: Any, field: str = "id_number") -> Pers
     number = pii.validate_id_number(id_number, field=field)
     person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", number))
     if person is None:
-        raise NotFound(f"未找到该身份证号的人员，{ENROL_FIRST}", code="person_not_enrolled",
-                       field=field)
+        raise NotFound(
+            f"未找到该身份证号的人员，{ENROL_FIRST}", code="person_not_enrolled", field=field
+        )
     if person.enrolled_at is None:
-        raise ValidationError(f"该人员尚未完成实名制采集，{ENROL_FIRST}",
-                              code="person_not_enrolled", field=field)
+        raise ValidationError(
+            f"该人员尚未完成实名制采集，{ENROL_FIRST}", code="person_not_enrolled", field=field
+        )
     return person
 
 
@@ -234,8 +282,10 @@ async def search_person(access: ProjectAccess, id_number: Any) -> dict[str, Any]
     if member is not None:
         status = WorkStatus(member.work_status)
         data["membership"] = {
-            "member_id": member.id, "person_type": str(member.person_type),
-            "work_status": status.value, "work_status_label": WORK_STATUS_LABELS[status],
+            "member_id": member.id,
+            "person_type": str(member.person_type),
+            "work_status": status.value,
+            "work_status_label": WORK_STATUS_LABELS[status],
         }
     return data
 
@@ -260,9 +310,9 @@ async def active_counts(team_ids: list[int]) -> dict[int, int]:
     """Active members per team."""
     counts: dict[int, int] = {}
     if team_ids:
-        for tid in await ProjectMember.filter(team_id__in=team_ids,
-                                              work_status=WorkStatus.ACTIVE).values_list(
-                "team_id", flat=True):
+        for tid in await ProjectMember.filter(
+            team_id__in=team_ids, work_status=WorkStatus.ACTIVE
+        ).values_list("team_id", flat=True):
             counts[tid] = counts.get(tid, 0) + 1
     return counts
 
@@ -271,15 +321,26 @@ def team_public(team: Team, seq: int | None = None, active: int = 0) -> dict[str
     """A team row: 序号, 班组名称, 班组状态, 班组长, 所属单位."""
     unit = team.unit  # type: ignore[attr-defined]
     return {
-        "seq": seq, "id": team.id, "name": team.name,
-        "on_site": team.on_site, "status_label": "在场" if team.on_site else "退场",
-        "leader": team.leader, "unit_id": team.unit_id,  # type: ignore[attr-defined]
-        "unit_name": unit.enterprise.name, "active_members": active,
+        "seq": seq,
+        "id": team.id,
+        "name": team.name,
+        "on_site": team.on_site,
+        "status_label": "在场" if team.on_site else "退场",
+        "leader": team.leader,
+        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "unit_name": unit.enterprise.name,
+        "active_members": active,
     }
 
 
-async def list_teams(access: ProjectAccess, *, name: str = "", on_site: bool | None = None,
-                     page: int = 1, size: int = 10) -> tuple[list[dict[str, Any]], int]:
+async def list_teams(
+    access: ProjectAccess,
+    *,
+    name: str = "",
+    on_site: bool | None = None,
+    page: int = 1,
+    size: int = 10,
+) -> tuple[list[dict[str, Any]], int]:
     """The project's teams visible to the caller, with their 序号."""
     scope = await unit_scope(access)
     qs = Team.filter(project_id=access.project.id, deleted_at=None)
@@ -290,8 +351,12 @@ async def list_teams(access: ProjectAccess, *, name: str = "", on_site: bool | N
     if on_site is not None:
         qs = qs.filter(on_site=on_site)
     total = await qs.count()
-    teams = await qs.order_by("id").offset((page - 1) * size).limit(size).prefetch_related(
-        "unit__enterprise")
+    teams = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("unit__enterprise")
+    )
     counts = await active_counts([t.id for t in teams])
     first = (page - 1) * size
     rows = [team_public(t, first + i + 1, counts.get(t.id, 0)) for i, t in enumerate(teams)]
@@ -306,11 +371,13 @@ async def _team_unit(access: ProjectAccess, scope: UnitScope, unit_id: Any) -> P
         raise ValidationError("所属单位无效", field="unit_id") from exc
     unit = await ParticipatingUnit.get_or_none(id=uid, project_id=access.project.id)
     if unit is None or not scope.sees(unit.id):
-        raise ValidationError("所属单位不是本项目的参建单位", code="unit_not_on_project",
-                              field="unit_id")
+        raise ValidationError(
+            "所属单位不是本项目的参建单位", code="unit_not_on_project", field="unit_id"
+        )
     if UnitRole(unit.role) not in CONSTRUCTION_ROLES:
-        raise ValidationError("班组只能属于施工总承包单位或分包单位", code="unit_role_invalid",
-                              field="unit_id")
+        raise ValidationError(
+            "班组只能属于施工总承包单位或分包单位", code="unit_role_invalid", field="unit_id"
+        )
     scope.check_manages(unit.id)
     return unit
 
@@ -355,8 +422,9 @@ async def create_team(access: ProjectAccess, data: dict[str, Any]) -> Team:
     unit = await _team_unit(access, scope, data.get("unit_id"))
     if await _name_taken(access.project.id, name):
         raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
-    team = await Team.create(project_id=access.project.id, unit=unit, name=name, leader=leader,
-                             on_site=on_site)
+    team = await Team.create(
+        project_id=access.project.id, unit=unit, name=name, leader=leader, on_site=on_site
+    )
     await team.fetch_related("unit__enterprise")
     return team
 
@@ -380,11 +448,17 @@ async def update_team(access: ProjectAccess, team_id: int, data: dict[str, Any])
         new_unit = await _team_unit(access, scope, data["unit_id"])
     active = (await active_counts([team.id])).get(team.id, 0)
     if active and new_unit is not None and new_unit.id != team.unit_id:  # type: ignore[attr-defined]
-        raise Conflict(f"班组内还有 {active} 名在职人员，不能变更所属单位", code="team_has_members",
-                       field="unit_id")
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，不能变更所属单位",
+            code="team_has_members",
+            field="unit_id",
+        )
     if active and changes.get("on_site") is False:
-        raise Conflict(f"班组内还有 {active} 名在职人员，请先为其办理离职后再将班组退场",
-                       code="team_has_members", field="on_site")
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，请先为其办理离职后再将班组退场",
+            code="team_has_members",
+            field="on_site",
+        )
     if new_unit is not None:
         changes["unit_id"] = new_unit.id
     if changes:
@@ -400,8 +474,9 @@ async def delete_team(access: ProjectAccess, team_id: int) -> None:
     scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
     active = (await active_counts([team.id])).get(team.id, 0)
     if active:
-        raise Conflict(f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组",
-                       code="team_has_members")
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组", code="team_has_members"
+        )
     await Team.filter(id=team.id).update(deleted_at=dt.datetime.now(dt.UTC), on_site=False)
 
 
@@ -424,8 +499,9 @@ def validate_work_type(value: Any, field: str = "work_type") -> str:
         raise ValidationError("请选择工种", code="required", field=field)
     work_type = value.strip()
     if work_type not in WORK_TYPES:
-        raise ValidationError("工种不在可选范围内，请从列表中选择", code="invalid_work_type",
-                              field=field)
+        raise ValidationError(
+            "工种不在可选范围内，请从列表中选择", code="invalid_work_type", field=field
+        )
     return work_type
 
 
@@ -470,15 +546,19 @@ def parse_date(value: Any, field: str, label: str, required: bool = True) -> dt.
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError as exc:
-        raise ValidationError(f"{label}格式错误，应为 YYYY-MM-DD", code="invalid_date",
-                              field=field) from exc
+        raise ValidationError(
+            f"{label}格式错误，应为 YYYY-MM-DD", code="invalid_date", field=field
+        ) from exc
 
 
 def _card_columns(card: WageCard) -> dict[str, Any]:
-    return {"work_type": card.work_type, "bank_name": card.bank_name,
-            "bank_card_enc": pii.cipher().encrypt(card.bank_card),
-            "bank_card_masked": pii.mask_bank_card(card.bank_card),
-            "bank_branch_code": card.bank_branch_code}
+    return {
+        "work_type": card.work_type,
+        "bank_name": card.bank_name,
+        "bank_card_enc": pii.cipher().encrypt(card.bank_card),
+        "bank_card_masked": pii.mask_bank_card(card.bank_card),
+        "bank_branch_code": card.bank_branch_code,
+    }
 
 
 async def _member(access: ProjectAccess, scope: UnitScope, member_id: int) -> ProjectMember:
@@ -491,8 +571,9 @@ async def _member(access: ProjectAccess, scope: UnitScope, member_id: int) -> Pr
 
 async def load_member(member_id: int) -> ProjectMember:
     """A member with person, unit (and enterprise) and team loaded for shaping."""
-    return await ProjectMember.get(id=member_id).prefetch_related("person", "unit__enterprise",
-                                                                   "team")
+    return await ProjectMember.get(id=member_id).prefetch_related(
+        "person", "unit__enterprise", "team"
+    )
 
 
 async def get_member(access: ProjectAccess, member_id: int) -> ProjectMember:
@@ -507,8 +588,9 @@ def _existing_conflict(member: ProjectMember) -> None:
         return
     if member.person_type == PersonType.MANAGEMENT:
         raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
-    raise Conflict("该人员已在本项目在职，如需调整班组请编辑人员信息", code="already_member",
-                   field="id_number")
+    raise Conflict(
+        "该人员已在本项目在职，如需调整班组请编辑人员信息", code="already_member", field="id_number"
+    )
 
 
 async def check_addable(project_id: int, person: Person) -> ProjectMember | None:
@@ -519,8 +601,9 @@ async def check_addable(project_id: int, person: Person) -> ProjectMember | None
     return existing
 
 
-async def add_team_member(access: ProjectAccess, team_id: int, data: dict[str, Any],
-                          *, today: dt.date | None = None) -> ProjectMember:
+async def add_team_member(
+    access: ProjectAccess, team_id: int, data: dict[str, Any], *, today: dt.date | None = None
+) -> ProjectMember:
     """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
     scope = await unit_scope(access)
     team = await _team(access, scope, team_id)
@@ -538,24 +621,39 @@ async def add_team_member(access: ProjectAccess, team_id: int, data: dict[str, A
     return await load_member(member.id)
 
 
-async def save_labour_member(project_id: int, team: Team, person: Person, card: WageCard,
-                             entry: dt.date, existing: ProjectMember | None) -> ProjectMember:
+async def save_labour_member(
+    project_id: int,
+    team: Team,
+    person: Person,
+    card: WageCard,
+    entry: dt.date,
+    existing: ProjectMember | None,
+) -> ProjectMember:
     """Create (or re-activate a former) labour membership and tell terminals."""
-    values = {"unit_id": team.unit_id, "team_id": team.id,  # type: ignore[attr-defined]
-              "person_type": PersonType.LABOUR, "post": "", "work_status": WorkStatus.ACTIVE,
-              "entry_date": entry, "exit_date": None, **_card_columns(card)}
+    values = {
+        "unit_id": team.unit_id,
+        "team_id": team.id,  # type: ignore[attr-defined]
+        "person_type": PersonType.LABOUR,
+        "post": "",
+        "work_status": WorkStatus.ACTIVE,
+        "entry_date": entry,
+        "exit_date": None,
+        **_card_columns(card),
+    }
     if existing is not None:
         await ProjectMember.filter(id=existing.id).update(**values)
         member_id = existing.id
     else:
-        member_id = (await ProjectMember.create(project_id=project_id, person_id=person.id,
-                                                **values)).id
+        member_id = (
+            await ProjectMember.create(project_id=project_id, person_id=person.id, **values)
+        ).id
     await sync.mark_members_changed([member_id])
     return await ProjectMember.get(id=member_id)
 
 
-async def list_team_members(access: ProjectAccess, team_id: int, *, work_status: str = "",
-                            page: int = 1, size: int = 10) -> tuple[list[ProjectMember], int]:
+async def list_team_members(
+    access: ProjectAccess, team_id: int, *, work_status: str = "", page: int = 1, size: int = 10
+) -> tuple[list[ProjectMember], int]:
     """Members of a team (序号, 姓名, 性别, 身份证号, 手机号, 工种, 工作状态)."""
     scope = await unit_scope(access)
     team = await _team(access, scope, team_id)
@@ -565,13 +663,18 @@ async def list_team_members(access: ProjectAccess, team_id: int, *, work_status:
             raise ValidationError("工作状态应为 active 或 left", field="work_status")
         qs = qs.filter(work_status=work_status)
     total = await qs.count()
-    rows = await qs.order_by("id").offset((page - 1) * size).limit(size).prefetch_related(
-        "person", "unit__enterprise", "team")
+    rows = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("person", "unit__enterprise", "team")
+    )
     return list(rows), total
 
 
-async def update_member(access: ProjectAccess, member_id: int, data: dict[str, Any]
-                        ) -> ProjectMember:
+async def update_member(
+    access: ProjectAccess, member_id: int, data: dict[str, Any]
+) -> ProjectMember:
     """Edit a labour member: work type, wage card, team; completes migrated members (rule 5).
 
     A field left out keeps its value; the result must hold the complete wage card and work type.
@@ -611,8 +714,7 @@ async def update_member(access: ProjectAccess, member_id: int, data: dict[str, A
     return await load_member(member.id)
 
 
-async def exit_member(access: ProjectAccess, member_id: int, data: dict[str, Any]
-                      ) -> ProjectMember:
+async def exit_member(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
     """A member leaves the project (离职) on an exit date; terminals drop them."""
     scope = await unit_scope(access)
     member = await _member(access, scope, member_id)
@@ -626,8 +728,9 @@ async def exit_member(access: ProjectAccess, member_id: int, data: dict[str, Any
     if exit_date > today:
         raise ValidationError("离职日期不能晚于今天", code="invalid_date", field="exit_date")
     async with in_transaction():
-        await ProjectMember.filter(id=member.id).update(work_status=WorkStatus.LEFT,
-                                                        exit_date=exit_date)
+        await ProjectMember.filter(id=member.id).update(
+            work_status=WorkStatus.LEFT, exit_date=exit_date
+        )
         await sync.mark_members_changed([member.id])
     return await load_member(member.id)
 
@@ -635,11 +738,18 @@ async def exit_member(access: ProjectAccess, member_id: int, data: dict[str, Any
 async def construction_units(access: ProjectAccess) -> list[dict[str, Any]]:
     """Units of the project the caller may put teams under (the 所属单位 picker)."""
     scope = await unit_scope(access)
-    units = await ParticipatingUnit.filter(project_id=access.project.id,
-                                           role__in=list(CONSTRUCTION_ROLES)).prefetch_related(
-        "enterprise").order_by("id")
-    return [unit_public(u) for u in units
-            if scope.sees(u.id) and (scope.managed is None or u.id in scope.managed)]
+    units = (
+        await ParticipatingUnit.filter(
+            project_id=access.project.id, role__in=list(CONSTRUCTION_ROLES)
+        )
+        .prefetch_related("enterprise")
+        .order_by("id")
+    )
+    return [
+        unit_public(u)
+        for u in units
+        if scope.sees(u.id) and (scope.managed is None or u.id in scope.managed)
+    ]
 
 
 # --- file downloads ------------------------------------------------------------------------------
@@ -660,8 +770,9 @@ async def file_for_download(access: ProjectAccess, file_id: int) -> StoredFile:
         raise Forbidden("无权查看人员照片", code="file_forbidden")
     if stored.purpose == "contract":
         scope = await unit_scope(access)
-        contract = await LabourContract.filter(attachment_id=stored.id).prefetch_related(
-            "member").first()
+        contract = (
+            await LabourContract.filter(attachment_id=stored.id).prefetch_related("member").first()
+        )
         if contract is not None:
             scope.check_visible(contract.member.unit_id, "文件")  # type: ignore[attr-defined]
     return stored

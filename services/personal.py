@@ -46,7 +46,8 @@ async def my_projects(principal: Principal) -> list[dict[str, Any]]:
     """Every project the caller is on: membership, team, contract warning, permit posts."""
     person_id = require_person(principal)
     members = await (
-        ProjectMember.filter(person_id=person_id).order_by("-entry_date")
+        ProjectMember.filter(person_id=person_id)
+        .order_by("-entry_date")
         .prefetch_related("project", "team", "unit__enterprise")
     )
     today = attendance.today_local()
@@ -54,28 +55,39 @@ async def my_projects(principal: Principal) -> list[dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
     for m in members:
         rows[m.project.id] = {
-            "project_code": m.project.code, "project_name": m.project.name,
-            "project_status": m.project.status, "member_id": m.id,
+            "project_code": m.project.code,
+            "project_name": m.project.name,
+            "project_status": m.project.status,
+            "member_id": m.id,
             "person_type": str(m.person_type),
             "person_type_label": _label(PERSON_TYPE_LABELS, PersonType, m.person_type),
-            "work_type": m.work_type, "post": m.post,
+            "work_type": m.work_type,
+            "post": m.post,
             "post_label": _label(POST_LABELS, Post, m.post) if m.post else "",
             "team": m.team.name if m.team else None,
             "unit": m.unit.enterprise.name,
             "unit_role_label": _label(UNIT_ROLE_LABELS, UnitRole, m.unit.role),
             "work_status": str(m.work_status),
             "work_status_label": _label(WORK_STATUS_LABELS, WorkStatus, m.work_status),
-            "entry_date": m.entry_date, "exit_date": m.exit_date,
-            **states.get(m.id, {}), "permit_posts": [],
+            "entry_date": m.entry_date,
+            "exit_date": m.exit_date,
+            **states.get(m.id, {}),
+            "permit_posts": [],
         }
     person = await Person.get(id=person_id)
     for kp in await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).prefetch_related(
         "project"
     ):
-        row = rows.setdefault(kp.project.id, {
-            "project_code": kp.project.code, "project_name": kp.project.name,
-            "project_status": kp.project.status, "member_id": None, "permit_posts": [],
-        })
+        row = rows.setdefault(
+            kp.project.id,
+            {
+                "project_code": kp.project.code,
+                "project_name": kp.project.name,
+                "project_status": kp.project.status,
+                "member_id": None,
+                "permit_posts": [],
+            },
+        )
         row["permit_posts"].append({"code": kp.role, "label": _label(POST_LABELS, Post, kp.role)})
     return list(rows.values())
 
@@ -100,8 +112,9 @@ def parse_month(value: str | None) -> tuple[int, int]:
     return year, mon
 
 
-async def my_month(principal: Principal, member_id: int, month: str | None,
-                   photo_url: Any = None) -> dict[str, Any]:
+async def my_month(
+    principal: Principal, member_id: int, month: str | None, photo_url: Any = None
+) -> dict[str, Any]:
     """The caller's own month of attendance (days, hours, punches with photos)."""
     member = await own_member(principal, member_id)
     year, mon = parse_month(month)
@@ -124,7 +137,9 @@ async def project_summary(project: Project, posts: set[str]) -> dict[str, Any]:
     warnings = await contracts.warning_summary(project.id, today)
     active = await ProjectMember.filter(project_id=project.id, work_status=WorkStatus.ACTIVE)
     return {
-        "project_code": project.code, "project_name": project.name, "status": project.status,
+        "project_code": project.code,
+        "project_name": project.name,
+        "status": project.status,
         "date": today.isoformat(),
         "my_posts": [{"code": p, "label": _label(POST_LABELS, Post, p)} for p in sorted(posts)],
         "members_active": {
@@ -143,35 +158,56 @@ async def my_contracts(principal: Principal, member_id: int) -> dict[str, Any]:
     member = await own_member(principal, member_id)
     today = attendance.today_local()
     state = (await contracts.contract_states([member], today))[member.id]
-    rows = await LabourContract.filter(member_id=member.id, deleted_at__isnull=True).order_by(
-        "-start_date", "-id"
-    ).prefetch_related("member__person")
-    return {"member_id": member.id, **state,
-            "data": [contracts.contract_public(c, full=False) for c in rows], "total": len(rows)}
+    rows = (
+        await LabourContract.filter(member_id=member.id, deleted_at__isnull=True)
+        .order_by("-start_date", "-id")
+        .prefetch_related("member__person")
+    )
+    return {
+        "member_id": member.id,
+        **state,
+        "data": [contracts.contract_public(c, full=False) for c in rows],
+        "total": len(rows),
+    }
 
 
-async def announcements_for(principal: Principal, page_no: int, size: int
-                            ) -> tuple[list[dict[str, Any]], int]:
+async def announcements_for(
+    principal: Principal, page_no: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
     """Announcements not withdrawn whose region covers one of the caller's projects."""
     person_id = require_person(principal)
-    project_ids = set(await ProjectMember.filter(person_id=person_id).values_list(
-        "project_id", flat=True))
+    project_ids = set(
+        await ProjectMember.filter(person_id=person_id).values_list("project_id", flat=True)
+    )
     person = await Person.get(id=person_id)
-    project_ids |= set(await KeyPersonnel.filter(
-        id_number_bidx=person.id_number_bidx).values_list("project_id", flat=True))
-    regions = set(await Project.filter(id__in=list(project_ids)).values_list(
-        "region_id", flat=True))
+    project_ids |= set(
+        await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
+            "project_id", flat=True
+        )
+    )
+    regions = set(
+        await Project.filter(id__in=list(project_ids)).values_list("region_id", flat=True)
+    )
     visible = []
-    for ann in await Announcement.filter(withdrawn_at__isnull=True).order_by(
-        "-published_at", "-id"
-    ).prefetch_related("region"):
+    for ann in (
+        await Announcement.filter(withdrawn_at__isnull=True)
+        .order_by("-published_at", "-id")
+        .prefetch_related("region")
+    ):
         region = ann.region
         if region is None or any(
             region_covers(region.code, code, str(region.level)) for code in regions
         ):
             visible.append(ann)
     start = (page_no - 1) * size
-    rows = [{"id": a.id, "title": a.title, "content": a.content,
-             "publisher_name": a.publisher_name, "published_at": a.published_at}
-            for a in visible[start:start + size]]
+    rows = [
+        {
+            "id": a.id,
+            "title": a.title,
+            "content": a.content,
+            "publisher_name": a.publisher_name,
+            "published_at": a.published_at,
+        }
+        for a in visible[start : start + size]
+    ]
     return rows, len(visible)

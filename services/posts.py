@@ -32,16 +32,31 @@ class Category:
     posts: tuple[Post, ...]
 
 
-_SITE_POSTS = (Post.PROJECT_MANAGER, Post.DEPUTY_PROJECT_MANAGER, Post.TECHNICAL_LEAD,
-               Post.LABOUR_OFFICER, Post.SAFETY_OFFICER, Post.OTHER)
+_SITE_POSTS = (
+    Post.PROJECT_MANAGER,
+    Post.DEPUTY_PROJECT_MANAGER,
+    Post.TECHNICAL_LEAD,
+    Post.LABOUR_OFFICER,
+    Post.SAFETY_OFFICER,
+    Post.OTHER,
+)
 CATEGORIES: dict[str, Category] = {
     "supervision": Category(
-        "supervision", "监理单位", frozenset({UnitRole.SUPERVISOR}),
-        (Post.CHIEF_SUPERVISOR, Post.DEPUTY_CHIEF_SUPERVISOR, Post.SUPERVISOR_ENGINEER,
-         Post.SAFETY_OFFICER, Post.OTHER)),
+        "supervision",
+        "监理单位",
+        frozenset({UnitRole.SUPERVISOR}),
+        (
+            Post.CHIEF_SUPERVISOR,
+            Post.DEPUTY_CHIEF_SUPERVISOR,
+            Post.SUPERVISOR_ENGINEER,
+            Post.SAFETY_OFFICER,
+            Post.OTHER,
+        ),
+    ),
     "gc": Category("gc", "总包单位", frozenset({UnitRole.GENERAL_CONTRACTOR}), _SITE_POSTS),
-    "sub": Category("sub", "分包单位", frozenset({UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB}),
-                    _SITE_POSTS),
+    "sub": Category(
+        "sub", "分包单位", frozenset({UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB}), _SITE_POSTS
+    ),
 }
 PM_POSTS = {Post.PROJECT_MANAGER, Post.DEPUTY_PROJECT_MANAGER}
 
@@ -49,26 +64,37 @@ PM_POSTS = {Post.PROJECT_MANAGER, Post.DEPUTY_PROJECT_MANAGER}
 def category_of(value: Any) -> Category:
     """The tab named by `value` (supervision, gc, sub)."""
     if value not in CATEGORIES:
-        raise ValidationError("人员类别应为 supervision（监理）、gc（总包）或 sub（分包）",
-                              code="invalid_category", field="category")
+        raise ValidationError(
+            "人员类别应为 supervision（监理）、gc（总包）或 sub（分包）",
+            code="invalid_category",
+            field="category",
+        )
     return CATEGORIES[value]
 
 
 def options() -> list[dict[str, Any]]:
     """The tabs and the posts each offers (for the 岗位 picker)."""
-    return [{"category": c.key, "label": c.label,
-             "posts": [{"code": p.value, "label": POST_LABELS[p]} for p in c.posts]}
-            for c in CATEGORIES.values()]
+    return [
+        {
+            "category": c.key,
+            "label": c.label,
+            "posts": [{"code": p.value, "label": POST_LABELS[p]} for p in c.posts],
+        }
+        for c in CATEGORIES.values()
+    ]
 
 
-async def list_post_personnel(access: ProjectAccess, category: str, *, work_status: str = "",
-                              page: int = 1, size: int = 10
-                              ) -> tuple[list[dict[str, Any]], int]:
+async def list_post_personnel(
+    access: ProjectAccess, category: str, *, work_status: str = "", page: int = 1, size: int = 10
+) -> tuple[list[dict[str, Any]], int]:
     """Post personnel of one tab (序号, 姓名, 性别, 身份证号, 手机号, 所属单位, 岗位, 工作状态)."""
     cat = category_of(category)
     scope = await labour.unit_scope(access)
-    qs = ProjectMember.filter(project_id=access.project.id, person_type=PersonType.MANAGEMENT,
-                              unit__role__in=list(cat.roles))
+    qs = ProjectMember.filter(
+        project_id=access.project.id,
+        person_type=PersonType.MANAGEMENT,
+        unit__role__in=list(cat.roles),
+    )
     if scope.visible is not None:
         qs = qs.filter(unit_id__in=list(scope.visible))
     if work_status:
@@ -76,12 +102,17 @@ async def list_post_personnel(access: ProjectAccess, category: str, *, work_stat
             raise ValidationError("工作状态应为 active 或 left", field="work_status")
         qs = qs.filter(work_status=work_status)
     total = await qs.count()
-    members = await qs.order_by("id").offset((page - 1) * size).limit(size).prefetch_related(
-        "person", "unit__enterprise", "team")
+    members = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("person", "unit__enterprise", "team")
+    )
     full = labour.show_pii(access)
     first = (page - 1) * size
-    return [{"seq": first + i + 1, **labour.member_public(m, full)}
-            for i, m in enumerate(members)], total
+    return [
+        {"seq": first + i + 1, **labour.member_public(m, full)} for i, m in enumerate(members)
+    ], total
 
 
 async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> ParticipatingUnit:
@@ -92,8 +123,9 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
         if cat.key == "sub" or len(units) > 1:  # 分包: the unit is always picked
             raise ValidationError(f"请选择{cat.label}", code="required", field="unit_id")
         if not units:
-            raise ValidationError(f"本项目没有{cat.label}", code="unit_not_on_project",
-                                  field="unit_id")
+            raise ValidationError(
+                f"本项目没有{cat.label}", code="unit_not_on_project", field="unit_id"
+            )
         return units[0]
     try:
         unit = await qs.get_or_none(id=int(unit_id))
@@ -101,8 +133,9 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
         raise ValidationError("所选单位无效", field="unit_id") from exc
     scope = await labour.unit_scope(access)
     if unit is None or not scope.sees(unit.id):
-        raise ValidationError(f"所选单位不是本项目的{cat.label}", code="unit_not_on_project",
-                              field="unit_id")
+        raise ValidationError(
+            f"所选单位不是本项目的{cat.label}", code="unit_not_on_project", field="unit_id"
+        )
     return unit
 
 
@@ -127,26 +160,40 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
     scope.check_manages(unit.id)
     person = await labour.find_enrolled_person(data.get("id_number"))
     today = labour.project_today(access.project)
-    entry = labour.parse_date(data.get("entry_date"), "entry_date", "进场日期",
-                              required=False) or today
+    entry = (
+        labour.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
+    )
     if entry > today:
         raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
     existing = await ProjectMember.get_or_none(project_id=access.project.id, person_id=person.id)
     if existing is not None and existing.work_status == WorkStatus.ACTIVE:
         if existing.person_type == PersonType.LABOUR:
-            raise Conflict("该人员是本项目在职劳务人员，请先办理离职后再登记为岗位人员",
-                           code="already_member", field="id_number")
+            raise Conflict(
+                "该人员是本项目在职劳务人员，请先办理离职后再登记为岗位人员",
+                code="already_member",
+                field="id_number",
+            )
         raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
-    values = {"unit_id": unit.id, "team_id": None, "person_type": PersonType.MANAGEMENT,
-              "post": post.value, "work_type": "", "work_status": WorkStatus.ACTIVE,
-              "entry_date": entry, "exit_date": None}
+    values = {
+        "unit_id": unit.id,
+        "team_id": None,
+        "person_type": PersonType.MANAGEMENT,
+        "post": post.value,
+        "work_type": "",
+        "work_status": WorkStatus.ACTIVE,
+        "entry_date": entry,
+        "exit_date": None,
+    }
     async with in_transaction():
         if existing is not None:
             await ProjectMember.filter(id=existing.id).update(**values)
             member_id = existing.id
         else:
-            member_id = (await ProjectMember.create(project_id=access.project.id,
-                                                    person_id=person.id, **values)).id
+            member_id = (
+                await ProjectMember.create(
+                    project_id=access.project.id, person_id=person.id, **values
+                )
+            ).id
         await sync.mark_members_changed([member_id])
     return await labour.load_member(member_id)
 
@@ -158,8 +205,7 @@ async def _post_member(access: ProjectAccess, member_id: int) -> ProjectMember:
     return member
 
 
-async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any]
-                      ) -> ProjectMember:
+async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
     """Change a post person's post (within the posts of their unit's tab)."""
     member = await _post_member(access, member_id)
     scope = await labour.unit_scope(access)
@@ -173,8 +219,9 @@ async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any
     return await labour.load_member(member.id)
 
 
-async def exit_post_person(access: ProjectAccess, member_id: int, data: dict[str, Any]
-                           ) -> ProjectMember:
+async def exit_post_person(
+    access: ProjectAccess, member_id: int, data: dict[str, Any]
+) -> ProjectMember:
     """A post person leaves the project (离职); they lose their standing on it."""
     await _post_member(access, member_id)
     return await labour.exit_member(access, member_id, data)
@@ -184,13 +231,19 @@ async def exit_post_person(access: ProjectAccess, member_id: int, data: dict[str
 
 _DUTY_RULES = {
     DutyKind.SUPERVISION_MEETING: {
-        "date": "会议日期", "host": "主持人", "file": "监理例会签到表",
-        "host_roles": {UnitRole.SUPERVISOR}, "host_posts": None,
+        "date": "会议日期",
+        "host": "主持人",
+        "file": "监理例会签到表",
+        "host_roles": {UnitRole.SUPERVISOR},
+        "host_posts": None,
         "host_error": "主持人须为本项目在职的监理人员",
     },
     DutyKind.PM_DUTY: {
-        "date": "履职日期", "host": "项目负责人", "file": None,
-        "host_roles": {UnitRole.GENERAL_CONTRACTOR}, "host_posts": PM_POSTS,
+        "date": "履职日期",
+        "host": "项目负责人",
+        "file": None,
+        "host_roles": {UnitRole.GENERAL_CONTRACTOR},
+        "host_posts": PM_POSTS,
         "host_error": "项目负责人须为本项目在职的总包项目经理或项目副经理",
     },
 }
@@ -201,21 +254,25 @@ def duty_kind_of(value: Any) -> DutyKind:
     try:
         return DutyKind(value)
     except ValueError as exc:
-        raise ValidationError("履职类型应为监理履职或项目负责人履职",
-                              code="invalid_kind", field="kind") from exc
+        raise ValidationError(
+            "履职类型应为监理履职或项目负责人履职", code="invalid_kind", field="kind"
+        ) from exc
 
 
-async def register_duty(access: ProjectAccess, data: dict[str, Any],
-                        upload: tuple[bytes, str] | None, store: FileStore, max_bytes: int
-                        ) -> DutyRecord:
+async def register_duty(
+    access: ProjectAccess,
+    data: dict[str, Any],
+    upload: tuple[bytes, str] | None,
+    store: FileStore,
+    max_bytes: int,
+) -> DutyRecord:
     """登记: record a supervision meeting (with its sign-in sheet) or a PM duty record."""
     kind = duty_kind_of(data.get("kind"))
     rule = _DUTY_RULES[kind]
     duty_date = labour.parse_date(data.get("duty_date"), "duty_date", rule["date"])
     assert duty_date is not None
     if duty_date > labour.project_today(access.project):
-        raise ValidationError(f"{rule['date']}不能晚于今天", code="invalid_date",
-                              field="duty_date")
+        raise ValidationError(f"{rule['date']}不能晚于今天", code="invalid_date", field="duty_date")
     try:
         host_id = int(data.get("host_member_id") or 0)
     except (TypeError, ValueError):
@@ -223,8 +280,12 @@ async def register_duty(access: ProjectAccess, data: dict[str, Any],
     if not host_id:
         raise ValidationError(f"请选择{rule['host']}", code="required", field="host_member_id")
     host = await ProjectMember.get_or_none(
-        id=host_id, project_id=access.project.id, person_type=PersonType.MANAGEMENT,
-        work_status=WorkStatus.ACTIVE, unit__role__in=list(rule["host_roles"]))
+        id=host_id,
+        project_id=access.project.id,
+        person_type=PersonType.MANAGEMENT,
+        work_status=WorkStatus.ACTIVE,
+        unit__role__in=list(rule["host_roles"]),
+    )
     if host is None or (rule["host_posts"] and host.post not in rule["host_posts"]):
         raise ValidationError(rule["host_error"], code="invalid_host", field="host_member_id")
     content = str(data.get("content") or "").strip()
@@ -241,13 +302,26 @@ async def register_duty(access: ProjectAccess, data: dict[str, Any],
     async with in_transaction():
         stored = None
         if upload is not None:
-            stored = await save_upload(store, upload[0], upload[1], project_id=access.project.id,
-                                       purpose="duty", allowed=DOCUMENTS, max_bytes=max_bytes,
-                                       uploaded_by=access.principal.actor)
+            stored = await save_upload(
+                store,
+                upload[0],
+                upload[1],
+                project_id=access.project.id,
+                purpose="duty",
+                allowed=DOCUMENTS,
+                max_bytes=max_bytes,
+                uploaded_by=access.principal.actor,
+            )
         record = await DutyRecord.create(
-            project_id=access.project.id, kind=kind, duty_date=duty_date, host_id=host.id,
-            content=content, file=stored, registered_by=access.principal.actor,
-            registered_by_name=access.principal.display_name[:128])
+            project_id=access.project.id,
+            kind=kind,
+            duty_date=duty_date,
+            host_id=host.id,
+            content=content,
+            file=stored,
+            registered_by=access.principal.actor,
+            registered_by_name=access.principal.display_name[:128],
+        )
     return await DutyRecord.get(id=record.id).prefetch_related("host__person", "file")
 
 
@@ -257,21 +331,33 @@ def duty_public(r: DutyRecord, seq: int | None = None) -> dict[str, Any]:
     host = r.host  # type: ignore[attr-defined]
     stored = r.file  # type: ignore[attr-defined]
     return {
-        "seq": seq, "id": r.id, "kind": kind.value, "kind_label": DUTY_KIND_LABELS[kind],
-        "duty_date": r.duty_date, "host_member_id": host.id, "host_name": host.person.name,
-        "host_post": host.post, "content": r.content,
+        "seq": seq,
+        "id": r.id,
+        "kind": kind.value,
+        "kind_label": DUTY_KIND_LABELS[kind],
+        "duty_date": r.duty_date,
+        "host_member_id": host.id,
+        "host_name": host.person.name,
+        "host_post": host.post,
+        "content": r.content,
         "file": {"id": stored.id, "name": stored.name} if stored is not None else None,
-        "registered_by": r.registered_by_name or r.registered_by, "registered_at": r.created_at,
+        "registered_by": r.registered_by_name or r.registered_by,
+        "registered_at": r.created_at,
     }
 
 
-async def list_duty(access: ProjectAccess, kind: str, *, page: int = 1, size: int = 10
-                    ) -> tuple[list[dict[str, Any]], int]:
+async def list_duty(
+    access: ProjectAccess, kind: str, *, page: int = 1, size: int = 10
+) -> tuple[list[dict[str, Any]], int]:
     """The project's duty records of one kind, newest first."""
     qs = DutyRecord.filter(project_id=access.project.id, kind=duty_kind_of(kind))
     total = await qs.count()
-    rows = await qs.order_by("-duty_date", "-id").offset((page - 1) * size).limit(
-        size).prefetch_related("host__person", "file")
+    rows = (
+        await qs.order_by("-duty_date", "-id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("host__person", "file")
+    )
     first = (page - 1) * size
     return [duty_public(r, first + i + 1) for i, r in enumerate(rows)], total
 
@@ -279,12 +365,21 @@ async def list_duty(access: ProjectAccess, kind: str, *, page: int = 1, size: in
 async def host_choices(access: ProjectAccess, kind: str) -> list[dict[str, Any]]:
     """Who can be picked as 主持人 / 项目负责人 for a duty record."""
     rule = _DUTY_RULES[duty_kind_of(kind)]
-    qs = ProjectMember.filter(project_id=access.project.id, person_type=PersonType.MANAGEMENT,
-                              work_status=WorkStatus.ACTIVE,
-                              unit__role__in=list(rule["host_roles"]))
+    qs = ProjectMember.filter(
+        project_id=access.project.id,
+        person_type=PersonType.MANAGEMENT,
+        work_status=WorkStatus.ACTIVE,
+        unit__role__in=list(rule["host_roles"]),
+    )
     if rule["host_posts"]:
         qs = qs.filter(post__in=list(rule["host_posts"]))
     members = await qs.order_by("id").prefetch_related("person")
-    return [{"member_id": m.id, "name": m.person.name,  # type: ignore[attr-defined]
-             "post": m.post, "post_label": labour.post_label(m.post)} for m in members]
-
+    return [
+        {
+            "member_id": m.id,
+            "name": m.person.name,  # type: ignore[attr-defined]
+            "post": m.post,
+            "post_label": labour.post_label(m.post),
+        }
+        for m in members
+    ]

@@ -19,10 +19,22 @@ MISSING_FACE_NOTICE = "缺失照片人员请使用实名制采集机重新采集
 TERMINAL_KINDS = (DeviceKind.ATTENDANCE, DeviceKind.MOBILE, DeviceKind.LEGACY)
 EXPORT_BATCH = 500
 EXPORT_COLUMNS = [
-    Column("序号", 6), Column("姓名", 10), Column("性别", 6), Column("身份证号", 21),
-    Column("手机号", 14), Column("人员类型", 10), Column("所属单位", 28), Column("所属班组", 14),
-    Column("工种/岗位", 12), Column("工作状态", 8), Column("进场日期", 12), Column("离职日期", 12),
-    Column("工资卡银行", 16), Column("工资卡号", 22), Column("联行号", 14), Column("人脸照片", 10),
+    Column("序号", 6),
+    Column("姓名", 10),
+    Column("性别", 6),
+    Column("身份证号", 21),
+    Column("手机号", 14),
+    Column("人员类型", 10),
+    Column("所属单位", 28),
+    Column("所属班组", 14),
+    Column("工种/岗位", 12),
+    Column("工作状态", 8),
+    Column("进场日期", 12),
+    Column("离职日期", 12),
+    Column("工资卡银行", 16),
+    Column("工资卡号", 22),
+    Column("联行号", 14),
+    Column("人脸照片", 10),
 ]
 
 
@@ -41,25 +53,31 @@ class RosterFilter:
     @classmethod
     def from_args(cls, args: Any) -> RosterFilter:
         """Parse and check the query arguments."""
-        f = cls(name=(args.get("name") or "").strip(),
-                id_number=(args.get("id_number") or "").strip().upper(),
-                entry_from=labour.parse_date(args.get("entry_from"), "entry_from", "入职开始日期",
-                                             required=False),
-                entry_to=labour.parse_date(args.get("entry_to"), "entry_to", "入职结束日期",
-                                           required=False),
-                gender=(args.get("gender") or "").strip(),
-                person_type=(args.get("person_type") or "").strip(),
-                work_status=(args.get("work_status") or "").strip())
+        f = cls(
+            name=(args.get("name") or "").strip(),
+            id_number=(args.get("id_number") or "").strip().upper(),
+            entry_from=labour.parse_date(
+                args.get("entry_from"), "entry_from", "入职开始日期", required=False
+            ),
+            entry_to=labour.parse_date(
+                args.get("entry_to"), "entry_to", "入职结束日期", required=False
+            ),
+            gender=(args.get("gender") or "").strip(),
+            person_type=(args.get("person_type") or "").strip(),
+            work_status=(args.get("work_status") or "").strip(),
+        )
         if f.gender and f.gender not in ("男", "女"):
             raise ValidationError("性别应为男或女", field="gender")
         if f.person_type and f.person_type not in (PersonType.LABOUR, PersonType.MANAGEMENT):
-            raise ValidationError("人员类型应为 labour（劳务人员）或 management（管理人员）",
-                                  field="person_type")
+            raise ValidationError(
+                "人员类型应为 labour（劳务人员）或 management（管理人员）", field="person_type"
+            )
         if f.work_status and f.work_status not in (WorkStatus.ACTIVE, WorkStatus.LEFT):
             raise ValidationError("工作状态应为 active（在职）或 left（离职）", field="work_status")
         if f.entry_from and f.entry_to and f.entry_from > f.entry_to:
-            raise ValidationError("入职开始日期不能晚于结束日期", code="invalid_date",
-                                  field="entry_to")
+            raise ValidationError(
+                "入职开始日期不能晚于结束日期", code="invalid_date", field="entry_to"
+            )
         return f
 
 
@@ -92,14 +110,19 @@ def roster_row(member: ProjectMember, full: bool, seq: int) -> dict[str, Any]:
     return row
 
 
-async def list_roster(access: ProjectAccess, f: RosterFilter, *, page: int = 1, size: int = 10
-                      ) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+async def list_roster(
+    access: ProjectAccess, f: RosterFilter, *, page: int = 1, size: int = 10
+) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
     """A page of the roster, with the missing-photo count and notice of the filtered set."""
     qs = await _query(access, f)
     total = await qs.count()
     missing = await qs.filter(person__face_key__isnull=True).count()
-    members = await qs.order_by("id").offset((page - 1) * size).limit(size).prefetch_related(
-        "person", "unit__enterprise", "team")
+    members = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("person", "unit__enterprise", "team")
+    )
     full = labour.show_pii(access)
     first = (page - 1) * size
     rows = [roster_row(m, full, first + i + 1) for i, m in enumerate(members)]
@@ -112,24 +135,37 @@ def export_cells(member: ProjectMember, full: bool, seq: int) -> list[Any]:
     d = labour.member_public(member, full)
     ptype = PersonType(member.person_type)
     return [
-        seq, d["name"], d["gender"], d["id_number"], d["phone"], PERSON_TYPE_LABELS[ptype],
-        d["unit_name"], d["team_name"],
+        seq,
+        d["name"],
+        d["gender"],
+        d["id_number"],
+        d["phone"],
+        PERSON_TYPE_LABELS[ptype],
+        d["unit_name"],
+        d["team_name"],
         d["work_type"] if ptype == PersonType.LABOUR else d["post_label"],
         WORK_STATUS_LABELS[WorkStatus(member.work_status)],
-        member.entry_date.isoformat(), member.exit_date.isoformat() if member.exit_date else "",
-        d["bank_name"], d["bank_card"], d["bank_branch_code"], "有" if d["has_face"] else "缺失",
+        member.entry_date.isoformat(),
+        member.exit_date.isoformat() if member.exit_date else "",
+        d["bank_name"],
+        d["bank_card"],
+        d["bank_branch_code"],
+        "有" if d["has_face"] else "缺失",
     ]
 
 
-async def export_batches(access: ProjectAccess, f: RosterFilter
-                         ) -> AsyncIterator[list[list[Any]]]:
+async def export_batches(access: ProjectAccess, f: RosterFilter) -> AsyncIterator[list[list[Any]]]:
     """The filtered roster in batches (keyset paging by id), for the streamed xlsx writer."""
     qs = await _query(access, f)
     full = labour.show_pii(access)
     last_id, seq = 0, 0
     while True:
-        batch = await qs.filter(id__gt=last_id).order_by("id").limit(EXPORT_BATCH).prefetch_related(
-            "person", "unit__enterprise", "team")
+        batch = (
+            await qs.filter(id__gt=last_id)
+            .order_by("id")
+            .limit(EXPORT_BATCH)
+            .prefetch_related("person", "unit__enterprise", "team")
+        )
         if not batch:
             return
         rows = []
@@ -144,8 +180,9 @@ async def export_batches(access: ProjectAccess, f: RosterFilter
 
 
 async def _terminals(access: ProjectAccess) -> list[Device]:
-    terminals = await Device.filter(project_id=access.project.id,
-                                    kind__in=list(TERMINAL_KINDS)).order_by("id")
+    terminals = await Device.filter(
+        project_id=access.project.id, kind__in=list(TERMINAL_KINDS)
+    ).order_by("id")
     if not terminals:
         raise Conflict("本项目未绑定考勤设备，请先在设备管理中绑定设备", code="no_terminals")
     return terminals
@@ -161,10 +198,15 @@ async def push_personnel(access: ProjectAccess) -> list[DeviceCommand]:
         raise Forbidden("仅总包单位可向考勤设备下发人员", code="unit_forbidden")
     commands = []
     for device in await _terminals(access):
-        pending = await DeviceCommand.filter(device_id=device.id, type="sync_persons",
-                                             status="pending").first()
-        commands.append(pending or await devices.queue_command(
-            device, "sync_persons", {"full": False}, created_by=access.principal.actor))
+        pending = await DeviceCommand.filter(
+            device_id=device.id, type="sync_persons", status="pending"
+        ).first()
+        commands.append(
+            pending
+            or await devices.queue_command(
+                device, "sync_persons", {"full": False}, created_by=access.principal.actor
+            )
+        )
     return commands
 
 
@@ -174,11 +216,14 @@ async def resync_face(access: ProjectAccess, member_id: int) -> list[DeviceComma
     (await labour.unit_scope(access)).check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职，终端上已无其人脸照片", code="member_left")
-    params = {"person_ids": [member.person_id],  # type: ignore[attr-defined]
-              "member_ids": [member.id]}
-    return [await devices.queue_command(d, "upload_faces", params,
-                                        created_by=access.principal.actor)
-            for d in await _terminals(access)]
+    params = {
+        "person_ids": [member.person_id],  # type: ignore[attr-defined]
+        "member_ids": [member.id],
+    }
+    return [
+        await devices.queue_command(d, "upload_faces", params, created_by=access.principal.actor)
+        for d in await _terminals(access)
+    ]
 
 
 async def face_key(access: ProjectAccess, member_id: int) -> str:

@@ -81,8 +81,9 @@ def safe_next_path(value: str | None) -> str | None:
     if not value:
         return None
     if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 300:
-        raise ValidationError("登录后跳转地址无效（应为本站路径）", code="invalid_next",
-                              field="next")
+        raise ValidationError(
+            "登录后跳转地址无效（应为本站路径）", code="invalid_next", field="next"
+        )
     return value
 
 
@@ -121,12 +122,17 @@ async def sso_finish(
     """Finish SSO: check state (single use), redeem the code, apply rule 9, issue a token."""
     stored = await redis.getdel(SSO_STATE_PREFIX + state) if state else None
     if stored is None:
-        await audit.record("signin.sso_refused", actor_kind="anonymous", ip=ip,
-                           detail={"reason": "state_invalid"})
+        await audit.record(
+            "signin.sso_refused", actor_kind="anonymous", ip=ip, detail={"reason": "state_invalid"}
+        )
         raise Forbidden(MSG_SSO_STATE, code="sso_state_invalid", field="state")
     if error:
-        await audit.record("signin.sso_refused", actor_kind="anonymous", ip=ip,
-                           detail={"reason": "idp_error", "error": error[:64]})
+        await audit.record(
+            "signin.sso_refused",
+            actor_kind="anonymous",
+            ip=ip,
+            detail={"reason": "idp_error", "error": error[:64]},
+        )
         raise Forbidden("统一身份认证平台未完成授权，请重新登录", code="sso_denied")
     if not code:
         raise ValidationError("缺少授权码", code="required", field="code")
@@ -135,12 +141,18 @@ async def sso_finish(
     try:
         enterprise, projects = await enterprise_gate(who.credit_code)
     except Forbidden:
-        await audit.record("signin.sso_refused", actor_kind="enterprise", actor_id=who.account_id,
-                           target=who.credit_code, ip=ip,
-                           detail={"reason": "enterprise_not_on_project"})
+        await audit.record(
+            "signin.sso_refused",
+            actor_kind="enterprise",
+            actor_id=who.account_id,
+            target=who.credit_code,
+            ip=ip,
+            detail={"reason": "enterprise_not_on_project"},
+        )
         raise
     account, _ = await Account.get_or_create(
-        kind=AccountKind.ENTERPRISE, enterprise=enterprise,
+        kind=AccountKind.ENTERPRISE,
+        enterprise=enterprise,
         defaults={"display_name": enterprise.name},
     )
     if not account.is_active:
@@ -151,8 +163,13 @@ async def sso_finish(
     await account.save(update_fields=["external_id", "last_login_at"])
     principal = identity.principal_for_account(account)
     token = await identity.issue_token(redis, principal, ttl)
-    await audit.record("signin.sso", principal=principal, target=enterprise.credit_code, ip=ip,
-                       detail={"projects": len(projects)})
+    await audit.record(
+        "signin.sso",
+        principal=principal,
+        target=enterprise.credit_code,
+        ip=ip,
+        detail={"projects": len(projects)},
+    )
     return SignIn(token, principal, ttl, saved.get("next"))
 
 
@@ -179,8 +196,11 @@ async def miniapp_login(
     session = await wechat.code_to_session(str(js_code).strip())
     account, created = await Account.get_or_create(
         wechat_openid=session["openid"],
-        defaults={"kind": AccountKind.PERSON, "display_name": "微信用户",
-                  "wechat_unionid": session.get("unionid")},
+        defaults={
+            "kind": AccountKind.PERSON,
+            "display_name": "微信用户",
+            "wechat_unionid": session.get("unionid"),
+        },
     )
     if account.kind != AccountKind.PERSON or not account.is_active:
         raise Forbidden("该微信账号不可用于登录小程序", code="account_disabled")
@@ -233,8 +253,11 @@ async def post_personnel_projects(person_id: int) -> list[dict[str, Any]]:
         posts.setdefault(m.project_id, set()).add(m.post)  # type: ignore[attr-defined]
     projects = await Project.filter(id__in=list(posts)).order_by("code")
     return [
-        {"code": p.code, "name": p.name,
-         "posts": [{"code": c, "label": _post_label(c)} for c in sorted(posts[p.id])]}
+        {
+            "code": p.code,
+            "name": p.name,
+            "posts": [{"code": c, "label": _post_label(c)} for c in sorted(posts[p.id])],
+        }
         for p in projects
     ]
 
@@ -259,7 +282,11 @@ QR_GRACE = 60  # how long an expired ticket still answers "expired" rather than 
 QR_POLL_INTERVAL = 0.3
 
 PENDING, SCANNED, CONFIRMED, CANCELLED, EXPIRED = (
-    "pending", "scanned", "confirmed", "cancelled", "expired"
+    "pending",
+    "scanned",
+    "confirmed",
+    "cancelled",
+    "expired",
 )
 FINAL_STATES = frozenset({CONFIRMED, CANCELLED, EXPIRED})
 STATUS_MESSAGES = {
@@ -338,19 +365,33 @@ async def create_ticket(redis: aredis.Redis, ip: str) -> dict[str, Any]:
     secret = secrets.token_urlsafe(24)
     now = time.time()
     key = QR_PREFIX + ticket
-    await redis.hset(key, mapping={
-        "status": PENDING, "secret": _hash(secret), "created_at": f"{now:.3f}",
-        "expires_at": f"{now + QR_TICKET_TTL:.3f}", "ip": ip[:64],
-    })
+    await redis.hset(
+        key,
+        mapping={
+            "status": PENDING,
+            "secret": _hash(secret),
+            "created_at": f"{now:.3f}",
+            "expires_at": f"{now + QR_TICKET_TTL:.3f}",
+            "ip": ip[:64],
+        },
+    )
     await redis.expire(key, QR_TICKET_TTL + QR_GRACE)
-    return {"ticket": ticket, "secret": secret, "status": PENDING, "expires_in": QR_TICKET_TTL,
-            "message": STATUS_MESSAGES[PENDING]}
+    return {
+        "ticket": ticket,
+        "secret": secret,
+        "status": PENDING,
+        "expires_in": QR_TICKET_TTL,
+        "message": STATUS_MESSAGES[PENDING],
+    }
 
 
 def _web_view(ticket: str, data: dict[str, str], status: str) -> dict[str, Any]:
     """The ticket as shown to the web page."""
-    view: dict[str, Any] = {"ticket": ticket, "status": status,
-                            "message": data.get("message") or STATUS_MESSAGES[status]}
+    view: dict[str, Any] = {
+        "ticket": ticket,
+        "status": status,
+        "message": data.get("message") or STATUS_MESSAGES[status],
+    }
     if status in (PENDING, SCANNED):
         view["expires_in"] = max(0, int(float(data["expires_at"]) - time.time()))
     if data.get("reason") and status == CANCELLED:
@@ -381,8 +422,14 @@ async def web_poll(
 
 
 async def web_wait(
-    redis: aredis.Redis, ticket: str, secret: str | None, *, known: str | None, timeout: float,
-    ip: str, ttl: int,
+    redis: aredis.Redis,
+    ticket: str,
+    secret: str | None,
+    *,
+    known: str | None,
+    timeout: float,
+    ip: str,
+    ttl: int,
 ) -> dict[str, Any]:
     """Long-poll: the ticket's view once its status differs from `known`, or after `timeout`."""
     deadline = time.monotonic() + max(0.0, timeout)
@@ -398,11 +445,16 @@ async def web_wait(
 def _refuse_finished(status: str) -> None:
     """Raise for a ticket that is expired, confirmed or cancelled."""
     if status == EXPIRED:
-        raise AppError("二维码已过期，请在网页上刷新二维码后重新扫码", code="ticket_expired",
-                       status=410, field="ticket")
+        raise AppError(
+            "二维码已过期，请在网页上刷新二维码后重新扫码",
+            code="ticket_expired",
+            status=410,
+            field="ticket",
+        )
     if status in (CONFIRMED, CANCELLED):
-        raise Conflict("该二维码已使用，请在网页上刷新二维码后重新扫码", code="ticket_used",
-                       field="ticket")
+        raise Conflict(
+            "该二维码已使用，请在网页上刷新二维码后重新扫码", code="ticket_used", field="ticket"
+        )
 
 
 async def scan(redis: aredis.Redis, ticket: str, principal: Principal, ip: str) -> dict[str, Any]:
@@ -418,15 +470,20 @@ async def scan(redis: aredis.Redis, ticket: str, principal: Principal, ip: str) 
         status = _effective(data)
         _refuse_finished(status)
         if status == SCANNED and data.get("account_id") != me:
-            raise Conflict("该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken",
-                           field="ticket")
+            raise Conflict(
+                "该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken", field="ticket"
+            )
         return {"status": SCANNED, "account_id": me}
 
     await _update(redis, ticket, mark)
     projects = await post_personnel_projects(principal.person_id)
     await audit.record("signin.qr_scanned", principal=principal, target=ticket[:8], ip=ip)
-    reply: dict[str, Any] = {"ticket": ticket, "status": SCANNED, "can_confirm": bool(projects),
-                             "projects": projects}
+    reply: dict[str, Any] = {
+        "ticket": ticket,
+        "status": SCANNED,
+        "can_confirm": bool(projects),
+        "projects": projects,
+    }
     if not projects:
         reply.update(reason="not_post_personnel", message=MSG_NOT_POST)
     return reply
@@ -439,8 +496,9 @@ def _mine_scanned(data: dict[str, str], me: str) -> None:
     if status == PENDING:
         raise Conflict("请先扫描二维码", code="ticket_not_scanned", field="ticket")
     if data.get("account_id") != me:
-        raise Conflict("该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken",
-                       field="ticket")
+        raise Conflict(
+            "该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken", field="ticket"
+        )
 
 
 async def confirm(
@@ -466,8 +524,13 @@ async def confirm(
             return {"status": CANCELLED, "reason": reason, "message": message}
 
         await _update(redis, ticket, refuse)
-        await audit.record("signin.qr_refused", principal=fresh, target=ticket[:8], ip=ip,
-                           detail={"reason": reason})
+        await audit.record(
+            "signin.qr_refused",
+            principal=fresh,
+            target=ticket[:8],
+            ip=ip,
+            detail={"reason": reason},
+        )
         raise refusal
 
     def accept(data: dict[str, str]) -> Any:
@@ -496,5 +559,8 @@ async def cancel(redis: aredis.Redis, ticket: str, principal: Principal, ip: str
 
 def masked_person(person: Person) -> dict[str, Any]:
     """A person as shown to themselves in the mini-program (masked identifiers)."""
-    return {"name": person.name, "id_number_masked": person.id_number_masked,
-            "phone_masked": person.phone_masked}
+    return {
+        "name": person.name,
+        "id_number_masked": person.id_number_masked,
+        "phone_masked": person.phone_masked,
+    }

@@ -50,8 +50,11 @@ NODE_LABELS = {
     PROJECT_MANAGER: "总包项目经理",
     CHIEF_SUPERVISOR: "总监理工程师/总监理工程师代表",
 }
-_FILER_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.SPECIALTY_SUB.value,
-                UnitRole.LABOUR_SUB.value}
+_FILER_ROLES = {
+    UnitRole.GENERAL_CONTRACTOR.value,
+    UnitRole.SPECIALTY_SUB.value,
+    UnitRole.LABOUR_SUB.value,
+}
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 MAX_EVIDENCE = 9
 
@@ -65,7 +68,9 @@ async def nodes_of(principal: Principal, project_id: int) -> set[str]:
         return set()
     nodes: set[str] = set()
     posts = await ProjectMember.filter(
-        project_id=project_id, person_id=principal.person_id, work_status=WorkStatus.ACTIVE,
+        project_id=project_id,
+        person_id=principal.person_id,
+        work_status=WorkStatus.ACTIVE,
         person_type=PersonType.MANAGEMENT,
     ).values_list("post", "unit__role")
     for post, role in posts:
@@ -73,14 +78,16 @@ async def nodes_of(principal: Principal, project_id: int) -> set[str]:
             nodes.add(LABOUR_OFFICER)
         if role == UnitRole.GENERAL_CONTRACTOR and post == Post.PROJECT_MANAGER:
             nodes.add(PROJECT_MANAGER)
-        if role == UnitRole.SUPERVISOR and post in (Post.CHIEF_SUPERVISOR,
-                                                    Post.DEPUTY_CHIEF_SUPERVISOR):
+        if role == UnitRole.SUPERVISOR and post in (
+            Post.CHIEF_SUPERVISOR,
+            Post.DEPUTY_CHIEF_SUPERVISOR,
+        ):
             nodes.add(CHIEF_SUPERVISOR)
     bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
     if bidx:
-        for role in await KeyPersonnel.filter(project_id=project_id,
-                                              id_number_bidx=bidx[0]).values_list("role",
-                                                                                  flat=True):
+        for role in await KeyPersonnel.filter(
+            project_id=project_id, id_number_bidx=bidx[0]
+        ).values_list("role", flat=True):
             if role == Post.PROJECT_MANAGER:
                 nodes.add(PROJECT_MANAGER)
             elif role == Post.CHIEF_SUPERVISOR:
@@ -90,8 +97,9 @@ async def nodes_of(principal: Principal, project_id: int) -> set[str]:
 
 async def chain_for(project_id: int) -> list[str]:
     """Rule 7's chain for a project: three nodes, or two without a supervision unit."""
-    has_supervisor = await ParticipatingUnit.filter(project_id=project_id,
-                                                    role=UnitRole.SUPERVISOR).exists()
+    has_supervisor = await ParticipatingUnit.filter(
+        project_id=project_id, role=UnitRole.SUPERVISOR
+    ).exists()
     chain = [LABOUR_OFFICER, PROJECT_MANAGER]
     return chain + [CHIEF_SUPERVISOR] if has_supervisor else chain
 
@@ -105,8 +113,9 @@ def _clock(value: Any, day: dt.date, tz: Any, field: str, label: str) -> dt.date
     m = _TIME_RE.match(str(value).strip())
     if not m:
         raise ValidationError(f"{label}格式应为 HH:MM", code="invalid_time", field=field)
-    return dt.datetime.combine(day, dt.time(int(m.group(1)), int(m.group(2)),
-                                            int(m.group(3) or 0)), tz)
+    return dt.datetime.combine(
+        day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), tz
+    )
 
 
 def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
@@ -114,18 +123,24 @@ def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
     MANAGE, may file."""
     principal = access.principal
     if principal.kind == AccountKind.ENTERPRISE and access.unit_roles & _FILER_ROLES:
-        if (UnitRole.GENERAL_CONTRACTOR.value in access.unit_roles
-                or member.unit_id in access.unit_ids):  # type: ignore[attr-defined]
+        if (
+            UnitRole.GENERAL_CONTRACTOR.value in access.unit_roles
+            or member.unit_id in access.unit_ids
+        ):  # type: ignore[attr-defined]
             return
         raise Forbidden("只能为本单位的劳务人员发起补录", code="not_own_member")
     if principal.kind == AccountKind.PERSON and access.posts and access.can(MANAGE):
         return
-    raise Forbidden("仅总包/分包单位或有管理权限的岗位人员可发起考勤补录",
-                    code="not_allowed_to_file")
+    raise Forbidden(
+        "仅总包/分包单位或有管理权限的岗位人员可发起考勤补录", code="not_allowed_to_file"
+    )
 
 
 async def file_request(
-    access: ProjectAccess, data: dict[str, Any], uploads: list[tuple[bytes, str]], store: Any,
+    access: ProjectAccess,
+    data: dict[str, Any],
+    uploads: list[tuple[bytes, str]],
+    store: Any,
 ) -> dict[str, Any]:
     """File a request (all checks before anything is stored); returns its public view."""
     project = access.project
@@ -141,8 +156,9 @@ async def file_request(
     try:
         day = dt.date.fromisoformat(str(require(data.get("date"), "date", "补录日期")))
     except ValueError as exc:
-        raise ValidationError("补录日期格式应为 YYYY-MM-DD", code="invalid_date",
-                              field="date") from exc
+        raise ValidationError(
+            "补录日期格式应为 YYYY-MM-DD", code="invalid_date", field="date"
+        ) from exc
     tz = attendance.zone(project.timezone)
     now = attendance.utcnow()
     if day > now.astimezone(tz).date():
@@ -162,27 +178,44 @@ async def file_request(
     if len(uploads) > MAX_EVIDENCE:
         raise ValidationError(f"证明材料最多 {MAX_EVIDENCE} 个文件", field="evidence")
     for blob, name in uploads:  # check every file before storing any
-        file_service.check_upload(blob, name, file_service.DOCUMENTS, 10 * 1024 * 1024,
-                                  "evidence")
+        file_service.check_upload(blob, name, file_service.DOCUMENTS, 10 * 1024 * 1024, "evidence")
     block = (await rules.punch_block_reasons([member], day)).get(member.id)
     if block:
-        raise ValidationError(f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
-                              code="punch_blocked", field="member_id")
-    if await SupplementRequest.filter(member_id=member.id, day=day,
-                                      state=SupplementState.PENDING).exists():
+        raise ValidationError(
+            f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
+            code="punch_blocked",
+            field="member_id",
+        )
+    if await SupplementRequest.filter(
+        member_id=member.id, day=day, state=SupplementState.PENDING
+    ).exists():
         raise Conflict("该人员当日已有审批中的补录申请", code="duplicate_request")
     principal = access.principal
     evidence = []
     for blob, name in uploads:
-        stored = await file_service.save_upload(store, blob, name, project_id=project.id,
-                                                purpose="evidence", uploaded_by=principal.actor,
-                                                field="evidence")
+        stored = await file_service.save_upload(
+            store,
+            blob,
+            name,
+            project_id=project.id,
+            purpose="evidence",
+            uploaded_by=principal.actor,
+            field="evidence",
+        )
         evidence.append(stored.id)
     req = await SupplementRequest.create(
-        project=project, member=member, day=day, in_time=in_time, out_time=out_time,
-        reason=reason, evidence=evidence, chain=await chain_for(project.id),
-        requester_kind=principal.kind, requester_id=str(principal.account_id),
-        requester_name=principal.display_name, requester_unit_ids=sorted(access.unit_ids),
+        project=project,
+        member=member,
+        day=day,
+        in_time=in_time,
+        out_time=out_time,
+        reason=reason,
+        evidence=evidence,
+        chain=await chain_for(project.id),
+        requester_kind=principal.kind,
+        requester_id=str(principal.account_id),
+        requester_name=principal.display_name,
+        requester_unit_ids=sorted(access.unit_ids),
     )
     return await request_public(req)
 
@@ -190,8 +223,9 @@ async def file_request(
 # --- deciding ------------------------------------------------------------------------------------
 
 
-async def decide(principal: Principal, request_id: int, approve: bool,
-                 comment: str = "") -> dict[str, Any]:
+async def decide(
+    principal: Principal, request_id: int, approve: bool, comment: str = ""
+) -> dict[str, Any]:
     """The current node approves or rejects; the last approval creates the punches."""
     req = await SupplementRequest.get_or_none(id=request_id).select_related("member", "project")
     if req is None:
@@ -202,8 +236,9 @@ async def decide(principal: Principal, request_id: int, approve: bool,
     mine = await nodes_of(principal, req.project_id)  # type: ignore[attr-defined]
     if node not in mine:
         if mine & set(req.chain):
-            raise Forbidden(f"当前审批节点为{NODE_LABELS[node]}，尚未轮到您审批",
-                            code="not_current_node")
+            raise Forbidden(
+                f"当前审批节点为{NODE_LABELS[node]}，尚未轮到您审批", code="not_current_node"
+            )
         raise Forbidden("您不在该补录申请的审批流程中", code="not_on_chain")
     comment = (comment or "").strip()[:500]
     if not approve and not comment:
@@ -213,38 +248,53 @@ async def decide(principal: Principal, request_id: int, approve: bool,
     if final:
         block = (await rules.punch_block_reasons([member], req.day)).get(member.id)
         if block:
-            raise Conflict(f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
-                           code="punch_blocked")
+            raise Conflict(
+                f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
+                code="punch_blocked",
+            )
     now = attendance.utcnow()
     async with in_transaction() as conn:
         if not approve:
             changes: dict[str, Any] = {"state": SupplementState.REJECTED, "decided_at": now}
         elif final:
-            changes = {"state": SupplementState.APPROVED, "decided_at": now,
-                       "step": req.step + 1}
+            changes = {"state": SupplementState.APPROVED, "decided_at": now, "step": req.step + 1}
         else:
             changes = {"step": req.step + 1}
-        moved = await SupplementRequest.filter(
-            id=req.id, state=SupplementState.PENDING, step=req.step
-        ).using_db(conn).update(**changes)
+        moved = (
+            await SupplementRequest.filter(id=req.id, state=SupplementState.PENDING, step=req.step)
+            .using_db(conn)
+            .update(**changes)
+        )
         if not moved:  # someone else decided this node meanwhile
             raise Conflict("该节点已被审批，请刷新后查看", code="already_decided")
         await SupplementStep.create(
-            request_id=req.id, node=node, approve=approve, comment=comment,
-            actor_kind=principal.kind, actor_id=str(principal.account_id),
-            actor_name=principal.display_name, using_db=conn,
+            request_id=req.id,
+            node=node,
+            approve=approve,
+            comment=comment,
+            actor_kind=principal.kind,
+            actor_id=str(principal.account_id),
+            actor_name=principal.display_name,
+            using_db=conn,
         )
         if final:
             for t, direction in ((req.in_time, Direction.IN), (req.out_time, Direction.OUT)):
                 if t is None:
                     continue
                 await Punch.create(
-                    project_id=req.project_id, member_id=member.id,  # type: ignore[attr-defined]
+                    project_id=req.project_id,
+                    member_id=member.id,  # type: ignore[attr-defined]
                     person_id=member.person_id,  # type: ignore[attr-defined]
-                    device=None, device_punch_id=f"supplement:{req.id}:{direction.value}",
-                    time=t, local_date=req.day, direction=direction, liveness=False,
-                    source=PunchSource.SUPPLEMENT, status=PunchStatus.ACCEPTED,
-                    payload={"supplement_request": req.id}, using_db=conn,
+                    device=None,
+                    device_punch_id=f"supplement:{req.id}:{direction.value}",
+                    time=t,
+                    local_date=req.day,
+                    direction=direction,
+                    liveness=False,
+                    source=PunchSource.SUPPLEMENT,
+                    status=PunchStatus.ACCEPTED,
+                    payload={"supplement_request": req.id},
+                    using_db=conn,
                 )
     if final:  # after commit: settlement reads committed punches
         await attendance.settle_days(req.project_id, [(member.id, req.day)])  # type: ignore[attr-defined]
@@ -268,27 +318,52 @@ async def request_public(req: SupplementRequest, url_prefix: str | None = None) 
     chain = []
     for i, node in enumerate(req.chain):
         s = steps.get(node)
-        status = ("approved" if s.approve else "rejected") if s else (
-            "current" if req.state == SupplementState.PENDING and i == req.step else "waiting")
+        status = (
+            ("approved" if s.approve else "rejected")
+            if s
+            else (
+                "current" if req.state == SupplementState.PENDING and i == req.step else "waiting"
+            )
+        )
         chain.append({"node": node, "label": NODE_LABELS[node], "status": status})
-    history = [{"node": s.node, "label": NODE_LABELS[s.node], "approve": s.approve,
-                "comment": s.comment, "actor_name": s.actor_name, "decided_at": s.decided_at}
-               for s in steps.values()]
+    history = [
+        {
+            "node": s.node,
+            "label": NODE_LABELS[s.node],
+            "approve": s.approve,
+            "comment": s.comment,
+            "actor_name": s.actor_name,
+            "decided_at": s.decided_at,
+        }
+        for s in steps.values()
+    ]
     files = await StoredFile.filter(id__in=list(req.evidence or []))
     prefix = url_prefix if url_prefix is not None else f"/admin/v1/projects/{project.code}"
     pending = req.state == SupplementState.PENDING
     current = req.chain[req.step] if pending else None
     return {
-        "id": req.id, "project_code": project.code, "project_name": project.name,
-        "member": {"id": member.id, "name": member.person.name,
-                   "id_number": member.person.id_number_masked},
-        "date": req.day.isoformat(), "in_time": _local(req.in_time, tz),
-        "out_time": _local(req.out_time, tz), "reason": req.reason,
+        "id": req.id,
+        "project_code": project.code,
+        "project_name": project.name,
+        "member": {
+            "id": member.id,
+            "name": member.person.name,
+            "id_number": member.person.id_number_masked,
+        },
+        "date": req.day.isoformat(),
+        "in_time": _local(req.in_time, tz),
+        "out_time": _local(req.out_time, tz),
+        "reason": req.reason,
         "evidence": [file_service.file_public(f, prefix) for f in files],
-        "state": str(req.state), "state_label": SUPPLEMENT_STATE_LABELS[req.state],
-        "current_node": current, "current_node_label": NODE_LABELS.get(current or ""),
-        "chain": chain, "history": history, "requester_name": req.requester_name,
-        "created_at": req.created_at, "decided_at": req.decided_at,
+        "state": str(req.state),
+        "state_label": SUPPLEMENT_STATE_LABELS[req.state],
+        "current_node": current,
+        "current_node_label": NODE_LABELS.get(current or ""),
+        "chain": chain,
+        "history": history,
+        "requester_name": req.requester_name,
+        "created_at": req.created_at,
+        "decided_at": req.decided_at,
     }
 
 
@@ -300,8 +375,9 @@ async def get_request(project_id: int, request_id: int) -> dict[str, Any]:
     return await request_public(req)
 
 
-async def list_requests(access: ProjectAccess, scope: str, state: str | None, page_no: int,
-                        size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_requests(
+    access: ProjectAccess, scope: str, state: str | None, page_no: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
     """A project's requests: ``all``, ``mine`` (filed by me) or ``queue`` (waiting for me)."""
     qs = SupplementRequest.filter(project_id=access.project.id)
     if state:
@@ -309,8 +385,9 @@ async def list_requests(access: ProjectAccess, scope: str, state: str | None, pa
             raise ValidationError("审批状态应为 pending、approved 或 rejected", field="state")
         qs = qs.filter(state=state)
     if scope == "mine":
-        qs = qs.filter(requester_kind=access.principal.kind,
-                       requester_id=str(access.principal.account_id))
+        qs = qs.filter(
+            requester_kind=access.principal.kind, requester_id=str(access.principal.account_id)
+        )
     elif scope == "queue":
         mine = await nodes_of(access.principal, access.project.id)
         pending = await SupplementRequest.filter(
@@ -329,20 +406,26 @@ async def pending_for(principal: Principal) -> list[dict[str, Any]]:
     """Every request, on any project, now waiting for this principal's decision."""
     if principal.kind != AccountKind.PERSON or not principal.person_id:
         return []
-    project_ids = set(await ProjectMember.filter(
-        person_id=principal.person_id, person_type=PersonType.MANAGEMENT,
-        work_status=WorkStatus.ACTIVE).values_list("project_id", flat=True))
+    project_ids = set(
+        await ProjectMember.filter(
+            person_id=principal.person_id,
+            person_type=PersonType.MANAGEMENT,
+            work_status=WorkStatus.ACTIVE,
+        ).values_list("project_id", flat=True)
+    )
     bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
     if bidx:
-        project_ids |= set(await KeyPersonnel.filter(id_number_bidx=bidx[0]).values_list(
-            "project_id", flat=True))
+        project_ids |= set(
+            await KeyPersonnel.filter(id_number_bidx=bidx[0]).values_list("project_id", flat=True)
+        )
     out = []
     for project_id in sorted(project_ids):
         mine = await nodes_of(principal, project_id)
         if not mine:
             continue
-        for req in await SupplementRequest.filter(project_id=project_id,
-                                                  state=SupplementState.PENDING).order_by("id"):
+        for req in await SupplementRequest.filter(
+            project_id=project_id, state=SupplementState.PENDING
+        ).order_by("id"):
             if req.chain[req.step] in mine:
                 out.append(await request_public(req))
     return out

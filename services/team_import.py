@@ -25,9 +25,13 @@ from services.files import OFFICE, check_upload
 from services.identity import ProjectAccess
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("id_number", "身份证号", 22), ("name", "姓名", 12), ("work_type", "工种", 12),
-    ("bank_name", "工资卡银行", 20), ("bank_card", "工资卡号", 24),
-    ("bank_branch_code", "联行号", 16), ("entry_date", "进场日期", 14),
+    ("id_number", "身份证号", 22),
+    ("name", "姓名", 12),
+    ("work_type", "工种", 12),
+    ("bank_name", "工资卡银行", 20),
+    ("bank_card", "工资卡号", 24),
+    ("bank_branch_code", "联行号", 16),
+    ("entry_date", "进场日期", 14),
 )
 HEADERS = tuple(label for _, label, _ in COLUMNS)
 TEXT_COLUMNS = ("A", "E", "F")  # long digit strings: Excel must keep them as text
@@ -53,8 +57,13 @@ def template_bytes() -> bytes:
     types = wb.create_sheet("工种列表")
     for wt in labour.WORK_TYPES:
         types.append([wt])
-    dv = DataValidation(type="list", formula1=f"=工种列表!$A$1:$A${len(labour.WORK_TYPES)}",
-                        allow_blank=True, showErrorMessage=True, error="请从列表中选择工种")
+    dv = DataValidation(
+        type="list",
+        formula1=f"=工种列表!$A$1:$A${len(labour.WORK_TYPES)}",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="请从列表中选择工种",
+    )
     ws.add_data_validation(dv)
     dv.add(f"C2:C{MAX_ROWS + 1}")
     notes = wb.create_sheet("填写说明")
@@ -103,8 +112,9 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any parse failure means "not our template"
-        raise ValidationError("文件无法读取，请使用下载的导入模板填写", code="invalid_template",
-                              field="file") from exc
+        raise ValidationError(
+            "文件无法读取，请使用下载的导入模板填写", code="invalid_template", field="file"
+        ) from exc
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -112,8 +122,11 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
         names = tuple(str(v).strip() if v is not None else "" for v in (header or ()))
         if names[: len(HEADERS)] != HEADERS:
             expected = "、".join(HEADERS)
-            raise ValidationError(f"模板表头不正确，请下载最新的导入模板（表头：{expected}）",
-                                  code="invalid_template", field="file")
+            raise ValidationError(
+                f"模板表头不正确，请下载最新的导入模板（表头：{expected}）",
+                code="invalid_template",
+                field="file",
+            )
         out = []
         for number, values in enumerate(rows, start=2):
             cells = tuple(values[: len(HEADERS)]) + (None,) * (len(HEADERS) - len(values))
@@ -121,8 +134,9 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
                 continue
             out.append((number, cells))
             if len(out) > MAX_ROWS:
-                raise ValidationError(f"一次最多导入 {MAX_ROWS} 行，请分批导入",
-                                      code="too_many_rows", field="file")
+                raise ValidationError(
+                    f"一次最多导入 {MAX_ROWS} 行，请分批导入", code="too_many_rows", field="file"
+                )
         return out
     finally:
         wb.close()
@@ -141,9 +155,12 @@ def _check(result: RowResult, cells: tuple[Any, ...], today: dt.date) -> None:
     if not text["name"]:
         result.fail("name", "请填写姓名")
     result.values["name"] = text["name"]
-    checks = (("work_type", labour.validate_work_type), ("bank_name", labour.validate_bank_name),
-              ("bank_card", pii.validate_bank_card),
-              ("bank_branch_code", labour.validate_branch_code))
+    checks = (
+        ("work_type", labour.validate_work_type),
+        ("bank_name", labour.validate_bank_name),
+        ("bank_card", pii.validate_bank_card),
+        ("bank_branch_code", labour.validate_branch_code),
+    )
     for key, check in checks:
         if any(e["field"] == key for e in result.errors):
             continue
@@ -152,8 +169,9 @@ def _check(result: RowResult, cells: tuple[Any, ...], today: dt.date) -> None:
         except AppError as exc:
             result.fail(key, exc.message)
     try:
-        entry = labour.parse_date(raw["entry_date"], "entry_date", "进场日期",
-                                  required=False) or today
+        entry = (
+            labour.parse_date(raw["entry_date"], "entry_date", "进场日期", required=False) or today
+        )
         if entry > today:
             result.fail("entry_date", "进场日期不能晚于今天")
         result.values["entry_date"] = entry
@@ -161,16 +179,16 @@ def _check(result: RowResult, cells: tuple[Any, ...], today: dt.date) -> None:
         result.fail("entry_date", exc.message)
 
 
-async def import_members(access: ProjectAccess, team_id: int, data: bytes, filename: str,
-                         max_bytes: int) -> dict[str, Any]:
+async def import_members(
+    access: ProjectAccess, team_id: int, data: bytes, filename: str, max_bytes: int
+) -> dict[str, Any]:
     """Import the filled template into a team: row-level errors, valid rows imported."""
     team = await labour.get_team(access, team_id)
     (await labour.unit_scope(access)).check_manages(team.unit_id)  # type: ignore[attr-defined]
     if not team.on_site:
         raise Conflict("班组已退场，不能添加人员", code="team_off_site")
     if not filename.lower().endswith(".xlsx"):
-        raise ValidationError("请上传 .xlsx 格式的导入模板", code="invalid_file_type",
-                              field="file")
+        raise ValidationError("请上传 .xlsx 格式的导入模板", code="invalid_file_type", field="file")
     check_upload(data, filename, frozenset({OFFICE}), max_bytes, "file")
     rows = await asyncio.to_thread(_read_rows, data)
     if not rows:
@@ -192,27 +210,49 @@ async def import_members(access: ProjectAccess, team_id: int, data: bytes, filen
     imported: list[int] = []
     async with in_transaction():
         for r in good:
-            card = labour.WageCard(r.values["work_type"], r.values["bank_name"],
-                                   r.values["bank_card"], r.values["bank_branch_code"])
+            card = labour.WageCard(
+                r.values["work_type"],
+                r.values["bank_name"],
+                r.values["bank_card"],
+                r.values["bank_branch_code"],
+            )
             member = await labour.save_labour_member(
-                access.project.id, team, r.values["person"], card, r.values["entry_date"],
-                r.values["existing"])
+                access.project.id,
+                team,
+                r.values["person"],
+                card,
+                r.values["entry_date"],
+                r.values["existing"],
+            )
             imported.append(member.id)
     errors = [e for r in results for e in r.errors]
-    return {"total": len(results), "imported": len(imported), "failed": len(results) - len(good),
-            "member_ids": imported, "errors": errors}
+    return {
+        "total": len(results),
+        "imported": len(imported),
+        "failed": len(results) - len(good),
+        "member_ids": imported,
+        "errors": errors,
+    }
 
 
 async def _match_persons(project_id: int, results: list[RowResult]) -> None:
     """Attach each row's enrolled person (rule 6) and refuse people already active here."""
     c = pii.cipher()
-    wanted = [(c.blind_index("id", r.values["id_number"]), r) for r in results
-              if r.values.get("id_number") and not any(e["field"] == "id_number"
-                                                       for e in r.errors)]
-    persons = {p.id_number_bidx: p for p in await Person.filter(
-        id_number_bidx__in=[bidx for bidx, _ in wanted])}
-    members = {m.person_id: m for m in await ProjectMember.filter(  # type: ignore[attr-defined]
-        project_id=project_id, person_id__in=[p.id for p in persons.values()])}
+    wanted = [
+        (c.blind_index("id", r.values["id_number"]), r)
+        for r in results
+        if r.values.get("id_number") and not any(e["field"] == "id_number" for e in r.errors)
+    ]
+    persons = {
+        p.id_number_bidx: p
+        for p in await Person.filter(id_number_bidx__in=[bidx for bidx, _ in wanted])
+    }
+    members = {
+        m.person_id: m
+        for m in await ProjectMember.filter(  # type: ignore[attr-defined]
+            project_id=project_id, person_id__in=[p.id for p in persons.values()]
+        )
+    }
     for bidx, r in wanted:
         person = persons.get(bidx)
         if person is None or person.enrolled_at is None:

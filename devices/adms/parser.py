@@ -42,8 +42,15 @@ def parse_attlog_row(row: str, tz: ZoneInfo, antispoof: bool) -> PunchIn:
     else:
         return PunchIn(reply_id=None, key=bad_key, payload=payload, error="status")
     moment = local.replace(tzinfo=tz)
-    return PunchIn(reply_id=None, key=f"adms:{pin}:{local:%Y%m%d%H%M%S}", time=moment,
-                   direction=direction, pin=int(pin), liveness=antispoof, payload=payload)
+    return PunchIn(
+        reply_id=None,
+        key=f"adms:{pin}:{local:%Y%m%d%H%M%S}",
+        time=moment,
+        direction=direction,
+        pin=int(pin),
+        liveness=antispoof,
+        payload=payload,
+    )
 
 
 def parse_options(body: bytes) -> dict[str, str]:

@@ -67,10 +67,17 @@ async def handshake(request: Request, device: Device) -> HTTPResponse:
     tz = ZoneInfo(device.timezone)
     lines = [
         f"GET OPTION FROM: {device.sn}",
-        "ATTLOGStamp=None", "OPERLOGStamp=9999", "ATTPHOTOStamp=None",
-        "ErrorDelay=30", "Delay=10", "TransTimes=00:00;14:05", "TransInterval=1",
+        "ATTLOGStamp=None",
+        "OPERLOGStamp=9999",
+        "ATTPHOTOStamp=None",
+        "ErrorDelay=30",
+        "Delay=10",
+        "TransTimes=00:00;14:05",
+        "TransInterval=1",
         "TransFlag=TransData AttLog OpLog EnrollUser ChgUser UserPic",
-        f"TimeZone={parser.tz_offset_hours(tz)}", "Realtime=1", "Encrypt=None",
+        f"TimeZone={parser.tz_offset_hours(tz)}",
+        "Realtime=1",
+        "Encrypt=None",
     ]
     return text("\n".join(lines) + "\n")
 
@@ -89,7 +96,7 @@ async def upload(request: Request, device: Device) -> HTTPResponse:
         punches = [parser.parse_attlog_row(r, tz, device.antispoof) for r in rows]
         project = await Project.get(id=device.project_id)  # type: ignore[attr-defined]
         for start in range(0, len(punches), 500):
-            await ingest.ingest(device, project, punches[start:start + 500])
+            await ingest.ingest(device, project, punches[start : start + 500])
         return text(f"OK: {len(rows)}")
     if table == "OPTIONS":
         await device_service.adms_options(device, parser.parse_options(body))
@@ -124,8 +131,9 @@ async def devicecmd(request: Request, device: Device) -> HTTPResponse:
     """Command returns: ``Return=0`` confirms; non-zero is retried up to a limit, then failed."""
     for cmd_id, code, cmd in parser.parse_devicecmd(request.body or b""):
         try:
-            await device_service.ack_command(device, cmd_id, code == 0,
-                                             f"Return={code} {cmd}".strip())
+            await device_service.ack_command(
+                device, cmd_id, code == 0, f"Return={code} {cmd}".strip()
+            )
         except AppError:
             continue  # an id that is not ours: nothing to confirm
     return text("OK")

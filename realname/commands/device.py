@@ -15,13 +15,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="device_command", required=True)
     reg = dsub.add_parser("register", help="register a device and print JSON with its secret")
     reg.add_argument("--project", required=True, metavar="CODE")
-    reg.add_argument("--kind", required=True,
-                     choices=["attendance", "collection", "mobile", "legacy"])
+    reg.add_argument(
+        "--kind", required=True, choices=["attendance", "collection", "mobile", "legacy"]
+    )
     reg.add_argument("--sn", required=True)
     reg.add_argument("--manufacturer", required=True)
     reg.add_argument("--model", required=True)
-    reg.add_argument("--antispoof", action="store_true",
-                     help="trust the terminal's own liveness check (ADMS terminals)")
+    reg.add_argument(
+        "--antispoof",
+        action="store_true",
+        help="trust the terminal's own liveness check (ADMS terminals)",
+    )
     reg.add_argument("--protocol", default="native", choices=["native", "adms"])
     reg.add_argument("--timezone", default="Asia/Shanghai")
     reg.set_defaults(func=run_register)
@@ -40,13 +44,29 @@ async def run_register(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         try:
             device, secret = await devices.register_device(
-                project, kind=args.kind, sn=args.sn, manufacturer=args.manufacturer,
-                model=args.model, antispoof=args.antispoof, protocol=args.protocol,
-                timezone=args.timezone)
+                project,
+                kind=args.kind,
+                sn=args.sn,
+                manufacturer=args.manufacturer,
+                model=args.model,
+                antispoof=args.antispoof,
+                protocol=args.protocol,
+                timezone=args.timezone,
+            )
         except AppError as exc:
             print(f"{exc.code}: {exc.message}", file=sys.stderr)
             return 1
-    print(json.dumps({"sn": device.sn, "project": project.code, "kind": str(device.kind),
-                      "protocol": device.protocol, "antispoof": device.antispoof,
-                      "secret": secret}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "sn": device.sn,
+                "project": project.code,
+                "kind": str(device.kind),
+                "protocol": device.protocol,
+                "antispoof": device.antispoof,
+                "secret": secret,
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0

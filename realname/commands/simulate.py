@@ -25,5 +25,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the simulator (it talks HTTP only; no database or Redis needed)."""
     from devices import simulator
 
-    return await simulator.run(args.url, args.sn, args.secret, args.punches, args.batch,
-                               args.interval, args.rounds, not args.no_liveness, args.days_ago)
+    return await simulator.run(
+        args.url,
+        args.sn,
+        args.secret,
+        args.punches,
+        args.batch,
+        args.interval,
+        args.rounds,
+        not args.no_liveness,
+        args.days_ago,
+    )

@@ -39,13 +39,15 @@ async def stats_world() -> StatsWorld:
     world = await make_project()
     sub_ent = await make_enterprise()
     world.enterprises["sub"] = sub_ent
-    sub = await ParticipatingUnit.create(project=world.project, enterprise=sub_ent,
-                                         role=UnitRole.LABOUR_SUB, entry_date=FEB)
+    sub = await ParticipatingUnit.create(
+        project=world.project, enterprise=sub_ent, role=UnitRole.LABOUR_SUB, entry_date=FEB
+    )
     team_b = await Team.create(project=world.project, unit=sub, name="B班组")
     p1, id1, ph1 = await make_person(name="张三丰")
     m1 = await make_member(world, person=p1, entry_date=FEB)
-    m2 = await make_member(world, person_type="management", post=Post.PROJECT_MANAGER,
-                           entry_date=FEB)
+    m2 = await make_member(
+        world, person_type="management", post=Post.PROJECT_MANAGER, entry_date=FEB
+    )
     m3 = await make_member(world, unit=sub, entry_date=FEB, work_status="left")
     m3.team = team_b
     await m3.save()
@@ -68,6 +70,7 @@ async def stats_world() -> StatsWorld:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
     """Set the attendance engine's clock (default: 2028-03-10 12:00 Asia/Shanghai)."""
+
     def set_now(moment: dt.datetime) -> None:
         monkeypatch.setattr(attendance, "utcnow", lambda: moment.astimezone(dt.UTC))
 

@@ -18,16 +18,31 @@ def at(day: dt.date, hh: int, mm: int = 0, ss: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hh, mm, ss), DEFAULT_TZ)
 
 
-async def punch(member: ProjectMember, when: dt.datetime, direction: str = Direction.IN, *,
-                accepted: bool = True, reason: str | None = None, device: Any = None,
-                source: str = PunchSource.DEVICE, photo_key: str | None = None,
-                punch_id: str | None = None) -> Punch:
+async def punch(
+    member: ProjectMember,
+    when: dt.datetime,
+    direction: str = Direction.IN,
+    *,
+    accepted: bool = True,
+    reason: str | None = None,
+    device: Any = None,
+    source: str = PunchSource.DEVICE,
+    photo_key: str | None = None,
+    punch_id: str | None = None,
+) -> Punch:
     """Store one punch for a member (its local date computed from the moment)."""
     return await Punch.create(
-        project_id=member.project_id, member=member, person_id=member.person_id, device=device,
-        device_punch_id=punch_id or f"{uid('t')}-{next(_seq)}", time=when.astimezone(dt.UTC),
-        local_date=when.astimezone(DEFAULT_TZ).date(), direction=direction,
-        liveness=accepted or reason != "no_liveness", photo_key=photo_key, source=source,
+        project_id=member.project_id,
+        member=member,
+        person_id=member.person_id,
+        device=device,
+        device_punch_id=punch_id or f"{uid('t')}-{next(_seq)}",
+        time=when.astimezone(dt.UTC),
+        local_date=when.astimezone(DEFAULT_TZ).date(),
+        direction=direction,
+        liveness=accepted or reason != "no_liveness",
+        photo_key=photo_key,
+        source=source,
         status=PunchStatus.ACCEPTED if accepted else PunchStatus.REJECTED,
         reason=None if accepted else (reason or "no_liveness"),
     )

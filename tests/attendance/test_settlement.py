@@ -29,11 +29,22 @@ def test_settle_pure_rules() -> None:
 
 def test_settle_first_in_last_out_out_of_order_and_duplicates() -> None:
     """Order of arrival and repeats do not matter: first in, last out."""
-    punches = [(at(D, 17), "out"), (at(D, 7, 50), "in"), (at(D, 12), "out"), (at(D, 8), "in"),
-               (at(D, 17), "out"), (at(D, 7, 50), "in")]
+    punches = [
+        (at(D, 17), "out"),
+        (at(D, 7, 50), "in"),
+        (at(D, 12), "out"),
+        (at(D, 8), "in"),
+        (at(D, 17), "out"),
+        (at(D, 7, 50), "in"),
+    ]
     state, first_in, last_out, seconds, n = settle(punches, D, AFTER)
     assert (state, first_in, last_out, seconds, n) == (
-        DayState.NORMAL, at(D, 7, 50), at(D, 17), 9 * 3600 + 600, 6)
+        DayState.NORMAL,
+        at(D, 7, 50),
+        at(D, 17),
+        9 * 3600 + 600,
+        6,
+    )
 
 
 async def test_midnight_splits_days_in_project_time(database: None) -> None:
@@ -45,8 +56,9 @@ async def test_midnight_splits_days_in_project_time(database: None) -> None:
     await punch(m, at(feb28, 23, 59, 59), Direction.OUT)
     await punch(m, at(D, 0, 0, 0), Direction.OUT)  # night shift: out after midnight
     await punch(m, at(dt.date(2028, 3, 1), 0, 0, 1), Direction.IN)
-    await settle_days(world.project.id, [(m.id, feb28), (m.id, D), (m.id, dt.date(2028, 3, 1))],
-                      AFTER)
+    await settle_days(
+        world.project.id, [(m.id, feb28), (m.id, D), (m.id, dt.date(2028, 3, 1))], AFTER
+    )
     rows = {r.day: r for r in await DailyAttendance.filter(member_id=m.id)}
     assert rows[feb28].state == DayState.NORMAL
     assert rows[feb28].duration_seconds == 15 * 3600 + 59 * 60 + 59
@@ -111,8 +123,9 @@ async def test_stale_settlement_loses(database: None) -> None:
     row = await DailyAttendance.get(member_id=m.id, day=D)
     assert row.state == DayState.NORMAL and row.punch_count == 2
     # an ingest that still thought the day open never reopens a closed day
-    await _write_settled(world.project.id, {(m.id, D): [(i.time, "in"), (at(D, 17), "out")]},
-                         [(m.id, D)], today=D)
+    await _write_settled(
+        world.project.id, {(m.id, D): [(i.time, "in"), (at(D, 17), "out")]}, [(m.id, D)], today=D
+    )
     assert (await DailyAttendance.get(member_id=m.id, day=D)).state == DayState.NORMAL
 
 
@@ -138,8 +151,9 @@ async def test_settle_range_matches_settle_days(database: None) -> None:
         day = dt.date(2028, 2, d)
         await punch(m, at(day, 8), Direction.IN)
         await punch(m, at(day, 16), Direction.OUT)
-    n = await attendance.settle_range(world.project.id, dt.date(2028, 2, 1),
-                                      dt.date(2028, 2, 29), AFTER)
+    n = await attendance.settle_range(
+        world.project.id, dt.date(2028, 2, 1), dt.date(2028, 2, 29), AFTER
+    )
     assert n == 3
     rows = await DailyAttendance.filter(member_id=m.id).order_by("day")
     assert [r.day.day for r in rows] == [1, 15, 29]

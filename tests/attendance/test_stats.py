@@ -16,8 +16,9 @@ URL = "/admin/v1/projects/{}/attendance/{}"
 async def _get(client, redis, w, ent="gc", kind="punch-stats", **params):
     token = await enterprise_token(redis, w.world.enterprises[ent])
     params.setdefault("month", "2028-02")
-    return await client.get(URL.format(w.world.project.code, kind), params=params,
-                            headers=auth(token))
+    return await client.get(
+        URL.format(w.world.project.code, kind), params=params, headers=auth(token)
+    )
 
 
 async def test_punch_stats_cells_and_totals(client, redis) -> None:
@@ -80,8 +81,9 @@ async def test_every_filter(client, redis) -> None:
     assert await ids(q=w.m1_id_number.lower()) == {w.m1.id}
     assert await ids(q=w.m1_phone) == {w.m1.id}
     assert await ids(q="19999999999") == set()
-    assert await ids(person_type="labour", work_status="active", team=str(w.world.team.id),
-                     q="张") == {w.m1.id}
+    assert await ids(
+        person_type="labour", work_status="active", team=str(w.world.team.id), q="张"
+    ) == {w.m1.id}
     r = await _get(client, redis, w, person_type="boss")
     assert r.status_code == 422 and r.json()["field"] == "person_type"
     r = await _get(client, redis, w, unit="x")
@@ -104,8 +106,9 @@ async def test_masking_and_visibility(client, redis) -> None:
     w = await stats_world()
     gc = {r["member_id"]: r for r in (await _get(client, redis, w)).json()["data"]}
     assert gc[w.m1.id]["id_number"] == w.m1_id_number and gc[w.m1.id]["phone"] == w.m1_phone
-    builder = {r["member_id"]: r
-               for r in (await _get(client, redis, w, ent="builder")).json()["data"]}
+    builder = {
+        r["member_id"]: r for r in (await _get(client, redis, w, ent="builder")).json()["data"]
+    }
     assert builder[w.m1.id]["id_number"] == f"{w.m1_id_number[:6]}*****{w.m1_id_number[-4:]}"
     assert builder[w.m1.id]["phone"] == f"{w.m1_phone[:3]}****{w.m1_phone[-4:]}"
     sub = (await _get(client, redis, w, ent="sub")).json()
@@ -127,9 +130,20 @@ async def test_export_punch_stats_xlsx(client, redis) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     ws = wb.active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == ["序号", "所属单位", "所属班组", "人员类型", "工种/岗位", "工作状态",
-                             "姓名", "身份证号", "手机号", *[str(d) for d in range(1, 30)],
-                             "出勤天数", "有效出勤天数"]
+    assert list(rows[0]) == [
+        "序号",
+        "所属单位",
+        "所属班组",
+        "人员类型",
+        "工种/岗位",
+        "工作状态",
+        "姓名",
+        "身份证号",
+        "手机号",
+        *[str(d) for d in range(1, 30)],
+        "出勤天数",
+        "有效出勤天数",
+    ]
     assert ws.freeze_panes == "A2"
     assert len(rows) == 1 + 3  # m3 has left
     m1 = next(row for row in rows[1:] if row[6] == "张三丰")
@@ -140,8 +154,9 @@ async def test_export_punch_stats_xlsx(client, redis) -> None:
     assert ws.cell(row=rows.index(m1) + 1, column=9 + 29).font.color.rgb.endswith("1E8E3E")
     assert ws.cell(row=rows.index(m1) + 1, column=10).font.color.rgb.endswith("9AA0A6")
     assert m1[-2:] == (2, 1)
-    log = await AuditLog.filter(project_id=w.world.project.id,
-                                action="attendance.export.punch_stats").first()
+    log = await AuditLog.filter(
+        project_id=w.world.project.id, action="attendance.export.punch_stats"
+    ).first()
     assert log is not None and log.detail["rows"] == 3 and log.detail["full_pii"] is False
     assert log.detail["filters"]["work_status"] == "active"
 

@@ -26,25 +26,45 @@ async def _chain_world(with_supervisor: bool = True, pm_on_permit: bool = False)
     world = await make_project(with_supervisor=with_supervisor)
     worker = await make_member(world, entry_date=ENTRY)
     lo_person, _, _ = await make_person()
-    await make_member(world, person=lo_person, person_type="management",
-                      post=Post.LABOUR_OFFICER, entry_date=ENTRY)
+    await make_member(
+        world,
+        person=lo_person,
+        person_type="management",
+        post=Post.LABOUR_OFFICER,
+        entry_date=ENTRY,
+    )
     pm_person, pm_id, _ = await make_person()
     if pm_on_permit:
         from services import pii
 
-        await KeyPersonnel.create(project=world.project, role="project_manager",
-                                  name=pm_person.name, id_number_enc=pii.cipher().encrypt(pm_id),
-                                  id_number_bidx=pm_person.id_number_bidx, unit=world.gc)
+        await KeyPersonnel.create(
+            project=world.project,
+            role="project_manager",
+            name=pm_person.name,
+            id_number_enc=pii.cipher().encrypt(pm_id),
+            id_number_bidx=pm_person.id_number_bidx,
+            unit=world.gc,
+        )
         # a permit PM with no membership still gets a principal on the project
     else:
-        await make_member(world, person=pm_person, person_type="management",
-                          post=Post.PROJECT_MANAGER, entry_date=ENTRY)
+        await make_member(
+            world,
+            person=pm_person,
+            person_type="management",
+            post=Post.PROJECT_MANAGER,
+            entry_date=ENTRY,
+        )
     people = {"lo": lo_person, "pm": pm_person}
     if with_supervisor:
         cs_person, _, _ = await make_person()
-        await make_member(world, person=cs_person, person_type="management",
-                          post=Post.DEPUTY_CHIEF_SUPERVISOR, unit=world.supervisor,
-                          entry_date=ENTRY)
+        await make_member(
+            world,
+            person=cs_person,
+            person_type="management",
+            post=Post.DEPUTY_CHIEF_SUPERVISOR,
+            unit=world.supervisor,
+            entry_date=ENTRY,
+        )
         people["cs"] = cs_person
     return world, worker, people
 
@@ -55,16 +75,24 @@ def _url(world, suffix: str = "") -> str:
 
 async def _file(client, redis, world, worker, **over):
     token = await enterprise_token(redis, world.enterprises["gc"])
-    body = {"member_id": worker.id, "date": DAY.isoformat(), "in_time": "07:30",
-            "out_time": "17:45", "reason": "设备离线未能打卡"}
+    body = {
+        "member_id": worker.id,
+        "date": DAY.isoformat(),
+        "in_time": "07:30",
+        "out_time": "17:45",
+        "reason": "设备离线未能打卡",
+    }
     body.update(over)
     return await client.post(_url(world), json=body, headers=auth(token))
 
 
 async def _decide(client, redis, world, person, req_id, approve=True, comment="同意"):
     token = await person_token(redis, person)
-    return await client.post(_url(world, f"/{req_id}/decision"),
-                             json={"approve": approve, "comment": comment}, headers=auth(token))
+    return await client.post(
+        _url(world, f"/{req_id}/decision"),
+        json={"approve": approve, "comment": comment},
+        headers=auth(token),
+    )
 
 
 async def test_three_node_chain_creates_punches_and_settles(client, redis) -> None:
@@ -73,8 +101,11 @@ async def test_three_node_chain_creates_punches_and_settles(client, redis) -> No
     r = await _file(client, redis, world, worker)
     assert r.status_code == 201, r.text
     req = r.json()
-    assert [n["node"] for n in req["chain"]] == ["gc_labour_officer", "gc_project_manager",
-                                                 "chief_supervisor"]
+    assert [n["node"] for n in req["chain"]] == [
+        "gc_labour_officer",
+        "gc_project_manager",
+        "chief_supervisor",
+    ]
     assert req["state"] == "pending" and req["current_node"] == "gc_labour_officer"
     for who, expected_next in (("lo", "gc_project_manager"), ("pm", "chief_supervisor")):
         r = await _decide(client, redis, world, people[who], req["id"])
@@ -88,7 +119,8 @@ async def test_three_node_chain_creates_punches_and_settles(client, redis) -> No
     punches = await Punch.filter(member_id=worker.id).order_by("time")
     assert [(p.source, p.device_id, p.device_punch_id) for p in punches] == [
         (PunchSource.SUPPLEMENT, None, f"supplement:{req['id']}:in"),
-        (PunchSource.SUPPLEMENT, None, f"supplement:{req['id']}:out")]
+        (PunchSource.SUPPLEMENT, None, f"supplement:{req['id']}:out"),
+    ]
     day = await DailyAttendance.get(member_id=worker.id, day=DAY)
     assert day.state == DayState.NORMAL and day.duration_seconds == 10 * 3600 + 15 * 60
     # the requester sees the state and the history
@@ -118,8 +150,9 @@ async def test_rejection_ends_the_request(client, redis) -> None:
     await _decide(client, redis, world, people["lo"], req["id"])
     r = await _decide(client, redis, world, people["pm"], req["id"], approve=False, comment="")
     assert r.status_code == 422 and r.json()["field"] == "comment"
-    r = await _decide(client, redis, world, people["pm"], req["id"], approve=False,
-                      comment="无证明材料")
+    r = await _decide(
+        client, redis, world, people["pm"], req["id"], approve=False, comment="无证明材料"
+    )
     body = r.json()
     assert body["state"] == "rejected" and body["history"][-1]["comment"] == "无证明材料"
     assert [n["status"] for n in body["chain"]] == ["approved", "rejected", "waiting"]
@@ -142,15 +175,18 @@ async def test_only_the_current_node_and_chain_members_decide(client, redis) -> 
     sub_lo, _, _ = await make_person()
     from models import ParticipatingUnit, UnitRole
 
-    sub = await ParticipatingUnit.create(project=world.project, enterprise=await make_enterprise(),
-                                         role=UnitRole.LABOUR_SUB)
-    await make_member(world, person=sub_lo, person_type="management", post=Post.LABOUR_OFFICER,
-                      unit=sub)
+    sub = await ParticipatingUnit.create(
+        project=world.project, enterprise=await make_enterprise(), role=UnitRole.LABOUR_SUB
+    )
+    await make_member(
+        world, person=sub_lo, person_type="management", post=Post.LABOUR_OFFICER, unit=sub
+    )
     r = await _decide(client, redis, world, sub_lo, req["id"])
     assert r.status_code == 403 and r.json()["code"] == "not_on_chain"
     token = await enterprise_token(redis, world.enterprises["gc"])
-    r = await client.post(_url(world, f"/{req['id']}/decision"), json={"approve": True},
-                          headers=auth(token))
+    r = await client.post(
+        _url(world, f"/{req['id']}/decision"), json={"approve": True}, headers=auth(token)
+    )
     assert r.status_code == 403
     assert (await Punch.filter(member_id=worker.id).count()) == 0
 
@@ -158,14 +194,14 @@ async def test_only_the_current_node_and_chain_members_decide(client, redis) -> 
 async def test_filing_refusals(client, redis) -> None:
     """Non-labour members, future dates, bad times, unauthorised filers; nothing is stored."""
     world, worker, people = await _chain_world()
-    manager = await make_member(world, person_type="management", post=Post.SAFETY_OFFICER,
-                                entry_date=ENTRY)
+    manager = await make_member(
+        world, person_type="management", post=Post.SAFETY_OFFICER, entry_date=ENTRY
+    )
     r = await _file(client, redis, world, manager)
     assert r.status_code == 422 and r.json()["code"] == "not_labour"
     r = await _file(client, redis, world, worker, date="2028-03-11")
     assert r.status_code == 422 and r.json()["code"] == "future_date"
-    r = await _file(client, redis, world, worker, date="2028-03-10", in_time="13:00",
-                    out_time="")
+    r = await _file(client, redis, world, worker, date="2028-03-10", in_time="13:00", out_time="")
     assert r.status_code == 422 and r.json()["code"] == "future_date"
     r = await _file(client, redis, world, worker, in_time="18:00", out_time="08:00")
     assert r.status_code == 422 and r.json()["field"] == "out_time"
@@ -174,14 +210,18 @@ async def test_filing_refusals(client, redis) -> None:
     r = await _file(client, redis, world, worker, reason="")
     assert r.status_code == 422 and r.json()["field"] == "reason"
     token = await enterprise_token(redis, world.enterprises["builder"])
-    r = await client.post(_url(world), json={"member_id": worker.id, "date": "2028-03-09",
-                                             "in_time": "08:00", "reason": "x"},
-                          headers=auth(token))
+    r = await client.post(
+        _url(world),
+        json={"member_id": worker.id, "date": "2028-03-09", "in_time": "08:00", "reason": "x"},
+        headers=auth(token),
+    )
     assert r.status_code == 403
     token = await person_token(redis, await worker.person)
-    r = await client.post(_url(world), json={"member_id": worker.id, "date": "2028-03-09",
-                                             "in_time": "08:00", "reason": "x"},
-                          headers=auth(token))
+    r = await client.post(
+        _url(world),
+        json={"member_id": worker.id, "date": "2028-03-09", "in_time": "08:00", "reason": "x"},
+        headers=auth(token),
+    )
     assert r.status_code == 404  # a worker has no standing on the project's admin screens
     token = await enterprise_token(redis, await make_enterprise())
     r = await client.post(_url(world), json={"member_id": worker.id}, headers=auth(token))
@@ -190,9 +230,11 @@ async def test_filing_refusals(client, redis) -> None:
 
     assert not await SupplementRequest.filter(member_id=worker.id).exists()
     # a post person with MANAGE may file; a second pending request for the day is refused
-    r = await client.post(_url(world), json={"member_id": worker.id, "date": "2028-03-09",
-                                             "in_time": "08:00", "reason": "补卡"},
-                          headers=auth(await person_token(redis, people["lo"])))
+    r = await client.post(
+        _url(world),
+        json={"member_id": worker.id, "date": "2028-03-09", "in_time": "08:00", "reason": "补卡"},
+        headers=auth(await person_token(redis, people["lo"])),
+    )
     assert r.status_code == 201, r.text
     r = await _file(client, redis, world, worker)
     assert r.status_code == 409 and r.json()["code"] == "duplicate_request"
@@ -203,26 +245,37 @@ async def test_multipart_evidence_and_queues(client, redis) -> None:
     world, worker, people = await _chain_world()
     token = await enterprise_token(redis, world.enterprises["gc"])
     r = await client.post(
-        _url(world), headers=auth(token),
-        data={"member_id": str(worker.id), "date": "2028-03-09", "in_time": "08:00",
-              "out_time": "17:00", "reason": "手机离线"},
-        files=[("evidence", ("证明.png", PNG, "image/png"))])
+        _url(world),
+        headers=auth(token),
+        data={
+            "member_id": str(worker.id),
+            "date": "2028-03-09",
+            "in_time": "08:00",
+            "out_time": "17:00",
+            "reason": "手机离线",
+        },
+        files=[("evidence", ("证明.png", PNG, "image/png"))],
+    )
     assert r.status_code == 201, r.text
     req = r.json()
     assert req["evidence"][0]["name"] == "证明.png"
     assert req["evidence"][0]["url"].endswith(f"/files/{req['evidence'][0]['id']}")
-    r = await client.post(_url(world), headers=auth(token),
-                          data={"member_id": str(worker.id), "date": "2028-03-08",
-                                "in_time": "08:00", "reason": "x"},
-                          files=[("evidence", ("a.exe", b"MZ\x90\x00", "application/x"))])
+    r = await client.post(
+        _url(world),
+        headers=auth(token),
+        data={"member_id": str(worker.id), "date": "2028-03-08", "in_time": "08:00", "reason": "x"},
+        files=[("evidence", ("a.exe", b"MZ\x90\x00", "application/x"))],
+    )
     assert r.status_code == 422 and r.json()["field"] == "evidence"
     lo_token = await person_token(redis, people["lo"])
-    queue = (await client.get(_url(world), params={"scope": "queue"},
-                              headers=auth(lo_token))).json()
+    queue = (
+        await client.get(_url(world), params={"scope": "queue"}, headers=auth(lo_token))
+    ).json()
     assert [q["id"] for q in queue["data"]] == [req["id"]]
     pm_token = await person_token(redis, people["pm"])
-    assert (await client.get(_url(world), params={"scope": "queue"},
-                             headers=auth(pm_token))).json()["total"] == 0
+    assert (
+        await client.get(_url(world), params={"scope": "queue"}, headers=auth(pm_token))
+    ).json()["total"] == 0
     lo_principal = Principal(kind="person", account_id=0, person_id=people["lo"].id)
     assert [p["id"] for p in await supplement.pending_for(lo_principal)] == [req["id"]]
     decided = await supplement.decide(lo_principal, req["id"], True, "属实")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from models import Device, DeviceKind, Direction, Post
-from services import attendance
+from services import attendance, pii
 from tests.attendance.helpers import at, punch
-from services import pii
 from tests.conftest import uid
 from tests.factories import auth, enterprise_token, make_member, make_project
 
@@ -18,10 +17,15 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     """Every punch of the day, accepted or rejected, with plain-Chinese reasons, device, photo."""
     world = await make_project()
     m = await make_member(world, entry_date=dt.date(2028, 2, 1))
-    dev = await Device.create(sn=uid("SN"), kind=DeviceKind.ATTENDANCE, project=world.project,
-                              secret_enc=pii.cipher().encrypt("device-secret"))
-    key = await app.ctx.files.put(b"\xff\xd8\xff\xe0jpeg", prefix="punch", suffix=".jpg",
-                                  content_type="image/jpeg")
+    dev = await Device.create(
+        sn=uid("SN"),
+        kind=DeviceKind.ATTENDANCE,
+        project=world.project,
+        secret_enc=pii.cipher().encrypt("device-secret"),
+    )
+    key = await app.ctx.files.put(
+        b"\xff\xd8\xff\xe0jpeg", prefix="punch", suffix=".jpg", content_type="image/jpeg"
+    )
     await punch(m, at(DAY, 8), Direction.IN, device=dev, photo_key=key)
     await punch(m, at(DAY, 18), Direction.OUT, accepted=False, reason="no_liveness", device=dev)
     await punch(m, at(DAY, 18, 1), Direction.OUT, accepted=False, reason="contract_red")
@@ -35,9 +39,12 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     assert body["state"] == "abnormal" and body["accepted_count"] == 1
     assert body["rejected_count"] == 3
     ps = body["punches"]
-    assert [p["reason_label"] for p in ps] == [None, "未检测到活体",
-                                               "合同红色预警（进场超过30天未上传劳动合同）",
-                                               "未登记工资卡或工种"]
+    assert [p["reason_label"] for p in ps] == [
+        None,
+        "未检测到活体",
+        "合同红色预警（进场超过30天未上传劳动合同）",
+        "未登记工资卡或工种",
+    ]
     assert ps[0]["device_sn"] == dev.sn and ps[0]["direction_label"] == "进场"
     assert ps[0]["accepted"] is True and ps[1]["accepted"] is False
     assert ps[0]["photo_url"] and ps[1]["photo_url"] is None
@@ -46,9 +53,11 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     r = await client.get(url, params={"date": "2028-02-30"}, headers=auth(token))
     assert r.status_code == 422 and r.json()["field"] == "date"
     other = await make_project()
-    r = await client.get(f"/admin/v1/projects/{other.project.code}/attendance/members/{m.id}"
-                         "/punches", params={"date": DAY.isoformat()},
-                         headers=auth(await enterprise_token(redis, other.enterprises["gc"])))
+    r = await client.get(
+        f"/admin/v1/projects/{other.project.code}/attendance/members/{m.id}/punches",
+        params={"date": DAY.isoformat()},
+        headers=auth(await enterprise_token(redis, other.enterprises["gc"])),
+    )
     assert r.status_code == 404
 
 
@@ -66,8 +75,7 @@ async def test_member_month_view(database) -> None:
     assert leap["state"] == "normal" and leap["hours"] == 9.5 and len(leap["punches"]) == 2
     assert view["days"][1]["state"] == "absent"
     assert view["days"][1]["punches"][0]["reason_label"] == "未检测到活体"
-    assert (view["attendance_days"], view["effective_days"], view["effective_hours"]) == (
-        1, 1, 9.5)
+    assert (view["attendance_days"], view["effective_days"], view["effective_hours"]) == (1, 1, 9.5)
 
 
 async def test_workbench_summary(client, redis, clock) -> None:
@@ -77,18 +85,21 @@ async def test_workbench_summary(client, redis, clock) -> None:
     first = dt.date(2028, 3, 1)
     w1 = await make_member(world, entry_date=first)
     w2 = await make_member(world, entry_date=dt.date(2028, 3, 2))
-    mgr = await make_member(world, person_type="management", post=Post.PROJECT_MANAGER,
-                            entry_date=dt.date(2028, 2, 1))
+    mgr = await make_member(
+        world, person_type="management", post=Post.PROJECT_MANAGER, entry_date=dt.date(2028, 2, 1)
+    )
     today = dt.date(2028, 3, 3)
     for mm in (w1, mgr):
         await punch(mm, at(today, 8), Direction.IN)
     await punch(w1, at(first, 8), Direction.IN)
     await punch(w1, at(first, 17), Direction.OUT)
-    await attendance.settle_days(world.project.id, [(w1.id, today), (mgr.id, today),
-                                                    (w1.id, first)])
+    await attendance.settle_days(
+        world.project.id, [(w1.id, today), (mgr.id, today), (w1.id, first)]
+    )
     token = await enterprise_token(redis, world.enterprises["gc"])
-    r = await client.get(f"/admin/v1/projects/{world.project.code}/attendance/summary",
-                         headers=auth(token))
+    r = await client.get(
+        f"/admin/v1/projects/{world.project.code}/attendance/summary", headers=auth(token)
+    )
     body = r.json()
     assert body["date"] == "2028-03-03" and body["on_site_total"] == 2
     by_type = {t["person_type"]: t["count"] for t in body["on_site_by_person_type"]}

@@ -31,15 +31,25 @@ class Dev:
 async def make_device(world: ProjectWorld | None, kind: str = "attendance", **kw: Any) -> Dev:
     """Register a device (bound to the world's project when given)."""
     sn = uid("SN")
-    _, secret = await svc.register_device(world.project if world else None, kind=kind, sn=sn,
-                                          manufacturer="海康", model="DS-K1", **kw)
+    _, secret = await svc.register_device(
+        world.project if world else None, kind=kind, sn=sn, manufacturer="海康", model="DS-K1", **kw
+    )
     return Dev(sn, secret, world)
 
 
-async def call(client: httpx.AsyncClient, dev: Dev, method: str, path: str,
-               body: Any = None, *, raw: bytes | None = None, timestamp: int | None = None,
-               nonce: str | None = None, secret: str | None = None,
-               headers: dict[str, str] | None = None) -> httpx.Response:
+async def call(
+    client: httpx.AsyncClient,
+    dev: Dev,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    raw: bytes | None = None,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+    secret: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     """A signed request to the native protocol."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     h = svc.signed_headers(dev.sn, secret or dev.secret, method, path, data, timestamp, nonce)
@@ -48,12 +58,25 @@ async def call(client: httpx.AsyncClient, dev: Dev, method: str, path: str,
     return await client.request(method, path, content=data, headers=h)
 
 
-def punch(pid: str, person_id: int, *, when: dt.datetime | None = None, direction: str = "in",
-          liveness: bool = True, **extra: Any) -> dict[str, Any]:
+def punch(
+    pid: str,
+    person_id: int,
+    *,
+    when: dt.datetime | None = None,
+    direction: str = "in",
+    liveness: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
     """A native punch object."""
     when = when or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
-    return {"id": pid, "person_id": person_id, "time": when.isoformat(), "direction": direction,
-            "liveness": liveness, **extra}
+    return {
+        "id": pid,
+        "person_id": person_id,
+        "time": when.isoformat(),
+        "direction": direction,
+        "liveness": liveness,
+        **extra,
+    }
 
 
 def valid_id_number(male: bool = True) -> str:

@@ -28,8 +28,17 @@ async def test_handshake(client):
     lines = r.text.splitlines()
     assert lines[0] == f"GET OPTION FROM: {dev.sn}"
     keys = {ln.split("=", 1)[0] for ln in lines[1:]}
-    for key in ("ATTLOGStamp", "OPERLOGStamp", "ErrorDelay", "Delay", "TransInterval",
-                "TransFlag", "Realtime", "Encrypt", "TimeZone"):
+    for key in (
+        "ATTLOGStamp",
+        "OPERLOGStamp",
+        "ErrorDelay",
+        "Delay",
+        "TransInterval",
+        "TransFlag",
+        "Realtime",
+        "Encrypt",
+        "TimeZone",
+    ):
         assert key in keys
     assert "TimeZone=8" in lines
     assert (await Device.get(sn=dev.sn)).last_attendance_at is not None
@@ -48,20 +57,26 @@ async def test_attlog_tabs_crlf_malformed_and_duplicates(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms", antispoof=True)
     a, b = await make_member(world), await make_member(world)
-    body = (f"{a.id}\t{_stamp()}\t0\t15\t0\t0\t0\r\n"
-            f"{a.id}\t{_stamp(hour=17, minute=31)}\t1\t15\t0\t0\t0\r\n"
-            f"{b.id}\tnot-a-time\t0\t15\r\n"
-            "garbage row without tabs\n"
-            f"{b.id}\t{_stamp()}\t0\t15\n"
-            f"99999999\t{_stamp()}\t0\t15\n")
-    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG&Stamp=9999",
-                          content=body.encode())
+    body = (
+        f"{a.id}\t{_stamp()}\t0\t15\t0\t0\t0\r\n"
+        f"{a.id}\t{_stamp(hour=17, minute=31)}\t1\t15\t0\t0\t0\r\n"
+        f"{b.id}\tnot-a-time\t0\t15\r\n"
+        "garbage row without tabs\n"
+        f"{b.id}\t{_stamp()}\t0\t15\n"
+        f"99999999\t{_stamp()}\t0\t15\n"
+    )
+    r = await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG&Stamp=9999", content=body.encode()
+    )
     assert r.status_code == 200 and r.text == "OK: 6"
     rows = await Punch.filter(device__sn=dev.sn)
     assert len(rows) == 6
     accepted = [p for p in rows if p.status == "accepted"]
-    assert {(p.member_id, p.direction) for p in accepted} == {(a.id, "in"), (a.id, "out"),
-                                                              (b.id, "in")}
+    assert {(p.member_id, p.direction) for p in accepted} == {
+        (a.id, "in"),
+        (a.id, "out"),
+        (b.id, "in"),
+    }
     reasons = sorted(p.reason for p in rows if p.status == "rejected")
     assert reasons == ["bad_field", "bad_field", "unknown_person"]
     first = next(p for p in accepted if p.direction == "in" and p.member_id == a.id)
@@ -76,8 +91,9 @@ async def test_attlog_without_antispoof_is_no_liveness(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms", antispoof=False)
     m = await make_member(world)
-    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-                          content=f"{m.id}\t{_stamp()}\t0\t1\n".encode())
+    r = await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=f"{m.id}\t{_stamp()}\t0\t1\n".encode()
+    )
     assert r.text == "OK: 1"
     p = await Punch.get(device__sn=dev.sn)
     assert p.status == "rejected" and p.reason == "no_liveness"
@@ -87,8 +103,9 @@ async def test_attlog_device_time_zone(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms", antispoof=True, timezone="Asia/Urumqi")
     m = await make_member(world)
-    await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-                      content=f"{m.id}\t{_stamp()}\t0\t1\n".encode())
+    await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=f"{m.id}\t{_stamp()}\t0\t1\n".encode()
+    )
     p = await Punch.get(device__sn=dev.sn)
     urumqi = dt.timezone(dt.timedelta(hours=6))
     assert p.time.astimezone(urumqi).strftime("%Y-%m-%d %H:%M:%S") == _stamp()
@@ -105,16 +122,20 @@ async def test_options_and_registry_and_other_tables(client):
     assert device.firmware == "Ver 8.0.4.2-20201026"
     r = await client.post(f"/iclock/registry?SN={dev.sn}", content=b"FWVersion=9.1\nUserCount=5")
     assert r.text == "OK: 1" and (await Device.get(sn=dev.sn)).firmware == "9.1"
-    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=OPERLOG",
-                          content=b"OPLOG 4\t0\t2026-11-23 08:00:00\t0\t0\t0\t0\n")
+    r = await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=OPERLOG",
+        content=b"OPLOG 4\t0\t2026-11-23 08:00:00\t0\t0\t0\t0\n",
+    )
     assert r.status_code == 200 and r.text == "OK: 1"
 
 
 async def test_fixture_attlog_crlf(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms", antispoof=True)
-    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-                          content=(FIXTURES / "attlog_crlf.txt").read_bytes())
+    r = await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
+        content=(FIXTURES / "attlog_crlf.txt").read_bytes(),
+    )
     assert r.text == "OK: 2"  # PIN 1 is nobody on this project: stored, rejected
     assert await Punch.filter(device__sn=dev.sn, status="rejected").count() == 2
 
@@ -134,8 +155,10 @@ async def test_getrequest_person_sync_and_devicecmd(client, app):
         got.append(r.text)
         if r.text.startswith("C:"):
             cmd_id = r.text.split(":", 2)[1]
-            r = await client.post(f"/iclock/devicecmd?SN={dev.sn}",
-                                  content=f"ID={cmd_id}&Return=0&CMD=DATA\n".encode())
+            r = await client.post(
+                f"/iclock/devicecmd?SN={dev.sn}",
+                content=f"ID={cmd_id}&Return=0&CMD=DATA\n".encode(),
+            )
             assert r.text == "OK"
     assert got[0].startswith("C:") and f"DATA UPDATE USERINFO PIN={m.id}\t" in got[0]
     assert f"DATA UPDATE BIOPHOTO PIN={m.id}\tNo=0" in got[1] and "\tType=9\t" in got[1]
@@ -158,14 +181,19 @@ async def test_devicecmd_nonzero_retries_then_fails(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms")
     device = await Device.get(sn=dev.sn)
-    cmd = await DeviceCommand.create(device=device, type="adms", max_attempts=2,
-                                     params={"op": "raw", "raw": "INFO"},
-                                     expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    cmd = await DeviceCommand.create(
+        device=device,
+        type="adms",
+        max_attempts=2,
+        params={"op": "raw", "raw": "INFO"},
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
     for _ in range(2):
         r = await client.get(f"/iclock/getrequest?SN={dev.sn}")
         assert r.text == f"C:{cmd.id}:INFO"
-        await client.post(f"/iclock/devicecmd?SN={dev.sn}",
-                          content=f"ID={cmd.id}&Return=-1002&CMD=INFO".encode())
+        await client.post(
+            f"/iclock/devicecmd?SN={dev.sn}", content=f"ID={cmd.id}&Return=-1002&CMD=INFO".encode()
+        )
     got = await DeviceCommand.get(id=cmd.id)
     assert got.status == CommandStatus.FAILED and "Return=-1002" in got.result
 

@@ -22,16 +22,25 @@ async def test_register_list_search_rotate_unbind(client, redis):
     h = await _admin(redis, world)
     base = f"/admin/v1/projects/{world.project.code}/devices"
     sn = uid("ZK")
-    r = await client.post(base, json={"kind": "attendance", "sn": sn, "manufacturer": "中控",
-                                      "model": "SpeedFace"}, headers=h)
+    r = await client.post(
+        base,
+        json={"kind": "attendance", "sn": sn, "manufacturer": "中控", "model": "SpeedFace"},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     secret = r.json()["secret"]
     r = await client.post(base, json={"kind": "attendance", "sn": sn}, headers=h)
     assert r.status_code == 409
     r = await client.get(f"{base}?q=中控&kind=attendance", headers=h)
     row = r.json()["data"][0]
-    for col in ("设备编码", "设备状态", "设备厂商", "设备型号", "最后考勤通讯时间",
-                "最后采集通讯时间"):
+    for col in (
+        "设备编码",
+        "设备状态",
+        "设备厂商",
+        "设备型号",
+        "最后考勤通讯时间",
+        "最后采集通讯时间",
+    ):
         assert col in row
     assert row["设备编码"] == sn and row["设备状态"] == "离线"
     from tests.devices.helpers import Dev
@@ -57,8 +66,11 @@ async def test_register_list_search_rotate_unbind(client, redis):
 async def test_other_enterprise_cannot_manage(client, redis):
     world, other = await make_project(), await make_project()
     h = await _admin(redis, other)
-    r = await client.post(f"/admin/v1/projects/{world.project.code}/devices",
-                          json={"kind": "attendance", "sn": uid()}, headers=h)
+    r = await client.post(
+        f"/admin/v1/projects/{world.project.code}/devices",
+        json={"kind": "attendance", "sn": uid()},
+        headers=h,
+    )
     assert r.status_code in (403, 404)
 
 
@@ -74,22 +86,33 @@ async def test_upgrade_flow(client, redis):
     world = await make_project()
     h = await _admin(redis, world)
     version = uid("v")[:12]
-    r = await client.post("/admin/v1/firmware", json={
-        "kind": "attendance", "version": version, "url": "https://fw.example/x.bin",
-        "sha256": SHA}, headers=h)
+    r = await client.post(
+        "/admin/v1/firmware",
+        json={
+            "kind": "attendance",
+            "version": version,
+            "url": "https://fw.example/x.bin",
+            "sha256": SHA,
+        },
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     dev = await make_device(world)
     await call(client, dev, "POST", "/device/v1/heartbeat", {"firmware": "1.0"})
     base = f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}"
-    r = await client.post(f"{base}/commands", json={"type": "upgrade", "version": version},
-                          headers=h)
+    r = await client.post(
+        f"{base}/commands", json={"type": "upgrade", "version": version}, headers=h
+    )
     assert r.status_code == 201, r.text
     assert (await Device.get(sn=dev.sn)).upgrade_status == UpgradeStatus.UPGRADING
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {"firmware": "1.0"})
     cmds = r.json()["commands"]
     assert cmds[0]["type"] == "upgrade"
-    assert cmds[0]["params"] == {"version": version, "url": "https://fw.example/x.bin",
-                                 "sha256": SHA}
+    assert cmds[0]["params"] == {
+        "version": version,
+        "url": "https://fw.example/x.bin",
+        "sha256": SHA,
+    }
     ack = f"/device/v1/commands/{cmds[0]['id']}/ack"
     r = await call(client, dev, "POST", ack, {"ok": True, "firmware": version})
     assert r.status_code == 200 and r.json()["status"] == "done"
@@ -110,14 +133,20 @@ async def test_failed_acks_retry_then_fail(client, redis):
     for attempt in (1, 2):
         r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
         assert [c["id"] for c in r.json()["commands"]] == [str(cmd.id)], attempt
-        r = await call(client, dev, "POST", f"/device/v1/commands/{cmd.id}/ack",
-                       {"ok": False, "message": "camera busy"})
+        r = await call(
+            client,
+            dev,
+            "POST",
+            f"/device/v1/commands/{cmd.id}/ack",
+            {"ok": False, "message": "camera busy"},
+        )
     assert r.json()["status"] == "failed"
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
     assert r.json()["commands"] == []
     h = await _admin(redis, world)
-    r = await client.get(f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}/commands",
-                         headers=h)
+    r = await client.get(
+        f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}/commands", headers=h
+    )
     row = r.json()["data"][0]
     assert row["status"] == "failed" and row["attempts"] == 2 and row["result"] == "camera busy"
 
@@ -160,8 +189,13 @@ async def test_force_offline_delivered_once_then_refused(client, redis):
     assert r.status_code == 201
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
     assert r.json()["commands"][0]["type"] == "force_offline"
-    r = await call(client, dev, "POST", f"/device/v1/commands/{r.json()['commands'][0]['id']}/ack",
-                   {"ok": True})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        f"/device/v1/commands/{r.json()['commands'][0]['id']}/ack",
+        {"ok": True},
+    )
     assert r.status_code == 200
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
     assert r.json()["code"] == "device_offline_forced"

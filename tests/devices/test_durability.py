@@ -29,16 +29,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _start(settings, redis_handle, port: int) -> subprocess.Popen:
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or f"unix://{redis_handle.socket_path}",
-        "ENV": "test", "STORAGE_URL": settings.storage_url,
-        "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir, "LOG_LEVEL": "WARNING",
-        "WECHAT_API_BASE": settings.wechat_api_base, "IDAUTH_BASE_URL": settings.idauth_base_url,
-    })
-    return subprocess.Popen([sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url or f"unix://{redis_handle.socket_path}",
+            "ENV": "test",
+            "STORAGE_URL": settings.storage_url,
+            "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir,
+            "LOG_LEVEL": "WARNING",
+            "WECHAT_API_BASE": settings.wechat_api_base,
+            "IDAUTH_BASE_URL": settings.idauth_base_url,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 async def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -72,8 +82,9 @@ async def test_acknowledged_punches_survive_sigkill(settings, redis_handle, data
     await _wait_listening(port, proc)
     acknowledged: dict[str, str] = {}
     sent_ids: set[str] = set()
-    batches = [[punch(f"k{b}-{i}", random.choice(members).person_id) for i in range(25)]
-               for b in range(24)]
+    batches = [
+        [punch(f"k{b}-{i}", random.choice(members).person_id) for i in range(25)] for b in range(24)
+    ]
     stop = asyncio.Event()
 
     async def sender() -> None:
@@ -82,12 +93,10 @@ async def test_acknowledged_punches_survive_sigkill(settings, redis_handle, data
                 body = json.dumps({"punches": batch}).encode()
                 sent_ids.update(p["id"] for p in batch)
                 while True:  # the device retries the whole request until it gets a 200
-                    h = svc.signed_headers(dev.sn, dev.secret, "POST", "/device/v1/punches",
-                                           body)
+                    h = svc.signed_headers(dev.sn, dev.secret, "POST", "/device/v1/punches", body)
                     h["Content-Type"] = "application/json"
                     try:
-                        r = await client.post(f"{base}/device/v1/punches", content=body,
-                                              headers=h)
+                        r = await client.post(f"{base}/device/v1/punches", content=body, headers=h)
                     except httpx.HTTPError:
                         await asyncio.sleep(0.1)
                         continue

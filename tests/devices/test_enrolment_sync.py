@@ -18,12 +18,23 @@ PNG_FACE = JPEG_B64
 def enrol_body(world, number: str | None = None, **over):
     number = number or valid_id_number()
     body = {
-        "id_number": number, "name": "张三", "gender": pii.id_gender(number), "ethnicity": "汉",
-        "birth_date": pii.id_birth_date(number).isoformat(), "address": "青海省西宁市城中区",
-        "issuer": "西宁市公安局城中分局", "valid_from": "2020-01-01", "valid_to": "长期",
-        "id_photo": JPEG_B64, "face": PNG_FACE, "liveness": True, "person_type": "labour",
-        "unit_credit_code": world.enterprises["gc"].credit_code, "team_id": world.team.id,
-        "work_type": "钢筋工", "phone": make_phone(),
+        "id_number": number,
+        "name": "张三",
+        "gender": pii.id_gender(number),
+        "ethnicity": "汉",
+        "birth_date": pii.id_birth_date(number).isoformat(),
+        "address": "青海省西宁市城中区",
+        "issuer": "西宁市公安局城中分局",
+        "valid_from": "2020-01-01",
+        "valid_to": "长期",
+        "id_photo": JPEG_B64,
+        "face": PNG_FACE,
+        "liveness": True,
+        "person_type": "labour",
+        "unit_credit_code": world.enterprises["gc"].credit_code,
+        "team_id": world.team.id,
+        "work_type": "钢筋工",
+        "phone": make_phone(),
     }
     body.update(over)
     return body
@@ -51,8 +62,13 @@ async def test_enrolment_creates_person_and_member(client):
 async def test_management_enrolment_needs_post(client):
     world = await make_project()
     dev = await make_device(world, kind="collection")
-    body = enrol_body(world, person_type="management", team_id=None, work_type=None,
-                      unit_credit_code=world.enterprises["supervisor"].credit_code)
+    body = enrol_body(
+        world,
+        person_type="management",
+        team_id=None,
+        work_type=None,
+        unit_credit_code=world.enterprises["supervisor"].credit_code,
+    )
     r = await call(client, dev, "POST", "/device/v1/enrolments", body)
     assert r.status_code == 422 and r.json()["field"] == "post"
     body["post"] = "chief_supervisor"
@@ -60,17 +76,32 @@ async def test_management_enrolment_needs_post(client):
     assert r.status_code == 201, r.text
 
 
-@pytest.mark.parametrize("field,value", [
-    ("id_number", "630102198001011234"), ("name", ""), ("ethnicity", None), ("address", ""),
-    ("issuer", ""), ("valid_from", "someday"), ("id_photo", "!!notbase64"),
-    ("face", None), ("liveness", False), ("person_type", "boss"), ("unit_credit_code", None),
-    ("team_id", None), ("work_type", ""), ("phone", "12345"), ("gender", "X"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("id_number", "630102198001011234"),
+        ("name", ""),
+        ("ethnicity", None),
+        ("address", ""),
+        ("issuer", ""),
+        ("valid_from", "someday"),
+        ("id_photo", "!!notbase64"),
+        ("face", None),
+        ("liveness", False),
+        ("person_type", "boss"),
+        ("unit_credit_code", None),
+        ("team_id", None),
+        ("work_type", ""),
+        ("phone", "12345"),
+        ("gender", "X"),
+    ],
+)
 async def test_enrolment_validation_names_the_field(client, field, value):
     world = await make_project()
     dev = await make_device(world, kind="collection")
-    r = await call(client, dev, "POST", "/device/v1/enrolments",
-                   enrol_body(world, **{field: value}))
+    r = await call(
+        client, dev, "POST", "/device/v1/enrolments", enrol_body(world, **{field: value})
+    )
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
 
@@ -78,11 +109,17 @@ async def test_enrolment_validation_names_the_field(client, field, value):
 async def test_enrolment_unit_and_team_must_be_of_the_project(client):
     world, other = await make_project(), await make_project()
     dev = await make_device(world, kind="collection")
-    r = await call(client, dev, "POST", "/device/v1/enrolments",
-                   enrol_body(world, unit_credit_code=other.enterprises["gc"].credit_code))
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/enrolments",
+        enrol_body(world, unit_credit_code=other.enterprises["gc"].credit_code),
+    )
     assert r.status_code == 422 and r.json()["code"] == "unit_not_on_project"
-    r = await call(client, dev, "POST", "/device/v1/enrolments",
-                   enrol_body(world, team_id=other.team.id))
+    r = await call(
+        client, dev, "POST", "/device/v1/enrolments", enrol_body(world, team_id=other.team.id)
+    )
     assert r.status_code == 422 and r.json()["field"] == "team_id"
 
 
@@ -102,14 +139,29 @@ async def test_recapture_replaces_only_the_face(client):
     new_face = JPEG[:-2] + b"\x01\x02\xff\xd9"
     import base64
 
-    r = await call(client, dev, "POST", "/device/v1/enrolments", {
-        "recapture": True, "id_number": body["id_number"], "liveness": True,
-        "face": base64.b64encode(new_face).decode(), "name": "改名无效"})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/enrolments",
+        {
+            "recapture": True,
+            "id_number": body["id_number"],
+            "liveness": True,
+            "face": base64.b64encode(new_face).decode(),
+            "name": "改名无效",
+        },
+    )
     assert r.status_code == 200, r.text
     after = await Person.get(id=first["person_id"])
     assert after.face_sha256 != before.face_sha256 and after.name == before.name
-    r = await call(client, dev, "POST", "/device/v1/enrolments", {
-        "recapture": True, "id_number": valid_id_number(), "liveness": True, "face": JPEG_B64})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/enrolments",
+        {"recapture": True, "id_number": valid_id_number(), "liveness": True, "face": JPEG_B64},
+    )
     assert r.status_code == 422 and r.json()["code"] == "unknown_person"
 
 
@@ -117,8 +169,9 @@ async def test_person_delta_sync_and_face_download(client):
     world = await make_project()
     collector = await make_device(world, kind="collection")
     terminal = await make_device(world)
-    data = (await call(client, collector, "POST", "/device/v1/enrolments",
-                       enrol_body(world))).json()
+    data = (
+        await call(client, collector, "POST", "/device/v1/enrolments", enrol_body(world))
+    ).json()
     plain = await make_member(world)  # no face yet
     r = await call(client, terminal, "GET", "/device/v1/persons")
     body = r.json()
@@ -167,13 +220,27 @@ async def test_faces_upload(client):
     terminal = await make_device(world)
     member = await make_member(world)
     outsider = await make_member(await make_project())
-    r = await call(client, terminal, "POST", "/device/v1/faces", {"faces": [
-        {"person_id": member.person_id, "face": JPEG_B64},
-        {"person_id": outsider.person_id, "face": JPEG_B64}]})
+    r = await call(
+        client,
+        terminal,
+        "POST",
+        "/device/v1/faces",
+        {
+            "faces": [
+                {"person_id": member.person_id, "face": JPEG_B64},
+                {"person_id": outsider.person_id, "face": JPEG_B64},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "rejected"]
     person = await Person.get(id=member.person_id)
     assert person.face_sha256 and person.face_captured_at <= dt.datetime.now(dt.UTC)
-    r = await call(client, terminal, "POST", "/device/v1/faces", {"faces": [
-        {"person_id": member.person_id, "face": "%%%"}]})
+    r = await call(
+        client,
+        terminal,
+        "POST",
+        "/device/v1/faces",
+        {"faces": [{"person_id": member.person_id, "face": "%%%"}]},
+    )
     assert r.status_code == 422 and r.json()["field"] == "faces[0].face"

@@ -41,23 +41,44 @@ async def test_mixed_batch_results_in_order_with_every_reason(client):
         punch("a7", outsider.id),
         punch("a8", elsewhere.person_id),
         punch("a9", good.person_id, when=future),
-        {"id": "a10", "person_id": good.person_id, "time": "yesterday", "direction": "in",
-         "liveness": True},
-        {"id": "a11", "id_number": number, "time": dt.datetime.now(CST).isoformat(),
-         "direction": "out", "liveness": True},
-        {"id": "a12", "person_id": good.person_id, "time": dt.datetime.now(CST).isoformat(),
-         "direction": "sideways", "liveness": True},
+        {
+            "id": "a10",
+            "person_id": good.person_id,
+            "time": "yesterday",
+            "direction": "in",
+            "liveness": True,
+        },
+        {
+            "id": "a11",
+            "id_number": number,
+            "time": dt.datetime.now(CST).isoformat(),
+            "direction": "out",
+            "liveness": True,
+        },
+        {
+            "id": "a12",
+            "person_id": good.person_id,
+            "time": dt.datetime.now(CST).isoformat(),
+            "direction": "sideways",
+            "liveness": True,
+        },
     ]
     r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
     assert r.status_code == 200, r.text
     got = [(x["id"], x["status"], x.get("reason")) for x in r.json()["results"]]
     assert got == [
-        ("a1", "accepted", None), ("a2", "rejected", "no_liveness"),
-        ("a3", "rejected", "unknown_person"), ("a4", "rejected", "not_on_project"),
-        ("a5", "rejected", "missing_wage_card"), ("a6", "rejected", "contract_red"),
-        ("a7", "rejected", "not_on_project"), ("a8", "rejected", "not_on_project"),
-        ("a9", "rejected", "time_in_future"), ("a10", "rejected", "bad_field"),
-        ("a11", "accepted", None), ("a12", "rejected", "bad_field"),
+        ("a1", "accepted", None),
+        ("a2", "rejected", "no_liveness"),
+        ("a3", "rejected", "unknown_person"),
+        ("a4", "rejected", "not_on_project"),
+        ("a5", "rejected", "missing_wage_card"),
+        ("a6", "rejected", "contract_red"),
+        ("a7", "rejected", "not_on_project"),
+        ("a8", "rejected", "not_on_project"),
+        ("a9", "rejected", "time_in_future"),
+        ("a10", "rejected", "bad_field"),
+        ("a11", "accepted", None),
+        ("a12", "rejected", "bad_field"),
     ]
     rows = {p.device_punch_id: p for p in await Punch.filter(device__sn=dev.sn)}
     assert len(rows) == 12  # rejected punches are stored too, with their reason
@@ -70,20 +91,29 @@ async def test_duplicates_across_retries_and_within_a_batch(client):
     world, dev, member = await _world()
     items = [punch("d1", member.person_id), punch("d2", member.person_id, liveness=False)]
     r1 = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
-    r2 = await call(client, dev, "POST", "/device/v1/punches",
-                    {"punches": items + [punch("d3", member.person_id),
-                                         punch("d3", member.person_id)]})
+    r2 = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {"punches": items + [punch("d3", member.person_id), punch("d3", member.person_id)]},
+    )
     assert [x["status"] for x in r1.json()["results"]] == ["accepted", "rejected"]
     assert [x["status"] for x in r2.json()["results"]] == [
-        "duplicate", "duplicate", "accepted", "duplicate"]
+        "duplicate",
+        "duplicate",
+        "accepted",
+        "duplicate",
+    ]
     assert await Punch.filter(device__sn=dev.sn).count() == 3
 
 
 async def test_concurrent_retries_store_once(client):
     world, dev, member = await _world()
     items = [punch(f"c{i}", member.person_id) for i in range(20)]
-    replies = await asyncio.gather(*[
-        call(client, dev, "POST", "/device/v1/punches", {"punches": items}) for _ in range(4)])
+    replies = await asyncio.gather(
+        *[call(client, dev, "POST", "/device/v1/punches", {"punches": items}) for _ in range(4)]
+    )
     statuses = [x["status"] for r in replies for x in r.json()["results"]]
     assert statuses.count("accepted") == 20 and statuses.count("duplicate") == 60
     assert await Punch.filter(device__sn=dev.sn).count() == 20
@@ -94,9 +124,18 @@ async def test_late_punches_keep_real_time_and_resettle(client):
     day = dt.date.today() - dt.timedelta(days=3)
     t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": [
-        punch("l1", member.person_id, when=t_in), punch("l2", member.person_id, when=t_out,
-                                                        direction="out")]})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {
+            "punches": [
+                punch("l1", member.person_id, when=t_in),
+                punch("l2", member.person_id, when=t_out, direction="out"),
+            ]
+        },
+    )
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="l1")
     assert stored.local_date == day and stored.time == t_in
@@ -109,8 +148,13 @@ async def test_local_date_uses_project_time_zone(client):
     world, dev, member = await _world()
     # 23:30 UTC is the next morning in Xining (UTC+8).
     when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
-    await call(client, dev, "POST", "/device/v1/punches",
-               {"punches": [punch("tz1", member.person_id, when=when)]})
+    await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {"punches": [punch("tz1", member.person_id, when=when)]},
+    )
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="tz1")
     assert stored.local_date == when.astimezone(CST).date()
 
@@ -118,8 +162,13 @@ async def test_local_date_uses_project_time_zone(client):
 async def test_small_clock_skew_is_accepted(client):
     world, dev, member = await _world()
     ahead = dt.datetime.now(CST) + dt.timedelta(seconds=90)
-    r = await call(client, dev, "POST", "/device/v1/punches",
-                   {"punches": [punch("s1", member.person_id, when=ahead)]})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {"punches": [punch("s1", member.person_id, when=ahead)]},
+    )
     assert r.json()["results"][0]["status"] == "accepted"
 
 
@@ -128,7 +177,9 @@ async def test_bad_ids_are_rejected_and_stored_once(client):
     items = [{"id": "x" * 65, "person_id": member.person_id}, "not-an-object"]
     r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
     assert [(x["status"], x["reason"]) for x in r.json()["results"]] == [
-        ("rejected", "bad_field"), ("rejected", "bad_field")]
+        ("rejected", "bad_field"),
+        ("rejected", "bad_field"),
+    ]
     r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
     assert await Punch.filter(device__sn=dev.sn).count() == 2
@@ -137,7 +188,21 @@ async def test_bad_ids_are_rejected_and_stored_once(client):
 
 async def test_unknown_id_number(client):
     world, dev, member = await _world()
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": [
-        {"id": uid(), "id_number": valid_id_number(), "time": dt.datetime.now(CST).isoformat(),
-         "direction": "in", "liveness": True}]})
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {
+            "punches": [
+                {
+                    "id": uid(),
+                    "id_number": valid_id_number(),
+                    "time": dt.datetime.now(CST).isoformat(),
+                    "direction": "in",
+                    "liveness": True,
+                }
+            ]
+        },
+    )
     assert r.json()["results"][0]["reason"] == "unknown_person"

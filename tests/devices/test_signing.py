@@ -14,8 +14,9 @@ from tests.factories import make_project
 async def test_good_heartbeat_updates_contact(client):
     world = await make_project()
     dev = await make_device(world)
-    r = await call(client, dev, "POST", "/device/v1/heartbeat",
-                   {"firmware": "1.4.2", "persons": 3, "faces": 2})
+    r = await call(
+        client, dev, "POST", "/device/v1/heartbeat", {"firmware": "1.4.2", "persons": 3, "faces": 2}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["commands"] == [] and "server_time" in r.json()
     device = await Device.get(sn=dev.sn)
@@ -64,13 +65,15 @@ async def test_missing_headers_named(client):
 
 async def test_signature_expired_carries_server_time(client):
     dev = await make_device(await make_project())
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {},
-                   timestamp=int(time.time()) - 301)
+    r = await call(
+        client, dev, "POST", "/device/v1/heartbeat", {}, timestamp=int(time.time()) - 301
+    )
     body = r.json()
     assert r.status_code == 401 and body["code"] == "signature_expired"
     assert abs(body["server_time"] - time.time()) < 5
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {},
-                   timestamp=int(time.time()) + 400)
+    r = await call(
+        client, dev, "POST", "/device/v1/heartbeat", {}, timestamp=int(time.time()) + 400
+    )
     assert r.json()["code"] == "signature_expired"
 
 

@@ -30,7 +30,9 @@ _rng = random.Random()
 def make_id_number(birth: dt.date | None = None, region: str = "632521", male: bool = True) -> str:
     """A valid synthetic resident ID number (retried until stdnum accepts the birth place)."""
     for _ in range(100):
-        born = birth or dt.date(1970 + _rng.randint(0, 35), _rng.randint(1, 12), _rng.randint(1, 28))
+        born = birth or dt.date(
+            1970 + _rng.randint(0, 35), _rng.randint(1, 12), _rng.randint(1, 28)
+        )
         seq = _rng.randint(0, 49) * 2 + (1 if male else 0)
         first17 = f"{region}{born:%Y%m%d}{_rng.randint(0, 9)}{seq:02d}"
         number = first17 + ric.calc_check_digit(first17 + "0")

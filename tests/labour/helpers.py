@@ -24,8 +24,12 @@ BRANCH = "102100099996"
 
 def wage(**over: Any) -> dict[str, Any]:
     """A complete work type + wage card body."""
-    body = {"work_type": "钢筋工", "bank_name": "中国工商银行", "bank_card": CARD,
-            "bank_branch_code": BRANCH}
+    body = {
+        "work_type": "钢筋工",
+        "bank_name": "中国工商银行",
+        "bank_card": CARD,
+        "bank_branch_code": BRANCH,
+    }
     body.update(over)
     return body
 
@@ -35,13 +39,15 @@ async def headers_for(redis: Any, world: ProjectWorld, role: str) -> dict[str, s
     return auth(await enterprise_token(redis, world.enterprises[role]))
 
 
-async def add_subcontractor(world: ProjectWorld, role: str = UnitRole.LABOUR_SUB
-                            ) -> ParticipatingUnit:
+async def add_subcontractor(
+    world: ProjectWorld, role: str = UnitRole.LABOUR_SUB
+) -> ParticipatingUnit:
     """A subcontractor unit on the world's project."""
     ent = await make_enterprise()
     world.enterprises[f"sub_{ent.id}"] = ent
-    return await ParticipatingUnit.create(project=world.project, enterprise=ent, role=role,
-                                          entry_date=dt.date.today())
+    return await ParticipatingUnit.create(
+        project=world.project, enterprise=ent, role=role, entry_date=dt.date.today()
+    )
 
 
 async def unenrolled_person() -> tuple[Person, str]:
@@ -49,6 +55,9 @@ async def unenrolled_person() -> tuple[Person, str]:
     c = pii.cipher()
     number = make_id_number()
     person = await Person.create(
-        name=uid("未采集"), id_number_enc=c.encrypt(number),
-        id_number_bidx=c.blind_index("id", number), id_number_masked=pii.mask_id_number(number))
+        name=uid("未采集"),
+        id_number_enc=c.encrypt(number),
+        id_number_bidx=c.blind_index("id", number),
+        id_number_masked=pii.mask_id_number(number),
+    )
     return person, number

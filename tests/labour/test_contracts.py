@@ -16,10 +16,19 @@ from tests.labour.helpers import PDF, PNG, add_subcontractor, headers_for
 D0 = dt.date(2026, 3, 1)
 
 
-@pytest.mark.parametrize(("days", "level"), [
-    (0, None), (5, None), (6, "yellow"), (10, "yellow"), (11, "orange"), (30, "orange"),
-    (31, "red"), (400, "red"),
-])
+@pytest.mark.parametrize(
+    ("days", "level"),
+    [
+        (0, None),
+        (5, None),
+        (6, "yellow"),
+        (10, "yellow"),
+        (11, "orange"),
+        (30, "orange"),
+        (31, "red"),
+        (400, "red"),
+    ],
+)
 def test_warning_day_boundaries(days, level):
     assert contracts.warning_level(D0, False, D0 + dt.timedelta(days=days)) == level
     assert contracts.warning_level(D0, True, D0 + dt.timedelta(days=days)) is None
@@ -34,9 +43,16 @@ def form(**fields):
 
 
 async def _sign(client, world, h, member, number="HT-1", attachment=PDF, **over):
-    data = form(**{"member_id": member.id, "number": number,
-                   "party_a": "青海瀚阳项目管理咨询有限公司", "start_date": "2026-01-01",
-                   "end_date": "2026-12-31", **over})
+    data = form(
+        **{
+            "member_id": member.id,
+            "number": number,
+            "party_a": "青海瀚阳项目管理咨询有限公司",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            **over,
+        }
+    )
     files = {"attachment": ("劳动合同.pdf", attachment, "application/pdf")} if attachment else None
     return await client.post(f"{base(world)}/contracts", headers=h, data=data, files=files)
 
@@ -45,10 +61,16 @@ async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
     today = project_today(world.project)
-    members = {d: await make_member(world, entry_date=today - dt.timedelta(days=d))
-               for d in (5, 6, 10, 11, 30, 31)}
-    mgmt = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.LABOUR_OFFICER,
-                             entry_date=today - dt.timedelta(days=60))
+    members = {
+        d: await make_member(world, entry_date=today - dt.timedelta(days=d))
+        for d in (5, 6, 10, 11, 30, 31)
+    }
+    mgmt = await make_member(
+        world,
+        person_type=PersonType.MANAGEMENT,
+        post=Post.LABOUR_OFFICER,
+        entry_date=today - dt.timedelta(days=60),
+    )
     r = await client.get(f"{base(world)}/contracts/unsigned?page_size=50", headers=h)
     assert r.status_code == 200
     rows = {row["id"]: row for row in r.json()["data"]}
@@ -79,18 +101,28 @@ async def test_red_blocks_punches_until_signed(client, redis):
     day31 = await make_member(world, entry_date=today - dt.timedelta(days=31))
     no_card = await make_member(world, bank_card=None)
     no_type = await make_member(world, work_type="")
-    manager = await make_member(world, person_type=PersonType.MANAGEMENT,
-                                post=Post.PROJECT_MANAGER, bank_card=None,
-                                entry_date=today - dt.timedelta(days=90))
+    manager = await make_member(
+        world,
+        person_type=PersonType.MANAGEMENT,
+        post=Post.PROJECT_MANAGER,
+        bank_card=None,
+        entry_date=today - dt.timedelta(days=90),
+    )
     reasons = await rules.punch_block_reasons([day30, day31, no_card, no_type, manager], today)
-    assert reasons == {day31.id: rules.CONTRACT_RED, no_card.id: rules.MISSING_WAGE_CARD,
-                       no_type.id: rules.MISSING_WAGE_CARD}
+    assert reasons == {
+        day31.id: rules.CONTRACT_RED,
+        no_card.id: rules.MISSING_WAGE_CARD,
+        no_type.id: rules.MISSING_WAGE_CARD,
+    }
     r = await _sign(client, world, h, day31)
     assert r.status_code == 201, r.text
     assert await rules.punch_block_reasons([day31], today) == {}
     # terminated: no contract in force any more → red again
-    r = await client.post(f"{base(world)}/contracts/{r.json()['id']}/terminate", headers=h,
-                          json={"termination_type": "协商解约", "termination_reason": "离职解约"})
+    r = await client.post(
+        f"{base(world)}/contracts/{r.json()['id']}/terminate",
+        headers=h,
+        json={"termination_type": "协商解约", "termination_reason": "离职解约"},
+    )
     assert r.status_code == 200
     assert await rules.punch_block_reasons([day31], today) == {day31.id: rules.CONTRACT_RED}
 
@@ -131,13 +163,19 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     person, number, phone = await make_person(name="郭涛")
     member = await make_member(world, person=person)
     cid = (await _sign(client, world, h, member)).json()["id"]
-    r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h,
-                           json={"party_a": "新甲方", "end_date": "2027-06-30"})
+    r = await client.patch(
+        f"{base(world)}/contracts/{cid}",
+        headers=h,
+        json={"party_a": "新甲方", "end_date": "2027-06-30"},
+    )
     assert r.status_code == 200 and r.json()["party_a"] == "新甲方"
     assert r.json()["end_date"] == "2027-06-30"
-    r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h,
-                           data=form(number="HT-9"),
-                           files={"attachment": ("scan.png", PNG, "image/png")})
+    r = await client.patch(
+        f"{base(world)}/contracts/{cid}",
+        headers=h,
+        data=form(number="HT-9"),
+        files={"attachment": ("scan.png", PNG, "image/png")},
+    )
     assert r.status_code == 200 and r.json()["attachment"]["name"] == "scan.png"
     # delete to re-sign
     r = await client.delete(f"{base(world)}/contracts/{cid}", headers=h)
@@ -149,27 +187,50 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     assert r.status_code == 201
     cid = r.json()["id"]
     # terminate
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "", "termination_reason": "x"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=h,
+        json={"termination_type": "", "termination_reason": "x"},
+    )
     assert r.status_code == 422 and r.json()["message"] == "请选择解约类型"
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "单方面跑路", "termination_reason": "x"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=h,
+        json={"termination_type": "单方面跑路", "termination_reason": "x"},
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid_termination_type"
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "甲方解约"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate", headers=h, json={"termination_type": "甲方解约"}
+    )
     assert r.status_code == 422 and r.json()["message"] == "请填写解约原因"
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "甲方解约", "termination_reason": "离职解约",
-                                "initiated_at": "2026-07-20 10:00:00",
-                                "confirmed_at": "2026-07-19 10:00:00"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=h,
+        json={
+            "termination_type": "甲方解约",
+            "termination_reason": "离职解约",
+            "initiated_at": "2026-07-20 10:00:00",
+            "confirmed_at": "2026-07-19 10:00:00",
+        },
+    )
     assert r.status_code == 422 and r.json()["message"] == "确认解约时间不能早于发起解约时间"
     assert (await LabourContract.get(id=cid)).status == ContractStatus.ACTIVE
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "甲方解约", "termination_reason": "离职解约",
-                                "initiated_at": "2026-07-20", "confirmed_at": "2026-07-20"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=h,
+        json={
+            "termination_type": "甲方解约",
+            "termination_reason": "离职解约",
+            "initiated_at": "2026-07-20",
+            "confirmed_at": "2026-07-20",
+        },
+    )
     assert r.status_code == 200, r.text
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=h,
-                          json={"termination_type": "甲方解约", "termination_reason": "x"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=h,
+        json={"termination_type": "甲方解约", "termination_reason": "x"},
+    )
     assert r.status_code == 409 and r.json()["message"] == "该合同已解约"
     r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h, json={"number": "x"})
     assert r.status_code == 409 and r.json()["message"] == "只能编辑履约中的合同"
@@ -180,15 +241,28 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     rows = r.json()["data"]
     assert len(rows) == 1
     row = rows[0]
-    for key in ("seq", "number", "name", "id_number", "phone", "party_a", "start_date",
-                "end_date", "termination_type", "termination_reason",
-                "termination_initiated_at", "termination_confirmed_at", "attachment"):
+    for key in (
+        "seq",
+        "number",
+        "name",
+        "id_number",
+        "phone",
+        "party_a",
+        "start_date",
+        "end_date",
+        "termination_type",
+        "termination_reason",
+        "termination_initiated_at",
+        "termination_confirmed_at",
+        "attachment",
+    ):
         assert key in row
     assert row["name"] == "郭涛" and row["number"] == "HT-10" and row["id_number"] == number
     assert row["termination_type"] == "甲方解约" and row["seq"] == 1
     for q in ("郭涛", number, "HT-10"):
-        r = await client.get(f"{base(world)}/contracts", headers=h,
-                             params={"status": "terminated", "q": q})
+        r = await client.get(
+            f"{base(world)}/contracts", headers=h, params={"status": "terminated", "q": q}
+        )
         assert r.json()["total"] == 1, q
     r = await client.get(f"{base(world)}/contracts?status=active", headers=h)
     assert r.json()["total"] == 0
@@ -212,8 +286,11 @@ async def test_contract_scoping_and_masking(client, redis):
     row = r.json()["data"][0]
     assert row["id_number"] != number and row["id_number"].count("*") == 5
     assert row["phone"] == phone[:3] + "****" + phone[-4:]
-    r = await client.post(f"{base(world)}/contracts/{cid}/terminate", headers=bh,
-                          json={"termination_type": "甲方解约", "termination_reason": "x"})
+    r = await client.post(
+        f"{base(world)}/contracts/{cid}/terminate",
+        headers=bh,
+        json={"termination_type": "甲方解约", "termination_reason": "x"},
+    )
     assert r.status_code == 403
     # another project's GC, through its own project, cannot touch it
     oh = await headers_for(redis, other, "gc")

@@ -26,27 +26,44 @@ async def test_add_supervision_gc_and_sub_staff(client, redis):
     gc = await headers_for(redis, world, "gc")
     sup = await headers_for(redis, world, "supervisor")
     p1, n1, _ = await make_person()
-    r = await client.post(f"{base(world)}/posts", headers=sup,
-                          json={"category": "supervision", "id_number": n1,
-                                "post": Post.CHIEF_SUPERVISOR})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=sup,
+        json={"category": "supervision", "id_number": n1, "post": Post.CHIEF_SUPERVISOR},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["post_label"] == "总监理工程师" and r.json()["unit_id"] == world.supervisor.id
     assert r.json()["person_type"] == "management"
     p2, n2, _ = await make_person()
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "gc", "id_number": n2, "post": Post.LABOUR_OFFICER})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "gc", "id_number": n2, "post": Post.LABOUR_OFFICER},
+    )
     assert r.status_code == 201 and r.json()["unit_id"] == world.gc.id
     p3, n3, _ = await make_person()
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER},
+    )
     assert r.status_code == 422 and r.json()["message"] == "请选择分包单位"
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER,
-                                "unit_id": world.supervisor.id})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={
+            "category": "sub",
+            "id_number": n3,
+            "post": Post.PROJECT_MANAGER,
+            "unit_id": world.supervisor.id,
+        },
+    )
     assert r.status_code == 422 and r.json()["message"] == "所选单位不是本项目的分包单位"
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER,
-                                "unit_id": sub.id})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER, "unit_id": sub.id},
+    )
     assert r.status_code == 201 and r.json()["unit_id"] == sub.id
     for category, expected in (("supervision", p1.id), ("gc", p2.id), ("sub", p3.id)):
         r = await client.get(f"{base(world)}/posts?category={category}", headers=gc)
@@ -61,35 +78,52 @@ async def test_post_refusals(client, redis):
     gc = await headers_for(redis, world, "gc")
     sup = await headers_for(redis, world, "supervisor")
     _, raw = await unenrolled_person()
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "gc", "id_number": raw, "post": Post.SAFETY_OFFICER})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "gc", "id_number": raw, "post": Post.SAFETY_OFFICER},
+    )
     assert r.status_code == 422 and "请先使用采集设备完成实名制采集" in r.json()["message"]
     person, number, _ = await make_person()
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "gc", "id_number": number})
+    r = await client.post(
+        f"{base(world)}/posts", headers=gc, json={"category": "gc", "id_number": number}
+    )
     assert r.status_code == 422 and r.json()["message"] == "请选择岗位"
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "gc", "id_number": number,
-                                "post": Post.CHIEF_SUPERVISOR})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "gc", "id_number": number, "post": Post.CHIEF_SUPERVISOR},
+    )
     assert r.status_code == 422 and r.json()["message"] == "该岗位不适用于总包单位"
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "boss", "id_number": number, "post": "other"})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "boss", "id_number": number, "post": "other"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "category"
     # the supervisor may not add GC staff
-    r = await client.post(f"{base(world)}/posts", headers=sup,
-                          json={"category": "gc", "id_number": number, "post": Post.OTHER})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=sup,
+        json={"category": "gc", "id_number": number, "post": Post.OTHER},
+    )
     assert r.status_code == 403
     # an active labour member cannot become post personnel at the same time
     await make_member(world, person=person)
-    r = await client.post(f"{base(world)}/posts", headers=gc,
-                          json={"category": "gc", "id_number": number, "post": Post.OTHER})
+    r = await client.post(
+        f"{base(world)}/posts",
+        headers=gc,
+        json={"category": "gc", "id_number": number, "post": Post.OTHER},
+    )
     assert r.status_code == 409
     assert r.json()["message"] == "该人员是本项目在职劳务人员，请先办理离职后再登记为岗位人员"
     assert await ProjectMember.filter(person=person).count() == 1
     # a company not on the project
     other = await make_project()
-    r = await client.get(f"{base(world)}/posts?category=gc",
-                         headers=auth(await enterprise_token(redis, other.enterprises["gc"])))
+    r = await client.get(
+        f"{base(world)}/posts?category=gc",
+        headers=auth(await enterprise_token(redis, other.enterprises["gc"])),
+    )
     assert r.status_code == 404
 
 
@@ -97,8 +131,9 @@ async def test_post_change_and_exit(client, redis):
     world = await make_project()
     gc = await headers_for(redis, world, "gc")
     member = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.SAFETY_OFFICER)
-    r = await client.patch(f"{base(world)}/posts/{member.id}", headers=gc,
-                           json={"post": Post.TECHNICAL_LEAD})
+    r = await client.patch(
+        f"{base(world)}/posts/{member.id}", headers=gc, json={"post": Post.TECHNICAL_LEAD}
+    )
     assert r.status_code == 200 and r.json()["post_label"] == "技术负责人"
     r = await client.post(f"{base(world)}/posts/{member.id}/exit", headers=gc, json={})
     assert r.status_code == 200 and r.json()["work_status"] == "left"
@@ -111,22 +146,26 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     world = await make_project()
     sup = await headers_for(redis, world, "supervisor")
     gc = await headers_for(redis, world, "gc")
-    chief = await make_member(world, person_type=PersonType.MANAGEMENT,
-                              post=Post.CHIEF_SUPERVISOR, unit=world.supervisor)
+    chief = await make_member(
+        world, person_type=PersonType.MANAGEMENT, post=Post.CHIEF_SUPERVISOR, unit=world.supervisor
+    )
     pm = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.PROJECT_MANAGER)
-    officer = await make_member(world, person_type=PersonType.MANAGEMENT,
-                                post=Post.LABOUR_OFFICER)
+    officer = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.LABOUR_OFFICER)
     today = project_today(world.project)
     url = f"{base(world)}/duty-records"
-    meeting = {"kind": "supervision_meeting", "duty_date": str(today),
-               "host_member_id": str(chief.id)}
+    meeting = {
+        "kind": "supervision_meeting",
+        "duty_date": str(today),
+        "host_member_id": str(chief.id),
+    }
     sheet = {"file": ("签到表.pdf", PDF, "application/pdf")}
     r = await client.post(url, headers=sup, data={**meeting, "duty_date": ""}, files=sheet)
     assert r.status_code == 422 and r.json()["message"] == "请填写会议日期"
     r = await client.post(url, headers=sup, data={**meeting, "host_member_id": ""}, files=sheet)
     assert r.status_code == 422 and r.json()["message"] == "请选择主持人"
-    r = await client.post(url, headers=sup, data={**meeting, "host_member_id": str(pm.id)},
-                          files=sheet)
+    r = await client.post(
+        url, headers=sup, data={**meeting, "host_member_id": str(pm.id)}, files=sheet
+    )
     assert r.status_code == 422 and r.json()["message"] == "主持人须为本项目在职的监理人员"
     r = await client.post(url, headers=sup, data=meeting)
     assert r.status_code == 422 and r.json()["message"] == "请上传监理例会签到表"
@@ -143,8 +182,12 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     r = await client.get(f"{base(world)}/files/{fid}", headers=gc)
     assert r.status_code == 200 and r.content == PDF
     # PM duty
-    pm_duty = {"kind": "pm_duty", "duty_date": str(today), "host_member_id": pm.id,
-               "content": "组织安全技术交底"}
+    pm_duty = {
+        "kind": "pm_duty",
+        "duty_date": str(today),
+        "host_member_id": pm.id,
+        "content": "组织安全技术交底",
+    }
     r = await client.post(url, headers=gc, json={**pm_duty, "content": ""})
     assert r.status_code == 422 and r.json()["message"] == "请填写履职内容"
     r = await client.post(url, headers=gc, json={**pm_duty, "host_member_id": officer.id})

@@ -31,8 +31,13 @@ async def _world_with_people():
     man, m_num, m_phone = await make_person(name=uid("王"))
     await Person.filter(id=man.id).update(face_key="faces/x.png")
     a = await make_member(world, person=woman, entry_date=today - dt.timedelta(days=20))
-    b = await make_member(world, person=man, person_type=PersonType.MANAGEMENT,
-                          post=Post.LABOUR_OFFICER, entry_date=today - dt.timedelta(days=2))
+    b = await make_member(
+        world,
+        person=man,
+        person_type=PersonType.MANAGEMENT,
+        post=Post.LABOUR_OFFICER,
+        entry_date=today - dt.timedelta(days=2),
+    )
     return world, (a, woman, w_num, w_phone), (b, man, m_num, m_phone)
 
 
@@ -58,9 +63,12 @@ async def test_roster_filters_and_missing_face_notice(client, redis):
     for params, expected in cases:
         r = await client.get(f"{base(world)}/roster", headers=h, params=params)
         assert {row["id"] for row in r.json()["data"]} == expected, params
-    for params, field in (({"gender": "x"}, "gender"), ({"person_type": "boss"}, "person_type"),
-                          ({"entry_from": "2026-02-30"}, "entry_from"),
-                          ({"entry_from": "2026-05-01", "entry_to": "2026-04-01"}, "entry_to")):
+    for params, field in (
+        ({"gender": "x"}, "gender"),
+        ({"person_type": "boss"}, "person_type"),
+        ({"entry_from": "2026-02-30"}, "entry_from"),
+        ({"entry_from": "2026-05-01", "entry_to": "2026-04-01"}, "entry_to"),
+    ):
         r = await client.get(f"{base(world)}/roster", headers=h, params=params)
         assert r.status_code == 422 and r.json()["field"] == field
     r = await client.get(f"{base(world)}/roster?page=2&page_size=1", headers=h)
@@ -73,7 +81,8 @@ async def test_roster_export_read_back_full_for_gc(client, redis):
     r = await client.get(f"{base(world)}/roster/export", headers=h)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     wb = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
     ws = wb.active
     values = list(ws.iter_rows(values_only=True))
@@ -91,8 +100,7 @@ async def test_roster_export_masked_for_builder(client, redis):
     world, (a, woman, w_num, w_phone), _ = await _world_with_people()
     for role in ("builder", "supervisor"):
         h = await headers_for(redis, world, role)
-        r = await client.get(f"{base(world)}/roster/export", headers=h,
-                             params={"gender": "女"})
+        r = await client.get(f"{base(world)}/roster/export", headers=h, params={"gender": "女"})
         wb = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
         values = list(wb.active.iter_rows(values_only=True))
         assert len(values) == 2
@@ -101,8 +109,11 @@ async def test_roster_export_masked_for_builder(client, redis):
         assert row[13] == pii.mask_bank_card(CARD)
         r = await client.get(f"{base(world)}/roster", headers=h)
         assert all("*" in row["id_number"] for row in r.json()["data"])
-    log = await AuditLog.filter(action="roster.export", project_id=world.project.id).order_by(
-        "-id").first()
+    log = (
+        await AuditLog.filter(action="roster.export", project_id=world.project.id)
+        .order_by("-id")
+        .first()
+    )
     assert log.detail["masked"] is True and log.detail["filters"] == ["gender"]
 
 
@@ -112,19 +123,23 @@ async def test_push_personnel_and_face_resync(client, redis):
     r = await client.post(f"{base(world)}/roster/push", headers=h)
     assert r.status_code == 409
     assert r.json()["message"] == "本项目未绑定考勤设备，请先在设备管理中绑定设备"
-    t1, _ = await devices.register_device(world.project, kind="attendance", sn=uid("SN"),
-                                          manufacturer="m", model="x")
-    t2, _ = await devices.register_device(world.project, kind="mobile", sn=uid("SN"),
-                                          manufacturer="m", model="x")
-    await devices.register_device(world.project, kind="collection", sn=uid("SN"),
-                                  manufacturer="m", model="x")
+    t1, _ = await devices.register_device(
+        world.project, kind="attendance", sn=uid("SN"), manufacturer="m", model="x"
+    )
+    t2, _ = await devices.register_device(
+        world.project, kind="mobile", sn=uid("SN"), manufacturer="m", model="x"
+    )
+    await devices.register_device(
+        world.project, kind="collection", sn=uid("SN"), manufacturer="m", model="x"
+    )
     r = await client.post(f"{base(world)}/roster/push", headers=h)
     assert r.status_code == 200 and r.json()["devices"] == 2
     cmds = await DeviceCommand.filter(device_id__in=[t1.id, t2.id], type="sync_persons")
     assert len(cmds) == 2
     r = await client.post(f"{base(world)}/roster/push", headers=h)  # no duplicate pending
-    assert await DeviceCommand.filter(device_id__in=[t1.id, t2.id],
-                                      type="sync_persons").count() == 2
+    assert (
+        await DeviceCommand.filter(device_id__in=[t1.id, t2.id], type="sync_persons").count() == 2
+    )
     r = await client.post(f"{base(world)}/roster/{a.id}/face-sync", headers=h)
     assert r.status_code == 200 and r.json()["devices"] == 2
     cmd = await DeviceCommand.filter(device_id=t1.id, type="upload_faces").first()
@@ -152,14 +167,19 @@ async def test_face_photo_only_with_view_pii(client, redis, app):
 async def test_roster_cross_project_and_company(client, redis):
     world, (a, *_), _ = await _world_with_people()
     stranger = auth(await enterprise_token(redis, await make_enterprise()))
-    for method, path in (("GET", "/roster"), ("GET", "/roster/export"),
-                         ("POST", "/roster/push"), ("POST", f"/roster/{a.id}/face-sync")):
+    for method, path in (
+        ("GET", "/roster"),
+        ("GET", "/roster/export"),
+        ("POST", "/roster/push"),
+        ("POST", f"/roster/{a.id}/face-sync"),
+    ):
         r = await client.request(method, f"{base(world)}{path}", headers=stranger)
         assert r.status_code == 404, path
     other = await make_project()
     oh = await headers_for(redis, other, "gc")
-    r = await client.post(f"/admin/v1/projects/{other.project.code}/roster/{a.id}/face-sync",
-                          headers=oh)
+    r = await client.post(
+        f"/admin/v1/projects/{other.project.code}/roster/{a.id}/face-sync", headers=oh
+    )
     assert r.status_code == 404
     r = await client.get(f"/admin/v1/projects/{other.project.code}/roster", headers=oh)
     assert r.json()["total"] == 0
@@ -169,8 +189,9 @@ async def test_file_endpoint_rules(client, redis, app):
     from services.files import save_upload
 
     world = await make_project()
-    face = await save_upload(app.ctx.files, PNG, "face.png", project_id=world.project.id,
-                             purpose="face")
+    face = await save_upload(
+        app.ctx.files, PNG, "face.png", project_id=world.project.id, purpose="face"
+    )
     gc = await headers_for(redis, world, "gc")
     r = await client.get(f"{base(world)}/files/{face.id}", headers=gc)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"

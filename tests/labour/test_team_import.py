@@ -30,8 +30,9 @@ def workbook(rows, header=HEADERS) -> bytes:
 
 async def _post(client, world, h, data, name="导入.xlsx", team=None):
     team = team or world.team
-    return await client.post(f"{base(world)}/teams/{team.id}/import", headers=h,
-                             files={"file": (name, data, XLSX)})
+    return await client.post(
+        f"{base(world)}/teams/{team.id}/import", headers=h, files={"file": (name, data, XLSX)}
+    )
 
 
 async def test_template_has_chinese_headers(client, redis):
@@ -113,15 +114,17 @@ async def test_import_file_refusals(client, redis):
     assert r.status_code == 422 and r.json()["field"] == "file"
     off = await Team.create(project=world.project, unit=world.gc, name="退场", on_site=False)
     p, n, _ = await make_person()
-    r = await _post(client, world, h, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH,
-                                                  None)]), team=off)
+    r = await _post(
+        client, world, h, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)]), team=off
+    )
     assert r.status_code == 409 and r.json()["message"] == "班组已退场，不能添加人员"
     # another project's team
     other = await make_project()
     r = await _post(client, world, h, workbook([]), team=other.team)
     assert r.status_code == 404
     sh = await headers_for(redis, world, "supervisor")
-    r = await _post(client, world, sh, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH,
-                                                   None)]))
+    r = await _post(
+        client, world, sh, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)])
+    )
     assert r.status_code == 403
     assert not await ProjectMember.filter(person=p).exists()

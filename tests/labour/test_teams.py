@@ -31,8 +31,11 @@ def base(world) -> str:
 async def test_team_crud_and_list_columns(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
-    r = await client.post(f"{base(world)}/teams", headers=h,
-                          json={"name": "钢筋一班", "leader": "张三", "unit_id": world.gc.id})
+    r = await client.post(
+        f"{base(world)}/teams",
+        headers=h,
+        json={"name": "钢筋一班", "leader": "张三", "unit_id": world.gc.id},
+    )
     assert r.status_code == 201, r.text
     team = r.json()
     assert team["status_label"] == "在场" and team["leader"] == "张三"
@@ -43,8 +46,9 @@ async def test_team_crud_and_list_columns(client, redis):
     assert {"seq", "name", "status_label", "leader", "unit_name"} <= set(row)
     assert row["unit_name"] == world.enterprises["gc"].name
     assert [t["seq"] for t in body["data"]] == [1, 2]
-    r = await client.patch(f"{base(world)}/teams/{team['id']}", headers=h,
-                           json={"leader": "李四", "on_site": "退场"})
+    r = await client.patch(
+        f"{base(world)}/teams/{team['id']}", headers=h, json={"leader": "李四", "on_site": "退场"}
+    )
     assert r.status_code == 200 and r.json()["status_label"] == "退场"
     r = await client.get(f"{base(world)}/teams?on_site=false", headers=h)
     assert [t["id"] for t in r.json()["data"]] == [team["id"]]
@@ -61,16 +65,19 @@ async def test_team_validation(client, redis):
     r = await client.post(f"{base(world)}/teams", headers=h, json={"unit_id": world.gc.id})
     assert r.status_code == 422 and r.json()["field"] == "name"
     assert r.json()["message"] == "请填写班组名称"
-    r = await client.post(f"{base(world)}/teams", headers=h,
-                          json={"name": world.team.name, "unit_id": world.gc.id})
+    r = await client.post(
+        f"{base(world)}/teams", headers=h, json={"name": world.team.name, "unit_id": world.gc.id}
+    )
     assert r.status_code == 409 and r.json()["message"] == "本项目已有同名班组"
-    r = await client.post(f"{base(world)}/teams", headers=h,
-                          json={"name": "x", "unit_id": world.builder.id})
+    r = await client.post(
+        f"{base(world)}/teams", headers=h, json={"name": "x", "unit_id": world.builder.id}
+    )
     assert r.status_code == 422
     assert r.json()["message"] == "班组只能属于施工总承包单位或分包单位"
     other = await make_project()
-    r = await client.post(f"{base(world)}/teams", headers=h,
-                          json={"name": "x", "unit_id": other.gc.id})
+    r = await client.post(
+        f"{base(world)}/teams", headers=h, json={"name": "x", "unit_id": other.gc.id}
+    )
     assert r.status_code == 422 and r.json()["code"] == "unit_not_on_project"
     assert await Team.filter(project=world.project).count() == 1
 
@@ -82,8 +89,9 @@ async def test_delete_or_exit_team_with_active_members_refused(client, redis):
     r = await client.delete(f"{base(world)}/teams/{world.team.id}", headers=h)
     assert r.status_code == 409
     assert r.json()["message"] == "班组内还有 1 名在职人员，请先为其办理离职后再删除班组"
-    r = await client.patch(f"{base(world)}/teams/{world.team.id}", headers=h,
-                           json={"on_site": False})
+    r = await client.patch(
+        f"{base(world)}/teams/{world.team.id}", headers=h, json={"on_site": False}
+    )
     assert r.status_code == 409 and "请先为其办理离职后再将班组退场" in r.json()["message"]
     assert (await Team.get(id=world.team.id)).on_site is True
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})
@@ -104,11 +112,13 @@ async def test_search_person_by_id_number(client, redis):
     r = await client.post(f"{base(world)}/persons/search", headers=h, json={"id_number": raw})
     assert r.status_code == 422 and r.json()["code"] == "person_not_enrolled"
     assert "请先使用采集设备完成实名制采集" in r.json()["message"]
-    r = await client.post(f"{base(world)}/persons/search", headers=h,
-                          json={"id_number": make_id_number()})
+    r = await client.post(
+        f"{base(world)}/persons/search", headers=h, json={"id_number": make_id_number()}
+    )
     assert r.status_code == 404 and "请先使用采集设备完成实名制采集" in r.json()["message"]
-    r = await client.post(f"{base(world)}/persons/search", headers=h,
-                          json={"id_number": "123456789012345678"})
+    r = await client.post(
+        f"{base(world)}/persons/search", headers=h, json={"id_number": "123456789012345678"}
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid_id_number"
 
 
@@ -150,25 +160,33 @@ async def test_rejoin_after_exit_and_off_site_team(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
     person, number, _ = await make_person()
-    member = await make_member(world, person=person, entry_date=dt.date.today()
-                               - dt.timedelta(days=40))
-    r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h,
-                          json={"exit_date": str(dt.date.today() - dt.timedelta(days=41))})
+    member = await make_member(
+        world, person=person, entry_date=dt.date.today() - dt.timedelta(days=40)
+    )
+    r = await client.post(
+        f"{base(world)}/members/{member.id}/exit",
+        headers=h,
+        json={"exit_date": str(dt.date.today() - dt.timedelta(days=41))},
+    )
     assert r.status_code == 422 and r.json()["message"] == "离职日期不能早于进场日期"
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})
     assert r.status_code == 200 and r.json()["exit_date"] == str(project_today(world.project))
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})
     assert r.status_code == 409 and r.json()["message"] == "该人员已离职"
-    r = await client.post(f"{base(world)}/teams/{world.team.id}/members", headers=h,
-                          json={"id_number": number, **wage(work_type="木工")})
+    r = await client.post(
+        f"{base(world)}/teams/{world.team.id}/members",
+        headers=h,
+        json={"id_number": number, **wage(work_type="木工")},
+    )
     assert r.status_code == 201 and r.json()["id"] == member.id  # same PIN for life
     again = await ProjectMember.get(id=member.id)
     assert again.work_status == WorkStatus.ACTIVE and again.exit_date is None
     assert again.entry_date == project_today(world.project) and again.work_type == "木工"
     off = await Team.create(project=world.project, unit=world.gc, name="退场班组", on_site=False)
     p2, n2, _ = await make_person()
-    r = await client.post(f"{base(world)}/teams/{off.id}/members", headers=h,
-                          json={"id_number": n2, **wage()})
+    r = await client.post(
+        f"{base(world)}/teams/{off.id}/members", headers=h, json={"id_number": n2, **wage()}
+    )
     assert r.status_code == 409 and r.json()["message"] == "班组已退场，不能添加人员"
 
 
@@ -177,20 +195,27 @@ async def test_complete_migrated_member(client, redis):
     h = await headers_for(redis, world, "gc")
     member = await make_member(world, work_type="", bank_card=None, migrated=True)
     r = await client.get(f"{base(world)}/members/{member.id}", headers=h)
-    assert set(r.json()["incomplete_fields"]) == {"work_type", "bank_name", "bank_card",
-                                                  "bank_branch_code"}
-    r = await client.patch(f"{base(world)}/members/{member.id}", headers=h,
-                           json={"work_type": "电工"})
+    assert set(r.json()["incomplete_fields"]) == {
+        "work_type",
+        "bank_name",
+        "bank_card",
+        "bank_branch_code",
+    }
+    r = await client.patch(
+        f"{base(world)}/members/{member.id}", headers=h, json={"work_type": "电工"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "bank_name"
     r = await client.patch(f"{base(world)}/members/{member.id}", headers=h, json=wage())
     assert r.status_code == 200 and r.json()["incomplete_fields"] == []
     # later edits keep the card when it is left out
-    r = await client.patch(f"{base(world)}/members/{member.id}", headers=h,
-                           json={"work_type": "木工"})
+    r = await client.patch(
+        f"{base(world)}/members/{member.id}", headers=h, json={"work_type": "木工"}
+    )
     assert r.status_code == 200 and r.json()["bank_card"] == CARD
     other_team = await Team.create(project=world.project, unit=world.gc, name="二班")
-    r = await client.patch(f"{base(world)}/members/{member.id}", headers=h,
-                           json={"team_id": other_team.id})
+    r = await client.patch(
+        f"{base(world)}/members/{member.id}", headers=h, json={"team_id": other_team.id}
+    )
     assert r.status_code == 200 and r.json()["team_name"] == "二班"
 
 
@@ -219,8 +244,11 @@ async def test_cross_project_and_cross_company(client, redis):
     stranger = auth(await enterprise_token(redis, await make_enterprise()))
     other_gc = await headers_for(redis, other, "gc")
     for h in (stranger,):
-        for method, path in (("get", "/teams"), ("get", f"/members/{member.id}"),
-                             ("get", f"/teams/{world.team.id}/members")):
+        for method, path in (
+            ("get", "/teams"),
+            ("get", f"/members/{member.id}"),
+            ("get", f"/teams/{world.team.id}/members"),
+        ):
             r = await client.request(method.upper(), f"{base(world)}{path}", headers=h)
             assert r.status_code == 404 and r.json()["code"] == "project_not_found"
     # another project's GC using its own project code cannot reach this project's records
@@ -236,9 +264,11 @@ async def test_cross_project_and_cross_company(client, redis):
     assert [t["id"] for t in r.json()["data"]] == [sub_team.id]
     r = await client.get(f"{base(world)}/members/{member.id}", headers=sub_h)
     assert r.status_code == 404
-    r = await client.post(f"{base(world)}/teams", headers=sub_h,
-                          json={"name": "越权班组", "unit_id": world.gc.id})
+    r = await client.post(
+        f"{base(world)}/teams", headers=sub_h, json={"name": "越权班组", "unit_id": world.gc.id}
+    )
     assert r.status_code == 422 and r.json()["code"] == "unit_not_on_project"
-    r = await client.post(f"{base(world)}/teams", headers=sub_h,
-                          json={"name": "自有班组", "unit_id": sub.id})
+    r = await client.post(
+        f"{base(world)}/teams", headers=sub_h, json={"name": "自有班组", "unit_id": sub.id}
+    )
     assert r.status_code == 201

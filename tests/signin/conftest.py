@@ -70,8 +70,13 @@ async def miniapp_login(client: httpx.AsyncClient, code: str | None = None) -> d
     return r.json()
 
 
-async def bind_directly(account_token_body: dict[str, Any], client: httpx.AsyncClient,
-                        name: str, number: str, phone: str) -> dict[str, Any]:
+async def bind_directly(
+    account_token_body: dict[str, Any],
+    client: httpx.AsyncClient,
+    name: str,
+    number: str,
+    phone: str,
+) -> dict[str, Any]:
     """Bind the logged-in WeChat user through the API with a matching phone."""
     r = await client.post(
         "/miniapp/v1/binding",
@@ -82,8 +87,13 @@ async def bind_directly(account_token_body: dict[str, Any], client: httpx.AsyncC
     return r.json()
 
 
-async def wechat_person(client: httpx.AsyncClient, world: ProjectWorld | None = None, *,
-                        post: str = "", labour: bool = False) -> dict[str, Any]:
+async def wechat_person(
+    client: httpx.AsyncClient,
+    world: ProjectWorld | None = None,
+    *,
+    post: str = "",
+    labour: bool = False,
+) -> dict[str, Any]:
     """An enrolled person logged in to the mini-program and bound; optionally on `world`."""
     person, number, phone = await enrolled_person()
     if world is not None and post:
@@ -93,10 +103,13 @@ async def wechat_person(client: httpx.AsyncClient, world: ProjectWorld | None = 
     body = await miniapp_login(client)
     bound = await bind_directly(body, client, person.name, number, phone)
     account = await Account.get(person_id=person.id, wechat_openid__isnull=False)
-    return {"person": person, "number": number, "phone": phone, "token": bound["token"],
-            "account": account}
-
-
+    return {
+        "person": person,
+        "number": number,
+        "phone": phone,
+        "token": bound["token"],
+        "account": account,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +119,11 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
     port = free_port()
     redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
     env = {
-        **os.environ, "ENV": "test", "DATABASE_URL": settings.database_url,
-        "REDIS_URL": redis_url, "STORAGE_URL": settings.storage_url,
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+        "STORAGE_URL": settings.storage_url,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "WECHAT_API_BASE": settings.effective_wechat_api_base,
         "IDAUTH_BASE_URL": settings.effective_idauth_base_url,
@@ -117,7 +133,10 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
     log = open(log_path, "w+b")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     try:

@@ -20,12 +20,14 @@ async def _bind(client, token, **body):
 async def test_matching_phone_binds_and_reissues_token(client):
     person, number, phone = await enrolled_person()
     login = await miniapp_login(client)
-    r = await _bind(client, login["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{phone}")
+    r = await _bind(
+        client, login["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+    )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["status"] == "bound" and body["person"]["id_number_masked"] == \
-        person.id_number_masked
+    assert (
+        body["status"] == "bound" and body["person"]["id_number_masked"] == person.id_number_masked
+    )
     assert number not in r.text and phone not in r.text
     # The old token stood for an unbound account: revoked; the new one carries the person.
     r = await client.get("/miniapp/v1/binding", headers=auth(login["token"]))
@@ -37,13 +39,15 @@ async def test_matching_phone_binds_and_reissues_token(client):
 
     # One person ↔ one WeChat account: a second WeChat user cannot take the same person.
     other = await miniapp_login(client)
-    r = await _bind(client, other["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{phone}")
+    r = await _bind(
+        client, other["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+    )
     assert r.status_code == 409 and r.json()["code"] == "person_already_bound"
     # ...and a bound account cannot bind a second person.
     second, number2, phone2 = await enrolled_person()
-    r = await _bind(client, body["token"], name=second.name, id_number=number2,
-                    phone_code=f"phone-{phone2}")
+    r = await _bind(
+        client, body["token"], name=second.name, id_number=number2, phone_code=f"phone-{phone2}"
+    )
     assert r.status_code == 409 and r.json()["code"] == "account_already_bound"
 
     # Unbinding is audited and frees the person.
@@ -53,8 +57,9 @@ async def test_matching_phone_binds_and_reissues_token(client):
     assert await AuditLog.filter(action="binding.unbound", target=f"person:{person.id}").exists()
     r = await client.get("/miniapp/v1/binding", headers=auth(body["token"]))
     assert r.status_code == 401  # tokens that carried the person are gone
-    r = await _bind(client, other["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{phone}")
+    r = await _bind(
+        client, other["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+    )
     assert r.status_code == 201
 
 
@@ -63,17 +68,41 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
     login = await miniapp_login(client)
     cases = [
         ({"id_number": number, "phone_code": f"phone-{phone}"}, 422, "required", "name"),
-        ({"name": person.name, "id_number": "123", "phone_code": f"phone-{phone}"}, 422,
-         "invalid_id_number", "id_number"),
-        ({"name": person.name, "id_number": number[:-1] + ("0" if number[-1] != "0" else "1"),
-          "phone_code": f"phone-{phone}"}, 422, "invalid_id_number", "id_number"),
+        (
+            {"name": person.name, "id_number": "123", "phone_code": f"phone-{phone}"},
+            422,
+            "invalid_id_number",
+            "id_number",
+        ),
+        (
+            {
+                "name": person.name,
+                "id_number": number[:-1] + ("0" if number[-1] != "0" else "1"),
+                "phone_code": f"phone-{phone}",
+            },
+            422,
+            "invalid_id_number",
+            "id_number",
+        ),
         ({"name": person.name, "id_number": number}, 422, "required", "phone_code"),
-        ({"name": "别人", "id_number": number, "phone_code": f"phone-{phone}"}, 404,
-         "person_not_matched", "id_number"),
-        ({"name": person.name, "id_number": valid_id_number(), "phone_code": f"phone-{phone}"},
-         404, "person_not_matched", "id_number"),
-        ({"name": person.name, "id_number": number, "phone_code": "garbage"}, 400,
-         "wechat_invalid_code", None),
+        (
+            {"name": "别人", "id_number": number, "phone_code": f"phone-{phone}"},
+            404,
+            "person_not_matched",
+            "id_number",
+        ),
+        (
+            {"name": person.name, "id_number": valid_id_number(), "phone_code": f"phone-{phone}"},
+            404,
+            "person_not_matched",
+            "id_number",
+        ),
+        (
+            {"name": person.name, "id_number": number, "phone_code": "garbage"},
+            400,
+            "wechat_invalid_code",
+            None,
+        ),
     ]
     for body, status, code, field in cases:
         r = await _bind(client, login["token"], **body)
@@ -83,8 +112,13 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
     assert not await WeChatBinding.exists(person_id=person.id)
     assert not await BindingRequest.exists(person_id=person.id)
     # An account that is not a WeChat user cannot bind.
-    r = await _bind(client, await person_token(client._transport.app.ctx.redis, person),
-                    name=person.name, id_number=number, phone_code=f"phone-{phone}")
+    r = await _bind(
+        client,
+        await person_token(client._transport.app.ctx.redis, person),
+        name=person.name,
+        id_number=number,
+        phone_code=f"phone-{phone}",
+    )
     assert r.status_code == 403
 
 
@@ -93,13 +127,19 @@ async def test_mismatching_phone_waits_for_labour_officer(client, redis):
     person, number, _ = await enrolled_person()
     await make_member(world, person=person)
     officer, _, _ = await enrolled_person()
-    await make_member(world, person=officer, person_type=PersonType.MANAGEMENT,
-                      post=Post.LABOUR_OFFICER)
+    await make_member(
+        world, person=officer, person_type=PersonType.MANAGEMENT, post=Post.LABOUR_OFFICER
+    )
     officer_token = await person_token(redis, officer)
     login = await miniapp_login(client)
     wechat_phone = make_phone()
-    r = await _bind(client, login["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{wechat_phone}")
+    r = await _bind(
+        client,
+        login["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=f"phone-{wechat_phone}",
+    )
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "pending" and r.json()["request"]["status"] == "pending"
     assert not await WeChatBinding.exists(person_id=person.id)
@@ -139,28 +179,42 @@ async def test_officer_rejects(client, redis):
 
     gc_token = await enterprise_token(redis, world.enterprises["gc"])
     login = await miniapp_login(client)
-    r = await _bind(client, login["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{make_phone()}")
+    r = await _bind(
+        client,
+        login["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=f"phone-{make_phone()}",
+    )
     request_id = r.json()["request"]["id"]
     base = f"/admin/v1/projects/{world.project.code}/binding-requests"
-    r = await client.post(f"{base}/{request_id}/reject", json={"note": "手机号不符，请到现场核实"},
-                          headers=auth(gc_token))
+    r = await client.post(
+        f"{base}/{request_id}/reject",
+        json={"note": "手机号不符，请到现场核实"},
+        headers=auth(gc_token),
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     r = await client.get("/miniapp/v1/binding", headers=auth(login["token"]))
     assert r.json()["request"]["status"] == "rejected"
     assert r.json()["request"]["decision_note"] == "手机号不符，请到现场核实"
     # Another project's officer cannot decide it.
     other = await synced_project()
-    r = await client.post(f"/admin/v1/projects/{other.project.code}/binding-requests/"
-                          f"{request_id}/approve",
-                          headers=auth(await enterprise_token(redis, other.enterprises["gc"])))
+    r = await client.post(
+        f"/admin/v1/projects/{other.project.code}/binding-requests/{request_id}/approve",
+        headers=auth(await enterprise_token(redis, other.enterprises["gc"])),
+    )
     assert r.status_code == 404
 
 
 async def test_mismatch_without_project_is_refused(client):
     person, number, _ = await enrolled_person()  # enrolled, but on no project any more
     login = await miniapp_login(client)
-    r = await _bind(client, login["token"], name=person.name, id_number=number,
-                    phone_code=f"phone-{make_phone()}")
+    r = await _bind(
+        client,
+        login["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=f"phone-{make_phone()}",
+    )
     assert r.status_code == 409 and r.json()["code"] == "phone_mismatch"
     assert r.json()["field"] == "phone_code"

@@ -13,8 +13,10 @@ from tests.signin.conftest import miniapp_login
 async def test_login_creates_person_account_and_keeps_session_key_server_side(client, redis):
     suffix = uid()
     body = await miniapp_login(client, f"dev-{suffix}")
-    assert body["account"]["kind"] == "person" and body["binding"] == {"bound": False,
-                                                                       "request": None}
+    assert body["account"]["kind"] == "person" and body["binding"] == {
+        "bound": False,
+        "request": None,
+    }
     assert "session_key" not in str(body) and standin_session_key(suffix) not in str(body)
     account = await Account.get(wechat_openid__isnull=False, id=await _account_id(redis, body))
     assert await signin.session_key_of(redis, account.id) == standin_session_key(suffix)
@@ -32,11 +34,15 @@ async def _account_id(redis, body) -> int:
 async def test_login_bad_input(client):
     r = await client.post("/miniapp/v1/auth/login", json={})
     assert r.status_code == 422 and r.json() == {
-        "code": "required", "message": "缺少微信登录凭证 code", "field": "code"}
+        "code": "required",
+        "message": "缺少微信登录凭证 code",
+        "field": "code",
+    }
     r = await client.post("/miniapp/v1/auth/login", json={"code": "not-a-dev-code"})
     assert r.status_code == 400 and r.json()["code"] == "wechat_invalid_code"
-    r = await client.post("/miniapp/v1/auth/login", content=b"{oops",
-                          headers={"content-type": "application/json"})
+    r = await client.post(
+        "/miniapp/v1/auth/login", content=b"{oops", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422 and r.json()["code"] == "malformed_json"
 
 

@@ -19,9 +19,15 @@ async def test_labour_officer_approval_queue(client, redis):
     day = dt.date.today() - dt.timedelta(days=1)
     r = await client.post(
         f"/admin/v1/projects/{world.project.code}/supplements",
-        json={"member_id": member.id, "date": day.isoformat(), "in_time": "08:00",
-              "out_time": "17:00", "reason": "设备故障未能打卡"},
-        headers=auth(await enterprise_token(redis, world.enterprises["gc"])))
+        json={
+            "member_id": member.id,
+            "date": day.isoformat(),
+            "in_time": "08:00",
+            "out_time": "17:00",
+            "reason": "设备故障未能打卡",
+        },
+        headers=auth(await enterprise_token(redis, world.enterprises["gc"])),
+    )
     assert r.status_code == 201, r.text
     request_id = r.json()["id"]
 
@@ -29,14 +35,19 @@ async def test_labour_officer_approval_queue(client, redis):
     assert r.status_code == 200 and request_id in [row["id"] for row in r.json()["data"]]
     r = await client.get("/miniapp/v1/approvals", headers=auth(worker["token"]))
     assert r.status_code == 200 and r.json()["total"] == 0
-    r = await client.post(f"/miniapp/v1/approvals/{request_id}/reject", json={},
-                          headers=auth(officer["token"]))
+    r = await client.post(
+        f"/miniapp/v1/approvals/{request_id}/reject", json={}, headers=auth(officer["token"])
+    )
     assert r.status_code == 422 and r.json()["field"] == "comment"
-    r = await client.post(f"/miniapp/v1/approvals/{request_id}/approve", json={},
-                          headers=auth(worker["token"]))
+    r = await client.post(
+        f"/miniapp/v1/approvals/{request_id}/approve", json={}, headers=auth(worker["token"])
+    )
     assert r.status_code == 403
-    r = await client.post(f"/miniapp/v1/approvals/{request_id}/approve",
-                          json={"comment": "属实"}, headers=auth(officer["token"]))
+    r = await client.post(
+        f"/miniapp/v1/approvals/{request_id}/approve",
+        json={"comment": "属实"},
+        headers=auth(officer["token"]),
+    )
     assert r.status_code == 200, r.text
     r = await client.get("/miniapp/v1/approvals", headers=auth(officer["token"]))
     assert request_id not in [row["id"] for row in r.json()["data"]]
@@ -51,8 +62,7 @@ async def test_my_contracts_with_warning(client):
     r = await client.get(f"/miniapp/v1/members/{member_id}/contracts", headers=auth(me["token"]))
     assert r.status_code == 200, r.text
     assert r.json()["contract_status"] == "unsigned" and r.json()["total"] == 0
-    r = await client.get(f"/miniapp/v1/members/{member_id}/contracts",
-                         headers=auth(other["token"]))
+    r = await client.get(f"/miniapp/v1/members/{member_id}/contracts", headers=auth(other["token"]))
     assert r.status_code == 403 and r.json()["code"] == "not_own_record"
 
 
@@ -60,11 +70,21 @@ async def test_announcements_for_my_region(client):
     world = await synced_project(region="630102")
     me = await wechat_person(client, world, labour=True)
     title = uid("公告")
-    await Announcement.create(title=title, content="春节放假安排", region_id="630100",
-                              publisher_kind="regulator", publisher_account_id=1)
+    await Announcement.create(
+        title=title,
+        content="春节放假安排",
+        region_id="630100",
+        publisher_kind="regulator",
+        publisher_account_id=1,
+    )
     far = uid("公告")
-    await Announcement.create(title=far, content="外地", region_id="632300",
-                              publisher_kind="regulator", publisher_account_id=1)
+    await Announcement.create(
+        title=far,
+        content="外地",
+        region_id="632300",
+        publisher_kind="regulator",
+        publisher_account_id=1,
+    )
     r = await client.get("/miniapp/v1/announcements", headers=auth(me["token"]))
     assert r.status_code == 200, r.text
     titles = [a["title"] for a in r.json()["data"]]

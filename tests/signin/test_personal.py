@@ -21,13 +21,24 @@ async def test_worker_reads_only_own_attendance(client):
     member_id = row["member_id"]
     now = dt.datetime.now(dt.UTC)
     day = attendance.local_day(now)
-    await Punch.create(project=world.project, member_id=member_id, person=me["person"],
-                       device_punch_id=f"t-{member_id}-in", time=now, local_date=day,
-                       direction=Direction.IN, liveness=True, source=PunchSource.MOBILE,
-                       status=PunchStatus.ACCEPTED)
+    await Punch.create(
+        project=world.project,
+        member_id=member_id,
+        person=me["person"],
+        device_punch_id=f"t-{member_id}-in",
+        time=now,
+        local_date=day,
+        direction=Direction.IN,
+        liveness=True,
+        source=PunchSource.MOBILE,
+        status=PunchStatus.ACCEPTED,
+    )
     month = f"{day:%Y-%m}"
-    r = await client.get(f"/miniapp/v1/members/{member_id}/attendance",
-                         params={"month": month}, headers=auth(me["token"]))
+    r = await client.get(
+        f"/miniapp/v1/members/{member_id}/attendance",
+        params={"month": month},
+        headers=auth(me["token"]),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["member_id"] == member_id and body["project_code"] == world.project.code
@@ -35,11 +46,17 @@ async def test_worker_reads_only_own_attendance(client):
     assert len(today_cell["punches"]) == 1
 
     # Another worker's month is refused, whatever the month.
-    r = await client.get(f"/miniapp/v1/members/{member_id}/attendance",
-                         params={"month": month}, headers=auth(other["token"]))
+    r = await client.get(
+        f"/miniapp/v1/members/{member_id}/attendance",
+        params={"month": month},
+        headers=auth(other["token"]),
+    )
     assert r.status_code == 403 and r.json()["code"] == "not_own_record"
-    r = await client.get(f"/miniapp/v1/members/{member_id}/attendance",
-                         params={"month": "2024-13"}, headers=auth(me["token"]))
+    r = await client.get(
+        f"/miniapp/v1/members/{member_id}/attendance",
+        params={"month": "2024-13"},
+        headers=auth(me["token"]),
+    )
     assert r.status_code == 422 and r.json()["field"] == "month"
     r = await client.get("/miniapp/v1/members/999999999/attendance", headers=auth(me["token"]))
     assert r.status_code == 404
@@ -59,12 +76,14 @@ async def test_post_person_summary_and_worker_refused(client):
     worker = await wechat_person(client, world, labour=True)
     old = dt.date.today() - dt.timedelta(days=40)
     await make_member(world, entry_date=old)  # a red contract warning
-    r = await client.get(f"/miniapp/v1/projects/{world.project.code}/summary",
-                         headers=auth(pm["token"]))
+    r = await client.get(
+        f"/miniapp/v1/projects/{world.project.code}/summary", headers=auth(pm["token"])
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["my_posts"][0]["code"] == Post.PROJECT_MANAGER
     assert body["members_active"]["labour"] == 2 and body["contract_warnings"]["counts"]["red"] == 1
-    r = await client.get(f"/miniapp/v1/projects/{world.project.code}/summary",
-                         headers=auth(worker["token"]))
+    r = await client.get(
+        f"/miniapp/v1/projects/{world.project.code}/summary", headers=auth(worker["token"])
+    )
     assert r.status_code == 404

@@ -68,9 +68,13 @@ async def test_permit_named_chief_supervisor_may_confirm(client):
     world = await synced_project()
     person = await wechat_person(client)  # on no project as a member...
     await KeyPersonnel.create(  # ...but named on the permit
-        project=world.project, role=Post.CHIEF_SUPERVISOR, name=person["person"].name,
+        project=world.project,
+        role=Post.CHIEF_SUPERVISOR,
+        name=person["person"].name,
         id_number_enc=pii.cipher().encrypt(person["number"]),
-        id_number_bidx=person["person"].id_number_bidx, unit=world.supervisor)
+        id_number_bidx=person["person"].id_number_bidx,
+        unit=world.supervisor,
+    )
     t = await _ticket(client)
     assert (await _mini(client, person["token"], t["ticket"], "scan")).json()["can_confirm"]
     r = await _mini(client, person["token"], t["ticket"], "confirm")
@@ -104,8 +108,9 @@ async def test_non_post_person_gets_the_reason(client):
     r = await _poll(client, t)
     assert r.json()["status"] == "cancelled" and r.json()["reason"] == "not_post_personnel"
     assert "token" not in r.json()
-    assert await AuditLog.filter(action="signin.qr_refused",
-                                 actor_id=str(worker["account"].id)).exists()
+    assert await AuditLog.filter(
+        action="signin.qr_refused", actor_id=str(worker["account"].id)
+    ).exists()
 
 
 async def test_unbound_wechat_user_cannot_scan(client):
@@ -148,8 +153,9 @@ async def test_web_secret_and_bad_input(client):
     assert r.status_code == 404
     r = await _poll(client, t, wait=99)
     assert r.status_code == 422 and r.json()["field"] == "wait"
-    r = await client.get(f"/admin/v1/auth/qr/tickets/{t['ticket']}",
-                         params={"secret": t["secret"], "wait": "soon"})
+    r = await client.get(
+        f"/admin/v1/auth/qr/tickets/{t['ticket']}", params={"secret": t["secret"], "wait": "soon"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "wait"
     r = await client.get("/admin/v1/auth/qr/tickets/no*such", params={"secret": "x"})
     assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"

@@ -31,8 +31,7 @@ async def test_websocket_pushes_scanned_then_confirmed_with_session(client, live
         r = await client.post(f"/miniapp/v1/qr/{t['ticket']}/scan", headers=auth(pm["token"]))
         assert r.status_code == 200
         assert (await _recv(ws))["status"] == "scanned"
-        r = await client.post(f"/miniapp/v1/qr/{t['ticket']}/confirm",
-                              headers=auth(pm["token"]))
+        r = await client.post(f"/miniapp/v1/qr/{t['ticket']}/confirm", headers=auth(pm["token"]))
         assert r.status_code == 200
         final = await _recv(ws)
         assert final["status"] == "confirmed" and final["token"]

@@ -25,8 +25,11 @@ async def test_miniapp_login_limited_per_ip(client):
     assert body["code"] == "rate_limited" and "频繁" in body["message"]
     assert 1 <= body["retry_after"] <= ratelimit.MINIAPP_LOGIN.window
     # Another address is not affected.
-    r = await client.post("/miniapp/v1/auth/login", json={"code": "dev-same"},
-                          headers={"X-Forwarded-For": "10.200.1.1"})
+    r = await client.post(
+        "/miniapp/v1/auth/login",
+        json={"code": "dev-same"},
+        headers={"X-Forwarded-For": "10.200.1.1"},
+    )
     assert r.status_code == 200
 
 
@@ -34,14 +37,18 @@ async def test_binding_limited_per_account(client):
     person, number, phone = await enrolled_person()
     login = await miniapp_login(client)
     for _ in range(ratelimit.BINDING.limit):
-        r = await client.post("/miniapp/v1/binding", headers=auth(login["token"]),
-                              json={"name": "猜测", "id_number": number,
-                                    "phone_code": f"phone-{phone}"})
+        r = await client.post(
+            "/miniapp/v1/binding",
+            headers=auth(login["token"]),
+            json={"name": "猜测", "id_number": number, "phone_code": f"phone-{phone}"},
+        )
         assert r.status_code == 404
     # Even the right answer is refused until the window has passed.
-    r = await client.post("/miniapp/v1/binding", headers=auth(login["token"]),
-                          json={"name": person.name, "id_number": number,
-                                "phone_code": f"phone-{phone}"})
+    r = await client.post(
+        "/miniapp/v1/binding",
+        headers=auth(login["token"]),
+        json={"name": person.name, "id_number": number, "phone_code": f"phone-{phone}"},
+    )
     assert r.status_code == 429 and r.json()["limit"] == "binding"
     assert "实名绑定" in r.json()["message"]
 

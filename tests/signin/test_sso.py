@@ -48,8 +48,7 @@ async def test_company_on_synced_project_signs_in(client):
 async def test_company_without_synced_project_is_told_why(client):
     unsynced = await make_project()  # a participating unit, but the project is not synced
     stranger = await make_enterprise()
-    for code in (unsynced.enterprises["gc"].credit_code, stranger.credit_code,
-                 make_credit_code()):
+    for code in (unsynced.enterprises["gc"].credit_code, stranger.credit_code, make_credit_code()):
         r = await client.get(await _authorize(client, code))
         assert r.status_code == 403, r.text
         body = r.json()
