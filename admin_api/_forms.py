@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Request
+from sanic.request import RequestParameters
 
 from realname.errors import ValidationError
 from realname.web import body_of
@@ -18,10 +19,27 @@ def is_form(request: Request) -> bool:
     )
 
 
+def form_of(request: Request) -> RequestParameters:
+    """The parsed form fields of a form request, or a ValidationError when it cannot be parsed."""
+    form = request.form
+    if form is None:
+        raise ValidationError("表单数据无法解析", code="malformed_form")
+    return form
+
+
+def files_of(request: Request) -> RequestParameters:
+    """The uploaded files of a form request, or a ValidationError when it cannot be parsed."""
+    files = request.files
+    if files is None:
+        raise ValidationError("表单数据无法解析", code="malformed_form")
+    return files
+
+
 def fields_of(request: Request) -> dict[str, Any]:
     """The request's fields: a multipart/url-encoded form or a JSON object."""
     if is_form(request):
-        return {key: request.form.get(key) for key in request.form}
+        form = form_of(request)
+        return {key: form.get(key) for key in form}
     return body_of(request)
 
 
@@ -29,7 +47,7 @@ def upload_of(request: Request, name: str = "file") -> tuple[bytes, str] | None:
     """The (bytes, original file name) of an uploaded file field, or None."""
     if not is_form(request):
         return None
-    upload = request.files.get(name)
+    upload = files_of(request).get(name)
     if upload is None:
         return None
     return upload.body, upload.name or ""

@@ -35,7 +35,7 @@ async def _stats(request: Request, code: str, durations: bool) -> HTTPResponse:
     attendance.month_bounds(month)
     filters = attendance.StatsFilter.parse(request.args)
     if request.args.get("format") == "xlsx":
-        path, rows = await attendance.export_month(access, month, filters, durations=durations)
+        path, exported = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
         await audit.record(
             f"attendance.export.{kind}_stats",
@@ -46,7 +46,7 @@ async def _stats(request: Request, code: str, durations: bool) -> HTTPResponse:
             detail={
                 "month": month,
                 "filters": filters.audit_view(),
-                "rows": rows,
+                "rows": exported,
                 "full_pii": access.can(identity.VIEW_PII),
             },
         )

@@ -117,9 +117,9 @@ async def bind(request: Request, code: str) -> HTTPResponse:
         raise NotFound("设备未登记", code="device_not_found")
     principal = await current_principal(request)
     if (
-        device.enterprise_id not in (None, principal.enterprise_id)
+        device.enterprise_id not in (None, principal.enterprise_id)  # type: ignore[attr-defined]
         and principal.kind != AccountKind.OPERATOR
-    ):  # type: ignore[attr-defined]
+    ):
         raise Forbidden("该设备由其他企业登记", code="device_other_enterprise")
     device = await svc.bind(device, access.project)
     await audit.record(

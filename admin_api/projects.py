@@ -57,9 +57,14 @@ async def my_projects(request: Request) -> HTTPResponse:
     principal = await current_principal(request)
     projects = await identity.accessible_projects(principal)
     rows = [
-        {"code": p.code, "name": p.name, "status": p.status, "region_code": p.region_id}
+        {
+            "code": p.code,
+            "name": p.name,
+            "status": p.status,
+            "region_code": p.region_id,  # type: ignore[attr-defined]
+        }
         for p in projects
-    ]  # type: ignore[attr-defined]
+    ]
     return page(rows, len(rows))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._forms import files_of, form_of
 from realname.errors import ValidationError
 from realname.web import body_of, current_principal, ok, page, paging, project_access
 from services import identity, supplement
@@ -17,8 +18,9 @@ bp = Blueprint("admin_supplement", url_prefix="/projects/<code:str>/supplements"
 def _form(request: Request) -> tuple[dict[str, Any], list[tuple[bytes, str]]]:
     """The request's fields and evidence files (multipart form or JSON without files)."""
     if (request.content_type or "").startswith("multipart/form-data"):
-        data = {k: request.form.get(k) for k in request.form}
-        files = [(f.body, f.name) for f in (request.files.getlist("evidence") or [])]
+        form = form_of(request)
+        data = {k: form.get(k) for k in form}
+        files = [(f.body, f.name) for f in (files_of(request).getlist("evidence") or [])]
         return data, files
     return body_of(request), []
 

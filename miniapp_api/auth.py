@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -28,8 +30,8 @@ async def login(request: Request) -> HTTPResponse:
     data["binding"] = await binding.binding_state(account.id)
     data["post_projects"] = (
         await signin.post_personnel_projects(account.person_id)  # type: ignore[attr-defined]
-        if account.person_id
-        else []  # type: ignore[attr-defined]
+        if account.person_id  # type: ignore[attr-defined]
+        else []
     )
     return ok(data)
 
@@ -38,7 +40,7 @@ async def login(request: Request) -> HTTPResponse:
 async def me(request: Request) -> HTTPResponse:
     """The caller's binding and, for post personnel, the projects of their posts."""
     principal = await require_kind(request, "person")
-    data = {
+    data: dict[str, Any] = {
         "display_name": principal.display_name,
         "binding": await binding.binding_state(principal.account_id),
     }

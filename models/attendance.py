@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -56,7 +57,8 @@ class Punch(Model):
     status = fields.CharEnumField(PunchStatus, max_length=8)
     reason = fields.CharField(max_length=32, null=True)
     received_at = fields.DatetimeField(auto_now_add=True)
-    payload = fields.JSONField(null=True)  # the punch as received, for diagnosis
+    # the punch as received, for diagnosis
+    payload: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "punch"

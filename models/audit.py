@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,7 +20,7 @@ class AuditLog(Model):
         "models.Project", related_name="audit", null=True, on_delete=fields.RESTRICT
     )
     target = fields.CharField(max_length=128, default="")
-    detail = fields.JSONField(default=dict)
+    detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, default="")
 
     class Meta:

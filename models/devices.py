@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -88,7 +89,7 @@ class DeviceCommand(Model):
         "models.Device", related_name="commands", on_delete=fields.RESTRICT
     )
     type = fields.CharField(max_length=32)
-    params = fields.JSONField(default=dict)
+    params: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharEnumField(CommandStatus, max_length=8, default=CommandStatus.PENDING)
     attempts = fields.IntField(default=0)
     max_attempts = fields.IntField(default=3)

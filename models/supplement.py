@@ -39,14 +39,14 @@ class SupplementRequest(Model):
     in_time = fields.DatetimeField(null=True)
     out_time = fields.DatetimeField(null=True)
     reason = fields.TextField()
-    evidence = fields.JSONField(default=list)  # StoredFile ids
-    chain = fields.JSONField()  # node codes, in order
+    evidence: fields.JSONField[list[int]] = fields.JSONField(default=list)  # StoredFile ids
+    chain: fields.JSONField[list[str]] = fields.JSONField()  # node codes, in order
     step = fields.IntField(default=0)
     state = fields.CharEnumField(SupplementState, max_length=10, default=SupplementState.PENDING)
     requester_kind = fields.CharField(max_length=16)
     requester_id = fields.CharField(max_length=32)
     requester_name = fields.CharField(max_length=128, default="")
-    requester_unit_ids = fields.JSONField(default=list)
+    requester_unit_ids: fields.JSONField[list[int]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 

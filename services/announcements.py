@@ -110,9 +110,8 @@ async def withdraw(principal: Principal, announcement_id: int) -> Announcement:
         raise NotFound("公告不存在", code="announcement_not_found")
     if principal.kind == AccountKind.REGULATOR:
         own = await _publisher_region(principal)
-        if a.region_id is None or not region_covers(  # type: ignore[attr-defined]
-            own.code, a.region_id, str(own.level)
-        ):  # type: ignore[attr-defined]
+        region_code: str | None = a.region_id  # type: ignore[attr-defined]
+        if region_code is None or not region_covers(own.code, region_code, str(own.level)):
             raise NotFound("公告不存在", code="announcement_not_found")
     if a.withdrawn_at is None:
         a.withdrawn_at = dt.datetime.now(dt.UTC)

@@ -9,7 +9,7 @@ unbinding revoke the account's tokens (a token carries the person it stood for) 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aredis
 from tortoise.exceptions import IntegrityError
@@ -43,10 +43,11 @@ async def _person_account(account_id: int) -> Account:
 
 async def _active_project_ids(person_id: int) -> list[int]:
     """Projects where the person is an active member."""
-    return list(
+    return cast(
+        list[int],
         await ProjectMember.filter(person_id=person_id, work_status=WorkStatus.ACTIVE).values_list(
             "project_id", flat=True
-        )
+        ),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
@@ -49,9 +49,12 @@ async def members_with_contract(member_ids: Iterable[int]) -> set[int]:
     ids = list(set(member_ids))
     if not ids:
         return set()
-    rows = await LabourContract.filter(
-        member_id__in=ids, status=ContractStatus.ACTIVE, deleted_at__isnull=True
-    ).values_list("member_id", flat=True)
+    rows = cast(
+        list[int],
+        await LabourContract.filter(
+            member_id__in=ids, status=ContractStatus.ACTIVE, deleted_at__isnull=True
+        ).values_list("member_id", flat=True),
+    )
     return set(rows)
 
 
@@ -131,7 +134,8 @@ def _search(qs, q: str, *, member_path: str = ""):  # noqa: ANN001, ANN202 - Tor
     person = f"{member_path}person__"
     cond = Q(**{f"{person}name__icontains": q})
     bidx = pii.cipher().blind_index("id", q)
-    cond |= Q(**{f"{person}id_number_bidx": bidx})
+    if bidx is not None:  # always, q is not blank
+        cond |= Q(**{f"{person}id_number_bidx": bidx})
     if member_path:
         cond |= Q(number__icontains=q)
     return qs.filter(cond)
@@ -203,8 +207,8 @@ def contract_public(c: LabourContract, full: bool, seq: int | None = None) -> di
         "termination_initiated_at": c.termination_initiated_at,
         "termination_confirmed_at": c.termination_confirmed_at,
         "attachment": {"id": c.attachment_id, "name": c.attachment_name}  # type: ignore[attr-defined]
-        if c.attachment_id
-        else None,  # type: ignore[attr-defined]
+        if c.attachment_id  # type: ignore[attr-defined]
+        else None,
         "uploaded_at": c.uploaded_at,
     }
 

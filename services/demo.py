@@ -203,8 +203,12 @@ async def standin_companies() -> list[dict[str, str]]:
     return [{"credit_code": r["credit_code"], "name": r["name"]} for r in rows] + [extra]
 
 
-def _permit_rows(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
-    rows, people = [], {}
+def _permit_rows(
+    rng: random.Random,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, str]]]]:
+    """Permit rows for the demo projects, and their named persons by project code and role."""
+    rows: list[dict[str, Any]] = []
+    people: dict[str, dict[str, dict[str, str]]] = {}
     for i, p in enumerate(PROJECTS):
         units = [
             {
@@ -380,7 +384,7 @@ async def _populate(
             await ProjectMember.create(
                 project=project,
                 person=person,
-                unit=gc if team.unit_id == gc.id else sub,
+                unit=gc if team.unit_id == gc.id else sub,  # type: ignore[attr-defined]
                 team=team,
                 person_type=PersonType.LABOUR,
                 work_type="" if migrated_incomplete else rng.choice(WORK_TYPES),
@@ -426,7 +430,7 @@ async def _populate(
                 manufacturer=maker,
                 model=model,
                 project=project,
-                enterprise_id=gc.enterprise_id,
+                enterprise_id=gc.enterprise_id,  # type: ignore[attr-defined]
                 secret_enc=c.encrypt(secret),
                 firmware="1.4.2",
                 antispoof=kind == DeviceKind.ATTENDANCE,
@@ -487,7 +491,7 @@ async def _punches(
                     Punch(
                         project=project,
                         member=m,
-                        person_id=m.person_id,
+                        person_id=m.person_id,  # type: ignore[attr-defined]
                         device=device,
                         device_punch_id=f"{m.id}-{t:%Y%m%d%H%M}-{direction.value}",
                         time=t.astimezone(dt.UTC),

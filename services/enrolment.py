@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -196,7 +196,7 @@ async def enrol(
     )
     face_key = await store.put(e.face, prefix="faces", suffix=".jpg", content_type="image/jpeg")
     now = dt.datetime.now(dt.UTC)
-    person_fields = dict(
+    person_fields: dict[str, Any] = dict(
         name=e.name,
         gender=e.gender,
         ethnicity=e.ethnicity,
@@ -214,7 +214,7 @@ async def enrol(
         phone_masked=pii.mask_phone(e.phone),
         enrolled_at=now,
     )
-    member_fields = dict(
+    member_fields: dict[str, Any] = dict(
         unit_id=e.unit.id,
         team_id=e.team.id if e.team else None,
         person_type=e.person_type,
@@ -251,7 +251,10 @@ async def enrol(
             await ProjectMember.filter(id=member.id).update(**member_fields)
     # The face changed for every project the person is on: their terminals must re-sync.
     await sync.mark_members_changed(
-        await ProjectMember.filter(person_id=person.id).values_list("id", flat=True)
+        cast(
+            list[int],
+            await ProjectMember.filter(person_id=person.id).values_list("id", flat=True),
+        )
     )
     return {
         "person_id": person.id,
@@ -297,7 +300,10 @@ async def replace_face(person: Person, face: bytes, store: FileStore) -> str:
             face_key=key, face_sha256=digest, face_captured_at=dt.datetime.now(dt.UTC)
         )
         await sync.mark_members_changed(
-            await ProjectMember.filter(person_id=person.id).values_list("id", flat=True)
+            cast(
+                list[int],
+                await ProjectMember.filter(person_id=person.id).values_list("id", flat=True),
+            )
         )
     return digest
 
@@ -316,8 +322,8 @@ async def upload_faces(
         if not isinstance(item, dict):
             raise ValidationError("faces 的元素应为对象", code="bad_field", field=f"faces[{i}]")
         try:
-            person_id = int(item.get("person_id"))
-        except (TypeError, ValueError):
+            person_id = int(item["person_id"])
+        except (KeyError, TypeError, ValueError):
             raise ValidationError(
                 "person_id 无效", code="bad_field", field=f"faces[{i}].person_id"
             ) from None

@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aredis
 
@@ -239,19 +239,25 @@ async def accessible_projects(principal: Principal) -> list[Project]:
     if principal.kind == AccountKind.PERSON and principal.person_id:
         from models import Person
 
-        ids = set(
-            await ProjectMember.filter(
-                person_id=principal.person_id, work_status=WorkStatus.ACTIVE
-            ).values_list("project_id", flat=True)
+        project_ids: set[int] = set(
+            cast(
+                list[int],
+                await ProjectMember.filter(
+                    person_id=principal.person_id, work_status=WorkStatus.ACTIVE
+                ).values_list("project_id", flat=True),
+            )
         )
         person = await Person.get_or_none(id=principal.person_id)
         if person is not None:
-            ids |= set(
-                await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
-                    "project_id", flat=True
+            project_ids |= set(
+                cast(
+                    list[int],
+                    await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
+                        "project_id", flat=True
+                    ),
                 )
             )
-        return await Project.filter(id__in=list(ids)).order_by("code")
+        return await Project.filter(id__in=list(project_ids)).order_by("code")
     if principal.kind == AccountKind.REGULATOR and principal.region_code:
         from models import Region
 

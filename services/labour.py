@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
@@ -150,9 +150,12 @@ async def unit_scope(access: ProjectAccess) -> UnitScope:
         # Permit-named PM / chief supervisor: their own units are the project's units of that role.
         wanted = [r for r in (UnitRole.GENERAL_CONTRACTOR, UnitRole.SUPERVISOR) if r in roles]
         own |= set(
-            await ParticipatingUnit.filter(
-                project_id=access.project.id, role__in=wanted
-            ).values_list("id", flat=True)
+            cast(
+                list[int],
+                await ParticipatingUnit.filter(
+                    project_id=access.project.id, role__in=wanted
+                ).values_list("id", flat=True),
+            )
         )
     visible = None if roles & SITE_WIDE_VIEW_ROLES else own
     managed = None if UnitRole.GENERAL_CONTRACTOR in roles else own
@@ -310,9 +313,13 @@ async def active_counts(team_ids: list[int]) -> dict[int, int]:
     """Active members per team."""
     counts: dict[int, int] = {}
     if team_ids:
-        for tid in await ProjectMember.filter(
-            team_id__in=team_ids, work_status=WorkStatus.ACTIVE
-        ).values_list("team_id", flat=True):
+        tids = cast(
+            list[int],
+            await ProjectMember.filter(
+                team_id__in=team_ids, work_status=WorkStatus.ACTIVE
+            ).values_list("team_id", flat=True),
+        )
+        for tid in tids:
             counts[tid] = counts.get(tid, 0) + 1
     return counts
 
@@ -631,8 +638,8 @@ async def save_labour_member(
 ) -> ProjectMember:
     """Create (or re-activate a former) labour membership and tell terminals."""
     values = {
-        "unit_id": team.unit_id,
-        "team_id": team.id,  # type: ignore[attr-defined]
+        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "team_id": team.id,
         "person_type": PersonType.LABOUR,
         "post": "",
         "work_status": WorkStatus.ACTIVE,

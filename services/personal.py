@@ -5,7 +5,7 @@ Workers see only their own records: every per-member view goes through `own_memb
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from models import (
     KeyPersonnel,
@@ -186,7 +186,10 @@ async def announcements_for(
         )
     )
     regions = set(
-        await Project.filter(id__in=list(project_ids)).values_list("region_id", flat=True)
+        cast(
+            list[str],
+            await Project.filter(id__in=list(project_ids)).values_list("region_id", flat=True),
+        )
     )
     visible = []
     for ann in (

@@ -8,7 +8,7 @@ search among enrolled persons (rule 6).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from tortoise.transactions import in_transaction
 
@@ -174,7 +174,7 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
                 field="id_number",
             )
         raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
-    values = {
+    values: dict[str, Any] = {
         "unit_id": unit.id,
         "team_id": None,
         "person_type": PersonType.MANAGEMENT,
@@ -229,7 +229,19 @@ async def exit_post_person(
 
 # --- duty records --------------------------------------------------------------------------------
 
-_DUTY_RULES = {
+
+class _DutyRule(TypedDict):
+    """How one duty kind is registered: labels, who may host, whether a file is required."""
+
+    date: str
+    host: str
+    file: str | None
+    host_roles: set[UnitRole]
+    host_posts: set[Post] | None
+    host_error: str
+
+
+_DUTY_RULES: dict[DutyKind, _DutyRule] = {
     DutyKind.SUPERVISION_MEETING: {
         "date": "会议日期",
         "host": "主持人",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -184,7 +184,7 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
             unit_by_code[u["credit_code"]] = unit
         for kp in data["key_personnel"]:
             bidx = c.blind_index("id", kp["id_number"])
-            unit = unit_by_code.get(kp["unit_credit_code"] or "")
+            kp_unit = unit_by_code.get(kp["unit_credit_code"] or "")
             existing = await KeyPersonnel.get_or_none(
                 project=project, role=kp["role"], id_number_bidx=bidx
             )
@@ -195,11 +195,11 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
                     name=kp["name"],
                     id_number_enc=c.encrypt(kp["id_number"]),
                     id_number_bidx=bidx,
-                    unit=unit,
+                    unit=kp_unit,
                 )
             else:
                 existing.name = kp["name"]
-                existing.unit = unit  # type: ignore[assignment]
+                existing.unit = kp_unit  # type: ignore[assignment]
                 await existing.save()
     return project, created
 
@@ -209,7 +209,7 @@ async def import_projects(rows: Any) -> dict[str, Any]:
     if not isinstance(rows, list):
         raise ValidationError("导入文件应为 JSON 数组", code="invalid_file", field="")
     await ensure_regions()
-    regions = set(await Region.all().values_list("code", flat=True))
+    regions = set(cast(list[str], await Region.all().values_list("code", flat=True)))
     created = updated = 0
     errors: list[dict[str, Any]] = []
     for index, row in enumerate(rows):

@@ -346,9 +346,9 @@ async def review_queue(
     reqs_by_id = {
         r.id: r
         for r in await StatusChangeRequest.filter(
-            id__in=[s.request_id for s in steps]
+            id__in=[s.request_id for s in steps]  # type: ignore[attr-defined]
         ).prefetch_related("project")
-    }  # type: ignore[attr-defined]
+    }
     reqs = [reqs_by_id[s.request_id] for s in steps]  # type: ignore[attr-defined]
     rows = await _public_many(reqs, with_detail=False)
     for row, s in zip(rows, steps, strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -125,8 +125,8 @@ def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
     if principal.kind == AccountKind.ENTERPRISE and access.unit_roles & _FILER_ROLES:
         if (
             UnitRole.GENERAL_CONTRACTOR.value in access.unit_roles
-            or member.unit_id in access.unit_ids
-        ):  # type: ignore[attr-defined]
+            or member.unit_id in access.unit_ids  # type: ignore[attr-defined]
+        ):
             return
         raise Forbidden("只能为本单位的劳务人员发起补录", code="not_own_member")
     if principal.kind == AccountKind.PERSON and access.posts and access.can(MANAGE):
@@ -144,8 +144,8 @@ async def file_request(
 ) -> dict[str, Any]:
     """File a request (all checks before anything is stored); returns its public view."""
     project = access.project
-    raw_member = data.get("member_id")
-    if not str(raw_member or "").strip().isdigit():
+    raw_member = str(data.get("member_id") or "").strip()
+    if not raw_member.isdigit():
         raise ValidationError("请选择补录人员", code="required", field="member_id")
     member = await ProjectMember.get_or_none(id=int(raw_member), project_id=project.id)
     if member is None:
@@ -282,8 +282,8 @@ async def decide(
                 if t is None:
                     continue
                 await Punch.create(
-                    project_id=req.project_id,
-                    member_id=member.id,  # type: ignore[attr-defined]
+                    project_id=req.project_id,  # type: ignore[attr-defined]
+                    member_id=member.id,
                     person_id=member.person_id,  # type: ignore[attr-defined]
                     device=None,
                     device_punch_id=f"supplement:{req.id}:{direction.value}",
@@ -406,17 +406,25 @@ async def pending_for(principal: Principal) -> list[dict[str, Any]]:
     """Every request, on any project, now waiting for this principal's decision."""
     if principal.kind != AccountKind.PERSON or not principal.person_id:
         return []
-    project_ids = set(
-        await ProjectMember.filter(
-            person_id=principal.person_id,
-            person_type=PersonType.MANAGEMENT,
-            work_status=WorkStatus.ACTIVE,
-        ).values_list("project_id", flat=True)
+    project_ids: set[int] = set(
+        cast(
+            list[int],
+            await ProjectMember.filter(
+                person_id=principal.person_id,
+                person_type=PersonType.MANAGEMENT,
+                work_status=WorkStatus.ACTIVE,
+            ).values_list("project_id", flat=True),
+        )
     )
     bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
     if bidx:
         project_ids |= set(
-            await KeyPersonnel.filter(id_number_bidx=bidx[0]).values_list("project_id", flat=True)
+            cast(
+                list[int],
+                await KeyPersonnel.filter(id_number_bidx=bidx[0]).values_list(
+                    "project_id", flat=True
+                ),
+            )
         )
     out = []
     for project_id in sorted(project_ids):

@@ -243,13 +243,13 @@ async def _match_persons(project_id: int, results: list[RowResult]) -> None:
         for r in results
         if r.values.get("id_number") and not any(e["field"] == "id_number" for e in r.errors)
     ]
-    persons = {
+    persons: dict[str | None, Person] = {
         p.id_number_bidx: p
         for p in await Person.filter(id_number_bidx__in=[bidx for bidx, _ in wanted])
     }
     members = {
-        m.person_id: m
-        for m in await ProjectMember.filter(  # type: ignore[attr-defined]
+        m.person_id: m  # type: ignore[attr-defined]
+        for m in await ProjectMember.filter(
             project_id=project_id, person_id__in=[p.id for p in persons.values()]
         )
     }
