@@ -76,7 +76,7 @@ async def punches(request: Request) -> HTTPResponse:
     device = device_of(request)
     results = await ingest.ingest(
         device,
-        await _project(request),
+        await device_service.project_of(device),
         [ingest.parse_native(p) for p in items],
         request.app.ctx.files,
     )

@@ -36,6 +36,18 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='PendingSettlement',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('project_id', fields.IntField()),
+                ('member_id', fields.IntField()),
+                ('day', fields.DateField()),
+                ('version', fields.IntField(default=0)),
+            ],
+            options={'table': 'settle_pending', 'app': 'models', 'unique_together': (('member_id', 'day'),), 'pk_attr': 'id', 'table_description': 'A member-day to re-settle, written in the same transaction as the punches that touch it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Person',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

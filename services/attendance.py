@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+import time as _time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -257,18 +258,179 @@ async def settle_days(
     if not wanted:
         return 0
     today = today or today_local(await project_zone(project_id))
-    by_day: dict[dt.date, list[int]] = defaultdict(list)
-    for member_id, day in wanted:
-        by_day[day].append(member_id)
+    grouped = await _accepted_punches(wanted)
+    return await _write_settled(project_id, grouped, wanted, today)
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A punch time read raw (SQLite: ISO text with the offset it was stored with)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+async def _accepted_punches(
+    wanted: set[tuple[int, dt.date]],
+) -> dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]]:
+    """(time, direction) of the accepted punches of each wanted member-day: raw SQL, one
+    statement per day and 500 members (SQLite) or one for all pairs (PostgreSQL, unnest)."""
+    conn = connections.get("default")
     grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
+    pairs = sorted(wanted)
+    if conn.capabilities.dialect == "postgres":
+        sql = (
+            "SELECT p.member_id, p.local_date, p.time, p.direction FROM punch p"
+            " JOIN unnest($1::int[], $2::date[]) AS w(member_id, day)"
+            " ON p.member_id = w.member_id AND p.local_date = w.day"
+            " WHERE p.status = 'accepted'"
+        )
+        for i in range(0, len(pairs), 5 * _CHUNK):
+            part = pairs[i : i + 5 * _CHUNK]
+            async with conn.acquire_connection() as c:
+                rows = await c.fetch(sql, [m for m, _ in part], [d for _, d in part])
+            for member_id, day, time, direction in rows:
+                grouped[(member_id, day)].append((time, direction))
+        return grouped
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for member_id, day in pairs:
+        by_day[day].append(member_id)
     for day, members in by_day.items():
         for i in range(0, len(members), _CHUNK):
-            rows = await Punch.filter(
-                local_date=day, member_id__in=members[i : i + _CHUNK], status=PunchStatus.ACCEPTED
-            ).values_list("member_id", "time", "direction")
+            part = members[i : i + _CHUNK]
+            sql = (
+                "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
+                f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(part))})"
+            )
+            _, rows = await conn.execute_query(sql, [day.isoformat(), *part])
             for member_id, time, direction in rows:
-                grouped[(member_id, day)].append((time, direction))
-    return await _write_settled(project_id, grouped, wanted, today)
+                grouped[(member_id, day)].append((_aware(time), direction))
+    return grouped
+
+
+# --- pending settlements (the punch pipeline's touched days) -------------------------------------
+
+PENDING_SWEEP_SECONDS = 5  # the periodic sweep of pending settlements (crash recovery)
+PENDING_COALESCE_SECONDS = 0.01  # a drain starts this long after the first kick: under load,
+# one pass settles the days of many requests
+_ZONE_TTL = 30.0
+_zones: dict[int, tuple[ZoneInfo, float]] = {}
+
+
+async def _zone_of(project_id: int) -> ZoneInfo:
+    """A project's time zone, cached briefly for the pending-settlement drain."""
+    cached = _zones.get(project_id)
+    now = _time.monotonic()
+    if cached is not None and now - cached[1] < _ZONE_TTL:
+        return cached[0]
+    tz = await project_zone(project_id)
+    if len(_zones) > 10_000:
+        _zones.clear()
+    _zones[project_id] = (tz, now)
+    return tz
+
+
+_PENDING_BATCH = 2000
+
+
+async def settle_pending(limit: int = _PENDING_BATCH) -> int:
+    """Settle every member-day marked pending (``settle_pending`` rows) and clear the marks.
+
+    A mark is deleted only if its version is still the one read: a punch committed meanwhile
+    re-marks the day (version + 1), so the day is settled again on the next pass. Safe to run
+    concurrently (in other workers too): settling is idempotent and version-guarded.
+    Returns the number of days written.
+    """
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    total = 0
+    while True:
+        _, rows = await conn.execute_query(
+            "SELECT project_id, member_id, day, version FROM settle_pending ORDER BY id LIMIT "
+            + ("$1" if pg else "?"),
+            [limit],
+        )
+        if not rows:
+            return total
+        by_project: dict[int, set[tuple[int, dt.date]]] = defaultdict(set)
+        marks = []
+        for project_id, member_id, day, version in rows:
+            day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+            by_project[project_id].add((member_id, day))
+            marks.append((member_id, day, version))
+        for project_id, pairs in by_project.items():
+            total += await settle_days(project_id, pairs, today_local(await _zone_of(project_id)))
+        if pg:
+            async with conn.acquire_connection() as c:
+                await c.execute(
+                    "DELETE FROM settle_pending s USING unnest($1::int[], $2::date[], $3::int[])"
+                    " AS m(member_id, day, version) WHERE s.member_id = m.member_id"
+                    " AND s.day = m.day AND s.version = m.version",
+                    [m for m, _, _ in marks],
+                    [d for _, d, _ in marks],
+                    [v for _, _, v in marks],
+                )
+        else:
+            for i in range(0, len(marks), _CHUNK):
+                part = marks[i : i + _CHUNK]
+                await conn.execute_query(
+                    "DELETE FROM settle_pending WHERE (member_id, day, version) IN (VALUES "
+                    + ",".join(["(?,?,?)"] * len(part))
+                    + ")",
+                    [x for m, d, v in part for x in (m, d.isoformat(), v)],
+                )
+        if len(rows) < limit:
+            return total
+
+
+@dataclass
+class _Drainer:
+    task: asyncio.Task | None = None
+    again: bool = False
+
+
+_drainers: dict[asyncio.AbstractEventLoop, _Drainer] = {}
+
+
+def kick_pending() -> None:
+    """Settle the pending member-days soon, in this process (after the current reply).
+
+    Runs at most one drain per event loop; a kick during a drain makes it run once more.
+    """
+    loop = asyncio.get_running_loop()
+    drainer = _drainers.get(loop)
+    if drainer is None:
+        for old in [lp for lp in _drainers if lp.is_closed()]:
+            del _drainers[old]
+        drainer = _drainers[loop] = _Drainer()
+    if drainer.task is not None and not drainer.task.done():
+        drainer.again = True
+        return
+    drainer.again = False
+    drainer.task = loop.create_task(_drain(drainer))
+
+
+async def _drain(drainer: _Drainer) -> None:
+    while True:
+        await asyncio.sleep(PENDING_COALESCE_SECONDS)  # the reply that kicked goes out first
+        drainer.again = False
+        try:
+            await settle_pending()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the marks stay; the periodic sweep retries
+            log.exception("settling pending days failed")
+            return
+        if not drainer.again:
+            return
+
+
+async def wait_pending() -> None:
+    """Wait for this process's running drain (if any) and settle what is still pending."""
+    drainer = _drainers.get(asyncio.get_running_loop())
+    if drainer is not None and drainer.task is not None:
+        with contextlib.suppress(Exception):
+            await drainer.task
+    await settle_pending()
 
 
 async def settle_range(
@@ -320,7 +482,9 @@ async def settle_stale(project_id: int, today: dt.date, start: dt.date, end: dt.
 
 
 def register_background(app: Any) -> None:
-    """Run the closed-day sweep every few minutes in the app (not in tests, which call it)."""
+    """Background settlement in the app: pending member-days (at start-up, then every few
+    seconds: recovers marks left by a crash) and the closed-day sweep every few minutes (not in
+    tests, which call it)."""
 
     async def sweep() -> None:
         while True:
@@ -334,19 +498,38 @@ def register_background(app: Any) -> None:
                 log.exception("closed-day settlement failed")
             await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
 
+    async def pending_sweep() -> None:
+        while True:
+            try:
+                n = await settle_pending()
+                if n:
+                    log.info("settled %d pending attendance days", n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
+                log.exception("pending settlement failed")
+            await asyncio.sleep(PENDING_SWEEP_SECONDS)
+
     @app.after_server_start
     async def _start_sweep(app: Any, _loop: Any = None) -> None:
+        loop = asyncio.get_running_loop()
+        app.ctx.pending_sweep = loop.create_task(pending_sweep())
         if getattr(app.ctx.settings, "env", "") == "test":
             return
-        app.ctx.attendance_sweep = asyncio.get_running_loop().create_task(sweep())
+        app.ctx.attendance_sweep = loop.create_task(sweep())
 
     @app.before_server_stop
     async def _stop_sweep(app: Any, _loop: Any = None) -> None:
-        task = getattr(app.ctx, "attendance_sweep", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        drainer = _drainers.get(asyncio.get_running_loop())
+        if drainer is not None and drainer.task is not None:  # finish the settling under way
+            with contextlib.suppress(Exception):
+                await drainer.task
+        for name in ("attendance_sweep", "pending_sweep"):
+            task = getattr(app.ctx, name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 # --- monthly statistics --------------------------------------------------------------------------

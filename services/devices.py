@@ -137,6 +137,23 @@ async def load_device(sn: str) -> DeviceAuth | None:
     return auth
 
 
+_projects: dict[int, tuple[Project, float]] = {}
+
+
+async def project_of(device: Device) -> Project:
+    """The device's project (cached per process like the registry rows: the punch hot path
+    needs only its time zone)."""
+    project_id: int = device.project_id  # type: ignore[attr-defined]
+    cached = _projects.get(project_id)
+    if cached is not None and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
+        return cached[0]
+    project = await Project.get(id=project_id)
+    if len(_projects) > 10_000:
+        _projects.clear()
+    _projects[project_id] = (project, time.monotonic())
+    return project
+
+
 async def verify_request(
     redis: Any,
     *,

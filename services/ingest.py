@@ -17,10 +17,8 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise import connections
-from tortoise.expressions import Q
 
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from realname.storage import FileStore
@@ -90,9 +88,10 @@ class PunchIn:
     payload: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     # filled by the pipeline
-    member: ProjectMember | None = None
+    member: MemberRow | None = None
     resolved_person_id: int | None = None
     reason: str | None = None
+    day: dt.date | None = None  # the project-local day
 
 
 def _bad(reply_id: Any, key: str, message: str, payload: dict[str, Any]) -> PunchIn:
@@ -119,8 +118,9 @@ def parse_native(raw: Any) -> PunchIn:
     """Normalise one native-protocol punch object (errors become ``bad_field`` punches)."""
     if not isinstance(raw, dict):
         return _bad(None, _payload_key(raw), "punch 应为对象", {"raw": raw})
-    payload = {k: v for k, v in raw.items() if k != "photo"}
+    payload = raw  # stored as received (never mutated); the photo itself goes to the file store
     if "photo" in raw:
+        payload = {k: v for k, v in raw.items() if k != "photo"}
         payload["photo"] = "<omitted>"
     pid = raw.get("id")
     if (
@@ -186,6 +186,64 @@ def _dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
+class MemberRow:
+    """The columns of a project member the pipeline and the rules need (no ORM instance: hot)."""
+
+    __slots__ = (
+        "id",
+        "person_id",
+        "project_id",
+        "work_status",
+        "person_type",
+        "work_type",
+        "bank_card_enc",
+        "entry_date",
+    )
+
+    def __init__(self, row: Any, project_id: int) -> None:
+        (
+            self.id,
+            self.person_id,
+            self.work_status,
+            self.person_type,
+            self.work_type,
+            self.bank_card_enc,
+            entry,
+        ) = row
+        self.project_id = project_id
+        self.entry_date = dt.date.fromisoformat(entry) if isinstance(entry, str) else entry
+
+
+_MEMBER_COLUMNS = "id, person_id, work_status, person_type, work_type, bank_card_enc, entry_date"
+
+
+async def _members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:
+    """The project's members among these persons or PINs: one raw query (the hot path)."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        sql = (
+            f"SELECT {_MEMBER_COLUMNS} FROM project_member WHERE project_id = $1"
+            " AND (person_id = ANY($2::int[]) OR id = ANY($3::int[]))"
+        )
+        async with conn.acquire_connection() as c:
+            rows = await c.fetch(sql, project_id, list(person_ids), list(pins))
+        return [MemberRow(tuple(r), project_id) for r in rows]
+    where = []
+    params: list[Any] = [project_id]
+    if person_ids:
+        where.append(f"person_id IN ({','.join('?' * len(person_ids))})")
+        params += list(person_ids)
+    if pins:
+        where.append(f"id IN ({','.join('?' * len(pins))})")
+        params += list(pins)
+    sql = (
+        f"SELECT {_MEMBER_COLUMNS} FROM project_member WHERE project_id = ?"
+        f" AND ({' OR '.join(where)})"
+    )
+    _, rows = await conn.execute_query(sql, params)
+    return [MemberRow(tuple(r), project_id) for r in rows]
+
+
 async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
     """Attach each punch's project member (one query for the whole batch in the common case)."""
     person_ids = {p.person_id for p in punches if p.person_id is not None}
@@ -200,11 +258,9 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         )
         bidx_to_person = {by_bidx[b]: pid for pid, b in rows}
         person_ids |= set(bidx_to_person.values())
-    members: list[ProjectMember] = []
+    members: list[MemberRow] = []
     if person_ids or pins:
-        members = await ProjectMember.filter(project_id=project_id).filter(
-            Q(person_id__in=list(person_ids) or [-1]) | Q(id__in=list(pins) or [-1])
-        )
+        members = await _members(project_id, person_ids, pins)
     by_person = {m.person_id: m for m in members}  # type: ignore[attr-defined]
     by_pin = {m.id: m for m in members}
     for p in punches:
@@ -258,7 +314,7 @@ async def ingest(
     Every result is produced only after the insert is committed.
     """
     project_id: int = device.project_id  # type: ignore[attr-defined]
-    tz = ZoneInfo(project.timezone if project is not None else "Asia/Shanghai")
+    tz = attendance.zone(project.timezone if project is not None else None)
     now = dt.datetime.now(dt.UTC)
     results: list[dict[str, Any] | None] = [None] * len(punches)
     seen: dict[str, int] = {}
@@ -276,9 +332,10 @@ async def ingest(
             p.reason = TIME_IN_FUTURE
     await _resolve(project_id, [p for p in good if p.reason is None])
     by_day: dict[dt.date, list[PunchIn]] = defaultdict(list)
-    for p in good:
-        if p.reason is None and p.member is not None and p.time is not None:
-            by_day[attendance.local_day(p.time, tz)].append(p)
+    for _, p in fresh:
+        p.day = attendance.local_day(p.time or now, tz)
+        if p.error is None and p.reason is None and p.member is not None and p.time is not None:
+            by_day[p.day].append(p)
     for day, items in by_day.items():
         blocked = await rules.punch_block_reasons(
             {p.member.id: p.member for p in items if p.member}.values(), day
@@ -290,7 +347,7 @@ async def ingest(
             p.reason = NO_LIVENESS
 
     photo_keys = await _store_photos(device, fresh, store)
-    rows = [_row(device, project_id, p, tz, now, photo_keys.get(p.key), source) for _, p in fresh]
+    rows = [_row(device, project_id, p, now, photo_keys.get(p.key), source) for _, p in fresh]
     inserted = await insert_punches(rows)
 
     settle: set[tuple[int, dt.date]] = set()
@@ -309,12 +366,11 @@ async def ingest(
         else:
             results[i] = {"id": p.reply_id, "status": ACCEPTED}
             assert p.member is not None and p.time is not None
-            settle.add((p.member.id, attendance.local_day(p.time, tz)))
+            settle.add((p.member.id, p.day))
     if settle:
-        try:
-            await attendance.settle_days(project_id, settle)
-        except Exception:  # noqa: BLE001 - stored punches stay stored; the day is re-settled later
-            log.exception("settling %d day(s) failed for project %s", len(settle), project_id)
+        # The touched days were marked pending in the insert's transaction: settle them right
+        # after the reply (a crash before that is recovered by the pending-settlement sweep).
+        attendance.kick_pending()
     return [r for r in results if r is not None]
 
 
@@ -344,89 +400,151 @@ async def _store_photos(
     return keys
 
 
+_STATUS_ACCEPTED, _STATUS_REJECTED = PunchStatus.ACCEPTED.value, PunchStatus.REJECTED.value
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_KEY, _STATUS, _MEMBER, _DAY = (
+    _COLUMNS.index(c) for c in ("device_punch_id", "status", "member_id", "local_date")
+)
+
+
 def _row(
     device: Device,
     project_id: int,
     p: PunchIn,
-    tz: ZoneInfo,
     now: dt.datetime,
     photo_key: str | None,
     source: str,
-) -> dict[str, Any]:
-    moment = p.time or now
+) -> list[Any]:
+    """The punch's column values in ``_COLUMNS`` order, as the driver takes them."""
     if p.error is not None:
-        status, reason = PunchStatus.REJECTED, BAD_FIELD
+        status, reason = _STATUS_REJECTED, BAD_FIELD
+        payload = {**p.payload, "_bad_field": p.error}
     elif p.reason is not None:
-        status, reason = PunchStatus.REJECTED, p.reason
+        status, reason, payload = _STATUS_REJECTED, p.reason, p.payload
     else:
-        status, reason = PunchStatus.ACCEPTED, None
-    payload = dict(p.payload)
-    if p.error:
-        payload["_bad_field"] = p.error
-    return {
-        "project_id": project_id,
-        "member_id": p.member.id if p.member else None,
-        "person_id": p.resolved_person_id,
-        "device_id": device.id,
-        "device_punch_id": p.key,
-        "time": moment,
-        "local_date": attendance.local_day(moment, tz),
-        "direction": p.direction if p.direction in ("in", "out") else "in",
-        "liveness": p.liveness,
-        "photo_key": photo_key,
-        "lat": p.lat,
-        "lng": p.lng,
-        "source": source,
-        "status": status,
-        "reason": reason,
-        "received_at": now,
-        "payload": payload,
-    }
+        status, reason, payload = _STATUS_ACCEPTED, None, p.payload
+    return [
+        project_id,
+        p.member.id if p.member else None,
+        p.resolved_person_id,
+        device.id,
+        p.key,
+        p.time or now,
+        p.day,
+        p.direction if p.direction in ("in", "out") else "in",
+        p.liveness,
+        photo_key,
+        p.lat,
+        p.lng,
+        str(getattr(source, "value", source)),
+        status,
+        reason,
+        now,
+        _JSON.encode(payload) if payload is not None else None,
+    ]
 
 
-async def insert_punches(rows: list[dict[str, Any]]) -> set[str]:
-    """Bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING``; the keys actually inserted.
+_PG_TYPES = {
+    "project_id": "int",
+    "member_id": "int",
+    "person_id": "int",
+    "device_id": "int",
+    "device_punch_id": "text",
+    "time": "timestamptz",
+    "local_date": "date",
+    "direction": "text",
+    "liveness": "bool",
+    "photo_key": "text",
+    "lat": "float8",
+    "lng": "float8",
+    "source": "text",
+    "status": "text",
+    "reason": "text",
+    "received_at": "timestamptz",
+    "payload": "jsonb",
+}
+# PostgreSQL: one statement (so one atomic autocommit) inserts the punches from column arrays
+# and marks the member-days of the accepted new ones pending settlement. A fixed text, so
+# asyncpg prepares it once per connection.
+_PG_INSERT = (
+    "WITH ins AS (INSERT INTO punch ("
+    + ",".join(_COLUMNS)
+    + ") SELECT * FROM unnest("
+    + ",".join(f"${i + 1}::{_PG_TYPES[c]}[]" for i, c in enumerate(_COLUMNS))
+    + ")"
+    " ON CONFLICT (device_id, device_punch_id) DO NOTHING"
+    " RETURNING device_punch_id, project_id, member_id, local_date, status),"
+    " mark AS (INSERT INTO settle_pending (project_id, member_id, day, version)"
+    " SELECT DISTINCT project_id, member_id, local_date, 0 FROM ins"
+    " WHERE status = 'accepted' AND member_id IS NOT NULL AND local_date IS NOT NULL"
+    " ON CONFLICT (member_id, day) DO UPDATE SET version = settle_pending.version + 1)"
+    " SELECT device_punch_id FROM ins"
+)
+_SQLITE_MARK = (
+    "INSERT INTO settle_pending (project_id, member_id, day, version) VALUES (?,?,?,0)"
+    " ON CONFLICT (member_id, day) DO UPDATE SET version = settle_pending.version + 1"
+)
 
-    Autocommit: when this returns, the new rows are committed. Conflicts on (device, punch id)
-    are skipped, so concurrent retries of the same punch store it once.
+
+def _sqlite_insert(
+    sqlconn: Any, sql: str, values: list[Any], marks: dict[str, tuple[int, int, str]]
+) -> list[str]:
+    """Run in the aiosqlite thread: insert the punches and mark their days, one transaction.
+
+    Inside a caller's open transaction it joins that one (the caller commits).
+    """
+    own = not sqlconn.in_transaction
+    if own:
+        sqlconn.execute("BEGIN IMMEDIATE")
+    try:
+        keys = [r[0] for r in sqlconn.execute(sql, values).fetchall()]
+        pending = {marks[k] for k in keys if k in marks}
+        if pending:
+            sqlconn.executemany(_SQLITE_MARK, list(pending))
+        if own:
+            sqlconn.execute("COMMIT")
+    except BaseException:
+        if own and sqlconn.in_transaction:
+            sqlconn.execute("ROLLBACK")
+        raise
+    return keys
+
+
+async def insert_punches(rows: list[list[Any]]) -> set[str]:
+    """Idempotent bulk insert; the keys actually inserted (conflicts on (device, punch id) are
+    skipped, so concurrent retries of the same punch store it once).
+
+    In the same transaction, every accepted new punch's (member, day) is marked pending
+    settlement (``settle_pending``). When this returns, both are committed.
     """
     if not rows:
         return set()
     conn = connections.get("default")
-    postgres = _dialect() == "postgres"
-    fmap = Punch._meta.fields_map
-    field_of = {
-        c: (c[:-3] if c.endswith("_id") and c[:-3] in fmap and c not in ("device_punch_id",) else c)
-        for c in _COLUMNS
-    }
     inserted: set[str] = set()
     chunk = 500
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        values: list[Any] = []
-        groups = []
-        for row in part:
-            marks = []
-            for col in _COLUMNS:
-                value = row[col]
-                name = field_of[col]
-                if name in (
-                    "time",
-                    "received_at",
-                    "local_date",
-                    "payload",
-                    "direction",
-                    "source",
-                    "status",
-                ):
-                    value = fmap[name].to_db_value(value, Punch)
-                values.append(value)
-                marks.append(f"${len(values)}" if postgres else "?")
-            groups.append("(" + ",".join(marks) + ")")
+        values = part
+        if conn.capabilities.dialect == "postgres":
+            columns = list(zip(*values, strict=True))
+            async with conn.acquire_connection() as c:
+                result = await c.fetch(_PG_INSERT, *[list(col) for col in columns])
+            inserted.update(r[0] for r in result)
+            continue
+        marks = {
+            r[_KEY]: (r[0], r[_MEMBER], r[_DAY].isoformat())
+            for r in part
+            if r[_STATUS] == _STATUS_ACCEPTED and r[_MEMBER] is not None and r[_DAY] is not None
+        }
+        one = "(" + ",".join("?" * len(_COLUMNS)) + ")"
         sql = (
-            f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join(groups)} "
+            f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(part))} "
             "ON CONFLICT (device_id, device_punch_id) DO NOTHING RETURNING device_punch_id"
         )
-        _, result = await conn.execute_query(sql, values)
-        inserted.update(r["device_punch_id"] if not isinstance(r, tuple) else r[0] for r in result)
+        flat = [v for row in values for v in row]
+        async with conn.acquire_connection() as aconn:
+            # One hop to the connection's thread for the whole transaction (aiosqlite runs the
+            # function there, serialised with every other statement of this connection).
+            keys = await aconn._execute(_sqlite_insert, aconn._conn, sql, flat, marks)
+        inserted.update(keys)
     return inserted

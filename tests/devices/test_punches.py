@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
+from services import attendance
 from tests.conftest import uid
 from tests.devices.helpers import JPEG_B64, call, make_device, punch, valid_id_number
 from tests.factories import make_member, make_person, make_project
@@ -139,6 +140,7 @@ async def test_late_punches_keep_real_time_and_resettle(client):
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="l1")
     assert stored.local_date == day and stored.time == t_in
+    await attendance.wait_pending()  # the touched days are settled right after the reply
     settled = await DailyAttendance.get(member_id=member.id, day=day)
     assert settled.state == DayState.NORMAL
     assert settled.duration_seconds == int((t_out - t_in).total_seconds())

@@ -1,0 +1,136 @@
+"""Settlement off the reply path: the touched days are marked pending in the punches' transaction
+and settled right after; a crash in between is recovered by the sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from models import DailyAttendance, DayState, Punch
+from models.settlement import PendingSettlement
+from services import attendance
+from tests.devices.helpers import call, make_device, punch
+from tests.factories import make_member, make_project
+
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+async def _late_pair(client, dev, member, day, prefix):
+    t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
+    t_out = dt.datetime.combine(day, dt.time(17, 0), CST)
+    r = await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {
+            "punches": [
+                punch(f"{prefix}i", member.person_id, when=t_in),
+                punch(f"{prefix}o", member.person_id, when=t_out, direction="out"),
+            ]
+        },
+    )
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
+    return t_in, t_out
+
+
+async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkeypatch):
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    day = dt.date.today() - dt.timedelta(days=4)
+    monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # "crash" before settling
+    await _late_pair(client, dev, member, day, "m")
+    assert await PendingSettlement.filter(member_id=member.id, day=day).exists()
+    assert not await DailyAttendance.filter(member_id=member.id, day=day).exists()
+    await attendance.settle_pending()
+
+
+async def test_sweep_settles_days_left_pending_by_a_crash(client, monkeypatch):
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    day = dt.date.today() - dt.timedelta(days=5)
+    monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # the process died here
+    t_in, t_out = await _late_pair(client, dev, member, day, "c")
+    assert not await DailyAttendance.filter(member_id=member.id, day=day).exists()
+    # On restart (and every few seconds) the sweep settles what is still pending.
+    assert await attendance.settle_pending() >= 1
+    settled = await DailyAttendance.get(member_id=member.id, day=day)
+    assert settled.state == DayState.NORMAL
+    assert settled.duration_seconds == int((t_out - t_in).total_seconds())
+    assert not await PendingSettlement.filter(member_id=member.id, day=day).exists()
+
+
+async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
+    """The version guard: a punch committed while its day is being settled re-marks the day,
+    and the settler's delete (of the version it read) leaves that mark for the next pass."""
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    day = dt.date.today() - dt.timedelta(days=6)
+    monkeypatch.setattr(attendance, "kick_pending", lambda: None)
+    t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
+    await call(
+        client,
+        dev,
+        "POST",
+        "/device/v1/punches",
+        {"punches": [punch("v1", member.person_id, when=t_in)]},
+    )
+    real_settle_days = attendance.settle_days
+    t_out = dt.datetime.combine(day, dt.time(18, 0), CST)
+
+    async def settle_then_punch(project_id, pairs, today=None):
+        n = await real_settle_days(project_id, pairs, today)
+        # A late out-punch arrives after the settler read the day's punches.
+        await call(
+            client,
+            dev,
+            "POST",
+            "/device/v1/punches",
+            {"punches": [punch("v2", member.person_id, when=t_out, direction="out")]},
+        )
+        return n
+
+    monkeypatch.setattr(attendance, "settle_days", settle_then_punch)
+    await attendance.settle_pending()
+    first = await DailyAttendance.get(member_id=member.id, day=day)
+    assert first.state == DayState.ABNORMAL  # settled from the in-punch only
+    assert await PendingSettlement.filter(member_id=member.id, day=day).exists()
+    monkeypatch.setattr(attendance, "settle_days", real_settle_days)
+    await attendance.settle_pending()
+    settled = await DailyAttendance.get(member_id=member.id, day=day)
+    assert settled.state == DayState.NORMAL and settled.punch_count == 2
+    assert not await PendingSettlement.filter(member_id=member.id, day=day).exists()
+
+
+async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    day = dt.date.today() - dt.timedelta(days=7)
+    when = dt.datetime.combine(day, dt.time(9, 0), CST)
+    monkeypatch.setattr(attendance, "kick_pending", lambda: None)
+    body = {"punches": [punch("r1", member.person_id, when=when, liveness=False)]}
+    r = await call(client, dev, "POST", "/device/v1/punches", body)
+    assert r.json()["results"][0]["reason"] == "no_liveness"
+    assert not await PendingSettlement.filter(member_id=member.id, day=day).exists()
+    body = {"punches": [punch("r2", member.person_id, when=when)]}
+    await call(client, dev, "POST", "/device/v1/punches", body)
+    version = (await PendingSettlement.get(member_id=member.id, day=day)).version
+    r = await call(client, dev, "POST", "/device/v1/punches", body)  # a retry
+    assert r.json()["results"][0]["status"] == "duplicate"
+    assert (await PendingSettlement.get(member_id=member.id, day=day)).version == version
+    await attendance.settle_pending()
+
+
+async def test_ingest_settles_right_after_the_reply(client):
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    day = dt.date.today() - dt.timedelta(days=8)
+    await _late_pair(client, dev, member, day, "k")
+    await attendance.wait_pending()
+    assert (await DailyAttendance.get(member_id=member.id, day=day)).state == DayState.NORMAL
+    assert not await PendingSettlement.filter(member_id=member.id, day=day).exists()
+    assert await Punch.filter(device__sn=dev.sn).count() == 2
