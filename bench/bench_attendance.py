@@ -45,6 +45,11 @@ async def _open(engine: str, ctx: Any) -> None:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await conn.close()
     settings = Settings(env="test", database_url=url)
+    # Tortoise caches each model's INSERT text per connection name ("default") across engines in
+    # one process: drop it when switching from SQLite (``?``) to PostgreSQL (``$1``).
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
     await db.init_db(settings, create_schema=True)
 
 

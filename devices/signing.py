@@ -46,7 +46,7 @@ def signed(
             headers = request.headers
             ip = ip_of(request)
             device = await device_service.verify_request(
-                request.app.ctx.redis,
+                getattr(request.app.ctx, "nonces", None) or request.app.ctx.redis,
                 sn=headers.get("x-device-sn", "").strip(),
                 timestamp=headers.get("x-timestamp", "").strip(),
                 nonce=headers.get("x-nonce", "").strip(),

@@ -16,6 +16,7 @@ from tortoise import Tortoise, connections
 
 from config.settings import Settings, get_settings
 from realname import db
+from realname.nonce import nonce_client
 from realname.redis_conn import RedisHandle
 from realname.storage import make_file_store
 from realname.web import ok, render_error
@@ -102,11 +103,16 @@ def create_app(
         handle: RedisHandle = app.ctx.redis_handle
         await asyncio.to_thread(handle.start)
         app.ctx.redis = handle.async_client()
+        # The device nonce check (one SET NX EX per signed request) uses a lean pipelined
+        # client on the same Redis; anything it cannot handle (TLS...) keeps redis-py.
+        app.ctx.nonces = nonce_client(handle.url, handle.socket_path) or app.ctx.redis
         app.ctx.files = make_file_store(settings)
         _open_integrations(app, settings, handle)
 
     @app.after_server_stop
     async def _close(app: Sanic, _loop: Any = None) -> None:
+        if app.ctx.nonces is not app.ctx.redis:
+            await app.ctx.nonces.aclose()
         await app.ctx.redis.aclose()
         if manage_db:
             await db.close_db()

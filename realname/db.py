@@ -68,6 +68,11 @@ def is_postgres(settings: Settings | None = None) -> bool:
 
 async def init_db(settings: Settings | None = None, *, create_schema: bool = False) -> None:
     """Open the database connections; ``create_schema`` is for tests and throwaway databases."""
+    # Rows cached per process (devices, projects, members) belong to the previous database.
+    from services import devices, ingest
+
+    devices.forget_all()
+    ingest.forget_members()
     # Global fallback: request handlers run in tasks other than the one that initialised.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     if create_schema:

@@ -192,10 +192,25 @@ _UPSERT_TAIL = (
 )
 
 
+_PG_UPSERT_TYPES = ("int", "int", "date", "timestamptz", "timestamptz", "int", "text", "int")
+# PostgreSQL: one fixed statement text over column arrays, so asyncpg prepares it once per
+# connection (a VALUES list of varying length was a new prepared statement on every pass).
+_PG_UPSERT = (
+    f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)}) SELECT * FROM unnest("
+    + ",".join(f"${i + 1}::{t}[]" for i, t in enumerate(_PG_UPSERT_TYPES))
+    + f", ${len(_PG_UPSERT_TYPES) + 1}::timestamptz[]){_UPSERT_TAIL}"
+)
+
+
 async def _upsert(rows: list[tuple]) -> None:
     """Write settled days with the version-guarded upsert (SQLite and PostgreSQL)."""
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
+    if pg:
+        columns = [list(col) for col in zip(*rows, strict=True)]
+        async with conn.acquire_connection() as c:
+            await c.execute(_PG_UPSERT, *columns)
+        return
     width = len(_UPSERT_COLUMNS)
     for i in range(0, len(rows), _CHUNK):
         chunk = rows[i : i + _CHUNK]

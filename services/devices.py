@@ -67,6 +67,13 @@ def forget(sn: str) -> None:
     _cache.pop(sn, None)
 
 
+def forget_all() -> None:
+    """Drop every cached registry row and project of this process (a new database)."""
+    _cache.clear()
+    _projects.clear()
+    _last_contact_write.clear()
+
+
 def new_secret() -> str:
     """A fresh device secret (shown once)."""
     return pysecrets.token_urlsafe(32)

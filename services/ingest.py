@@ -10,15 +10,18 @@ diagnosed. ``(device, device_punch_id)`` is unique: a punch sent again is a ``du
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from realname.storage import FileStore
@@ -244,6 +247,43 @@ async def _members(project_id: int, person_ids: set[int], pins: set[int]) -> lis
     return [MemberRow(tuple(r), project_id) for r in rows]
 
 
+# Member rows found are reused for a couple of seconds per process (the single-punch hot path
+# then skips its member query). Only hits are cached: a person not found (e.g. a member added a
+# moment ago) is always looked up again, so a new member punches at once. A change to an existing
+# member (exit, wage card, work type) reaches the punch rules within MEMBER_CACHE_SECONDS; this
+# process's own member writes clear the cache at once (``forget_members``).
+MEMBER_CACHE_SECONDS = 2.0
+_member_cache: dict[tuple[int, int], tuple[MemberRow, float]] = {}
+
+
+def forget_members() -> None:
+    """Drop the cached member rows (after a member change in this process)."""
+    _member_cache.clear()
+
+
+async def _cached_members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:
+    """``_members`` through the short-lived per-process cache of rows found (by person)."""
+    if pins:  # ADMS PINs: not cached
+        return await _members(project_id, person_ids, pins)
+    now = time.monotonic()
+    found: list[MemberRow] = []
+    missing: set[int] = set()
+    for person_id in person_ids:
+        hit = _member_cache.get((project_id, person_id))
+        if hit is not None and now - hit[1] < MEMBER_CACHE_SECONDS:
+            found.append(hit[0])
+        else:
+            missing.add(person_id)
+    if missing:
+        rows = await _members(project_id, missing, set())
+        if len(_member_cache) > 200_000:
+            _member_cache.clear()
+        for row in rows:
+            _member_cache[(project_id, row.person_id)] = (row, now)
+        found.extend(rows)
+    return found
+
+
 async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
     """Attach each punch's project member (one query for the whole batch in the common case)."""
     person_ids = {p.person_id for p in punches if p.person_id is not None}
@@ -260,7 +300,7 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         person_ids |= set(bidx_to_person.values())
     members: list[MemberRow] = []
     if person_ids or pins:
-        members = await _members(project_id, person_ids, pins)
+        members = await _cached_members(project_id, person_ids, pins)
     by_person = {m.person_id: m for m in members}  # type: ignore[attr-defined]
     by_pin = {m.id: m for m in members}
     for p in punches:
@@ -402,8 +442,8 @@ async def _store_photos(
 
 _STATUS_ACCEPTED, _STATUS_REJECTED = PunchStatus.ACCEPTED.value, PunchStatus.REJECTED.value
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-_KEY, _STATUS, _MEMBER, _DAY = (
-    _COLUMNS.index(c) for c in ("device_punch_id", "status", "member_id", "local_date")
+_KEY, _STATUS, _MEMBER, _DAY, _DEVICE = (
+    _COLUMNS.index(c) for c in ("device_punch_id", "status", "member_id", "local_date", "device_id")
 )
 
 
@@ -473,12 +513,12 @@ _PG_INSERT = (
     + ",".join(f"${i + 1}::{_PG_TYPES[c]}[]" for i, c in enumerate(_COLUMNS))
     + ")"
     " ON CONFLICT (device_id, device_punch_id) DO NOTHING"
-    " RETURNING device_punch_id, project_id, member_id, local_date, status),"
+    " RETURNING device_id, device_punch_id, project_id, member_id, local_date, status),"
     " mark AS (INSERT INTO settle_pending (project_id, member_id, day, version)"
     " SELECT DISTINCT project_id, member_id, local_date, 0 FROM ins"
     " WHERE status = 'accepted' AND member_id IS NOT NULL AND local_date IS NOT NULL"
     " ON CONFLICT (member_id, day) DO UPDATE SET version = settle_pending.version + 1)"
-    " SELECT device_punch_id FROM ins"
+    " SELECT device_id, device_punch_id FROM ins"
 )
 _SQLITE_MARK = (
     "INSERT INTO settle_pending (project_id, member_id, day, version) VALUES (?,?,?,0)"
@@ -487,8 +527,8 @@ _SQLITE_MARK = (
 
 
 def _sqlite_insert(
-    sqlconn: Any, sql: str, values: list[Any], marks: dict[str, tuple[int, int, str]]
-) -> list[str]:
+    sqlconn: Any, sql: str, values: list[Any], marks: dict[tuple[int, str], tuple[int, int, str]]
+) -> list[tuple[int, str]]:
     """Run in the aiosqlite thread: insert the punches and mark their days, one transaction.
 
     Inside a caller's open transaction it joins that one (the caller commits).
@@ -497,7 +537,7 @@ def _sqlite_insert(
     if own:
         sqlconn.execute("BEGIN IMMEDIATE")
     try:
-        keys = [r[0] for r in sqlconn.execute(sql, values).fetchall()]
+        keys = [(r[0], r[1]) for r in sqlconn.execute(sql, values).fetchall()]
         pending = {marks[k] for k in keys if k in marks}
         if pending:
             sqlconn.executemany(_SQLITE_MARK, list(pending))
@@ -510,9 +550,116 @@ def _sqlite_insert(
     return keys
 
 
+_CHUNK_ROWS = 500
+
+
+async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
+    """The insert itself, 500 rows per statement/transaction; the (device, key) pairs inserted."""
+    conn = connections.get("default")
+    inserted: set[tuple[int, str]] = set()
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        part = rows[start : start + _CHUNK_ROWS]
+        if conn.capabilities.dialect == "postgres":
+            columns = list(zip(*part, strict=True))
+            async with conn.acquire_connection() as c:
+                result = await c.fetch(_PG_INSERT, *[list(col) for col in columns])
+            inserted.update((r[0], r[1]) for r in result)
+            continue
+        marks = {
+            (r[_DEVICE], r[_KEY]): (r[0], r[_MEMBER], r[_DAY].isoformat())
+            for r in part
+            if r[_STATUS] == _STATUS_ACCEPTED and r[_MEMBER] is not None and r[_DAY] is not None
+        }
+        one = "(" + ",".join("?" * len(_COLUMNS)) + ")"
+        sql = (
+            f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(part))} "
+            "ON CONFLICT (device_id, device_punch_id) DO NOTHING"
+            " RETURNING device_id, device_punch_id"
+        )
+        flat = [v for row in part for v in row]
+        async with conn.acquire_connection() as aconn:
+            # One hop to the connection's thread for the whole transaction (aiosqlite runs the
+            # function there, serialised with every other statement of this connection).
+            keys = await aconn._execute(_sqlite_insert, aconn._conn, sql, flat, marks)
+        inserted.update(keys)
+    return inserted
+
+
+# Group commit: small inserts (single punches) arriving together share one statement and one
+# transaction. Each caller still gets its answer only after that transaction has committed; a
+# (device, punch id) already waiting in the group goes to the next group, so a concurrent retry
+# is answered "duplicate" exactly as with separate transactions. If the shared insert fails,
+# every caller's rows are retried on their own, so one bad request fails alone.
+GROUP_MAX_ROWS = 20  # larger requests are inserted directly (they are their own group)
+
+
+@dataclass
+class _Group:
+    queue: list[tuple[list[list[Any]], asyncio.Future]] = field(default_factory=list)
+    task: asyncio.Task | None = None
+
+
+_groups: dict[asyncio.AbstractEventLoop, _Group] = {}
+
+
+def _group_of(loop: asyncio.AbstractEventLoop) -> _Group:
+    group = _groups.get(loop)
+    if group is None:
+        for old in [lp for lp in _groups if lp.is_closed()]:
+            del _groups[old]
+        group = _groups[loop] = _Group()
+    return group
+
+
+async def _flush(group: _Group) -> None:
+    try:
+        await _flush_groups(group)
+    except BaseException as exc:  # cancelled (shutdown): no caller may wait forever
+        for _, fut in group.queue:
+            if not fut.done():
+                fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+        group.queue = []
+        raise
+
+
+async def _flush_groups(group: _Group) -> None:
+    while group.queue:
+        taken: list[tuple[list[list[Any]], asyncio.Future]] = []
+        rest: list[tuple[list[list[Any]], asyncio.Future]] = []
+        keys: set[tuple[int, str]] = set()
+        n = 0
+        for rows, fut in group.queue:
+            own = {(r[_DEVICE], r[_KEY]) for r in rows}
+            if n + len(rows) > _CHUNK_ROWS or own & keys:
+                rest.append((rows, fut))
+                continue
+            taken.append((rows, fut))
+            keys |= own
+            n += len(rows)
+        group.queue = rest + taken  # still visible to the shutdown path until answered
+        try:
+            done = await _insert_now([r for rows, _ in taken for r in rows])
+        except Exception:  # noqa: BLE001 - retry each caller alone so only the bad one fails
+            for rows, fut in taken:
+                try:
+                    mine = await _insert_now(rows)
+                except Exception as exc:  # noqa: BLE001 - handed to that caller
+                    if not fut.done():
+                        fut.set_exception(exc)
+                else:
+                    if not fut.done():
+                        fut.set_result({k for d, k in mine})
+            group.queue = [item for item in group.queue if not item[1].done()]
+            continue
+        for rows, fut in taken:
+            if not fut.done():
+                fut.set_result({r[_KEY] for r in rows if (r[_DEVICE], r[_KEY]) in done})
+        group.queue = [item for item in group.queue if not item[1].done()]
+
+
 async def insert_punches(rows: list[list[Any]]) -> set[str]:
-    """Idempotent bulk insert; the keys actually inserted (conflicts on (device, punch id) are
-    skipped, so concurrent retries of the same punch store it once).
+    """Idempotent bulk insert of one device's punches; the keys actually inserted (conflicts on
+    (device, punch id) are skipped, so concurrent retries of the same punch store it once).
 
     In the same transaction, every accepted new punch's (member, day) is marked pending
     settlement (``settle_pending``). When this returns, both are committed.
@@ -520,31 +667,13 @@ async def insert_punches(rows: list[list[Any]]) -> set[str]:
     if not rows:
         return set()
     conn = connections.get("default")
-    inserted: set[str] = set()
-    chunk = 500
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        values = part
-        if conn.capabilities.dialect == "postgres":
-            columns = list(zip(*values, strict=True))
-            async with conn.acquire_connection() as c:
-                result = await c.fetch(_PG_INSERT, *[list(col) for col in columns])
-            inserted.update(r[0] for r in result)
-            continue
-        marks = {
-            r[_KEY]: (r[0], r[_MEMBER], r[_DAY].isoformat())
-            for r in part
-            if r[_STATUS] == _STATUS_ACCEPTED and r[_MEMBER] is not None and r[_DAY] is not None
-        }
-        one = "(" + ",".join("?" * len(_COLUMNS)) + ")"
-        sql = (
-            f"INSERT INTO punch ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(part))} "
-            "ON CONFLICT (device_id, device_punch_id) DO NOTHING RETURNING device_punch_id"
-        )
-        flat = [v for row in values for v in row]
-        async with conn.acquire_connection() as aconn:
-            # One hop to the connection's thread for the whole transaction (aiosqlite runs the
-            # function there, serialised with every other statement of this connection).
-            keys = await aconn._execute(_sqlite_insert, aconn._conn, sql, flat, marks)
-        inserted.update(keys)
-    return inserted
+    if len(rows) > GROUP_MAX_ROWS or isinstance(conn, TransactionalDBClient):
+        # Inside a caller's transaction the insert must join it: never grouped.
+        return {k for _, k in await _insert_now(rows)}
+    loop = asyncio.get_running_loop()
+    group = _group_of(loop)
+    fut: asyncio.Future = loop.create_future()
+    group.queue.append((rows, fut))
+    if group.task is None or group.task.done():
+        group.task = loop.create_task(_flush(group))
+    return await asyncio.shield(fut)

@@ -24,4 +24,7 @@ async def mark_members_changed(member_ids: Iterable[int]) -> int:
     ids = list(set(member_ids))
     if not ids:
         return 0
+    from services.ingest import forget_members
+
+    forget_members()
     return await ProjectMember.filter(id__in=ids).update(sync_version=next_version())

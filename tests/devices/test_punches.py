@@ -120,6 +120,25 @@ async def test_concurrent_retries_store_once(client):
     assert await Punch.filter(device__sn=dev.sn).count() == 20
 
 
+async def test_grouped_single_punches_keep_duplicates_and_devices_apart(client):
+    """Concurrent single-punch requests share one insert (group commit): a retry of the same
+    punch is still answered "duplicate", and the same punch id on two devices is two punches."""
+    world, dev, member = await _world()
+    dev2 = await make_device(world)
+    same = punch("g1", member.person_id)
+    others = [punch(f"g{i}", member.person_id) for i in range(2, 8)]
+    requests = [(dev, [same]) for _ in range(5)] + [(dev2, [same])]
+    requests += [(dev, [p]) for p in others]
+    replies = await asyncio.gather(
+        *[call(client, d, "POST", "/device/v1/punches", {"punches": ps}) for d, ps in requests]
+    )
+    statuses = [r.json()["results"][0]["status"] for r in replies]
+    assert statuses[:5].count("accepted") == 1 and statuses[:5].count("duplicate") == 4
+    assert statuses[5:] == ["accepted"] * 7
+    assert await Punch.filter(device__sn=dev.sn).count() == 7
+    assert await Punch.filter(device__sn=dev2.sn, device_punch_id="g1").count() == 1
+
+
 async def test_late_punches_keep_real_time_and_resettle(client):
     world, dev, member = await _world()
     day = dt.date.today() - dt.timedelta(days=3)

@@ -137,3 +137,22 @@ async def test_malformed_bodies_name_the_field(client):
     assert r.status_code == 422 and r.json()["field"] == "punches"
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {"persons": "many"})
     assert r.status_code == 422 and r.json()["field"] == "persons"
+
+
+async def test_nonce_client_is_set_nx_ex_and_reconnects(redis_handle, app):
+    """The lean nonce client: first SET NX wins, later ones see the key, the TTL is set, and a
+    closed connection is reopened by the next call."""
+    import asyncio
+
+    from realname.nonce import nonce_client
+
+    client = nonce_client(redis_handle.url, redis_handle.socket_path)
+    assert client is not None
+    key = uid("test:nonce:")
+    results = await asyncio.gather(*[client.set(key, b"1", nx=True, ex=30) for _ in range(5)])
+    assert results.count(True) == 1 and results.count(None) == 4
+    assert 0 < await app.ctx.redis.ttl(key) <= 30
+    await client.aclose()
+    assert await client.set(key + "b", b"1", nx=True, ex=30) is True
+    assert await client.set(key + "b", b"1", nx=True, ex=30) is None
+    await client.aclose()
