@@ -100,8 +100,8 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
     """Download a person's face photo (the ``face_url`` of the person list)."""
     device = device_of(request)
     data = await enrolment.face_for(
-        device.project_id,
-        person_id,  # type: ignore[attr-defined]
+        device.project_id,  # type: ignore[attr-defined]
+        person_id,
         request.app.ctx.files,
     )
     return raw(data, content_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg")

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise import connections
@@ -309,14 +309,14 @@ async def _accepted_punches(
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for member_id, day in pairs:
         by_day[day].append(member_id)
-    for day, members in by_day.items():
-        for i in range(0, len(members), _CHUNK):
-            part = members[i : i + _CHUNK]
+    for day, day_members in by_day.items():
+        for i in range(0, len(day_members), _CHUNK):
+            ids = day_members[i : i + _CHUNK]
             sql = (
                 "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
-                f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(part))})"
+                f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(ids))})"
             )
-            _, rows = await conn.execute_query(sql, [day.isoformat(), *part])
+            _, rows = await conn.execute_query(sql, [day.isoformat(), *ids])
             for member_id, time, direction in rows:
                 grouped[(member_id, day)].append((_aware(time), direction))
     return grouped
@@ -656,8 +656,8 @@ def _member_columns(m: dict[str, Any], index: int, full_pii: bool) -> dict[str, 
         "team_id": m["team_id"],
         "team_name": m["team_name"] or "",
         "person_type": str(m["person_type"]),
-        "person_type_label": PERSON_TYPE_LABELS.get(m["person_type"], ""),
-        "work_type_or_post": m["work_type"] if labour else POST_LABELS.get(post, post),
+        "person_type_label": PERSON_TYPE_LABELS.get(PersonType(m["person_type"]), ""),
+        "work_type_or_post": m["work_type"] if labour else _POST_TEXT.get(post, post),
         "work_status": str(m["work_status"]),
         "work_status_label": WORK_STATUS_LABELS.get(m["work_status"], ""),
         "name": m["person_name"],
@@ -742,7 +742,8 @@ _PAGE_KEYS = (
 
 def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tuple[list, list]:
     """The statistics filters as SQL conditions and parameters (same rules as _member_query)."""
-    conds, params = ["m.project_id = {}"], [project_id]
+    conds: list[str] = ["m.project_id = {}"]
+    params: list[Any] = [project_id]
     if units is not None:
         conds.append("m.unit_id IN ({})".format(",".join(["{}"] * len(units)) or "NULL"))
         params += sorted(units)
@@ -939,7 +940,7 @@ async def _punches(
     start, _ = _day_window(first, tz)
     _, end = _day_window(last, tz)
     who = Q(member_id=member.id) | Q(
-        person_id=member.person_id,
+        person_id=member.person_id,  # type: ignore[attr-defined]
         project_id=member.project_id,  # type: ignore[attr-defined]
         member_id=None,
     )
@@ -1112,7 +1113,9 @@ LEAD_COLUMNS = [
     ("身份证号", 21),
     ("手机号", 14),
 ]
-EXPORT_STYLES = {
+_POST_TEXT = cast(dict[str, str], POST_LABELS)  # posts arrive as plain strings from SQL rows
+
+EXPORT_STYLES: dict[str, dict[str, Any]] = {
     "green": {"font_color": "#1E8E3E", "bold": True, "align": "center"},
     "grey": {"font_color": "#9AA0A6", "align": "center"},
     "absent": {"font_color": "#D93025", "align": "center"},
@@ -1214,4 +1217,4 @@ async def punch_photo_key(project_id: int, punch_id: int) -> str:
     )
     if not keys or not keys[0]:
         raise NotFound("该打卡记录没有照片", code="photo_not_found")
-    return keys[0]
+    return str(keys[0])

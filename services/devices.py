@@ -700,8 +700,10 @@ async def _adms_queue_delta(device: Device) -> int:
     from services import enrolment
 
     rows, cursor, _more = await enrolment.person_delta(
-        device.project_id, device.person_cursor or None, ADMS_DELTA_PAGE
-    )  # type: ignore[attr-defined]
+        device.project_id,  # type: ignore[attr-defined]
+        device.person_cursor or None,
+        ADMS_DELTA_PAGE,
+    )
     cmds = []
     expires = now_utc() + COMMAND_TTL
     for member, person in rows:

@@ -377,8 +377,11 @@ async def ingest(
         if p.error is None and p.reason is None and p.member is not None and p.time is not None:
             by_day[p.day].append(p)
     for day, items in by_day.items():
+        # MemberRow carries the attributes the rules read (id, person_type, work_type,
+        # bank_card_enc, work_status, entry_date) without building ORM instances.
         blocked = await rules.punch_block_reasons(
-            {p.member.id: p.member for p in items if p.member}.values(), day
+            {p.member.id: p.member for p in items if p.member}.values(),  # type: ignore[arg-type]
+            day,
         )
         for p in items:
             p.reason = blocked.get(p.member.id) if p.member else None
@@ -405,7 +408,7 @@ async def ingest(
             results[i] = {"id": p.reply_id, "status": REJECTED, "reason": p.reason}
         else:
             results[i] = {"id": p.reply_id, "status": ACCEPTED}
-            assert p.member is not None and p.time is not None
+            assert p.member is not None and p.time is not None and p.day is not None
             settle.add((p.member.id, p.day))
     if settle:
         # The touched days were marked pending in the insert's transaction: settle them right
