@@ -273,8 +273,119 @@ async def settle_days(
     if not wanted:
         return 0
     today = today or today_local(await project_zone(project_id))
-    grouped = await _accepted_punches(wanted)
-    return await _write_settled(project_id, grouped, wanted, today)
+    return await _settle_items([(project_id, m, d, None, today) for m, d in wanted])
+
+
+# One settlement pass item: (project id, member id, day, pending mark version or None, the
+# project-local today). A mark is deleted in the same transaction as the settled day is written,
+# and only if its version is unchanged (a punch committed meanwhile re-marks it: settled again).
+_Item = tuple[int, int, dt.date, int | None, dt.date]
+
+# PostgreSQL: the whole pass in one statement (one round trip, one atomic autocommit): the
+# accepted punches of the wanted member-days aggregated in the database (first in, last out,
+# count), the rule of ``settle()`` applied in SQL, the version-guarded upsert and the deletion
+# of the marks whose version is unchanged. Member-days without accepted punches get no row
+# (absent), exactly like ``settle()``. A fixed text: prepared once per connection.
+_PG_SETTLE = (
+    "WITH w AS (SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::int[], $5::date[])"
+    " AS w(project_id, member_id, day, version, today)),"
+    " agg AS (SELECT w.project_id, w.member_id, w.day, w.today,"
+    " min(p.time) FILTER (WHERE p.direction = 'in') AS first_in,"
+    " max(p.time) FILTER (WHERE p.direction <> 'in') AS last_out, count(*)::int AS n"
+    " FROM w JOIN punch p ON p.member_id = w.member_id AND p.local_date = w.day"
+    " WHERE p.status = 'accepted' GROUP BY w.project_id, w.member_id, w.day, w.today),"
+    f" up AS (INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"
+    " SELECT project_id, member_id, day, first_in, last_out,"
+    " CASE WHEN day < today AND first_in < last_out"
+    " THEN floor(extract(epoch FROM last_out - first_in))::int ELSE 0 END,"
+    " CASE WHEN day >= today THEN 'today' WHEN first_in < last_out THEN 'normal'"
+    f" ELSE 'abnormal' END, n, $6::timestamptz FROM agg{_UPSERT_TAIL}),"
+    " del AS (DELETE FROM settle_pending s USING w WHERE w.version IS NOT NULL"
+    " AND s.member_id = w.member_id AND s.day = w.day AND s.version = w.version)"
+    " SELECT count(*) FROM agg"
+)
+_SQLITE_UPSERT = (
+    f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"
+    f" VALUES ({','.join('?' * len(_UPSERT_COLUMNS))}){_UPSERT_TAIL}"
+)
+_SQLITE_UNMARK = "DELETE FROM settle_pending WHERE member_id = ? AND day = ? AND version = ?"
+
+
+def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> int:
+    """Run in the aiosqlite thread (one hop): read the wanted member-days' accepted punches,
+    settle them with ``settle()``, upsert, delete the unchanged marks; one transaction (inside a
+    caller's open transaction it joins that one)."""
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for _, member_id, day, _, _ in items:
+        by_day[day].append(member_id)
+    own = not sqlconn.in_transaction
+    if own:
+        sqlconn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = sqlconn.cursor()
+        cur.row_factory = None  # plain tuples
+        grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
+        fromiso = dt.datetime.fromisoformat
+        for day, members in by_day.items():
+            for i in range(0, len(members), _CHUNK):
+                ids = members[i : i + _CHUNK]
+                cur.execute(
+                    "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
+                    f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(ids))})",
+                    [day.isoformat(), *ids],
+                )
+                for member_id, time, direction in cur.fetchall():
+                    t = fromiso(time) if isinstance(time, str) else time
+                    if t.tzinfo is None:
+                        t = t.replace(tzinfo=dt.UTC)
+                    grouped[(member_id, day)].append((t, direction))
+        rows = []
+        for project_id, member_id, day, _, today in items:
+            state, first_in, last_out, seconds, count = settle(
+                grouped.get((member_id, day), ()), day, today
+            )
+            if state != DayState.ABSENT:
+                rows.append(
+                    (
+                        project_id,
+                        member_id,
+                        day,
+                        _utc(first_in),
+                        _utc(last_out),
+                        seconds,
+                        state.value,
+                        count,
+                        now,
+                    )
+                )
+        if rows:
+            cur.executemany(_SQLITE_UPSERT, rows)
+        marks = [(m, d.isoformat(), v) for _, m, d, v, _ in items if v is not None]
+        if marks:
+            cur.executemany(_SQLITE_UNMARK, marks)
+        cur.close()
+        if own:
+            sqlconn.execute("COMMIT")
+    except BaseException:
+        if own and sqlconn.in_transaction:
+            sqlconn.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+async def _settle_items(items: list[_Item]) -> int:
+    """Settle a pass of member-days (and delete their unchanged pending marks): one statement on
+    PostgreSQL, one hop to the connection thread on SQLite. The number of days written."""
+    if not items:
+        return 0
+    conn = connections.get("default")
+    now = utcnow()
+    if conn.capabilities.dialect == "postgres":
+        columns = [list(col) for col in zip(*items, strict=True)]
+        async with conn.acquire_connection() as c:
+            return int(await c.fetchval(_PG_SETTLE, *columns, now))
+    async with conn.acquire_connection() as aconn:
+        return int(await aconn._execute(_sqlite_settle, aconn._conn, items, now))
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -366,33 +477,15 @@ async def settle_pending(limit: int = _PENDING_BATCH) -> int:
         )
         if not rows:
             return total
-        by_project: dict[int, set[tuple[int, dt.date]]] = defaultdict(set)
-        marks = []
+        items: list[_Item] = []
+        todays: dict[int, dt.date] = {}
         for project_id, member_id, day, version in rows:
             day = dt.date.fromisoformat(day) if isinstance(day, str) else day
-            by_project[project_id].add((member_id, day))
-            marks.append((member_id, day, version))
-        for project_id, pairs in by_project.items():
-            total += await settle_days(project_id, pairs, today_local(await _zone_of(project_id)))
-        if pg:
-            async with conn.acquire_connection() as c:
-                await c.execute(
-                    "DELETE FROM settle_pending s USING unnest($1::int[], $2::date[], $3::int[])"
-                    " AS m(member_id, day, version) WHERE s.member_id = m.member_id"
-                    " AND s.day = m.day AND s.version = m.version",
-                    [m for m, _, _ in marks],
-                    [d for _, d, _ in marks],
-                    [v for _, _, v in marks],
-                )
-        else:
-            for i in range(0, len(marks), _CHUNK):
-                part = marks[i : i + _CHUNK]
-                await conn.execute_query(
-                    "DELETE FROM settle_pending WHERE (member_id, day, version) IN (VALUES "
-                    + ",".join(["(?,?,?)"] * len(part))
-                    + ")",
-                    [x for m, d, v in part for x in (m, d.isoformat(), v)],
-                )
+            today = todays.get(project_id)
+            if today is None:
+                today = todays[project_id] = today_local(await _zone_of(project_id))
+            items.append((project_id, member_id, day, version, today))
+        total += await _settle_items(items)
         if len(rows) < limit:
             return total
 

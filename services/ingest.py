@@ -390,7 +390,19 @@ async def ingest(
             p.reason = NO_LIVENESS
 
     photo_keys = await _store_photos(device, fresh, store)
-    rows = [_row(device, project_id, p, now, photo_keys.get(p.key), source) for _, p in fresh]
+    source_value = str(getattr(source, "value", source))  # per-batch constants, not per punch
+    device_id: int = device.id
+    rows = [
+        _row(
+            device_id,
+            project_id,
+            p,
+            now,
+            photo_keys.get(p.key) if photo_keys else None,
+            source_value,
+        )
+        for _, p in fresh
+    ]
     inserted = await insert_punches(rows)
 
     settle: set[tuple[int, dt.date]] = set()
@@ -450,15 +462,19 @@ _KEY, _STATUS, _MEMBER, _DAY, _DEVICE = (
 )
 
 
+_encode = _JSON.encode
+
+
 def _row(
-    device: Device,
+    device_id: int,
     project_id: int,
     p: PunchIn,
     now: dt.datetime,
     photo_key: str | None,
     source: str,
 ) -> list[Any]:
-    """The punch's column values in ``_COLUMNS`` order, as the driver takes them."""
+    """The punch's column values in ``_COLUMNS`` order, as the driver takes them (``source`` is
+    the source's string value, computed once per batch)."""
     if p.error is not None:
         status, reason = _STATUS_REJECTED, BAD_FIELD
         payload = {**p.payload, "_bad_field": p.error}
@@ -466,11 +482,12 @@ def _row(
         status, reason, payload = _STATUS_REJECTED, p.reason, p.payload
     else:
         status, reason, payload = _STATUS_ACCEPTED, None, p.payload
+    member = p.member
     return [
         project_id,
-        p.member.id if p.member else None,
+        member.id if member is not None else None,
         p.resolved_person_id,
-        device.id,
+        device_id,
         p.key,
         p.time or now,
         p.day,
@@ -479,11 +496,11 @@ def _row(
         photo_key,
         p.lat,
         p.lng,
-        str(getattr(source, "value", source)),
+        source,
         status,
         reason,
         now,
-        _JSON.encode(payload) if payload is not None else None,
+        _encode(payload) if payload is not None else None,
     ]
 
 
