@@ -1239,37 +1239,39 @@ def _export_rows(
     green, grey, absent = Cell("✓", "green"), Cell("✓", "grey"), Cell("X", "absent")
     grey0 = Cell(0, "grey")
     normal, absent_state = DayState.NORMAL.value, DayState.ABSENT.value
+    blank = [0 if durations else absent] * n_days
+    empty: dict[int, tuple[str, int]] = {}
     out = []
     for i, m in enumerate(members):
         c = _member_columns(m, start_index + i, full_pii)
-        row: list[Any] = [
-            c["index"],
-            c["unit_name"],
-            c["team_name"],
-            c["person_type_label"],
-            c["work_type_or_post"],
-            c["work_status_label"],
-            c["name"],
-            c["id_number"],
-            c["phone"],
-        ]
-        cells = days.get(m["id"], {})
+        day_cells = blank.copy()
         attended = effective = seconds = 0
-        for d in range(1, n_days + 1):
-            cell = cells.get(d)
-            state = cell[0] if cell else absent_state
-            if state == absent_state:
-                row.append(0 if durations else absent)
+        for d, (state, secs) in days.get(m["id"], empty).items():
+            if state == absent_state or not 1 <= d <= n_days:
                 continue
             attended += 1
             if state == normal:
                 effective += 1
-                seconds += cell[1]  # type: ignore[index]
-                row.append(Cell(_hours(cell[1]), "green") if durations else green)  # type: ignore[index]
+                seconds += secs
+                day_cells[d - 1] = Cell(_hours(secs), "green") if durations else green
             else:
-                row.append(grey0 if durations else grey)
-        row += [attended, _hours(seconds) if durations else effective]
-        out.append(row)
+                day_cells[d - 1] = grey0 if durations else grey
+        out.append(
+            [
+                c["index"],
+                c["unit_name"],
+                c["team_name"],
+                c["person_type_label"],
+                c["work_type_or_post"],
+                c["work_status_label"],
+                c["name"],
+                c["id_number"],
+                c["phone"],
+                *day_cells,
+                attended,
+                _hours(seconds) if durations else effective,
+            ]
+        )
     return out
 
 
