@@ -290,25 +290,9 @@ async def _raw_insert_rate(engine: str, db_url: str, n: int) -> float:
         )
         for _ in range(n)
     ]
-    cols = [
-        "project_id",
-        "member_id",
-        "person_id",
-        "device_id",
-        "device_punch_id",
-        "time",
-        "local_date",
-        "direction",
-        "liveness",
-        "photo_key",
-        "lat",
-        "lng",
-        "source",
-        "status",
-        "reason",
-        "received_at",
-        "payload",
-    ]
+    from services.ingest import _COLUMNS
+
+    cols = list(_COLUMNS)  # the same columns the pipeline inserts
     if engine == "postgres":
         import asyncpg
 
