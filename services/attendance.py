@@ -221,6 +221,31 @@ async def _upsert(rows: list[tuple]) -> None:
         await conn.execute_query(sql, [v for row in chunk for v in row])
 
 
+def _settled_row(
+    project_id: int,
+    member_id: int,
+    day: dt.date,
+    punches: Iterable[tuple[dt.datetime, str]],
+    today: dt.date,
+    now: Any,
+) -> tuple | None:
+    """The daily_attendance row for a member-day (None when absent: no row is written)."""
+    state, first_in, last_out, seconds, count = settle(punches, day, today)
+    if state == DayState.ABSENT:
+        return None
+    return (
+        project_id,
+        member_id,
+        day,
+        _utc(first_in),
+        _utc(last_out),
+        seconds,
+        state.value,
+        count,
+        now,
+    )
+
+
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -238,24 +263,12 @@ async def _write_settled(
     now = utcnow()
     rows = []
     for member_id, day in wanted:
-        state, first_in, last_out, seconds, count = settle(
-            grouped.get((member_id, day), ()), day, today
+        # Accepted punches are append-only: no punch means no row was ever written.
+        row = _settled_row(
+            project_id, member_id, day, grouped.get((member_id, day), ()), today, now
         )
-        if state == DayState.ABSENT:
-            continue  # accepted punches are append-only: no punch means no row was ever written
-        rows.append(
-            (
-                project_id,
-                member_id,
-                day,
-                _utc(first_in),
-                _utc(last_out),
-                seconds,
-                state.value,
-                count,
-                now,
-            )
-        )
+        if row is not None:
+            rows.append(row)
     if rows:
         await _upsert(rows)
     return len(rows)
@@ -341,23 +354,11 @@ def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> int:
                     grouped[(member_id, day)].append((t, direction))
         rows = []
         for project_id, member_id, day, _, today in items:
-            state, first_in, last_out, seconds, count = settle(
-                grouped.get((member_id, day), ()), day, today
+            row = _settled_row(
+                project_id, member_id, day, grouped.get((member_id, day), ()), today, now
             )
-            if state != DayState.ABSENT:
-                rows.append(
-                    (
-                        project_id,
-                        member_id,
-                        day,
-                        _utc(first_in),
-                        _utc(last_out),
-                        seconds,
-                        state.value,
-                        count,
-                        now,
-                    )
-                )
+            if row is not None:
+                rows.append(row)
         if rows:
             cur.executemany(_SQLITE_UPSERT, rows)
         marks = [(m, d.isoformat(), v) for _, m, d, v, _ in items if v is not None]
