@@ -7,8 +7,8 @@ from sanic.response import HTTPResponse
 
 from admin_api._forms import fields_of, upload_of
 from models.contracts import TERMINATION_TYPES
-from realname.web import ip_of, ok, page, paging, project_access
-from services import audit, contracts, labour
+from realname.web import audit_project, ok, page, paging, project_access
+from services import contracts, labour
 from services.identity import MANAGE, VIEW
 
 bp = Blueprint("admin_contracts", url_prefix="/projects")
@@ -66,12 +66,11 @@ async def upload_contract(request: Request, code: str) -> HTTPResponse:
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "contract.upload",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"contract:{contract.id}",
-        ip=ip_of(request),
     )
     return ok(contracts.contract_public(contract, labour.show_pii(access)), status=201)
 
@@ -88,12 +87,11 @@ async def edit_contract(request: Request, code: str, contract_id: int) -> HTTPRe
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "contract.update",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"contract:{contract.id}",
-        ip=ip_of(request),
     )
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
@@ -103,13 +101,12 @@ async def terminate(request: Request, code: str, contract_id: int) -> HTTPRespon
     """解约: terminate with type, reason, initiated and confirmed times."""
     access = await project_access(request, code, MANAGE)
     contract = await contracts.terminate_contract(access, contract_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "contract.terminate",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"contract:{contract.id}",
         detail={"type": contract.termination_type},
-        ip=ip_of(request),
     )
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
@@ -119,11 +116,10 @@ async def delete_contract(request: Request, code: str, contract_id: int) -> HTTP
     """删除: remove a contract in force so the member can be signed again."""
     access = await project_access(request, code, MANAGE)
     await contracts.delete_contract(access, contract_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "contract.delete",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"contract:{contract_id}",
-        ip=ip_of(request),
     )
     return ok({"deleted": True})

@@ -9,9 +9,9 @@ from sanic.response import HTTPResponse
 
 from admin_api.units import first_upload, read_form
 from realname.errors import ValidationError
-from realname.web import body_of, ip_of, ok, page, paging, project_access
-from services import audit, materials
+from realname.web import audit_project, body_of, ok, page, paging, project_access
 from services import files as file_service
+from services import materials
 from services.identity import MANAGE
 
 bp = Blueprint("admin_materials", url_prefix="/projects")
@@ -53,12 +53,11 @@ async def register_month(request: Request, code: str, year: int, month: int) -> 
     """登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id)."""
     access = await project_access(request, code, MANAGE)
     await materials.register_month(access, year, month, body_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "materials.month",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"{year}-{month:02d}",
-        ip=ip_of(request),
     )
     return ok(await materials.report_detail(access, year, month), status=201)
 
@@ -76,12 +75,11 @@ async def delete_voucher(request: Request, code: str, voucher_id: int) -> HTTPRe
     """Remove a contract/voucher line from view (kept for the record)."""
     access = await project_access(request, code, MANAGE)
     await materials.delete_voucher(access, voucher_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "materials.voucher_delete",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"voucher:{voucher_id}",
-        ip=ip_of(request),
     )
     return ok({"deleted": True})
 
@@ -109,12 +107,11 @@ async def register_wage_material(request: Request, code: str, kind: str) -> HTTP
     """登记 one wage-account material of ``kind`` (escrow_agreement, account_opening...)."""
     access = await project_access(request, code, MANAGE)
     row = await materials.register_wage_material(access, kind, body_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "materials.wage",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"{kind}:{row.id}",
-        ip=ip_of(request),
     )
     await row.fetch_related("file")
     return ok(materials.wage_material_public(row, 0, f"/admin/v1/projects/{code}"), status=201)
@@ -127,11 +124,10 @@ async def delete_wage_material(
     """Remove a wage-account material from view (kept for the record)."""
     access = await project_access(request, code, MANAGE)
     await materials.delete_wage_material(access, kind, material_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "materials.wage_delete",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"{kind}:{material_id}",
-        ip=ip_of(request),
     )
     return ok({"deleted": True})

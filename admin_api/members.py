@@ -7,8 +7,8 @@ from sanic.response import HTTPResponse
 
 from admin_api._forms import fields_of
 from realname.errors import ValidationError
-from realname.web import ip_of, ok, project_access
-from services import audit, contracts, labour
+from realname.web import audit_project, ok, project_access
+from services import contracts, labour
 from services.identity import MANAGE, VIEW
 
 bp = Blueprint("admin_members", url_prefix="/projects")
@@ -41,12 +41,11 @@ async def update_member(request: Request, code: str, member_id: int) -> HTTPResp
     """Edit a labour member / complete a migrated one (work type, wage card, team)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.update_member(access, member_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "member.update",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
-        ip=ip_of(request),
     )
     return await _reply(access, member)
 
@@ -56,11 +55,10 @@ async def exit_member(request: Request, code: str, member_id: int) -> HTTPRespon
     """The member leaves the project (离职) on the exit date (default today)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.exit_member(access, member_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "member.exit",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
-        ip=ip_of(request),
     )
     return await _reply(access, member)

@@ -6,8 +6,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from admin_api._forms import fields_of, upload_of
-from realname.web import ip_of, ok, page, paging, project_access
-from services import audit, labour, posts
+from realname.web import audit_project, ok, page, paging, project_access
+from services import labour, posts
 from services.identity import MANAGE, VIEW
 
 bp = Blueprint("admin_posts", url_prefix="/projects")
@@ -40,13 +40,12 @@ async def add_post_person(request: Request, code: str) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
     access = await project_access(request, code, MANAGE)
     member = await posts.add_post_person(access, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "post.add",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
         detail={"post": member.post},
-        ip=ip_of(request),
     )
     return ok(labour.member_public(member, labour.show_pii(access)), status=201)
 
@@ -56,13 +55,12 @@ async def change_post(request: Request, code: str, member_id: int) -> HTTPRespon
     """Change a post person's post."""
     access = await project_access(request, code, MANAGE)
     member = await posts.change_post(access, member_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "post.change",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
         detail={"post": member.post},
-        ip=ip_of(request),
     )
     return ok(labour.member_public(member, labour.show_pii(access)))
 
@@ -72,12 +70,11 @@ async def exit_post_person(request: Request, code: str, member_id: int) -> HTTPR
     """A post person leaves the project (离职)."""
     access = await project_access(request, code, MANAGE)
     member = await posts.exit_post_person(access, member_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "post.exit",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
-        ip=ip_of(request),
     )
     return ok(labour.member_public(member, labour.show_pii(access)))
 
@@ -112,12 +109,11 @@ async def register_duty(request: Request, code: str) -> HTTPResponse:
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "duty.register",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"duty:{record.id}",
         detail={"kind": str(record.kind)},
-        ip=ip_of(request),
     )
     return ok(posts.duty_public(record), status=201)

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from realname.errors import Forbidden, NotFound
-from realname.web import ip_of, ok, page, paging, project_access
+from realname.web import audit_project, ip_of, ok, page, paging, project_access
 from services import audit, labour, roster
 from services.exports import stream_file, write_xlsx
 from services.identity import MANAGE, VIEW, VIEW_PII
@@ -53,12 +53,11 @@ async def push_personnel(request: Request, code: str) -> HTTPResponse:
     """人员更新下发: queue a person sync on every terminal bound to the project."""
     access = await project_access(request, code, MANAGE)
     commands = await roster.push_personnel(access)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "roster.push",
-        principal=access.principal,
-        project_id=access.project.id,
         detail={"devices": len(commands)},
-        ip=ip_of(request),
     )
     return ok(
         {
@@ -74,12 +73,11 @@ async def resync_face(request: Request, code: str, member_id: int) -> HTTPRespon
     """重新下发人脸照片: ask the terminals for the person's latest face photo."""
     access = await project_access(request, code, MANAGE)
     commands = await roster.resync_face(access, member_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "roster.face_sync",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member_id}",
-        ip=ip_of(request),
     )
     return ok({"devices": len(commands), "command_ids": [c.id for c in commands]})
 

@@ -6,8 +6,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from admin_api.units import read_form
-from realname.web import ip_of, ok, page, paging, project_access
-from services import audit, status_change
+from realname.web import audit_project, ok, page, paging, project_access
+from services import status_change
 from services.identity import MANAGE
 
 bp = Blueprint("admin_status_changes", url_prefix="/projects")
@@ -40,13 +40,12 @@ async def apply(request: Request, code: str) -> HTTPResponse:
     access = await project_access(request, code, MANAGE)
     data, uploads = read_form(request)
     req = await status_change.apply(access, data, uploads.get("files", []), request.app.ctx.files)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "status_change.apply",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"status_change:{req.id}",
         detail={"from": req.from_status, "to": req.to_status},
-        ip=ip_of(request),
     )
     return ok(await status_change.detail_for_project(access, req.id), status=201)
 
@@ -63,11 +62,10 @@ async def withdraw(request: Request, code: str, request_id: int) -> HTTPResponse
     """撤回 an open request nobody has reviewed yet."""
     access = await project_access(request, code, MANAGE)
     await status_change.withdraw(access, request_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "status_change.withdraw",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"status_change:{request_id}",
-        ip=ip_of(request),
     )
     return ok(await status_change.detail_for_project(access, request_id))

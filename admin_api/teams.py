@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse, raw
 
 from admin_api._forms import fields_of, flag_arg, upload_of
 from realname.errors import ValidationError
-from realname.web import ip_of, ok, page, paging, project_access
+from realname.web import audit_project, ip_of, ok, page, paging, project_access
 from services import audit, contracts, labour, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW
@@ -50,12 +50,11 @@ async def create_team(request: Request, code: str) -> HTTPResponse:
     """Create a team (新增班组)."""
     access = await project_access(request, code, MANAGE)
     team = await labour.create_team(access, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "team.create",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"team:{team.id}",
-        ip=ip_of(request),
     )
     return ok(labour.team_public(team), status=201)
 
@@ -75,12 +74,11 @@ async def update_team(request: Request, code: str, team_id: int) -> HTTPResponse
     """Edit a team (name, leader, unit, 在场/退场)."""
     access = await project_access(request, code, MANAGE)
     team = await labour.update_team(access, team_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "team.update",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"team:{team.id}",
-        ip=ip_of(request),
     )
     return ok(labour.team_public(team))
 
@@ -90,12 +88,11 @@ async def delete_team(request: Request, code: str, team_id: int) -> HTTPResponse
     """Delete a team; refused while it has active members."""
     access = await project_access(request, code, MANAGE)
     await labour.delete_team(access, team_id)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "team.delete",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"team:{team_id}",
-        ip=ip_of(request),
     )
     return ok({"deleted": True})
 
@@ -123,12 +120,11 @@ async def add_member(request: Request, code: str, team_id: int) -> HTTPResponse:
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     access = await project_access(request, code, MANAGE)
     member = await labour.add_team_member(access, team_id, fields_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "member.add",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"member:{member.id}",
-        ip=ip_of(request),
     )
     states = await contracts.contract_states([member], labour.project_today(access.project))
     return ok(

@@ -7,8 +7,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import body_of, ip_of, ok, page, paging, project_access
-from services import audit
+from realname.web import audit_project, body_of, ok, page, paging, project_access
 from services import units as unit_service
 from services.identity import MANAGE
 from services.units import Upload
@@ -69,12 +68,11 @@ async def register_unit(request: Request, code: str) -> HTTPResponse:
     unit = await unit_service.register_subcontractor(
         access, data, first_upload(uploads, "contract_file"), request.app.ctx.files
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "units.register",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"unit:{unit.id}",
-        ip=ip_of(request),
     )
     return ok(await unit_service.unit_detail(access, unit.id), status=201)
 
@@ -87,13 +85,12 @@ async def edit_unit(request: Request, code: str, unit_id: int) -> HTTPResponse:
     await unit_service.update_unit(
         access, unit_id, data, first_upload(uploads, "contract_file"), request.app.ctx.files
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "units.edit",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"unit:{unit_id}",
         detail={"fields": sorted(data)},
-        ip=ip_of(request),
     )
     return ok(await unit_service.unit_detail(access, unit_id))
 
@@ -103,11 +100,10 @@ async def exit_unit(request: Request, code: str, unit_id: int) -> HTTPResponse:
     """退场: the unit leaves the site on ``exit_date``."""
     access = await project_access(request, code, MANAGE)
     await unit_service.exit_unit(access, unit_id, body_of(request))
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "units.exit",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"unit:{unit_id}",
-        ip=ip_of(request),
     )
     return ok(await unit_service.unit_detail(access, unit_id))

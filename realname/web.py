@@ -93,6 +93,27 @@ def ip_of(request: Request) -> str:
     return identity.client_ip(request.headers, request.ip)
 
 
+async def audit_project(
+    request: Request,
+    access: ProjectAccess,
+    action: str,
+    *,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit an action of the caller on a project (who, which project, from where)."""
+    from services import audit
+
+    await audit.record(
+        action,
+        principal=access.principal,
+        project_id=access.project.id,
+        target=target,
+        detail=detail,
+        ip=ip_of(request),
+    )
+
+
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
