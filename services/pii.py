@@ -6,7 +6,8 @@
 * HMAC-SHA256 blind indexes let a person be found by exact ID number or phone without decrypting
   the table.
 * Masking for replies and exports (``340124*****0933``, ``189****1977``).
-* Validation of ID numbers (GB 11643 via ``stdnum.cn.ric``) and credit codes (``stdnum.cn.uscc``).
+* Validation of ID numbers (GB 11643 check digit, birth date, a region code that is or was a
+  real division: :func:`validate_id_number`) and credit codes (``stdnum.cn.uscc``).
 """
 
 from __future__ import annotations
@@ -129,22 +130,48 @@ def mask_bank_card(value: str | None) -> str:
 # --- validation ----------------------------------------------------------------------------------
 
 
+def id_region_known(code: str) -> bool:
+    """True when a 6-digit region code is, or ever was, an administrative division.
+
+    A number keeps the region it was first issued with, so a code retired or created in any year
+    counts (python-stdnum's division list carries each code's ``[from-to]`` years; they are ignored
+    here, unlike ``stdnum.cn.ric.validate``, which wants the code to exist in the birth year).
+    """
+    from stdnum import numdb
+
+    parts = numdb.get("cn/loc").info(code)
+    return any(props.get("county") for _, props in parts)
+
+
 def validate_id_number(value: str | None, field: str = "id_number") -> str:
-    """Normalise and check a resident ID number (checksum and birth date); raise naming `field`."""
+    """Normalise and check a resident ID number; raise naming `field`.
+
+    The one ID-number check of the platform: 18 characters, GB 11643 check digit, a real birth date
+    (not in the future) and a region code that is or was a real division.
+    """
     if not value or not str(value).strip():
         raise ValidationError("请填写身份证号", code="required", field=field)
-    try:
-        number = ric.validate(str(value).strip().upper())
-    except stdnum_errors.InvalidChecksum as exc:
+    number = ric.compact(str(value))
+    if len(number) != 18 or not number[:17].isdigit() or not re.fullmatch(r"[\dX]", number[17]):
+        raise ValidationError(
+            "身份证号应为18位（前17位为数字，末位为数字或X）", code="invalid_id_number", field=field
+        )
+    if number[-1] != ric.calc_check_digit(number):
         raise ValidationError(
             "身份证号校验位错误，请核对后重新输入", code="invalid_id_number", field=field
-        ) from exc
+        )
+    try:
+        born = ric.get_birth_date(number)
     except stdnum_errors.ValidationError as exc:
         raise ValidationError(
-            "身份证号格式错误（应为18位，含有效出生日期）", code="invalid_id_number", field=field
+            "身份证号中的出生日期无效", code="invalid_id_number", field=field
         ) from exc
-    if len(number) != 18:
-        raise ValidationError("身份证号应为18位", code="invalid_id_number", field=field)
+    if born.year < 1900 or born > dt.date.today():
+        raise ValidationError("身份证号中的出生日期无效", code="invalid_id_number", field=field)
+    if not id_region_known(number[:6]):
+        raise ValidationError(
+            "身份证号前6位不是有效的行政区划代码", code="invalid_id_number", field=field
+        )
     return number
 
 
