@@ -33,9 +33,14 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-## make migrations: write a migration for model changes (developers)
+## make migrations: after changing models, rewrite migrations/0001_initial.py from them. Nothing is
+## deployed yet, so the project keeps ONE initial migration: the old file is removed and written
+## again (index/unique columns are resolved to `*_id` columns by realname.db). Commit the result.
 migrations: install
-	$(BIN)/tortoise -c realname.db.TORTOISE_ORM makemigrations
+	rm -f migrations/0001_initial.py
+	DATABASE_URL=sqlite://:memory: $(BIN)/tortoise -c realname.db.TORTOISE_ORM makemigrations
+	@test "$$(ls migrations/[0-9]*.py)" = "migrations/0001_initial.py" || \
+		{ echo "migrations/ must hold only 0001_initial.py"; exit 1; }
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

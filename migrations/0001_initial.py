@@ -238,7 +238,7 @@ class Migration(migrations.Migration):
                 ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'device_command', 'app': 'models', 'indexes': [Index(fields=['device', 'status'])], 'pk_attr': 'id', 'table_description': 'A command for a device, delivered on heartbeat (native) or getrequest (ADMS).'},
+            options={'table': 'device_command', 'app': 'models', 'indexes': [Index(fields=['device_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A command for a device, delivered on heartbeat (native) or getrequest (ADMS).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -253,7 +253,7 @@ class Migration(migrations.Migration):
                 ('registered_actor', fields.CharField(default='', max_length=64)),
                 ('registered_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'monthly_report', 'app': 'models', 'unique_together': (('project', 'year', 'month'),), 'pk_attr': 'id', 'table_description': 'A monthly material report (材料月报) of one project for one year-month.'},
+            options={'table': 'monthly_report', 'app': 'models', 'unique_together': (('project_id', 'year', 'month'),), 'pk_attr': 'id', 'table_description': 'A monthly material report (材料月报) of one project for one year-month.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -275,7 +275,7 @@ class Migration(migrations.Migration):
                 ('synced', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'participating_unit', 'app': 'models', 'unique_together': (('project', 'enterprise', 'role'),), 'pk_attr': 'id', 'table_description': 'An enterprise taking part in a project in a responsibility role (参建单位).'},
+            options={'table': 'participating_unit', 'app': 'models', 'unique_together': (('project_id', 'enterprise_id', 'role'),), 'pk_attr': 'id', 'table_description': 'An enterprise taking part in a project in a responsibility role (参建单位).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -289,7 +289,7 @@ class Migration(migrations.Migration):
                 ('id_number_bidx', fields.CharField(db_index=True, max_length=40)),
                 ('unit', fields.ForeignKeyField('models.ParticipatingUnit', source_field='unit_id', null=True, db_constraint=True, to_field='id', related_name='key_personnel', on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'key_personnel', 'app': 'models', 'unique_together': (('project', 'role', 'id_number_bidx'),), 'pk_attr': 'id', 'table_description': 'Key post personnel named on the construction permit (PM, chief supervising engineer).'},
+            options={'table': 'key_personnel', 'app': 'models', 'unique_together': (('project_id', 'role', 'id_number_bidx'),), 'pk_attr': 'id', 'table_description': 'Key post personnel named on the construction permit (PM, chief supervising engineer).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -326,7 +326,7 @@ class Migration(migrations.Migration):
                 ('notes', fields.TextField(default='', unique=False)),
                 ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'status_review_step', 'app': 'models', 'unique_together': (('request', 'seq'),), 'indexes': [Index(fields=['region', 'state'])], 'pk_attr': 'id', 'table_description': 'One regulator review of a request: the region and level that must decide it.'},
+            options={'table': 'status_review_step', 'app': 'models', 'unique_together': (('request_id', 'seq'),), 'indexes': [Index(fields=['region_id', 'state'])], 'pk_attr': 'id', 'table_description': 'One regulator review of a request: the region and level that must decide it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -364,7 +364,7 @@ class Migration(migrations.Migration):
                 ('registered_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'material_voucher', 'app': 'models', 'indexes': [Index(fields=['project', 'kind'])], 'pk_attr': 'id', 'table_description': 'One contract or receipt/payment voucher registered in a monthly report, with its file.'},
+            options={'table': 'material_voucher', 'app': 'models', 'indexes': [Index(fields=['project_id', 'kind'])], 'pk_attr': 'id', 'table_description': 'One contract or receipt/payment voucher registered in a monthly report, with its file.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -405,7 +405,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'project_member', 'app': 'models', 'unique_together': (('project', 'person'),), 'pk_attr': 'id', 'table_description': 'A person on a project (项目人员). Its id is the terminal PIN, stable for life.'},
+            options={'table': 'project_member', 'app': 'models', 'unique_together': (('project_id', 'person_id'),), 'pk_attr': 'id', 'table_description': 'A person on a project (项目人员). Its id is the terminal PIN, stable for life.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -422,7 +422,7 @@ class Migration(migrations.Migration):
                 ('punch_count', fields.IntField(default=0)),
                 ('settled_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'daily_attendance', 'app': 'models', 'unique_together': (('member', 'day'),), 'indexes': [Index(fields=['project', 'day'])], 'pk_attr': 'id', 'table_description': 'A member’s settled day: first in, last out, duration and state (rules 1–2).'},
+            options={'table': 'daily_attendance', 'app': 'models', 'unique_together': (('member_id', 'day'),), 'indexes': [Index(fields=['project_id', 'day'])], 'pk_attr': 'id', 'table_description': 'A member’s settled day: first in, last out, duration and state (rules 1–2).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -439,7 +439,7 @@ class Migration(migrations.Migration):
                 ('registered_by_name', fields.CharField(default='', max_length=128)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'duty_record', 'app': 'models', 'indexes': [Index(fields=['project', 'kind', 'duty_date'])], 'pk_attr': 'id', 'table_description': 'One registered duty record of a project’s post personnel, with its file.'},
+            options={'table': 'duty_record', 'app': 'models', 'indexes': [Index(fields=['project_id', 'kind', 'duty_date'])], 'pk_attr': 'id', 'table_description': 'One registered duty record of a project’s post personnel, with its file.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -465,7 +465,7 @@ class Migration(migrations.Migration):
                 ('uploaded_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'labour_contract', 'app': 'models', 'indexes': [Index(fields=['member', 'status'])], 'pk_attr': 'id', 'table_description': 'A member’s uploaded contract, in force until terminated (or deleted to re-sign).'},
+            options={'table': 'labour_contract', 'app': 'models', 'indexes': [Index(fields=['member_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A member’s uploaded contract, in force until terminated (or deleted to re-sign).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -490,7 +490,7 @@ class Migration(migrations.Migration):
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('payload', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'punch', 'app': 'models', 'unique_together': (('device', 'device_punch_id'),), 'indexes': [Index(fields=['member', 'local_date']), Index(fields=['project', 'local_date'])], 'pk_attr': 'id', 'table_description': 'Every punch received, accepted or rejected (kept with its reason for diagnosis).'},
+            options={'table': 'punch', 'app': 'models', 'unique_together': (('device_id', 'device_punch_id'),), 'indexes': [Index(fields=['member_id', 'local_date']), Index(fields=['project_id', 'local_date'])], 'pk_attr': 'id', 'table_description': 'Every punch received, accepted or rejected (kept with its reason for diagnosis).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -514,7 +514,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'supplement_request', 'app': 'models', 'indexes': [Index(fields=['project', 'state']), Index(fields=['member', 'day'])], 'pk_attr': 'id', 'table_description': 'A request to add a labour member’s missing punches for one day.'},
+            options={'table': 'supplement_request', 'app': 'models', 'indexes': [Index(fields=['project_id', 'state']), Index(fields=['member_id', 'day'])], 'pk_attr': 'id', 'table_description': 'A request to add a labour member’s missing punches for one day.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -530,7 +530,7 @@ class Migration(migrations.Migration):
                 ('actor_name', fields.CharField(default='', max_length=128)),
                 ('decided_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'supplement_step', 'app': 'models', 'unique_together': (('request', 'node'),), 'pk_attr': 'id', 'table_description': 'One decision of a node on a request (the history the requester sees).'},
+            options={'table': 'supplement_step', 'app': 'models', 'unique_together': (('request_id', 'node'),), 'pk_attr': 'id', 'table_description': 'One decision of a node on a request (the history the requester sees).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -560,7 +560,7 @@ class Migration(migrations.Migration):
                 ('registered_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'wage_account_material', 'app': 'models', 'indexes': [Index(fields=['project', 'kind'])], 'pk_attr': 'id', 'table_description': 'One registered wage-account material (工资专户材料), `data` holds the kind’s fields,'},
+            options={'table': 'wage_account_material', 'app': 'models', 'indexes': [Index(fields=['project_id', 'kind'])], 'pk_attr': 'id', 'table_description': 'One registered wage-account material (工资专户材料), `data` holds the kind’s fields,'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -43,10 +43,63 @@ def _sanitise_descriptions() -> None:
                         field.description = _clean(field.description)
 
 
+def _model_classes() -> list[type[Any]]:
+    import importlib
+
+    from tortoise.models import Model
+
+    found: dict[str, type[Any]] = {}
+    for name in MODEL_MODULES:
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Model) and obj is not Model:
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return list(found.values())
+
+
+def _index_columns() -> None:
+    """Name the columns of every ``indexes``/``unique_together`` entry by column, not relation.
+
+    Models declare ``indexes = (("member", "local_date"),)`` with the relation's name. Tortoise's
+    ``generate_schemas`` resolves ``member`` to the ``member_id`` column, but its migration writer
+    copies the names into ``Index(fields=[...])`` and the migration's schema editor uses them
+    verbatim: ``CREATE INDEX ... ("member", "local_date")`` fails on PostgreSQL (no such column)
+    and on SQLite indexes a constant string. Rewriting the declarations to the key fields
+    (``member_id``) before Tortoise reads them makes both paths create the same, real index.
+    """
+    from tortoise.fields.relational import ForeignKeyFieldInstance, OneToOneFieldInstance
+    from tortoise.indexes import Index
+
+    for model in _model_classes():
+        meta = model._meta
+        if meta.abstract:
+            continue
+
+        def column(name: str, fields_map: dict[str, Any] = meta.fields_map) -> str:
+            field = fields_map.get(name)
+            if isinstance(field, ForeignKeyFieldInstance | OneToOneFieldInstance):
+                return f"{name}_id"
+            return name
+
+        indexes: list[Any] = []
+        for index in meta.indexes:
+            if isinstance(index, Index):
+                if index.fields:
+                    index.fields = [column(name) for name in index.fields]
+                indexes.append(index)
+            else:
+                indexes.append(tuple(column(name) for name in index))
+        meta.indexes = tuple(indexes)
+        meta.unique_together = tuple(
+            tuple(column(name) for name in names) for names in meta.unique_together
+        )
+
+
 def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
     """The Tortoise ORM configuration dict (also used by the ``tortoise`` CLI)."""
     settings = settings or get_settings()
     _sanitise_descriptions()
+    _index_columns()
     return {
         "connections": {"default": _normalise_url(settings.database_url)},
         "apps": {
