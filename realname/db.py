@@ -21,6 +21,23 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+# Our subclasses of Tortoise's clients: no cancellation can leave their lock held, a connection
+# half open or a pooled connection unreturned (see realname/dbclient/__init__.py).
+_ENGINES = {
+    "tortoise.backends.sqlite": "realname.dbclient.sqlite",
+    "tortoise.backends.asyncpg": "realname.dbclient.postgres",
+}
+
+
+def connection_config(url: str) -> dict[str, Any]:
+    """The Tortoise connection entry for a database URL, using the cancellation-safe clients."""
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    info = expand_db_url(_normalise_url(url))
+    info["engine"] = _ENGINES.get(info["engine"], info["engine"])
+    return info
+
+
 def _clean(text: str) -> str:
     return text.replace("'", "’").replace(";", ",")
 
@@ -101,7 +118,7 @@ def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
     _sanitise_descriptions()
     _index_columns()
     return {
-        "connections": {"default": _normalise_url(settings.database_url)},
+        "connections": {"default": connection_config(settings.database_url)},
         "apps": {
             "models": {
                 "models": list(MODEL_MODULES),

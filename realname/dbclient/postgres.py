@@ -1,0 +1,84 @@
+"""Tortoise engine ``realname.dbclient.postgres``: the asyncpg client, safe under cancellation.
+
+asyncpg itself gives a pooled connection back when ``acquire`` is cancelled and resets one
+released in the middle of a cancelled query; what it cannot know is a connection Tortoise took
+for a transaction whose ``BEGIN`` was cancelled. See the package docstring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContextPooled
+from tortoise.connection import get_connections
+from tortoise.exceptions import TransactionManagementError
+
+from realname.dbclient import SingleFlight, run_to_completion
+
+
+class SafeTransactionContext(TransactionContextPooled):
+    """A transaction on a pooled connection that is always given back."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        conn = await pool.acquire()
+        token = None
+        try:
+            self.client._connection = conn
+            token = get_connections().set(self.connection_name, self.client)
+            await self.client.begin()
+        except BaseException:
+            try:
+                # Release resets the connection (rolls back a BEGIN that went through).
+                await run_to_completion(pool.release(conn))
+            finally:
+                if token is not None:
+                    get_connections().reset(token)
+            raise
+        self.token = token
+        self._pool = pool
+        return self.client
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        try:
+            if not self.client._finalized:
+                if exc_type:
+                    if exc_type is not TransactionManagementError:
+                        await run_to_completion(self.client.rollback())
+                else:
+                    await run_to_completion(self.client.commit())
+        finally:
+            try:
+                await run_to_completion(self._pool.release(self.client._connection))
+            finally:
+                get_connections().reset(self.token)
+
+
+class SafeAsyncpgClient(AsyncpgDBClient):
+    """``AsyncpgDBClient`` whose pool opening and transactions survive cancellation."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._opening = SingleFlight()
+
+    async def create_connection(self, with_db: bool) -> None:
+        if self._pool is not None:
+            return
+
+        async def open_pool() -> None:
+            if self._pool is None:
+                await AsyncpgDBClient.create_connection(self, with_db)
+
+        await self._opening.run(open_pool)
+
+    async def close(self) -> None:
+        await self._opening.settle()
+        await run_to_completion(super().close())
+
+    def _in_transaction(self) -> SafeTransactionContext:
+        return SafeTransactionContext(TransactionWrapper(self), self._pool_init_lock)
+
+
+client_class = SafeAsyncpgClient
