@@ -288,6 +288,8 @@ class Migration(migrations.Migration):
                 ('id_number_enc', fields.TextField(unique=False)),
                 ('id_number_bidx', fields.CharField(db_index=True, max_length=40)),
                 ('unit', fields.ForeignKeyField('models.ParticipatingUnit', source_field='unit_id', null=True, db_constraint=True, to_field='id', related_name='key_personnel', on_delete=OnDelete.RESTRICT)),
+                ('started_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('ended_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'key_personnel', 'app': 'models', 'unique_together': (('project_id', 'role', 'id_number_bidx'),), 'pk_attr': 'id', 'table_description': 'Key post personnel named on the construction permit (PM, chief supervising engineer).'},
             bases=['Model'],

@@ -137,6 +137,9 @@ class KeyPersonnel(Model):
         null=True,
         on_delete=fields.RESTRICT,
     )
+    started_at = fields.DatetimeField(auto_now_add=True)
+    # Set when a re-import names someone else for the role: the post has ended (kept, rule 12).
+    ended_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "key_personnel"

@@ -199,7 +199,7 @@ async def compute_access(principal: Principal, project: Project) -> ProjectAcces
         person = await Person.get_or_none(id=principal.person_id)
         if person is not None:
             named = await KeyPersonnel.filter(
-                project_id=project.id, id_number_bidx=person.id_number_bidx
+                project_id=project.id, id_number_bidx=person.id_number_bidx, ended_at=None
             )
             for kp in named:
                 access.posts.add(kp.role)
@@ -252,9 +252,9 @@ async def accessible_projects(principal: Principal) -> list[Project]:
             project_ids |= set(
                 cast(
                     list[int],
-                    await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
-                        "project_id", flat=True
-                    ),
+                    await KeyPersonnel.filter(
+                        id_number_bidx=person.id_number_bidx, ended_at=None
+                    ).values_list("project_id", flat=True),
                 )
             )
         return await Project.filter(id__in=list(project_ids)).order_by("code")

@@ -125,7 +125,7 @@ async def caller_unit_roles(access: ProjectAccess) -> set[str]:
         person = await Person.get_or_none(id=access.principal.person_id)
         if person is not None:
             named = await KeyPersonnel.filter(
-                project_id=access.project.id, id_number_bidx=person.id_number_bidx
+                project_id=access.project.id, id_number_bidx=person.id_number_bidx, ended_at=None
             )
             for kp in named:
                 roles.add(

@@ -75,9 +75,9 @@ async def my_projects(principal: Principal) -> list[dict[str, Any]]:
             "permit_posts": [],
         }
     person = await Person.get(id=person_id)
-    for kp in await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).prefetch_related(
-        "project"
-    ):
+    for kp in await KeyPersonnel.filter(
+        id_number_bidx=person.id_number_bidx, ended_at=None
+    ).prefetch_related("project"):
         row = rows.setdefault(
             kp.project.id,
             {
@@ -181,7 +181,7 @@ async def announcements_for(
     )
     person = await Person.get(id=person_id)
     project_ids |= set(
-        await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx).values_list(
+        await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx, ended_at=None).values_list(
             "project_id", flat=True
         )
     )

@@ -13,12 +13,16 @@ from models import (
     KeyPersonnel,
     ManagingLevel,
     ParticipatingUnit,
+    PersonType,
     Project,
+    ProjectMember,
     Region,
     UnitRole,
+    WorkStatus,
 )
 from realname.errors import AppError, ValidationError
-from services import pii
+from services import pii, sync
+from services.labour import project_today
 from services.regions import ensure_regions
 
 IMPORT_UNIT_ROLES = {"builder", "supervisor", "general_contractor"}
@@ -182,26 +186,92 @@ async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
                 defaults=unit_fields, project=project, enterprise=ent, role=UnitRole(u["role"])
             )
             unit_by_code[u["credit_code"]] = unit
-        for kp in data["key_personnel"]:
-            bidx = c.blind_index("id", kp["id_number"])
-            kp_unit = unit_by_code.get(kp["unit_credit_code"] or "")
-            existing = await KeyPersonnel.get_or_none(
-                project=project, role=kp["role"], id_number_bidx=bidx
-            )
-            if existing is None:
-                await KeyPersonnel.create(
-                    project=project,
-                    role=kp["role"],
-                    name=kp["name"],
-                    id_number_enc=c.encrypt(kp["id_number"]),
-                    id_number_bidx=bidx,
-                    unit=kp_unit,
-                )
-            else:
-                existing.name = kp["name"]
-                existing.unit = kp_unit  # type: ignore[assignment]
-                await existing.save()
+        await _replace_key_personnel(project, data["key_personnel"], unit_by_code, now)
     return project, created
+
+
+async def _replace_key_personnel(
+    project: Project,
+    people: list[dict[str, Any]],
+    unit_by_code: dict[str, ParticipatingUnit],
+    now: dt.datetime,
+) -> None:
+    """The permit's PM / chief supervisor: the imported list of a role replaces the current one.
+
+    Whoever held a listed role and is no longer named has the post ended (``ended_at``; the row is
+    kept, rule 12): they stop being listed and lose the rule-9 sign-in and access through it. A
+    role the row does not list is left as it is. Each change is audited.
+    """
+    c = pii.cipher()
+    named: dict[str, set[str]] = {}
+    for kp in people:
+        bidx = c.blind_index("id", kp["id_number"])
+        assert bidx is not None  # validated, never blank
+        named.setdefault(kp["role"], set()).add(bidx)
+        kp_unit = unit_by_code.get(kp["unit_credit_code"] or "")
+        existing = await KeyPersonnel.get_or_none(
+            project=project, role=kp["role"], id_number_bidx=bidx
+        )
+        if existing is None:
+            row = await KeyPersonnel.create(
+                project=project,
+                role=kp["role"],
+                name=kp["name"],
+                id_number_enc=c.encrypt(kp["id_number"]),
+                id_number_bidx=bidx,
+                unit=kp_unit,
+                started_at=now,
+            )
+            await _audit_post(project, "key_personnel.appointed", row)
+            continue
+        existing.name = kp["name"]
+        existing.unit = kp_unit  # type: ignore[assignment]
+        if existing.ended_at is not None:  # named again after being replaced
+            existing.ended_at = None
+            existing.started_at = now
+            await existing.save()
+            await _audit_post(project, "key_personnel.appointed", existing)
+        else:
+            await existing.save()
+    for role, keep in named.items():
+        for old in await KeyPersonnel.filter(project=project, role=role, ended_at=None).exclude(
+            id_number_bidx__in=list(keep)
+        ):
+            old.ended_at = now
+            await old.save(update_fields=["ended_at"])
+            await _audit_post(project, "key_personnel.ended", old)
+            await _end_permit_post_membership(project, old)
+
+
+async def _end_permit_post_membership(project: Project, old: KeyPersonnel) -> None:
+    """A replaced PM / chief supervisor also carried as post personnel in that post leaves it."""
+    members = await ProjectMember.filter(
+        project_id=project.id,
+        person__id_number_bidx=old.id_number_bidx,
+        person_type=PersonType.MANAGEMENT,
+        post=old.role,
+        work_status=WorkStatus.ACTIVE,
+    )
+    today = project_today(project)
+    for m in members:
+        await ProjectMember.filter(id=m.id).update(
+            work_status=WorkStatus.LEFT, exit_date=max(today, m.entry_date)
+        )
+        await _audit_post(project, "post.exit", old, target=f"member:{m.id}")
+    await sync.mark_members_changed([m.id for m in members])
+
+
+async def _audit_post(project: Project, action: str, row: KeyPersonnel, target: str = "") -> None:
+    from services import audit
+
+    await audit.record(
+        action,
+        actor_kind="system",
+        actor_id="import",
+        project_id=project.id,
+        target=target or f"key_personnel:{row.id}",
+        detail={"role": row.role, "reason": "permit_import"},
+    )
 
 
 async def import_projects(rows: Any) -> dict[str, Any]:

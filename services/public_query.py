@@ -57,7 +57,7 @@ async def search(
     ids = [p.id for p in projects]
     units = await ParticipatingUnit.filter(project_id__in=ids).prefetch_related("enterprise")
     people = (
-        await KeyPersonnel.filter(project_id__in=ids)
+        await KeyPersonnel.filter(project_id__in=ids, ended_at=None)
         .order_by("id")
         .values("project_id", "role", "name")
     )

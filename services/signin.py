@@ -243,7 +243,7 @@ async def post_personnel_projects(person_id: int) -> list[dict[str, Any]]:
     if person is None:
         return []
     posts: dict[int, set[str]] = {}
-    named = await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx)
+    named = await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx, ended_at=None)
     for kp in named:
         posts.setdefault(kp.project_id, set()).add(kp.role)  # type: ignore[attr-defined]
     members = await ProjectMember.filter(

@@ -86,7 +86,7 @@ async def nodes_of(principal: Principal, project_id: int) -> set[str]:
     bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
     if bidx:
         for role in await KeyPersonnel.filter(
-            project_id=project_id, id_number_bidx=bidx[0]
+            project_id=project_id, id_number_bidx=bidx[0], ended_at=None
         ).values_list("role", flat=True):
             if role == Post.PROJECT_MANAGER:
                 nodes.add(PROJECT_MANAGER)
@@ -421,7 +421,7 @@ async def pending_for(principal: Principal) -> list[dict[str, Any]]:
         project_ids |= set(
             cast(
                 list[int],
-                await KeyPersonnel.filter(id_number_bidx=bidx[0]).values_list(
+                await KeyPersonnel.filter(id_number_bidx=bidx[0], ended_at=None).values_list(
                     "project_id", flat=True
                 ),
             )
