@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench migrations clean
+.PHONY: install run test lint bench migrations clean web web-types web-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,41 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: set up, migrate, seed the demo once, serve on http://127.0.0.1:8000 (docs at /docs)
-run: install
+run: install web
 	$(BIN)/realname migrate
 	$(BIN)/realname seed-demo
 	$(BIN)/realname serve
 
 ## make test: set up and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
-test: install
+test: install web web-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make web: build the web console (web/dist) when it is missing or older than its sources
+WEB_SRC := $(shell find web/src web/public -type f ! -name '*.spec.ts' 2>/dev/null) web/package.json \
+	web/package-lock.json web/index.html web/vite.config.ts web/tsconfig.json
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run --silent build -- --logLevel warn
+	touch $@
+
+## make web-types: regenerate the console's API types from the platform's OpenAPI document
+web-types: install web/node_modules/.package-lock.json
+	$(BIN)/python -m scripts.openapi > web/openapi.json
+	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts --silent
+
+## make web-check: fail when the API types are stale; the console's component tests (Vitest)
+web-check: install web/node_modules/.package-lock.json
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BIN)/python -m scripts.openapi > "$$tmp/openapi.json" && \
+	(cd web && npx openapi-typescript "$$tmp/openapi.json" -o "$$tmp/schema.d.ts" --silent) && \
+	if ! diff -q "$$tmp/openapi.json" web/openapi.json >/dev/null || \
+	   ! diff -q "$$tmp/schema.d.ts" web/src/api/schema.d.ts >/dev/null; then \
+	  echo "web/src/api/schema.d.ts is stale (the API changed): run make web-types" >&2; exit 1; fi
+	cd web && npx vitest run --silent
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,4 +70,4 @@ migrations: install
 		{ echo "migrations/ must hold only 0001_initial.py"; exit 1; }
 
 clean:
-	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache web/dist

@@ -84,6 +84,9 @@ def create_app(
 
     app.add_route(healthz, "/healthz", methods=["GET"], name="healthz")
     app.error_handler.add(Exception, render_error)
+    from realname.console import mount_console
+
+    mount_console(app)  # the web console (web/dist) at /, after the API routes
 
     @app.on_request
     async def _start_timer(request: Request) -> None:

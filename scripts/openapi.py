@@ -1,0 +1,48 @@
+"""Print the platform's OpenAPI document (the one `/docs/openapi.json` serves), without a server.
+
+``.venv/bin/python -m scripts.openapi > web/openapi.json`` — the web console generates its API
+types (`web/src/api/schema.d.ts`) from that file; `make web-types-check` fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def document() -> dict[str, Any]:
+    """Build the app (no database, no Redis) and run sanic-ext's spec builder on its routes."""
+    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+    from config.settings import Settings
+    from realname.app import create_app
+
+    app = create_app(Settings(env="test", dev_standins=False), name="openapi_dump", manage_db=False)
+    app.finalize()
+    for future in app.blueprints["openapi"]._future_listeners:
+        if future.listener.__name__ == "build_spec":
+            cast(Any, future.listener)(app)
+    spec: dict[str, Any] = copy.deepcopy(SpecificationBuilder().build(app).serialize())
+    # A handler serving two methods (PATCH and PUT) shares one operation object, whose id names
+    # whichever method sanic-ext visited last (set order): name each by its own method instead.
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "~" in operation.get("operationId", ""):
+                item[method] = operation = copy.deepcopy(operation)
+                operation["operationId"] = f"{method}~{operation['operationId'].split('~', 1)[1]}"
+    return spec
+
+
+def main() -> None:
+    """Write the document, keys sorted so that regenerating it gives a stable diff."""
+    sys.stdout.write(json.dumps(document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+import { ref, shallowRef } from 'vue'
+import { ElMessage } from 'element-plus'
+import { ApiError } from '../api/client'
+import type { Page } from '../api/types'
+
+/** A paged list: 10 per page as in the manual, loading state, API errors shown in Chinese. */
+export function usePaged<T>(load: (page: number, pageSize: number) => Promise<Page<T>>, pageSize = 10) {
+  const rows = shallowRef<T[]>([])
+  const total = ref(0)
+  const page = ref(1)
+  const loading = ref(false)
+  async function reload(p = page.value) {
+    page.value = p
+    loading.value = true
+    try {
+      const reply = await load(p, pageSize)
+      rows.value = reply.data
+      total.value = reply.total
+    } catch (e) {
+      rows.value = []
+      total.value = 0
+      ElMessage.error(e instanceof ApiError ? e.message : String(e))
+    } finally {
+      loading.value = false
+    }
+  }
+  return { rows, total, page, pageSize, loading, reload }
+}
+
+/** The message of an error for the user. */
+export function messageOf(e: unknown): string {
+  return e instanceof ApiError ? e.message : '操作失败，请稍后再试'
+}

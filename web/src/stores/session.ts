@@ -1,0 +1,47 @@
+import { defineStore } from 'pinia'
+import { api, setBearer } from '../api/client'
+import type { Me, ProjectInfo } from '../api/types'
+
+const PROJECT_KEY = 'realname.project'
+
+/** Who is signed in and which project the screens show (点击项目名称可切换项目). */
+export const useSession = defineStore('session', {
+  state: () => ({
+    me: null as Me | null,
+    projectCode: localStorage.getItem(PROJECT_KEY) || '',
+    project: null as ProjectInfo | null,
+  }),
+  getters: {
+    signedIn: (s) => s.me !== null,
+    isRegulator: (s) => s.me?.kind === 'regulator',
+    caps: (s) => new Set(s.project?.my_capabilities || []),
+  },
+  actions: {
+    async load(): Promise<boolean> {
+      try {
+        this.me = await api.get<Me>('/admin/v1/auth/me')
+      } catch {
+        this.me = null
+        return false
+      }
+      const codes = this.me.projects.map((p) => p.code)
+      if (!codes.includes(this.projectCode)) this.projectCode = codes[0] || ''
+      if (this.projectCode) await this.switchTo(this.projectCode)
+      return true
+    },
+    async switchTo(code: string) {
+      this.projectCode = code
+      localStorage.setItem(PROJECT_KEY, code)
+      this.project = await api.get<ProjectInfo>('/admin/v1/projects/{code}', { path: { code } })
+    },
+    async logout() {
+      try {
+        await api.post('/admin/v1/auth/logout')
+      } finally {
+        setBearer(null)
+        this.me = null
+        this.project = null
+      }
+    },
+  },
+})
