@@ -56,6 +56,8 @@ async def register(request: Request, code: str) -> HTTPResponse:
         protocol=body.get("protocol", "native"),
         timezone=body.get("timezone") or "Asia/Shanghai",
         enterprise_id=principal.enterprise_id,
+        direction_mode=body.get("direction_mode") or "state",
+        allowed_cidr=body.get("allowed_cidr") or "",
     )
     await audit.record(
         "device.register",
@@ -69,11 +71,50 @@ async def register(request: Request, code: str) -> HTTPResponse:
 
 @bp.get("/projects/<code:str>/devices/<sn:str>")
 async def detail(request: Request, code: str, sn: str) -> HTTPResponse:
-    """One device with its recent commands and their states."""
+    """One device with its recent commands and their states, and its suspicious contacts."""
     access = await project_access(request, code)
     device = await svc.project_device(access.project, sn)
     cmds = await svc.list_commands(device)
-    return ok({**svc.device_public(device), "commands": [svc.command_admin(c) for c in cmds]})
+    return ok(
+        {
+            **svc.device_public(device),
+            "commands": [svc.command_admin(c) for c in cmds],
+            "suspicious_contacts": await svc.suspicious_contacts(device.sn, limit=20),
+        }
+    )
+
+
+@bp.post("/projects/<code:str>/devices/<sn:str>/settings")
+async def settings(request: Request, code: str, sn: str) -> HTTPResponse:
+    """Change a device's direction mode, allowed source network, time zone or anti-spoofing."""
+    access = await project_access(request, code, identity.MANAGE)
+    device = await svc.project_device(access.project, sn)
+    body = body_of(request)
+    device = await svc.update_settings(device, body)
+    await audit.record(
+        "device.settings",
+        principal=await current_principal(request),
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+        detail={k: body[k] for k in svc.SETTING_KEYS if k in body},
+    )
+    return ok(svc.device_public(device))
+
+
+@bp.post("/projects/<code:str>/devices/<sn:str>/network-warning/ack")
+async def network_ack(request: Request, code: str, sn: str) -> HTTPResponse:
+    """The admin checked the new network an ADMS terminal reported from: clear the warning."""
+    access = await project_access(request, code, identity.MANAGE)
+    device = await svc.clear_network_alert(await svc.project_device(access.project, sn))
+    await audit.record(
+        "device.network_ack",
+        principal=await current_principal(request),
+        project_id=access.project.id,
+        target=sn,
+        ip=ip_of(request),
+    )
+    return ok(svc.device_public(device))
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/secret")
@@ -197,6 +238,17 @@ async def unregistered(request: Request) -> HTTPResponse:
     """Serials that contacted the platform without being registered ("unregistered device seen")."""
     await current_principal(request)
     rows = await svc.unregistered_seen()
+    return page(rows, len(rows))
+
+
+@bp.get("/devices/suspicious")
+async def suspicious(request: Request) -> HTTPResponse:
+    """Refused or flagged device contacts (platform operators): a native serial on /iclock, an
+    ADMS terminal outside its allowed network or reporting from a new one."""
+    principal = await current_principal(request)
+    if principal.kind != AccountKind.OPERATOR:
+        raise Forbidden("仅平台运维可查看", code="wrong_account_kind")
+    rows = await svc.suspicious_contacts()
     return page(rows, len(rows))
 
 

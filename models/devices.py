@@ -67,10 +67,24 @@ class Device(Model):
     last_attendance_at = fields.DatetimeField(null=True)  # 最后考勤通讯时间
     last_collection_at = fields.DatetimeField(null=True)  # 最后采集通讯时间
     last_seen_ip = fields.CharField(max_length=64, default="")
+    # ADMS: how a row's direction is read (state | fixed_in | fixed_out | auto), the source
+    # network the terminal may call from (CIDR, "" = any), the networks it was heard from and
+    # the alert raised when it reports from a new one, its language (83 = Chinese: GB2312 text)
+    # and its PUSH dialect (att = attendance, acc = access-control firmware).
+    direction_mode = fields.CharField(max_length=16, default="state")
+    allowed_cidr = fields.CharField(max_length=64, default="")
+    known_networks: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    network_alert = fields.CharField(max_length=64, default="")
+    network_alert_at = fields.DatetimeField(null=True)
+    language = fields.CharField(max_length=8, default="")
+    push_dialect = fields.CharField(max_length=8, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "device"
+
+
+DIRECTION_MODES = ("state", "fixed_in", "fixed_out", "auto")
 
 
 class CommandStatus(StrEnum):
@@ -79,6 +93,7 @@ class CommandStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     TIMEOUT = "timeout"
+    CANCELED = "canceled"  # the device was bound to another project (or unbound) first
 
 
 class DeviceCommand(Model):
@@ -89,6 +104,8 @@ class DeviceCommand(Model):
         "models.Device", related_name="commands", on_delete=fields.RESTRICT
     )
     type = fields.CharField(max_length=32)
+    # The project the command was queued for: never delivered once the device is bound elsewhere.
+    project_id = fields.IntField(null=True)
     params: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharEnumField(CommandStatus, max_length=8, default=CommandStatus.PENDING)
     attempts = fields.IntField(default=0)
@@ -114,6 +131,9 @@ class FirmwarePackage(Model):
     version = fields.CharField(max_length=32)
     url = fields.CharField(max_length=500)
     sha256 = fields.CharField(max_length=64)
+    # An uploaded package: its key in the file store (served to devices by a signed URL).
+    file_key = fields.CharField(max_length=200, default="")
+    size = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -134,3 +154,42 @@ class UnregisteredDevice(Model):
 
     class Meta:
         table = "unregistered_device"
+
+
+class DevicePin(Model):
+    """A PIN the platform itself pushed to an ADMS terminal (USERINFO), with the member version
+    queued last: only these PINs are ever deleted, and one change queues one update."""
+
+    id = fields.BigIntField(primary_key=True)
+    device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
+        "models.Device", related_name="pins", on_delete=fields.CASCADE
+    )
+    pin = fields.BigIntField()
+    project_id = fields.IntField()
+    version = fields.BigIntField(default=0)
+    active = fields.BooleanField(default=True)  # False: a DELETE USERINFO was queued
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_pin"
+        unique_together = (("device", "pin"),)
+
+
+class SuspiciousContact(Model):
+    """A contact refused or flagged for security: a native serial on ``/iclock``, an ADMS
+    terminal outside its allowed network, or one reporting from a new network."""
+
+    id = fields.IntField(primary_key=True)
+    sn = fields.CharField(max_length=64)
+    device_id = fields.IntField(null=True)
+    protocol = fields.CharField(max_length=16, default="adms")
+    reason = fields.CharField(max_length=32)  # native_on_adms | source_not_allowed | new_network
+    ip = fields.CharField(max_length=64, default="")
+    path = fields.CharField(max_length=200, default="")
+    count = fields.IntField(default=1)
+    first_seen = fields.DatetimeField(auto_now_add=True)
+    last_seen = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "suspicious_contact"
+        unique_together = (("sn", "reason", "ip"),)

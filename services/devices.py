@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import secrets as pysecrets
 import time
 from dataclasses import dataclass
@@ -27,7 +28,13 @@ from models import (
     UnregisteredDevice,
     UpgradeStatus,
 )
-from models.devices import DEVICE_KIND_LABELS, UPGRADE_STATUS_LABELS
+from models.devices import (
+    DEVICE_KIND_LABELS,
+    DIRECTION_MODES,
+    UPGRADE_STATUS_LABELS,
+    DevicePin,
+    SuspiciousContact,
+)
 from realname.errors import AppError, Conflict, NotFound, ValidationError
 from services import pii
 
@@ -269,6 +276,14 @@ def is_online(device: Device, at: dt.datetime | None = None) -> bool:
     return last is not None and (at or now_utc()) - last <= ONLINE_WINDOW
 
 
+DIRECTION_MODE_LABELS = {
+    "state": "按设备状态键",
+    "fixed_in": "固定进场",
+    "fixed_out": "固定出场",
+    "auto": "自动（当日首次为进，之后交替）",
+}
+
+
 def device_public(device: Device, serial_no: int | None = None) -> dict[str, Any]:
     """A device as the admin list shows it (the manual's columns plus the raw fields)."""
     online = is_online(device)
@@ -296,6 +311,19 @@ def device_public(device: Device, serial_no: int | None = None) -> dict[str, Any
         "upgrade_status_label": UPGRADE_STATUS_LABELS.get(device.upgrade_status, ""),
         "persons": device.person_count,
         "faces": device.face_count,
+        "direction_mode": device.direction_mode,
+        "direction_mode_label": DIRECTION_MODE_LABELS.get(device.direction_mode, ""),
+        "allowed_cidr": device.allowed_cidr,
+        "last_ip": device.last_seen_ip,
+        "network_warning": (
+            {
+                "network": device.network_alert,
+                "at": device.network_alert_at,
+                "message": f"设备从新的网络（{device.network_alert}）上报，请核实",
+            }
+            if device.network_alert
+            else None
+        ),
         "last_attendance_at": device.last_attendance_at,
         "last_collection_at": device.last_collection_at,
         "created_at": device.created_at,
@@ -313,6 +341,8 @@ async def register_device(
     protocol: str = "native",
     timezone: str = "Asia/Shanghai",
     enterprise_id: int | None = None,
+    direction_mode: str = "state",
+    allowed_cidr: str = "",
 ) -> tuple[Device, str]:
     """Register a device (bound to `project` when given); return it with its new secret."""
     sn = (sn or "").strip()
@@ -325,6 +355,8 @@ async def register_device(
     if protocol not in ("native", "adms"):
         raise ValidationError("协议应为 native 或 adms", field="protocol")
     _check_timezone(timezone)
+    direction_mode = check_direction_mode(direction_mode)
+    allowed_cidr = check_cidr(allowed_cidr)
     if await Device.exists(sn=sn):
         raise Conflict("该设备编码已登记", code="device_exists")
     secret = new_secret()
@@ -340,12 +372,70 @@ async def register_device(
             antispoof=bool(antispoof),
             protocol=protocol,
             timezone=timezone,
+            direction_mode=direction_mode,
+            allowed_cidr=allowed_cidr,
         )
     except IntegrityError:
         raise Conflict("该设备编码已登记", code="device_exists") from None
     await UnregisteredDevice.filter(sn=sn).delete()
     forget(sn)
     return device, secret
+
+
+def check_direction_mode(value: Any) -> str:
+    """A device's direction mode (``state`` when not given)."""
+    mode = str(value or "state").strip()
+    if mode not in DIRECTION_MODES:
+        raise ValidationError(
+            "进出方向模式应为 state、fixed_in、fixed_out 或 auto", field="direction_mode"
+        )
+    return mode
+
+
+def check_cidr(value: Any) -> str:
+    """An allowed source network (``203.0.113.0/24``, a single address, or "" for any)."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        raise ValidationError(
+            "允许的来源网段格式错误（如 203.0.113.0/24）", field="allowed_cidr"
+        ) from None
+
+
+SETTING_KEYS = ("direction_mode", "allowed_cidr", "timezone", "antispoof")
+
+
+async def update_settings(device: Device, body: dict[str, Any]) -> Device:
+    """Change a device's direction mode, allowed source network or time zone."""
+    updates: dict[str, Any] = {}
+    if "direction_mode" in body:
+        updates["direction_mode"] = check_direction_mode(body["direction_mode"])
+    if "allowed_cidr" in body:
+        updates["allowed_cidr"] = check_cidr(body["allowed_cidr"])
+    if "timezone" in body:
+        _check_timezone(str(body["timezone"] or ""))
+        updates["timezone"] = str(body["timezone"])
+    if "antispoof" in body:
+        if not isinstance(body["antispoof"], bool):
+            raise ValidationError("antispoof 应为 true 或 false", field="antispoof")
+        updates["antispoof"] = body["antispoof"]
+    if updates:
+        for key, value in updates.items():
+            setattr(device, key, value)
+        await device.save(update_fields=list(updates))
+        forget(device.sn)
+    return device
+
+
+async def clear_network_alert(device: Device) -> Device:
+    """An admin checked the new network a terminal reported from: the warning goes away."""
+    device.network_alert, device.network_alert_at = "", None
+    await device.save(update_fields=["network_alert", "network_alert_at"])
+    forget(device.sn)
+    return device
 
 
 def _check_timezone(name: str) -> None:
@@ -367,23 +457,63 @@ async def rotate_secret(device: Device) -> str:
 
 
 async def bind(device: Device, project: Project) -> Device:
-    """Bind a device to a project (a bound device must be unbound first)."""
+    """Bind a device to a project (a bound device must be unbound first).
+
+    Nothing queued for another project is delivered afterwards: its pending commands are
+    cancelled, the person sync restarts for this project, and an ADMS terminal is told to delete
+    the PINs the platform pushed for the old project (a native terminal drops its list).
+    """
     if device.project_id not in (None, project.id):  # type: ignore[attr-defined]
         raise Conflict("设备已绑定其他项目，请先解绑", code="device_bound")
+    if device.project_id == project.id:  # type: ignore[attr-defined]
+        return device
+    await cancel_pending(device, "设备已绑定到其他项目，指令已取消")
     device.project = project
     device.sync_cursor = 0
     device.person_cursor = ""
     await device.save(update_fields=["project_id", "sync_cursor", "person_cursor"])
     forget(device.sn)
+    if device.protocol == "adms":
+        stale = await DevicePin.filter(device_id=device.id, active=True).exclude(
+            project_id=project.id
+        )
+        expires = now_utc() + COMMAND_TTL
+        if stale:
+            await DeviceCommand.bulk_create(
+                [
+                    DeviceCommand(
+                        device_id=device.id,
+                        project_id=project.id,
+                        type="adms",
+                        expires_at=expires,
+                        params={"op": "delete", "pin": dp.pin},
+                    )
+                    for dp in stale
+                ]
+            )
+            await DevicePin.filter(id__in=[dp.id for dp in stale]).update(active=False)
+        await DevicePin.filter(device_id=device.id, project_id=project.id).update(version=0)
+    elif device.kind != DeviceKind.COLLECTION:
+        await queue_command(device, "sync_persons", {"full": True}, created_by="system:bind")
     return device
 
 
 async def unbind(device: Device) -> Device:
-    """Unbind a device from its project (it stops working until bound again)."""
+    """Unbind a device from its project (it stops working until bound again); the commands
+    queued for that project are cancelled."""
+    await cancel_pending(device, "设备已解绑，指令已取消")
     device.project = None
-    await device.save(update_fields=["project_id"])
+    device.person_cursor = ""
+    await device.save(update_fields=["project_id", "person_cursor"])
     forget(device.sn)
     return device
+
+
+async def cancel_pending(device: Device, reason: str) -> int:
+    """Cancel every command of a device not done yet (pending or delivered without an answer)."""
+    return await DeviceCommand.filter(
+        device_id=device.id, status__in=[CommandStatus.PENDING, CommandStatus.SENT]
+    ).update(status=CommandStatus.CANCELED, finished_at=now_utc(), result=reason)
 
 
 async def set_forced_offline(device: Device, forced: bool) -> Device:
@@ -546,6 +676,7 @@ async def queue_command(
         await set_forced_offline(device, True)
     cmd = await DeviceCommand.create(
         device=device,
+        project_id=device.project_id,  # type: ignore[attr-defined]
         type=type_,
         params=params,
         max_attempts=max(1, max_attempts),
@@ -581,6 +712,9 @@ async def due_commands(
     await expire_commands(device.id)
     now = now_utc()
     query = DeviceCommand.filter(device_id=device.id).filter(
+        Q(project_id=device.project_id) | Q(project_id__isnull=True)  # type: ignore[attr-defined]
+    )
+    query = query.filter(
         Q(status=CommandStatus.PENDING)
         | Q(
             status=CommandStatus.SENT,
@@ -632,12 +766,19 @@ async def ack_command(
         cid = int(command_id)
     except (TypeError, ValueError):
         raise NotFound("指令不存在", code="command_not_found") from None
+    if not 0 < cid < 2**63:
+        raise NotFound("指令不存在", code="command_not_found")
     cmd = await DeviceCommand.get_or_none(id=cid, device_id=device.id)
     if cmd is None:
         raise NotFound("指令不存在", code="command_not_found")
     if cmd.type == "upgrade" and firmware:
         await report_firmware(device, firmware)
-    if cmd.status in (CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.TIMEOUT):
+    if cmd.status in (
+        CommandStatus.DONE,
+        CommandStatus.FAILED,
+        CommandStatus.TIMEOUT,
+        CommandStatus.CANCELED,
+    ):
         return cmd  # already final: acks are idempotent
     now = now_utc()
     if ok:
@@ -686,9 +827,124 @@ async def heartbeat(device: Device, body: dict[str, Any]) -> list[DeviceCommand]
     return await due_commands(device)
 
 
-# --- ADMS (ZKTeco PUSH) command mapping ---------------------------------------------------
+# --- ADMS (ZKTeco PUSH) -------------------------------------------------------------------
 
 ADMS_DELTA_PAGE = 50
+ADMS_COMMANDS_PER_POLL = 20  # commands delivered by one getrequest (LF separated)
+ADMS_REPLY_BYTES = 1024 * 1024  # ... within this many bytes (face photos are large)
+ADMS_MAX_COUNT = 10_000_000  # a UserCount/FaceCount beyond this is not a terminal's
+NETWORK_HISTORY = 20  # networks remembered per ADMS terminal
+
+# Why /iclock refuses or flags a contact (recorded in ``suspicious_contact``).
+NATIVE_ON_ADMS, SOURCE_NOT_ALLOWED, NEW_NETWORK = (
+    "native_on_adms",
+    "source_not_allowed",
+    "new_network",
+)
+SUSPICIOUS_LABELS = {
+    NATIVE_ON_ADMS: "签名设备的编码出现在 ADMS 接口",
+    SOURCE_NOT_ALLOWED: "来源网络不在允许网段内",
+    NEW_NETWORK: "设备从新的网络上报",
+}
+
+
+def network_of(ip: str) -> str | None:
+    """The network an address belongs to for change detection (IPv4 /24, IPv6 /64)."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 64
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+def ip_allowed(ip: str, cidr: str) -> bool:
+    """Whether a peer address lies in a device's allowed source network."""
+    try:
+        return ipaddress.ip_address(ip.strip()) in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+
+
+async def record_suspicious(
+    sn: str, device_id: int | None, reason: str, ip: str, path: str, protocol: str = "adms"
+) -> None:
+    """Remember a refused or flagged contact (one row per serial, reason and address)."""
+    sn, ip, path = sn[:64], ip[:64], path[:200]
+    updated = await SuspiciousContact.filter(sn=sn, reason=reason, ip=ip).update(
+        count=F("count") + 1, last_seen=now_utc(), path=path
+    )
+    if updated:
+        return
+    try:
+        await SuspiciousContact.create(
+            sn=sn, device_id=device_id, reason=reason, ip=ip, path=path, protocol=protocol
+        )
+    except IntegrityError:  # a concurrent first sighting
+        await SuspiciousContact.filter(sn=sn, reason=reason, ip=ip).update(count=F("count") + 1)
+
+
+def suspicious_public(row: SuspiciousContact) -> dict[str, Any]:
+    """A suspicious contact as the admin sees it."""
+    return {
+        "sn": row.sn,
+        "protocol": row.protocol,
+        "reason": row.reason,
+        "reason_label": SUSPICIOUS_LABELS.get(row.reason, row.reason),
+        "ip": row.ip,
+        "path": row.path,
+        "count": row.count,
+        "first_seen": row.first_seen,
+        "last_seen": row.last_seen,
+    }
+
+
+async def suspicious_contacts(sn: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Refused or flagged contacts, most recent first (one device's when ``sn`` is given)."""
+    query = SuspiciousContact.all() if sn is None else SuspiciousContact.filter(sn=sn)
+    return [suspicious_public(r) for r in await query.order_by("-last_seen").limit(limit)]
+
+
+async def adms_refusal(device: Device, peer: str, path: str) -> str | None:
+    """Why ``/iclock`` refuses this terminal's contact (recorded as suspicious), or None.
+
+    ``/iclock`` has no signature: it serves only devices registered for ADMS, and only from
+    their allowed source network (checked against the socket peer) when one is set. A report
+    from a network not seen before is served but raises a warning for the admin.
+    """
+    if device.protocol != "adms":
+        await record_suspicious(device.sn, device.id, NATIVE_ON_ADMS, peer, path, device.protocol)
+        return "device not registered for ADMS"
+    if device.allowed_cidr and not ip_allowed(peer, device.allowed_cidr):
+        await record_suspicious(device.sn, device.id, SOURCE_NOT_ALLOWED, peer, path)
+        return "source network not allowed"
+    await note_network(device, peer, path)
+    return None
+
+
+async def note_network(device: Device, ip: str, path: str = "") -> None:
+    """Remember the network an ADMS terminal reports from; a new one (after the first) raises
+    the admin warning and is recorded as a suspicious contact."""
+    net = network_of(ip)
+    if net is None or net in (device.known_networks or []):
+        return
+    fresh = await Device.get_or_none(id=device.id)
+    if fresh is None:
+        return
+    known = list(fresh.known_networks or [])
+    updates: dict[str, Any] = {"last_seen_ip": ip[:64]}
+    if net not in known:
+        updates["known_networks"] = (known + [net])[-NETWORK_HISTORY:]
+        if known:
+            updates["network_alert"] = net
+            updates["network_alert_at"] = now_utc()
+            await record_suspicious(device.sn, device.id, NEW_NETWORK, ip, path)
+    else:
+        updates["known_networks"] = known
+    await Device.filter(id=device.id).update(**updates)
+    for key, value in updates.items():
+        setattr(device, key, value)
+    forget(device.sn)
 
 
 def _adms_clean(value: str) -> str:
@@ -696,47 +952,72 @@ def _adms_clean(value: str) -> str:
 
 
 async def _adms_queue_delta(device: Device) -> int:
-    """Turn the person delta since the device's cursor into USERINFO/BIOPHOTO/DELETE commands."""
+    """Turn the person delta since the device's cursor into USERINFO/BIOPHOTO/DELETE commands.
+
+    One change of a member queues one USERINFO+BIOPHOTO pair (``DevicePin.version`` remembers
+    the version queued, so rows the cursor re-reads near "now" queue nothing) and cancels the
+    member's older commands not delivered yet. A DELETE is queued only for a PIN the platform
+    itself pushed to this terminal, never for terminal-local users (the administrator PIN=1).
+    """
     from services import enrolment
 
+    project_id: int = device.project_id  # type: ignore[attr-defined]
     rows, cursor, _more = await enrolment.person_delta(
-        device.project_id,  # type: ignore[attr-defined]
-        device.person_cursor or None,
-        ADMS_DELTA_PAGE,
+        project_id, device.person_cursor or None, ADMS_DELTA_PAGE
     )
-    cmds = []
+    pins = (
+        {
+            dp.pin: dp
+            for dp in await DevicePin.filter(device_id=device.id, pin__in=[m.id for m, _ in rows])
+        }
+        if rows
+        else {}
+    )
     expires = now_utc() + COMMAND_TTL
+    cmds: list[DeviceCommand] = []
+    new_pins: list[DevicePin] = []
+    changed: list[DevicePin] = []
     for member, person in rows:
-        entry = enrolment.person_entry(member, person)
-        base = {"pin": entry["pin"], "person_id": person.id}
-        if entry["active"]:
-            cmds.append(
-                DeviceCommand(
-                    device_id=device.id,
-                    type="adms",
-                    expires_at=expires,
-                    params={**base, "op": "userinfo", "name": person.name},
-                )
+        dp = pins.get(member.id)
+        version = member.sync_version
+        if dp is not None and dp.project_id == project_id and dp.version >= version:
+            continue  # this change was queued already
+        active = enrolment.person_entry(member, person)["active"]
+        base = {"pin": member.id, "person_id": person.id}
+        if active:
+            ops = ["userinfo", "biophoto"]
+        elif dp is not None and dp.active:
+            ops = ["delete"]
+        else:
+            continue  # never pushed by the platform: not ours to delete
+        cmds += [
+            DeviceCommand(
+                device_id=device.id,
+                project_id=project_id,
+                type="adms",
+                expires_at=expires,
+                params={**base, "op": op},
             )
-            cmds.append(
-                DeviceCommand(
-                    device_id=device.id,
-                    type="adms",
-                    expires_at=expires,
-                    params={**base, "op": "biophoto"},
+            for op in ops
+        ]
+        if dp is None:
+            new_pins.append(
+                DevicePin(
+                    device_id=device.id, pin=member.id, project_id=project_id, version=version
                 )
             )
         else:
-            cmds.append(
-                DeviceCommand(
-                    device_id=device.id,
-                    type="adms",
-                    expires_at=expires,
-                    params={**base, "op": "delete"},
-                )
-            )
+            dp.project_id, dp.version, dp.active = project_id, version, active
+            changed.append(dp)
     if cmds:
+        await _cancel_superseded(device, {int(c.params["pin"]) for c in cmds})
         await DeviceCommand.bulk_create(cmds)
+    if new_pins:
+        await DevicePin.bulk_create(new_pins, ignore_conflicts=True)
+    for dp in changed:
+        await DevicePin.filter(id=dp.id).update(
+            project_id=dp.project_id, version=dp.version, active=dp.active
+        )
     if cursor != device.person_cursor:
         device.person_cursor = cursor
         await Device.filter(id=device.id).update(person_cursor=cursor)
@@ -744,28 +1025,64 @@ async def _adms_queue_delta(device: Device) -> int:
     return len(cmds)
 
 
-async def _adms_payload(cmd: DeviceCommand, store: Any) -> str | None:
-    """The ADMS text of a queued command (None: not deliverable over ADMS, failed)."""
-    from models import Person
+async def _cancel_superseded(device: Device, pins: set[int]) -> None:
+    """Cancel the person commands of these PINs not delivered yet (a newer change replaces them)."""
+    waiting = await DeviceCommand.filter(
+        device_id=device.id, type="adms", status=CommandStatus.PENDING
+    ).values_list("id", "params")
+    stale = [cid for cid, params in waiting if int((params or {}).get("pin") or 0) in pins]
+    if stale:
+        await DeviceCommand.filter(id__in=stale, status=CommandStatus.PENDING).update(
+            status=CommandStatus.CANCELED, finished_at=now_utc(), result="已被更新的人员变更取代"
+        )
 
+
+async def _adms_member(device: Device, pin: Any) -> tuple[Any, Any] | None:
+    """(member, person) of a PIN still active on the device's current project, else None."""
+    from models import Person, ProjectMember, WorkStatus
+
+    try:
+        member_id = int(pin)
+    except (TypeError, ValueError):
+        return None
+    member = await ProjectMember.get_or_none(
+        id=member_id,
+        project_id=device.project_id,  # type: ignore[attr-defined]
+        work_status=WorkStatus.ACTIVE,
+    )
+    if member is None:
+        return None
+    person = await Person.get_or_none(id=member.person_id)  # type: ignore[attr-defined]
+    return None if person is None else (member, person)
+
+
+async def _adms_payload(device: Device, cmd: DeviceCommand, store: Any) -> str | None:
+    """The ADMS text of a queued command (None: not deliverable over ADMS, failed).
+
+    Person data is read at delivery and only for a member of the device's current project.
+    """
     p = cmd.params
     if cmd.type == "adms":
-        pin = p.get("pin")
-        if p.get("op") == "userinfo":
-            return (
-                f"DATA UPDATE USERINFO PIN={pin}\tName={_adms_clean(p.get('name', ''))}"
-                "\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000000000000\tVerify=0"
-            )
-        if p.get("op") == "delete":
+        op = p.get("op")
+        pin = int(p.get("pin") or 0)
+        if op == "delete":
             return f"DATA DELETE USERINFO PIN={pin}"
-        if p.get("op") == "biophoto":
-            person = await Person.get_or_none(id=p.get("person_id"))
-            if person is None or not person.face_key:
+        if op in ("userinfo", "biophoto"):
+            found = await _adms_member(device, pin)
+            if found is None:
+                return None
+            _member, person = found
+            if op == "userinfo":
+                # Verify=15: face only (Verify=0 would let the terminal accept any method).
+                return (
+                    f"DATA UPDATE USERINFO PIN={pin}\tName={_adms_clean(person.name)}"
+                    "\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000000000000\tVerify=15"
+                )
+            if not person.face_key:
                 return None
             import base64
 
-            data = await store.get(person.face_key)
-            content = base64.b64encode(data).decode()
+            content = base64.b64encode(await store.get(person.face_key)).decode()
             return (
                 f"DATA UPDATE BIOPHOTO PIN={pin}\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9"
                 f"\tMajorVer=0\tMinorVer=0\tFormat=0\tSize={len(content)}\tContent={content}"
@@ -776,28 +1093,86 @@ async def _adms_payload(cmd: DeviceCommand, store: Any) -> str | None:
     return None
 
 
-async def adms_next_command(device: Device, store: Any) -> str | None:
-    """The next ``C:<id>:<payload>`` line for an ADMS terminal's getrequest, or None (``OK``)."""
-    for _ in range(5):
-        cmds = await due_commands(device, limit=1)
+async def adms_next_commands(
+    device: Device,
+    store: Any,
+    limit: int = ADMS_COMMANDS_PER_POLL,
+    max_bytes: int = ADMS_REPLY_BYTES,
+) -> list[str]:
+    """The ``C:<id>:<payload>`` lines for one getrequest: up to ``limit`` commands within
+    ``max_bytes`` (at least one); empty means ``OK``."""
+    out: list[str] = []
+    size = 0
+    for _ in range(limit + 5):
+        if len(out) >= limit:
+            break
+        cmds = await due_commands(device, limit=limit - len(out))
         if not cmds:
             if device.forced_offline or not await _adms_queue_delta(device):
-                return None
+                break
             continue
-        cmd = cmds[0]
-        if cmd.type == "sync_persons":
-            # 强制下发 re-sends every person: restart the platform-held cursor.
-            if cmd.params.get("full", True):
-                device.person_cursor = ""
-                await Device.filter(id=device.id).update(person_cursor="")
-            await _finish(cmd, CommandStatus.DONE, "已重新下发人员")
+        for i, cmd in enumerate(cmds):
+            if cmd.type == "sync_persons":
+                # 强制下发 re-sends every person: restart the platform-held cursor and versions.
+                if cmd.params.get("full", True):
+                    device.person_cursor = ""
+                    await Device.filter(id=device.id).update(person_cursor="")
+                    await DevicePin.filter(device_id=device.id).update(version=0)
+                    forget(device.sn)
+                await _finish(cmd, CommandStatus.DONE, "已重新下发人员")
+                continue
+            payload = await _adms_payload(device, cmd, store)
+            if payload is None:
+                await _finish(cmd, CommandStatus.FAILED, "ADMS 终端不支持该指令或人员已不在本项目")
+                continue
+            line = f"C:{cmd.id}:{payload}"
+            if out and size + len(line) + 1 > max_bytes:
+                await _unsend(cmds[i:])
+                return out
+            out.append(line)
+            size += len(line) + 1
+    return out
+
+
+async def adms_next_command(device: Device, store: Any) -> str | None:
+    """The next single ``C:<id>:<payload>`` line, or None (``OK``)."""
+    lines = await adms_next_commands(device, store, limit=1)
+    return lines[0] if lines else None
+
+
+async def _unsend(cmds: list[DeviceCommand]) -> None:
+    """Put back commands taken for a reply they did not fit in (not counted as an attempt)."""
+    for cmd in cmds:
+        if cmd.status != CommandStatus.SENT:
             continue
-        payload = await _adms_payload(cmd, store)
-        if payload is None:
-            await _finish(cmd, CommandStatus.FAILED, "ADMS 终端不支持该指令或数据已不存在")
-            continue
-        return f"C:{cmd.id}:{payload}"
-    return None
+        attempts = max(0, cmd.attempts - 1)
+        await DeviceCommand.filter(id=cmd.id, status=CommandStatus.SENT).update(
+            status=CommandStatus.PENDING, attempts=attempts, sent_at=None
+        )
+
+
+async def adms_command_result(device: Device, cmd_id: str, code: int | None, cmd_text: str) -> None:
+    """One ``devicecmd`` row: ``Return=0`` confirms; ``-10`` on a DELETE (the user is not on
+    the terminal) is done too; anything else, or no Return at all, is retried up to the limit."""
+    try:
+        cid = int(cmd_id)
+    except ValueError:
+        return
+    if not 0 < cid < 2**63:
+        return
+    cmd = await DeviceCommand.get_or_none(id=cid, device_id=device.id)
+    if cmd is None:
+        return  # not ours: nothing to confirm
+    op = cmd.params.get("op") if cmd.type == "adms" else None
+    ok = code == 0 or (code == -10 and op == "delete")
+    message = (f"Return={code}" if code is not None else "未返回 Return") + (
+        f" {cmd_text}" if cmd_text else ""
+    )
+    await ack_command(device, cid, ok, message)
+    if ok and op == "delete":
+        await DevicePin.filter(
+            device_id=device.id, pin=int(cmd.params.get("pin") or 0), active=False
+        ).delete()
 
 
 async def _finish(cmd: DeviceCommand, status: CommandStatus, result: str) -> None:
@@ -806,11 +1181,28 @@ async def _finish(cmd: DeviceCommand, status: CommandStatus, result: str) -> Non
 
 
 async def adms_options(device: Device, options: dict[str, str]) -> None:
-    """Record a terminal's OPTIONS/registry metadata (firmware, user and face counts)."""
+    """Record a terminal's OPTIONS/registry metadata (firmware, counts, language, dialect).
+
+    A count that is not a plausible number is refused (422, the key named), nothing stored.
+    """
     updates: dict[str, Any] = {}
     for key, attr in (("UserCount", "person_count"), ("FaceCount", "face_count")):
-        if options.get(key, "").isdigit():
-            updates[attr] = int(options[key])
+        value = options.get(key, "").strip()
+        if not value:
+            continue
+        if not value.isascii() or not value.isdigit() or int(value) > ADMS_MAX_COUNT:
+            raise ValidationError(f"{key} 数值无效", code="bad_field", field=key)
+        updates[attr] = int(value)
+    language = (options.get("Language") or options.get("language") or "").strip()
+    if language.isascii() and language.isdigit() and len(language) <= 8:
+        if language != device.language:
+            updates["language"] = language
+    dialect = (options.get("DeviceType") or "").strip().lower()
+    if dialect in ("att", "acc") and dialect != device.push_dialect:
+        updates["push_dialect"] = dialect
     if updates:
         await Device.filter(id=device.id).update(**updates)
-    await report_firmware(device, options.get("FWVersion"))
+        for key, value in updates.items():
+            setattr(device, key, value)
+        forget(device.sn)
+    await report_firmware(device, options.get("FWVersion") or options.get("FirmVer"))
