@@ -44,6 +44,7 @@ from models import (
     WorkStatus,
 )
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
+from models.settlement import PendingSettlement
 from realname.errors import NotFound, ValidationError
 from services import pii
 
@@ -280,28 +281,36 @@ async def settle_days(
     """Re-settle the given (member id, day) pairs of one project from their accepted punches.
 
     Call it after the punches are committed (never inside the insert's transaction); safe to call
-    concurrently for the same days. Returns the number of days written.
+    concurrently for the same days. A day that cannot be settled does not stop the others: it is
+    logged and set aside for the operators (see ``settle_pending``). Returns the number of days
+    written.
     """
     wanted = {(m, d) for m, d in pairs}
     if not wanted:
         return 0
     today = today or today_local(await project_zone(project_id))
-    return await _settle_items([(project_id, m, d, None, today) for m, d in wanted])
+    items = sorted((project_id, m, d, today) for m, d in wanted)
+    written, failed = await _settle_items(items)
+    if failed:
+        await _set_aside_unmarked(project_id, failed)
+    return written
 
 
-# One settlement pass item: (project id, member id, day, pending mark version or None, the
-# project-local today). A mark is deleted in the same transaction as the settled day is written,
-# and only if its version is unchanged (a punch committed meanwhile re-marks it: settled again).
-_Item = tuple[int, int, dt.date, int | None, dt.date]
+# One settlement item: (project id, member id, day, the project-local today). Items are always
+# handled in (member, day) order, the one lock order of ``daily_attendance`` rows, so concurrent
+# passes over overlapping days wait for each other but never deadlock.
+_Item = tuple[int, int, dt.date, dt.date]
+# A day that could not be settled: (member id, day) → the error (type and message, no data).
+_Failed = dict[tuple[int, dt.date], str]
 
-# PostgreSQL: the whole pass in one statement (one round trip, one atomic autocommit): the
-# accepted punches of the wanted member-days aggregated in the database (first in, last out,
-# count), the rule of ``settle()`` applied in SQL, the version-guarded upsert and the deletion
-# of the marks whose version is unchanged. Member-days without accepted punches get no row
-# (absent), exactly like ``settle()``. A fixed text: prepared once per connection.
+# PostgreSQL: a whole pass in one statement (one round trip): the accepted punches of the wanted
+# member-days aggregated in the database (first in, last out, count), the rule of ``settle()``
+# applied in SQL and the version-guarded upsert, in (member, day) order. Member-days without
+# accepted punches get no row (absent), exactly like ``settle()``. A fixed text: prepared once per
+# connection.
 _PG_SETTLE = (
-    "WITH w AS (SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::int[], $5::date[])"
-    " AS w(project_id, member_id, day, version, today)),"
+    "WITH w AS (SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::date[])"
+    " AS w(project_id, member_id, day, today)),"
     " agg AS (SELECT w.project_id, w.member_id, w.day, w.today,"
     " min(p.time) FILTER (WHERE p.direction = 'in') AS first_in,"
     " max(p.time) FILTER (WHERE p.direction <> 'in') AS last_out, count(*)::int AS n"
@@ -312,81 +321,157 @@ _PG_SETTLE = (
     " CASE WHEN day < today AND first_in < last_out"
     " THEN floor(extract(epoch FROM last_out - first_in))::int ELSE 0 END,"
     " CASE WHEN day >= today THEN 'today' WHEN first_in < last_out THEN 'normal'"
-    f" ELSE 'abnormal' END, n, $6::timestamptz FROM agg{_UPSERT_TAIL}),"
-    " del AS (DELETE FROM settle_pending s USING w WHERE w.version IS NOT NULL"
-    " AND s.member_id = w.member_id AND s.day = w.day AND s.version = w.version)"
+    f" ELSE 'abnormal' END, n, $5::timestamptz FROM agg ORDER BY member_id, day{_UPSERT_TAIL})"
     " SELECT count(*) FROM agg"
 )
 _SQLITE_UPSERT = (
     f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"
     f" VALUES ({','.join('?' * len(_UPSERT_COLUMNS))}){_UPSERT_TAIL}"
 )
-_SQLITE_UNMARK = "DELETE FROM settle_pending WHERE member_id = ? AND day = ? AND version = ?"
 
 
-def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> int:
-    """Run in the aiosqlite thread (one hop): read the wanted member-days' accepted punches,
-    settle them with ``settle()``, upsert, delete the unchanged marks; one transaction (inside a
-    caller's open transaction it joins that one)."""
+def _error_text(exc: BaseException) -> str:
+    """How a failed settlement is recorded and logged: the error's type and message (database
+    and conversion errors name values such as dates, never personal data)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+# The first day the platform settles (the statistics' first month is 2000-01): a pending day
+# before it, or after the project's tomorrow, can only come from an impossible punch time that
+# an older input check let through; it is set aside instead of written.
+FIRST_SETTLED_DAY = dt.date(2000, 1, 1)
+
+
+def _plausible(items: list[_Item]) -> tuple[list[_Item], _Failed]:
+    """The items whose day can be settled, and the others as failures."""
+    ok: list[_Item] = []
+    failed: _Failed = {}
+    for item in items:
+        day, today = item[2], item[3]
+        if FIRST_SETTLED_DAY <= day <= today + dt.timedelta(days=1):
+            ok.append(item)
+        else:
+            failed[(item[1], day)] = f"ValueError: day {day.isoformat()} out of range"
+    return ok, failed
+
+
+def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[int, _Failed]:
+    """Settle member-days inside the aiosqlite thread's current transaction: read their accepted
+    punches, settle each with ``settle()`` and upsert. A day that raises (an impossible punch
+    time, a failing row) is left out and reported; every other day is written."""
+    items, failed = _plausible(items)
     by_day: dict[dt.date, list[int]] = defaultdict(list)
-    for _, member_id, day, _, _ in items:
+    for _, member_id, day, _ in items:
         by_day[day].append(member_id)
+    cur = sqlconn.cursor()
+    cur.row_factory = None  # plain tuples
+    grouped: dict[tuple[int, dt.date], list[tuple[Any, str]]] = defaultdict(list)
+    for day, members in by_day.items():
+        for i in range(0, len(members), _CHUNK):
+            ids = members[i : i + _CHUNK]
+            cur.execute(
+                "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
+                f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(ids))})",
+                [day.isoformat(), *ids],
+            )
+            for member_id, time, direction in cur.fetchall():
+                grouped[(member_id, day)].append((time, direction))
+    rows = []
+    for project_id, member_id, day, today in items:
+        try:
+            punches = [(_aware(t), d) for t, d in grouped.get((member_id, day), ())]
+            row = _settled_row(project_id, member_id, day, punches, today, now)
+        except Exception as exc:  # noqa: BLE001 - this day is set aside, the others settle
+            failed[(member_id, day)] = _error_text(exc)
+            continue
+        if row is not None:
+            rows.append(row)
+    try:
+        cur.execute("SAVEPOINT settle_all")
+        cur.executemany(_SQLITE_UPSERT, rows)
+        cur.execute("RELEASE settle_all")
+    except Exception:  # noqa: BLE001 - find the failing rows one by one
+        cur.execute("ROLLBACK TO settle_all")
+        cur.execute("RELEASE settle_all")
+        good = []
+        for row in rows:
+            try:
+                cur.execute("SAVEPOINT settle_one")
+                cur.execute(_SQLITE_UPSERT, row)
+                cur.execute("RELEASE settle_one")
+                good.append(row)
+            except Exception as exc:  # noqa: BLE001 - this day is set aside
+                cur.execute("ROLLBACK TO settle_one")
+                cur.execute("RELEASE settle_one")
+                failed[(row[1], row[2])] = _error_text(exc)
+        rows = good
+    cur.close()
+    return len(rows), failed
+
+
+def _sqlite_in_transaction(sqlconn: Any, work: Any, *args: Any) -> Any:
+    """Run ``work(sqlconn, *args)`` in the aiosqlite thread in one transaction (joining a
+    caller's open transaction, which then commits)."""
     own = not sqlconn.in_transaction
     if own:
         sqlconn.execute("BEGIN IMMEDIATE")
     try:
-        cur = sqlconn.cursor()
-        cur.row_factory = None  # plain tuples
-        grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
-        fromiso = dt.datetime.fromisoformat
-        for day, members in by_day.items():
-            for i in range(0, len(members), _CHUNK):
-                ids = members[i : i + _CHUNK]
-                cur.execute(
-                    "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
-                    f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(ids))})",
-                    [day.isoformat(), *ids],
-                )
-                for member_id, time, direction in cur.fetchall():
-                    t = fromiso(time) if isinstance(time, str) else time
-                    if t.tzinfo is None:
-                        t = t.replace(tzinfo=dt.UTC)
-                    grouped[(member_id, day)].append((t, direction))
-        rows = []
-        for project_id, member_id, day, _, today in items:
-            row = _settled_row(
-                project_id, member_id, day, grouped.get((member_id, day), ()), today, now
-            )
-            if row is not None:
-                rows.append(row)
-        if rows:
-            cur.executemany(_SQLITE_UPSERT, rows)
-        marks = [(m, d.isoformat(), v) for _, m, d, v, _ in items if v is not None]
-        if marks:
-            cur.executemany(_SQLITE_UNMARK, marks)
-        cur.close()
+        result = work(sqlconn, *args)
         if own:
             sqlconn.execute("COMMIT")
     except BaseException:
         if own and sqlconn.in_transaction:
             sqlconn.execute("ROLLBACK")
         raise
-    return len(rows)
+    return result
 
 
-async def _settle_items(items: list[_Item]) -> int:
-    """Settle a pass of member-days (and delete their unchanged pending marks): one statement on
-    PostgreSQL, one hop to the connection thread on SQLite. The number of days written."""
+async def _pg_settle(
+    c: Any, items: list[_Item], now: dt.datetime, savepoints: bool
+) -> tuple[int, _Failed]:
+    """Settle member-days on PostgreSQL: one statement for all; if it fails, each day alone
+    (in savepoints when inside a transaction), so one failing day does not stop the others."""
+
+    async def run(part: list[_Item]) -> int:
+        columns = [list(col) for col in zip(*part, strict=True)]
+        if savepoints:
+            async with c.transaction():
+                return int(await c.fetchval(_PG_SETTLE, *columns, now))
+        return int(await c.fetchval(_PG_SETTLE, *columns, now))
+
+    items, failed = _plausible(items)
     if not items:
-        return 0
+        return 0, failed
+    try:
+        return await run(items), failed
+    except Exception as exc:  # noqa: BLE001 - isolate the failing day(s)
+        if len(items) == 1:
+            failed[(items[0][1], items[0][2])] = _error_text(exc)
+            return 0, failed
+    written = 0
+    for item in items:
+        try:
+            written += await run([item])
+        except Exception as exc:  # noqa: BLE001 - this day is set aside, the others settle
+            failed[(item[1], item[2])] = _error_text(exc)
+    return written, failed
+
+
+async def _settle_items(items: list[_Item]) -> tuple[int, _Failed]:
+    """Settle member-days (sorted by member, day): one statement on PostgreSQL, one hop to the
+    connection thread on SQLite. The number of days written and the days that failed."""
+    if not items:
+        return 0, {}
     conn = connections.get("default")
     now = utcnow()
     if conn.capabilities.dialect == "postgres":
-        columns = [list(col) for col in zip(*items, strict=True)]
         async with conn.acquire_connection() as c:
-            return int(await c.fetchval(_PG_SETTLE, *columns, now))
+            return await _pg_settle(c, items, now, savepoints=c.is_in_transaction())
     async with conn.acquire_connection() as aconn:
-        return int(await aconn._execute(_sqlite_settle, aconn._conn, items, now))
+        written, failed = await aconn._execute(
+            _sqlite_in_transaction, aconn._conn, _sqlite_settle, items, now
+        )
+        return int(written), failed
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -457,38 +542,224 @@ async def _zone_of(project_id: int) -> ZoneInfo:
 
 
 _PENDING_BATCH = 2000
+PENDING_RETRY_FIRST_SECONDS = 60  # a day that failed is retried after 1 min, 2, 4, ... at most
+PENDING_RETRY_MAX_SECONDS = 6 * 3600  # every 6 hours (and on ``realname settlement retry``)
+
+
+def _retry_delay(attempts: int) -> dt.timedelta:
+    """How long a member-day that failed ``attempts`` times is set aside."""
+    seconds = PENDING_RETRY_FIRST_SECONDS * 2 ** min(max(attempts - 1, 0), 20)
+    return dt.timedelta(seconds=min(seconds, PENDING_RETRY_MAX_SECONDS))
+
+
+@dataclass
+class _Claim:
+    """The pending marks of one pass, by member-day."""
+
+    ids: dict[tuple[int, dt.date], list[int]]
+    project: dict[tuple[int, dt.date], int]
+    attempts: dict[tuple[int, dt.date], int]
+
+    @classmethod
+    def of(cls, rows: Iterable[Sequence[Any]]) -> _Claim:
+        claim = cls(defaultdict(list), {}, {})
+        for mark_id, project_id, member_id, day, attempts in rows:
+            day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+            key = (member_id, day)
+            claim.ids[key].append(mark_id)
+            claim.project[key] = project_id
+            claim.attempts[key] = max(claim.attempts.get(key, 0), attempts or 0)
+        return claim
+
+    async def items(self) -> list[_Item]:
+        todays: dict[int, dt.date] = {}
+        out: list[_Item] = []
+        for (member_id, day), project_id in self.project.items():
+            today = todays.get(project_id)
+            if today is None:
+                today = todays[project_id] = today_local(await _zone_of(project_id))
+            out.append((project_id, member_id, day, today))
+        return sorted(out, key=lambda it: (it[1], it[2]))
+
+    def done_ids(self, failed: _Failed) -> list[int]:
+        return sorted(i for key, ids in self.ids.items() if key not in failed for i in ids)
+
+    def set_aside(self, failed: _Failed, now: dt.datetime) -> list[tuple[Any, ...]]:
+        """(attempts, error, failed_at, retry_at, ids) for each failed member-day, logged."""
+        out = []
+        for key, error in failed.items():
+            attempts = self.attempts.get(key, 0) + 1
+            retry_at = now + _retry_delay(attempts)
+            log.error(
+                "settlement of member %s day %s failed (attempt %d), set aside until %s: %s",
+                key[0],
+                key[1].isoformat(),
+                attempts,
+                retry_at.isoformat(timespec="seconds"),
+                error,
+            )
+            out.append((attempts, error, now, retry_at, sorted(self.ids[key])))
+        return out
+
+
+_READY = "(retry_at IS NULL OR retry_at <= {now})"
+_PG_CLAIM = (
+    "SELECT id, project_id, member_id, day, attempts FROM settle_pending"
+    f" WHERE {_READY.format(now='$2')} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+)
+_SQLITE_CLAIM = (
+    "SELECT id, project_id, member_id, day, attempts FROM settle_pending"
+    f" WHERE {_READY.format(now='?')} ORDER BY id LIMIT ?"
+)
+_SET_ASIDE = "UPDATE settle_pending SET attempts = {}, error = {}, failed_at = {}, retry_at = {}"
+
+
+def _db_time(value: dt.datetime) -> str:
+    """A moment as SQLite stores Tortoise datetimes (UTC text, comparable as text)."""
+    return str(value.astimezone(dt.UTC))
+
+
+async def _pending_pass_pg(limit: int) -> tuple[int, int]:
+    """One pass on PostgreSQL, in one transaction: claim up to ``limit`` ready marks (skipping
+    those another worker holds), settle their days (a failing day alone, in a savepoint), delete
+    the claimed marks of the days settled and set the failed ones aside."""
+    conn = connections.get("default")
+    now = utcnow()
+    async with conn.acquire_connection() as c, c.transaction():
+        rows = await c.fetch(_PG_CLAIM, limit, now)
+        if not rows:
+            return 0, 0
+        claim = _Claim.of(tuple(r) for r in rows)
+        items = await claim.items()
+        written, failed = await _pg_settle(c, items, now, savepoints=True)
+        done = claim.done_ids(failed)
+        if done:
+            await c.execute("DELETE FROM settle_pending WHERE id = ANY($1::bigint[])", done)
+        for attempts, error, failed_at, retry_at, ids in claim.set_aside(failed, now):
+            await c.execute(
+                _SET_ASIDE.format("$1", "$2", "$3", "$4") + " WHERE id = ANY($5::bigint[])",
+                attempts,
+                error,
+                failed_at,
+                retry_at,
+                ids,
+            )
+    return len(rows), written
+
+
+def _sqlite_pending(
+    sqlconn: Any, claim: _Claim, items: list[_Item], now: dt.datetime
+) -> tuple[int, _Failed]:
+    """In the aiosqlite thread's transaction: settle, delete the settled days' marks (only the
+    ones read: a mark written meanwhile is a new row), set the failed days' marks aside."""
+    written, failed = _sqlite_settle(sqlconn, items, now)
+    done = claim.done_ids(failed)
+    for i in range(0, len(done), _CHUNK):
+        ids = done[i : i + _CHUNK]
+        sqlconn.execute(f"DELETE FROM settle_pending WHERE id IN ({','.join('?' * len(ids))})", ids)
+    for attempts, error, failed_at, retry_at, ids in claim.set_aside(failed, now):
+        sqlconn.execute(
+            _SET_ASIDE.format("?", "?", "?", "?") + f" WHERE id IN ({','.join('?' * len(ids))})",
+            [attempts, error, _db_time(failed_at), _db_time(retry_at), *ids],
+        )
+    return written, failed
+
+
+async def _pending_pass_sqlite(limit: int) -> tuple[int, int]:
+    conn = connections.get("default")
+    now = utcnow()
+    _, rows = await conn.execute_query(_SQLITE_CLAIM, [_db_time(now), limit])
+    if not rows:
+        return 0, 0
+    claim = _Claim.of(tuple(r) for r in rows)
+    items = await claim.items()
+    async with conn.acquire_connection() as aconn:
+        written, _ = await aconn._execute(
+            _sqlite_in_transaction, aconn._conn, _sqlite_pending, claim, items, now
+        )
+    return len(rows), int(written)
 
 
 async def settle_pending(limit: int = _PENDING_BATCH) -> int:
     """Settle every member-day marked pending (``settle_pending`` rows) and clear the marks.
 
-    A mark is deleted only if its version is still the one read: a punch committed meanwhile
-    re-marks the day (version + 1), so the day is settled again on the next pass. Safe to run
-    concurrently (in other workers too): settling is idempotent and version-guarded.
-    Returns the number of days written.
+    Each pass claims up to ``limit`` marks that are ready (PostgreSQL: ``FOR UPDATE SKIP
+    LOCKED``, so concurrent workers take different marks), settles their days in (member, day)
+    order and deletes exactly the marks it claimed: a punch committed meanwhile wrote a new mark,
+    settled on the next pass. A member-day whose settlement raises is set aside (its error,
+    time and attempts recorded, logged, retried with a growing delay) and every other day still
+    settles. Returns the number of days written.
     """
-    conn = connections.get("default")
-    pg = conn.capabilities.dialect == "postgres"
+    pg = _dialect() == "postgres"
     total = 0
     while True:
-        _, rows = await conn.execute_query(
-            "SELECT project_id, member_id, day, version FROM settle_pending ORDER BY id LIMIT "
-            + ("$1" if pg else "?"),
-            [limit],
+        claimed, written = await (_pending_pass_pg(limit) if pg else _pending_pass_sqlite(limit))
+        total += written
+        if claimed < limit:
+            return total
+
+
+async def _set_aside_unmarked(project_id: int, failed: _Failed) -> None:
+    """Record days that failed outside the pending pass (settle-on-read, the closed-day sweep,
+    a supplement) as set-aside marks, so operators see them and they are retried."""
+    now = utcnow()
+    for (member_id, day), error in failed.items():
+        marks = await PendingSettlement.filter(member_id=member_id, day=day).values_list(
+            "id", "attempts"
         )
-        if not rows:
-            return total
-        items: list[_Item] = []
-        todays: dict[int, dt.date] = {}
-        for project_id, member_id, day, version in rows:
-            day = dt.date.fromisoformat(day) if isinstance(day, str) else day
-            today = todays.get(project_id)
-            if today is None:
-                today = todays[project_id] = today_local(await _zone_of(project_id))
-            items.append((project_id, member_id, day, version, today))
-        total += await _settle_items(items)
-        if len(rows) < limit:
-            return total
+        attempts = max((a for _, a in marks), default=0) + 1
+        retry_at = now + _retry_delay(attempts)
+        log.error(
+            "settlement of member %s day %s failed, set aside until %s: %s",
+            member_id,
+            day.isoformat(),
+            retry_at.isoformat(timespec="seconds"),
+            error,
+        )
+        if marks:
+            await PendingSettlement.filter(id__in=[i for i, _ in marks]).update(
+                attempts=attempts, error=error, failed_at=now, retry_at=retry_at
+            )
+        else:
+            await PendingSettlement.create(
+                project_id=project_id,
+                member_id=member_id,
+                day=day,
+                attempts=attempts,
+                error=error,
+                failed_at=now,
+                retry_at=retry_at,
+            )
+
+
+async def failed_days(project_id: int | None = None) -> list[dict[str, Any]]:
+    """The member-days set aside because their settlement failed (for operators), newest first:
+    project, member, day, attempts, the last error, when it failed and when it is retried."""
+    qs = PendingSettlement.filter(failed_at__not_isnull=True)
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    rows = await qs.order_by("-failed_at", "member_id", "day").values(
+        "project_id", "member_id", "day", "attempts", "error", "failed_at", "retry_at"
+    )
+    seen: set[tuple[int, dt.date]] = set()
+    out = []
+    for row in rows:
+        key = (row["member_id"], row["day"])
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+async def retry_failed(member_id: int | None = None, day: dt.date | None = None) -> int:
+    """Make set-aside member-days ready again now (all, one member's, or one member-day); they
+    settle on the next pass. The number of marks released."""
+    qs = PendingSettlement.filter(retry_at__not_isnull=True)
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if day is not None:
+        qs = qs.filter(day=day)
+    return await qs.update(retry_at=None)
 
 
 @dataclass

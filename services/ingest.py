@@ -534,16 +534,16 @@ _PG_INSERT = (
     + ")"
     " ON CONFLICT (device_id, device_punch_id) DO NOTHING"
     " RETURNING device_id, device_punch_id, project_id, member_id, local_date, status),"
-    " mark AS (INSERT INTO settle_pending (project_id, member_id, day, version)"
+    " mark AS (INSERT INTO settle_pending (project_id, member_id, day, attempts)"
     " SELECT DISTINCT project_id, member_id, local_date, 0 FROM ins"
-    " WHERE status = 'accepted' AND member_id IS NOT NULL AND local_date IS NOT NULL"
-    " ON CONFLICT (member_id, day) DO UPDATE SET version = settle_pending.version + 1)"
+    " WHERE status = 'accepted' AND member_id IS NOT NULL AND local_date IS NOT NULL)"
     " SELECT device_id, device_punch_id FROM ins"
 )
-_SQLITE_MARK = (
-    "INSERT INTO settle_pending (project_id, member_id, day, version) VALUES (?,?,?,0)"
-    " ON CONFLICT (member_id, day) DO UPDATE SET version = settle_pending.version + 1"
-)
+# The marks are plain appended rows (no unique key, no update): concurrent uploads never wait on
+# each other's marks, and the settlement deletes only the rows it claimed (see
+# ``services.attendance.settle_pending``). That is what keeps concurrent uploads free of
+# deadlocks between the marks and the settlement.
+_SQLITE_MARK = "INSERT INTO settle_pending (project_id, member_id, day, attempts) VALUES (?,?,?,0)"
 
 
 def _sqlite_insert(
@@ -577,6 +577,9 @@ async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
     """The insert itself, 500 rows per statement/transaction; the (device, key) pairs inserted."""
     conn = connections.get("default")
     inserted: set[tuple[int, str]] = set()
+    # One fixed order of the unique (device, punch id) keys for every statement, so two
+    # concurrent inserts of overlapping keys (a retry racing its original) wait, never deadlock.
+    rows = sorted(rows, key=lambda r: (r[_DEVICE], r[_KEY]))
     for start in range(0, len(rows), _CHUNK_ROWS):
         part = rows[start : start + _CHUNK_ROWS]
         if conn.capabilities.dialect == "postgres":

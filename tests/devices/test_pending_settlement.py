@@ -36,7 +36,7 @@ async def _late_pair(client, dev, member, day, prefix):
 async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world)
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=4)
     monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # "crash" before settling
     await _late_pair(client, dev, member, day, "m")
@@ -48,7 +48,7 @@ async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkey
 async def test_sweep_settles_days_left_pending_by_a_crash(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world)
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=5)
     monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # the process died here
     t_in, t_out = await _late_pair(client, dev, member, day, "c")
@@ -62,11 +62,11 @@ async def test_sweep_settles_days_left_pending_by_a_crash(client, monkeypatch):
 
 
 async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
-    """The version guard: a punch committed while its day is being settled re-marks the day,
-    and the settler's delete (of the version it read) leaves that mark for the next pass."""
+    """A punch committed after the settler claimed the marks writes a new mark; the settler
+    deletes only the marks it claimed, so the new one is settled on the next pass."""
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world)
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=6)
     monkeypatch.setattr(attendance, "kick_pending", lambda: None)
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
@@ -77,13 +77,11 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
         "/device/v1/punches",
         {"punches": [punch("v1", member.person_id, when=t_in)]},
     )
-    real_pass = attendance._settle_items
+    real_items = attendance._Claim.items
     t_out = dt.datetime.combine(day, dt.time(18, 0), CST)
 
-    async def punch_then_settle(items):
-        # A late out-punch is committed after the settler read the marks (their old version),
-        # before its settlement pass (which reads the punches, writes, deletes the marks
-        # atomically: one statement on PostgreSQL, one transaction on SQLite).
+    async def punch_then_settle(claim):
+        # A late out-punch is committed after the settler claimed the marks, before it settles.
         await call(
             client,
             dev,
@@ -91,13 +89,13 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
             "/device/v1/punches",
             {"punches": [punch("v2", member.person_id, when=t_out, direction="out")]},
         )
-        return await real_pass(items)
+        return await real_items(claim)
 
-    monkeypatch.setattr(attendance, "_settle_items", punch_then_settle)
-    await attendance.settle_pending()
-    # The version read was stale: the mark survives this pass (settled again on the next).
-    assert await PendingSettlement.filter(member_id=member.id, day=day).exists()
-    monkeypatch.setattr(attendance, "_settle_items", real_pass)
+    monkeypatch.setattr(attendance._Claim, "items", punch_then_settle)
+    await attendance.settle_pending(limit=2)  # one pass: it claims the one mark there is
+    # The mark written meanwhile survives this pass (settled on the next).
+    assert await PendingSettlement.filter(member_id=member.id, day=day).count() == 1
+    monkeypatch.setattr(attendance._Claim, "items", real_items)
     await attendance.settle_pending()
     settled = await DailyAttendance.get(member_id=member.id, day=day)
     assert settled.state == DayState.NORMAL and settled.punch_count == 2
@@ -107,7 +105,7 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
 async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world)
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=7)
     when = dt.datetime.combine(day, dt.time(9, 0), CST)
     monkeypatch.setattr(attendance, "kick_pending", lambda: None)
@@ -117,17 +115,17 @@ async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
     assert not await PendingSettlement.filter(member_id=member.id, day=day).exists()
     body = {"punches": [punch("r2", member.person_id, when=when)]}
     await call(client, dev, "POST", "/device/v1/punches", body)
-    version = (await PendingSettlement.get(member_id=member.id, day=day)).version
+    assert await PendingSettlement.filter(member_id=member.id, day=day).count() == 1
     r = await call(client, dev, "POST", "/device/v1/punches", body)  # a retry
     assert r.json()["results"][0]["status"] == "duplicate"
-    assert (await PendingSettlement.get(member_id=member.id, day=day)).version == version
+    assert await PendingSettlement.filter(member_id=member.id, day=day).count() == 1
     await attendance.settle_pending()
 
 
 async def test_ingest_settles_right_after_the_reply(client):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world)
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=8)
     await _late_pair(client, dev, member, day, "k")
     await attendance.wait_pending()
