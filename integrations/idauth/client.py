@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2  # what authlib's httpx integration runs on (its fallback to httpx is deprecated)
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -20,11 +21,6 @@ from stdnum.cn import uscc
 
 from config.settings import Settings
 from realname.errors import AppError
-
-try:  # the package authlib's httpx integration prefers; it falls back to httpx like this
-    import httpx2 as httpx
-except ImportError:
-    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +117,7 @@ class IdAuthClient:
             if exc.error in INVALID_GRANT_ERRORS:
                 raise IdAuthError(MSG_INVALID_GRANT, code="sso_invalid_grant", status=400) from exc
             raise IdAuthError() from exc
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx2.HTTPError, ValueError) as exc:
             # Unreachable, 5xx, or a reply that is not the JSON object OAuth2 promises.
             logger.warning("sso unavailable: %r", exc)
             raise IdAuthError() from exc
