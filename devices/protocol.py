@@ -107,6 +107,18 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
     return raw(data, content_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg")
 
 
+@bp.get("/options")
+@signed(AUTO_CHANNEL)
+async def options(request: Request) -> HTTPResponse:
+    """The pickers of a collection machine: the bound project's units with their teams, work
+    types and posts (codes and Chinese labels), person types, and a ``version``. With
+    ``?version=`` equal to the current one, only ``{"version", "changed": false}`` comes back."""
+    found = await enrolment.device_options(await _project(request))
+    if request.args.get("version") == found["version"]:
+        return ok({"version": found["version"], "changed": False})
+    return ok({**found, "changed": True})
+
+
 @bp.post("/enrolments")
 @signed(COLLECTION_CHANNEL, max_bytes=ENROL_BODY_LIMIT)
 async def enrolments(request: Request) -> HTTPResponse:

@@ -125,6 +125,14 @@ class Post(StrEnum):
     LABOUR_OFFICER = "labour_officer"  # 劳务员
     SAFETY_OFFICER = "safety_officer"  # 安全员
     TECHNICAL_LEAD = "technical_lead"  # 技术负责人
+    CONSTRUCTION_OFFICER = "construction_officer"  # 施工员
+    QUALITY_OFFICER = "quality_officer"  # 质量员
+    MATERIAL_OFFICER = "material_officer"  # 材料员
+    DOCUMENT_OFFICER = "document_officer"  # 资料员
+    MACHINERY_OFFICER = "machinery_officer"  # 机械员
+    STANDARDS_OFFICER = "standards_officer"  # 标准员
+    COST_OFFICER = "cost_officer"  # 造价员
+    SUPERVISION_OFFICER = "supervision_officer"  # 监理员
     OTHER = "other"  # 其他
 
 
@@ -137,5 +145,13 @@ POST_LABELS = {
     Post.LABOUR_OFFICER: "劳务员",
     Post.SAFETY_OFFICER: "安全员",
     Post.TECHNICAL_LEAD: "技术负责人",
+    Post.CONSTRUCTION_OFFICER: "施工员",
+    Post.QUALITY_OFFICER: "质量员",
+    Post.MATERIAL_OFFICER: "材料员",
+    Post.DOCUMENT_OFFICER: "资料员",
+    Post.MACHINERY_OFFICER: "机械员",
+    Post.STANDARDS_OFFICER: "标准员",
+    Post.COST_OFFICER: "造价员",
+    Post.SUPERVISION_OFFICER: "监理员",
     Post.OTHER: "其他",
 }

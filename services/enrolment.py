@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from models import (
     Device,
+    Enterprise,
     ParticipatingUnit,
     Person,
     PersonType,
@@ -26,6 +27,8 @@ from models import (
     Team,
     WorkStatus,
 )
+from models.org import UNIT_ROLE_LABELS
+from models.people import PERSON_TYPE_LABELS, POST_LABELS
 from realname.errors import AppError, NotFound, ValidationError, require
 from realname.storage import FileStore, sha256_hex
 from services import pii, sync
@@ -34,6 +37,156 @@ from services.files import decode_base64, sniff
 MAX_FACE_BYTES = 2 * 1024 * 1024
 PERSONS_PAGE = 500
 ENROL_KINDS = ("collection", "legacy")
+
+# 岗位: the standard site posts, in the order collection machines list them.
+SITE_POSTS: tuple[Post, ...] = (
+    Post.PROJECT_MANAGER,
+    Post.DEPUTY_PROJECT_MANAGER,
+    Post.TECHNICAL_LEAD,
+    Post.CONSTRUCTION_OFFICER,
+    Post.QUALITY_OFFICER,
+    Post.SAFETY_OFFICER,
+    Post.MATERIAL_OFFICER,
+    Post.DOCUMENT_OFFICER,
+    Post.MACHINERY_OFFICER,
+    Post.STANDARDS_OFFICER,
+    Post.LABOUR_OFFICER,
+    Post.COST_OFFICER,
+    Post.CHIEF_SUPERVISOR,
+    Post.DEPUTY_CHIEF_SUPERVISOR,
+    Post.SUPERVISOR_ENGINEER,
+    Post.SUPERVISION_OFFICER,
+    Post.OTHER,
+)
+
+# 工种: the national code table of construction trades (住建部 建筑工人工种), codes beside names;
+# 普工 and 其他 have no national code (their label is their code). A member's work type is stored
+# as its Chinese name, as the web side stores it.
+NATIONAL_WORK_TYPES: tuple[tuple[str, str], ...] = (
+    ("010", "砌筑工"),
+    ("020", "钢筋工"),
+    ("030", "架子工"),
+    ("040", "混凝土工"),
+    ("050", "模板工"),
+    ("060", "机械设备安装工"),
+    ("070", "通风工"),
+    ("080", "安装起重工"),
+    ("090", "安装钳工"),
+    ("100", "电气设备安装调试工"),
+    ("110", "管道工"),
+    ("120", "变电安装工"),
+    ("130", "建筑电工"),
+    ("140", "司泵工"),
+    ("150", "挖掘铲运和桩工机械司机"),
+    ("160", "桩机操作工"),
+    ("170", "起重信号工"),
+    ("180", "建筑起重机械安装拆卸工"),
+    ("190", "装饰装修工"),
+    ("200", "室内成套设施安装工"),
+    ("210", "建筑门窗幕墙安装工"),
+    ("220", "幕墙制作工"),
+    ("230", "防水工"),
+    ("240", "木工"),
+    ("250", "石工"),
+    ("270", "电焊工"),
+    ("280", "爆破工"),
+    ("290", "除尘工"),
+    ("300", "测量放线工"),
+    ("310", "线路架设工"),
+    ("320", "古建筑传统石工"),
+    ("330", "古建筑传统瓦工"),
+    ("340", "古建筑传统彩画工"),
+    ("350", "古建筑传统木工"),
+    ("360", "古建筑传统油工"),
+    ("380", "金属工"),
+    ("390", "管工"),
+    ("900", "管理人员"),
+    ("普工", "普工"),
+    ("其他", "其他"),
+)
+
+
+def work_type_names() -> set[str]:
+    """Every work-type name accepted: the national table and the web side's list."""
+    from services.labour import WORK_TYPES
+
+    return {label for _, label in NATIONAL_WORK_TYPES} | set(WORK_TYPES)
+
+
+def resolve_work_type(value: Any) -> str:
+    """A work type given as its national code (``020``) or its Chinese name → the name."""
+    text = str(require(value, "work_type", "工种")).strip()
+    by_code = dict(NATIONAL_WORK_TYPES)
+    if text in by_code:
+        return by_code[text]
+    if text in work_type_names():
+        return text
+    raise ValidationError(
+        "工种无效，请从工种列表中选择（可填代码或名称）", code="bad_field", field="work_type"
+    )
+
+
+def resolve_post(value: Any) -> str:
+    """A post given as its code (``construction_officer``) or Chinese label (施工员) → the code."""
+    text = str(require(value, "post", "岗位")).strip()
+    if text in {p.value for p in Post}:
+        return text
+    for post, label in POST_LABELS.items():
+        if text == label:
+            return post.value
+    raise ValidationError(
+        "岗位无效，请从岗位列表中选择（可填代码或名称）", code="bad_field", field="post"
+    )
+
+
+async def device_options(project: Project) -> dict[str, Any]:
+    """What a collection machine's pickers offer for this project: person types, units with
+    their teams, work types and posts (codes and Chinese labels), and a ``version`` that changes
+    only when the content does."""
+    import hashlib
+    import json
+
+    units = (
+        await ParticipatingUnit.filter(project_id=project.id)
+        .order_by("id")
+        .values_list("id", "role", "on_site", "enterprise_id")
+    )
+    ents = {
+        e.id: e
+        for e in await Enterprise.filter(id__in=list({u[3] for u in units})).only(
+            "id", "name", "credit_code"
+        )
+    }
+    teams = (
+        await Team.filter(project_id=project.id, deleted_at__isnull=True)
+        .order_by("id")
+        .values_list("id", "unit_id", "name", "on_site")
+    )
+    by_unit: dict[int, list[dict[str, Any]]] = {}
+    for team_id, unit_id, name, on_site in teams:
+        by_unit.setdefault(unit_id, []).append({"id": team_id, "name": name, "on_site": on_site})
+    content: dict[str, Any] = {
+        "person_types": [{"code": str(k), "label": v} for k, v in PERSON_TYPE_LABELS.items()],
+        "units": [
+            {
+                "credit_code": ents[ent_id].credit_code,
+                "name": ents[ent_id].name,
+                "role": str(role),
+                "role_label": UNIT_ROLE_LABELS.get(role, str(role)),
+                "on_site": on_site,
+                "teams": by_unit.get(unit_id, []),
+            }
+            for unit_id, role, on_site, ent_id in units
+            if ent_id in ents
+        ],
+        "work_types": [{"code": c, "label": n} for c, n in NATIONAL_WORK_TYPES],
+        "posts": [{"code": p.value, "label": POST_LABELS[p]} for p in SITE_POSTS],
+    }
+    digest = hashlib.sha256(
+        json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+    return {"version": digest[:16], **content}
+
 
 _ID_FIELDS = (
     ("id_number", "身份证号"),
@@ -149,11 +302,9 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
             )
         if team.unit_id != unit.id:  # type: ignore[attr-defined]
             raise ValidationError("班组不属于所选单位", code="bad_field", field="team_id")
-        work_type = str(require(body.get("work_type"), "work_type", "工种"))[:32]
+        work_type = resolve_work_type(body.get("work_type"))
     else:
-        post = str(require(body.get("post"), "post", "岗位"))
-        if post not in {p.value for p in Post}:
-            raise ValidationError("岗位无效", code="bad_field", field="post")
+        post = resolve_post(body.get("post"))
     phone = pii.validate_phone(body.get("phone")) or ""
     return Enrolment(
         id_number=id_number,
