@@ -16,6 +16,7 @@ from services import identity, ratelimit, signin
 bp = Blueprint("admin_auth", url_prefix="/auth")
 
 WS_WAIT_SECONDS = 20.0
+SSO_COOKIE_PATH = "/admin/v1/auth/sso"
 
 
 def _ttl(request: Request) -> int:
@@ -42,12 +43,21 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
 async def sso_start(request: Request) -> HTTPResponse:
     """Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE)."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_START, ip_of(request))
-    url = await signin.sso_start(
+    url, browser = await signin.sso_start(
         request.app.ctx.redis, request.app.ctx.idauth, request.args.get("next")
     )
-    if request.args.get("mode") == "json":
-        return ok({"authorize_url": url})
-    return redirect(url)
+    response = ok({"authorize_url": url}) if request.args.get("mode") == "json" else redirect(url)
+    # Binds the state to this browser; SameSite=Lax still sends it on the platform's redirect back.
+    response.add_cookie(
+        signin.SSO_BROWSER_COOKIE,
+        browser,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app.ctx.settings.public_base_url.startswith("https://"),
+        max_age=signin.SSO_STATE_TTL,
+        path=SSO_COOKIE_PATH,
+    )
+    return response
 
 
 @bp.get("/sso/callback")
@@ -63,10 +73,11 @@ async def sso_callback(request: Request) -> HTTPResponse:
         error=request.args.get("error"),
         ip=ip,
         ttl=_ttl(request),
+        browser=request.cookies.get(signin.SSO_BROWSER_COOKIE),
     )
-    if result.next_path:
-        return _with_cookie(redirect(result.next_path), request, result.token)
-    return _with_cookie(ok(result.to_dict()), request, result.token)
+    response = redirect(result.next_path) if result.next_path else ok(result.to_dict())
+    response.delete_cookie(signin.SSO_BROWSER_COOKIE, path=SSO_COOKIE_PATH)
+    return _with_cookie(response, request, result.token)
 
 
 @bp.post("/qr/tickets")

@@ -6,6 +6,7 @@ Nothing else in the code base reads ``os.environ``: everything is passed down fr
 from __future__ import annotations
 
 import base64
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -55,12 +56,20 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 8 * 3600
     device_clock_window_seconds: int = 300
     device_nonce_ttl_seconds: int = 900
+    # Reverse proxies whose forwarding headers are believed (addresses/CIDRs, or `unix`); empty:
+    # the socket peer is the client. See docs/signin.md "Client address behind a proxy".
+    trusted_proxies: str = ""
+    real_ip_header: str = "x-forwarded-for"  # or x-real-ip, as set by the trusted proxy
+    # Operators' table for the QR confirm screen: `CIDR=region code` pairs (no geolocation DB).
+    ip_regions: str = ""
 
     # --- WeChat mini-program ---------------------------------------------------------------------
     wechat_appid: str = "wx-dev-appid"
     wechat_secret: str = "wx-dev-secret"
     wechat_api_base: str = ""  # empty: the dev stand-in mounted on this server (development only)
     wechat_miniapp_page: str = "pages/scan/index"
+    # cgi-bin/stable_token: an access token that does not invalidate other systems' tokens.
+    wechat_stable_token: bool = True
 
     # --- provincial identity platform (OAuth2 authorization code) -------------------------------
     idauth_client_id: str = "realname-dev"
@@ -98,6 +107,49 @@ class Settings(BaseSettings):
     @classmethod
     def _check_pii_keys(cls, value: str) -> str:
         for item in [v for v in value.split(",") if v.strip()]:
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in value.replace(",", " ").split():
+            if item.lower() != "unix":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"TRUSTED_PROXIES: not an address or CIDR: {item!r}") from exc
+        return value
+
+    @field_validator("real_ip_header")
+    @classmethod
+    def _check_real_ip_header(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("x-forwarded-for", "x-real-ip"):
+            raise ValueError("REAL_IP_HEADER must be x-forwarded-for or x-real-ip")
+        return value
+
+    @field_validator("ip_regions")
+    @classmethod
+    def _check_ip_regions(cls, value: str) -> str:
+        for item in value.replace(",", " ").split():
+            cidr, _, region = item.partition("=")
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"IP_REGIONS: not a CIDR: {cidr!r}") from exc
+            if not (region.isdigit() and len(region) == 6):
+                raise ValueError(f"IP_REGIONS: {item!r} must be CIDR=<6-digit region code>")
+        return value
+
+    @field_validator("wechat_miniapp_page")
+    @classmethod
+    def _check_miniapp_page(cls, value: str) -> str:
+        # WeChat's getwxacodeunlimit wants `pages/x/y`: no leading slash, no query (errcode 41030).
+        if not value or value.startswith("/") or "?" in value or " " in value:
+            raise ValueError(
+                "WECHAT_MINIAPP_PAGE must be a published page path like pages/scan/index "
+                "(no leading '/', no query string)"
+            )
+        return value
+
             if ":" not in item:
                 raise ValueError("PII_KEYS entries must look like keyid:base64key")
             kid, key = item.split(":", 1)

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from realname.web import body_of, ip_of, ok, require_kind
-from services import binding, ratelimit
+from services import binding
 
 bp = Blueprint("miniapp_binding", url_prefix="/binding")
 
@@ -22,18 +22,16 @@ async def state(request: Request) -> HTTPResponse:
 async def bind(request: Request) -> HTTPResponse:
     """Bind to an enrolled person by `name`, `id_number` and a getPhoneNumber `phone_code`."""
     principal = await require_kind(request, "person")
-    redis, ip = request.app.ctx.redis, ip_of(request)
-    await ratelimit.hit(redis, ratelimit.BINDING, str(principal.account_id))
-    await ratelimit.hit(redis, ratelimit.BINDING_IP, ip)
     body = body_of(request)
+    # Rate limits (per account, IP and person) and the audit of every attempt: in the service.
     result = await binding.request_binding(
-        redis,
+        request.app.ctx.redis,
         request.app.ctx.wechat,
         principal.account_id,
         name=body.get("name"),
         id_number=body.get("id_number"),
         phone_code=body.get("phone_code"),
-        ip=ip,
+        ip=ip_of(request),
         ttl=int(request.app.ctx.settings.token_ttl_seconds),
     )
     return ok(result, status=201 if result.get("status") == "bound" else 202)

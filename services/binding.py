@@ -23,11 +23,22 @@ from models.binding import (
     BindingRequestStatus,
     WeChatBinding,
 )
-from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
-from services import audit, identity, pii
+from realname.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationError,
+    require,
+)
+from services import audit, identity, pii, ratelimit
 from services.identity import Principal
 
-MSG_NO_MATCH = "未找到与该姓名和身份证号一致的已采集人员，请核对，或先到项目采集机完成采集登记"
+MSG_NO_MATCH = (
+    "未能核验您的实名信息。请核对姓名和身份证号；如尚未在项目采集机完成采集登记，请先登记；"
+    "如该实名信息已绑定其他微信或登记的手机号已更换，请联系项目劳务员处理"
+)
 MSG_PERSON_TAKEN = (
     "该实名信息已绑定其他微信账号；如需更换微信，请先在原微信中解除绑定或联系项目劳务员"
 )
@@ -105,6 +116,14 @@ async def _bind(
     return binding
 
 
+class _NoMatch(NotFound):
+    """Every mismatch answers the same 404; `reason` (audit only) says which one it was."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(MSG_NO_MATCH, code="person_not_matched", field="id_number")
+        self.reason = reason
+
+
 async def request_binding(
     redis: aredis.Redis,
     wechat: Any,
@@ -116,7 +135,52 @@ async def request_binding(
     ip: str,
     ttl: int,
 ) -> dict[str, Any]:
-    """Bind by name + ID number: WeChat phone = enrolled phone binds, else an officer decides."""
+    """Bind by name + ID number: WeChat phone = enrolled phone binds, else an officer decides.
+
+    Nothing tells a stranger whether someone is enrolled: the phone code is redeemed with WeChat
+    before any lookup, and an unknown ID number, a wrong name, a person bound to another WeChat
+    account and a phone mismatch with no project to ask all get the same 404. Every attempt is
+    audited (`binding.bound`, `binding.requested` or `binding.refused` with the reason) and
+    limited per account, per IP and per person (the ID number asked for).
+    """
+    account = await _person_account(account_id)
+    seen: dict[str, str] = {}
+    try:
+        return await _attempt(
+            redis, wechat, account, name, id_number, phone_code, ip=ip, ttl=ttl, seen=seen
+        )
+    except AppError as exc:
+        detail = {"reason": exc.reason if isinstance(exc, _NoMatch) else exc.code}
+        if exc.field:
+            detail["field"] = exc.field
+        if isinstance(exc, RateLimited):
+            detail["limit"] = str(exc.extra.get("limit", ""))
+        await audit.record(
+            "binding.refused",
+            actor_kind="person",
+            actor_id=str(account.id),
+            target=seen.get("target", ""),
+            ip=ip,
+            detail=detail,
+        )
+        raise
+
+
+async def _attempt(
+    redis: aredis.Redis,
+    wechat: Any,
+    account: Account,
+    name: Any,
+    id_number: Any,
+    phone_code: Any,
+    *,
+    ip: str,
+    ttl: int,
+    seen: dict[str, str],
+) -> dict[str, Any]:
+    """One binding attempt (see `request_binding`); `seen["target"]` names the person once found."""
+    await ratelimit.hit(redis, ratelimit.BINDING, str(account.id))
+    await ratelimit.hit(redis, ratelimit.BINDING_IP, ip)
     name = require(name if isinstance(name, str) else None, "name", "姓名")
     if len(name) > 64:
         raise ValidationError("姓名过长", code="invalid_field", field="name")
@@ -126,20 +190,32 @@ async def request_binding(
         "phone_code",
         "手机号授权（phone_code）",
     )
-    account = await _person_account(account_id)
     if await WeChatBinding.exists(account_id=account.id):
         raise Conflict(
             "该微信账号已完成实名绑定，如需更换请先解除绑定", code="account_already_bound"
         )
-    person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", number))
-    if person is None or person.name != name:
-        await audit.record("binding.no_match", actor_kind="person", actor_id=str(account.id), ip=ip)
-        raise NotFound(MSG_NO_MATCH, code="person_not_matched", field="id_number")
-    if await WeChatBinding.exists(person_id=person.id):
-        raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound", field="id_number")
+    cipher = pii.cipher()
+    id_bidx = cipher.blind_index("id", number)
+    # Per person: however many accounts and addresses guess at one ID number (keyed by its
+    # blind index, so no ID number sits in Redis; counted whether or not it is enrolled).
+    await ratelimit.hit(redis, ratelimit.BINDING_PERSON, id_bidx or number)
+    # The phone first: a junk code fails here the same way for every name and ID number.
     phone = pii.validate_phone(await wechat.get_phone_number(code), field="phone_code")
-    bidx = pii.cipher().blind_index("phone", phone)
-    if person.phone_bidx and person.phone_bidx == bidx:
+    person = await Person.get_or_none(id_number_bidx=id_bidx)
+    if person is None:
+        raise _NoMatch("unknown_id_number")
+    seen["target"] = f"person:{person.id}"
+    if person.name != name:
+        raise _NoMatch("wrong_name")
+    phone_matches = bool(person.phone_bidx) and person.phone_bidx == cipher.blind_index(
+        "phone", phone
+    )
+    if await WeChatBinding.exists(person_id=person.id):
+        if not phone_matches:
+            raise _NoMatch("person_bound_elsewhere")
+        # The caller proved the enrolled phone: they may know the person is bound elsewhere.
+        raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound", field="id_number")
+    if phone_matches:
         await _bind(account, person, BindingMethod.PHONE)
         await identity.revoke_account(redis, account.id)
         fresh = identity.principal_for_account(account)
@@ -155,12 +231,7 @@ async def request_binding(
         return {**state, "status": "bound", "token": token, "message": "实名绑定成功"}
     # No match: a labour officer of one of the person's current projects decides.
     if not await _active_project_ids(person.id):
-        raise Conflict(
-            "微信手机号与采集登记的手机号不一致，且您当前不在任何在场项目中，"
-            "请联系项目劳务员更新登记手机号后再绑定",
-            code="phone_mismatch",
-            field="phone_code",
-        )
+        raise _NoMatch("phone_mismatch_no_project")
     async with in_transaction():
         await BindingRequest.filter(
             account_id=account.id, status=BindingRequestStatus.PENDING
@@ -168,7 +239,7 @@ async def request_binding(
         req = await BindingRequest.create(
             account=account,
             person=person,
-            wechat_phone_enc=pii.cipher().encrypt(phone),
+            wechat_phone_enc=cipher.encrypt(phone),
             wechat_phone_masked=pii.mask_phone(phone),
             reason="phone_mismatch" if person.phone_bidx else "no_phone_on_record",
         )

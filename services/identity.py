@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 import redis.asyncio as aredis
@@ -269,7 +271,91 @@ async def accessible_projects(principal: Principal) -> list[Project]:
     return []
 
 
-def client_ip(headers: Any, remote: str | None) -> str:
-    """The caller's address (first X-Forwarded-For hop when behind a proxy)."""
-    fwd = headers.get("x-forwarded-for") if headers else None
-    return (fwd.split(",")[0].strip() if fwd else remote) or ""
+# --- the caller's address ------------------------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+UNIX_PEER = "unix"  # TRUSTED_PROXIES entry trusting a proxy connected over a UNIX socket
+
+
+@lru_cache(maxsize=16)
+def parse_trusted_proxies(spec: str) -> tuple[tuple[Network, ...], bool]:
+    """``TRUSTED_PROXIES`` as networks, plus whether UNIX-socket peers are trusted.
+
+    Entries are addresses or CIDRs (``10.0.0.5``, ``10.0.0.0/8``, ``::1``) or ``unix``, separated
+    by commas or spaces. Raises ValueError naming a bad entry.
+    """
+    networks: list[Network] = []
+    unix = False
+    for item in spec.replace(",", " ").split():
+        if item.lower() == UNIX_PEER:
+            unix = True
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"not an address or CIDR: {item!r}") from exc
+    return tuple(networks), unix
+
+
+def parse_ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address from a header or socket value (brackets, IPv4-mapped IPv6 handled), or None."""
+    text = (value or "").strip().strip('"')
+    if text.startswith("[") and "]" in text:  # [v6] or [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def _trusted(
+    addr: ipaddress.IPv4Address | ipaddress.IPv6Address, nets: tuple[Network, ...]
+) -> bool:
+    return any(addr.version == net.version and addr in net for net in nets)
+
+
+def client_ip(
+    headers: Any,
+    peer: str | None,
+    trusted_proxies: str = "",
+    real_ip_header: str = "x-forwarded-for",
+) -> str:
+    """The caller's address: the socket peer, unless that peer is a trusted proxy.
+
+    Forwarding headers are believed only when the connection comes from an address listed in
+    ``TRUSTED_PROXIES``. With ``X-Forwarded-For`` the list is walked from the right (the entry
+    appended by our own proxy) past every trusted hop; the first untrusted address is the client,
+    so entries a client wrote itself on the left are never taken. With ``X-Real-IP`` (one value
+    set by the proxy) that value is taken. Anything unparsable falls back to the last trusted hop.
+    """
+    nets, trust_unix = parse_trusted_proxies(trusted_proxies)
+    peer_addr = parse_ip(peer)
+    if peer_addr is None:
+        peer_trusted = trust_unix  # no IP peer: a UNIX socket (or a test transport without one)
+        fallback = peer or ""
+    else:
+        peer_trusted = _trusted(peer_addr, nets)
+        fallback = str(peer_addr)
+    if not peer_trusted or headers is None:
+        return fallback
+    header = real_ip_header.lower()
+    if header != "x-forwarded-for":
+        value = headers.get(header)
+        addr = parse_ip(value.split(",")[-1] if value else None)
+        return str(addr) if addr is not None else fallback
+    getall = getattr(headers, "getall", None)
+    values = getall(header, []) if getall else [headers.get(header) or ""]
+    hops = [h.strip() for v in values for h in str(v).split(",") if h.strip()]
+    for hop in reversed(hops):
+        addr = parse_ip(hop)
+        if addr is None:
+            return fallback
+        fallback = str(addr)
+        if not _trusted(addr, nets):
+            return fallback
+    return fallback

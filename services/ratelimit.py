@@ -38,6 +38,8 @@ QR_SCAN = Limit("qr_scan", 20, 60, "扫码过于频繁，请稍后再试")
 # Binding guesses name + ID number pairs: tight, per account and per IP.
 BINDING = Limit("binding", 10, 600, "实名绑定尝试次数过多，请10分钟后再试")
 BINDING_IP = Limit("binding_ip", 30, 600, "实名绑定尝试次数过多，请稍后再试")
+# Per person asked for (the ID number's blind index), whoever asks: guesses spread over accounts.
+BINDING_PERSON = Limit("binding_person", 5, 3600, "该身份证号的实名绑定尝试次数过多，请1小时后再试")
 
 
 def _key(limit: Limit, key: str) -> str:

@@ -55,6 +55,11 @@ MSG_ENTERPRISE_NOT_ON_PROJECT = (
     "审核通过一个工作日后即可登录系统。"
 )
 MSG_SSO_STATE = "登录请求已失效或不是由本系统发起，请重新登录"
+MSG_SSO_BROWSER = (
+    "该登录链接不是由您当前的浏览器发起的，为保护您的账号已拒绝登录。"
+    "请在本系统首页点击【企业登录】重新登录"
+)
+SSO_BROWSER_COOKIE = "sso_nonce"
 
 
 @dataclass
@@ -87,12 +92,21 @@ def safe_next_path(value: str | None) -> str | None:
     return value
 
 
-async def sso_start(redis: aredis.Redis, idauth: Any, next_path: str | None = None) -> str:
-    """Begin an SSO sign-in: remember state → PKCE verifier and return the authorize URL."""
+async def sso_start(
+    redis: aredis.Redis, idauth: Any, next_path: str | None = None
+) -> tuple[str, str]:
+    """Begin an SSO sign-in: remember state → PKCE verifier and the browser it was started in.
+
+    Returns the authorize URL and a browser nonce for the short-lived ``sso_nonce`` cookie; the
+    callback is accepted only from the browser holding it (RFC 6749 §10.12: login CSRF).
+    """
     url, state, verifier = idauth.authorization_url()
-    value = json.dumps({"verifier": verifier, "next": safe_next_path(next_path)})
+    browser = secrets.token_urlsafe(24)
+    value = json.dumps(
+        {"verifier": verifier, "next": safe_next_path(next_path), "browser": _hash(browser)}
+    )
     await redis.set(SSO_STATE_PREFIX + state, value, ex=SSO_STATE_TTL)
-    return url
+    return url, browser
 
 
 async def enterprise_gate(credit_code: str) -> tuple[Enterprise, list[Project]]:
@@ -118,14 +132,26 @@ async def sso_finish(
     error: str | None,
     ip: str,
     ttl: int,
+    browser: str | None = None,
 ) -> SignIn:
-    """Finish SSO: check state (single use), redeem the code, apply rule 9, issue a token."""
+    """Finish SSO: check state (single use) and that this browser started the sign-in (the
+    ``sso_nonce`` cookie), redeem the code, apply rule 9, issue a token."""
     stored = await redis.getdel(SSO_STATE_PREFIX + state) if state else None
     if stored is None:
         await audit.record(
             "signin.sso_refused", actor_kind="anonymous", ip=ip, detail={"reason": "state_invalid"}
         )
         raise Forbidden(MSG_SSO_STATE, code="sso_state_invalid", field="state")
+    saved = json.loads(stored)
+    if not browser or not hmac.compare_digest(saved.get("browser", ""), _hash(browser)):
+        # Someone else's sign-in (a link an attacker sent): never sign this browser in as them.
+        await audit.record(
+            "signin.sso_refused",
+            actor_kind="anonymous",
+            ip=ip,
+            detail={"reason": "browser_mismatch"},
+        )
+        raise Forbidden(MSG_SSO_BROWSER, code="sso_state_invalid", field="state")
     if error:
         await audit.record(
             "signin.sso_refused",
@@ -136,7 +162,6 @@ async def sso_finish(
         raise Forbidden("统一身份认证平台未完成授权，请重新登录", code="sso_denied")
     if not code:
         raise ValidationError("缺少授权码", code="required", field="code")
-    saved = json.loads(stored)
     who = await idauth.fetch_identity(code, saved["verifier"])
     try:
         enterprise, projects = await enterprise_gate(who.credit_code)

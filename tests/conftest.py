@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,12 @@ def wechat_base() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def idauth_base() -> Iterator[str]:
     """The provincial SSO stand-in, a real HTTP server in a subprocess."""
-    yield from _serve("integrations.idauth.standin")
+    # The client's one registered callback: the test app's (PUBLIC_BASE_URL http://testserver).
+    yield from _serve(
+        "integrations.idauth.standin",
+        "--redirect-uri",
+        "http://testserver/admin/v1/auth/sso/callback",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -132,6 +137,22 @@ async def client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def client_at(app: Sanic) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """Build ASGI clients connecting from a given socket address (the address rate limits and
+    audit rows see: forwarding headers count only from TRUSTED_PROXIES)."""
+    made: list[httpx.AsyncClient] = []
+
+    def build(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50000))
+        made.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        return made[-1]
+
+    yield build
+    for c in made:
+        await c.aclose()
 
 
 def uid(prefix: str = "") -> str:

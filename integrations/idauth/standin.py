@@ -1,7 +1,8 @@
 """Development stand-in for the provincial identity platform, speaking OAuth2 (RFC 6749 + 7636).
 
 `GET /oauth2/authorize` shows a small page listing demo companies; picking one (or passing
-`login_hint=<credit code>` for scripts and tests) redirects to `redirect_uri?code=&state=`.
+`login_hint=<credit code>` for scripts and tests) redirects to `redirect_uri?code=&state=`, but only
+to a registered `redirect_uri` (exact match; anything else is an error page, never a redirect).
 `POST /oauth2/token` redeems a code (single use, 5 minutes, PKCE S256 required) and
 `GET /oauth2/userinfo` returns the company's claims. Codes and tokens live in this process only.
 
@@ -97,11 +98,14 @@ def idauth_standin_blueprint(
     client_secret: str = DEFAULT_CLIENT_SECRET,
     companies: CompanySource | None = None,
     name: str = "idauth_standin",
+    redirect_uris: tuple[str, ...] | None = None,
 ) -> Blueprint:
     """A Blueprint serving OAuth2 authorize/token/userinfo for demo companies.
 
     `companies` is a list of `{"credit_code", "name", "account"?}` dicts or a (sync or async)
-    callable returning one; by default two built-in demo companies.
+    callable returning one; by default two built-in demo companies. `redirect_uris` are the
+    client's registered callback URLs (exact match, RFC 6749 §3.1.2); by default the app's
+    `effective_idauth_redirect_url` when mounted in it.
     """
     bp = Blueprint(name, url_prefix=url_prefix or None)
     codes: dict[str, dict[str, Any]] = {}
@@ -113,6 +117,13 @@ def idauth_standin_blueprint(
         if inspect.isawaitable(result):
             result = await result
         return list(result)
+
+    def registered(request: Request) -> tuple[str, ...]:
+        if redirect_uris is not None:
+            return redirect_uris
+        settings = getattr(request.app.ctx, "settings", None)
+        url = getattr(settings, "effective_idauth_redirect_url", "")
+        return (url,) if url else ()
 
     def purge(store: dict[str, dict[str, Any]]) -> None:
         now = time.monotonic()
@@ -153,6 +164,9 @@ def idauth_standin_blueprint(
             return _page("<p class='err'>未知的应用（client_id 无效）</p>", status=400)
         if urlsplit(redirect_uri).scheme not in ("http", "https"):
             return _page("<p class='err'>回调地址（redirect_uri）无效</p>", status=400)
+        if redirect_uri not in registered(request):
+            # Never redirect to an unregistered URI (RFC 6749 §4.1.2.1): codes would leak.
+            return _page("<p class='err'>回调地址（redirect_uri）未登记，拒绝授权</p>", status=400)
         state = args.get("state", "")
 
         def fail(error: str, description: str) -> HTTPResponse:
@@ -286,8 +300,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8802)
     parser.add_argument("--client-id", default=settings.idauth_client_id)
     parser.add_argument("--client-secret", default=settings.idauth_client_secret)
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        help="a registered callback URL (repeatable; default: the settings' SSO callback)",
+    )
     args = parser.parse_args(argv)
-    app = make_standin_app(client_id=args.client_id, client_secret=args.client_secret)
+    app = make_standin_app(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        redirect_uris=tuple(args.redirect_uri or [settings.effective_idauth_redirect_url]),
+    )
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
 

@@ -36,6 +36,9 @@ TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 INVALID_CODE_ERRCODES = frozenset({40029, 40163})
 RATE_LIMITED_ERRCODE = 45011
 BUSY_ERRCODE = -1
+HIGH_RISK_ERRCODE = 40226  # jscode2session: WeChat blocks a high-risk user's login
+QR_MINUTE_LIMIT_ERRCODE = 45009  # getwxacodeunlimit: per-minute quota (5000/min) reached
+PAGE_INVALID_ERRCODE = 41030  # getwxacodeunlimit: page missing or the mini-program unpublished
 # Cache the token a little shorter than WeChat keeps it, so nobody uses one at its last second.
 TOKEN_TTL_MARGIN = 300
 
@@ -45,6 +48,15 @@ MSG_RATE_LIMITED = "微信接口调用过于频繁，请稍后再试"
 MSG_UNAVAILABLE = "微信服务暂时不可用，请稍后再试"
 MSG_DECRYPT_FAILED = "微信数据解密失败，请重新授权"
 MSG_SCENE_INVALID = "小程序码参数无效（场景值最长 32 个字符）"
+MSG_HIGH_RISK = (
+    "您的微信账号被微信判定存在安全风险，暂时无法登录小程序。"
+    "请在微信中完成安全验证或稍后再试；如有疑问请联系微信客服"
+)
+MSG_QR_MINUTE_LIMIT = "登录二维码生成过于频繁（已达微信每分钟限额），请一分钟后刷新二维码"
+MSG_PAGE_INVALID = (
+    "扫码登录暂不可用：小程序页面不存在或小程序尚未发布。"
+    "请联系平台运维检查 WECHAT_MINIAPP_PAGE 设置和小程序发布状态"
+)
 
 
 class WeChatError(AppError):
@@ -85,6 +97,24 @@ def _map_error(exc: Exception, invalid_code_message: str) -> WeChatError:
             )
         if errcode == 40169:
             return WeChatError(MSG_SCENE_INVALID, errcode=errcode)
+        if errcode == HIGH_RISK_ERRCODE:
+            return WeChatError(
+                MSG_HIGH_RISK, code="wechat_user_blocked", status=403, errcode=errcode
+            )
+        if errcode == QR_MINUTE_LIMIT_ERRCODE:
+            error = WeChatError(
+                MSG_QR_MINUTE_LIMIT, code="wechat_rate_limited", status=429, errcode=errcode
+            )
+            error.extra = {"retry_after": 60}
+            return error
+        if errcode == PAGE_INVALID_ERRCODE:
+            # An operator's problem, not the user's: say so loudly in the log.
+            logger.error(
+                "wechat 41030: WECHAT_MINIAPP_PAGE is not a published page of the mini-program"
+            )
+            return WeChatError(
+                MSG_PAGE_INVALID, code="wechat_page_invalid", status=503, errcode=errcode
+            )
         return WeChatError(f"微信接口调用失败（错误码 {errcode}）", errcode=errcode)
     # No errcode: WeChat (or Redis, which holds the token) could not be reached or answered badly.
     logger.warning("wechat unavailable: %r", exc)
@@ -149,9 +179,11 @@ class _ApiClient(WeChatClient):
         storage: _TokenStorage,
         redis_client: redis.Redis,
         timeout: float,
+        stable_token: bool = True,
     ) -> None:
         super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
         self.api_base = api_base
+        self.stable_token = stable_token
         self.redis_client = redis_client
         self.lock_timeout = 2 * timeout + 5
         self.API_BASE_URL = f"{api_base}/cgi-bin/"
@@ -172,12 +204,41 @@ class _ApiClient(WeChatClient):
         """The shared token from Redis, fetched (once, under a lock) when there is none."""
         return self.session.get(self.access_token_key) or self.refresh_access_token(stale=None)
 
-    def fetch_access_token(self) -> dict[str, Any]:
-        """Fetch a new token from `<api base>/cgi-bin/token` and store it in Redis."""
-        return self._fetch_access_token(
-            url=f"{self.api_base}/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+    def fetch_access_token(self, force_refresh: bool = False) -> dict[str, Any]:
+        """Fetch a token (stable_token, or the classic cgi-bin/token) and store it in Redis."""
+        if not self.stable_token:
+            return self._fetch_access_token(
+                url=f"{self.api_base}/cgi-bin/token",
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
+            )
+        # stable_token: POST JSON; it does not replace the token other systems sharing this
+        # AppID hold (cgi-bin/token would make theirs expire within 5 minutes).
+        res = self._http.post(
+            f"{self.api_base}/cgi-bin/stable_token",
+            json={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self.secret,
+                "force_refresh": force_refresh,
+            },
+            timeout=self.timeout,
         )
+        res.raise_for_status()
+        result = res.json()
+        if not isinstance(result, dict) or result.get("errcode", 0) != 0:
+            errcode = result.get("errcode") if isinstance(result, dict) else None
+            errmsg = result.get("errmsg") if isinstance(result, dict) else None
+            raise WeChatClientException(
+                errcode, errmsg, client=self, request=res.request, response=res
+            )
+        self.session.set(
+            self.access_token_key, result["access_token"], result.get("expires_in", 7200)
+        )
+        return result
 
     def refresh_access_token(self, stale: str | None) -> str:
         """Fetch a new token unless another process has already replaced `stale`."""
@@ -187,7 +248,11 @@ class _ApiClient(WeChatClient):
             current = self.session.get(self.access_token_key)
             if current and current != stale:
                 return current
-            self.fetch_access_token()
+            fetched = self.fetch_access_token()
+            if stale and self.stable_token and fetched.get("access_token") == stale:
+                # WeChat still hands out the token it just refused: force a new one (limited to
+                # 20 a day by WeChat, so only here).
+                self.fetch_access_token(force_refresh=True)
             return self.session.get(self.access_token_key)
 
 
@@ -215,6 +280,7 @@ class WeChatService:
             storage=_TokenStorage(self._redis, prefix=prefix),
             redis_client=self._redis,
             timeout=timeout,
+            stable_token=settings.wechat_stable_token,
         )
 
     async def close(self) -> None:

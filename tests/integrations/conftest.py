@@ -81,6 +81,8 @@ def idauth_base() -> Iterator[str]:
         DEFAULTS.idauth_client_id,
         "--client-secret",
         DEFAULTS.idauth_client_secret,
+        "--redirect-uri",
+        REDIRECT_URL,
     )
 
 

@@ -145,3 +145,25 @@ def test_verify_state() -> None:
     assert not verify_state("abc", "abd")
     assert not verify_state("abc", None)
     assert not verify_state(None, "")
+
+
+async def test_only_the_registered_redirect_uri_gets_codes(
+    idauth_settings_factory: Callable[..., Settings],
+) -> None:
+    """The audit saw codes redirected to https://evil.example/cb; now the page refuses."""
+    for redirect in (
+        "https://evil.example/cb",
+        "http://127.0.0.1:9/admin/v1/auth/sso/callback/../evil",
+        "http://127.0.0.1:9/admin/v1/auth/sso/callback?x=1",
+    ):
+        client = IdAuthClient(idauth_settings_factory(idauth_redirect_url=redirect))
+        url, _, _ = client.authorization_url()
+        async with httpx.AsyncClient() as browser:
+            resp = await browser.get(url + "&" + urlencode({"login_hint": COMPANY["credit_code"]}))
+        assert resp.status_code == 400 and "location" not in resp.headers, redirect
+        assert "未登记" in resp.text
+    # The registered one still works.
+    client = IdAuthClient(idauth_settings_factory())
+    url, _, verifier = client.authorization_url()
+    code, _ = await authorize(url, COMPANY["credit_code"])
+    assert (await client.fetch_identity(code, verifier)).credit_code == COMPANY["credit_code"]

@@ -225,7 +225,7 @@ async def test_workbench(client, redis):
     assert r.status_code == 401
 
 
-async def test_public_query(client, redis):
+async def test_public_query(client_at, redis):
     world = await make_project()
     number = make_id_number()
     c = pii.cipher()
@@ -237,7 +237,9 @@ async def test_public_query(client, redis):
         id_number_bidx=c.blind_index("id", number),
         unit=world.gc,
     )
-    headers = {"X-Forwarded-For": f"10.1.{TODAY.day}.{world.project.id % 250}"}
+    # Its own address: the public query is rate-limited per client IP (the socket peer).
+    client = client_at(f"10.1.{TODAY.day}.{world.project.id % 250}")
+    headers: dict[str, str] = {}
     r = await client.get(
         "/admin/v1/public/projects",
         params={"permit_number": world.project.permit_number},
@@ -271,8 +273,9 @@ async def test_public_query(client, redis):
     assert r.json() == {"data": [], "total": 0}
 
 
-async def test_public_query_rate_limited(client):
-    headers = {"X-Forwarded-For": f"10.9.{int(uid()[:6], 16) % 250}.7"}
+async def test_public_query_rate_limited(client_at):
+    client = client_at(f"10.9.{int(uid()[:6], 16) % 250}.7")
+    headers: dict[str, str] = {}
     from services.public_query import PUBLIC_QUERY
 
     codes = []

@@ -17,6 +17,7 @@ import pytest
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
+from integrations.wechat.standin import standin_login_code, standin_phone_code
 from models import Account, Person, PersonType
 from tests.conftest import uid
 from tests.factories import (
@@ -65,7 +66,9 @@ async def synced_project(**kw: Any) -> ProjectWorld:
 
 async def miniapp_login(client: httpx.AsyncClient, code: str | None = None) -> dict[str, Any]:
     """Log in to the mini-program with a stand-in wx.login code; returns the reply body."""
-    r = await client.post("/miniapp/v1/auth/login", json={"code": code or f"dev-{uid()}"})
+    r = await client.post(
+        "/miniapp/v1/auth/login", json={"code": code or standin_login_code(uid())}
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -80,7 +83,7 @@ async def bind_directly(
     """Bind the logged-in WeChat user through the API with a matching phone."""
     r = await client.post(
         "/miniapp/v1/binding",
-        json={"name": name, "id_number": number, "phone_code": f"phone-{phone}"},
+        json={"name": name, "id_number": number, "phone_code": standin_phone_code(phone)},
         headers={"Authorization": f"Bearer {account_token_body['token']}"},
     )
     assert r.status_code == 201, r.text
@@ -112,10 +115,9 @@ async def wechat_person(
     }
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[str]:
-    """The app served for real by `realname serve` (WebSockets need a real server), sharing the
-    test session's database file and Redis."""
+def serve_app(settings: Any, redis_handle: Any, **env_extra: str) -> Iterator[str]:
+    """Run the app for real with `realname serve` on a free port, sharing the test session's
+    database and Redis; yields ``host:port`` and stops the server afterwards."""
     port = free_port()
     redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
     env = {
@@ -127,6 +129,7 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "WECHAT_API_BASE": settings.effective_wechat_api_base,
         "IDAUTH_BASE_URL": settings.effective_idauth_base_url,
+        **env_extra,
     }
     # A file, not a pipe: nobody reads the server's log while it runs, and a full pipe blocks it.
     log_path = Path(tempfile.gettempdir()) / f"realname-live-{port}.log"
@@ -138,7 +141,7 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine starts slowly
     try:
         while True:
             if proc.poll() is not None:
@@ -162,3 +165,10 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
             proc.wait()
         log.close()
         log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[str]:
+    """The app served for real by `realname serve` (WebSockets need a real server), sharing the
+    test session's database file and Redis."""
+    yield from serve_app(settings, redis_handle)

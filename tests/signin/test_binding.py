@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from integrations.wechat.standin import standin_phone_code
 from models import Account, AuditLog, PersonType, Post
 from models.binding import BindingRequest, WeChatBinding
 from tests.factories import auth, make_member, make_phone, person_token
@@ -21,7 +22,11 @@ async def test_matching_phone_binds_and_reissues_token(client):
     person, number, phone = await enrolled_person()
     login = await miniapp_login(client)
     r = await _bind(
-        client, login["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+        client,
+        login["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=standin_phone_code(phone),
     )
     assert r.status_code == 201, r.text
     body = r.json()
@@ -40,13 +45,31 @@ async def test_matching_phone_binds_and_reissues_token(client):
     # One person ↔ one WeChat account: a second WeChat user cannot take the same person.
     other = await miniapp_login(client)
     r = await _bind(
-        client, other["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+        client,
+        other["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=standin_phone_code(phone),
     )
+    # (told so only because its WeChat phone is the enrolled one; with another phone it is the
+    # same 404 as a wrong name)
     assert r.status_code == 409 and r.json()["code"] == "person_already_bound"
+    r = await _bind(
+        client,
+        other["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=standin_phone_code(make_phone()),
+    )
+    assert r.status_code == 404 and r.json()["code"] == "person_not_matched"
     # ...and a bound account cannot bind a second person.
     second, number2, phone2 = await enrolled_person()
     r = await _bind(
-        client, body["token"], name=second.name, id_number=number2, phone_code=f"phone-{phone2}"
+        client,
+        body["token"],
+        name=second.name,
+        id_number=number2,
+        phone_code=standin_phone_code(phone2),
     )
     assert r.status_code == 409 and r.json()["code"] == "account_already_bound"
 
@@ -58,7 +81,11 @@ async def test_matching_phone_binds_and_reissues_token(client):
     r = await client.get("/miniapp/v1/binding", headers=auth(body["token"]))
     assert r.status_code == 401  # tokens that carried the person are gone
     r = await _bind(
-        client, other["token"], name=person.name, id_number=number, phone_code=f"phone-{phone}"
+        client,
+        other["token"],
+        name=person.name,
+        id_number=number,
+        phone_code=standin_phone_code(phone),
     )
     assert r.status_code == 201
 
@@ -67,9 +94,9 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
     person, number, phone = await enrolled_person()
     login = await miniapp_login(client)
     cases = [
-        ({"id_number": number, "phone_code": f"phone-{phone}"}, 422, "required", "name"),
+        ({"id_number": number, "phone_code": standin_phone_code(phone)}, 422, "required", "name"),
         (
-            {"name": person.name, "id_number": "123", "phone_code": f"phone-{phone}"},
+            {"name": person.name, "id_number": "123", "phone_code": standin_phone_code(phone)},
             422,
             "invalid_id_number",
             "id_number",
@@ -78,7 +105,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
             {
                 "name": person.name,
                 "id_number": number[:-1] + ("0" if number[-1] != "0" else "1"),
-                "phone_code": f"phone-{phone}",
+                "phone_code": standin_phone_code(phone),
             },
             422,
             "invalid_id_number",
@@ -86,13 +113,17 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
         ),
         ({"name": person.name, "id_number": number}, 422, "required", "phone_code"),
         (
-            {"name": "别人", "id_number": number, "phone_code": f"phone-{phone}"},
+            {"name": "别人", "id_number": number, "phone_code": standin_phone_code(phone)},
             404,
             "person_not_matched",
             "id_number",
         ),
         (
-            {"name": person.name, "id_number": valid_id_number(), "phone_code": f"phone-{phone}"},
+            {
+                "name": person.name,
+                "id_number": valid_id_number(),
+                "phone_code": standin_phone_code(phone),
+            },
             404,
             "person_not_matched",
             "id_number",
@@ -117,7 +148,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
         await person_token(client._transport.app.ctx.redis, person),
         name=person.name,
         id_number=number,
-        phone_code=f"phone-{phone}",
+        phone_code=standin_phone_code(phone),
     )
     assert r.status_code == 403
 
@@ -138,7 +169,7 @@ async def test_mismatching_phone_waits_for_labour_officer(client, redis):
         login["token"],
         name=person.name,
         id_number=number,
-        phone_code=f"phone-{wechat_phone}",
+        phone_code=standin_phone_code(wechat_phone),
     )
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "pending" and r.json()["request"]["status"] == "pending"
@@ -184,7 +215,7 @@ async def test_officer_rejects(client, redis):
         login["token"],
         name=person.name,
         id_number=number,
-        phone_code=f"phone-{make_phone()}",
+        phone_code=standin_phone_code(make_phone()),
     )
     request_id = r.json()["request"]["id"]
     base = f"/admin/v1/projects/{world.project.code}/binding-requests"
@@ -214,7 +245,75 @@ async def test_mismatch_without_project_is_refused(client):
         login["token"],
         name=person.name,
         id_number=number,
-        phone_code=f"phone-{make_phone()}",
+        phone_code=standin_phone_code(make_phone()),
     )
-    assert r.status_code == 409 and r.json()["code"] == "phone_mismatch"
-    assert r.json()["field"] == "phone_code"
+    # The same answer as a wrong name: nothing says this person is enrolled.
+    assert r.status_code == 404 and r.json()["code"] == "person_not_matched"
+    assert r.json()["field"] == "id_number"
+    refused = await AuditLog.filter(action="binding.refused", target=f"person:{person.id}").first()
+    assert refused is not None and refused.detail["reason"] == "phone_mismatch_no_project"
+
+
+async def test_binding_answers_reveal_nothing_about_enrolment(client):
+    """Issue 12 item 3: every way of being wrong looks the same from outside."""
+    person, number, phone = await enrolled_person()
+    bound, bound_number, bound_phone = await enrolled_person()
+    holder = await miniapp_login(client)
+    await _bind(
+        client,
+        holder["token"],
+        name=bound.name,
+        id_number=bound_number,
+        phone_code=standin_phone_code(bound_phone),
+    )
+    guesses = [
+        (person.name, valid_id_number()),  # nobody enrolled under this ID number
+        ("别人", number),  # enrolled, wrong name
+        (bound.name, bound_number),  # enrolled and bound to another WeChat account
+        (person.name, number),  # enrolled, right name, phone differs, on no project
+    ]
+    attacker = await miniapp_login(client)
+    # A junk phone code fails first, whoever is asked for.
+    junk = set()
+    for name, id_number in guesses:
+        r = await _bind(
+            client, attacker["token"], name=name, id_number=id_number, phone_code="junk"
+        )
+        junk.add((r.status_code, r.text))
+    assert len(junk) == 1 and next(iter(junk))[0] == 400
+    # With a real phone code (the attacker's own phone): one identical 404 for all four.
+    answers = set()
+    for name, id_number in guesses:
+        r = await _bind(
+            client,
+            attacker["token"],
+            name=name,
+            id_number=id_number,
+            phone_code=standin_phone_code(make_phone()),
+        )
+        answers.add((r.status_code, r.text))
+    assert len(answers) == 1
+    status, text = next(iter(answers))
+    assert status == 404 and '"person_not_matched"' in text
+    # Every attempt is in the audit log with the real reason (for officers), no plaintext.
+    account = await Account.get(id=(await _account_of(client, attacker["token"])))
+    rows = await AuditLog.filter(action="binding.refused", actor_id=str(account.id)).order_by("id")
+    assert [r.detail["reason"] for r in rows] == ["wechat_invalid_code"] * 4 + [
+        "unknown_id_number",
+        "wrong_name",
+        "person_bound_elsewhere",
+        "phone_mismatch_no_project",
+    ]
+    assert [r.target for r in rows[-3:]] == [
+        f"person:{person.id}",
+        f"person:{bound.id}",
+        f"person:{person.id}",
+    ]
+    assert all(number not in str(r.detail) and phone not in str(r.detail) for r in rows)
+    assert not await WeChatBinding.exists(person_id=person.id)
+
+
+async def _account_of(client, token) -> int:
+    from services import identity
+
+    return (await identity.resolve_token(client._transport.app.ctx.redis, token)).account_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.wechat.standin import standin_session_key
+from integrations.wechat.standin import standin_login_code, standin_openid, standin_session_key
 from models import Account, AuditLog
 from services import identity, signin
 from tests.conftest import uid
@@ -12,7 +12,7 @@ from tests.signin.conftest import miniapp_login
 
 async def test_login_creates_person_account_and_keeps_session_key_server_side(client, redis):
     suffix = uid()
-    body = await miniapp_login(client, f"dev-{suffix}")
+    body = await miniapp_login(client, standin_login_code(suffix))
     assert body["account"]["kind"] == "person" and body["binding"] == {
         "bound": False,
         "request": None,
@@ -21,7 +21,7 @@ async def test_login_creates_person_account_and_keeps_session_key_server_side(cl
     account = await Account.get(wechat_openid__isnull=False, id=await _account_id(redis, body))
     assert await signin.session_key_of(redis, account.id) == standin_session_key(suffix)
     # The same WeChat user logging in again gets the same account.
-    again = await miniapp_login(client, f"dev-{suffix}")
+    again = await miniapp_login(client, standin_login_code(suffix))
     assert await _account_id(redis, again) == account.id
     assert await AuditLog.filter(action="signin.miniapp", actor_id=str(account.id)).count() == 2
 
@@ -52,3 +52,15 @@ async def test_logout(client):
     assert r.status_code == 200
     r = await client.get("/miniapp/v1/auth/me", headers=auth(body["token"]))
     assert r.status_code == 401
+
+
+async def test_reused_code_and_high_risk_user(client):
+    code = standin_login_code(uid())
+    await miniapp_login(client, code)
+    r = await client.post("/miniapp/v1/auth/login", json={"code": code})
+    assert r.status_code == 400 and r.json()["code"] == "wechat_invalid_code"
+    assert "重新进入小程序" in r.json()["message"]
+    r = await client.post("/miniapp/v1/auth/login", json={"code": standin_login_code("highrisk1")})
+    assert r.status_code == 403 and r.json()["code"] == "wechat_user_blocked"
+    assert "安全风险" in r.json()["message"]
+    assert not await Account.exists(wechat_openid=standin_openid("highrisk1"))

@@ -91,3 +91,37 @@ async def test_logout_revokes_token(client):
     assert r.status_code == 200
     r = await client.get("/admin/v1/auth/me", headers=auth(token))
     assert r.status_code == 401 and r.json()["code"] == "token_invalid"
+
+
+async def test_login_csrf_callback_from_another_browser_refused(client_at):
+    """Issue 12 item 2: a victim opening the attacker's callback URL is not signed in."""
+    world = await synced_project()
+    attacker = client_at("198.51.100.66")
+    callback = await _authorize(attacker, world.enterprises["gc"].credit_code)
+    assert "sso_nonce" in attacker.cookies.keys()
+
+    victim = client_at("198.51.100.67")
+    r = await victim.get(callback)  # no sso_nonce cookie at all
+    assert r.status_code == 403 and r.json()["code"] == "sso_state_invalid"
+    assert "浏览器" in r.json()["message"]
+    assert "token=" not in r.headers.get("set-cookie", "")
+    refused = await AuditLog.filter(action="signin.sso_refused", ip="198.51.100.67").first()
+    assert refused is not None and refused.detail == {"reason": "browser_mismatch"}
+    # The attacker's state was spent by that attempt: the link works for nobody any more.
+    r = await attacker.get(callback)
+    assert r.status_code == 403 and r.json()["code"] == "sso_state_invalid"
+
+    # A victim who started a sign-in of their own holds a different nonce: still refused.
+    callback = await _authorize(attacker, world.enterprises["gc"].credit_code)
+    r = await victim.get("/admin/v1/auth/sso/start")
+    assert r.status_code == 302 and "sso_nonce" in victim.cookies.keys()
+    r = await victim.get(callback)
+    assert r.status_code == 403 and r.json()["code"] == "sso_state_invalid"
+
+
+async def test_nonce_cookie_is_short_lived_and_scoped(client_at):
+    browser = client_at("198.51.100.68")
+    r = await browser.get("/admin/v1/auth/sso/start", params={"mode": "json"})
+    cookie = r.headers["set-cookie"].lower()
+    assert cookie.startswith("sso_nonce=") and "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/admin/v1/auth/sso" in cookie and "max-age=600" in cookie
