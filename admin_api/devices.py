@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._forms import fields_of, upload_of
 from models import AccountKind, Device
 from realname.errors import Forbidden, NotFound, ValidationError
 from realname.web import body_of, current_principal, ip_of, ok, page, paging, project_access
@@ -264,18 +265,34 @@ async def firmware_list(request: Request) -> HTTPResponse:
 
 @bp.post("/firmware")
 async def firmware_add(request: Request) -> HTTPResponse:
-    """Register a package (version, URL, SHA-256): operators and enterprises."""
+    """Register a package: JSON (version, URL, SHA-256), or multipart with the package ``file``
+    (stored here, SHA-256 computed by the platform): operators and enterprises."""
     principal = await current_principal(request)
     if principal.kind not in (AccountKind.OPERATOR, AccountKind.ENTERPRISE):
         raise Forbidden("仅平台运维或企业可登记升级包", code="wrong_account_kind")
-    body = body_of(request)
-    pkg = await svc.add_firmware(
-        kind=body.get("kind", ""),
-        manufacturer=body.get("manufacturer", ""),
-        version=str(body.get("version") or ""),
-        url=str(body.get("url") or ""),
-        sha256=body.get("sha256", ""),
-    )
+    upload = upload_of(request, "file")
+    body = fields_of(request)
+    if upload is not None:
+        data, filename = upload
+        if len(data) > request.app.ctx.settings.max_upload_bytes * 2:
+            raise ValidationError("安装包文件过大", code="too_large", field="file")
+        pkg = await svc.add_firmware_file(
+            kind=str(body.get("kind") or ""),
+            manufacturer=str(body.get("manufacturer") or ""),
+            version=str(body.get("version") or ""),
+            data=data,
+            filename=filename,
+            store=request.app.ctx.files,
+            sha256=str(body.get("sha256") or ""),
+        )
+    else:
+        pkg = await svc.add_firmware(
+            kind=body.get("kind", ""),
+            manufacturer=body.get("manufacturer", ""),
+            version=str(body.get("version") or ""),
+            url=str(body.get("url") or ""),
+            sha256=body.get("sha256", ""),
+        )
     await audit.record(
         "device.firmware", principal=principal, target=pkg.version, ip=ip_of(request)
     )

@@ -107,6 +107,20 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
     return raw(data, content_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg")
 
 
+@bp.get("/firmware/<package_id:int>")
+async def firmware(request: Request, package_id: int) -> HTTPResponse:
+    """An uploaded firmware package, by the signed URL of an ``upgrade`` command (``sn``,
+    ``expires``, ``sig``: valid for that device until the command expires)."""
+    data = await device_service.firmware_download(
+        package_id,
+        request.args.get("sn") or "",
+        request.args.get("expires") or "",
+        request.args.get("sig") or "",
+        request.app.ctx.files,
+    )
+    return raw(data, content_type="application/octet-stream")
+
+
 @bp.get("/options")
 @signed(AUTO_CHANNEL)
 async def options(request: Request) -> HTTPResponse:

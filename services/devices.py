@@ -13,7 +13,8 @@ import ipaddress
 import secrets as pysecrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -599,6 +600,104 @@ async def add_firmware(
         raise Conflict("该版本已登记", code="firmware_exists") from None
 
 
+FIRMWARE_EXTENSIONS = (
+    ".bin",
+    ".img",
+    ".zip",
+    ".apk",
+    ".tar",
+    ".gz",
+    ".tgz",
+    ".pkg",
+    ".upg",
+    ".ipk",
+)
+
+
+async def add_firmware_file(
+    *,
+    kind: str,
+    manufacturer: str,
+    version: str,
+    data: bytes,
+    filename: str,
+    store: Any,
+    sha256: str = "",
+) -> FirmwarePackage:
+    """Register an uploaded firmware/app package: stored in the file store, its SHA-256 computed
+    here (a SHA-256 given by the uploader must match it); devices get a signed URL to it."""
+    try:
+        kind = DeviceKind(kind)
+    except ValueError:
+        raise ValidationError("设备类型无效", field="kind") from None
+    if not version or len(version) > 32:
+        raise ValidationError("请填写版本号", code="required", field="version")
+    if not data:
+        raise ValidationError("请上传安装包文件", code="required", field="file")
+    digest = hashlib.sha256(data).hexdigest()
+    given = (sha256 or "").strip().lower()
+    if given and given != digest:
+        raise ValidationError("安装包文件与填写的 SHA-256 不一致", field="sha256")
+    if await FirmwarePackage.exists(kind=kind, manufacturer=manufacturer or "", version=version):
+        raise Conflict("该版本已登记", code="firmware_exists")
+    suffix = next((e for e in FIRMWARE_EXTENSIONS if filename.lower().endswith(e)), ".bin")
+    key = await store.put(
+        data, prefix="firmware", suffix=suffix, content_type="application/octet-stream"
+    )
+    try:
+        return await FirmwarePackage.create(
+            kind=kind,
+            manufacturer=manufacturer or "",
+            version=version,
+            url="",
+            sha256=digest,
+            file_key=key,
+            size=len(data),
+        )
+    except IntegrityError:
+        raise Conflict("该版本已登记", code="firmware_exists") from None
+
+
+def firmware_signature(secret: bytes, package_id: int, sn: str, expires: int) -> str:
+    """The signature of a device's firmware download URL (keyed by that device's secret)."""
+    msg = f"firmware\n{package_id}\n{sn}\n{expires}".encode()
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+async def firmware_url(pkg: FirmwarePackage, device: Device, expires: dt.datetime) -> str:
+    """Where a device downloads a package: the registered URL, or for an uploaded file a signed
+    path on this API valid until ``expires`` and only for this device."""
+    if not pkg.file_key:
+        return pkg.url
+    auth = await load_device(device.sn)
+    if auth is None:
+        raise NotFound("设备不存在", code="device_not_found")
+    until = int(expires.timestamp())
+    sig = firmware_signature(auth.secret, pkg.id, device.sn, until)
+    return f"/device/v1/firmware/{pkg.id}?sn={quote(device.sn)}&expires={until}&sig={sig}"
+
+
+async def firmware_download(package_id: int, sn: str, expires: str, sig: str, store: Any) -> bytes:
+    """The bytes of an uploaded package for a signed URL (refused when expired or forged)."""
+    auth = await load_device(sn) if sn else None
+    try:
+        until = int(expires)
+    except ValueError:
+        until = 0
+    if (
+        auth is None
+        or until < time.time()
+        or not hmac.compare_digest(
+            firmware_signature(auth.secret, package_id, sn, until), (sig or "").lower()
+        )
+    ):
+        raise AppError("下载地址无效或已过期", code="bad_signature", status=403)
+    pkg = await FirmwarePackage.get_or_none(id=package_id)
+    if pkg is None or not pkg.file_key:
+        raise NotFound("安装包不存在", code="firmware_not_found")
+    return cast(bytes, await store.get(pkg.file_key))
+
+
 def firmware_public(pkg: FirmwarePackage) -> dict[str, Any]:
     """A firmware package as the admin sees it."""
     return {
@@ -608,6 +707,8 @@ def firmware_public(pkg: FirmwarePackage) -> dict[str, Any]:
         "version": pkg.version,
         "url": pkg.url,
         "sha256": pkg.sha256,
+        "uploaded": bool(pkg.file_key),
+        "size": pkg.size,
         "created_at": pkg.created_at,
     }
 
@@ -664,7 +765,8 @@ async def queue_command(
         raise ValidationError("指令类型无效", field="type")
     if type_ == "upgrade":
         pkg = await pick_firmware(device, params.get("version"))
-        params = {"version": pkg.version, "url": pkg.url, "sha256": pkg.sha256}
+        url = await firmware_url(pkg, device, now_utc() + ttl)
+        params = {"version": pkg.version, "url": url, "sha256": pkg.sha256}
         device.target_firmware = pkg.version
         device.upgrade_status = (
             UpgradeStatus.UPGRADED if device.firmware == pkg.version else UpgradeStatus.UPGRADING

@@ -91,7 +91,8 @@ def adms(func: Handler) -> Handler:
             await device_service.record_unregistered(sn, "adms", ip_of(request))
             return _err("device unknown", 403)
         device = auth.device
-        peer = request.ip or ""  # the socket peer: a forwarded-for header is not trusted here
+        # The socket peer; a forwarding header counts only from a proxy in TRUSTED_PROXIES.
+        peer = ip_of(request)
         refusal = await device_service.adms_refusal(device, peer, request.path)
         if refusal is not None:
             return _err(refusal, 403)
