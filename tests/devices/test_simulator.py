@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from models import Device, Punch, PunchStatus
+from tests.devices.durability import ROOT, Server, server_env
 from tests.devices.helpers import make_device
-from tests.devices.test_durability import ROOT, _kill, _start, _wait_listening
 from tests.factories import make_member, make_project
 from tests.integrations.conftest import free_port
 
@@ -18,9 +21,12 @@ async def test_simulator_sends_punches_that_are_stored(settings, redis_handle, d
     members = [await make_member(world) for _ in range(3)]
     dev = await make_device(world)
     port = free_port()
-    server = _start(settings, redis_handle, port)
+    log_dir = Path(tempfile.mkdtemp(prefix="realname-simulate-"))
+    redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
+    server = Server("serve", port, server_env(settings, redis_url), log_dir)
     try:
-        await _wait_listening(port, server)
+        server.start()
+        await server.wait_ready()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "realname.cli", "simulate",
             "--url", f"http://127.0.0.1:{port}", "--sn", dev.sn, "--secret", dev.secret,
@@ -32,7 +38,8 @@ async def test_simulator_sends_punches_that_are_stored(settings, redis_handle, d
         text = out.decode()
         assert "persons: 3" in text and "accepted" in text
     finally:
-        _kill(server)
+        server.kill()
+        shutil.rmtree(log_dir, ignore_errors=True)
     device = await Device.get(sn=dev.sn)
     stored = await Punch.filter(device_id=device.id, status=PunchStatus.ACCEPTED)
     assert len(stored) == 6
