@@ -85,14 +85,20 @@ async def qr_ticket_create(request: Request) -> HTTPResponse:
     """A QR sign-in ticket with its mini-program code (PNG, base64) and the web's secret."""
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_CREATE, ip)
-    ticket = await signin.create_ticket(request.app.ctx.redis, ip)
+    redis = request.app.ctx.redis
+    ticket = await signin.create_ticket(redis, ip, request.headers.get("user-agent", ""))
     settings = request.app.ctx.settings
-    png = await request.app.ctx.wechat.get_unlimited_qr(
-        ticket["ticket"],
-        settings.wechat_miniapp_page,
-        check_path=not settings.is_dev,
-        env_version="develop" if settings.is_dev else "release",
-    )
+    try:
+        png = await request.app.ctx.wechat.get_unlimited_qr(
+            ticket["ticket"],
+            settings.wechat_miniapp_page,
+            check_path=not settings.is_dev,
+            env_version="develop" if settings.is_dev else "release",
+        )
+    except AppError:
+        # No code to scan (WeChat quota 45009 → 429, unpublished page 41030 → 503...): drop it.
+        await redis.delete(signin.QR_PREFIX + ticket["ticket"])
+        raise
     ticket["qr_image"] = "data:image/png;base64," + base64.b64encode(png).decode()
     return ok(ticket, status=201)
 

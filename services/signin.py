@@ -17,12 +17,15 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis.asyncio as aredis
 from redis.exceptions import WatchError
@@ -384,8 +387,11 @@ async def _update(
                 continue
 
 
-async def create_ticket(redis: aredis.Redis, ip: str) -> dict[str, Any]:
-    """A new pending ticket: its id (the QR scene) and the web's secret to collect the result."""
+async def create_ticket(redis: aredis.Redis, ip: str, user_agent: str = "") -> dict[str, Any]:
+    """A new pending ticket: its id (the QR scene) and the web's secret to collect the result.
+
+    The requesting browser's address and user agent are kept so the phone can show who asks.
+    """
     ticket = secrets.token_urlsafe(16)  # 22 characters: fits WeChat's 32-character scene
     secret = secrets.token_urlsafe(24)
     now = time.time()
@@ -398,6 +404,7 @@ async def create_ticket(redis: aredis.Redis, ip: str) -> dict[str, Any]:
             "created_at": f"{now:.3f}",
             "expires_at": f"{now + QR_TICKET_TTL:.3f}",
             "ip": ip[:64],
+            "ua": "".join(c for c in user_agent[:UA_MAX] if c.isprintable()),
         },
     )
     await redis.expire(key, QR_TICKET_TTL + QR_GRACE)
@@ -482,8 +489,122 @@ def _refuse_finished(status: str) -> None:
         )
 
 
-async def scan(redis: aredis.Redis, ticket: str, principal: Principal, ip: str) -> dict[str, Any]:
-    """The mini-program scanned the web QR code: pending → scanned (by this account)."""
+# --- who asks: what the phone shows before anyone confirms (QRLJacking) ---
+
+UA_MAX = 256
+UNKNOWN_REGION = "未知"
+MSG_CHECK_REQUESTER = (
+    "请核对发起登录的电脑的地点和时间；如不是您本人刚刚在电脑上打开的登录页面，请点击【取消】，"
+    "切勿确认他人发来的二维码"
+)
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def parse_ip_regions(spec: str) -> tuple[tuple[IpNetwork, str], ...]:
+    """``IP_REGIONS`` (``CIDR=region code`` pairs) as networks, most specific first."""
+    table: list[tuple[IpNetwork, str]] = []
+    for item in spec.replace(",", " ").split():
+        cidr, _, code = item.partition("=")
+        table.append((ipaddress.ip_network(cidr, strict=False), code))
+    return tuple(sorted(table, key=lambda row: -row[0].prefixlen))
+
+
+def region_code_of(ip: str, spec: str) -> str | None:
+    """The region code the operators' table gives an address, or None."""
+    addr = identity.parse_ip(ip)
+    if addr is None:
+        return None
+    for net, code in parse_ip_regions(spec):
+        if addr.version == net.version and addr in net:
+            return code
+    return None
+
+
+def same_network(a: str, b: str) -> bool:
+    """Whether two addresses share a network (/24 for IPv4, /64 for IPv6)."""
+    x, y = identity.parse_ip(a), identity.parse_ip(b)
+    if x is None or y is None or x.version != y.version:
+        return a == b
+    prefix = 24 if x.version == 4 else 64
+    return y in ipaddress.ip_network(f"{x}/{prefix}", strict=False)
+
+
+_BROWSERS = (
+    ("MicroMessenger/", "微信内置浏览器"),
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("OPR/", "Opera"),
+    ("QQBrowser/", "QQ浏览器"),
+    ("UCBrowser/", "UC浏览器"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Version/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows NT", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_user_agent(ua: str) -> str:
+    """A short label of a user agent for people: ``Chrome 131 · Windows``, or 未知."""
+    browser = ""
+    for marker, label in _BROWSERS:
+        if marker in ua:
+            version = ua.split(marker, 1)[1].split(".", 1)[0].split(" ", 1)[0]
+            browser = f"{label} {version}" if version.isdigit() else label
+            break
+    system = next((label for marker, label in _SYSTEMS if marker in ua), "")
+    return " · ".join(p for p in (browser, system) if p) or (UNKNOWN_REGION if not ua else "其他")
+
+
+async def requester_view(
+    data: dict[str, str], *, phone_ip: str, ip_regions: str, tz: str
+) -> dict[str, Any]:
+    """Who asked for the ticket, as the mini-program's confirm screen shows it."""
+    from services.regions import region_path
+
+    ip = data.get("ip", "")
+    code = region_code_of(ip, ip_regions)
+    path = await region_path(code) if code else ""
+    moment = dt.datetime.fromtimestamp(float(data.get("created_at", 0)), dt.UTC)
+    try:
+        local = moment.astimezone(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment.astimezone(ZoneInfo("Asia/Shanghai"))
+    ua = data.get("ua", "")
+    return {
+        "ip": ip,
+        "region": path.replace("/", "") if path else UNKNOWN_REGION,
+        "region_code": code,
+        "user_agent": ua,
+        "browser": describe_user_agent(ua),
+        "requested_at": local.isoformat(timespec="seconds"),
+        "requested_at_text": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "same_network": same_network(ip, phone_ip),
+    }
+
+
+async def scan(
+    redis: aredis.Redis,
+    ticket: str,
+    principal: Principal,
+    ip: str,
+    *,
+    ip_regions: str = "",
+    tz: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """The mini-program scanned the web QR code: pending → scanned (by this account).
+
+    The reply carries who asked (`requester`: browser IP, region, user agent, time), so the
+    person can refuse a code someone else sent them (QRLJacking)."""
     if principal.kind != AccountKind.PERSON:
         raise Forbidden("请使用小程序扫码", code="wrong_account_kind")
     if not principal.person_id:
@@ -500,14 +621,23 @@ async def scan(redis: aredis.Redis, ticket: str, principal: Principal, ip: str) 
             )
         return {"status": SCANNED, "account_id": me}
 
-    await _update(redis, ticket, mark)
+    data, _ = await _update(redis, ticket, mark)
     projects = await post_personnel_projects(principal.person_id)
-    await audit.record("signin.qr_scanned", principal=principal, target=ticket[:8], ip=ip)
+    requester = await requester_view(data, phone_ip=ip, ip_regions=ip_regions, tz=tz)
+    await audit.record(
+        "signin.qr_scanned",
+        principal=principal,
+        target=ticket[:8],
+        ip=ip,
+        detail={"requester_ip": requester["ip"], "same_network": requester["same_network"]},
+    )
     reply: dict[str, Any] = {
         "ticket": ticket,
         "status": SCANNED,
         "can_confirm": bool(projects),
         "projects": projects,
+        "requester": requester,
+        "notice": MSG_CHECK_REQUESTER,
     }
     if not projects:
         reply.update(reason="not_post_personnel", message=MSG_NOT_POST)
@@ -527,9 +657,18 @@ def _mine_scanned(data: dict[str, str], me: str) -> None:
 
 
 async def confirm(
-    redis: aredis.Redis, ticket: str, principal: Principal, ip: str
+    redis: aredis.Redis,
+    ticket: str,
+    principal: Principal,
+    ip: str,
+    *,
+    ip_regions: str = "",
+    tz: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
-    """The scanning post person confirms: scanned → confirmed; others cancel it with the reason."""
+    """The scanning post person confirms: scanned → confirmed; others cancel it with the reason.
+
+    A confirmation from another network than the requesting browser's is flagged in the audit
+    log (`network_mismatch`), for the officer reviewing sign-ins."""
     me = str(principal.account_id)
     account = await Account.get_or_none(id=principal.account_id)
     if account is None or not account.is_active:
@@ -563,9 +702,25 @@ async def confirm(
         _mine_scanned(data, me)
         return {"status": CONFIRMED, "principal": fresh.to_json()}
 
-    await _update(redis, ticket, accept)
-    await audit.record("signin.qr_confirmed", principal=fresh, target=ticket[:8], ip=ip)
-    return {"ticket": ticket, "status": CONFIRMED, "message": "已确认，网页端正在登录"}
+    data, _ = await _update(redis, ticket, accept)
+    requester = await requester_view(data, phone_ip=ip, ip_regions=ip_regions, tz=tz)
+    await audit.record(
+        "signin.qr_confirmed",
+        principal=fresh,
+        target=ticket[:8],
+        ip=ip,
+        detail={
+            "requester_ip": requester["ip"],
+            "requester_region": requester["region"],
+            "network_mismatch": not requester["same_network"],
+        },
+    )
+    return {
+        "ticket": ticket,
+        "status": CONFIRMED,
+        "message": "已确认，网页端正在登录",
+        "requester": requester,
+    }
 
 
 async def cancel(redis: aredis.Redis, ticket: str, principal: Principal, ip: str) -> dict[str, Any]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
+
+import pytest
 
 from models import AuditLog, KeyPersonnel, Post
 from services import pii, signin
@@ -159,3 +162,80 @@ async def test_web_secret_and_bad_input(client):
     assert r.status_code == 422 and r.json()["field"] == "wait"
     r = await client.get("/admin/v1/auth/qr/tickets/no*such", params={"secret": "x"})
     assert r.status_code == 404 and r.json()["code"] == "ticket_invalid"
+
+
+WINDOWS_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+async def test_scan_shows_who_asked_and_foreign_network_is_flagged(client, client_at):
+    """Issue 12 item 4 (QRLJacking): the phone sees the requesting browser before confirming."""
+    world = await synced_project()
+    pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
+    attacker = client_at("198.51.100.10")
+    before = dt.datetime.now(dt.UTC)
+    r = await attacker.post("/admin/v1/auth/qr/tickets", headers={"User-Agent": WINDOWS_CHROME})
+    t = r.json()
+    r = await _mini(client, pm["token"], t["ticket"], "scan")  # the phone: 127.0.0.1
+    assert r.status_code == 200, r.text
+    who = r.json()["requester"]
+    assert who["ip"] == "198.51.100.10" and who["region"] == "未知" and who["region_code"] is None
+    assert who["user_agent"] == WINDOWS_CHROME and who["browser"] == "Chrome 131 · Windows"
+    asked = dt.datetime.fromisoformat(who["requested_at"])
+    assert asked.utcoffset() == dt.timedelta(hours=8)  # shown in local time (Asia/Shanghai)
+    assert abs((asked - before).total_seconds()) < 5
+    assert who["requested_at_text"] == asked.strftime("%Y-%m-%d %H:%M:%S")
+    assert who["same_network"] is False and "取消" in r.json()["notice"]
+    r = await _mini(client, pm["token"], t["ticket"], "confirm")
+    assert r.status_code == 200 and r.json()["requester"]["ip"] == "198.51.100.10"
+    row = await AuditLog.get(action="signin.qr_confirmed", target=t["ticket"][:8])
+    assert row.detail["network_mismatch"] is True and row.detail["requester_ip"] == "198.51.100.10"
+
+    # Same network (a /24 for IPv4): not flagged.
+    t = await _ticket(client_at("127.0.0.9"))
+    r = await _mini(client, pm["token"], t["ticket"], "scan")
+    assert r.json()["requester"]["same_network"] is True
+    assert r.json()["requester"]["browser"] == "其他"  # httpx's own user agent
+    await _mini(client, pm["token"], t["ticket"], "confirm")
+    row = await AuditLog.get(action="signin.qr_confirmed", target=t["ticket"][:8])
+    assert row.detail["network_mismatch"] is False
+
+
+async def test_requester_region_from_the_operators_table(database):
+    table = "198.51.100.0/24=630100, 198.51.100.128/25=630102, 2001:db8::/32=632200"
+    data = {"ip": "198.51.100.200", "created_at": "0", "ua": ""}
+    view = await signin.requester_view(data, phone_ip="10.0.0.1", ip_regions=table, tz="UTC")
+    assert (view["region"], view["region_code"]) == ("青海省西宁市城东区", "630102")
+    assert view["requested_at"] == "1970-01-01T00:00:00+00:00" and view["browser"] == "未知"
+    data["ip"] = "198.51.100.5"
+    view = await signin.requester_view(data, phone_ip="10.0.0.1", ip_regions=table, tz="UTC")
+    assert view["region"] == "青海省西宁市"
+    data["ip"] = "2001:db8:1::5"
+    view = await signin.requester_view(data, phone_ip="10.0.0.1", ip_regions=table, tz="UTC")
+    assert view["region"] == "青海省海北藏族自治州"
+    data["ip"] = "203.0.113.1"
+    view = await signin.requester_view(data, phone_ip="10.0.0.1", ip_regions=table, tz="UTC")
+    assert (view["region"], view["region_code"]) == ("未知", None)
+
+
+def test_ip_regions_setting_checked():
+    from config.settings import Settings
+
+    for bad in ("198.51.100.0/24", "198.51.100.0/24=xining", "nonsense=630100"):
+        with pytest.raises(ValueError, match="IP_REGIONS"):
+            Settings(env="test", ip_regions=bad)
+    assert Settings(env="test", ip_regions="10.0.0.0/8=630100").ip_regions
+
+
+def test_user_agent_labels():
+    assert signin.describe_user_agent(WINDOWS_CHROME) == "Chrome 131 · Windows"
+    edge = WINDOWS_CHROME + " Edg/130.0.2849.80"
+    assert signin.describe_user_agent(edge) == "Edge 130 · Windows"
+    safari = (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.1 Safari/605.1.15"
+    )
+    assert signin.describe_user_agent(safari) == "Safari 17 · macOS"
+    assert signin.describe_user_agent("") == "未知"
