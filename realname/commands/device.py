@@ -28,6 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     reg.add_argument("--protocol", default="native", choices=["native", "adms"])
     reg.add_argument("--timezone", default="Asia/Shanghai")
+    reg.add_argument(
+        "--direction-mode",
+        default="state",
+        choices=["state", "fixed_in", "fixed_out", "auto"],
+        help="ADMS: how a row's direction is read (state 255 is always auto)",
+    )
+    reg.add_argument(
+        "--allowed-cidr", default="", help="ADMS: the only source network it may report from"
+    )
     reg.set_defaults(func=run_register)
 
 
@@ -52,6 +61,8 @@ async def run_register(args: argparse.Namespace, settings: Settings) -> int:
                 antispoof=args.antispoof,
                 protocol=args.protocol,
                 timezone=args.timezone,
+                direction_mode=args.direction_mode,
+                allowed_cidr=args.allowed_cidr,
             )
         except AppError as exc:
             print(f"{exc.code}: {exc.message}", file=sys.stderr)
@@ -64,6 +75,8 @@ async def run_register(args: argparse.Namespace, settings: Settings) -> int:
                 "kind": str(device.kind),
                 "protocol": device.protocol,
                 "antispoof": device.antispoof,
+                "direction_mode": device.direction_mode,
+                "allowed_cidr": device.allowed_cidr,
                 "secret": secret,
             },
             ensure_ascii=False,
