@@ -20,7 +20,7 @@ from realname.nonce import nonce_client
 from realname.redis_conn import RedisHandle
 from realname.storage import make_file_store
 from realname.web import ok, render_error
-from services import pii
+from services import localtime, pii
 
 log = logging.getLogger("realname")
 access_log = logging.getLogger("realname.access")
@@ -51,6 +51,7 @@ def create_app(
     """Build the app. ``manage_db=False`` lets tests own the database connection."""
     settings = settings or get_settings()
     pii.configure(settings)
+    localtime.configure(settings)
     app = Sanic(name, env_prefix="SANIC_")
     app.config.REQUEST_MAX_SIZE = max(settings.max_upload_bytes * 2, 20 * 1024 * 1024)
     app.config.OAS_UI_DEFAULT = "swagger"
@@ -91,6 +92,7 @@ def create_app(
     @app.on_request
     async def _start_timer(request: Request) -> None:
         request.ctx.t0 = time.perf_counter()
+        localtime.reset_reply_zone()  # the platform's zone until the handler resolves a project
 
     @app.on_response
     async def _access_log(request: Request, response: HTTPResponse) -> None:

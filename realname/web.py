@@ -13,17 +13,21 @@ from sanic.response import HTTPResponse
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
 from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
-from services import identity
+from services import identity, localtime
 from services.identity import Principal, ProjectAccess
 
 log = logging.getLogger("realname")
 
 
 def ok(data: Any = None, status: int = 200, **extra: Any) -> HTTPResponse:
-    """A JSON reply; dicts pass through, anything else is wrapped as ``{"data": ...}``."""
+    """A JSON reply; dicts pass through, anything else is wrapped as ``{"data": ...}``.
+
+    The one encoder of the JSON surfaces: datetimes in the project's local time (ISO 8601 with
+    the offset, whole seconds), dates as ``YYYY-MM-DD`` (see ``services.localtime``).
+    """
     body = data if isinstance(data, dict) else {"data": data}
     body.update(extra)
-    return json(body, status=status, ensure_ascii=False, default=str)
+    return json(body, status=status, ensure_ascii=False, default=localtime.json_default)
 
 
 def page(rows: list[Any], total: int, **extra: Any) -> HTTPResponse:
@@ -85,19 +89,14 @@ async def require_kind(request: Request, *kinds: str) -> Principal:
 async def project_access(request: Request, code: str, cap: str = identity.VIEW) -> ProjectAccess:
     """The one authorisation check for project resources: the caller must hold `cap`."""
     principal = await current_principal(request)
-    return await identity.project_access(principal, code, cap)
+    access = await identity.project_access(principal, code, cap)
+    localtime.use_project(access.project)  # this reply's times are the project's local time
+    return access
 
 
 def ip_of(request: Request) -> str:
-    """The caller's IP address: the socket peer, or what a trusted proxy says (TRUSTED_PROXIES)."""
-    cached = getattr(request.ctx, "client_ip", None)
-    if cached is None:
-        settings = request.app.ctx.settings
-        cached = identity.client_ip(
-            request.headers, request.ip, settings.trusted_proxies, settings.real_ip_header
-        )
-        request.ctx.client_ip = cached
-    return cached
+    """The caller's IP address."""
+    return identity.client_ip(request.headers, request.ip)
 
 
 async def audit_project(

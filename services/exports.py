@@ -3,7 +3,8 @@
 Give a sheet its columns (header + width) and an async iterator of row batches; rows go into
 xlsxwriter in ``constant_memory`` mode (one row in memory at a time) on a temp file, off the event
 loop, and the file is then sent in chunks. A cell is a plain value, or a :class:`Cell` carrying a
-named style (for the green/grey ✓ of the attendance statistics).
+named style (for the green/grey ✓ of the attendance statistics). Datetime cells show the
+project's local time without microseconds (``services.localtime``), dates as dates.
 
     columns = [Column("序号", 6), Column("姓名", 10)]
     path, n = await write_xlsx(columns, batches(), sheet="花名册", styles={"red": {...}})
@@ -13,14 +14,18 @@ named style (for the green/grey ✓ of the attendance statistics).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import tempfile
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import xlsxwriter
+
+from services import localtime
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_BYTES = 256 * 1024
@@ -59,7 +64,9 @@ class XlsxSheet:
         columns: Sequence[Column],
         sheet: str = "Sheet1",
         styles: dict[str, dict[str, Any]] | None = None,
+        tz: ZoneInfo | None = None,
     ) -> None:
+        self.tz = tz or localtime.reply_zone()
         self.workbook = xlsxwriter.Workbook(
             path,
             {
@@ -74,6 +81,8 @@ class XlsxSheet:
         add = self.workbook.add_format
         self.styles = {name: add(spec) for name, spec in (styles or {}).items()}
         header = self.workbook.add_format(HEADER_STYLE)
+        self.datetime_format = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.date_format = add({"num_format": "yyyy-mm-dd"})
         for i, col in enumerate(columns):
             self.sheet.set_column(i, i, col.width)
         self.sheet.write_row(0, 0, [c.header for c in columns], header)
@@ -92,6 +101,11 @@ class XlsxSheet:
                     continue
                 if type(value) is Cell:
                     write(r, c, value.value, styles[value.style])
+                elif isinstance(value, dt.datetime):
+                    local = localtime.excel_value(value, self.tz)
+                    self.sheet.write_datetime(r, c, local, self.datetime_format)
+                elif isinstance(value, dt.date):
+                    self.sheet.write_datetime(r, c, value, self.date_format)
                 else:
                     write(r, c, value)
 
@@ -107,12 +121,17 @@ async def write_xlsx(
     sheet: str = "Sheet1",
     styles: dict[str, dict[str, Any]] | None = None,
     tmpdir: str | None = None,
+    tz: ZoneInfo | None = None,
 ) -> tuple[str, int]:
-    """Write row batches to a temp .xlsx (xlsxwriter work off the event loop); (path, rows)."""
+    """Write row batches to a temp .xlsx (xlsxwriter work off the event loop); (path, rows).
+
+    Datetimes are written in `tz`, by default the zone of the current reply (the project's).
+    """
+    tz = tz or localtime.reply_zone()
     fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
     os.close(fd)
     try:
-        book = await asyncio.to_thread(XlsxSheet, path, columns, sheet, styles)
+        book = await asyncio.to_thread(XlsxSheet, path, columns, sheet, styles, tz)
         async for batch in batches:
             await asyncio.to_thread(book.write_rows, list(batch))
         await asyncio.to_thread(book.close)

@@ -13,7 +13,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -34,7 +33,7 @@ from models.files import StoredFile
 from models.org import UNIT_ROLE_LABELS
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
-from services import pii, sync
+from services import localtime, pii, sync
 from services.identity import VIEW_PII, ProjectAccess
 
 # 工种: the trades offered when adding a labour member (and accepted by the import template).
@@ -78,11 +77,7 @@ _BRANCH_CODE_RE = re.compile(r"^\d{12}$")
 
 def project_today(project: Project) -> dt.date:
     """Today's date in the project's time zone (warnings and exits are dated locally)."""
-    try:
-        zone = ZoneInfo(project.timezone or "Asia/Shanghai")
-    except Exception:  # noqa: BLE001 - a bad zone name falls back to China time
-        zone = ZoneInfo("Asia/Shanghai")
-    return dt.datetime.now(zone).date()
+    return localtime.today(localtime.project_zone(project))
 
 
 # --- scoping -------------------------------------------------------------------------------------

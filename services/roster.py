@@ -145,8 +145,8 @@ def export_cells(member: ProjectMember, full: bool, seq: int) -> list[Any]:
         d["team_name"],
         d["work_type"] if ptype == PersonType.LABOUR else d["post_label"],
         WORK_STATUS_LABELS[WorkStatus(member.work_status)],
-        member.entry_date.isoformat(),
-        member.exit_date.isoformat() if member.exit_date else "",
+        member.entry_date,  # a date cell (yyyy-mm-dd)
+        member.exit_date,
         d["bank_name"],
         d["bank_card"],
         d["bank_branch_code"],
