@@ -95,8 +95,15 @@ async def project_access(request: Request, code: str, cap: str = identity.VIEW) 
 
 
 def ip_of(request: Request) -> str:
-    """The caller's IP address."""
-    return identity.client_ip(request.headers, request.ip)
+    """The caller's IP address: the socket peer, or what a trusted proxy says (TRUSTED_PROXIES)."""
+    cached = getattr(request.ctx, "client_ip", None)
+    if cached is None:
+        settings = request.app.ctx.settings
+        cached = identity.client_ip(
+            request.headers, request.ip, settings.trusted_proxies, settings.real_ip_header
+        )
+        request.ctx.client_ip = cached
+    return cached
 
 
 async def audit_project(
