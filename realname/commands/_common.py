@@ -33,3 +33,4 @@ async def redis_client(settings: Settings) -> AsyncIterator[aredis.Redis]:
         yield client
     finally:
         await client.aclose()
+        handle.release()  # stops an embedded server this command started, not a running one

@@ -1,0 +1,229 @@
+"""A real ``realname serve`` (one worker, SQLite, embedded Redis) never wedges (issue 15, item 3).
+
+- probed at 5 Hz from the moment it is spawned, over several restarts, it becomes healthy and
+  stays healthy (the stock Tortoise client wedged for good when the health check's timeout
+  cancelled the query opening the connection);
+- 20 heavy requests (statistics and their exports, the roster export) aborted by their clients
+  mid-request leave it healthy and answering at once;
+- it prints no warning at start, and on SIGTERM it exits cleanly and stops its embedded Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TMP, _embedded_redis_left, uid
+from tests.integrations.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+POLL = 0.2  # 5 Hz, as a load balancer probes
+WARNING = re.compile(r"\b\w*Warning\b")
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "realname.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[Path, dict[str, str]]]:
+    """A migrated SQLite database with the demo seed, and the environment to serve it."""
+    folder = TMP / uid("serve-")
+    folder.mkdir()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "REDIS_", "STORAGE_", "SANIC_"))
+    }
+    env.update(
+        {
+            "ENV": "development",
+            "DATABASE_URL": f"sqlite://{folder / 'realname.sqlite3'}",
+            "REDIS_URL": "",
+            "EMBEDDED_REDIS_DIR": str(folder / "redis"),
+            "STORAGE_URL": f"file://{folder / 'files'}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    cli(env, "migrate")
+    cli(env, "seed-demo")
+    yield folder, env
+
+
+class Server:
+    """``realname serve`` in a subprocess, its output in a file."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = folder / f"serve-{self.port}.log"
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "realname.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def poll_until_healthy(self, client: httpx.Client, limit: float = 120) -> list[str]:
+        """Probe /healthz every 0.2 s from now until it answers 200; what each probe saw."""
+        seen: list[str] = []
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"server exited: {self.output()[-3000:]}"
+            t0 = time.monotonic()
+            try:
+                r = client.get(f"{self.base}/healthz")
+                seen.append(f"{r.status_code} {r.text[:120]}")
+                if r.status_code == 200:
+                    return seen
+            except httpx.TransportError as exc:
+                seen.append(type(exc).__name__)
+            time.sleep(max(0.0, POLL - (time.monotonic() - t0)))
+        raise AssertionError(f"never healthy within {limit}s: {seen[-10:]}")
+
+    def stop(self) -> int:
+        """SIGTERM, as a supervisor stops it; the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"no exit 60 s after SIGTERM: {self.output()[-3000:]}") from None
+
+
+def assert_stopped_cleanly(server: Server, code: int) -> None:
+    assert code == 0, server.output()[-3000:]
+    assert not _embedded_redis_left([server.folder]), "embedded Redis left running"
+    registry = server.folder / "redis" / "embedded.rdb.settings"
+    assert not registry.exists(), "embedded Redis registry left behind"
+
+
+def test_restarts_probed_at_5hz_are_healthy_and_stay_healthy(site) -> None:
+    folder, env = site
+    with httpx.Client(timeout=5) as client:
+        for _ in range(3):
+            server = Server(folder, env)
+            try:
+                server.poll_until_healthy(client)
+                # Healthy for good: every probe of the next 2 s, and a request that queries
+                # the database, answer at once.
+                for _ in range(10):
+                    t0 = time.monotonic()
+                    r = client.get(f"{server.base}/healthz")
+                    assert r.status_code == 200, r.text
+                    assert r.json()["checks"] == {"database": "ok", "redis": "ok"}
+                    time.sleep(max(0.0, POLL - (time.monotonic() - t0)))
+                r = client.get(f"{server.base}/admin/v1/public/projects", params={"name": "西宁"})
+                assert r.status_code == 200, r.text
+                assert r.json()["total"] >= 1, r.text
+            finally:
+                code = server.stop()
+            out = server.output()
+            assert not WARNING.findall(out), f"warnings at start: {out[:3000]}"
+            assert_stopped_cleanly(server, code)
+
+
+def _admin_token(folder: Path, env: dict[str, str]) -> str:
+    con = sqlite3.connect(folder / "realname.sqlite3")
+    try:
+        (credit_code,) = con.execute(
+            "SELECT e.credit_code FROM participating_unit u"
+            " JOIN enterprise e ON e.id = u.enterprise_id JOIN project p ON p.id = u.project_id"
+            " WHERE p.code = 'QH-DEMO-001' AND u.role = 'general_contractor'"
+        ).fetchone()
+    finally:
+        con.close()
+    return cli(env, "token", "issue", "--enterprise", credit_code).strip()
+
+
+HEAVY = [
+    "/admin/v1/projects/QH-DEMO-001/attendance/punch-stats?format=xlsx",
+    "/admin/v1/projects/QH-DEMO-001/attendance/duration-stats?format=xlsx",
+    "/admin/v1/projects/QH-DEMO-001/attendance/punch-stats",
+    "/admin/v1/projects/QH-DEMO-001/attendance/duration-stats",
+    "/admin/v1/projects/QH-DEMO-001/roster/export",
+]
+
+
+async def _abort_mid_request(port: int, path: str, token: str, after: float) -> None:
+    """Send the request, then drop the connection (RST) before the answer is read."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    await asyncio.sleep(after)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
+    folder, env = site
+    server = Server(folder, env)
+    try:
+        with httpx.Client(timeout=10) as client:
+            server.poll_until_healthy(client)
+            token = _admin_token(folder, env)
+            auth = {"Authorization": f"Bearer {token}"}
+            r = client.get(f"{server.base}{HEAVY[0]}", headers=auth)
+            assert r.status_code == 200 and r.content[:2] == b"PK", r.text[:500]
+
+            async def abort_all() -> None:
+                await asyncio.gather(
+                    *(
+                        _abort_mid_request(
+                            server.port, HEAVY[i % len(HEAVY)], token, 0.05 + 0.02 * i
+                        )
+                        for i in range(20)
+                    )
+                )
+
+            asyncio.run(abort_all())
+            # Healthy, and a normal request answers at once (a wedged database answers
+            # nothing for a minute).
+            t0 = time.monotonic()
+            r = client.get(f"{server.base}/healthz")
+            assert r.status_code == 200, r.text
+            r = client.get(f"{server.base}{HEAVY[2]}", headers=auth)
+            assert r.status_code == 200, r.text[:500]
+            assert time.monotonic() - t0 < 8
+            for _ in range(5):
+                r = client.get(f"{server.base}/healthz")
+                assert r.status_code == 200, r.text
+                time.sleep(POLL)
+    finally:
+        code = server.stop()
+    assert_stopped_cleanly(server, code)
