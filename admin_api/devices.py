@@ -8,7 +8,16 @@ from sanic.response import HTTPResponse
 from admin_api._forms import fields_of, upload_of
 from models import AccountKind, Device
 from realname.errors import Forbidden, NotFound, ValidationError
-from realname.web import body_of, current_principal, ip_of, ok, page, paging, project_access
+from realname.web import (
+    audit_project,
+    body_of,
+    current_principal,
+    ip_of,
+    ok,
+    page,
+    paging,
+    project_access,
+)
 from services import audit, identity
 from services import devices as svc
 
@@ -179,6 +188,7 @@ async def restore_online(request: Request, code: str, sn: str) -> HTTPResponse:
     """Lift a forced offline: the device may connect again."""
     access = await project_access(request, code, identity.MANAGE)
     device = await svc.set_forced_offline(await svc.project_device(access.project, sn), False)
+    await audit_project(request, access, "device.restore_online", target=sn)
     return ok(svc.device_public(device))
 
 
@@ -231,6 +241,13 @@ async def push_persons(request: Request, code: str) -> HTTPResponse:
         for d in devices
         if d.kind != "collection"
     ]
+    await audit_project(
+        request,
+        access,
+        "device.push_persons",
+        target=f"project:{access.project.code}",
+        detail={"devices": len(queued), "full": full},
+    )
     return ok({"queued": len(queued)})
 
 

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 
 from admin_api._forms import files_of, form_of
 from realname.errors import ValidationError
-from realname.web import body_of, current_principal, ok, page, paging, project_access
+from realname.web import body_of, current_principal, ip_of, ok, page, paging, project_access
 from services import identity, supplement
 
 bp = Blueprint("admin_supplement", url_prefix="/projects/<code:str>/supplements")
@@ -31,7 +31,9 @@ async def file_request(request: Request, code: str) -> HTTPResponse:
     evidence files)."""
     access = await project_access(request, code, identity.VIEW)
     data, files = _form(request)
-    created = await supplement.file_request(access, data, files, request.app.ctx.files)
+    created = await supplement.file_request(
+        access, data, files, request.app.ctx.files, ip=ip_of(request)
+    )
     return ok(created, status=201)
 
 
@@ -64,5 +66,7 @@ async def decide(request: Request, code: str, request_id: int) -> HTTPResponse:
         raise ValidationError("请选择通过或驳回", code="required", field="approve")
     principal = await current_principal(request)
     return ok(
-        await supplement.decide(principal, request_id, approve, str(body.get("comment") or ""))
+        await supplement.decide(
+            principal, request_id, approve, str(body.get("comment") or ""), ip=ip_of(request)
+        )
     )

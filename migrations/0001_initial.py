@@ -221,6 +221,7 @@ class Migration(migrations.Migration):
                 ('last_attendance_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_collection_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_seen_ip', fields.CharField(default='', max_length=64)),
+                ('online_recorded', fields.BooleanField(default=False)),
                 ('direction_mode', fields.CharField(default='state', max_length=16)),
                 ('allowed_cidr', fields.CharField(default='', max_length=64)),
                 ('known_networks', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),

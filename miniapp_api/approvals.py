@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from realname.errors import ValidationError
-from realname.web import body_of, ok, page, require_kind
+from realname.web import body_of, ip_of, ok, page, require_kind
 from services import supplement
 
 bp = Blueprint("miniapp_approvals", url_prefix="/approvals")
@@ -26,7 +26,7 @@ async def _decide(request: Request, request_id: int, approve: bool) -> HTTPRespo
     comment = body_of(request).get("comment") or ""
     if not isinstance(comment, str):
         raise ValidationError("审批意见应为文字", field="comment")
-    return ok(await supplement.decide(principal, request_id, approve, comment))
+    return ok(await supplement.decide(principal, request_id, approve, comment, ip=ip_of(request)))
 
 
 @bp.post("/<request_id:int>/approve")

@@ -67,6 +67,9 @@ class Device(Model):
     last_attendance_at = fields.DatetimeField(null=True)  # 最后考勤通讯时间
     last_collection_at = fields.DatetimeField(null=True)  # 最后采集通讯时间
     last_seen_ip = fields.CharField(max_length=64, default="")
+    # The online state last written to the audit log (device.online / device.offline), so each
+    # transition of the contact-based state is recorded once, whichever process sees it.
+    online_recorded = fields.BooleanField(default=False)
     # ADMS: how a row's direction is read (state | fixed_in | fixed_out | auto), the source
     # network the terminal may call from (CIDR, "" = any), the networks it was heard from and
     # the alert raised when it reports from a new one, its language (83 = Chinese: GB2312 text)

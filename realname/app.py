@@ -128,6 +128,9 @@ def create_app(
     from services.attendance import register_background
 
     register_background(app)  # closes days still marked "today" after 24:00
+    from services.devices import register_presence_sweep
+
+    register_presence_sweep(app)  # audits devices gone quiet as offline
     return app
 
 

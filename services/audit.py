@@ -18,8 +18,12 @@ async def record(
     target: str = "",
     detail: dict[str, Any] | None = None,
     ip: str = "",
+    using_db: Any = None,
 ) -> AuditLog:
-    """Append one audit entry; `detail` must hold no plaintext personal data."""
+    """Append one audit entry; `detail` must hold no plaintext personal data.
+
+    ``using_db``: the transaction the audited change is made in, so both land or neither.
+    """
     if principal is not None:
         actor_kind, actor_id = principal.kind, str(principal.account_id)
     return await AuditLog.create(
@@ -30,4 +34,5 @@ async def record(
         target=target[:128],
         detail=detail or {},
         ip=ip[:64],
+        using_db=using_db,
     )

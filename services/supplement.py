@@ -38,7 +38,7 @@ from models.supplement import (
     SupplementStep,
 )
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
-from services import attendance, rules
+from services import attendance, audit, rules
 from services import files as file_service
 from services.identity import MANAGE, Principal, ProjectAccess
 
@@ -141,8 +141,9 @@ async def file_request(
     data: dict[str, Any],
     uploads: list[tuple[bytes, str]],
     store: Any,
+    ip: str = "",
 ) -> dict[str, Any]:
-    """File a request (all checks before anything is stored); returns its public view."""
+    """File a request (all checks before anything is stored; audited); returns its public view."""
     project = access.project
     raw_member = str(data.get("member_id") or "").strip()
     if not raw_member.isdigit():
@@ -203,20 +204,32 @@ async def file_request(
             field="evidence",
         )
         evidence.append(stored.id)
-    req = await SupplementRequest.create(
-        project=project,
-        member=member,
-        day=day,
-        in_time=in_time,
-        out_time=out_time,
-        reason=reason,
-        evidence=evidence,
-        chain=await chain_for(project.id),
-        requester_kind=principal.kind,
-        requester_id=str(principal.account_id),
-        requester_name=principal.display_name,
-        requester_unit_ids=sorted(access.unit_ids),
-    )
+    chain = await chain_for(project.id)
+    async with in_transaction() as conn:
+        req = await SupplementRequest.create(
+            project=project,
+            member=member,
+            day=day,
+            in_time=in_time,
+            out_time=out_time,
+            reason=reason,
+            evidence=evidence,
+            chain=chain,
+            requester_kind=principal.kind,
+            requester_id=str(principal.account_id),
+            requester_name=principal.display_name,
+            requester_unit_ids=sorted(access.unit_ids),
+            using_db=conn,
+        )
+        await audit.record(
+            "supplement.file",
+            principal=principal,
+            project_id=project.id,
+            target=f"member:{member.id}",
+            detail={"request_id": req.id, "date": day.isoformat(), "files": len(evidence)},
+            ip=ip,
+            using_db=conn,
+        )
     return await request_public(req)
 
 
@@ -224,9 +237,9 @@ async def file_request(
 
 
 async def decide(
-    principal: Principal, request_id: int, approve: bool, comment: str = ""
+    principal: Principal, request_id: int, approve: bool, comment: str = "", ip: str = ""
 ) -> dict[str, Any]:
-    """The current node approves or rejects; the last approval creates the punches."""
+    """The current node approves or rejects (audited); the last approval creates the punches."""
     req = await SupplementRequest.get_or_none(id=request_id).select_related("member", "project")
     if req is None:
         raise NotFound("补录申请不存在", code="supplement_not_found")
@@ -275,6 +288,20 @@ async def decide(
             actor_kind=principal.kind,
             actor_id=str(principal.account_id),
             actor_name=principal.display_name,
+            using_db=conn,
+        )
+        await audit.record(
+            "supplement.approve" if approve else "supplement.reject",
+            principal=principal,
+            project_id=req.project_id,  # type: ignore[attr-defined]
+            target=f"member:{member.id}",
+            detail={
+                "request_id": req.id,
+                "date": req.day.isoformat(),
+                "node": node,
+                "final": final,  # the last approval: the punches are created
+            },
+            ip=ip,
             using_db=conn,
         )
         if final:

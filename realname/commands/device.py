@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -40,11 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     reg.set_defaults(func=run_register)
 
 
+def _os_user() -> str:
+    """Who ran the command (the operating-system account), for the audit log."""
+    try:
+        return getpass.getuser()[:64]
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return ""
+
+
 async def run_register(args: argparse.Namespace, settings: Settings) -> int:
     """Register the device; print ``{"sn", "project", "kind", "secret"}``."""
     from models import Project
     from realname.errors import AppError
-    from services import devices
+    from services import audit, devices
 
     async with database(settings):
         project = await Project.get_or_none(code=args.project)
@@ -67,6 +76,14 @@ async def run_register(args: argparse.Namespace, settings: Settings) -> int:
         except AppError as exc:
             print(f"{exc.code}: {exc.message}", file=sys.stderr)
             return 1
+        await audit.record(
+            "device.register",
+            actor_kind="cli",
+            actor_id=_os_user(),
+            project_id=project.id,
+            target=device.sn,
+            detail={"kind": str(device.kind), "protocol": device.protocol, "via": "cli"},
+        )
     print(
         json.dumps(
             {

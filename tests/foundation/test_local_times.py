@@ -169,11 +169,13 @@ async def test_every_area_replies_in_project_local_time(client, redis):
         f"{base}/status-changes",
         f"{base}/status-changes/{change_id}",
         f"{base}/binding-requests?status=all",
+        f"{base}/audit",
     ]
     regulator = [
         "/admin/v1/reviews/status-changes",
         f"/admin/v1/reviews/status-changes/{change_id}",
         "/admin/v1/announcements",
+        f"{base}/audit",
     ]
     worker_token = await person_token(redis, await worker.person)
     pm_token = await person_token(redis, people["pm"])

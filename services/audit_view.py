@@ -1,0 +1,425 @@
+"""Reading a project's audit log (操作日志): who did what to whom, masked or not, when, from where.
+
+Readers: enterprise admins of a participating unit of the project and regulators whose region
+contains it (``project_access`` has already placed the caller on the project); everyone else is
+refused. The builder, supervisor and general contractor see the whole project's log; a
+subcontractor sees what its own admin accounts and the post personnel of its own units did.
+
+Filters: ``action`` (one code, several comma-separated, or a prefix ending in ``.``, e.g.
+``device.``), ``person`` (a name, or an exact ID number matched through its blind index: entries
+by that person and entries about them), ``date_from`` / ``date_to`` (project-local dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any, cast
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from models import (
+    Account,
+    AccountKind,
+    AuditLog,
+    KeyPersonnel,
+    ParticipatingUnit,
+    Person,
+    PersonType,
+    ProjectMember,
+    Team,
+)
+from models.contracts import LabourContract
+from models.people import POST_LABELS, Post
+from realname.errors import Forbidden, ValidationError
+from services import labour, localtime, pii
+from services.exports import Column
+from services.identity import ProjectAccess
+
+READER_KINDS = {AccountKind.ENTERPRISE, AccountKind.REGULATOR}
+MAX_PERSONS = 500  # a name matching more people than this is narrowed to the first ones
+_ID_RE = re.compile(r"^\d{17}[\dXx]$")
+
+ACTION_LABELS: dict[str, str] = {
+    "signin.sso": "企业登录",
+    "signin.sso_refused": "企业登录被拒绝",
+    "signin.qr": "扫码登录",
+    "signin.qr_scanned": "扫描登录二维码",
+    "signin.qr_confirmed": "确认扫码登录",
+    "signin.qr_cancelled": "取消扫码登录",
+    "signin.qr_refused": "扫码登录被拒绝",
+    "signin.miniapp": "小程序登录",
+    "signin.logout": "退出登录",
+    "binding.requested": "申请实名绑定",
+    "binding.bound": "实名绑定",
+    "binding.no_match": "实名绑定信息不符",
+    "binding.refused": "实名绑定被拒绝",
+    "binding.approved": "通过实名绑定申请",
+    "binding.rejected": "驳回实名绑定申请",
+    "binding.unbound": "解除实名绑定",
+    "projects.import": "导入项目",
+    "key_personnel.appointed": "许可证关键岗位人员任职",
+    "key_personnel.ended": "许可证关键岗位人员卸任",
+    "team.create": "新增班组",
+    "team.update": "编辑班组",
+    "team.delete": "删除班组",
+    "team.import": "导入班组人员",
+    "member.add": "添加人员",
+    "member.update": "编辑人员",
+    "member.exit": "人员离职",
+    "post.add": "添加岗位人员",
+    "post.change": "变更岗位",
+    "post.exit": "岗位人员离职",
+    "duty.register": "登记履职记录",
+    "contract.upload": "上传劳动合同",
+    "contract.update": "编辑劳动合同",
+    "contract.terminate": "解除劳动合同",
+    "contract.delete": "删除劳动合同",
+    "units.register": "登记参建单位",
+    "units.edit": "编辑参建单位",
+    "units.exit": "参建单位退场",
+    "materials.month": "登记材料月报",
+    "materials.wage": "登记工资专户材料",
+    "materials.wage_delete": "删除工资专户材料",
+    "materials.voucher_delete": "删除凭证",
+    "status_change.apply": "申请项目状态变更",
+    "status_change.withdraw": "撤回项目状态变更",
+    "status_change.approve": "通过项目状态变更",
+    "status_change.reject": "驳回项目状态变更",
+    "announcements.publish": "发布通知公告",
+    "announcements.withdraw": "撤回通知公告",
+    "roster.export": "导出花名册",
+    "roster.push": "人员更新下发（花名册）",
+    "roster.face_sync": "重新下发人脸照片",
+    "attendance.export.punch_stats": "导出打卡统计",
+    "attendance.export.duration_stats": "导出出勤时长统计",
+    "supplement.file": "发起考勤补录",
+    "supplement.approve": "通过考勤补录",
+    "supplement.reject": "驳回考勤补录",
+    "device.register": "登记设备",
+    "device.bind": "绑定设备",
+    "device.unbind": "解绑设备",
+    "device.rotate_secret": "重置设备密钥",
+    "device.settings": "修改设备设置",
+    "device.firmware": "登记固件",
+    "device.network_ack": "确认设备网络变化",
+    "device.online": "设备上线",
+    "device.offline": "设备离线",
+    "device.restore_online": "解除强制下线",
+    "device.push_persons": "批量人员下发",
+    "device.command.upgrade": "设备升级",
+    "device.command.force_offline": "强制下线",
+    "device.command.force_push": "强制下发",
+    "device.command.push_persons": "人员更新下发",
+    "device.command.sync_persons": "人员更新下发",
+    "device.command.upload_faces": "重新下发人脸照片",
+    "audit.export": "导出操作日志",
+}
+ROLE_LABELS: dict[str, str] = {
+    "enterprise": "企业管理员",
+    "person": "岗位人员",
+    "regulator": "主管部门",
+    "operator": "平台运营",
+    "device": "设备",
+    "system": "系统",
+    "cli": "命令行",
+    "anonymous": "匿名",
+}
+TARGET_KINDS = {
+    "member": "人员",
+    "person": "人员",
+    "key_personnel": "许可证人员",
+    "team": "班组",
+    "contract": "合同",
+    "unit": "参建单位",
+    "status_change": "状态变更申请",
+    "announcement": "通知公告",
+    "duty": "履职记录",
+    "voucher": "凭证",
+    "project": "项目",
+}
+EXPORT_COLUMNS = [
+    Column("操作人", 16),
+    Column("角色", 12),
+    Column("操作", 22),
+    Column("对象", 28),
+    Column("是否脱敏", 10),
+    Column("时间", 20),
+    Column("IP", 18),
+]
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of an action code (the code itself when unknown)."""
+    return ACTION_LABELS.get(action, action)
+
+
+def require_reader(access: ProjectAccess) -> None:
+    """Enterprise admins of the project's units and the project's regulators read its log."""
+    if access.principal.kind not in READER_KINDS:
+        raise Forbidden(
+            "仅参建单位企业管理员和项目所在地主管部门可查看操作日志", code="audit_forbidden"
+        )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The list's filters, checked."""
+
+    actions: tuple[str, ...] = ()
+    person: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> AuditFilter:
+        """From query arguments; a bad date or range is a ValidationError naming the field."""
+        raw = str(args.get("action") or "").strip()
+        actions = tuple(a.strip() for a in raw.split(",") if a.strip())
+        date_from = labour.parse_date(args.get("date_from"), "date_from", "开始日期", False)
+        date_to = labour.parse_date(args.get("date_to"), "date_to", "结束日期", False)
+        if date_from and date_to and date_from > date_to:
+            raise ValidationError("结束日期不能早于开始日期", code="invalid_range", field="date_to")
+        return cls(actions, str(args.get("person") or "").strip()[:64], date_from, date_to)
+
+    def audit_view(self) -> list[str]:
+        """The filter names in use (for the export's own audit entry; never the person)."""
+        names: list[tuple[str, Any]] = [("action", self.actions), ("person", self.person)]
+        names += [("date_from", self.date_from), ("date_to", self.date_to)]
+        return [n for n, v in names if v]
+
+
+async def _account_ids(**filters: Any) -> list[str]:
+    ids = await Account.filter(**filters).values_list("id", flat=True)
+    return [str(i) for i in ids]
+
+
+async def _visible(access: ProjectAccess, qs: QuerySet[AuditLog]) -> QuerySet[AuditLog]:
+    """A subcontractor's admin sees its own accounts' entries and its post personnel's."""
+    if access.principal.kind != AccountKind.ENTERPRISE:
+        return qs
+    roles = set(access.unit_roles)
+    if roles & labour.SITE_WIDE_VIEW_ROLES:
+        return qs
+    own = await _account_ids(enterprise_id=access.principal.enterprise_id)
+    staff = await ProjectMember.filter(
+        project_id=access.project.id,
+        unit_id__in=list(access.unit_ids),
+        person_type=PersonType.MANAGEMENT,
+    ).values_list("person_id", flat=True)
+    people = await _account_ids(person_id__in=list(staff)) if staff else []
+    return qs.filter(
+        Q(actor_kind=AccountKind.ENTERPRISE, actor_id__in=own or ["-"])
+        | Q(actor_kind=AccountKind.PERSON, actor_id__in=people or ["-"])
+    )
+
+
+async def _person_condition(project_id: int, person: str) -> Q:
+    """Entries by or about the persons a name or an exact ID number designates."""
+    if _ID_RE.match(person):
+        bidx = pii.cipher().blind_index("id", person)
+        persons = (
+            await Person.filter(id_number_bidx=bidx).limit(MAX_PERSONS).values_list("id", flat=True)
+        )
+        key_people = await KeyPersonnel.filter(
+            project_id=project_id, id_number_bidx=bidx
+        ).values_list("id", flat=True)
+    else:
+        persons = (
+            await Person.filter(name__icontains=person)
+            .limit(MAX_PERSONS)
+            .values_list("id", flat=True)
+        )
+        key_people = await KeyPersonnel.filter(
+            project_id=project_id, name__icontains=person
+        ).values_list("id", flat=True)
+    person_ids = cast(list[int], list(persons))
+    members = (
+        await ProjectMember.filter(project_id=project_id, person_id__in=person_ids).values_list(
+            "id", flat=True
+        )
+        if person_ids
+        else []
+    )
+    contracts = (
+        await LabourContract.filter(project_id=project_id, member_id__in=list(members)).values_list(
+            "id", flat=True
+        )
+        if members
+        else []
+    )
+    targets = [f"person:{i}" for i in person_ids] + [f"member:{i}" for i in members]
+    targets += [f"contract:{i}" for i in contracts] + [f"key_personnel:{i}" for i in key_people]
+    actors = await _account_ids(person_id__in=person_ids) if person_ids else []
+    return Q(target__in=targets or ["-"]) | Q(
+        actor_kind=AccountKind.PERSON, actor_id__in=actors or ["-"]
+    )
+
+
+async def _query(access: ProjectAccess, f: AuditFilter) -> QuerySet[AuditLog]:
+    require_reader(access)
+    qs = await _visible(access, AuditLog.filter(project_id=access.project.id))
+    if f.actions:
+        parts = [Q(action__startswith=a) if a.endswith(".") else Q(action=a) for a in f.actions]
+        qs = qs.filter(reduce(operator.or_, parts))
+    tz = localtime.project_zone(access.project)
+    # local midnights, compared in UTC as stored
+    if f.date_from:
+        start = dt.datetime.combine(f.date_from, dt.time(), tz).astimezone(dt.UTC)
+        qs = qs.filter(at__gte=start)
+    if f.date_to:
+        end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), tz)
+        qs = qs.filter(at__lt=end.astimezone(dt.UTC))
+    if f.person:
+        qs = qs.filter(await _person_condition(access.project.id, f.person))
+    return qs
+
+
+def _masked(detail: dict[str, Any]) -> bool | None:
+    if isinstance(detail.get("masked"), bool):
+        return bool(detail["masked"])
+    if isinstance(detail.get("full_pii"), bool):
+        return not detail["full_pii"]
+    return None
+
+
+async def _names(rows: list[AuditLog]) -> tuple[dict[str, str], dict[str, str]]:
+    """Actor names (by ``kind:id``) and target labels of a page of entries, in a few queries."""
+    account_ids = {
+        int(r.actor_id)
+        for r in rows
+        if r.actor_kind in ROLE_LABELS and r.actor_id.isdigit() and r.actor_kind != "device"
+    }
+    actors = {
+        f"{a['kind']}:{a['id']}": a["display_name"]
+        for a in await Account.filter(id__in=list(account_ids)).values("id", "kind", "display_name")
+    }
+    wanted: dict[str, set[int]] = {}
+    for r in rows:
+        kind, _, ident = r.target.partition(":")
+        if kind in TARGET_KINDS and ident.isdigit():
+            wanted.setdefault(kind, set()).add(int(ident))
+    labels: dict[str, str] = {}
+
+    async def put(kind: str, pairs: Any) -> None:
+        for ident, text in pairs:
+            labels[f"{kind}:{ident}"] = f"{TARGET_KINDS[kind]} {text}"
+
+    if wanted.get("member"):
+        await put(
+            "member",
+            await ProjectMember.filter(id__in=list(wanted["member"])).values_list(
+                "id", "person__name"
+            ),
+        )
+    if wanted.get("person"):
+        await put(
+            "person", await Person.filter(id__in=list(wanted["person"])).values_list("id", "name")
+        )
+    if wanted.get("key_personnel"):
+        for ident, role, name in await KeyPersonnel.filter(
+            id__in=list(wanted["key_personnel"])
+        ).values_list("id", "role", "name"):
+            post = POST_LABELS[Post(role)] if role in {p.value for p in Post} else role
+            labels[f"key_personnel:{ident}"] = f"{post} {name}"
+    if wanted.get("team"):
+        await put("team", await Team.filter(id__in=list(wanted["team"])).values_list("id", "name"))
+    if wanted.get("contract"):
+        await put(
+            "contract",
+            await LabourContract.filter(id__in=list(wanted["contract"])).values_list(
+                "id", "number"
+            ),
+        )
+    if wanted.get("unit"):
+        await put(
+            "unit",
+            await ParticipatingUnit.filter(id__in=list(wanted["unit"])).values_list(
+                "id", "enterprise__name"
+            ),
+        )
+    return actors, labels
+
+
+def _target_label(row: AuditLog, labels: dict[str, str]) -> str:
+    if row.target in labels:
+        return labels[row.target]
+    kind, _, ident = row.target.partition(":")
+    if kind in TARGET_KINDS and ident:
+        return f"{TARGET_KINDS[kind]} {ident}"
+    if row.action.startswith("device.") and row.target:
+        return f"设备 {row.target}"
+    return row.target
+
+
+def _actor_name(row: AuditLog, actors: dict[str, str]) -> str:
+    if row.actor_kind == "device":
+        return f"设备 {row.actor_id}"
+    if row.actor_kind in ("system", "cli"):
+        return f"{ROLE_LABELS[row.actor_kind]}（{row.actor_id}）" if row.actor_id else "系统"
+    return actors.get(f"{row.actor_kind}:{row.actor_id}", row.actor_id)
+
+
+def _public(row: AuditLog, actors: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+    masked = _masked(row.detail or {})
+    return {
+        "id": row.id,
+        "at": row.at,
+        "actor_kind": row.actor_kind,
+        "actor_role": ROLE_LABELS.get(row.actor_kind, row.actor_kind),
+        "actor_name": _actor_name(row, actors),
+        "action": row.action,
+        "action_label": action_label(row.action),
+        "target": row.target,
+        "target_label": _target_label(row, labels),
+        "masked": masked,
+        "masked_label": "" if masked is None else ("是" if masked else "否"),
+        "ip": row.ip,
+        "detail": row.detail or {},
+    }
+
+
+async def project_log(
+    access: ProjectAccess, f: AuditFilter, page: int = 1, size: int = 20
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the project's audit log, newest first, with the total."""
+    qs = await _query(access, f)
+    total = await qs.count()
+    rows = await qs.order_by("-id").offset((page - 1) * size).limit(size)
+    actors, labels = await _names(rows)
+    return [_public(r, actors, labels) for r in rows], total
+
+
+async def export_batches(
+    access: ProjectAccess, f: AuditFilter, batch: int = 500
+) -> AsyncIterator[list[list[Any]]]:
+    """The filtered log, newest first, as spreadsheet rows in batches (keyset by id)."""
+    qs = await _query(access, f)
+    last: int | None = None
+    while True:
+        page_qs = qs.filter(id__lt=last) if last is not None else qs
+        rows = await page_qs.order_by("-id").limit(batch)
+        if not rows:
+            return
+        actors, labels = await _names(rows)
+        out = []
+        for r in rows:
+            d = _public(r, actors, labels)
+            out.append(
+                [
+                    d["actor_name"],
+                    d["actor_role"],
+                    d["action_label"],
+                    d["target_label"],
+                    d["masked_label"],
+                    r.at,
+                    r.ip,
+                ]
+            )
+        yield out
+        last = rows[-1].id
