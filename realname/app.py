@@ -59,6 +59,11 @@ def create_app(
     app.config.API_TITLE = "建筑工人实名制管理平台 API"
     app.config.API_VERSION = "1"
     app.config.CORS = False
+    # No automatic OPTIONS handlers (CORS is off, nothing answers preflights): sanic-ext adds one
+    # route per path at every worker start, re-finalising the router each time; with our ~170
+    # routes that took most of a worker's start (and past Sanic's 30 s worker-ack limit on a busy
+    # host), slowing every restart of a scaled-out instance. Automatic HEAD stays (cheaper).
+    app.config.HTTP_AUTO_OPTIONS = False
     app.ctx.settings = settings
     app.ctx.redis_handle = redis_handle or RedisHandle(settings)
     app.ctx.owns_redis = redis_handle is None
