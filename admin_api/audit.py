@@ -15,8 +15,10 @@ bp = Blueprint("admin_audit", url_prefix="/projects/<code:str>/audit")
 
 @bp.get("")
 async def list_audit(request: Request, code: str) -> HTTPResponse:
-    """操作日志: who, role, action, target, masked or not, time, IP (filters ``action``,
-    ``person``, ``date_from``, ``date_to``); newest first."""
+    """操作日志: who, role, action, target, masked or not, time, IP; newest first.
+
+    Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
+    """
     access = await project_access(request, code, VIEW)
     audit_view.require_reader(access)
     filters = audit_view.AuditFilter.from_args(request.args)

@@ -30,7 +30,10 @@ Swagger UI) is served at `/docs` by the running server.
 
 Area guides: [signin.md](signin.md), [attendance.md](attendance.md), [labour.md](labour.md),
 [project-info.md](project-info.md), [device-protocol.md](device-protocol.md),
-[operations.md](operations.md).
+[audit.md](audit.md), [operations.md](operations.md).
+
+Times in replies are the project's local time, ISO 8601 with the offset and whole seconds
+(`2026-11-01T07:34:00+08:00`); dates are `YYYY-MM-DD` (see [audit.md](audit.md)).
 
 This table is generated from the router: `.venv/bin/python scripts/routes.py` regenerates it.
 """
