@@ -1174,7 +1174,11 @@ async def _adms_queue_delta(device: Device) -> int:
         active = enrolment.person_entry(member, person)["active"]
         base = {"pin": member.id, "person_id": person.id}
         if active:
-            ops = ["userinfo", "biophoto"]
+            ops = (
+                ["userinfo", "authorize", "biophoto"]
+                if device.push_dialect == "acc"
+                else ["userinfo", "biophoto"]
+            )
         elif dp is not None and dp.active:
             ops = ["delete"]
         else:
@@ -1249,18 +1253,30 @@ async def _adms_payload(device: Device, cmd: DeviceCommand, store: Any) -> str |
     """The ADMS text of a queued command (None: not deliverable over ADMS, failed).
 
     Person data is read at delivery and only for a member of the device's current project.
+    Access-control firmware (``acc``) takes the Security PUSH tables (``user``,
+    ``userauthorize``, ``biophoto``) instead of ``USERINFO``/``BIOPHOTO``.
     """
     p = cmd.params
     if cmd.type == "adms":
         op = p.get("op")
         pin = int(p.get("pin") or 0)
+        acc = device.push_dialect == "acc"
         if op == "delete":
-            return f"DATA DELETE USERINFO PIN={pin}"
+            return f"DATA DELETE user Pin={pin}" if acc else f"DATA DELETE USERINFO PIN={pin}"
+        if op == "authorize":
+            # door 1 in time zone 1 (always): the verification opens the gate and is logged
+            return f"DATA UPDATE userauthorize Pin={pin}\tAuthorizeTimezoneId=1\tAuthorizeDoorId=1"
         if op in ("userinfo", "biophoto"):
             found = await _adms_member(device, pin)
             if found is None:
                 return None
             _member, person = found
+            if op == "userinfo" and acc:
+                return (
+                    f"DATA UPDATE user CardNo=\tPin={pin}\tPassword=\tGroup=0\tStartTime=0"
+                    f"\tEndTime=0\tName={_adms_clean(person.name)}\tPrivilege=0\tDisable=0"
+                    "\tVerify=15"
+                )
             if op == "userinfo":
                 # Verify=15: face only (Verify=0 would let the terminal accept any method).
                 return (
@@ -1272,6 +1288,11 @@ async def _adms_payload(device: Device, cmd: DeviceCommand, store: Any) -> str |
             import base64
 
             content = base64.b64encode(await store.get(person.face_key)).decode()
+            if acc:
+                return (
+                    f"DATA UPDATE biophoto PIN={pin}\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9"
+                    f"\tMajorVer=0\tMinorVer=0\tFormat=0\tTmp={content}"
+                )
             return (
                 f"DATA UPDATE BIOPHOTO PIN={pin}\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9"
                 f"\tMajorVer=0\tMinorVer=0\tFormat=0\tSize={len(content)}\tContent={content}"

@@ -521,10 +521,10 @@ async def test_former_500s_answer_4xx_plain_text(client):
 # --- 5. access-control PUSH firmware ------------------------------------------------------
 
 
-async def test_access_control_dialect(client):
+async def test_access_control_dialect(client, app):
     world = await make_project()
     dev = await adms_device(world)
-    m = await member(world)
+    m = await member(world, app, name="门禁工人")
     sn = dev.sn
     r = await client.get(f"/iclock/cdata?SN={sn}&options=all&pushver=3.1.2&DeviceType=acc")
     assert r.text.startswith("registry=ok\nRegistryCode=")
@@ -548,6 +548,19 @@ async def test_access_control_dialect(client):
         ("out", "accepted", None),
     ]
     assert all(p.member_id == m.id or p.reason == "no_liveness" for p in rows)
+    # person sync in the Security PUSH tables: user, its door authorisation, the face photo
+    lines = await poll(client, sn)
+    assert len(lines) == 3
+    assert f"DATA UPDATE user CardNo=\tPin={m.id}\t" in lines[0] and "Name=门禁工人" in lines[0]
+    assert "Verify=15" in lines[0] and "USERINFO" not in "\n".join(lines)
+    assert lines[1].endswith(
+        f"DATA UPDATE userauthorize Pin={m.id}\tAuthorizeTimezoneId=1\tAuthorizeDoorId=1"
+    )
+    assert f"DATA UPDATE biophoto PIN={m.id}\t" in lines[2] and "\tType=9\t" in lines[2]
+    await confirm(client, sn, lines)
+    await ProjectMember.filter(id=m.id).update(work_status="left")
+    await mark_members_changed([m.id])
+    assert (await poll(client, sn))[0].endswith(f"DATA DELETE user Pin={m.id}")
 
 
 async def test_cli_registers_an_adms_terminal_with_direction_mode_and_network(settings, database):
