@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -116,18 +115,6 @@ class Server:
         raise RuntimeError(f"{self.name} did not start:\n{self.log_tail()}")
 
 
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 @dataclass
 class Reply:
     """A 200 reply as the terminals saw it: when, which instance answered, how many results."""
@@ -145,6 +132,7 @@ class Load:
     devices: list[Dev]
     person_ids: list[int]
     batch_sizes: tuple[int, ...] = (1, 1, 1, 3, 10, 25, 40)
+    pause: float = 0.02  # between two batches of a terminal (a terminal does not send flat out)
     acknowledged: dict[tuple[str, str], str] = field(default_factory=dict)
     sent: set[tuple[str, str]] = field(default_factory=set)
     in_flight: int = 0
@@ -211,6 +199,7 @@ class Load:
                     if res["status"] == "duplicate" and attempt == 1:
                         self.early_duplicates.append(key)  # never sent before: a false duplicate
                     self.acknowledged[key] = res["status"]
+                await asyncio.sleep(random.uniform(0, 2 * self.pause))
 
     def run(self) -> list[asyncio.Task]:
         return [asyncio.ensure_future(self.terminal(d)) for d in self.devices]
