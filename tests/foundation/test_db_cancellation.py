@@ -210,7 +210,8 @@ needs_pg = pytest.mark.skipif(
 
 
 @pytest.fixture
-async def pg_table() -> AsyncIterator[str]:
+async def pg_table(database: None) -> AsyncIterator[str]:
+    """A scratch table in the test database (after the session has rebuilt its schema)."""
     import asyncpg
 
     name = uid("cancel_probe_")
