@@ -39,15 +39,18 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 ## make web-types: regenerate the console's API types from the platform's OpenAPI document
 web-types: install web/node_modules/.package-lock.json
 	$(BIN)/python -m scripts.openapi > web/openapi.json
+	$(BIN)/python -m scripts.openapi --regions > web/src/api/regions.json
 	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts --silent
 
 ## make web-check: fail when the API types are stale; the console's component tests (Vitest)
 web-check: install web/node_modules/.package-lock.json
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BIN)/python -m scripts.openapi > "$$tmp/openapi.json" && \
+	$(BIN)/python -m scripts.openapi --regions > "$$tmp/regions.json" && \
 	(cd web && npx openapi-typescript "$$tmp/openapi.json" -o "$$tmp/schema.d.ts" --silent) && \
 	if ! diff -q "$$tmp/openapi.json" web/openapi.json >/dev/null || \
-	   ! diff -q "$$tmp/schema.d.ts" web/src/api/schema.d.ts >/dev/null; then \
+	   ! diff -q "$$tmp/schema.d.ts" web/src/api/schema.d.ts >/dev/null || \
+	   ! diff -q "$$tmp/regions.json" web/src/api/regions.json >/dev/null; then \
 	  echo "web/src/api/schema.d.ts is stale (the API changed): run make web-types" >&2; exit 1; fi
 	cd web && npx vitest run --silent
 

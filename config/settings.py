@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # --- uploads ---------------------------------------------------------------------------------
     max_upload_bytes: int = 10 * 1024 * 1024
     max_punch_batch: int = 500
+    # How late a punch may arrive (handsets offline for days): older ones are rejected as
+    # `time_out_of_range`; punches ahead of the server by more than DEVICE_CLOCK_WINDOW_SECONDS
+    # are `time_in_future`. See docs/attendance.md "Plausible punch times".
+    punch_lookback_days: int = Field(default=60, ge=1, le=3660)
 
     @field_validator("surfaces")
     @classmethod

@@ -1,7 +1,8 @@
 """Print the platform's OpenAPI document (the one `/docs/openapi.json` serves), without a server.
 
 ``.venv/bin/python -m scripts.openapi > web/openapi.json`` — the web console generates its API
-types (`web/src/api/schema.d.ts`) from that file; `make web-types-check` fails when they are stale.
+types (`web/src/api/schema.d.ts`) from that file; `make web-check` fails when they are stale.
+``--regions`` prints the region tree of the console's region picker (`web/src/api/regions.json`).
 """
 
 from __future__ import annotations
@@ -39,9 +40,30 @@ def document() -> dict[str, Any]:
     return spec
 
 
+def regions() -> list[dict[str, Any]]:
+    """Qinghai's divisions (services/regions.py) as the console's region picker needs them."""
+    from services.regions import CITIES, PROVINCE
+
+    return [
+        {
+            "value": PROVINCE[0],
+            "label": PROVINCE[1],
+            "children": [
+                {
+                    "value": code,
+                    "label": name,
+                    "children": [{"value": c, "label": n} for c, n in counties],
+                }
+                for code, (name, counties) in CITIES.items()
+            ],
+        }
+    ]
+
+
 def main() -> None:
-    """Write the document, keys sorted so that regenerating it gives a stable diff."""
-    sys.stdout.write(json.dumps(document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    """Write the document (``--regions``: the region tree), keys sorted for stable diffs."""
+    data: Any = regions() if "--regions" in sys.argv[1:] else document()
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ REASON_LABELS = {
     "unknown_person": "设备上的人员未在平台登记",
     "time_in_future": "打卡时间晚于当前时间",
     "time_too_old": "打卡时间过早",
+    "time_out_of_range": "打卡时间超出有效范围（早于进场日期、超过补传期限或设备时钟错误）",
     "bad_field": "打卡数据格式错误",
     "device_unbound": "设备未绑定项目",
     "device_offline": "设备已被强制下线",

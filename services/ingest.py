@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
+from config.settings import get_settings
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from realname.storage import FileStore
 from services import attendance, pii, rules
@@ -37,6 +37,7 @@ NOT_ON_PROJECT = rules.NOT_ON_PROJECT
 CONTRACT_RED = rules.CONTRACT_RED
 MISSING_WAGE_CARD = rules.MISSING_WAGE_CARD
 TIME_IN_FUTURE = "time_in_future"
+TIME_OUT_OF_RANGE = "time_out_of_range"
 BAD_FIELD = "bad_field"
 REASONS = (
     NO_LIVENESS,
@@ -45,11 +46,11 @@ REASONS = (
     CONTRACT_RED,
     MISSING_WAGE_CARD,
     TIME_IN_FUTURE,
+    TIME_OUT_OF_RANGE,
     BAD_FIELD,
 )
 
 MAX_ID_LEN = 64
-FUTURE_SKEW = dt.timedelta(seconds=300)  # device clocks may run a little fast
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 _COLUMNS = (
@@ -97,13 +98,52 @@ class PunchIn:
     day: dt.date | None = None  # the project-local day
 
 
+def plausible_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The earliest and latest punch time accepted at ``now``: ``PUNCH_LOOKBACK_DAYS`` back (late
+    uploads of handsets offline for days) and ``DEVICE_CLOCK_WINDOW_SECONDS`` ahead (device
+    clocks run a little fast). A member's punch must also be on or after their entry date."""
+    settings = get_settings()
+    return (
+        now - dt.timedelta(days=settings.punch_lookback_days),
+        now + dt.timedelta(seconds=settings.device_clock_window_seconds),
+    )
+
+
+def time_reason(
+    moment: dt.datetime | None, earliest: dt.datetime, latest: dt.datetime
+) -> str | None:
+    """Why a punch time is implausible (None: plausible so far; the entry date is checked once
+    the member is known).
+
+    ``time_in_future``: ahead of the window. ``time_out_of_range``: older than the look-back, or
+    not representable as a UTC moment (e.g. ``0001-01-01 00:00+08:00`` from a terminal whose clock
+    was reset). Such a punch is stored for diagnosis under the day it was received, with its
+    time as sent (or the receipt time when it has no UTC equivalent; the raw value stays in the
+    payload), and never reaches the settlement.
+    """
+    if moment is None:
+        return None
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        return TIME_OUT_OF_RANGE
+    if moment > latest:
+        return TIME_IN_FUTURE
+    if moment < earliest:
+        return TIME_OUT_OF_RANGE
+    return None
+
+
 def _bad(reply_id: Any, key: str, message: str, payload: dict[str, Any]) -> PunchIn:
     return PunchIn(reply_id=reply_id, key=key, payload=payload, error=message)
 
 
 def _payload_key(raw: Any) -> str:
-    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
-    return f"bad:{digest[:40]}"
+    """The key of a punch without a usable id: a keyed digest of what was sent (the same punch
+    sent again is a duplicate; a plain hash would let an ID number in it be guessed back)."""
+    return "bad:" + (
+        pii.cipher().blind_index("payload", json.dumps(raw, sort_keys=True, default=str)) or ""
+    )
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -117,14 +157,44 @@ def parse_time(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+# The native punch fields stored as received in ``punch.payload`` (no personal data in them).
+_PLAIN_FIELDS = ("id", "person_id", "time", "direction", "liveness", "lat", "lng")
+
+
+def protect_payload(raw: Any) -> dict[str, Any]:
+    """The payload kept for diagnosis, with no personal data in clear (rule 11).
+
+    The contract's plain fields are kept as sent; the photo is omitted (it goes to the file
+    store); an ``id_number`` becomes its masked form, blind index and AES-GCM ciphertext
+    (``id_number_masked``, ``id_number_bidx``, ``id_number_enc``); any other field, or a
+    punch that is not an object at all, is kept only encrypted (``extra_enc`` / ``raw_enc``).
+    ``realname rotate-pii`` re-encrypts the ``*_enc`` values.
+    """
+    c = pii.cipher()
+    if not isinstance(raw, dict):
+        return {"raw_enc": c.encrypt(_encode(raw))}
+    payload: dict[str, Any] = {k: raw[k] for k in _PLAIN_FIELDS if k in raw}
+    if "photo" in raw:
+        payload["photo"] = "<omitted>"
+    if "id_number" in raw:
+        number = raw["id_number"]
+        text = (number if isinstance(number, str) else _encode(number)).strip().upper()
+        payload["id_number_masked"] = pii.mask_id_number(text)
+        payload["id_number_bidx"] = c.blind_index("id", text)
+        payload["id_number_enc"] = c.encrypt(text)
+    extra = {
+        k: v for k, v in raw.items() if k not in _PLAIN_FIELDS and k not in ("photo", "id_number")
+    }
+    if extra:
+        payload["extra_enc"] = c.encrypt(_encode(extra))
+    return payload
+
+
 def parse_native(raw: Any) -> PunchIn:
     """Normalise one native-protocol punch object (errors become ``bad_field`` punches)."""
     if not isinstance(raw, dict):
-        return _bad(None, _payload_key(raw), "punch 应为对象", {"raw": raw})
-    payload = raw  # stored as received (never mutated); the photo itself goes to the file store
-    if "photo" in raw:
-        payload = {k: v for k, v in raw.items() if k != "photo"}
-        payload["photo"] = "<omitted>"
+        return _bad(None, _payload_key(raw), "punch 应为对象", protect_payload(raw))
+    payload = protect_payload(raw)
     pid = raw.get("id")
     if (
         not isinstance(pid, str | int)
@@ -132,7 +202,7 @@ def parse_native(raw: Any) -> PunchIn:
         or not str(pid).strip()
         or len(str(pid)) > MAX_ID_LEN
     ):
-        return _bad(pid, _payload_key(payload), "id", payload)
+        return _bad(pid, _payload_key(raw), "id", payload)
     key = str(pid)
     p = PunchIn(reply_id=pid, key=key, payload=payload)
     person_id, id_number = raw.get("person_id"), raw.get("id_number")
@@ -326,20 +396,24 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         if missing_persons
         else set()
     )
-    known_pins = (
-        set(await ProjectMember.filter(id__in=list(missing_pins)).values_list("id", flat=True))
+    # A PIN of another project's member: the punch is tied to that person (not a membership).
+    known_pins: dict[int, int] = (
+        dict(await ProjectMember.filter(id__in=list(missing_pins)).values_list("id", "person_id"))
         if missing_pins
-        else set()
+        else {}
     )
     for p in punches:
         if p.member is not None:
             continue
-        known = (
-            (p.pin in known_pins) if p.pin is not None else (p.resolved_person_id in known_persons)
-        )
-        if p.pin is None and p.resolved_person_id not in known_persons:
-            p.resolved_person_id = None
-        p.reason = NOT_ON_PROJECT if known else UNKNOWN_PERSON
+        if p.pin is not None:
+            p.resolved_person_id = known_pins.get(p.pin)
+            known = p.pin in known_pins
+        else:
+            known = p.resolved_person_id in known_persons
+            if not known:
+                p.resolved_person_id = None
+        if p.reason is None:  # a punch already rejected for its time keeps that reason
+            p.reason = NOT_ON_PROJECT if known else UNKNOWN_PERSON
 
 
 async def ingest(
@@ -367,13 +441,23 @@ async def ingest(
         fresh.append((i, p))
 
     good = [p for _, p in fresh if p.error is None]
+    earliest, latest = plausible_window(now)
     for p in good:
-        if p.time is not None and p.time > now + FUTURE_SKEW:
-            p.reason = TIME_IN_FUTURE
-    await _resolve(project_id, [p for p in good if p.reason is None])
+        p.reason = time_reason(p.time, earliest, latest)
+    # Every well-formed punch is tied to its member (or person) when known, rejected ones too:
+    # the member's punch diagnosis shows them.
+    await _resolve(project_id, good)
     by_day: dict[dt.date, list[PunchIn]] = defaultdict(list)
+    received_day = attendance.local_day(now, tz)
     for _, p in fresh:
-        p.day = attendance.local_day(p.time or now, tz)
+        if p.reason == TIME_OUT_OF_RANGE or p.time is None:
+            p.day = received_day  # filed under the day it arrived (see ``time_reason``)
+        else:
+            p.day = attendance.local_day(p.time, tz)
+        member = p.member
+        if p.reason is None and member is not None and p.day < member.entry_date:
+            p.reason = TIME_OUT_OF_RANGE  # before the member entered the project
+            p.day = received_day
         if p.error is None and p.reason is None and p.member is not None and p.time is not None:
             by_day[p.day].append(p)
     for day, items in by_day.items():
@@ -465,6 +549,18 @@ _KEY, _STATUS, _MEMBER, _DAY, _DEVICE = (
 _encode = _JSON.encode
 
 
+def _storable(moment: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The ``time`` column: the punch's time, or the receipt time when it has none or it has no
+    UTC equivalent (the value sent stays in the payload)."""
+    if moment is None:
+        return now
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        return now
+    return moment
+
+
 def _row(
     device_id: int,
     project_id: int,
@@ -489,7 +585,7 @@ def _row(
         p.resolved_person_id,
         device_id,
         p.key,
-        p.time or now,
+        _storable(p.time, now),
         p.day,
         p.direction if p.direction in ("in", "out") else "in",
         p.liveness,

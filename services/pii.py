@@ -254,4 +254,75 @@ async def rotate_all(batch: int = 500) -> dict[str, int]:
                         done += 1
                 last_pk = rows[-1].pk
             counts[model._meta.db_table] = done
+    for table, n in (await _rotate_json(c, batch)).items():
+        counts[table] = counts.get(table, 0) + n
+    return counts
+
+
+def _rotate_nested(c: PiiCipher, value: object) -> tuple[object, bool]:
+    """``value`` with every ``*_enc`` string inside it re-encrypted with the active key."""
+    if isinstance(value, dict):
+        changed = False
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith("_enc") and isinstance(item, str):
+                if c.needs_rotation(item):
+                    item = c.encrypt(c.decrypt(item))
+                    changed = True
+            else:
+                item, sub = _rotate_nested(c, item)
+                changed = changed or sub
+            out[key] = item
+        return out, changed
+    if isinstance(value, list):
+        items = [_rotate_nested(c, v) for v in value]
+        return [v for v, _ in items], any(ch for _, ch in items)
+    return value, False
+
+
+async def _rotate_json(c: PiiCipher, batch: int) -> dict[str, int]:
+    """Re-encrypt the ``*_enc`` values kept inside JSON columns (e.g. the ID number of a punch
+    payload): only rows whose JSON text names such a key are read, in primary-key order."""
+    import json
+
+    from tortoise import Tortoise, connections
+    from tortoise.fields import JSONField
+
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    counts: dict[str, int] = {}
+    for app in Tortoise.apps.values():
+        for model in app.values():
+            meta = model._meta
+            for name, field in meta.fields_map.items():
+                if not isinstance(field, JSONField):
+                    continue
+                column = field.source_field or name
+                pk_col = meta.fields_map[meta.pk_attr].source_field or meta.pk_attr
+                ph = ["$1", "$2", "$3"] if pg else ["?", "?", "?"]
+                select = f'SELECT "{pk_col}", CAST("{column}" AS TEXT) FROM "{meta.db_table}"'
+                tail = f" ESCAPE '!' ORDER BY \"{pk_col}\" LIMIT "
+                first = f'{select} WHERE CAST("{column}" AS TEXT) LIKE {ph[0]}{tail}{ph[1]}'
+                after = (
+                    f'{select} WHERE "{pk_col}" > {ph[0]} AND CAST("{column}" AS TEXT)'
+                    f" LIKE {ph[1]}{tail}{ph[2]}"
+                )
+                last: object = None
+                done = 0
+                while True:
+                    pattern = '%!_enc"%'
+                    _, rows = await conn.execute_query(
+                        first if last is None else after,
+                        [pattern, batch] if last is None else [last, pattern, batch],
+                    )
+                    if not rows:
+                        break
+                    for pk, text in rows:
+                        value, changed = _rotate_nested(c, json.loads(text) if text else None)
+                        if changed:
+                            await model.filter(**{meta.pk_attr: pk}).update(**{name: value})
+                            done += 1
+                    last = rows[-1][0]
+                if done:
+                    counts[meta.db_table] = counts.get(meta.db_table, 0) + done
     return counts

@@ -100,7 +100,15 @@ async def database(settings: Settings) -> AsyncIterator[None]:
     await db.init_db(settings, create_schema=True)
     await ensure_regions()
     yield
-    await db.close_db()
+    try:
+        # After the whole run (the app has stopped and settled): nothing the factories
+        # generated may be stored in clear anywhere (rule 11).
+        from tests.plaintext_scan import scan
+
+        leaks = await scan()
+        assert not leaks, "plaintext personal data at rest after the suite: " + ", ".join(leaks)
+    finally:
+        await db.close_db()
 
 
 @pytest.fixture(scope="session")

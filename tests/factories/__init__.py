@@ -26,6 +26,16 @@ from tests.conftest import uid
 
 _rng = random.Random()
 
+# Every ID number and phone number the factories hand out during the run: after the whole
+# suite, no table may hold one of them in clear (``tests/plaintext_scan.py``).
+GENERATED_ID_NUMBERS: set[str] = set()
+GENERATED_PHONES: set[str] = set()
+
+# A member made without an explicit entry date entered the project this many days ago, so
+# punches of the last few days are plausible (a punch before the entry date is rejected as
+# ``time_out_of_range``) and no contract warning is due yet (yellow after 5 days).
+DEFAULT_ENTRY_DAYS_AGO = 5
+
 
 def make_id_number(birth: dt.date | None = None, region: str = "632521", male: bool = True) -> str:
     """A valid synthetic resident ID number (retried until stdnum accepts the birth place)."""
@@ -37,6 +47,7 @@ def make_id_number(birth: dt.date | None = None, region: str = "632521", male: b
         first17 = f"{region}{born:%Y%m%d}{_rng.randint(0, 9)}{seq:02d}"
         number = first17 + ric.calc_check_digit(first17 + "0")
         if ric.is_valid(number):
+            GENERATED_ID_NUMBERS.add(number)
             return number
     raise ValueError(f"no valid ID number for region {region} born {birth}")
 
@@ -49,7 +60,9 @@ def make_credit_code() -> str:
 
 def make_phone() -> str:
     """A synthetic mobile number."""
-    return "1" + _rng.choice("3589") + "".join(str(_rng.randint(0, 9)) for _ in range(9))
+    phone = "1" + _rng.choice("3589") + "".join(str(_rng.randint(0, 9)) for _ in range(9))
+    GENERATED_PHONES.add(phone)
+    return phone
 
 
 async def make_enterprise(name: str | None = None) -> Enterprise:
@@ -134,7 +147,8 @@ async def make_member(
     bank_card: str | None = "6222021234567890123",
     **kw: Any,
 ) -> ProjectMember:
-    """A project member (labour by default, with work type and wage card)."""
+    """A project member (labour by default, with work type and wage card), entered
+    ``DEFAULT_ENTRY_DAYS_AGO`` days ago unless ``entry_date`` says otherwise."""
     if person is None:
         person, _, _ = await make_person()
     c = pii.cipher()
@@ -147,7 +161,7 @@ async def make_member(
         person_type=person_type,
         work_type=work_type if labour else "",
         post=post,
-        entry_date=entry_date or dt.date.today(),
+        entry_date=entry_date or dt.date.today() - dt.timedelta(days=DEFAULT_ENTRY_DAYS_AGO),
         bank_name="中国工商银行" if bank_card else "",
         bank_card_enc=c.encrypt(bank_card),
         bank_card_masked=pii.mask_bank_card(bank_card),
