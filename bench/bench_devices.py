@@ -148,7 +148,7 @@ async def _seed(db_url: str) -> tuple[str, str, list[int], int]:
             unit=unit,
             person_type="management",
             post="other",
-            entry_date=dt.date.today(),
+            entry_date=dt.date.today() - dt.timedelta(days=30),  # the punches go 6 days back
             bank_card_enc=c.encrypt("1"),
         )
         persons.append(person.id)

@@ -453,7 +453,10 @@ async def ingest(
         if p.reason == TIME_OUT_OF_RANGE or p.time is None:
             p.day = received_day  # filed under the day it arrived (see ``time_reason``)
         else:
-            p.day = attendance.local_day(p.time, tz)
+            try:
+                p.day = attendance.local_day(p.time, tz)
+            except OverflowError:  # a bad_field punch with an impossible time as well
+                p.day = received_day
         member = p.member
         if p.reason is None and member is not None and p.day < member.entry_date:
             p.reason = TIME_OUT_OF_RANGE  # before the member entered the project

@@ -67,6 +67,19 @@ class PiiCipher:
         raw = base64.b64decode(payload)
         return self._keys[kid].decrypt(raw[:12], raw[12:], kid.encode()).decode()
 
+    def with_key(self, item: str, active: bool = True) -> PiiCipher:
+        """A copy that also holds ``keyid:base64key`` (encrypting with it when ``active``): a
+        rotation drill or test; in production the keys come from ``PII_KEYS``."""
+        kid, key = item.split(":", 1)
+        copy = PiiCipher("", "")
+        copy._keys = {
+            **self._keys,
+            kid: AESGCM(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))),
+        }
+        copy.active_kid = kid if active else self.active_kid
+        copy._bidx_key = self._bidx_key
+        return copy
+
     def needs_rotation(self, token: str | None) -> bool:
         """True when the stored value was encrypted with a key other than the active one."""
         return bool(token) and not str(token).startswith(self.active_kid + "$")
@@ -88,6 +101,13 @@ def cipher() -> PiiCipher:
     if _cipher is None:
         _cipher = PiiCipher.from_settings(get_settings())
     return _cipher
+
+
+def use(c: PiiCipher) -> PiiCipher:
+    """Make ``c`` the process-wide cipher."""
+    global _cipher
+    _cipher = c
+    return c
 
 
 def configure(settings: Settings) -> PiiCipher:

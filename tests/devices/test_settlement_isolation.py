@@ -4,7 +4,12 @@ logged) and every other day still settles; it is retried later, not every few se
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from tortoise import connections
 
@@ -15,6 +20,7 @@ from tests.devices.helpers import call, make_device, punch
 from tests.factories import make_member, make_person, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pg() -> bool:
@@ -51,7 +57,22 @@ async def _force_punch(
         )
 
 
-async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(client, caplog):
+def _cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": settings.database_url, "ENV": "test", "LOG_LEVEL": "WARNING"})
+    return subprocess.run(
+        [sys.executable, "-m", "realname.cli", "settlement", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
+    client, caplog, settings
+):
     world = await make_project()
     dev = await make_device(world)
     entered = dt.date.today() - dt.timedelta(days=20)
@@ -137,5 +158,19 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(clien
     )
     await attendance.wait_pending()
     assert (await DailyAttendance.get(member_id=good.id, day=day)).punch_count == 3
+    # Operators see the set-aside days with `realname settlement failed` and release them.
+    out = _cli(settings, "failed", "--project", world.project.code, "--json")
+    assert out.returncode == 1, out.stderr
+    shown = [json.loads(line) for line in out.stdout.splitlines()]
+    assert sorted((x["member_id"], x["day"]) for x in shown) == [
+        (bad.id, "0001-01-01"),
+        (broken.id, day.isoformat()),
+    ]
+    assert all(x["error"] and x["attempts"] >= 1 and x["retry_at"] for x in shown)
+    assert id_number not in out.stdout and person.name not in out.stdout
+    out = _cli(settings, "retry", "--member", str(broken.id))
+    assert out.returncode == 0 and "released" in out.stdout, out.stderr
+    marks = await PendingSettlement.filter(member_id=broken.id)
+    assert marks and all(m.retry_at is None for m in marks)
     # Clean up the impossible row so later tests' passes do not meet it.
     await PendingSettlement.filter(member_id__in=[bad.id, broken.id]).delete()
