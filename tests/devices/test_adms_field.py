@@ -212,6 +212,16 @@ async def test_rebinding_cancels_old_commands_and_deletes_old_pins(client, app, 
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     )
     assert all(f"C:{stray.id}:" not in ln for ln in await poll(client, dev.sn))
+    # person data is read at delivery, only for a member of the current project
+    smuggled = await DeviceCommand.create(
+        device=device,
+        project_id=b.project.id,
+        type="adms",
+        params={"op": "userinfo", "pin": ma.id, "person_id": ma.person_id},  # type: ignore[attr-defined]
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
+    assert all("甲项目工人" not in ln for ln in await poll(client, dev.sn))
+    assert (await DeviceCommand.get(id=smuggled.id)).status == CommandStatus.FAILED
 
 
 async def test_rebinding_a_native_terminal_drops_its_person_list(client, redis):
@@ -433,9 +443,13 @@ async def test_devicecmd_rows_and_delete_of_absent_user(client, app):
     device = await Device.get(sn=dev.sn)
     raw = await DeviceCommand.create(
         device=device, project_id=world.project.id, type="adms",
-        params={"op": "raw", "raw": "INFO"}, max_attempts=3,
+        params={"op": "raw", "raw": "INFO"}, max_attempts=5,
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
     )  # fmt: skip
+    assert await poll(client, dev.sn) == [f"C:{raw.id}:INFO"]
+    # -10 is "user absent": done only for a DELETE
+    await client.post(f"/iclock/devicecmd?SN={dev.sn}", content=f"ID={raw.id}&Return=-10".encode())
+    assert (await DeviceCommand.get(id=raw.id)).status == CommandStatus.PENDING
     assert await poll(client, dev.sn) == [f"C:{raw.id}:INFO"]
     # ID and Return on separate lines: read as one row, and -1001 is not a success
     r = await client.post(
