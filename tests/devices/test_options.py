@@ -57,6 +57,13 @@ async def test_enrolment_takes_post_and_work_type_as_code_or_label(client):
     assert (await ProjectMember.get(id=r.json()["member_id"])).work_type == "架子工"
     body = enrol_body(world, valid_id_number(), work_type="建筑电工")
     assert (await call(client, dev, "POST", "/device/v1/enrolments", body)).status_code == 201
+    # every national trade is also valid on the web side (wage card, edits); old names stay
+    from services.enrolment import NATIONAL_WORK_TYPES
+    from services.labour import validate_work_type
+
+    for _, name in NATIONAL_WORK_TYPES:
+        assert validate_work_type(name) == name
+    assert validate_work_type("塔吊司机") == "塔吊司机"
     body = enrol_body(world, valid_id_number(), work_type="飞行员")
     r = await call(client, dev, "POST", "/device/v1/enrolments", body)
     assert r.status_code == 422 and r.json()["field"] == "work_type"
