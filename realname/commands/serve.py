@@ -39,7 +39,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # embedded Redis started here is stopped below (the default action would leave it running).
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         handle = RedisHandle(settings)
-        handle.start()
+        # The watchdog stops it even if Sanic ends this process with os._exit (a worker that
+        # failed to start) or it is killed.
+        handle.start(watchdog=True)
         updates["redis_url"] = f"unix://{handle.socket_path}"
     try:
         _serve(settings, updates)

@@ -87,6 +87,7 @@ class Server:
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, to kill it whole
             )
 
     def output(self) -> str:
@@ -121,7 +122,7 @@ class Server:
 
 
 def assert_stopped_cleanly(server: Server, code: int) -> None:
-    assert code == 0, server.output()[-3000:]
+    assert code == 0, f"exit code {code}: {server.output()[-3000:]}"
     assert not _embedded_redis_left([server.folder]), "embedded Redis left running"
     registry = server.folder / "redis" / "embedded.rdb.settings"
     assert not registry.exists(), "embedded Redis registry left behind"
@@ -175,8 +176,9 @@ HEAVY = [
 ]
 
 
-async def _abort_mid_request(port: int, path: str, token: str, after: float) -> None:
-    """Send the request, then drop the connection (RST) before the answer is read."""
+async def _abort_mid_request(port: int, path: str, token: str, after: float) -> bool:
+    """Send the request, then drop the connection (RST) before the answer is read; whether
+    any of the answer had arrived by then."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         (
@@ -186,9 +188,14 @@ async def _abort_mid_request(port: int, path: str, token: str, after: float) -> 
     )
     await writer.drain()
     await asyncio.sleep(after)
+    try:
+        answered = bool(await asyncio.wait_for(reader.read(1), timeout=0.001))
+    except TimeoutError:
+        answered = False
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+    return answered
 
 
 def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
@@ -202,8 +209,8 @@ def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
             r = client.get(f"{server.base}{HEAVY[0]}", headers=auth)
             assert r.status_code == 200 and r.content[:2] == b"PK", r.text[:500]
 
-            async def abort_all() -> None:
-                await asyncio.gather(
+            async def abort_all() -> list[bool]:
+                return await asyncio.gather(
                     *(
                         _abort_mid_request(
                             server.port, HEAVY[i % len(HEAVY)], token, 0.05 + 0.02 * i
@@ -212,7 +219,8 @@ def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
                     )
                 )
 
-            asyncio.run(abort_all())
+            answered = asyncio.run(abort_all())
+            assert answered.count(False) >= 10, f"too few aborted mid-request: {answered}"
             # Healthy, and a normal request answers at once (a wedged database answers
             # nothing for a minute).
             t0 = time.monotonic()
@@ -228,3 +236,40 @@ def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
     finally:
         code = server.stop()
     assert_stopped_cleanly(server, code)
+
+
+def _wait_for_embedded_redis(server: Server) -> Path:
+    registry = server.folder / "redis" / "embedded.rdb.settings"
+    deadline = time.monotonic() + 60
+    while not registry.exists():  # the embedded Redis is up: the app is being loaded now
+        assert server.proc.poll() is None, server.output()[-3000:]
+        assert time.monotonic() < deadline, "embedded Redis never started"
+        time.sleep(0.01)
+    return registry
+
+
+def test_sigterm_during_start_stops_the_embedded_redis(site) -> None:
+    """SIGTERM before Sanic has installed its handlers (a supervisor giving up on a slow start):
+    the process still exits through its cleanup, and its embedded Redis goes with it."""
+    folder, env = site
+    server = Server(folder, env)
+    registry = _wait_for_embedded_redis(server)
+    code = server.stop()
+    assert code in (0, 128 + signal.SIGTERM), server.output()[-3000:]
+    assert not _embedded_redis_left([folder]), "embedded Redis left running"
+    assert not registry.exists(), "embedded Redis registry left behind"
+
+
+def test_killed_server_still_stops_its_embedded_redis(site) -> None:
+    """SIGKILL of the whole server (or Sanic's own os._exit when a worker fails to start): no
+    cleanup runs in it, yet its embedded Redis is stopped (by its watchdog)."""
+    folder, env = site
+    server = Server(folder, env)
+    registry = _wait_for_embedded_redis(server)
+    time.sleep(0.5)  # the watchdog is up
+    os.killpg(server.proc.pid, signal.SIGKILL)
+    server.proc.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while _embedded_redis_left([folder]) or registry.exists():
+        assert time.monotonic() < deadline, "embedded Redis left running after SIGKILL"
+        time.sleep(0.05)
