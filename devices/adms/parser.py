@@ -93,6 +93,14 @@ def parse_attlog_row(row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state
     """
     cols = row.split("\t")
     payload: dict[str, object] = {"row": row[:500], "protocol": "adms"}
+    if "=" in cols[0]:  # firmware writing the same record as key=value pairs
+        kv = parse_kv_row(row)
+        cols = [
+            kv.get("pin", ""),
+            kv.get("time", ""),
+            kv.get("status", ""),
+            kv.get("verify", kv.get("verifymode", kv.get("verifytype", ""))),
+        ]
     if len(cols) < 3:
         return _bad(row, payload, "row")
     pin = normalise_pin(cols[0])

@@ -331,6 +331,20 @@ async def test_leading_zero_pins_are_one_punch(client):
     assert len(rows) == 1 and rows[0].member_id == m.id and rows[0].status == "accepted"
 
 
+async def test_key_value_attlog_rows(client):
+    world = await make_project()
+    dev = await adms_device(world)
+    m = await member(world)
+    r = await client.post(
+        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
+        content=fixture("attlog_key_value.txt", pin=m.id, day=yesterday()),
+    )
+    assert r.text == "OK: 1"
+    p = await Punch.get(device__sn=dev.sn)
+    assert (p.member_id, p.direction, p.status) == (m.id, "in", "accepted")
+    assert p.time.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S") == f"{yesterday()} 06:58:01"
+
+
 # --- 7. Date header and TimeZone ---------------------------------------------------------------
 
 
