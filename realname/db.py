@@ -137,16 +137,21 @@ def is_postgres(settings: Settings | None = None) -> bool:
 
 
 async def init_db(settings: Settings | None = None, *, create_schema: bool = False) -> None:
-    """Open the database connections; ``create_schema`` is for tests and throwaway databases."""
+    """Open the database connections.
+
+    ``create_schema`` (tests and throwaway databases) first applies the migrations, exactly as
+    ``realname migrate`` does, so the schema is the one users get (never ``generate_schemas``);
+    on an already migrated database it changes nothing.
+    """
     # Rows cached per process (devices, projects, members) belong to the previous database.
     from services import devices, ingest
 
     devices.forget_all()
     ingest.forget_members()
+    if create_schema:
+        await migrate(settings)
     # Global fallback: request handlers run in tasks other than the one that initialised.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    if create_schema:
-        await Tortoise.generate_schemas(safe=True)
 
 
 async def close_db() -> None:
