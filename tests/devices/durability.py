@@ -33,6 +33,9 @@ from tests.devices.helpers import Dev, punch
 
 ROOT = Path(__file__).resolve().parents[2]
 CST = dt.timezone(dt.timedelta(hours=8))
+# Members entered a few days ago: punches of the last 36 hours fall after their entry date, and no
+# contract warning blocks them yet (red only after 30 days without a contract).
+ENTRY = dt.date.today() - dt.timedelta(days=5)
 
 
 def server_env(settings: Any, redis_url: str) -> dict[str, str]:

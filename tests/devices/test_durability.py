@@ -14,7 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.devices.durability import Load, Server, reckon, server_env, wait_for_kill_moment
+from tests.devices.durability import (
+    ENTRY,
+    Load,
+    Server,
+    reckon,
+    server_env,
+    wait_for_kill_moment,
+)
 from tests.devices.helpers import make_device
 from tests.factories import make_member, make_project
 from tests.integrations.conftest import free_port
@@ -28,7 +35,7 @@ async def test_acknowledged_punches_survive_sigkill_mid_traffic(
 ):
     world = await make_project()
     devices = [await make_device(world) for _ in range(4)]
-    members = [await make_member(world) for _ in range(8)]
+    members = [await make_member(world, entry_date=ENTRY) for _ in range(8)]
     log_dir = Path(tempfile.mkdtemp(prefix="realname-durability-"))
     redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
     server = Server("serve", free_port(), server_env(settings, redis_url), log_dir)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.devices.durability import (
+    ENTRY,
     ROOT,
     Load,
     Server,
@@ -97,7 +98,7 @@ def _stop(proc: subprocess.Popen | None) -> None:
 async def test_two_instances_behind_nginx_survive_sigkill(settings, database, redis):
     world = await make_project()
     devices = [await make_device(world) for _ in range(6)]
-    members = [await make_member(world) for _ in range(10)]
+    members = [await make_member(world, entry_date=ENTRY) for _ in range(10)]
     work = Path(tempfile.mkdtemp(prefix="realname-scaleout-"))
     work.chmod(0o755)  # nginx workers (another user when started as root) write temp files here
     env = server_env(settings, settings.redis_url)
