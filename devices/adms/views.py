@@ -201,11 +201,36 @@ async def _settle_auto(device: Device, project: Project, punches: list[PunchIn])
             p.direction = next(b.direction for b in batch if b.key == p.key)
 
 
-async def _store_punches(device: Device, punches: list[PunchIn]) -> None:
+PHOTO_WAIT_SECONDS = 7 * 86400  # a photo uploaded before its row waits this long for it
+
+
+def _photo_wait_key(device: Device, punch_key: str) -> str:
+    return f"adms:photo:{device.id}:{punch_key}"
+
+
+async def _store_punches(request: Request, device: Device, punches: list[PunchIn]) -> None:
     project = await device_service.project_of(device)
     await _settle_auto(device, project, punches)
     for start in range(0, len(punches), 500):
         await ingest.ingest(device, project, punches[start : start + 500])
+    await _attach_waiting_photos(request, device, [p.key for p in punches if p.error is None])
+
+
+async def _attach_waiting_photos(request: Request, device: Device, keys: list[str]) -> None:
+    """Attach attendance photos that arrived (``fdata``) before their rows."""
+    if not keys:
+        return
+    redis = request.app.ctx.redis
+    names = [_photo_wait_key(device, k) for k in keys]
+    found = await redis.mget(names)
+    for key, name, photo in zip(keys, names, found, strict=True):
+        if photo is None:
+            continue
+        photo_key = photo.decode() if isinstance(photo, bytes) else str(photo)
+        await Punch.filter(device_id=device.id, device_punch_id=key, photo_key__isnull=True).update(
+            photo_key=photo_key
+        )
+        await redis.delete(name)
 
 
 async def _upload(request: Request, device: Device) -> HTTPResponse:
@@ -219,6 +244,7 @@ async def _upload(request: Request, device: Device) -> HTTPResponse:
     if table == "ATTLOG":
         rows = parser.lines(body)
         await _store_punches(
+            request,
             device,
             [parser.parse_attlog_row(r, tz, device.antispoof, device.direction_mode) for r in rows],
         )
@@ -228,7 +254,7 @@ async def _upload(request: Request, device: Device) -> HTTPResponse:
         found = [
             parser.parse_rtlog_row(r, tz, device.antispoof, device.direction_mode) for r in rows
         ]
-        await _store_punches(device, [p for p in found if p is not None])
+        await _store_punches(request, device, [p for p in found if p is not None])
         return text("OK")
     if table == "OPTIONS":
         await device_service.adms_options(device, parser.parse_options(body))
@@ -332,9 +358,15 @@ async def fdata(request: Request, device: Device) -> HTTPResponse:
     key = await request.app.ctx.files.put(
         data, prefix="punches", suffix="." + found[2].lstrip("."), content_type=found[1]
     )
-    await Punch.filter(
-        device_id=device.id, device_punch_id=parser.punch_key(pin, local), photo_key__isnull=True
+    punch_key = parser.punch_key(pin, local)
+    attached = await Punch.filter(
+        device_id=device.id, device_punch_id=punch_key, photo_key__isnull=True
     ).update(photo_key=key)
+    if not attached and not await Punch.exists(device_id=device.id, device_punch_id=punch_key):
+        # the row comes later: it picks the photo up when it arrives
+        await request.app.ctx.redis.set(
+            _photo_wait_key(device, punch_key), key, ex=PHOTO_WAIT_SECONDS
+        )
     return text("OK")
 
 

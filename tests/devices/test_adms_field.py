@@ -425,6 +425,15 @@ async def test_firmware_endpoints_answer_plain_text(client, app):
     assert punch.photo_key and await app.ctx.files.get(punch.photo_key) == JPEG
     r = await client.post(f"/iclock/fdata?SN={sn}&table=ATTPHOTO", content=b"PIN=x.jpg\x00nope")
     assert r.status_code == 400
+    # a photo before its row: attached when the row arrives
+    stamp = day.replace("-", "") + "081500"
+    body = f"PIN={stamp}-{m.id}.jpg\nSN={sn}\nsize={len(JPEG)}\nCMD=uploadphoto\x00".encode() + JPEG
+    assert (await client.post(f"/iclock/fdata?SN={sn}", content=body)).text == "OK"
+    await client.post(
+        f"/iclock/cdata?SN={sn}&table=ATTLOG", content=f"{m.id}\t{day} 08:15:00\t1\t15\n".encode()
+    )
+    late = await Punch.get(device__sn=sn, direction="out")
+    assert late.photo_key and await app.ctx.files.get(late.photo_key) == JPEG
 
 
 # --- 10. devicecmd rows ----------------------------------------------------------------------
