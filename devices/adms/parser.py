@@ -177,6 +177,48 @@ def parse_rtlog_row(row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state"
     )
 
 
+def from_zk_time(value: int) -> dt.datetime | None:
+    """A wall-clock time from the ZKTeco encoding (``time_second`` of access transactions)."""
+    if value < 0:
+        return None
+    second, value = value % 60, value // 60
+    minute, value = value % 60, value // 60
+    hour, value = value % 24, value // 24
+    day, value = value % 31 + 1, value // 31
+    month, year = value % 12 + 1, value // 12 + 2000
+    try:
+        return dt.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+def parse_transaction_row(
+    row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state"
+) -> PunchIn | None:
+    """One access-control ``transaction`` record (events a terminal stored while offline,
+    uploaded as ``table=tabledata&tablename=transaction``): read like an ``rtlog`` event."""
+    text = row.strip()
+    if text.lower().startswith("transaction"):
+        text = text[len("transaction") :].strip()
+    fields = parse_kv_row(text)
+    moment = None
+    stamp = fields.get("time_second", "")
+    if stamp.isdigit():
+        moment = from_zk_time(int(stamp))
+    rebuilt = {
+        "time": f"{moment:%Y-%m-%d %H:%M:%S}" if moment else fields.get("time", ""),
+        "pin": fields.get("pin", ""),
+        "event": fields.get("eventtype", fields.get("event", "")),
+        "inoutstatus": fields.get("inoutstate", fields.get("inoutstatus", "")),
+        "verifytype": fields.get("verified", fields.get("verifytype", "")),
+    }
+    punch = parse_rtlog_row("\t".join(f"{k}={v}" for k, v in rebuilt.items()), tz, antispoof, mode)
+    if punch is not None:
+        punch.payload["row"] = row[:500]
+        punch.payload["table"] = "transaction"
+    return punch
+
+
 def parse_options(body: bytes) -> dict[str, str]:
     """``key=value`` metadata, one per line or comma separated (``~`` prefixes dropped)."""
     found: dict[str, str] = {}

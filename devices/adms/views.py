@@ -256,6 +256,14 @@ async def _upload(request: Request, device: Device) -> HTTPResponse:
         ]
         await _store_punches(request, device, [p for p in found if p is not None])
         return text("OK")
+    if table == "TABLEDATA" and (request.args.get("tablename") or "").lower() == "transaction":
+        rows = parser.lines(body)
+        found = [
+            parser.parse_transaction_row(r, tz, device.antispoof, device.direction_mode)
+            for r in rows
+        ]
+        await _store_punches(request, device, [p for p in found if p is not None])
+        return text(f"OK: {len(rows)}")
     if table == "OPTIONS":
         await device_service.adms_options(device, parser.parse_options(body))
         return text("OK: 1")

@@ -631,3 +631,30 @@ async def test_cli_registers_an_adms_terminal_with_direction_mode_and_network(se
     bad = args[:-1] + ["not-a-network"]
     out = subprocess.run(bad, cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "invalid_field" in out.stderr
+
+
+async def test_access_control_offline_transactions(client):
+    from devices.adms.parser import zk_time
+
+    world = await make_project()
+    dev = await adms_device(world)
+    m = await member(world)
+    day = dt.datetime.strptime(yesterday(), "%Y-%m-%d")
+    body = fixture(
+        "transaction_acc.txt",
+        pin=m.id,
+        t_in=zk_time(day.replace(hour=7, minute=20)),
+        t_out=zk_time(day.replace(hour=18, minute=5, second=9)),
+    )
+    url = f"/iclock/cdata?SN={dev.sn}&table=tabledata&tablename=transaction&count=3"
+    r = await client.post(url, content=body)
+    assert r.status_code == 200 and r.text == "OK: 3"
+    rows = await Punch.filter(device__sn=dev.sn).order_by("time")
+    got = [
+        (p.member_id, p.direction, p.status, p.time.astimezone(CST).strftime("%H:%M:%S"))
+        for p in rows
+    ]
+    assert got == [(m.id, "in", "accepted", "07:20:00"), (m.id, "out", "accepted", "18:05:09")]
+    # the same events later as rtlog (or again): no second punch
+    assert (await client.post(url, content=body)).text == "OK: 3"
+    assert await Punch.filter(device__sn=dev.sn).count() == 2
