@@ -310,9 +310,9 @@ def strict_wechat_base() -> Iterator[str]:
     yield from _serve(
         "integrations.wechat.standin",
         "--code-ttl",
-        "1",
+        "3",
         "--old-token-grace",
-        "1",
+        "3",
         "--token-expires-in",
         "8",
         "--qr-per-minute",
@@ -331,7 +331,7 @@ async def test_classic_token_expires_other_systems_token_stable_does_not(
         await service.get_phone_number(standin_phone_code("13700005555"))
     finally:
         await service.close()
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(3.2)  # past the grace a replaced classic token would get
     assert _token_works(strict_wechat_base, theirs) == 0  # stable_token left it alone
 
     sync_redis.flushdb()
@@ -342,7 +342,7 @@ async def test_classic_token_expires_other_systems_token_stable_does_not(
     finally:
         await service.close()
     assert _token_works(strict_wechat_base, theirs) == 0  # still inside the grace period...
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(3.2)
     assert _token_works(strict_wechat_base, theirs) in (40001, 42001)  # ...then it is dead
 
 
@@ -384,7 +384,7 @@ async def test_minted_code_expires(strict_wechat_base: str, sync_redis: redis.Re
         assert (await service.code_to_session(fresh["code"]))["openid"] == standin_openid("gus")
         stale = httpx.post(f"{strict_wechat_base}/_mint/login_code", json={"user": "gus"}).json()
         phone = httpx.post(f"{strict_wechat_base}/_mint/phone_code", json={"phone": "13700009999"})
-        await asyncio.sleep(1.3)
+        await asyncio.sleep(3.3)
         with pytest.raises(WeChatError) as info:
             await service.code_to_session(stale["code"])
         assert info.value.errcode == 40029
