@@ -85,6 +85,7 @@ async def qr_ticket_create(request: Request) -> HTTPResponse:
     """A QR sign-in ticket with its mini-program code (PNG, base64) and the web's secret."""
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_CREATE, ip)
+    await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_CREATE_ALL, "all")
     redis = request.app.ctx.redis
     ticket = await signin.create_ticket(redis, ip, request.headers.get("user-agent", ""))
     settings = request.app.ctx.settings

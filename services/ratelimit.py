@@ -33,6 +33,9 @@ SSO_START = Limit("sso_start", 30, 60, "企业登录请求过于频繁，请稍�
 SSO_CALLBACK = Limit("sso_callback", 30, 60, "企业登录请求过于频繁，请稍后再试")
 MINIAPP_LOGIN = Limit("miniapp_login", 30, 60, "登录过于频繁，请稍后再试")
 QR_CREATE = Limit("qr_create", 20, 60, "二维码获取过于频繁，请稍后再试")
+# All callers together: every ticket spends one getwxacodeunlimit call of WeChat's per-AppID
+# quota (5000 a minute, shared with other systems using the AppID); keep far below it.
+QR_CREATE_ALL = Limit("qr_create_all", 1000, 60, "当前扫码登录请求过多，请稍后再试或使用企业登录")
 QR_POLL = Limit("qr_poll", 120, 60, "扫码状态查询过于频繁，请稍后再试")
 QR_SCAN = Limit("qr_scan", 20, 60, "扫码过于频繁，请稍后再试")
 # Binding guesses name + ID number pairs: tight, per account and per IP.

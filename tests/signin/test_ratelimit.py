@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -101,6 +102,19 @@ async def test_qr_ticket_creation_limited(client_at):
         assert (await web.post("/admin/v1/auth/qr/tickets", headers=spoof)).status_code == 201
     r = await web.post("/admin/v1/auth/qr/tickets", headers={"X-Forwarded-For": "10.79.0.1"})
     assert r.status_code == 429 and r.json()["limit"] == "qr_create"
+
+
+async def test_qr_tickets_limited_for_everybody_together(client_at, redis):
+    """Many addresses together cannot spend WeChat's getwxacodeunlimit quota either."""
+    key = f"rl:{ratelimit.QR_CREATE_ALL.name}:all"
+    now = time.time()
+    # The window as a thousand other callers left it in the last minute.
+    await redis.zadd(key, {f"other-{i}": now - 30 for i in range(ratelimit.QR_CREATE_ALL.limit)})
+    r = await client_at("10.81.0.1").post("/admin/v1/auth/qr/tickets")
+    assert r.status_code == 429 and r.json()["limit"] == "qr_create_all"
+    assert 25 <= r.json()["retry_after"] <= 31 and "企业登录" in r.json()["message"]
+    await redis.zremrangebyscore(key, 0, now)  # their minute is over
+    assert (await client_at("10.81.0.1").post("/admin/v1/auth/qr/tickets")).status_code == 201
 
 
 async def test_window_slides(redis):
