@@ -23,9 +23,8 @@ import time as _time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.expressions import Q
@@ -46,7 +45,7 @@ from models import (
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
 from models.settlement import PendingSettlement
 from realname.errors import NotFound, ValidationError
-from services import pii
+from services import localtime, pii
 
 log = logging.getLogger("realname.attendance")
 
@@ -86,15 +85,10 @@ REASON_LABELS = {
 # --- time zones ----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
 def zone(name: str | None) -> ZoneInfo:
-    """The ZoneInfo of a project's time zone name (Asia/Shanghai when unset or unknown)."""
-    if not name:
-        return DEFAULT_TZ
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TZ
+    """The ZoneInfo of a project's time zone name (the platform's zone when unset or unknown):
+    the same rule as the times shown in replies, ``services.localtime.zone``."""
+    return localtime.zone(name)
 
 
 def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
@@ -117,7 +111,7 @@ def today_local(tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
 async def project_zone(project_id: int) -> ZoneInfo:
     """The time zone of a project."""
     name = await Project.filter(id=project_id).values_list("timezone", flat=True)
-    return zone(name[0] if name else None)
+    return zone(cast(str, name[0]) if name else None)
 
 
 def month_bounds(month: str) -> tuple[int, int, dt.date, dt.date]:

@@ -230,14 +230,22 @@ async def _person_condition(project_id: int, person: str) -> Q:
             project_id=project_id, id_number_bidx=bidx
         ).values_list("id", flat=True)
     else:
-        persons = (
-            await Person.filter(name__icontains=person)
-            .limit(MAX_PERSONS)
-            .values_list("id", flat=True)
-        )
         key_people = await KeyPersonnel.filter(
             project_id=project_id, name__icontains=person
         ).values_list("id", flat=True)
+        named = await KeyPersonnel.filter(id__in=list(key_people)).values_list(
+            "id_number_bidx", flat=True
+        )
+        # people of this project only: its members, and those named on its permit
+        persons = (
+            await Person.filter(name__icontains=person)
+            .filter(
+                Q(memberships__project_id=project_id) | Q(id_number_bidx__in=list(named) or ["-"])
+            )
+            .distinct()
+            .limit(MAX_PERSONS)
+            .values_list("id", flat=True)
+        )
     person_ids = cast(list[int], list(persons))
     members = (
         await ProjectMember.filter(project_id=project_id, person_id__in=person_ids).values_list(
