@@ -398,12 +398,12 @@ def test_supplement_filed_and_approved_along_the_chain(
     pm_row = pm.page.locator(".el-table__row").filter(has_text=member).first
     pm_row.get_by_role("button", name="审批", exact=True).click()
     drawer = pm.page.locator(".el-drawer")
-    drawer.locator('[data-node="labour_officer"][data-status="approved"]').wait_for()
+    drawer.locator('[data-node="gc_labour_officer"][data-status="approved"]').wait_for()
     drawer.get_by_text("属实").wait_for()
-    drawer.locator('[data-test="decision-comment"] textarea').fill("同意补录")
+    drawer.locator('textarea[data-test="decision-comment"]').fill("同意补录")
     pm.shot("61-supplement-approval")
     drawer.locator('[data-test="approve"]').click()
-    drawer.locator('[data-node="project_manager"][data-status="approved"]').wait_for()
+    drawer.locator('[data-node="gc_project_manager"][data-status="approved"]').wait_for()
     drawer.locator('[data-node="chief_supervisor"][data-status="current"]').wait_for()
     pm.assert_clean()
 
@@ -431,9 +431,9 @@ def test_posts_screen(enterprise: Browser) -> None:
     b.page.get_by_role("button", name="登记", exact=True).click()
     dialog = b.page.get_by_role("dialog", name="登记", exact=True)
     dialog.get_by_text("监理例会签到表").wait_for()
-    dialog.locator(".el-form-item").filter(has_text="会议日期").locator("input").fill(
-        (dt.date.today() - dt.timedelta(days=2)).isoformat()
-    )
+    meeting = dialog.locator(".el-form-item").filter(has_text="会议日期").locator("input")
+    meeting.fill((dt.date.today() - dt.timedelta(days=2)).isoformat())
+    meeting.press("Enter")  # closes the calendar, which would cover the next field
     dialog.locator(".el-form-item").filter(has_text="主持人").locator(".el-select").click()
     b.page.locator(".el-select-dropdown__item:visible").first.click()
     dialog.locator(".el-form-item").filter(has_text="内容").locator("textarea").fill(
@@ -487,7 +487,9 @@ def test_roster_export_and_faces(enterprise: Browser) -> None:
     b = enterprise
     b.goto("/roster")
     b.page.locator(".el-table__row").first.wait_for()
-    b.page.locator("img.face").first.wait_for()
+    # The demo's people have no collected face yet: the notice and the per-row mark say so.
+    b.page.locator(".notes").get_by_text("缺失照片").wait_for()
+    b.page.locator(".face.none").first.get_by_text("缺失照片").wait_for()
     b.shot("90-roster")
     with b.page.expect_download() as dl:
         b.page.get_by_role("button", name="导出花名册", exact=True).click()
@@ -535,7 +537,7 @@ def test_status_change_reviewed_by_the_regulators(
         r_row.get_by_role("button", name="审核", exact=True).click()
         drawer = r.page.locator(".el-drawer")
         drawer.get_by_text("冬季停工").wait_for()
-        drawer.locator('[data-test="review-notes"] textarea').fill("材料齐全，同意")
+        drawer.locator('textarea[data-test="review-notes"]').fill("材料齐全，同意")
         if shot:
             r.shot(shot)
         drawer.get_by_role("button", name="审核通过", exact=True).click()

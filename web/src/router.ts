@@ -16,7 +16,6 @@ const routes: RouteRecordRaw[] = [
     path: '/',
     component: () => import('./views/FrameLayout.vue'),
     children: [
-      { path: '', redirect: () => (useSession().isRegulator ? '/regulator/reviews' : '/workbench') },
       { path: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { title: '工作台' } },
       { path: 'attendance/punch', component: () => import('./views/attendance/StatsView.vue'), props: { durations: false }, meta: { title: '打卡统计' } },
       { path: 'attendance/duration', component: () => import('./views/attendance/StatsView.vue'), props: { durations: true }, meta: { title: '出勤时长统计' } },
@@ -31,6 +30,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'project/materials', component: () => import('./views/project/MaterialsView.vue'), meta: { title: '项目材料管理' } },
       { path: 'project/info', component: () => import('./views/project/BasicInfoView.vue'), meta: { title: '基础信息查看' } },
       { path: 'regulator/reviews', component: () => import('./views/regulator/ReviewsView.vue'), meta: { title: '状态变更审核', regulator: true } },
+      { path: 'regulator/projects', component: () => import('./views/regulator/RegionProjectsView.vue'), meta: { title: '辖区项目', regulator: true } },
       { path: 'regulator/announcements', component: () => import('./views/regulator/AnnouncementsView.vue'), meta: { title: '通知公告', regulator: true } },
     ],
   },
@@ -45,6 +45,9 @@ router.beforeEach(async (to) => {
   if (!session.signedIn && !(await session.load())) {
     return { path: '/login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   }
+  // Regulators have their own screens; the project screens are the enterprises' and persons'.
+  const home = session.isRegulator ? '/regulator/reviews' : '/workbench'
+  if (to.path === '/' || !!to.meta.regulator !== session.isRegulator) return home
   return true
 })
 

@@ -5,12 +5,12 @@ import ApprovalChain from './ApprovalChain.vue'
 import type { ChainNode } from '../api/types'
 
 const chain = (states: ChainNode['status'][]): ChainNode[] =>
-  ['labour_officer', 'project_manager', 'chief_supervisor'].map((node, i) => ({
-    node, label: ['劳资专管员', '项目经理', '总监理工程师'][i], status: states[i],
+  ['gc_labour_officer', 'gc_project_manager', 'chief_supervisor'].map((node, i) => ({
+    node, label: ['总包劳务员', '总包项目经理', '总监理工程师/总监理工程师代表'][i], status: states[i],
   }))
 
 const history = [
-  { node: 'labour_officer', label: '劳资专管员', approve: true, comment: '情况属实', actor_name: '李海军', decided_at: '2026-11-02T01:30:00+00:00' },
+  { node: 'gc_labour_officer', label: '总包劳务员', approve: true, comment: '情况属实', actor_name: '李海军', decided_at: '2026-11-02T01:30:00+00:00' },
 ]
 
 function make(props: Record<string, unknown>) {
@@ -22,7 +22,8 @@ describe('ApprovalChain (考勤补录)', () => {
     const w = make({ chain: chain(['approved', 'current', 'waiting']), history })
     const steps = w.findAll('.el-step')
     expect(steps).toHaveLength(3)
-    expect(steps[0].attributes('data-status')).toBe('approved')
+    expect(steps[0].find('.node').attributes('data-status')).toBe('approved')
+    expect(steps[0].find('.node').attributes('data-node')).toBe('gc_labour_officer')
     expect(steps[0].find('.el-step__head').classes()).toContain('is-success')
     expect(steps[0].text()).toContain('已通过 · 李海军 · 2026-11-02 09:30:00 · 情况属实')
     expect(steps[1].find('.el-step__head').classes()).toContain('is-process')
