@@ -201,6 +201,10 @@ def _setup_openapi(app: Sanic) -> None:
             "oas_url_prefix": "/docs",
         },
     )
+    from realname import openapi_contract
+
+    # components (pydantic schemas, Error) and security schemes of the declared routes
+    app.before_server_start(lambda _app: openapi_contract.install())
 
 
 async def healthz(request: Request) -> HTTPResponse:

@@ -1,7 +1,8 @@
 """One error path: every failure the API reports is an `AppError` with a stable code.
 
 Handlers raise; `render_error` (registered by the app factory) turns the error into
-`{"code", "message", "detail"}` JSON. Messages are Chinese, addressed to the user.
+`{"code", "message", "field", "detail"}` JSON. Messages are Chinese, addressed to the user.
+Every code is registered once, with its status and default message, in `realname.error_codes`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ class AppError(Exception):
         detail: Any = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        self.message = message or self.message
         self.code = code or self.code
+        if message is None and code is not None:
+            from realname.error_codes import lookup
+
+            entry = lookup(code)  # the registry's default message for the code
+            message = entry.message if entry is not None else None
+        self.message = message or self.message
         self.status = status or self.status
         self.field = field
         self.detail = detail

@@ -29,6 +29,9 @@ def document() -> dict[str, Any]:
     for future in app.blueprints["openapi"]._future_listeners:
         if future.listener.__name__ == "build_spec":
             cast(Any, future.listener)(app)
+    from realname import openapi_contract
+
+    openapi_contract.install()
     spec: dict[str, Any] = copy.deepcopy(SpecificationBuilder().build(app).serialize())
     # A handler serving two methods (PATCH and PUT) shares one operation object, whose id names
     # whichever method sanic-ext visited last (set order): name each by its own method instead.

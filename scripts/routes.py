@@ -73,7 +73,32 @@ def main() -> None:
             used.add((methods, path))
             out.append(f"| {methods} | `{path}` | {text} |")
         out.append("")
+    out += error_table()
     (ROOT / "docs" / "api.md").write_text("\n".join(out), encoding="utf-8")
+
+
+def error_table() -> list[str]:
+    """The error codes of ``realname.error_codes``: code, HTTP status, default message."""
+    from realname.error_codes import REGISTRY
+
+    out = [
+        "## Error codes",
+        "",
+        "Every error reply is `{code, message, field?, detail?}`; the codes are defined once",
+        "in `realname/error_codes.py` with their HTTP status and default Chinese message (a",
+        "raise site may give a more specific message). Declared routes list theirs in the",
+        "OpenAPI document.",
+        "",
+        "| code | status | message |",
+        "|---|---|---|",
+    ]
+    for code in sorted(REGISTRY):
+        entry = REGISTRY[code]
+        status = "/".join(str(s) for s in (entry.status, *entry.also))
+        message = entry.message.replace("|", "\\|")
+        out.append(f"| `{code}` | {status} | {message} |")
+    out.append("")
+    return out
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, cast
 
+from pydantic import BaseModel
 from tortoise.transactions import in_transaction
 
 from models import (
@@ -302,8 +303,9 @@ async def find_enrolled_person(id_number: Any, field: str = "id_number") -> Pers
 async def search_person(access: ProjectAccess, id_number: Any) -> dict[str, Any]:
     """Find an enrolled person by exact ID number, with their standing on this project."""
     person = await find_enrolled_person(id_number)
-    data = person_fields(person, show_pii(access))
     member = await ProjectMember.get_or_none(project_id=access.project.id, person_id=person.id)
+    # Rule 11: before the person is on this project the caller sees the name and masked data only.
+    data = person_fields(person, show_pii(access) and member is not None)
     data["membership"] = None
     if member is not None:
         status = WorkStatus(member.work_status)
@@ -313,6 +315,13 @@ async def search_person(access: ProjectAccess, id_number: Any) -> dict[str, Any]
             "work_status": status.value,
             "work_status_label": WORK_STATUS_LABELS[status],
         }
+    return data
+
+
+def fields_of(data: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """The sent fields of a request model (``services.schemas``), or a dict as it is."""
+    if isinstance(data, BaseModel):
+        return data.model_dump(exclude_unset=True)
     return data
 
 
@@ -443,8 +452,9 @@ async def _name_taken(project_id: int, name: str, exclude: int | None = None) ->
     return await qs.exists()
 
 
-async def create_team(access: ProjectAccess, data: dict[str, Any]) -> Team:
+async def create_team(access: ProjectAccess, data: BaseModel | dict[str, Any]) -> Team:
     """Create a team (新增班组) under a construction unit of the project."""
+    data = fields_of(data)
     scope = await unit_scope(access)
     name = _team_name(data.get("name"))
     leader = _leader(data.get("leader"))
@@ -459,8 +469,11 @@ async def create_team(access: ProjectAccess, data: dict[str, Any]) -> Team:
     return team
 
 
-async def update_team(access: ProjectAccess, team_id: int, data: dict[str, Any]) -> Team:
+async def update_team(
+    access: ProjectAccess, team_id: int, data: BaseModel | dict[str, Any]
+) -> Team:
     """Edit a team: name, leader, unit, status (在场/退场)."""
+    data = fields_of(data)
     scope = await unit_scope(access)
     team = await _team(access, scope, team_id)
     scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
@@ -632,9 +645,14 @@ async def check_addable(project_id: int, person: Person) -> ProjectMember | None
 
 
 async def add_team_member(
-    access: ProjectAccess, team_id: int, data: dict[str, Any], *, today: dt.date | None = None
+    access: ProjectAccess,
+    team_id: int,
+    data: BaseModel | dict[str, Any],
+    *,
+    today: dt.date | None = None,
 ) -> ProjectMember:
     """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
+    data = fields_of(data)
     scope = await unit_scope(access)
     team = await _team(access, scope, team_id)
     scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
@@ -703,12 +721,13 @@ async def list_team_members(
 
 
 async def update_member(
-    access: ProjectAccess, member_id: int, data: dict[str, Any]
+    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
 ) -> ProjectMember:
     """Edit a labour member: work type, wage card, team; completes migrated members (rule 5).
 
     A field left out keeps its value; the result must hold the complete wage card and work type.
     """
+    data = fields_of(data)
     scope = await unit_scope(access)
     member = await _member(access, scope, member_id)
     scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
@@ -744,8 +763,11 @@ async def update_member(
     return await load_member(member.id)
 
 
-async def exit_member(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
+async def exit_member(
+    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
+) -> ProjectMember:
     """A member leaves the project (离职) on an exit date; terminals drop them."""
+    data = fields_of(data)
     scope = await unit_scope(access)
     member = await _member(access, scope, member_id)
     scope.check_manages(member.unit_id)  # type: ignore[attr-defined]

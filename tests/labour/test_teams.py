@@ -107,7 +107,18 @@ async def test_search_person_by_id_number(client, redis):
     r = await client.post(f"{base(world)}/persons/search", headers=h, json={"id_number": number})
     assert r.status_code == 200
     assert r.json()["name"] == person.name and r.json()["membership"] is None
-    assert r.json()["id_number"] == number  # the GC holds VIEW_PII
+    # Rule 11: not (yet) on this project → name and masked data only, though the GC holds VIEW_PII
+    assert r.json()["id_number"] == person.id_number_masked != number
+    assert r.json()["phone"] == person.phone_masked != phone
+    r = await client.post(
+        f"{base(world)}/teams/{world.team.id}/members",
+        headers=h,
+        json={"id_number": number, **wage()},
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{base(world)}/persons/search", headers=h, json={"id_number": number})
+    assert r.status_code == 200 and r.json()["membership"] is not None
+    assert r.json()["id_number"] == number and r.json()["phone"] == phone  # now on the project
     _, raw = await unenrolled_person()
     r = await client.post(f"{base(world)}/persons/search", headers=h, json={"id_number": raw})
     assert r.status_code == 422 and r.json()["code"] == "person_not_enrolled"
