@@ -658,3 +658,17 @@ async def test_access_control_offline_transactions(client):
     # the same events later as rtlog (or again): no second punch
     assert (await client.post(url, content=body)).text == "OK: 3"
     assert await Punch.filter(device__sn=dev.sn).count() == 2
+
+
+async def test_reply_size_budget_puts_back_what_does_not_fit(client, app):
+    world = await make_project()
+    dev = await adms_device(world)
+    for _ in range(2):
+        await member(world, app)
+    device = await Device.get(sn=dev.sn)
+    first = await svc.adms_next_commands(device, app.ctx.files, limit=20, max_bytes=10)
+    assert len(first) == 1  # at least one command, even past the budget
+    waiting = await DeviceCommand.filter(device_id=device.id, status=CommandStatus.PENDING)
+    assert len(waiting) == 3 and all(c.attempts == 0 and c.sent_at is None for c in waiting)
+    rest = await svc.adms_next_commands(device, app.ctx.files, limit=20, max_bytes=1 << 20)
+    assert len(rest) == 3 and not set(rest) & set(first)
