@@ -92,10 +92,15 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
-    """The project-local calendar day a moment belongs to."""
+    """The project-local calendar day a moment belongs to (for a moment with no equivalent in
+    ``tz``, such as ``0001-01-01 00:00`` at +08:00 from a reset terminal clock, the day as
+    written: the punch pipeline rejects such times, this only keeps callers from crashing)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(tz).date()
+    try:
+        return moment.astimezone(tz).date()
+    except OverflowError:
+        return moment.date()
 
 
 def utcnow() -> dt.datetime:

@@ -101,6 +101,26 @@ async def test_adms_row_dated_year_one_is_rejected(client):
     assert (await DailyAttendance.get(member_id=member.id, day=yesterday)).punch_count == 1
 
 
+async def test_adms_year_one_in_another_zone_with_auto_direction(client):
+    """A terminal in another zone than its project, directions decided by the platform: the
+    impossible row still gets a rejection, never a server error."""
+    world = await make_project()
+    dev = await make_device(
+        world, protocol="adms", antispoof=True, timezone="Asia/Urumqi", direction_mode="auto"
+    )
+    member = await make_member(world)
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    body = (
+        f"{member.id}\t0001-01-01 00:00:00\t255\t15\n{member.id}\t{yesterday} 09:00:00\t255\t15\n"
+    )
+    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=body.encode())
+    assert r.status_code == 200, r.text
+    reasons = sorted(
+        (p.reason or "") for p in await Punch.filter(device__sn=dev.sn, member_id=member.id)
+    )
+    assert reasons == ["", "time_out_of_range"]
+
+
 async def test_look_back_and_entry_date(client):
     lookback = get_settings().punch_lookback_days
     world = await make_project()
