@@ -33,8 +33,10 @@ from models import (
     PersonType,
     ProjectMember,
     Team,
+    UnitRole,
 )
 from models.contracts import LabourContract
+from models.org import UNIT_ROLE_LABELS
 from models.people import POST_LABELS, Post
 from realname.errors import Forbidden, ValidationError
 from services import labour, localtime, pii
@@ -296,17 +298,70 @@ def _masked(detail: dict[str, Any]) -> bool | None:
     return None
 
 
-async def _names(rows: list[AuditLog]) -> tuple[dict[str, str], dict[str, str]]:
-    """Actor names (by ``kind:id``) and target labels of a page of entries, in a few queries."""
+@dataclass
+class _Names:
+    """What a page of entries shows for its actors and targets."""
+
+    actors: dict[str, str]  # "kind:account id" → display name
+    roles: dict[str, str]  # "kind:account id" → role on this project
+    labels: dict[str, str]  # target → label
+
+
+async def _roles(project_id: int, accounts: list[dict[str, Any]]) -> dict[str, str]:
+    """Each actor's standing on the project: the company's responsibility role (企业管理员
+    （施工总承包单位）) or the person's post (岗位人员（项目经理）), else the bare kind."""
+    roles: dict[str, str] = {}
+    enterprise_ids = [a["enterprise_id"] for a in accounts if a["enterprise_id"]]
+    unit_roles: dict[int, list[str]] = {}
+    for ent, role in await ParticipatingUnit.filter(
+        project_id=project_id, enterprise_id__in=enterprise_ids or [0]
+    ).values_list("enterprise_id", "role"):
+        unit_roles.setdefault(ent, []).append(UNIT_ROLE_LABELS[UnitRole(role)])
+    person_ids = [a["person_id"] for a in accounts if a["person_id"]]
+    posts: dict[int, list[str]] = {}
+    if person_ids:
+        for pid, post in (
+            await ProjectMember.filter(
+                project_id=project_id, person_id__in=person_ids, person_type=PersonType.MANAGEMENT
+            )
+            .exclude(post="")
+            .values_list("person_id", "post")
+        ):
+            posts.setdefault(pid, []).append(_post_label(post))
+        bidx = dict(await Person.filter(id__in=person_ids).values_list("id_number_bidx", "id"))
+        for b, role in await KeyPersonnel.filter(
+            project_id=project_id, id_number_bidx__in=list(bidx)
+        ).values_list("id_number_bidx", "role"):
+            posts.setdefault(bidx[b], []).append(_post_label(role))
+    for a in accounts:
+        key = f"{a['kind']}:{a['id']}"
+        extra = unit_roles.get(a["enterprise_id"]) or posts.get(a["person_id"]) or []
+        base = ROLE_LABELS.get(str(a["kind"]), str(a["kind"]))
+        if a["kind"] == AccountKind.PERSON and not extra:
+            base = "劳务人员"
+        roles[key] = f"{base}（{'、'.join(sorted(set(extra)))}）" if extra else base
+    return roles
+
+
+def _post_label(code: str) -> str:
+    try:
+        return POST_LABELS[Post(code)]
+    except (ValueError, KeyError):
+        return code
+
+
+async def _names(project_id: int, rows: list[AuditLog]) -> _Names:
+    """Actor names and roles and target labels of a page of entries, in a few queries."""
     account_ids = {
         int(r.actor_id)
         for r in rows
         if r.actor_kind in ROLE_LABELS and r.actor_id.isdigit() and r.actor_kind != "device"
     }
-    actors = {
-        f"{a['kind']}:{a['id']}": a["display_name"]
-        for a in await Account.filter(id__in=list(account_ids)).values("id", "kind", "display_name")
-    }
+    accounts = await Account.filter(id__in=list(account_ids)).values(
+        "id", "kind", "display_name", "enterprise_id", "person_id"
+    )
+    actors = {f"{a['kind']}:{a['id']}": a["display_name"] for a in accounts}
+    roles = await _roles(project_id, accounts)
     wanted: dict[str, set[int]] = {}
     for r in rows:
         kind, _, ident = r.target.partition(":")
@@ -333,8 +388,7 @@ async def _names(rows: list[AuditLog]) -> tuple[dict[str, str], dict[str, str]]:
         for ident, role, name in await KeyPersonnel.filter(
             id__in=list(wanted["key_personnel"])
         ).values_list("id", "role", "name"):
-            post = POST_LABELS[Post(role)] if role in {p.value for p in Post} else role
-            labels[f"key_personnel:{ident}"] = f"{post} {name}"
+            labels[f"key_personnel:{ident}"] = f"{_post_label(role)} {name}"
     if wanted.get("team"):
         await put("team", await Team.filter(id__in=list(wanted["team"])).values_list("id", "name"))
     if wanted.get("contract"):
@@ -351,7 +405,7 @@ async def _names(rows: list[AuditLog]) -> tuple[dict[str, str], dict[str, str]]:
                 "id", "enterprise__name"
             ),
         )
-    return actors, labels
+    return _Names(actors, roles, labels)
 
 
 def _target_label(row: AuditLog, labels: dict[str, str]) -> str:
@@ -365,26 +419,27 @@ def _target_label(row: AuditLog, labels: dict[str, str]) -> str:
     return row.target
 
 
-def _actor_name(row: AuditLog, actors: dict[str, str]) -> str:
+def _actor_name(row: AuditLog, names: _Names) -> str:
     if row.actor_kind == "device":
         return f"设备 {row.actor_id}"
     if row.actor_kind in ("system", "cli"):
         return f"{ROLE_LABELS[row.actor_kind]}（{row.actor_id}）" if row.actor_id else "系统"
-    return actors.get(f"{row.actor_kind}:{row.actor_id}", row.actor_id)
+    return names.actors.get(f"{row.actor_kind}:{row.actor_id}", row.actor_id)
 
 
-def _public(row: AuditLog, actors: dict[str, str], labels: dict[str, str]) -> dict[str, Any]:
+def _public(row: AuditLog, names: _Names) -> dict[str, Any]:
     masked = _masked(row.detail or {})
+    key = f"{row.actor_kind}:{row.actor_id}"
     return {
         "id": row.id,
         "at": row.at,
         "actor_kind": row.actor_kind,
-        "actor_role": ROLE_LABELS.get(row.actor_kind, row.actor_kind),
-        "actor_name": _actor_name(row, actors),
+        "actor_role": names.roles.get(key) or ROLE_LABELS.get(row.actor_kind, row.actor_kind),
+        "actor_name": _actor_name(row, names),
         "action": row.action,
         "action_label": action_label(row.action),
         "target": row.target,
-        "target_label": _target_label(row, labels),
+        "target_label": _target_label(row, names.labels),
         "masked": masked,
         "masked_label": "" if masked is None else ("是" if masked else "否"),
         "ip": row.ip,
@@ -399,8 +454,8 @@ async def project_log(
     qs = await _query(access, f)
     total = await qs.count()
     rows = await qs.order_by("-id").offset((page - 1) * size).limit(size)
-    actors, labels = await _names(rows)
-    return [_public(r, actors, labels) for r in rows], total
+    names = await _names(access.project.id, rows)
+    return [_public(r, names) for r in rows], total
 
 
 async def export_batches(
@@ -414,10 +469,10 @@ async def export_batches(
         rows = await page_qs.order_by("-id").limit(batch)
         if not rows:
             return
-        actors, labels = await _names(rows)
+        names = await _names(access.project.id, rows)
         out = []
         for r in rows:
-            d = _public(r, actors, labels)
+            d = _public(r, names)
             out.append(
                 [
                     d["actor_name"],

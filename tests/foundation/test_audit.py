@@ -185,7 +185,7 @@ async def test_filters_columns_and_export(client, redis):
     r = await client.get(url(world), params={"action": "member.update"}, headers=auth(gc))
     (row,) = r.json()["data"]
     assert row["actor_name"] == world.enterprises["gc"].name
-    assert row["actor_role"] == "企业管理员" and row["action_label"] == "编辑人员"
+    assert row["actor_role"] == "企业管理员（施工总承包单位）" and row["action_label"] == "编辑人员"
     assert row["target_label"] == f"人员 {worker_person.name}"
     assert row["at"] == "2026-11-01T07:34:00+08:00" and row["ip"] == "10.1.2.3"
     assert row["masked"] is None and row["masked_label"] == ""
@@ -200,7 +200,7 @@ async def test_filters_columns_and_export(client, redis):
     header, *rows = list(sheet.iter_rows(values_only=True))
     assert header == ("操作人", "角色", "操作", "对象", "是否脱敏", "时间", "IP")
     assert [r[2] for r in rows] == ["导出花名册", "编辑人员"]
-    assert rows[0][4] == "是"
+    assert rows[0][4] == "是" and rows[0][1] == "企业管理员（施工总承包单位）"
     assert rows[1][3] == f"人员 {worker_person.name}" and rows[1][6] == "10.1.2.3"
     assert rows[1][5] == dt.datetime(2026, 11, 1, 7, 34)  # a local time cell, no microseconds
     logged = await AuditLog.filter(project=world.project, action="audit.export").get()
@@ -236,7 +236,11 @@ async def test_supplementary_attendance_is_audited(client, redis):
         "supplement.file",
     ]
     assert [e["actor_name"] for e in rows[:2]] == [people["pm"].name, people["lo"].name]
-    assert rows[2]["actor_role"] == "企业管理员" and rows[0]["actor_role"] == "岗位人员"
+    assert [e["actor_role"] for e in rows] == [
+        "岗位人员（项目经理）",
+        "岗位人员（劳务员）",
+        "企业管理员（施工总承包单位）",
+    ]
     assert {e["target_label"] for e in rows} == {f"人员 {(await worker.person).name}"}
     assert rows[0]["detail"]["request_id"] == rid and rows[0]["detail"]["node"]
     assert all(e["ip"] == "127.0.0.1" for e in rows)
