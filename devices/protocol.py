@@ -13,7 +13,7 @@ from models import Project
 from realname.errors import AppError, ValidationError
 from realname.web import ok
 from services import devices as device_service
-from services import enrolment, ingest
+from services import enrolment, ingest, localtime
 from services.devices import ATTENDANCE_CHANNEL, COLLECTION_CHANNEL
 
 bp = Blueprint("device_native")
@@ -22,10 +22,11 @@ PUNCH_BODY_LIMIT = 64 * 1024 * 1024  # 500 punches with photos
 ENROL_BODY_LIMIT = 8 * 1024 * 1024
 
 
-def _server_time() -> str:
+def _server_time(timezone: str | None) -> str:
+    """Now in the device's configured zone (ISO 8601 with the offset, whole seconds)."""
     import datetime as dt
 
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return str(localtime.iso(dt.datetime.now(dt.UTC), localtime.zone(timezone)))
 
 
 async def _project(request: Request) -> Project:
@@ -37,10 +38,11 @@ async def _project(request: Request) -> Project:
 @signed(AUTO_CHANNEL, allow_forced=True)
 async def heartbeat(request: Request) -> HTTPResponse:
     """Report firmware and counts; receive the commands due for this device."""
-    cmds = await device_service.heartbeat(device_of(request), json_body(request))
+    device = device_of(request)
+    cmds = await device_service.heartbeat(device, json_body(request))
     return ok(
         {
-            "server_time": _server_time(),
+            "server_time": _server_time(device.timezone),
             "server_timestamp": int(time.time()),
             "commands": [device_service.command_public(c) for c in cmds],
         }

@@ -137,6 +137,7 @@ async def test_every_area_replies_in_project_local_time(client, redis):
     dev = await make_device(world)
     r = await call(client, dev, "POST", "/device/v1/heartbeat", {"firmware": "1.0"})
     assert r.status_code == 200, r.text
+    assert violations(r.json()) == [] and r.json()["server_time"].endswith("+08:00")
 
     base = f"/admin/v1/projects/{code}"
     month = DAY.strftime("%Y-%m")
