@@ -7,6 +7,7 @@ import importlib
 import logging
 import pkgutil
 import time
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -199,8 +200,22 @@ def _setup_openapi(app: Sanic) -> None:
             "health": False,
             "templating": False,
             "oas_url_prefix": "/docs",
+            # Swagger UI from the platform's own files (swagger-ui-bundle), never a CDN
+            "oas_ui_redoc": False,
+            "oas_path_to_swagger_html": str(Path(__file__).with_name("swagger.html")),
+            "oas_ui_swagger_cdn_url": "",
+            "oas_ui_swagger_html_title": "建筑工人实名制管理平台 API",
+            "swagger_ui_configuration": {
+                "apisSorter": "alpha",
+                "operationsSorter": "alpha",
+                "docExpansion": "none",
+                "validatorUrl": None,
+            },
         },
     )
+    import swagger_ui_bundle
+
+    app.static("/docs/assets", swagger_ui_bundle.swagger_ui_path, name="swagger_assets")
     from realname import openapi_contract
 
     # components (pydantic schemas, Error) and security schemes of the declared routes

@@ -162,15 +162,16 @@ def test_unconverted_list_is_exact(app):
     assert {"admin_api.teams", "admin_api.members"} <= declared - lacking
 
 
-def openapi_document() -> dict[str, Any]:
-    from scripts.openapi import document
+@pytest.fixture
+async def spec(client) -> dict[str, Any]:
+    """The document the running app serves (what /docs shows and the web console is typed from).
 
-    return document()
-
-
-@pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    return openapi_document()
+    (Not ``scripts.openapi.document()``: building a second app in this process would move
+    sanic-ext's shared operation objects to that app.)
+    """
+    r = await client.get("/docs/openapi.json")
+    assert r.status_code == 200
+    return r.json()
 
 
 def operations(app: Sanic, spec: dict[str, Any]):
@@ -290,3 +291,26 @@ async def test_query_body_and_path_checked_before_the_handler(client, redis):
     assert r.status_code == 404 and r.json()["code"] == "project_not_found"
     r = await client.get(f"{base}/teams?name=乙班", headers=h)
     assert r.json()["total"] == 0
+
+
+async def test_interactive_docs_need_no_cdn(client):
+    r = await client.get("/docs", follow_redirects=True)
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    html = r.text
+    assert "SwaggerUIBundle" in html
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(assets) >= 3
+    for url in assets:
+        r = await client.get(url)
+        assert r.status_code == 200 and len(r.content) > 500, url
+        kind = {"js": "javascript", "css": "text/css", "png": "image/png"}[url.rsplit(".", 1)[1]]
+        assert kind in r.headers["content-type"], url  # the file itself, not the console page
+    r = await client.get("/docs/redoc")
+    assert r.status_code == 404  # Redoc (CDN only) is not served
+    r = await client.get("/docs/swagger-config")
+    assert r.json()["validatorUrl"] is None  # no call to validator.swagger.io
+    r = await client.get("/docs/openapi.json")
+    spec = r.json()
+    assert "bearer" in spec["components"]["securitySchemes"]
+    assert spec["paths"]["/admin/v1/projects/{code}/teams"]["get"]["summary"] == "班组列表"
