@@ -5,32 +5,53 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import body_of, ip_of, ok, require_kind
+from realname import error_codes as E
+from realname.contract import Access, endpoint
+from realname.web import ip_of, ok
 from services import binding
+from services.identity import Principal
+from services.schemas.miniapp import BindingCreate, BindingResult, BindingState, UnbindResult
 
 bp = Blueprint("miniapp_binding", url_prefix="/binding")
 
 
 @bp.get("")
-async def state(request: Request) -> HTTPResponse:
+@endpoint(summary="实名绑定状态", access=Access.kinds("person"), response=BindingState)
+async def state(request: Request, principal: Principal) -> HTTPResponse:
     """The caller's binding, or their latest binding request."""
-    principal = await require_kind(request, "person")
     return ok(await binding.binding_state(principal.account_id))
 
 
 @bp.post("")
-async def bind(request: Request) -> HTTPResponse:
-    """Bind to an enrolled person by `name`, `id_number` and a getPhoneNumber `phone_code`."""
-    principal = await require_kind(request, "person")
-    body = body_of(request)
+@endpoint(
+    summary="实名绑定",
+    access=Access.kinds("person"),
+    body=BindingCreate,
+    response=BindingResult,
+    status=201,
+    errors=(
+        E.INVALID_ID_NUMBER,
+        E.INVALID_PHONE,
+        E.PERSON_NOT_MATCHED,
+        E.PERSON_ALREADY_BOUND,
+        E.ACCOUNT_ALREADY_BOUND,
+        E.RATE_LIMITED,
+        E.WECHAT_INVALID_CODE,
+        E.WECHAT_UNAVAILABLE,
+    ),
+)
+async def bind(request: Request, body: BindingCreate, principal: Principal) -> HTTPResponse:
+    """Bind to an enrolled person by `name`, `id_number` and a getPhoneNumber `phone_code`.
+
+    201 when bound at once (a fresh token); 202 when the labour officer must confirm."""
     # Rate limits (per account, IP and person) and the audit of every attempt: in the service.
     result = await binding.request_binding(
         request.app.ctx.redis,
         request.app.ctx.wechat,
         principal.account_id,
-        name=body.get("name"),
-        id_number=body.get("id_number"),
-        phone_code=body.get("phone_code"),
+        name=body.name,
+        id_number=body.id_number,
+        phone_code=body.phone_code,
         ip=ip_of(request),
         ttl=int(request.app.ctx.settings.token_ttl_seconds),
     )
@@ -38,9 +59,14 @@ async def bind(request: Request) -> HTTPResponse:
 
 
 @bp.delete("")
-async def unbind(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="解除实名绑定",
+    access=Access.kinds("person"),
+    response=UnbindResult,
+    errors=(E.NOT_BOUND,),
+)
+async def unbind(request: Request, principal: Principal) -> HTTPResponse:
     """Remove the caller's binding (audited); the reply carries a fresh, unbound token."""
-    principal = await require_kind(request, "person")
     return ok(
         await binding.unbind(
             request.app.ctx.redis,

@@ -56,8 +56,6 @@ UNCONVERTED = {
     "miniapp_api.announcements",
     "miniapp_api.approvals",
     "miniapp_api.attendance",
-    "miniapp_api.auth",
-    "miniapp_api.binding",
     "miniapp_api.contracts",
     "miniapp_api.projects",
     "miniapp_api.qr",
