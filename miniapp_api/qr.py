@@ -5,17 +5,28 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import ip_of, ok, require_kind
+from realname import error_codes as E
+from realname.contract import Access, endpoint
+from realname.web import ip_of, ok
 from services import ratelimit, signin
+from services.identity import Principal
+from services.schemas.miniapp import QrCancelled, QrConfirmed, QrScanned
 
 bp = Blueprint("miniapp_qr", url_prefix="/qr")
 
+TICKET_ERRORS = (E.TICKET_INVALID, E.TICKET_EXPIRED, E.TICKET_USED, E.TICKET_TAKEN)
+
 
 @bp.post("/<ticket:str>/scan")
-async def scan(request: Request, ticket: str) -> HTTPResponse:
+@endpoint(
+    summary="扫描网页登录二维码",
+    access=Access.kinds("person"),
+    response=QrScanned,
+    errors=(*TICKET_ERRORS, E.NOT_BOUND, E.RATE_LIMITED),
+)
+async def scan(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """The scanned code's ticket: mark it scanned, say whether this person may confirm and who
     asked for it (browser IP, region, user agent, time) for the confirm screen."""
-    principal = await require_kind(request, "person")
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
     settings = request.app.ctx.settings
     return ok(
@@ -31,9 +42,21 @@ async def scan(request: Request, ticket: str) -> HTTPResponse:
 
 
 @bp.post("/<ticket:str>/confirm")
-async def confirm(request: Request, ticket: str) -> HTTPResponse:
+@endpoint(
+    summary="确认网页登录",
+    access=Access.kinds("person"),
+    response=QrConfirmed,
+    errors=(
+        *TICKET_ERRORS,
+        E.TICKET_NOT_SCANNED,
+        E.NOT_BOUND,
+        E.NOT_POST_PERSONNEL,
+        E.ACCOUNT_DISABLED,
+        E.RATE_LIMITED,
+    ),
+)
+async def confirm(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """Confirm the web sign-in (post personnel only; others get the reason)."""
-    principal = await require_kind(request, "person")
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
     settings = request.app.ctx.settings
     return ok(
@@ -49,7 +72,12 @@ async def confirm(request: Request, ticket: str) -> HTTPResponse:
 
 
 @bp.post("/<ticket:str>/cancel")
-async def cancel(request: Request, ticket: str) -> HTTPResponse:
+@endpoint(
+    summary="取消网页登录",
+    access=Access.kinds("person"),
+    response=QrCancelled,
+    errors=(*TICKET_ERRORS, E.TICKET_NOT_SCANNED),
+)
+async def cancel(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """Decline the web sign-in."""
-    principal = await require_kind(request, "person")
     return ok(await signin.cancel(request.app.ctx.redis, ticket, principal, ip_of(request)))

@@ -58,7 +58,6 @@ UNCONVERTED = {
     "miniapp_api.attendance",
     "miniapp_api.contracts",
     "miniapp_api.projects",
-    "miniapp_api.qr",
 }
 
 CLASS_STATUS = {
