@@ -20,6 +20,7 @@ from models.announcements import Announcement
 from models.contracts import LabourContract
 from models.org import UNIT_ROLE_LABELS, UnitRole
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS, Post
+from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
 from services import attendance, contracts
 from services.identity import Principal, region_covers
@@ -36,9 +37,9 @@ def _label(mapping: dict[Any, str], enum: type, value: str) -> str:
 def require_person(principal: Principal) -> int:
     """The caller's person id; unbound WeChat users are told to bind first."""
     if principal.kind != "person":
-        raise Forbidden("当前账号类型无权访问该功能", code="wrong_account_kind")
+        raise Forbidden(E.WRONG_ACCOUNT_KIND.message, code=E.WRONG_ACCOUNT_KIND.code)
     if not principal.person_id:
-        raise Forbidden("请先完成实名绑定", code="not_bound")
+        raise Forbidden(E.NOT_BOUND.message, code=E.NOT_BOUND.code)
     return principal.person_id
 
 
@@ -97,9 +98,9 @@ async def own_member(principal: Principal, member_id: int) -> ProjectMember:
     person_id = require_person(principal)
     member = await ProjectMember.get_or_none(id=member_id)
     if member is None:
-        raise NotFound("人员不存在", code="member_not_found")
+        raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
     if member.person_id != person_id:  # type: ignore[attr-defined]
-        raise Forbidden("只能查看本人的记录", code="not_own_record")
+        raise Forbidden(E.NOT_OWN_RECORD.message, code=E.NOT_OWN_RECORD.code)
     return member
 
 
@@ -126,7 +127,7 @@ async def own_punch_photo(principal: Principal, member_id: int, punch_id: int) -
     member = await own_member(principal, member_id)
     punch = await Punch.get_or_none(id=punch_id, member_id=member.id)
     if punch is None or not punch.photo_key:
-        raise NotFound("照片不存在", code="photo_not_found")
+        raise NotFound(E.PHOTO_NOT_FOUND.message, code=E.PHOTO_NOT_FOUND.code)
     return punch.photo_key
 
 

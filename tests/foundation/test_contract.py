@@ -55,8 +55,6 @@ UNCONVERTED = {
     "devices.protocol",
     "miniapp_api.announcements",
     "miniapp_api.approvals",
-    "miniapp_api.attendance",
-    "miniapp_api.contracts",
     "miniapp_api.projects",
 }
 
