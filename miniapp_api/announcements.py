@@ -5,16 +5,27 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import page, paging, require_kind
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import page
 from services import personal
+from services.identity import Principal
+from services.schemas.miniapp import AnnouncementQuery, AnnouncementView
 
 bp = Blueprint("miniapp_announcements", url_prefix="/announcements")
 
 
 @bp.get("")
-async def announcements(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="通知公告",
+    access=Access.kinds("person"),
+    query=AnnouncementQuery,
+    response=Page[AnnouncementView],
+    errors=(E.NOT_BOUND,),
+)
+async def announcements(
+    request: Request, query: AnnouncementQuery, principal: Principal
+) -> HTTPResponse:
     """Current announcements covering any of the caller's projects, newest first."""
-    principal = await require_kind(request, "person")
-    page_no, size = paging(request, default_size=20, max_size=50)
-    rows, total = await personal.announcements_for(principal, page_no, size)
+    rows, total = await personal.announcements_for(principal, query.page, query.page_size)
     return page(rows, total)

@@ -5,23 +5,35 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import ok, page, project_access, require_kind
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ok, page
 from services import personal
+from services.identity import VIEW, Principal, ProjectAccess
+from services.schemas.miniapp import MyProject, ProjectSummary
 
 bp = Blueprint("miniapp_projects", url_prefix="/projects")
 
 
 @bp.get("")
-async def my_projects(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="我的项目",
+    access=Access.kinds("person"),
+    response=Page[MyProject],
+    errors=(E.NOT_BOUND,),
+)
+async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
     """The caller's projects: membership, team, contract warning and permit posts."""
-    principal = await require_kind(request, "person")
     rows = await personal.my_projects(principal)
     return page(rows, len(rows))
 
 
 @bp.get("/<code:str>/summary")
-async def summary(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="项目概况（岗位人员）",
+    access=Access.project(VIEW, "person"),
+    response=ProjectSummary,
+)
+async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Post personnel only: today on site, active members, contract warnings."""
-    await require_kind(request, "person")
-    access = await project_access(request, code)
     return ok(await personal.project_summary(access.project, access.posts))

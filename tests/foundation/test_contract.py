@@ -53,9 +53,7 @@ UNCONVERTED = {
     "admin_api.units",
     "admin_api.workbench",
     "devices.protocol",
-    "miniapp_api.announcements",
     "miniapp_api.approvals",
-    "miniapp_api.projects",
 }
 
 CLASS_STATUS = {
