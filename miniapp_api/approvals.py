@@ -5,37 +5,60 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.errors import ValidationError
-from realname.web import body_of, ip_of, ok, page, require_kind
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ip_of, ok, page
 from services import supplement
+from services.identity import Principal
+from services.schemas.miniapp import ApprovalDecision, SupplementView
 
 bp = Blueprint("miniapp_approvals", url_prefix="/approvals")
 
+DECIDE_ERRORS = (
+    E.SUPPLEMENT_NOT_FOUND,
+    E.ALREADY_DECIDED,
+    E.NOT_CURRENT_NODE,
+    E.NOT_ON_CHAIN,
+)
+
 
 @bp.get("")
-async def queue(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="待我审批的补录申请", access=Access.kinds("person"), response=Page[SupplementView]
+)
+async def queue(request: Request, principal: Principal) -> HTTPResponse:
     """Every supplementary-attendance request now waiting for the caller's decision."""
-    principal = await require_kind(request, "person")
     rows = await supplement.pending_for(principal)
     return page(rows, len(rows))
 
 
-async def _decide(request: Request, request_id: int, approve: bool) -> HTTPResponse:
-    """Approve or reject with the body's `comment` (required to reject)."""
-    principal = await require_kind(request, "person")
-    comment = body_of(request).get("comment") or ""
-    if not isinstance(comment, str):
-        raise ValidationError("审批意见应为文字", field="comment")
-    return ok(await supplement.decide(principal, request_id, approve, comment, ip=ip_of(request)))
-
-
 @bp.post("/<request_id:int>/approve")
-async def approve(request: Request, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="同意补录申请",
+    access=Access.kinds("person"),
+    body=ApprovalDecision,
+    response=SupplementView,
+    errors=DECIDE_ERRORS,
+)
+async def approve(
+    request: Request, request_id: int, body: ApprovalDecision, principal: Principal
+) -> HTTPResponse:
     """Approve at the caller's node of the chain."""
-    return await _decide(request, request_id, True)
+    return ok(await supplement.decide(principal, request_id, True, body.comment, ip=ip_of(request)))
 
 
 @bp.post("/<request_id:int>/reject")
-async def reject(request: Request, request_id: int) -> HTTPResponse:
-    """Reject (ends the request); a `comment` is required."""
-    return await _decide(request, request_id, False)
+@endpoint(
+    summary="驳回补录申请",
+    access=Access.kinds("person"),
+    body=ApprovalDecision,
+    response=SupplementView,
+    errors=DECIDE_ERRORS,
+)
+async def reject(
+    request: Request, request_id: int, body: ApprovalDecision, principal: Principal
+) -> HTTPResponse:
+    """Reject (ends the request); a `comment` (审批意见) is required."""
+    return ok(
+        await supplement.decide(principal, request_id, False, body.comment, ip=ip_of(request))
+    )

@@ -53,7 +53,6 @@ UNCONVERTED = {
     "admin_api.units",
     "admin_api.workbench",
     "devices.protocol",
-    "miniapp_api.approvals",
 }
 
 CLASS_STATUS = {
