@@ -7,52 +7,103 @@ import datetime as dt
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api.units import first_upload, read_form
-from realname.errors import ValidationError
-from realname.web import audit_project, body_of, ok, page, paging, project_access
+from admin_api.units import first_upload, uploads_of
+from realname import error_codes as E
+from realname.contract import Access, Deleted, Page, endpoint
+from realname.web import audit_project, ok, page
 from services import files as file_service
 from services import materials
-from services.identity import MANAGE
+from services.identity import MANAGE, VIEW, ProjectAccess
+from services.schemas.projectinfo import (
+    FilePublic,
+    MaterialItems,
+    MonthlyQuery,
+    MonthRegister,
+    MonthReport,
+    MonthState,
+    VoucherPage,
+    VoucherQuery,
+    WageMaterialCreate,
+    WageMaterialPublic,
+    WageMaterials,
+    WageQuery,
+    fields,
+)
 
 bp = Blueprint("admin_materials", url_prefix="/projects")
 
+ITEM_ERRORS = (
+    E.INVALID_MONTH,
+    E.UNIT_NOT_REGISTERED,
+    E.INVALID_NUMBER,
+    E.INVALID_DATE,
+    E.DATE_OUTSIDE_MONTH,
+    E.UNKNOWN_FILE,
+    E.TOO_MANY,
+)
+
 
 @bp.post("/<code:str>/materials/attachments")
-async def upload_attachment(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="上传材料附件",
+    access=Access.project(MANAGE),
+    files=("file",),
+    response=FilePublic,
+    status=201,
+    errors=(E.INVALID_FILE_TYPE, E.EMPTY_FILE, E.TOO_LARGE),
+)
+async def upload_attachment(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Upload one material file (multipart ``file``); rows then refer to it by ``file_id``."""
-    access = await project_access(request, code, MANAGE)
-    _, uploads = read_form(request)
     stored = await materials.upload_attachment(
-        access, first_upload(uploads, "file"), request.app.ctx.files
+        access, first_upload(uploads_of(request), "file"), request.app.ctx.files
     )
     return ok(file_service.file_public(stored, f"/admin/v1/projects/{code}"), status=201)
 
 
 @bp.get("/<code:str>/materials/monthly")
-async def monthly_overview(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="材料月报（按年）",
+    access=Access.project(VIEW),
+    query=MonthlyQuery,
+    response=Page[MonthState],
+    errors=(E.INVALID_MONTH,),
+)
+async def monthly_overview(
+    request: Request, code: str, query: MonthlyQuery, access: ProjectAccess
+) -> HTTPResponse:
     """材料月报: the twelve months of ``year`` (default this year), registered or not."""
-    access = await project_access(request, code)
-    year = request.args.get("year") or dt.date.today().year
-    try:
-        year = int(year)
-    except ValueError as exc:
-        raise ValidationError("年份应为整数", code="invalid_month", field="year") from exc
-    rows = await materials.month_overview(access.project, year)
+    rows = await materials.month_overview(access.project, query.year or dt.date.today().year)
     return page(rows, len(rows))
 
 
 @bp.get("/<code:str>/materials/monthly/<year:int>/<month:int>")
-async def monthly_detail(request: Request, code: str, year: int, month: int) -> HTTPResponse:
+@endpoint(
+    summary="材料月报详情",
+    access=Access.project(VIEW),
+    response=MonthReport,
+    errors=(E.INVALID_MONTH, E.REPORT_NOT_FOUND),
+)
+async def monthly_detail(
+    request: Request, code: str, year: int, month: int, access: ProjectAccess
+) -> HTTPResponse:
     """One registered month with its contracts, receipts and payments."""
-    access = await project_access(request, code)
     return ok(await materials.report_detail(access, year, month))
 
 
 @bp.post("/<code:str>/materials/monthly/<year:int>/<month:int>")
-async def register_month(request: Request, code: str, year: int, month: int) -> HTTPResponse:
+@endpoint(
+    summary="登记材料月报",
+    access=Access.project(MANAGE),
+    body=MonthRegister,
+    response=MonthReport,
+    status=201,
+    errors=(*ITEM_ERRORS, E.FUTURE_MONTH, E.REPORT_EXISTS),
+)
+async def register_month(
+    request: Request, code: str, year: int, month: int, body: MonthRegister, access: ProjectAccess
+) -> HTTPResponse:
     """登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id)."""
-    access = await project_access(request, code, MANAGE)
-    await materials.register_month(access, year, month, body_of(request))
+    await materials.register_month(access, year, month, fields(body))
     await audit_project(
         request,
         access,
@@ -63,17 +114,33 @@ async def register_month(request: Request, code: str, year: int, month: int) -> 
 
 
 @bp.post("/<code:str>/materials/monthly/<year:int>/<month:int>/items")
-async def add_items(request: Request, code: str, year: int, month: int) -> HTTPResponse:
+@endpoint(
+    summary="补充材料月报明细",
+    access=Access.project(MANAGE),
+    body=MaterialItems,
+    response=MonthReport,
+    status=201,
+    errors=(*ITEM_ERRORS, E.REPORT_NOT_FOUND),
+)
+async def add_items(
+    request: Request, code: str, year: int, month: int, body: MaterialItems, access: ProjectAccess
+) -> HTTPResponse:
     """补充 more lines to a registered month."""
-    access = await project_access(request, code, MANAGE)
-    await materials.add_items(access, year, month, body_of(request))
+    await materials.add_items(access, year, month, fields(body))
     return ok(await materials.report_detail(access, year, month), status=201)
 
 
 @bp.delete("/<code:str>/materials/vouchers/<voucher_id:int>")
-async def delete_voucher(request: Request, code: str, voucher_id: int) -> HTTPResponse:
+@endpoint(
+    summary="删除材料凭证",
+    access=Access.project(MANAGE),
+    response=Deleted,
+    errors=(E.VOUCHER_NOT_FOUND,),
+)
+async def delete_voucher(
+    request: Request, code: str, voucher_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """Remove a contract/voucher line from view (kept for the record)."""
-    access = await project_access(request, code, MANAGE)
     await materials.delete_voucher(access, voucher_id)
     await audit_project(
         request,
@@ -85,28 +152,61 @@ async def delete_voucher(request: Request, code: str, voucher_id: int) -> HTTPRe
 
 
 @bp.get("/<code:str>/materials/vouchers")
-async def list_vouchers(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="收款/付款凭证列表",
+    access=Access.project(VIEW),
+    query=VoucherQuery,
+    response=VoucherPage,
+    errors=(E.INVALID_MONTH,),
+)
+async def list_vouchers(
+    request: Request, code: str, query: VoucherQuery, access: ProjectAccess
+) -> HTTPResponse:
     """工程款收款凭证 (``kind=receipt``) / 材料款付款凭证 (``kind=payment``), ``month=YYYY-MM``."""
-    access = await project_access(request, code)
-    page_no, size = paging(request)
     rows, total, amount = await materials.list_vouchers(
-        access, request.args.get("kind") or "receipt", request.args.get("month"), page_no, size
+        access, query.kind or "receipt", query.month or None, query.page, query.page_size
     )
     return page(rows, total, total_amount=amount)
 
 
 @bp.get("/<code:str>/materials/wage-account")
-async def wage_materials(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="工资专户材料",
+    access=Access.project(VIEW),
+    query=WageQuery,
+    response=WageMaterials,
+)
+async def wage_materials(
+    request: Request, code: str, query: WageQuery, access: ProjectAccess
+) -> HTTPResponse:
     """工资专户材料: counts per kind and each kind's fields and rows."""
-    access = await project_access(request, code)
-    return ok(await materials.wage_materials(access, request.args.get("kind")))
+    return ok(await materials.wage_materials(access, query.kind or None))
 
 
 @bp.post("/<code:str>/materials/wage-account/<kind:str>")
-async def register_wage_material(request: Request, code: str, kind: str) -> HTTPResponse:
+@endpoint(
+    summary="登记工资专户材料",
+    access=Access.project(MANAGE),
+    body=WageMaterialCreate,
+    response=WageMaterialPublic,
+    status=201,
+    errors=(
+        E.MATERIAL_KIND_NOT_FOUND,
+        E.UNIT_NOT_REGISTERED,
+        E.INVALID_NUMBER,
+        E.INVALID_DATE,
+        E.INVALID_CHOICE,
+        E.INVALID_BRANCH_CODE,
+        E.SAME_PARTY,
+        E.UNKNOWN_AGREEMENT,
+        E.UNKNOWN_FILE,
+    ),
+)
+async def register_wage_material(
+    request: Request, code: str, kind: str, body: WageMaterialCreate, access: ProjectAccess
+) -> HTTPResponse:
     """登记 one wage-account material of ``kind`` (escrow_agreement, account_opening...)."""
-    access = await project_access(request, code, MANAGE)
-    row = await materials.register_wage_material(access, kind, body_of(request))
+    row = await materials.register_wage_material(access, kind, fields(body))
     await audit_project(
         request,
         access,
@@ -118,11 +218,16 @@ async def register_wage_material(request: Request, code: str, kind: str) -> HTTP
 
 
 @bp.delete("/<code:str>/materials/wage-account/<kind:str>/<material_id:int>")
+@endpoint(
+    summary="删除工资专户材料",
+    access=Access.project(MANAGE),
+    response=Deleted,
+    errors=(E.MATERIAL_KIND_NOT_FOUND, E.MATERIAL_NOT_FOUND),
+)
 async def delete_wage_material(
-    request: Request, code: str, kind: str, material_id: int
+    request: Request, code: str, kind: str, material_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """Remove a wage-account material from view (kept for the record)."""
-    access = await project_access(request, code, MANAGE)
     await materials.delete_wage_material(access, kind, material_id)
     await audit_project(
         request,

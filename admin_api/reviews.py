@@ -5,34 +5,60 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models import AccountKind
-from realname.web import body_of, ip_of, ok, page, paging, require_kind
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ip_of, ok, page
 from services import audit, status_change
+from services.identity import Principal
+from services.schemas.projectinfo import (
+    ReviewDecision,
+    ReviewQueueQuery,
+    StatusChangePublic,
+)
 
 bp = Blueprint("admin_reviews", url_prefix="/reviews")
+REGULATOR = Access.kinds("regulator")
+DECIDE_ERRORS = (
+    E.REQUEST_NOT_FOUND,
+    E.REQUEST_CLOSED,
+    E.REQUEST_CHANGED,
+    E.NOT_YOUR_TURN,
+    E.ALREADY_REVIEWED,
+    E.WRONG_REVIEWER,
+)
 
 
 @bp.get("/status-changes")
-async def my_queue(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="我的状态变更审核列表",
+    access=REGULATOR,
+    query=ReviewQueueQuery,
+    response=Page[StatusChangePublic],
+)
+async def my_queue(request: Request, query: ReviewQueueQuery, principal: Principal) -> HTTPResponse:
     """Requests waiting for my review (``state=pending``) or decided by my region (``done``)."""
-    principal = await require_kind(request, AccountKind.REGULATOR)
-    page_no, size = paging(request)
     rows, total = await status_change.review_queue(
-        principal, request.args.get("state") or "pending", page_no, size
+        principal, query.state or "pending", query.page, query.page_size
     )
     return page(rows, total)
 
 
 @bp.get("/status-changes/<request_id:int>")
-async def review_detail(request: Request, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="状态变更审核详情",
+    access=REGULATOR,
+    response=StatusChangePublic,
+    errors=(E.REQUEST_NOT_FOUND,),
+)
+async def review_detail(request: Request, request_id: int, principal: Principal) -> HTTPResponse:
     """One request with its review steps."""
-    principal = await require_kind(request, AccountKind.REGULATOR)
     return ok(await status_change.detail_for_reviewer(principal, request_id))
 
 
-async def _decide(request: Request, request_id: int, approve: bool) -> HTTPResponse:
-    principal = await require_kind(request, AccountKind.REGULATOR)
-    req = await status_change.review(principal, request_id, approve, body_of(request).get("notes"))
+async def _decide(
+    request: Request, principal: Principal, request_id: int, approve: bool, notes: str
+) -> HTTPResponse:
+    req = await status_change.review(principal, request_id, approve, notes)
     await audit.record(
         "status_change.approve" if approve else "status_change.reject",
         principal=principal,
@@ -44,12 +70,30 @@ async def _decide(request: Request, request_id: int, approve: bool) -> HTTPRespo
 
 
 @bp.post("/status-changes/<request_id:int>/approve")
-async def approve(request: Request, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="状态变更审核通过",
+    access=REGULATOR,
+    body=ReviewDecision,
+    response=StatusChangePublic,
+    errors=DECIDE_ERRORS,
+)
+async def approve(
+    request: Request, request_id: int, body: ReviewDecision, principal: Principal
+) -> HTTPResponse:
     """审核通过 the current step (the final one changes the project's status)."""
-    return await _decide(request, request_id, True)
+    return await _decide(request, principal, request_id, True, body.notes)
 
 
 @bp.post("/status-changes/<request_id:int>/reject")
-async def reject(request: Request, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="状态变更审核不通过",
+    access=REGULATOR,
+    body=ReviewDecision,
+    response=StatusChangePublic,
+    errors=DECIDE_ERRORS,
+)
+async def reject(
+    request: Request, request_id: int, body: ReviewDecision, principal: Principal
+) -> HTTPResponse:
     """审核不通过, with ``notes`` (required); the project's status stays."""
-    return await _decide(request, request_id, False)
+    return await _decide(request, principal, request_id, False, body.notes)

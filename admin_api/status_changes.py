@@ -5,21 +5,36 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api.units import read_form
-from realname.web import audit_project, ok, page, paging, project_access
+from admin_api.units import uploads_of
+from realname import error_codes as E
+from realname.contract import Access, endpoint
+from realname.web import audit_project, ok, page
 from services import status_change
-from services.identity import MANAGE
+from services.identity import MANAGE, VIEW, ProjectAccess
+from services.schemas.projectinfo import (
+    StatusChangeApply,
+    StatusChangePage,
+    StatusChangePublic,
+    StatusChangeQuery,
+    fields,
+)
 
 bp = Blueprint("admin_status_changes", url_prefix="/projects")
 
 
 @bp.get("/<code:str>/status-changes")
-async def list_requests(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="项目状态变更记录",
+    access=Access.project(VIEW),
+    query=StatusChangeQuery,
+    response=StatusChangePage,
+)
+async def list_requests(
+    request: Request, code: str, query: StatusChangeQuery, access: ProjectAccess
+) -> HTTPResponse:
     """变更记录: 变更前状态, 变更状态, 审批状态, 当前审核人, 发起人, 发起时间 (filter ``state``)."""
-    access = await project_access(request, code)
-    page_no, size = paging(request)
     rows, total = await status_change.list_for_project(
-        access, request.args.get("state"), page_no, size
+        access, query.state or None, query.page, query.page_size
     )
     chain = [
         {"level": lvl, "region_code": region, "step_label": status_change.step_label(lvl, final)}
@@ -35,11 +50,31 @@ async def list_requests(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.post("/<code:str>/status-changes")
-async def apply(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="项目状态变更申请",
+    access=Access.project(MANAGE),
+    body=StatusChangeApply,
+    form=True,
+    files=("files",),
+    response=StatusChangePublic,
+    status=201,
+    errors=(
+        E.INVALID_CHOICE,
+        E.SAME_STATUS,
+        E.TOO_MANY,
+        E.INVALID_FILE_TYPE,
+        E.TOO_LARGE,
+        E.OPEN_REQUEST_EXISTS,
+        E.NO_REVIEWER,
+    ),
+)
+async def apply(
+    request: Request, code: str, body: StatusChangeApply, access: ProjectAccess
+) -> HTTPResponse:
     """变更申请: ``to_status``, ``reason`` and optional ``files`` (multipart or JSON)."""
-    access = await project_access(request, code, MANAGE)
-    data, uploads = read_form(request)
-    req = await status_change.apply(access, data, uploads.get("files", []), request.app.ctx.files)
+    req = await status_change.apply(
+        access, fields(body), uploads_of(request).get("files", []), request.app.ctx.files
+    )
     await audit_project(
         request,
         access,
@@ -51,16 +86,30 @@ async def apply(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.get("/<code:str>/status-changes/<request_id:int>")
-async def detail(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="项目状态变更详情",
+    access=Access.project(VIEW),
+    response=StatusChangePublic,
+    errors=(E.REQUEST_NOT_FOUND,),
+)
+async def detail(
+    request: Request, code: str, request_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """查看详情: the request with its files and each review's notes."""
-    access = await project_access(request, code)
     return ok(await status_change.detail_for_project(access, request_id))
 
 
 @bp.post("/<code:str>/status-changes/<request_id:int>/withdraw")
-async def withdraw(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="撤回项目状态变更申请",
+    access=Access.project(MANAGE),
+    response=StatusChangePublic,
+    errors=(E.REQUEST_NOT_FOUND, E.REQUEST_CLOSED, E.REQUEST_IN_REVIEW),
+)
+async def withdraw(
+    request: Request, code: str, request_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """撤回 an open request nobody has reviewed yet."""
-    access = await project_access(request, code, MANAGE)
     await status_change.withdraw(access, request_id)
     await audit_project(
         request,

@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import audit_project, body_of, ok, page, paging, project_access
+from admin_api._forms import files_of, is_form
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import audit_project, ok, page
 from services import units as unit_service
-from services.identity import MANAGE
+from services.identity import MANAGE, VIEW, ProjectAccess
+from services.schemas.projectinfo import (
+    UnitCreate,
+    UnitExit,
+    UnitOption,
+    UnitPublic,
+    UnitQuery,
+    UnitUpdate,
+    fields,
+)
 from services.units import Upload
 
 bp = Blueprint("admin_units", url_prefix="/projects")
 
+UNIT_WRITE_ERRORS = (
+    E.UNIT_ADMIN_ONLY,
+    E.INVALID_CREDIT_CODE,
+    E.CREDIT_CODE_NAME_MISMATCH,
+    E.UNKNOWN_REGION,
+    E.INVALID_PHONE,
+    E.INVALID_DATE,
+    E.INVALID_FILE_TYPE,
+    E.TOO_LARGE,
+)
 
-def read_form(request: Request) -> tuple[dict[str, Any], dict[str, list[Upload]]]:
-    """Fields and uploads of a form (multipart or urlencoded), or the JSON body, no uploads."""
-    content_type = request.content_type or ""
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        fields = {k: v[0] if len(v) == 1 else v for k, v in (request.form or {}).items()}
-        uploads = {
-            k: [Upload(data=f.body, name=f.name or "") for f in v if f.body]
-            for k, v in (request.files or {}).items()
-        }
-        return fields, {k: v for k, v in uploads.items() if v}
-    return body_of(request), {}
+
+def uploads_of(request: Request) -> dict[str, list[Upload]]:
+    """The non-empty files of a multipart form by field name (none for JSON bodies)."""
+    if not is_form(request):
+        return {}
+    uploads = {
+        k: [Upload(data=f.body, name=f.name or "") for f in v if f.body]
+        for k, v in (files_of(request) or {}).items()
+    }
+    return {k: v for k, v in uploads.items() if v}
 
 
 def first_upload(uploads: dict[str, list[Upload]], name: str) -> Upload | None:
@@ -35,38 +54,61 @@ def first_upload(uploads: dict[str, list[Upload]], name: str) -> Upload | None:
 
 
 @bp.get("/<code:str>/units")
-async def list_units(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="参建单位列表", access=Access.project(VIEW), query=UnitQuery, response=Page[UnitPublic]
+)
+async def list_units(
+    request: Request, code: str, query: UnitQuery, access: ProjectAccess
+) -> HTTPResponse:
     """参建单位 list; filters ``role`` (责任主体) and ``q`` (name, credit code or site lead)."""
-    access = await project_access(request, code)
-    page_no, size = paging(request)
     rows, total = await unit_service.list_units(
-        access, role=request.args.get("role"), q=request.args.get("q"), page_no=page_no, size=size
+        access, role=query.role, q=query.q, page_no=query.page, size=query.page_size
     )
     return page(rows, total)
 
 
 @bp.get("/<code:str>/units/options")
-async def unit_options(request: Request, code: str) -> HTTPResponse:
+@endpoint(summary="可选参建单位", access=Access.project(VIEW), response=Page[UnitOption])
+async def unit_options(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """The registered units a form may choose from (materials, post personnel...)."""
-    access = await project_access(request, code)
     rows = await unit_service.selectable_units(access.project)
     return page(rows, len(rows))
 
 
 @bp.get("/<code:str>/units/<unit_id:int>")
-async def unit_detail(request: Request, code: str, unit_id: int) -> HTTPResponse:
+@endpoint(
+    summary="参建单位详情",
+    access=Access.project(VIEW),
+    response=UnitPublic,
+    errors=(E.UNIT_NOT_FOUND,),
+)
+async def unit_detail(
+    request: Request, code: str, unit_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """One participating unit."""
-    access = await project_access(request, code)
     return ok(await unit_service.unit_detail(access, unit_id))
 
 
 @bp.post("/<code:str>/units")
-async def register_unit(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="登记分包单位",
+    access=Access.project(MANAGE),
+    body=UnitCreate,
+    form=True,
+    files=("contract_file",),
+    response=UnitPublic,
+    status=201,
+    errors=(*UNIT_WRITE_ERRORS, E.UNIT_EXISTS),
+)
+async def register_unit(
+    request: Request, code: str, body: UnitCreate, access: ProjectAccess
+) -> HTTPResponse:
     """登记分包单位 (multipart: fields + ``contract_file``), by the builder/GC/project managers."""
-    access = await project_access(request, code, MANAGE)
-    data, uploads = read_form(request)
     unit = await unit_service.register_subcontractor(
-        access, data, first_upload(uploads, "contract_file"), request.app.ctx.files
+        access,
+        fields(body),
+        first_upload(uploads_of(request), "contract_file"),
+        request.app.ctx.files,
     )
     await audit_project(
         request,
@@ -77,13 +119,32 @@ async def register_unit(request: Request, code: str) -> HTTPResponse:
     return ok(await unit_service.unit_detail(access, unit.id), status=201)
 
 
-@bp.route("/<code:str>/units/<unit_id:int>", methods=["PUT", "PATCH"])
-async def edit_unit(request: Request, code: str, unit_id: int) -> HTTPResponse:
-    """编辑单位 (multipart or JSON; only the fields sent change)."""
-    access = await project_access(request, code, MANAGE)
-    data, uploads = read_form(request)
+EDIT = {
+    "access": Access.project(MANAGE),
+    "body": UnitUpdate,
+    "form": True,
+    "files": ("contract_file",),
+    "response": UnitPublic,
+    "errors": (
+        *UNIT_WRITE_ERRORS,
+        E.UNIT_NOT_FOUND,
+        E.UNIT_NOT_YOURS,
+        E.READ_ONLY,
+        E.UNIT_HAS_MEMBERS,
+    ),
+}
+
+
+async def _edit(
+    request: Request, access: ProjectAccess, unit_id: int, body: UnitUpdate
+) -> HTTPResponse:
+    data = fields(body)
     await unit_service.update_unit(
-        access, unit_id, data, first_upload(uploads, "contract_file"), request.app.ctx.files
+        access,
+        unit_id,
+        data,
+        first_upload(uploads_of(request), "contract_file"),
+        request.app.ctx.files,
     )
     await audit_project(
         request,
@@ -95,11 +156,44 @@ async def edit_unit(request: Request, code: str, unit_id: int) -> HTTPResponse:
     return ok(await unit_service.unit_detail(access, unit_id))
 
 
+@bp.put("/<code:str>/units/<unit_id:int>")
+@endpoint(summary="编辑参建单位", **EDIT)  # type: ignore[arg-type]
+async def edit_unit(
+    request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
+) -> HTTPResponse:
+    """编辑单位 (multipart or JSON; only the fields sent change)."""
+    return await _edit(request, access, unit_id, body)
+
+
+@bp.patch("/<code:str>/units/<unit_id:int>")
+@endpoint(summary="编辑参建单位（部分字段）", **EDIT)  # type: ignore[arg-type]
+async def patch_unit(
+    request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
+) -> HTTPResponse:
+    """编辑单位 (multipart or JSON; only the fields sent change)."""
+    return await _edit(request, access, unit_id, body)
+
+
 @bp.post("/<code:str>/units/<unit_id:int>/exit")
-async def exit_unit(request: Request, code: str, unit_id: int) -> HTTPResponse:
+@endpoint(
+    summary="参建单位退场",
+    access=Access.project(MANAGE),
+    body=UnitExit,
+    form=True,
+    response=UnitPublic,
+    errors=(
+        E.UNIT_NOT_FOUND,
+        E.UNIT_ADMIN_ONLY,
+        E.UNIT_ALREADY_EXITED,
+        E.UNIT_HAS_MEMBERS,
+        E.INVALID_DATE,
+    ),
+)
+async def exit_unit(
+    request: Request, code: str, unit_id: int, body: UnitExit, access: ProjectAccess
+) -> HTTPResponse:
     """退场: the unit leaves the site on ``exit_date``."""
-    access = await project_access(request, code, MANAGE)
-    await unit_service.exit_unit(access, unit_id, body_of(request))
+    await unit_service.exit_unit(access, unit_id, fields(body))
     await audit_project(
         request,
         access,
