@@ -119,6 +119,9 @@ class Browser:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         try:  # settle pending requests; an embedded PDF viewer never reports network idle
             self.page.wait_for_load_state("networkidle", timeout=5000)
+            self.page.wait_for_function(
+                "!document.querySelector('.el-loading-spinner')", timeout=5000
+            )
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: take the picture anyway
             pass
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -191,6 +194,6 @@ def open_browser(chromium: Any, server: Server) -> Browser:
 
     context.route("**/*", guard)
     page.on("pageerror", lambda exc: b.page_errors.append(str(exc)))
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)  # a shared, loaded machine: generous waits
     OPEN.append(b)
     return b

@@ -570,3 +570,18 @@ def test_status_change_reviewed_by_the_regulators(
     ).wait_for()
     b.page.locator('[data-test="project-switch"]').wait_for()
     b.assert_clean()
+
+
+def test_audit_log(enterprise: Browser) -> None:
+    b = enterprise
+    b.goto("/audit")
+    for col in ("时间", "操作人", "角色", "操作", "对象", "是否脱敏", "IP"):
+        b.page.locator(".el-table__header").get_by_text(col, exact=True).wait_for()
+    b.page.locator(".el-table__row").first.wait_for()
+    # The status change filed and approved by an earlier step of this walk is in the log.
+    b.page.locator(".el-table__row").filter(has_text="申请项目状态变更").first.wait_for()
+    b.shot("99-audit-log")
+    with b.page.expect_download() as dl:
+        b.page.get_by_role("button", name="导出", exact=True).click()
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    b.assert_clean()

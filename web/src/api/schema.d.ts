@@ -208,7 +208,10 @@ export interface paths {
         /** Registered firmware/app packages. */
         get: operations["get~admin_devices.firmware_list"];
         put?: never;
-        /** Register a package (version, URL, SHA-256): operators and enterprises. */
+        /**
+         * Register a package: JSON (version, URL, SHA-256), or multipart with the package ``file``
+         * @description (stored here, SHA-256 computed by the platform): operators and enterprises.
+         */
         post: operations["post~admin_devices.firmware_add"];
         delete?: never;
         options?: never;
@@ -395,6 +398,43 @@ export interface paths {
         };
         /** Workbench attendance summary: on site today by person type and unit, month rate. */
         get: operations["get~admin_attendance.summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/projects/{code}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作日志: who, role, action, target, masked or not, time, IP; newest first.
+         * @description Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
+         */
+        get: operations["get~admin_audit.list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/projects/{code}/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出操作日志: the filtered log as .xlsx with the list's columns (audited). */
+        get: operations["get~admin_audit.export_audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -926,14 +966,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One member, with wage card (masked by role) and contract warning. */
+        /**
+         * 人员详情
+         * @description One member, with wage card (masked by role) and contract warning.
+         */
         get: operations["get~admin_members.get_member"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit a labour member / complete a migrated one (work type, wage card, team). */
+        /**
+         * 编辑人员（完善工资卡、工种、班组）
+         * @description Edit a labour member / complete a migrated one (work type, wage card, team).
+         */
         patch: operations["patch~admin_members.update_member"];
         trace?: never;
     };
@@ -946,7 +992,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The member leaves the project (离职) on the exit date (default today). */
+        /**
+         * 人员离职
+         * @description The member leaves the project (离职) on the exit date (default today).
+         */
         post: operations["post~admin_members.exit_member"];
         delete?: never;
         options?: never;
@@ -963,7 +1012,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Find an enrolled person by exact ID number (POST so the number stays out of URLs/logs). */
+        /**
+         * 按身份证号查找人员
+         * @description Find an enrolled person by exact ID number (POST so the number stays out of URLs/logs).
+         *
+         *     Before the person is on this project the reply carries the name and masked data only.
+         */
         post: operations["post~admin_members.search_person"];
         delete?: never;
         options?: never;
@@ -1239,7 +1293,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The units a new team can belong to (所属单位 picker). */
+        /**
+         * 班组可选所属单位
+         * @description The units a new team can belong to (所属单位 picker).
+         */
         get: operations["get~admin_teams.team_units"];
         put?: never;
         post?: never;
@@ -1256,10 +1313,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's teams (序号, 班组名称, 班组状态, 班组长, 所属单位). */
+        /**
+         * 班组列表
+         * @description The project's teams (序号, 班组名称, 班组状态, 班组长, 所属单位).
+         */
         get: operations["get~admin_teams.list_teams"];
         put?: never;
-        /** Create a team (新增班组). */
+        /**
+         * 新增班组
+         * @description Create a team (新增班组).
+         */
         post: operations["post~admin_teams.create_team"];
         delete?: never;
         options?: never;
@@ -1274,7 +1337,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The .xlsx template for importing a team's members. */
+        /**
+         * 下载班组人员导入模板
+         * @description The .xlsx template for importing a team's members.
+         */
         get: operations["get~admin_teams.import_template"];
         put?: never;
         post?: never;
@@ -1291,15 +1357,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One team. */
+        /**
+         * 班组详情
+         * @description One team.
+         */
         get: operations["get~admin_teams.get_team"];
         put?: never;
         post?: never;
-        /** Delete a team; refused while it has active members. */
+        /**
+         * 删除班组
+         * @description Delete a team; refused while it has active members.
+         */
         delete: operations["delete~admin_teams.delete_team"];
         options?: never;
         head?: never;
-        /** Edit a team (name, leader, unit, 在场/退场). */
+        /**
+         * 编辑班组
+         * @description Edit a team (name, leader, unit, 在场/退场).
+         */
         patch: operations["patch~admin_teams.update_team"];
         trace?: never;
     };
@@ -1312,7 +1387,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import the filled template (multipart ``file``): row errors back, valid rows imported. */
+        /**
+         * 导入班组人员
+         * @description Import the filled template (multipart ``file``): row errors back, valid rows imported.
+         */
         post: operations["post~admin_teams.import_members"];
         delete?: never;
         options?: never;
@@ -1327,10 +1405,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Members of a team with wage card and contract warning (序号, 姓名, 身份证号, 工种...). */
+        /**
+         * 班组人员列表
+         * @description Members of a team with wage card and contract warning (序号, 姓名, 身份证号, 工种...).
+         */
         get: operations["get~admin_teams.team_members"];
         put?: never;
-        /** Add an enrolled person to the team with work type and wage card (添加人员). */
+        /**
+         * 班组添加人员
+         * @description Add an enrolled person to the team with work type and wage card (添加人员).
+         */
         post: operations["post~admin_teams.add_member"];
         delete?: never;
         options?: never;
@@ -1416,7 +1500,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The work types (工种) to choose from. */
+        /**
+         * 工种列表
+         * @description The work types (工种) to choose from.
+         */
         get: operations["get~admin_teams.work_types"];
         put?: never;
         post?: never;
@@ -1596,6 +1683,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/device/v1/firmware/{package_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An uploaded firmware package, by the signed URL of an ``upgrade`` command (``sn``,
+         * @description ``expires``, ``sig``: valid for that device until the command expires).
+         */
+        get: operations["get~device_native.firmware"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/device/v1/heartbeat": {
         parameters: {
             query?: never;
@@ -1607,6 +1714,26 @@ export interface paths {
         put?: never;
         /** Report firmware and counts; receive the commands due for this device. */
         post: operations["post~device_native.heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device/v1/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pickers of a collection machine: the bound project's units with their teams, work
+         * @description types and posts (codes and Chinese labels), person types, and a ``version``. With<br>``?version=`` equal to the current one, only ``{"version", "changed": false}`` comes back.
+         */
+        get: operations["get~device_native.options"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2064,7 +2191,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Current announcements covering any of the caller's projects, newest first. */
+        /**
+         * 通知公告
+         * @description Current announcements covering any of the caller's projects, newest first.
+         */
         get: operations["get~miniapp_announcements.announcements"];
         put?: never;
         post?: never;
@@ -2081,7 +2211,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every supplementary-attendance request now waiting for the caller's decision. */
+        /**
+         * 待我审批的补录申请
+         * @description Every supplementary-attendance request now waiting for the caller's decision.
+         */
         get: operations["get~miniapp_approvals.queue"];
         put?: never;
         post?: never;
@@ -2100,7 +2233,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve at the caller's node of the chain. */
+        /**
+         * 同意补录申请
+         * @description Approve at the caller's node of the chain.
+         */
         post: operations["post~miniapp_approvals.approve"];
         delete?: never;
         options?: never;
@@ -2117,7 +2253,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject (ends the request); a `comment` is required. */
+        /**
+         * 驳回补录申请
+         * @description Reject (ends the request); a `comment` (审批意见) is required.
+         */
         post: operations["post~miniapp_approvals.reject"];
         delete?: never;
         options?: never;
@@ -2134,7 +2273,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a wx.login `code` for a token; the reply says whether real-name binding is done. */
+        /**
+         * 小程序登录
+         * @description Exchange a wx.login `code` for a token; the reply says whether real-name binding is done.
+         */
         post: operations["post~miniapp_auth.login"];
         delete?: never;
         options?: never;
@@ -2151,7 +2293,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign this mini-program session out. */
+        /**
+         * 小程序退出登录
+         * @description Sign this mini-program session out.
+         */
         post: operations["post~miniapp_auth.logout"];
         delete?: never;
         options?: never;
@@ -2166,7 +2311,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's binding and, for post personnel, the projects of their posts. */
+        /**
+         * 当前小程序用户
+         * @description The caller's binding and, for post personnel, the projects of their posts.
+         */
         get: operations["get~miniapp_auth.me"];
         put?: never;
         post?: never;
@@ -2183,12 +2331,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's binding, or their latest binding request. */
+        /**
+         * 实名绑定状态
+         * @description The caller's binding, or their latest binding request.
+         */
         get: operations["get~miniapp_binding.state"];
         put?: never;
-        /** Bind to an enrolled person by `name`, `id_number` and a getPhoneNumber `phone_code`. */
+        /**
+         * 实名绑定
+         * @description Bind to an enrolled person by `name`, `id_number` and a getPhoneNumber `phone_code`.
+         *
+         *     201 when bound at once (a fresh token); 202 when the labour officer must confirm.
+         */
         post: operations["post~miniapp_binding.bind"];
-        /** Remove the caller's binding (audited); the reply carries a fresh, unbound token. */
+        /**
+         * 解除实名绑定
+         * @description Remove the caller's binding (audited); the reply carries a fresh, unbound token.
+         */
         delete: operations["delete~miniapp_binding.unbind"];
         options?: never;
         head?: never;
@@ -2202,7 +2361,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Days, hours and punches of a month (`month=YYYY-MM`) for the caller's own membership. */
+        /**
+         * 我的考勤（月历）
+         * @description Days, hours and punches of a month (`month=YYYY-MM`) for the caller's own membership.
+         */
         get: operations["get~miniapp_attendance.month"];
         put?: never;
         post?: never;
@@ -2219,7 +2381,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The contracts of one of the caller's own memberships, with the missing-contract warning. */
+        /**
+         * 我的劳动合同
+         * @description The contracts of one of the caller's own memberships, with the missing-contract warning.
+         */
         get: operations["get~miniapp_contracts.my_contracts"];
         put?: never;
         post?: never;
@@ -2236,7 +2401,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The photo taken with one of the caller's own punches. */
+        /**
+         * 我的考勤照片
+         * @description The photo taken with one of the caller's own punches.
+         */
         get: operations["get~miniapp_attendance.punch_photo"];
         put?: never;
         post?: never;
@@ -2253,7 +2421,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's projects: membership, team, contract warning and permit posts. */
+        /**
+         * 我的项目
+         * @description The caller's projects: membership, team, contract warning and permit posts.
+         */
         get: operations["get~miniapp_projects.my_projects"];
         put?: never;
         post?: never;
@@ -2270,7 +2441,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Post personnel only: today on site, active members, contract warnings. */
+        /**
+         * 项目概况（岗位人员）
+         * @description Post personnel only: today on site, active members, contract warnings.
+         */
         get: operations["get~miniapp_projects.summary"];
         put?: never;
         post?: never;
@@ -2289,7 +2463,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Decline the web sign-in. */
+        /**
+         * 取消网页登录
+         * @description Decline the web sign-in.
+         */
         post: operations["post~miniapp_qr.cancel"];
         delete?: never;
         options?: never;
@@ -2306,7 +2483,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the web sign-in (post personnel only; others get the reason). */
+        /**
+         * 确认网页登录
+         * @description Confirm the web sign-in (post personnel only; others get the reason).
+         */
         post: operations["post~miniapp_qr.confirm"];
         delete?: never;
         options?: never;
@@ -2323,7 +2503,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The scanned code's ticket: mark it scanned and say whether this person may confirm. */
+        /**
+         * 扫描网页登录二维码
+         * @description The scanned code's ticket: mark it scanned, say whether this person may confirm and who
+         *     asked for it (browser IP, region, user agent, time) for the confirm screen.
+         */
         post: operations["post~miniapp_qr.scan"];
         delete?: never;
         options?: never;
@@ -2334,7 +2518,1103 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** AccountBrief */
+        AccountBrief: {
+            /** Display Name */
+            display_name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "enterprise" | "person" | "regulator" | "operator";
+        };
+        /** AnnouncementView */
+        AnnouncementView: {
+            /** Content */
+            content: string;
+            /** Id */
+            id: number;
+            /** Published At */
+            published_at: string | null;
+            /** Publisher Name */
+            publisher_name: string | null;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ApprovalDecision
+         * @description 审批意见 (required to reject).
+         */
+        ApprovalDecision: {
+            /**
+             * 审批意见
+             * @default
+             */
+            comment: string;
+        };
+        /**
+         * BindingCreate
+         * @description 实名绑定: name, ID number and the getPhoneNumber code (the service names a missing one).
+         */
+        BindingCreate: {
+            /**
+             * 身份证号
+             * @default null
+             */
+            id_number: string | null;
+            /**
+             * 姓名
+             * @default null
+             */
+            name: string | null;
+            /**
+             * 手机号授权（phone_code）
+             * @default null
+             */
+            phone_code: string | null;
+        };
+        /**
+         * BindingRequestView
+         * @description A binding request as its applicant sees it.
+         */
+        BindingRequestView: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "cancelled";
+            /** Status Label */
+            status_label: string;
+        };
+        /**
+         * BindingResult
+         * @description Bound at once (201, a fresh token) or waiting for the labour officer (202).
+         */
+        BindingResult: {
+            /** Bound */
+            bound: boolean;
+            /**
+             * Bound At
+             * @default null
+             */
+            bound_at: string | null;
+            /** Message */
+            message: string;
+            /**
+             * Method
+             * @default null
+             */
+            method: string | null;
+            /** @default null */
+            person: components["schemas"]["BoundPerson"] | null;
+            /** @default null */
+            request: components["schemas"]["BindingRequestView"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "bound" | "pending";
+            /**
+             * Token
+             * @default null
+             */
+            token: string | null;
+        };
+        /**
+         * BindingState
+         * @description The caller's binding: the bound person (masked) or the latest binding request.
+         */
+        BindingState: {
+            /** Bound */
+            bound: boolean;
+            /**
+             * Bound At
+             * @default null
+             */
+            bound_at: string | null;
+            /**
+             * Method
+             * @default null
+             */
+            method: string | null;
+            /** @default null */
+            person: components["schemas"]["BoundPerson"] | null;
+            /** @default null */
+            request: components["schemas"]["BindingRequestView"] | null;
+        };
+        /** BoundPerson */
+        BoundPerson: {
+            /** Id Number Masked */
+            id_number_masked: string;
+            /** Name */
+            name: string;
+            /** Phone Masked */
+            phone_masked: string;
+        };
+        /** ChainNode */
+        ChainNode: {
+            /** Label */
+            label: string;
+            /** Node */
+            node: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "approved" | "rejected" | "current" | "waiting";
+        };
+        /** ChainStep */
+        ChainStep: {
+            /** Actor Name */
+            actor_name: string | null;
+            /** Approve */
+            approve: boolean;
+            /** Comment */
+            comment: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Label */
+            label: string;
+            /** Node */
+            node: string;
+        };
+        /** CountBy */
+        CountBy: {
+            /** Count */
+            count: number;
+            /** Label */
+            label: string;
+            /** Person Type */
+            person_type: string;
+        };
+        /** DayCell */
+        DayCell: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Day */
+            day: number;
+            /** Future */
+            future: boolean;
+            /**
+             * Hours
+             * @default null
+             */
+            hours: number | null;
+            /** Punches */
+            punches: components["schemas"]["PunchView"][];
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+        };
+        /** Deleted */
+        Deleted: {
+            /** Deleted */
+            deleted: boolean;
+        };
+        /**
+         * Error
+         * @description The one error shape of every surface.
+         */
+        Error: {
+            /**
+             * Code
+             * @description 稳定的错误代码（见 docs/api.md 错误代码表）
+             * @enum {string}
+             */
+            code: "account_already_bound" | "account_disabled" | "already_decided" | "already_member" | "already_reviewed" | "announcement_not_found" | "audit_forbidden" | "bad_field" | "bad_request" | "bad_signature" | "before_entry" | "binding_request_decided" | "binding_request_not_found" | "command_not_found" | "conflict" | "contract_exists" | "contract_not_active" | "contract_not_found" | "credit_code_name_mismatch" | "date_outside_month" | "device_bound" | "device_exists" | "device_not_found" | "device_other_enterprise" | "duplicate_request" | "empty_file" | "empty_template" | "enterprise_not_found" | "enterprise_not_on_project" | "face_missing" | "face_not_found" | "file_forbidden" | "file_missing" | "file_not_found" | "firmware_exists" | "firmware_not_found" | "forbidden" | "future_date" | "future_month" | "http_error" | "id_expired" | "integrity" | "internal_error" | "invalid_bank_card" | "invalid_branch_code" | "invalid_category" | "invalid_choice" | "invalid_credit_code" | "invalid_date" | "invalid_field" | "invalid_file" | "invalid_file_type" | "invalid_host" | "invalid_id_number" | "invalid_kind" | "invalid_month" | "invalid_next" | "invalid_number" | "invalid_phone" | "invalid_post" | "invalid_range" | "invalid_row" | "invalid_template" | "invalid_termination_type" | "invalid_time" | "invalid_type" | "invalid_work_type" | "malformed_form" | "malformed_json" | "material_kind_not_found" | "material_not_found" | "member_left" | "member_not_found" | "method_not_allowed" | "no_liveness" | "no_region" | "no_reviewer" | "no_terminals" | "not_allowed_to_file" | "not_authenticated" | "not_bound" | "not_current_node" | "not_found" | "not_labour" | "not_on_chain" | "not_on_project" | "not_own_member" | "not_own_record" | "not_post_personnel" | "not_your_turn" | "open_request_exists" | "out_of_range" | "outside_region" | "person_already_bound" | "person_not_enrolled" | "person_not_matched" | "photo_not_found" | "project_forbidden" | "project_not_found" | "punch_blocked" | "rate_limited" | "read_only" | "region_not_found" | "report_exists" | "report_not_found" | "request_changed" | "request_closed" | "request_in_review" | "request_not_found" | "required" | "same_party" | "same_status" | "sso_bad_claims" | "sso_denied" | "sso_invalid_grant" | "sso_state_invalid" | "sso_unavailable" | "supplement_not_found" | "team_has_members" | "team_name_taken" | "team_not_found" | "team_off_site" | "ticket_expired" | "ticket_invalid" | "ticket_not_scanned" | "ticket_taken" | "ticket_used" | "token_invalid" | "too_large" | "too_long" | "too_many" | "too_many_rows" | "too_short" | "unavailable" | "unit_admin_only" | "unit_already_exited" | "unit_exists" | "unit_forbidden" | "unit_has_members" | "unit_not_found" | "unit_not_on_project" | "unit_not_registered" | "unit_not_yours" | "unit_role_invalid" | "unknown_agreement" | "unknown_file" | "unknown_parameter" | "unknown_person" | "unknown_region" | "unknown_unit" | "voucher_not_found" | "wechat_decrypt_failed" | "wechat_error" | "wechat_invalid_code" | "wechat_page_invalid" | "wechat_rate_limited" | "wechat_unavailable" | "wechat_user_blocked" | "wrong_account_kind" | "wrong_device_kind" | "wrong_reviewer";
+            /**
+             * Detail
+             * @description 补充信息
+             * @default null
+             */
+            detail: unknown;
+            /**
+             * Field
+             * @description 出错的字段
+             * @default null
+             */
+            field: string | null;
+            /**
+             * Message
+             * @description 中文提示
+             */
+            message: string;
+        };
+        /** Evidence */
+        Evidence: {
+            /** Content Type */
+            content_type: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string | null;
+        };
+        /** FileRef */
+        FileRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * Label
+         * @description A coded value with its Chinese label (a post, a permit post).
+         */
+        Label: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+        };
+        /** MeReply */
+        MeReply: {
+            binding: components["schemas"]["BindingState"];
+            /** Display Name */
+            display_name: string;
+            /** Post Projects */
+            post_projects: components["schemas"]["PostProject"][];
+        };
+        /**
+         * MemberAdd
+         * @description 添加人员 to a team: the enrolled person's ID number, work type and wage card.
+         */
+        MemberAdd: {
+            /**
+             * 联行号
+             * @default
+             */
+            bank_branch_code: string;
+            /**
+             * 工资卡号
+             * @default
+             */
+            bank_card: string;
+            /**
+             * 工资卡开户行
+             * @default
+             */
+            bank_name: string;
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date: string | null;
+            /** 身份证号 */
+            id_number: string;
+            /**
+             * 工种
+             * @default
+             */
+            work_type: string;
+        };
+        /**
+         * MemberExit
+         * @description 离职: the exit date (default today).
+         */
+        MemberExit: {
+            /**
+             * 离职日期
+             * @default null
+             */
+            exit_date: string | null;
+        };
+        /**
+         * MemberPublic
+         * @description The one reply shape of a project member (person, team, unit, wage card, contract state).
+         */
+        MemberPublic: {
+            /** Bank Branch Code */
+            bank_branch_code: string | null;
+            /** Bank Card */
+            bank_card: string | null;
+            /** Bank Name */
+            bank_name: string | null;
+            /**
+             * Contract Status
+             * @default null
+             */
+            contract_status: string | null;
+            /**
+             * Contract Status Label
+             * @default null
+             */
+            contract_status_label: string | null;
+            /**
+             * Contract Warning
+             * @default null
+             */
+            contract_warning: string | null;
+            /**
+             * Contract Warning Label
+             * @default null
+             */
+            contract_warning_label: string | null;
+            /**
+             * Days Since Entry
+             * @default null
+             */
+            days_since_entry: number | null;
+            /** Enrolled */
+            enrolled: boolean;
+            /** Entry Date */
+            entry_date: string | null;
+            /** Exit Date */
+            exit_date: string | null;
+            /**
+             * Gender
+             * @default null
+             */
+            gender: string | null;
+            /** Has Face */
+            has_face: boolean;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Incomplete Fields */
+            incomplete_fields: string[];
+            /** Migrated */
+            migrated: boolean;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: number;
+            /** Person Type */
+            person_type: string;
+            /** Person Type Label */
+            person_type_label: string;
+            /** Phone */
+            phone: string;
+            /** Post */
+            post: string | null;
+            /** Post Label */
+            post_label: string | null;
+            /**
+             * Seq
+             * @default null
+             */
+            seq: number | null;
+            /** Team Id */
+            team_id: number | null;
+            /** Team Name */
+            team_name: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+            /** Work Status */
+            work_status: string;
+            /** Work Status Label */
+            work_status_label: string;
+            /** Work Type */
+            work_type: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * MemberUpdate
+         * @description 编辑 / 完善 a member: only the fields sent change.
+         */
+        MemberUpdate: {
+            /**
+             * 联行号
+             * @default null
+             */
+            bank_branch_code: string | null;
+            /**
+             * 工资卡号
+             * @default null
+             */
+            bank_card: string | null;
+            /**
+             * 工资卡开户行
+             * @default null
+             */
+            bank_name: string | null;
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date: string | null;
+            /**
+             * 班组
+             * @default null
+             */
+            team_id: number | null;
+            /**
+             * 工种
+             * @default null
+             */
+            work_type: string | null;
+        };
+        /** MembersActive */
+        MembersActive: {
+            /** Labour */
+            labour: number;
+            /** Management */
+            management: number;
+        };
+        /** Membership */
+        Membership: {
+            /** Member Id */
+            member_id: number;
+            /** Person Type */
+            person_type: string;
+            /** Work Status */
+            work_status: string;
+            /** Work Status Label */
+            work_status_label: string;
+        };
+        /** Message */
+        Message: {
+            /** Message */
+            message: string;
+        };
+        /**
+         * MiniappLogin
+         * @description wx.login 登录.
+         */
+        MiniappLogin: {
+            /**
+             * 微信登录凭证 code
+             * @default null
+             */
+            code: string | null;
+        };
+        /**
+         * MiniappLoginReply
+         * @description A token, whether real-name binding is done, and the projects of the caller's posts.
+         */
+        MiniappLoginReply: {
+            account: components["schemas"]["AccountBrief"];
+            binding: components["schemas"]["BindingState"];
+            /** Expires In */
+            expires_in: number;
+            /** Post Projects */
+            post_projects: components["schemas"]["PostProject"][];
+            /** Token */
+            token: string;
+            /**
+             * Token Type
+             * @constant
+             */
+            token_type: "Bearer";
+        };
+        /**
+         * MyContract
+         * @description A contract of the caller's (ID number and phone masked).
+         */
+        MyContract: {
+            attachment: components["schemas"]["FileRef"] | null;
+            /** End Date */
+            end_date: string | null;
+            /**
+             * Gender
+             * @default null
+             */
+            gender: string | null;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Member Id */
+            member_id: number;
+            /** Name */
+            name: string;
+            /** Number */
+            number: string;
+            /** Party A */
+            party_a: string;
+            /** Phone */
+            phone: string;
+            /** Seq */
+            seq: number | null;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Termination Confirmed At */
+            termination_confirmed_at: string | null;
+            /** Termination Initiated At */
+            termination_initiated_at: string | null;
+            /** Termination Reason */
+            termination_reason: string | null;
+            /** Termination Type */
+            termination_type: string | null;
+            /** Uploaded At */
+            uploaded_at: string | null;
+        };
+        /**
+         * MyContracts
+         * @description The contracts of one membership and its contract warning.
+         */
+        MyContracts: {
+            /** Contract Status */
+            contract_status: string;
+            /** Contract Status Label */
+            contract_status_label: string;
+            /** Contract Warning */
+            contract_warning: string | null;
+            /** Contract Warning Label */
+            contract_warning_label: string;
+            /** Data */
+            data: components["schemas"]["MyContract"][];
+            /** Days Since Entry */
+            days_since_entry: number;
+            /** Member Id */
+            member_id: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * MyMonth
+         * @description A month of the caller's own attendance.
+         */
+        MyMonth: {
+            /** Attendance Days */
+            attendance_days: number;
+            /** Days */
+            days: components["schemas"]["DayCell"][];
+            /** Effective Days */
+            effective_days: number;
+            /** Effective Hours */
+            effective_hours: number;
+            /** Member Id */
+            member_id: number;
+            /** Month */
+            month: number;
+            /** Project Code */
+            project_code: string;
+            /** Project Name */
+            project_name: string;
+            /** Year */
+            year: number;
+        };
+        /**
+         * MyProject
+         * @description A project of the caller: membership (if any) and permit posts (持证岗位).
+         */
+        MyProject: {
+            /**
+             * Contract Status
+             * @default null
+             */
+            contract_status: string | null;
+            /**
+             * Contract Status Label
+             * @default null
+             */
+            contract_status_label: string | null;
+            /**
+             * Contract Warning
+             * @default null
+             */
+            contract_warning: string | null;
+            /**
+             * Contract Warning Label
+             * @default null
+             */
+            contract_warning_label: string | null;
+            /**
+             * Days Since Entry
+             * @default null
+             */
+            days_since_entry: number | null;
+            /**
+             * Entry Date
+             * @default null
+             */
+            entry_date: string | null;
+            /**
+             * Exit Date
+             * @default null
+             */
+            exit_date: string | null;
+            /** Member Id */
+            member_id: number | null;
+            /** Permit Posts */
+            permit_posts: components["schemas"]["Label"][];
+            /**
+             * Person Type
+             * @default null
+             */
+            person_type: string | null;
+            /**
+             * Person Type Label
+             * @default null
+             */
+            person_type_label: string | null;
+            /**
+             * Post
+             * @default null
+             */
+            post: string | null;
+            /**
+             * Post Label
+             * @default null
+             */
+            post_label: string | null;
+            /** Project Code */
+            project_code: string;
+            /** Project Name */
+            project_name: string;
+            /** Project Status */
+            project_status: string;
+            /**
+             * Team
+             * @default null
+             */
+            team: string | null;
+            /**
+             * Unit
+             * @default null
+             */
+            unit: string | null;
+            /**
+             * Unit Role Label
+             * @default null
+             */
+            unit_role_label: string | null;
+            /**
+             * Work Status
+             * @default null
+             */
+            work_status: string | null;
+            /**
+             * Work Status Label
+             * @default null
+             */
+            work_status_label: string | null;
+            /**
+             * Work Type
+             * @default null
+             */
+            work_type: string | null;
+        };
+        /** Page[AnnouncementView] */
+        Page_AnnouncementView: {
+            /** Data */
+            data: components["schemas"]["AnnouncementView"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[MemberPublic] */
+        Page_MemberPublic: {
+            /** Data */
+            data: components["schemas"]["MemberPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[MyProject] */
+        Page_MyProject: {
+            /** Data */
+            data: components["schemas"]["MyProject"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[SupplementView] */
+        Page_SupplementView: {
+            /** Data */
+            data: components["schemas"]["SupplementView"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[TeamPublic] */
+        Page_TeamPublic: {
+            /** Data */
+            data: components["schemas"]["TeamPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[UnitBrief] */
+        Page_UnitBrief: {
+            /** Data */
+            data: components["schemas"]["UnitBrief"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[str] */
+        Page_str: {
+            /** Data */
+            data: string[];
+            /** Total */
+            total: number;
+        };
+        /**
+         * PersonFound
+         * @description An enrolled person: full ID number and phone only once on the caller's project.
+         */
+        PersonFound: {
+            /** Enrolled */
+            enrolled: boolean;
+            /**
+             * Gender
+             * @default null
+             */
+            gender: string | null;
+            /** Has Face */
+            has_face: boolean;
+            /** Id Number */
+            id_number: string;
+            membership: components["schemas"]["Membership"] | null;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: number;
+            /** Phone */
+            phone: string;
+        };
+        /**
+         * PersonSearch
+         * @description Search an enrolled person by exact ID number.
+         */
+        PersonSearch: {
+            /** 身份证号 */
+            id_number: string;
+        };
+        /**
+         * PostProject
+         * @description A project where the caller holds a post (岗位人员).
+         */
+        PostProject: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Posts */
+            posts: components["schemas"]["Label"][];
+        };
+        /**
+         * ProjectSummary
+         * @description 岗位人员的项目概况: today on site, active members, contract warnings.
+         */
+        ProjectSummary: {
+            /** Attendance Rate */
+            attendance_rate: number;
+            contract_warnings: components["schemas"]["WarningCounts"];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            members_active: components["schemas"]["MembersActive"];
+            /** My Posts */
+            my_posts: components["schemas"]["Label"][];
+            /** On Site By Person Type */
+            on_site_by_person_type: components["schemas"]["CountBy"][];
+            /** On Site Today */
+            on_site_today: number;
+            /** Project Code */
+            project_code: string;
+            /** Project Name */
+            project_name: string;
+            /** Status */
+            status: string;
+        };
+        /** PunchView */
+        PunchView: {
+            /** Accepted */
+            accepted: boolean;
+            /** Device Sn */
+            device_sn: string | null;
+            /** Direction */
+            direction: string;
+            /** Direction Label */
+            direction_label: string;
+            /** Id */
+            id: number;
+            /** Liveness */
+            liveness: boolean;
+            /** Photo Url */
+            photo_url: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Reason Label */
+            reason_label: string | null;
+            /** Received At */
+            received_at: string | null;
+            /** Source */
+            source: string;
+            /** Source Label */
+            source_label: string;
+            /** Status */
+            status: string;
+            /**
+             * Time
+             * Format: date-time
+             */
+            time: string;
+        };
+        /** QrCancelled */
+        QrCancelled: {
+            /** Message */
+            message: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "cancelled";
+            /** Ticket */
+            ticket: string;
+        };
+        /** QrConfirmed */
+        QrConfirmed: {
+            /** Message */
+            message: string;
+            requester: components["schemas"]["Requester"];
+            /**
+             * Status
+             * @constant
+             */
+            status: "confirmed";
+            /** Ticket */
+            ticket: string;
+        };
+        /** QrScanned */
+        QrScanned: {
+            /** Can Confirm */
+            can_confirm: boolean;
+            /**
+             * Message
+             * @default null
+             */
+            message: string | null;
+            /** Notice */
+            notice: string;
+            /** Projects */
+            projects: components["schemas"]["PostProject"][];
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            requester: components["schemas"]["Requester"];
+            /**
+             * Status
+             * @constant
+             */
+            status: "scanned";
+            /** Ticket */
+            ticket: string;
+        };
+        /**
+         * Requester
+         * @description Who asked for the QR code: browser IP, region, user agent, time.
+         */
+        Requester: {
+            /** Browser */
+            browser: string;
+            /** Ip */
+            ip: string;
+            /** Region */
+            region: string;
+            /** Region Code */
+            region_code: string | null;
+            /** Requested At */
+            requested_at: string;
+            /** Requested At Text */
+            requested_at_text: string;
+            /** Same Network */
+            same_network: boolean;
+            /** User Agent */
+            user_agent: string;
+        };
+        /** SupplementMember */
+        SupplementMember: {
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * SupplementView
+         * @description A supplementary-attendance request: state, chain progress and history.
+         */
+        SupplementView: {
+            /** Chain */
+            chain: components["schemas"]["ChainNode"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Node */
+            current_node: string | null;
+            /** Current Node Label */
+            current_node_label: string | null;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Evidence */
+            evidence: (components["schemas"]["Evidence"] | null)[];
+            /** History */
+            history: components["schemas"]["ChainStep"][];
+            /** Id */
+            id: number;
+            /** In Time */
+            in_time: string | null;
+            member: components["schemas"]["SupplementMember"];
+            /** Out Time */
+            out_time: string | null;
+            /** Project Code */
+            project_code: string;
+            /** Project Name */
+            project_name: string;
+            /** Reason */
+            reason: string;
+            /** Requester Name */
+            requester_name: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "approved" | "rejected";
+            /** State Label */
+            state_label: string;
+        };
+        /**
+         * TeamCreate
+         * @description 新增班组.
+         */
+        TeamCreate: {
+            /**
+             * 班组长
+             * @default
+             */
+            leader: string;
+            /** 班组名称 */
+            name: string;
+            /**
+             * 班组状态
+             * @default true
+             */
+            on_site: boolean | ("在场" | "退场" | "on_site" | "off_site");
+            /** 所属单位 */
+            unit_id: number;
+        };
+        /**
+         * TeamPublic
+         * @description A team row: 序号, 班组名称, 班组状态, 班组长, 所属单位.
+         */
+        TeamPublic: {
+            /** Active Members */
+            active_members: number;
+            /** Id */
+            id: number;
+            /** Leader */
+            leader: string;
+            /** Name */
+            name: string;
+            /** On Site */
+            on_site: boolean;
+            /** Seq */
+            seq: number | null;
+            /** Status Label */
+            status_label: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /**
+         * TeamUpdate
+         * @description 编辑班组: only the fields sent change.
+         */
+        TeamUpdate: {
+            /**
+             * 班组长
+             * @default null
+             */
+            leader: string | null;
+            /**
+             * 班组名称
+             * @default null
+             */
+            name: string | null;
+            /**
+             * 班组状态
+             * @default null
+             */
+            on_site: boolean | ("在场" | "退场" | "on_site" | "off_site") | null;
+            /**
+             * 所属单位
+             * @default null
+             */
+            unit_id: number | null;
+        };
+        /** UnbindResult */
+        UnbindResult: {
+            /**
+             * Bound
+             * @constant
+             */
+            bound: false;
+            /** Message */
+            message: string;
+            /** Token */
+            token: string;
+        };
+        /**
+         * UnitBrief
+         * @description A participating unit in a picker.
+         */
+        UnitBrief: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** On Site */
+            on_site: boolean;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+        };
+        /** WarningCounts */
+        WarningCounts: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -2802,6 +4082,46 @@ export interface operations {
         };
     };
     "get~admin_attendance.summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~admin_audit.list_audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~admin_audit.export_audit": {
         parameters: {
             query?: never;
             header?: never;
@@ -3577,12 +4897,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3596,14 +4954,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+                "multipart/form-data": components["schemas"]["MemberUpdate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（member_left, not_labour） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_bank_card, invalid_field, invalid_work_type, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3617,14 +5027,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberExit"];
+                "multipart/form-data": components["schemas"]["MemberExit"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（member_left） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3637,14 +5099,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonSearch"];
+                "multipart/form-data": components["schemas"]["PersonSearch"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PersonFound"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（person_not_enrolled, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_id_number） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4027,18 +5532,65 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_UnitBrief"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_teams.list_teams": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 班组名称 */
+                name?: string;
+                /** @description 班组状态（在场 true / 退场 false） */
+                on_site?: boolean | null;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4047,12 +5599,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_TeamPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4065,14 +5655,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreate"];
+                "multipart/form-data": components["schemas"]["TeamCreate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TeamPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（team_name_taken） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, unit_not_on_project, unit_role_invalid） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4087,12 +5729,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4108,12 +5788,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TeamPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4129,12 +5847,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（team_has_members） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4148,14 +5913,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdate"];
+                "multipart/form-data": components["schemas"]["TeamUpdate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TeamPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（team_has_members, team_name_taken） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, team_not_found, unit_not_on_project） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4169,20 +5986,83 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": Record<string, never> & {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_file_type, invalid_template, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_teams.team_members": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 在职状态 */
+                work_status?: "" | "active" | "left";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4192,12 +6072,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4211,14 +6129,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberAdd"];
+                "multipart/form-data": components["schemas"]["MemberAdd"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（person_not_enrolled, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（team_off_site） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_bank_card, invalid_date, invalid_field, invalid_id_number, invalid_work_type, team_not_found） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4377,12 +6347,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_str"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4578,7 +6586,45 @@ export interface operations {
             };
         };
     };
+    "get~device_native.firmware": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                package_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     "post~device_native.heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~device_native.options": {
         parameters: {
             query?: never;
             header?: never;
@@ -5400,19 +7446,53 @@ export interface operations {
     };
     "get~miniapp_announcements.announcements": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_AnnouncementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5425,12 +7505,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5443,14 +7552,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_current_node, not_on_chain, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（supplement_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（already_decided） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5463,14 +7623,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_current_node, not_on_chain, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（supplement_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（already_decided） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5481,14 +7692,65 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MiniappLogin"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MiniappLoginReply"];
+                };
+            };
+            /** @description 请求有误（wechat_invalid_code） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（account_disabled, wechat_user_blocked） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 服务暂时不可用（wechat_unavailable） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5501,12 +7763,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5519,12 +7810,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MeReply"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5537,12 +7857,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BindingState"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5553,14 +7902,92 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindingCreate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BindingResult"];
+                };
+            };
+            /** @description 请求有误（wechat_invalid_code） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（person_not_matched） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（account_already_bound, person_already_bound） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_id_number, invalid_phone） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 服务暂时不可用（wechat_unavailable） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5573,18 +8000,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnbindResult"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~miniapp_attendance.month": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 月份 */
+                month?: string;
+            };
             header?: never;
             path: {
                 member_id: number;
@@ -5593,12 +8052,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MyMonth"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, not_own_record, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5613,12 +8110,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MyContracts"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, not_own_record, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5634,12 +8169,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, not_own_record, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, photo_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5652,12 +8225,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_MyProject"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5672,12 +8274,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectSummary"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5692,12 +8332,68 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrCancelled"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（ticket_invalid） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（ticket_not_scanned, ticket_taken, ticket_used） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 已过期（ticket_expired） */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5712,12 +8408,77 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrConfirmed"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（account_disabled, not_bound, not_post_personnel, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（ticket_invalid） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（ticket_not_scanned, ticket_taken, ticket_used） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 已过期（ticket_expired） */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5732,12 +8493,77 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrScanned"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_bound, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（ticket_invalid） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（ticket_taken, ticket_used） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 已过期（ticket_expired） */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };

@@ -493,3 +493,20 @@ export interface WageMaterials {
   counts: Record<string, number>
   kinds: WageKind[]
 }
+
+/** services/audit_view.py _public (操作日志) */
+export interface AuditEntry {
+  id: number
+  at: string
+  actor_kind: string
+  actor_role: string
+  actor_name: string
+  action: string
+  action_label: string
+  target: string
+  target_label: string
+  masked: boolean | null
+  masked_label: string
+  ip: string | null
+  detail: Record<string, unknown>
+}
