@@ -38,6 +38,41 @@ CST = dt.timezone(dt.timedelta(hours=8))
 ENTRY = dt.date.today() - dt.timedelta(days=5)
 
 
+# Runs a command with "SIGKILL me when my parent dies" set (Linux prctl PR_SET_PDEATHSIG, kept
+# across exec): a test run that is itself killed leaves no server or nginx master behind. Set in
+# the child itself, not in a preexec_fn (unsafe in a process with threads).
+_PDEATHSIG_EXEC = (
+    "import ctypes, os, sys\n"
+    "if sys.platform.startswith('linux'): ctypes.CDLL(None).prctl(1, 9)\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])"
+)
+
+
+def dies_with_us(cmd: list[str]) -> list[str]:
+    """``cmd`` wrapped so that it is SIGKILLed if the test process dies."""
+    return [sys.executable, "-c", _PDEATHSIG_EXEC, *cmd]
+
+
+def exited(proc: subprocess.Popen) -> bool:
+    """Whether the process has exited, *without reaping it*: until ``wait()`` its pid (the
+    process group's id) cannot be reused, so a later ``killpg`` never reaches a stranger."""
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # already reaped
+        return True
+    return info is not None
+
+
+def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Signal the process group led by ``proc`` (never reaped before: see ``exited``)."""
+    if proc.returncode is not None:  # reaped: its group id may belong to someone else now
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def server_env(settings: Any, redis_url: str) -> dict[str, str]:
     """The environment of a server process: the test session's database, Redis and stand-ins."""
     env = dict(os.environ)
@@ -76,7 +111,7 @@ class Server:
             cmd += ["--workers", str(self.workers)]
         try:
             self.proc = subprocess.Popen(
-                cmd,
+                dies_with_us(cmd),
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -90,10 +125,7 @@ class Server:
         """SIGKILL the server's whole process group (main process and workers), nothing else."""
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(self.proc)
         self.proc.wait()
         self.proc = None
 
@@ -107,7 +139,7 @@ class Server:
         url = f"http://127.0.0.1:{self.port}/healthz"
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
-                if self.proc is None or self.proc.poll() is not None:
+                if self.proc is None or exited(self.proc):
                     raise RuntimeError(f"{self.name} exited during start-up:\n{self.log_tail()}")
                 try:
                     if (await client.get(url)).status_code == 200:

@@ -26,6 +26,9 @@ from tests.devices.durability import (
     ROOT,
     Load,
     Server,
+    dies_with_us,
+    exited,
+    kill_group,
     reckon,
     server_env,
     wait_for_kill_moment,
@@ -72,7 +75,7 @@ def nginx_conf(prefix: Path, listen: int, ports: list[int]) -> str:
 async def _wait_nginx(proc: subprocess.Popen, port: int, work: Path) -> None:
     deadline = time.monotonic() + 10
     while True:
-        if proc.poll() is not None:
+        if exited(proc):
             log = work / "error.log"
             raise RuntimeError(f"nginx exited: {log.read_text() if log.exists() else ''}")
         try:
@@ -85,13 +88,14 @@ async def _wait_nginx(proc: subprocess.Popen, port: int, work: Path) -> None:
 
 
 def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
+    """Stop nginx (master and workers: its own process group), never reaped before."""
+    if proc is None:
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    kill_group(proc, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        kill_group(proc)
         proc.wait()
 
 
@@ -115,18 +119,9 @@ async def test_two_instances_behind_nginx_survive_sigkill(settings, database, re
             s.start()
         for s in servers:
             await s.wait_ready()
+        conf, log = str(work / "nginx.conf"), str(work / "error.log")
         nginx = subprocess.Popen(
-            [
-                NGINX,
-                "-p",
-                str(work),
-                "-c",
-                str(work / "nginx.conf"),
-                "-e",
-                str(work / "error.log"),
-                "-g",
-                "daemon off;",
-            ],
+            dies_with_us([NGINX, "-p", str(work), "-c", conf, "-e", log, "-g", "daemon off;"]),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
