@@ -6,17 +6,29 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.announcements import Announcement
-from realname.web import body_of, current_principal, ip_of, ok, page, paging, project_access
+from realname import error_codes as E
+from realname.contract import Access, Page, PageQuery, endpoint
+from realname.web import ip_of, ok, page
 from services import announcements, audit
+from services.identity import VIEW, Principal, ProjectAccess
+from services.schemas.projectinfo import AnnouncementCreate, AnnouncementPublic, Withdrawn, fields
 
 bp = Blueprint("admin_announcements")
+PUBLISHERS = Access.kinds("regulator", "operator")
 
 
 @bp.post("/announcements")
-async def publish(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="发布通知公告",
+    access=PUBLISHERS,
+    body=AnnouncementCreate,
+    response=AnnouncementPublic,
+    status=201,
+    errors=(E.UNKNOWN_REGION, E.OUTSIDE_REGION, E.NO_REGION),
+)
+async def publish(request: Request, body: AnnouncementCreate, principal: Principal) -> HTTPResponse:
     """发布通知公告: ``title``, ``content``, optional ``region_code`` within my region."""
-    principal = await current_principal(request)
-    a: Announcement = await announcements.publish(principal, body_of(request))
+    a: Announcement = await announcements.publish(principal, fields(body))
     await audit.record(
         "announcements.publish",
         principal=principal,
@@ -27,18 +39,28 @@ async def publish(request: Request) -> HTTPResponse:
 
 
 @bp.get("/announcements")
-async def published(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="已发布的通知公告",
+    access=PUBLISHERS,
+    query=PageQuery,
+    response=Page[AnnouncementPublic],
+    errors=(E.NO_REGION,),
+)
+async def published(request: Request, query: PageQuery, principal: Principal) -> HTTPResponse:
     """The notices of my region (publishers only)."""
-    principal = await current_principal(request)
-    page_no, size = paging(request)
-    rows, total = await announcements.list_published(principal, page_no, size)
+    rows, total = await announcements.list_published(principal, query.page, query.page_size)
     return page(rows, total)
 
 
 @bp.delete("/announcements/<announcement_id:int>")
-async def withdraw(request: Request, announcement_id: int) -> HTTPResponse:
+@endpoint(
+    summary="撤回通知公告",
+    access=PUBLISHERS,
+    response=Withdrawn,
+    errors=(E.ANNOUNCEMENT_NOT_FOUND, E.NO_REGION),
+)
+async def withdraw(request: Request, announcement_id: int, principal: Principal) -> HTTPResponse:
     """撤回 a notice of my region."""
-    principal = await current_principal(request)
     await announcements.withdraw(principal, announcement_id)
     await audit.record(
         "announcements.withdraw",
@@ -50,16 +72,29 @@ async def withdraw(request: Request, announcement_id: int) -> HTTPResponse:
 
 
 @bp.get("/projects/<code:str>/announcements")
-async def for_project(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="项目通知公告",
+    access=Access.project(VIEW),
+    query=PageQuery,
+    response=Page[AnnouncementPublic],
+)
+async def for_project(
+    request: Request, code: str, query: PageQuery, access: ProjectAccess
+) -> HTTPResponse:
     """The notices this project sees, newest first."""
-    access = await project_access(request, code)
-    page_no, size = paging(request)
-    rows, total = await announcements.for_project(access.project, page_no, size)
+    rows, total = await announcements.for_project(access.project, query.page, query.page_size)
     return page(rows, total)
 
 
 @bp.get("/projects/<code:str>/announcements/<announcement_id:int>")
-async def detail(request: Request, code: str, announcement_id: int) -> HTTPResponse:
+@endpoint(
+    summary="通知公告详情",
+    access=Access.project(VIEW),
+    response=AnnouncementPublic,
+    errors=(E.ANNOUNCEMENT_NOT_FOUND,),
+)
+async def detail(
+    request: Request, code: str, announcement_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """One notice with its content."""
-    access = await project_access(request, code)
     return ok(await announcements.project_detail(access.project, announcement_id))

@@ -5,37 +5,58 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import body_of, ip_of, ok, page, project_access
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ip_of, ok, page
 from services import binding, identity
+from services.identity import ProjectAccess
+from services.schemas.signin import (
+    BindingDecision,
+    BindingRequestQuery,
+    BindingRequestRow,
+    BindingRequestView,
+)
 
 bp = Blueprint("admin_binding_requests", url_prefix="/projects/<code:str>/binding-requests")
 
-
-async def _officer(request: Request, code: str) -> identity.ProjectAccess:
-    """The labour officer's standing: manage the project and see its personal data."""
-    access = await project_access(request, code, identity.MANAGE)
-    return access.require(identity.VIEW_PII)
+# The labour officer's standing: manage the project, and (checked in the handler) see its
+# personal data.
+OFFICER = Access.project(identity.MANAGE)
+DECIDE_ERRORS = (
+    E.BINDING_REQUEST_NOT_FOUND,
+    E.BINDING_REQUEST_DECIDED,
+    E.ACCOUNT_ALREADY_BOUND,
+)
 
 
 @bp.get("")
-async def list_requests(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="实名绑定待确认列表",
+    access=OFFICER,
+    query=BindingRequestQuery,
+    response=Page[BindingRequestRow],
+)
+async def list_requests(
+    request: Request, code: str, query: BindingRequestQuery, access: ProjectAccess
+) -> HTTPResponse:
     """Binding requests of persons on the project (`status`, default pending; `all` for every)."""
-    access = await _officer(request, code)
-    status = request.args.get("status", "pending")
-    rows = await binding.requests_for_project(access.project, None if status == "all" else status)
+    access.require(identity.VIEW_PII)
+    status = None if query.status == "all" else query.status
+    rows = await binding.requests_for_project(access.project, status)
     return page(rows, len(rows))
 
 
-async def _decide(request: Request, code: str, request_id: int, approve: bool) -> HTTPResponse:
+async def _decide(
+    request: Request, access: ProjectAccess, request_id: int, approve: bool, note: str
+) -> HTTPResponse:
     """Approve or reject one request with the body's optional `note`."""
-    access = await _officer(request, code)
-    body = body_of(request)
+    access.require(identity.VIEW_PII)
     result = await binding.decide(
         request.app.ctx.redis,
         access.project,
         request_id,
         approve=approve,
-        note=body.get("note"),
+        note=note,
         principal=access.principal,
         ip=ip_of(request),
     )
@@ -43,12 +64,30 @@ async def _decide(request: Request, code: str, request_id: int, approve: bool) -
 
 
 @bp.post("/<request_id:int>/approve")
-async def approve(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="确认实名绑定",
+    access=OFFICER,
+    body=BindingDecision,
+    response=BindingRequestView,
+    errors=DECIDE_ERRORS,
+)
+async def approve(
+    request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
+) -> HTTPResponse:
     """Confirm the binding: the WeChat account is bound to the person."""
-    return await _decide(request, code, request_id, True)
+    return await _decide(request, access, request_id, True, body.note)
 
 
 @bp.post("/<request_id:int>/reject")
-async def reject(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="驳回实名绑定",
+    access=OFFICER,
+    body=BindingDecision,
+    response=BindingRequestView,
+    errors=DECIDE_ERRORS,
+)
+async def reject(
+    request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
+) -> HTTPResponse:
     """Refuse the binding (a `note` with the reason is required)."""
-    return await _decide(request, code, request_id, False)
+    return await _decide(request, access, request_id, False, body.note)

@@ -7,10 +7,11 @@ from urllib.parse import quote
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
+from realname import error_codes as E
+from realname.contract import Access, endpoint
 from realname.errors import NotFound
-from realname.web import project_access
 from services import labour
-from services.identity import VIEW
+from services.identity import VIEW, ProjectAccess
 
 bp = Blueprint("admin_files", url_prefix="/projects")
 
@@ -22,14 +23,22 @@ def content_disposition(name: str) -> str:
 
 
 @bp.get("/<code:str>/files/<file_id:int>")
-async def download(request: Request, code: str, file_id: int) -> HTTPResponse:
+@endpoint(
+    summary="下载项目文件",
+    access=Access.project(VIEW),
+    response="binary",
+    content_type="application/octet-stream",
+    errors=(E.FILE_NOT_FOUND, E.FILE_FORBIDDEN, E.FILE_MISSING),
+)
+async def download(
+    request: Request, code: str, file_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """Download one file of the project (sniffed content type, original name)."""
-    access = await project_access(request, code, VIEW)
     stored = await labour.file_for_download(access, file_id)
     try:
         data = await request.app.ctx.files.get(stored.key)
     except FileNotFoundError as exc:
-        raise NotFound("文件已丢失，请重新上传", code="file_missing") from exc
+        raise NotFound(E.FILE_MISSING.message, code=E.FILE_MISSING.code) from exc
     return raw(
         data,
         content_type=stored.content_type,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models import AccountKind, Project
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
 from realname.errors import Forbidden
-from realname.web import current_principal, ip_of, ok, page, project_access
+from realname.web import body_of, ip_of, ok, page
 from services import audit, identity
+from services.identity import VIEW, Principal, ProjectAccess
 from services.projects import import_projects
 from services.regions import region_path
+from services.schemas.projectinfo import ProjectImportResult, ProjectListItem, ProjectPublic
 
 bp = Blueprint("admin_projects", url_prefix="/projects")
 
@@ -32,16 +38,30 @@ async def project_public(project: Project) -> dict:
     }
 
 
+def _permit_rows(request: Request) -> Any:
+    """The JSON array of permit rows (each row is checked, and reported, by the import)."""
+    try:
+        return request.json
+    except Exception:  # noqa: BLE001 - sanic raises its own BadRequest
+        return body_of(request)  # raises the one malformed-JSON error
+
+
 @bp.post("/import")
-async def import_permit_data(request: Request) -> HTTPResponse:
-    """Upsert projects from construction-permit data (operators and provincial regulators)."""
-    principal = await current_principal(request)
+@endpoint(
+    summary="导入施工许可项目数据",
+    access=Access.kinds("operator", "regulator"),
+    response=ProjectImportResult,
+    errors=(E.INVALID_FILE, E.MALFORMED_JSON),
+)
+async def import_permit_data(request: Request, principal: Principal) -> HTTPResponse:
+    """Upsert projects from construction-permit data (a JSON array of permit rows; operators and
+    provincial regulators). Invalid rows are reported by index and field, valid ones imported."""
     provincial = principal.kind == AccountKind.REGULATOR and (principal.region_code or "").endswith(
         "0000"
     )
     if principal.kind != AccountKind.OPERATOR and not provincial:
-        raise Forbidden("仅平台运维或省级主管部门可导入项目", code="wrong_account_kind")
-    result = await import_projects(request.json)
+        raise Forbidden("仅平台运维或省级主管部门可导入项目", code=E.WRONG_ACCOUNT_KIND.code)
+    result = await import_projects(_permit_rows(request))
     await audit.record(
         "projects.import",
         principal=principal,
@@ -52,9 +72,9 @@ async def import_permit_data(request: Request) -> HTTPResponse:
 
 
 @bp.get("")
-async def my_projects(request: Request) -> HTTPResponse:
+@endpoint(summary="我的项目（项目切换）", access=Access.signed_in(), response=Page[ProjectListItem])
+async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
     """The projects the caller may switch between."""
-    principal = await current_principal(request)
     projects = await identity.accessible_projects(principal)
     rows = [
         {
@@ -69,9 +89,9 @@ async def my_projects(request: Request) -> HTTPResponse:
 
 
 @bp.get("/<code:str>")
-async def basic_info(request: Request, code: str) -> HTTPResponse:
+@endpoint(summary="项目基础信息", access=Access.project(VIEW), response=ProjectPublic)
+async def basic_info(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Basic information of one project (基础信息查看)."""
-    access = await project_access(request, code)
     data = await project_public(access.project)
     data["my_capabilities"] = sorted(access.caps)
     return ok(data)

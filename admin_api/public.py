@@ -5,22 +5,31 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import ip_of, page, paging
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ip_of, page
 from services import public_query
+from services.schemas.projectinfo import PublicProject, PublicProjectQuery
 
 bp = Blueprint("admin_public", url_prefix="/public")
 
 
 @bp.get("/projects")
-async def query_projects(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="项目查询（公开）",
+    access=Access.public(),
+    query=PublicProjectQuery,
+    response=Page[PublicProject],
+    errors=(E.RATE_LIMITED,),
+)
+async def query_projects(request: Request, query: PublicProjectQuery) -> HTTPResponse:
     """项目查询 by ``name`` (contains) or ``permit_number``; at most 20 per page."""
-    page_no, size = paging(request, max_size=public_query.MAX_PAGE_SIZE)
     rows, total = await public_query.search(
         request.app.ctx.redis,
         ip_of(request),
-        request.args.get("name"),
-        request.args.get("permit_number"),
-        page_no,
-        size,
+        query.name,
+        query.permit_number,
+        query.page,
+        query.page_size,
     )
     return page(rows, total)

@@ -402,3 +402,196 @@ class ReviewDecision(Body):
     """审核意见 (required when rejecting)."""
 
     notes: str = Field("", max_length=1000, title="审核意见")
+
+
+# --- 通知公告 ------------------------------------------------------------------------------------
+
+
+class AnnouncementCreate(Body):
+    """发布通知公告: title, content, and the region it goes to (default my region)."""
+
+    title: str = Field("", max_length=200, title="公告标题")
+    content: str = Field("", max_length=20000, title="公告内容")
+    region_code: str = Field("", max_length=6, title="发布区域")
+
+
+class AnnouncementPublic(BaseModel):
+    """A notice: 标题, 发布区域, 发布单位, 发布时间 (the detail adds 内容)."""
+
+    id: int
+    title: str
+    region_code: str | None
+    region_name: str
+    publisher: str
+    published_at: dt.datetime
+    withdrawn: bool
+    content: str | None = None
+
+
+class Withdrawn(BaseModel):
+    withdrawn: bool
+
+
+# --- 工作台 --------------------------------------------------------------------------------------
+
+
+class WorkbenchQuery(Query):
+    """The year of the 材料月报 months (default this year)."""
+
+    year: int | None = Field(None, ge=2000, le=2100, title="年份")
+
+
+class MaterialCard(BaseModel):
+    key: str
+    label: str
+    title: str
+    uploaded: bool
+    state_label: str
+
+
+class PersonTypeCount(BaseModel):
+    person_type: str
+    label: str
+    count: int
+
+
+class UnitCount(BaseModel):
+    unit_id: int
+    unit_name: str
+    count: int
+
+
+class AttendanceSummary(BaseModel):
+    """Today's on-site count by person type and unit, and this month's attendance rate."""
+
+    date: str
+    on_site_total: int
+    on_site_by_person_type: list[PersonTypeCount]
+    on_site_by_unit: list[UnitCount]
+    month: str
+    attended_member_days: int
+    expected_member_days: int
+    attendance_rate: float
+
+
+class TodoItem(BaseModel):
+    key: str
+    label: str
+    count: int
+
+
+class Todos(BaseModel):
+    """待办事项 with the contract warning counts (yellow, orange, red)."""
+
+    total: int
+    items: list[TodoItem]
+    contract_warnings: dict[str, int]
+
+
+class ReportMonth(BaseModel):
+    month: int
+    registered: bool
+    state_label: str
+
+
+class ReportMonths(BaseModel):
+    year: int
+    months: list[ReportMonth]
+
+
+class SwitchProject(BaseModel):
+    code: str
+    name: str
+    status: str
+    current: bool
+
+
+class Workbench(BaseModel):
+    """工作台: materials, attendance, to-dos, announcements, report months, my projects."""
+
+    project: ProjectBrief
+    materials: list[MaterialCard]
+    attendance: AttendanceSummary
+    todos: Todos
+    announcements: Page[AnnouncementPublic]
+    monthly_reports: ReportMonths
+    my_projects: list[SwitchProject]
+
+
+# --- 项目 ----------------------------------------------------------------------------------------
+
+
+class ProjectListItem(BaseModel):
+    """A project the caller may switch to."""
+
+    code: str
+    name: str
+    status: str
+    region_code: str
+
+
+class ProjectPublic(BaseModel):
+    """基础信息: the project as the construction permit describes it, and my capabilities."""
+
+    code: str
+    name: str
+    type: str
+    region_code: str
+    region: str
+    managing_level: str
+    permit_number: str
+    permit_authority: str
+    cost: str | None
+    status: str
+    synced_at: dt.datetime | None
+    my_capabilities: list[str]
+
+
+class ImportError_(BaseModel):
+    model_config = ConfigDict(title="ProjectImportError")
+
+    index: int
+    field: str | None
+    code: str
+    message: str
+
+
+class ProjectImportResult(BaseModel):
+    """Rows created, updated, and the refused ones with their index, field and reason."""
+
+    created: int
+    updated: int
+    errors: list[ImportError_]
+    total: int
+
+
+class PublicProjectQuery(PageQuery):
+    """项目查询: by name (at least two characters) or construction-permit number."""
+
+    name: str = Field("", max_length=200, title="项目名称")
+    permit_number: str = Field("", max_length=64, title="施工许可证号")
+    page_size: int = Field(10, ge=1, le=20, title="每页条数")
+
+
+class PublicUnit(BaseModel):
+    name: str
+    credit_code: str
+    role: str
+    role_label: str
+
+
+class PublicPerson(BaseModel):
+    role: str
+    role_label: str
+    name: str
+
+
+class PublicProject(BaseModel):
+    """A project as anyone may see it: units and key post personnel by name only."""
+
+    name: str
+    permit_number: str
+    region: str
+    status: str
+    units: list[PublicUnit]
+    key_personnel: list[PublicPerson]

@@ -34,20 +34,14 @@ SOURCE_DIRS = ("admin_api", "miniapp_api", "devices", "services", "realname", "i
 SURFACES = ("admin/v1/", "miniapp/v1/", "device/v1/")
 
 UNCONVERTED = {
-    "admin_api.announcements",
     "admin_api.attendance",
     "admin_api.audit",
     "admin_api.auth",
-    "admin_api.binding_requests",
     "admin_api.contracts",
     "admin_api.devices",
-    "admin_api.files",
     "admin_api.posts",
-    "admin_api.projects",
-    "admin_api.public",
     "admin_api.roster",
     "admin_api.supplement",
-    "admin_api.workbench",
     "devices.protocol",
 }
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from models import Device, DeviceKind, KeyPersonnel, PersonType, Post
+from models.announcements import Announcement
 from models.contracts import LabourContract
 from services import pii
 from tests.conftest import uid
@@ -65,7 +66,8 @@ async def test_announcements_publish_scope_and_withdraw(client, redis):
     r = await client.post(
         "/admin/v1/announcements", json={"title": "x", "content": "y"}, headers=auth(gc)
     )
-    assert r.status_code == 403 and r.json()["message"] == "仅主管部门或平台运维可发布通知公告"
+    assert r.status_code == 403 and r.json()["code"] == "wrong_account_kind"
+    assert await Announcement.filter(title="x").count() == 0
     r = await client.post(
         "/admin/v1/announcements", json={"title": "", "content": "y"}, headers=auth(city)
     )
@@ -263,7 +265,8 @@ async def test_public_query(client_at, redis):
     for params, message in (
         ({}, "请输入项目名称或施工许可证号"),
         ({"name": "项"}, "项目名称至少输入2个字"),
-        ({"name": "项目", "page_size": 50}, "分页参数超出范围（每页 1–20 条）"),
+        ({"name": "项目", "page_size": 50}, "每页条数不能大于20"),
+        ({"name": "项目", "unit": "x"}, "不支持的查询参数：unit"),
     ):
         r = await client.get("/admin/v1/public/projects", params=params, headers=headers)
         assert r.status_code == 422 and r.json()["message"] == message
