@@ -5,21 +5,32 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api._forms import fields_of, upload_of
+from admin_api._forms import upload_of
 from models import AccountKind, Device
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
 from realname.errors import Forbidden, NotFound, ValidationError
-from realname.web import (
-    audit_project,
-    body_of,
-    current_principal,
-    ip_of,
-    ok,
-    page,
-    paging,
-    project_access,
-)
+from realname.web import audit_project, ip_of, ok, page
 from services import audit, identity
 from services import devices as svc
+from services.identity import Principal, ProjectAccess
+from services.schemas.devices import (
+    CommandPublic,
+    DeviceBind,
+    DeviceCommandCreate,
+    DeviceDetail,
+    DevicePublic,
+    DeviceQuery,
+    DeviceRegister,
+    DeviceSettings,
+    DeviceWithSecret,
+    FirmwareCreate,
+    FirmwarePublic,
+    PushPersons,
+    Queued,
+    SecretReply,
+    UnregisteredSeen,
+)
 
 bp = Blueprint("admin_devices")
 
@@ -33,41 +44,57 @@ ADMIN_COMMANDS = {
 }
 
 
+DEVICE_ERRORS = (E.DEVICE_NOT_FOUND,)
+
+
 @bp.get("/projects/<code:str>/devices")
-async def list_devices(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="设备列表",
+    access=Access.project(identity.VIEW),
+    query=DeviceQuery,
+    response=Page[DevicePublic],
+)
+async def list_devices(
+    request: Request, code: str, query: DeviceQuery, access: ProjectAccess
+) -> HTTPResponse:
     """The project's devices (per kind), searchable by manufacturer or code, with online state."""
-    access = await project_access(request, code)
-    page_no, size = paging(request)
     rows, total = await svc.search_devices(
         access.project,
-        kind=request.args.get("kind"),
-        q=request.args.get("q"),
-        manufacturer=request.args.get("manufacturer"),
-        offset=(page_no - 1) * size,
-        limit=size,
+        kind=query.kind.value if query.kind else None,
+        q=query.q,
+        manufacturer=query.manufacturer,
+        offset=query.offset,
+        limit=query.page_size,
     )
-    start = (page_no - 1) * size
-    return page([svc.device_public(d, start + i + 1) for i, d in enumerate(rows)], total)
+    return page([svc.device_public(d, query.offset + i + 1) for i, d in enumerate(rows)], total)
 
 
 @bp.post("/projects/<code:str>/devices")
-async def register(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="登记设备",
+    access=Access.project(identity.MANAGE),
+    body=DeviceRegister,
+    response=DeviceWithSecret,
+    status=201,
+    errors=(E.DEVICE_EXISTS,),
+)
+async def register(
+    request: Request, code: str, body: DeviceRegister, access: ProjectAccess
+) -> HTTPResponse:
     """登记设备: register a device on this project; the secret is shown only in this reply."""
-    access = await project_access(request, code, identity.MANAGE)
-    body = body_of(request)
-    principal = await current_principal(request)
+    principal = access.principal
     device, secret = await svc.register_device(
         access.project,
-        kind=body.get("kind", ""),
-        sn=body.get("sn", ""),
-        manufacturer=body.get("manufacturer", ""),
-        model=body.get("model", ""),
-        antispoof=bool(body.get("antispoof", False)),
-        protocol=body.get("protocol", "native"),
-        timezone=body.get("timezone") or "Asia/Shanghai",
+        kind=body.kind.value,
+        sn=body.sn,
+        manufacturer=body.manufacturer,
+        model=body.model,
+        antispoof=body.antispoof,
+        protocol=body.protocol,
+        timezone=body.timezone or "Asia/Shanghai",
         enterprise_id=principal.enterprise_id,
-        direction_mode=body.get("direction_mode") or "state",
-        allowed_cidr=body.get("allowed_cidr") or "",
+        direction_mode=body.direction_mode,
+        allowed_cidr=body.allowed_cidr,
     )
     await audit.record(
         "device.register",
@@ -80,9 +107,14 @@ async def register(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.get("/projects/<code:str>/devices/<sn:str>")
-async def detail(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="设备详情",
+    access=Access.project(identity.VIEW),
+    response=DeviceDetail,
+    errors=DEVICE_ERRORS,
+)
+async def detail(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """One device with its recent commands and their states, and its suspicious contacts."""
-    access = await project_access(request, code)
     device = await svc.project_device(access.project, sn)
     cmds = await svc.list_commands(device)
     return ok(
@@ -95,31 +127,44 @@ async def detail(request: Request, code: str, sn: str) -> HTTPResponse:
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/settings")
-async def settings(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="修改设备设置",
+    access=Access.project(identity.MANAGE),
+    body=DeviceSettings,
+    response=DevicePublic,
+    errors=DEVICE_ERRORS,
+)
+async def settings(
+    request: Request, code: str, sn: str, body: DeviceSettings, access: ProjectAccess
+) -> HTTPResponse:
     """Change a device's direction mode, allowed source network, time zone or anti-spoofing."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.project_device(access.project, sn)
-    body = body_of(request)
-    device = await svc.update_settings(device, body)
+    changes = body.model_dump(exclude_unset=True)
+    device = await svc.update_settings(device, changes)
     await audit.record(
         "device.settings",
-        principal=await current_principal(request),
+        principal=access.principal,
         project_id=access.project.id,
         target=sn,
         ip=ip_of(request),
-        detail={k: body[k] for k in svc.SETTING_KEYS if k in body},
+        detail={k: changes[k] for k in svc.SETTING_KEYS if k in changes},
     )
     return ok(svc.device_public(device))
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/network-warning/ack")
-async def network_ack(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="确认设备新网络",
+    access=Access.project(identity.MANAGE),
+    response=DevicePublic,
+    errors=DEVICE_ERRORS,
+)
+async def network_ack(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The admin checked the new network an ADMS terminal reported from: clear the warning."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.clear_network_alert(await svc.project_device(access.project, sn))
     await audit.record(
         "device.network_ack",
-        principal=await current_principal(request),
+        principal=access.principal,
         project_id=access.project.id,
         target=sn,
         ip=ip_of(request),
@@ -128,14 +173,19 @@ async def network_ack(request: Request, code: str, sn: str) -> HTTPResponse:
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/secret")
-async def rotate(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="重置设备密钥",
+    access=Access.project(identity.MANAGE),
+    response=SecretReply,
+    errors=DEVICE_ERRORS,
+)
+async def rotate(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Rotate the device secret; the new one is shown only in this reply."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.project_device(access.project, sn)
     secret = await svc.rotate_secret(device)
     await audit.record(
         "device.rotate_secret",
-        principal=await current_principal(request),
+        principal=access.principal,
         project_id=access.project.id,
         target=sn,
         ip=ip_of(request),
@@ -144,13 +194,18 @@ async def rotate(request: Request, code: str, sn: str) -> HTTPResponse:
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/unbind")
-async def unbind(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="解绑设备",
+    access=Access.project(identity.MANAGE),
+    response=DevicePublic,
+    errors=DEVICE_ERRORS,
+)
+async def unbind(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Unbind the device from this project (it stops working until bound again)."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.unbind(await svc.project_device(access.project, sn))
     await audit.record(
         "device.unbind",
-        principal=await current_principal(request),
+        principal=access.principal,
         project_id=access.project.id,
         target=sn,
         ip=ip_of(request),
@@ -159,54 +214,87 @@ async def unbind(request: Request, code: str, sn: str) -> HTTPResponse:
 
 
 @bp.post("/projects/<code:str>/devices/bind")
-async def bind(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="绑定设备",
+    access=Access.project(identity.MANAGE),
+    body=DeviceBind,
+    response=DevicePublic,
+    errors=(E.DEVICE_NOT_FOUND, E.DEVICE_OTHER_ENTERPRISE, E.DEVICE_BOUND),
+)
+async def bind(
+    request: Request, code: str, body: DeviceBind, access: ProjectAccess
+) -> HTTPResponse:
     """Bind an unbound, registered device (by serial) to this project."""
-    access = await project_access(request, code, identity.MANAGE)
-    sn = str(body_of(request).get("sn") or "").strip()
-    device = await Device.get_or_none(sn=sn) if sn else None
+    device = await Device.get_or_none(sn=body.sn)
     if device is None:
-        raise NotFound("设备未登记", code="device_not_found")
-    principal = await current_principal(request)
+        raise NotFound("设备未登记", code=E.DEVICE_NOT_FOUND.code)
+    principal = access.principal
     if (
         device.enterprise_id not in (None, principal.enterprise_id)  # type: ignore[attr-defined]
         and principal.kind != AccountKind.OPERATOR
     ):
-        raise Forbidden("该设备由其他企业登记", code="device_other_enterprise")
+        raise Forbidden("该设备由其他企业登记", code=E.DEVICE_OTHER_ENTERPRISE.code)
     device = await svc.bind(device, access.project)
     await audit.record(
         "device.bind",
         principal=principal,
         project_id=access.project.id,
-        target=sn,
+        target=body.sn,
         ip=ip_of(request),
     )
     return ok(svc.device_public(device))
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/online")
-async def restore_online(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="解除强制下线",
+    access=Access.project(identity.MANAGE),
+    response=DevicePublic,
+    errors=DEVICE_ERRORS,
+)
+async def restore_online(
+    request: Request, code: str, sn: str, access: ProjectAccess
+) -> HTTPResponse:
     """Lift a forced offline: the device may connect again."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.set_forced_offline(await svc.project_device(access.project, sn), False)
     await audit_project(request, access, "device.restore_online", target=sn)
     return ok(svc.device_public(device))
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/commands")
-async def command(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="向设备下发指令",
+    access=Access.project(identity.MANAGE),
+    body=DeviceCommandCreate,
+    response=CommandPublic,
+    status=201,
+    errors=(E.DEVICE_NOT_FOUND, E.FIRMWARE_NOT_FOUND),
+)
+async def command(
+    request: Request, code: str, sn: str, body: DeviceCommandCreate, access: ProjectAccess
+) -> HTTPResponse:
     """升级 / 强制下线 / 强制下发 / 人员更新下发 / 重新下发人脸照片 for one device."""
-    access = await project_access(request, code, identity.MANAGE)
     device = await svc.project_device(access.project, sn)
-    body = body_of(request)
-    name = str(body.get("type") or "")
-    if name not in ADMIN_COMMANDS:
-        raise ValidationError("指令类型无效", field="type")
-    params = {"version": body.get("version")} if name == "upgrade" else {}
+    name = body.type
+    params: dict[str, object] = {"version": body.version} if name == "upgrade" else {}
     if ADMIN_COMMANDS[name] == "sync_persons":
         params = {"full": name in ("force_push", "sync_persons")}
-    principal = await current_principal(request)
+    principal = access.principal
+    # an upgrade uses the platform's packages or the commanding enterprise's own (the operator:
+    # those of the enterprise that registered the device)
+    owner = (
+        principal.enterprise_id
+        if principal.kind == AccountKind.ENTERPRISE
+        else device.enterprise_id  # type: ignore[attr-defined]
+        if principal.kind == AccountKind.OPERATOR
+        else None
+    )
     cmd = await svc.queue_command(
-        device, ADMIN_COMMANDS[name], params, created_by=f"{principal.kind}:{principal.account_id}"
+        device,
+        ADMIN_COMMANDS[name],
+        params,
+        created_by=f"{principal.kind}:{principal.account_id}",
+        firmware_owner=owner,
     )
     await audit.record(
         f"device.command.{name}",
@@ -219,24 +307,38 @@ async def command(request: Request, code: str, sn: str) -> HTTPResponse:
 
 
 @bp.get("/projects/<code:str>/devices/<sn:str>/commands")
-async def commands(request: Request, code: str, sn: str) -> HTTPResponse:
+@endpoint(
+    summary="设备指令记录",
+    access=Access.project(identity.VIEW),
+    response=Page[CommandPublic],
+    errors=DEVICE_ERRORS,
+)
+async def commands(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The device's commands with their delivery state (pending/sent/done/failed/timeout)."""
-    access = await project_access(request, code)
     device = await svc.project_device(access.project, sn)
     rows = [svc.command_admin(c) for c in await svc.list_commands(device)]
     return page(rows, len(rows))
 
 
 @bp.post("/projects/<code:str>/devices/push-persons")
-async def push_persons(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="人员更新下发",
+    access=Access.project(identity.MANAGE),
+    body=PushPersons,
+    response=Queued,
+)
+async def push_persons(
+    request: Request, code: str, body: PushPersons, access: ProjectAccess
+) -> HTTPResponse:
     """人员更新下发 (or 强制下发 with ``full``) to every terminal of the project."""
-    access = await project_access(request, code, identity.MANAGE)
-    full = bool(body_of(request).get("full", False))
-    principal = await current_principal(request)
+    principal = access.principal
     devices = await Device.filter(project_id=access.project.id, forced_offline=False)
     queued = [
         await svc.queue_command(
-            d, "sync_persons", {"full": full}, created_by=f"{principal.kind}:{principal.account_id}"
+            d,
+            "sync_persons",
+            {"full": body.full},
+            created_by=f"{principal.kind}:{principal.account_id}",
         )
         for d in devices
         if d.kind != "collection"
@@ -246,69 +348,96 @@ async def push_persons(request: Request, code: str) -> HTTPResponse:
         access,
         "device.push_persons",
         target=f"project:{access.project.code}",
-        detail={"devices": len(queued), "full": full},
+        detail={"devices": len(queued), "full": body.full},
     )
     return ok({"queued": len(queued)})
 
 
 @bp.get("/devices/unregistered")
+@endpoint(
+    summary="未登记设备的通讯记录",
+    access=Access.kinds(AccountKind.OPERATOR.value),
+    response=Page[UnregisteredSeen],
+)
 async def unregistered(request: Request) -> HTTPResponse:
-    """Serials that contacted the platform without being registered ("unregistered device seen")."""
-    await current_principal(request)
+    """Serials that contacted the platform without being registered (platform operators only:
+    serials and addresses of any terminal are not an enterprise's business)."""
     rows = await svc.unregistered_seen()
     return page(rows, len(rows))
 
 
 @bp.get("/devices/suspicious")
+@endpoint(
+    summary="可疑设备通讯记录",
+    access=Access.kinds(AccountKind.OPERATOR.value),
+    response=Page[dict[str, object]],
+)
 async def suspicious(request: Request) -> HTTPResponse:
     """Refused or flagged device contacts (platform operators): a native serial on /iclock, an
     ADMS terminal outside its allowed network or reporting from a new one."""
-    principal = await current_principal(request)
-    if principal.kind != AccountKind.OPERATOR:
-        raise Forbidden("仅平台运维可查看", code="wrong_account_kind")
     rows = await svc.suspicious_contacts()
     return page(rows, len(rows))
 
 
-@bp.get("/firmware")
-async def firmware_list(request: Request) -> HTTPResponse:
-    """Registered firmware/app packages."""
-    await current_principal(request)
-    from models import FirmwarePackage
+FIRMWARE_KINDS = (AccountKind.OPERATOR.value, AccountKind.ENTERPRISE.value)
 
-    rows = [svc.firmware_public(p) for p in await FirmwarePackage.all().order_by("-id")]
+
+@bp.get("/firmware")
+@endpoint(
+    summary="升级包列表",
+    access=Access.kinds(*FIRMWARE_KINDS),
+    response=Page[FirmwarePublic],
+)
+async def firmware_list(request: Request, principal: Principal) -> HTTPResponse:
+    """Firmware/app packages: the operator sees all; an enterprise its own and the platform's."""
+    packages = await svc.visible_firmware(
+        principal.enterprise_id, operator=principal.kind == AccountKind.OPERATOR
+    )
+    rows = [svc.firmware_public(p) for p in packages]
     return page(rows, len(rows))
 
 
 @bp.post("/firmware")
-async def firmware_add(request: Request) -> HTTPResponse:
+@endpoint(
+    summary="登记升级包",
+    access=Access.kinds(*FIRMWARE_KINDS),
+    body=FirmwareCreate,
+    form=True,
+    files=("file",),
+    response=FirmwarePublic,
+    status=201,
+    errors=(E.FIRMWARE_EXISTS, E.TOO_LARGE),
+)
+async def firmware_add(
+    request: Request, body: FirmwareCreate, principal: Principal
+) -> HTTPResponse:
     """Register a package: JSON (version, URL, SHA-256), or multipart with the package ``file``
-    (stored here, SHA-256 computed by the platform): operators and enterprises."""
-    principal = await current_principal(request)
-    if principal.kind not in (AccountKind.OPERATOR, AccountKind.ENTERPRISE):
-        raise Forbidden("仅平台运维或企业可登记升级包", code="wrong_account_kind")
+    (stored here, SHA-256 computed by the platform). An enterprise's package serves only its
+    own devices; the operator's serves every enterprise's."""
+    owner = None if principal.kind == AccountKind.OPERATOR else principal.enterprise_id
     upload = upload_of(request, "file")
-    body = fields_of(request)
     if upload is not None:
         data, filename = upload
         if len(data) > request.app.ctx.settings.max_upload_bytes * 2:
-            raise ValidationError("安装包文件过大", code="too_large", field="file")
+            raise ValidationError("安装包文件过大", code=E.TOO_LARGE.code, field="file")
         pkg = await svc.add_firmware_file(
-            kind=str(body.get("kind") or ""),
-            manufacturer=str(body.get("manufacturer") or ""),
-            version=str(body.get("version") or ""),
+            kind=body.kind.value,
+            manufacturer=body.manufacturer,
+            version=body.version,
             data=data,
             filename=filename,
             store=request.app.ctx.files,
-            sha256=str(body.get("sha256") or ""),
+            sha256=body.sha256,
+            enterprise_id=owner,
         )
     else:
         pkg = await svc.add_firmware(
-            kind=body.get("kind", ""),
-            manufacturer=body.get("manufacturer", ""),
-            version=str(body.get("version") or ""),
-            url=str(body.get("url") or ""),
-            sha256=body.get("sha256", ""),
+            kind=body.kind.value,
+            manufacturer=body.manufacturer,
+            version=body.version,
+            url=body.url,
+            sha256=body.sha256,
+            enterprise_id=owner,
         )
     await audit.record(
         "device.firmware", principal=principal, target=pkg.version, ip=ip_of(request)

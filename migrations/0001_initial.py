@@ -22,22 +22,6 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
-            name='FirmwarePackage',
-            fields=[
-                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('kind', fields.CharEnumField(description='ATTENDANCE: attendance\nCOLLECTION: collection\nMOBILE: mobile\nLEGACY: legacy', enum_type=DeviceKind, max_length=16)),
-                ('manufacturer', fields.CharField(default='', max_length=64)),
-                ('version', fields.CharField(max_length=32)),
-                ('url', fields.CharField(max_length=500)),
-                ('sha256', fields.CharField(max_length=64)),
-                ('file_key', fields.CharField(default='', max_length=200)),
-                ('size', fields.BigIntField(default=0)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
-            ],
-            options={'table': 'firmware_package', 'app': 'models', 'unique_together': (('kind', 'manufacturer', 'version'),), 'pk_attr': 'id', 'table_description': 'A firmware/app package that devices can be told to upgrade to.'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
             name='PendingSettlement',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -156,6 +140,23 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'binding_request', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A binding waiting for a labour officer, because the WeChat phone did not match.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='FirmwarePackage',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='ATTENDANCE: attendance\nCOLLECTION: collection\nMOBILE: mobile\nLEGACY: legacy', enum_type=DeviceKind, max_length=16)),
+                ('manufacturer', fields.CharField(default='', max_length=64)),
+                ('version', fields.CharField(max_length=32)),
+                ('url', fields.CharField(max_length=500)),
+                ('sha256', fields.CharField(max_length=64)),
+                ('file_key', fields.CharField(default='', max_length=200)),
+                ('size', fields.BigIntField(default=0)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', null=True, db_constraint=True, to_field='id', related_name='firmware_packages', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'firmware_package', 'app': 'models', 'unique_together': (('kind', 'manufacturer', 'version'),), 'pk_attr': 'id', 'table_description': 'A firmware/app package that devices can be told to upgrade to.'},
             bases=['Model'],
         ),
         ops.CreateModel(

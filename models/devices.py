@@ -137,6 +137,11 @@ class FirmwarePackage(Model):
     # An uploaded package: its key in the file store (served to devices by a signed URL).
     file_key = fields.CharField(max_length=200, default="")
     size = fields.BigIntField(default=0)
+    # Who registered it: an enterprise (only its devices may be upgraded to it, only it sees it)
+    # or, when null, the platform operator (offered to every enterprise's devices).
+    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="firmware_packages", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -95,6 +95,10 @@ def create_app(
 
     mount_console(app)  # the web console (web/dist) at /, after the API routes
 
+    from realname.contract import guard_path
+
+    app.on_request(guard_path)  # ids within range, bounded strings, on every surface route
+
     @app.on_request
     async def _start_timer(request: Request) -> None:
         request.ctx.t0 = time.perf_counter()

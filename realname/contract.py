@@ -353,6 +353,16 @@ def check_path(kwargs: dict[str, Any]) -> None:
             raise NotFound(E.NOT_FOUND.message, code=E.NOT_FOUND.code, field=name)
 
 
+SURFACE_PATHS = ("/admin/v1/", "/miniapp/v1/", "/device/v1/")
+
+
+async def guard_path(request: Request) -> None:
+    """Request middleware: the path-parameter check for every surface route, declared or not
+    (an id beyond the column's range or an over-long code never reaches the database)."""
+    if request.route is not None and request.path.startswith(SURFACE_PATHS):
+        check_path(dict(request.match_info))
+
+
 # --- the declaration -----------------------------------------------------------------------------
 
 Handler = Callable[..., Awaitable[HTTPResponse]]

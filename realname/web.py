@@ -55,7 +55,7 @@ def paging(request: Request, default_size: int = 10, max_size: int = 500) -> tup
         size = int(request.args.get("page_size", default_size))
     except ValueError as exc:
         raise ValidationError("分页参数应为整数", code="invalid_field", field="page") from exc
-    if page_no < 1 or not 1 <= size <= max_size:
+    if not 1 <= page_no <= 100_000 or not 1 <= size <= max_size:
         raise ValidationError(f"分页参数超出范围（每页 1–{max_size} 条）", field="page_size")
     return page_no, size
 

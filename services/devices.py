@@ -193,6 +193,8 @@ async def verify_request(
     """Check a native request's identity, signature, clock and nonce; return its bound device."""
     if not sn:
         raise AppError("缺少设备编码", code=BAD_SIGNATURE, status=401, field="X-Device-SN")
+    if len(sn) > 64 or not sn.isascii():  # no serial can be like this (Device.sn is 64 chars)
+        raise AppError("设备未登记", code=DEVICE_UNKNOWN, status=403, field="X-Device-SN")
     auth = await load_device(sn)
     if auth is None:
         await record_unregistered(sn, "native", ip)
@@ -204,8 +206,10 @@ async def verify_request(
             if not v
         )
         raise AppError("缺少签名信息", code=BAD_SIGNATURE, status=401, field=missing)
-    if not 16 <= len(nonce) <= 64:
+    if not 16 <= len(nonce) <= 64 or not nonce.isascii():
         raise AppError("随机串长度应为16–64个字符", code=BAD_SIGNATURE, status=401, field="X-Nonce")
+    if not signature.isascii():  # hmac.compare_digest refuses non-ASCII text
+        raise AppError("签名错误", code=BAD_SIGNATURE, status=401, field="X-Signature")
     expected = sign(auth.secret, method, path, timestamp, nonce, body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
         raise AppError("签名错误", code=BAD_SIGNATURE, status=401)
@@ -665,9 +669,17 @@ async def unregistered_seen(limit: int = 100) -> list[dict[str, Any]]:
 
 
 async def add_firmware(
-    *, kind: str, manufacturer: str, version: str, url: str, sha256: str
+    *,
+    kind: str,
+    manufacturer: str,
+    version: str,
+    url: str,
+    sha256: str,
+    enterprise_id: int | None = None,
 ) -> FirmwarePackage:
-    """Register a firmware/app package (version, download URL and SHA-256)."""
+    """Register a firmware/app package (version, download URL and SHA-256).
+
+    ``enterprise_id``: the registering enterprise owns it; None: the platform operator's."""
     try:
         kind = DeviceKind(kind)
     except ValueError:
@@ -681,7 +693,12 @@ async def add_firmware(
         raise ValidationError("SHA-256 应为64位十六进制", field="sha256")
     try:
         return await FirmwarePackage.create(
-            kind=kind, manufacturer=manufacturer or "", version=version, url=url, sha256=sha
+            kind=kind,
+            manufacturer=manufacturer or "",
+            version=version,
+            url=url,
+            sha256=sha,
+            enterprise_id=enterprise_id,
         )
     except IntegrityError:
         raise Conflict("该版本已登记", code="firmware_exists") from None
@@ -710,6 +727,7 @@ async def add_firmware_file(
     filename: str,
     store: Any,
     sha256: str = "",
+    enterprise_id: int | None = None,
 ) -> FirmwarePackage:
     """Register an uploaded firmware/app package: stored in the file store, its SHA-256 computed
     here (a SHA-256 given by the uploader must match it); devices get a signed URL to it."""
@@ -740,6 +758,7 @@ async def add_firmware_file(
             sha256=digest,
             file_key=key,
             size=len(data),
+            enterprise_id=enterprise_id,
         )
     except IntegrityError:
         raise Conflict("该版本已登记", code="firmware_exists") from None
@@ -796,14 +815,29 @@ def firmware_public(pkg: FirmwarePackage) -> dict[str, Any]:
         "sha256": pkg.sha256,
         "uploaded": bool(pkg.file_key),
         "size": pkg.size,
+        "owner": "platform" if pkg.enterprise_id is None else "enterprise",  # type: ignore[attr-defined]
         "created_at": pkg.created_at,
     }
 
 
-async def pick_firmware(device: Device, version: str | None) -> FirmwarePackage:
-    """The package to upgrade a device to: the named version, else the newest for its kind."""
+async def visible_firmware(enterprise_id: int | None, operator: bool) -> list[FirmwarePackage]:
+    """The packages a caller may see: the operator all; an enterprise its own and the platform's."""
+    query = FirmwarePackage.all()
+    if not operator:
+        query = query.filter(Q(enterprise_id=None) | Q(enterprise_id=enterprise_id))
+    return await query.order_by("-id")
+
+
+async def pick_firmware(
+    device: Device, version: str | None, owner: int | None = None
+) -> FirmwarePackage:
+    """The package to upgrade a device to: the named version, else the newest for its kind;
+    only the platform's packages and those of the enterprise `owner`."""
     query = FirmwarePackage.filter(kind=device.kind).filter(
         Q(manufacturer="") | Q(manufacturer=device.manufacturer)
+    )
+    query = query.filter(
+        Q(enterprise_id=None) | Q(enterprise_id=owner) if owner else Q(enterprise_id=None)
     )
     if version:
         query = query.filter(version=version)
@@ -845,13 +879,17 @@ async def queue_command(
     created_by: str = "",
     max_attempts: int = 3,
     ttl: dt.timedelta = COMMAND_TTL,
+    firmware_owner: int | None = None,
 ) -> DeviceCommand:
-    """Queue a command for a device; upgrade and force_offline also change the device's state."""
+    """Queue a command for a device; upgrade and force_offline also change the device's state.
+
+    An upgrade uses a platform package or one of the enterprise ``firmware_owner`` (the
+    enterprise giving the command), never another enterprise's."""
     params = dict(params or {})
     if type_ not in COMMAND_TYPES and type_ != "adms":
         raise ValidationError("指令类型无效", field="type")
     if type_ == "upgrade":
-        pkg = await pick_firmware(device, params.get("version"))
+        pkg = await pick_firmware(device, params.get("version"), firmware_owner)
         url = await firmware_url(pkg, device, now_utc() + ttl)
         params = {"version": pkg.version, "url": url, "sha256": pkg.sha256}
         device.target_firmware = pkg.version

@@ -576,6 +576,9 @@ def validate_wage_card(data: dict[str, Any]) -> WageCard:
     return WageCard(work_type, bank_name, card, branch)
 
 
+DATE_MIN, DATE_MAX = dt.date(1970, 1, 1), dt.date(2099, 12, 31)  # dates a project can refer to
+
+
 def parse_date(value: Any, field: str, label: str, required: bool = True) -> dt.date | None:
     """A date from ``YYYY-MM-DD`` (or a date/datetime object), or a ValidationError."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -583,15 +586,23 @@ def parse_date(value: Any, field: str, label: str, required: bool = True) -> dt.
             raise ValidationError(f"请填写{label}", code="required", field=field)
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError as exc:
+            raise ValidationError(
+                f"{label}格式错误，应为 YYYY-MM-DD", code="invalid_date", field=field
+            ) from exc
+    if not DATE_MIN <= day <= DATE_MAX:  # years 0001 / 9999 would overflow time-zone arithmetic
         raise ValidationError(
-            f"{label}格式错误，应为 YYYY-MM-DD", code="invalid_date", field=field
-        ) from exc
+            f"{label}超出范围（{DATE_MIN.year}–{DATE_MAX.year}年）",
+            code="invalid_date",
+            field=field,
+        )
+    return day
 
 
 def _card_columns(card: WageCard) -> dict[str, Any]:

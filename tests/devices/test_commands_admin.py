@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import CommandStatus, Device, DeviceCommand, UpgradeStatus
+from models import Account, AccountKind, CommandStatus, Device, DeviceCommand, UpgradeStatus
 from services import devices as svc
 from tests.conftest import uid
 from tests.devices.helpers import call, make_device
-from tests.factories import auth, enterprise_token, make_project
+from tests.factories import auth, enterprise_token, make_project, regulator_token, token_for
 
 SHA = "a" * 64
 
@@ -74,12 +74,61 @@ async def test_other_enterprise_cannot_manage(client, redis):
     assert r.status_code in (403, 404)
 
 
-async def test_unregistered_devices_seen(client, redis):
+async def _operator(redis):
+    account = await Account.create(kind=AccountKind.OPERATOR, display_name="平台运维")
+    return auth(await token_for(redis, account))
+
+
+async def test_unregistered_devices_seen_by_operators_only(client, redis):
     world = await make_project()
     sn = uid("GHOST")
     await client.get(f"/iclock/cdata?SN={sn}")
     r = await client.get("/admin/v1/devices/unregistered", headers=await _admin(redis, world))
-    assert sn in [x["sn"] for x in r.json()["data"]]
+    assert r.status_code == 403 and r.json()["code"] == "wrong_account_kind"  # serials, IPs
+    r = await client.get("/admin/v1/devices/unregistered")
+    assert r.status_code == 401
+    r = await client.get("/admin/v1/devices/unregistered", headers=await _operator(redis))
+    assert r.status_code == 200 and sn in [x["sn"] for x in r.json()["data"]]
+
+
+async def test_firmware_belongs_to_its_enterprise_or_the_platform(client, redis):
+    a, b = await make_project(), await make_project()
+    ha, hb, op = await _admin(redis, a), await _admin(redis, b), await _operator(redis)
+    mine, platform = uid("vA")[:12], uid("vP")[:12]
+    for headers, version, url in (
+        (ha, mine, "https://a.example/secret-build.bin"),
+        (op, platform, "https://platform.example/x.bin"),
+    ):
+        r = await client.post(
+            "/admin/v1/firmware",
+            json={"kind": "attendance", "version": version, "url": url, "sha256": SHA},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+    r = await client.get("/admin/v1/firmware", headers=hb)
+    versions = {x["version"]: x["owner"] for x in r.json()["data"]}
+    assert mine not in versions and versions[platform] == "platform"
+    r = await client.get("/admin/v1/firmware", headers=ha)
+    versions = {x["version"]: x["owner"] for x in r.json()["data"]}
+    assert versions[mine] == "enterprise" and versions[platform] == "platform"
+    r = await client.get("/admin/v1/firmware", headers=op)
+    assert {mine, platform} <= {x["version"] for x in r.json()["data"]}
+    worker_kind = auth(await regulator_token(redis, "630102"))
+    r = await client.get("/admin/v1/firmware", headers=worker_kind)
+    assert r.status_code == 403
+
+    dev_b = await make_device(b)
+    url_b = f"/admin/v1/projects/{b.project.code}/devices/{dev_b.sn}/commands"
+    r = await client.post(url_b, json={"type": "upgrade", "version": mine}, headers=hb)
+    assert r.status_code == 404 and r.json()["code"] == "firmware_not_found"
+    assert (await Device.get(sn=dev_b.sn)).upgrade_status == UpgradeStatus.NONE
+    assert not await DeviceCommand.filter(device__sn=dev_b.sn).exists()
+    r = await client.post(url_b, json={"type": "upgrade"}, headers=hb)  # newest usable: platform
+    assert r.status_code == 201 and r.json()["params"]["version"] == platform
+    dev_a = await make_device(a)
+    url_a = f"/admin/v1/projects/{a.project.code}/devices/{dev_a.sn}/commands"
+    r = await client.post(url_a, json={"type": "upgrade", "version": mine}, headers=ha)
+    assert r.status_code == 201 and r.json()["params"]["url"].startswith("https://a.example/")
 
 
 async def test_upgrade_flow(client, redis):

@@ -38,7 +38,6 @@ UNCONVERTED = {
     "admin_api.audit",
     "admin_api.auth",
     "admin_api.contracts",
-    "admin_api.devices",
     "admin_api.posts",
     "admin_api.roster",
     "admin_api.supplement",
@@ -67,11 +66,22 @@ def raise_sites() -> list[tuple[str, int, str, str, int | None]]:
     for folder in SOURCE_DIRS:
         for path in sorted((ROOT / folder).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
+            constants = {  # module-level NAME = "code" (code=NAME counts as the literal)
+                t.id: n.value.value
+                for n in tree.body
+                if isinstance(n, ast.Assign)
+                and isinstance(n.value, ast.Constant)
+                and isinstance(n.value.value, str)
+                for t in n.targets
+                if isinstance(t, ast.Name)
+            }
             for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
                     continue
                 kw = {k.arg: k.value for k in node.keywords if k.arg}
                 code = kw.get("code")
+                if isinstance(code, ast.Name) and code.id in constants:
+                    code = ast.Constant(constants[code.id])
                 if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
                     continue
                 func = node.func
