@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
-from sanic import Sanic
 
-from tests.replies import watch_replies
+from tests.replies import watch_test_clients
 
 
 @pytest.fixture(autouse=True)
-def _replies_match_their_declaration(client: httpx.AsyncClient, app: Sanic) -> Any:
+def _replies_match_their_declaration(request: pytest.FixtureRequest) -> None:
     """2xx JSON replies of declared routes must validate against their ``response=`` model."""
-    watch_replies(client, app)
+    watch_test_clients(request)

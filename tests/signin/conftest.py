@@ -28,6 +28,7 @@ from tests.factories import (
     make_project,
 )
 from tests.integrations.conftest import ROOT, free_port
+from tests.replies import watch_replies
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +38,12 @@ async def _clear_rate_limits(redis: Any) -> AsyncIterator[None]:
     if keys:
         await redis.delete(*keys)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _replies_match_their_declaration(client: httpx.AsyncClient, app: Any) -> None:
+    """2xx JSON replies of declared routes (the mini-program's) must match their response model."""
+    watch_replies(client, app)
 
 
 def valid_id_number() -> str:
@@ -172,3 +179,13 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
     """The app served for real by `realname serve` (WebSockets need a real server), sharing the
     test session's database file and Redis."""
     yield from serve_app(settings, redis_handle)
+
+
+@pytest.fixture(autouse=True)
+def _replies_match_their_declaration(request: pytest.FixtureRequest) -> None:
+    """Replies of the converted admin sign-in and binding routes match their declared model."""
+    from tests.replies import watch_test_clients
+
+    watch_test_clients(
+        request, frozenset({"admin_api.auth", "admin_api.binding_requests", "admin_api.projects"})
+    )
