@@ -179,13 +179,3 @@ def live_server(settings: Any, redis_handle: Any, database: None) -> Iterator[st
     """The app served for real by `realname serve` (WebSockets need a real server), sharing the
     test session's database file and Redis."""
     yield from serve_app(settings, redis_handle)
-
-
-@pytest.fixture(autouse=True)
-def _replies_match_their_declaration(request: pytest.FixtureRequest) -> None:
-    """Replies of the converted admin sign-in and binding routes match their declared model."""
-    from tests.replies import watch_test_clients
-
-    watch_test_clients(
-        request, frozenset({"admin_api.auth", "admin_api.binding_requests", "admin_api.projects"})
-    )
