@@ -107,10 +107,6 @@ class Settings(BaseSettings):
             raise ValueError(f"SURFACES must be among {sorted(allowed)}, got {value!r}")
         return ",".join(parts)
 
-    @field_validator("pii_keys")
-    @classmethod
-    def _check_pii_keys(cls, value: str) -> str:
-        for item in [v for v in value.split(",") if v.strip()]:
     @field_validator("trusted_proxies")
     @classmethod
     def _check_trusted_proxies(cls, value: str) -> str:
@@ -154,6 +150,10 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("pii_keys")
+    @classmethod
+    def _check_pii_keys(cls, value: str) -> str:
+        for item in [v for v in value.split(",") if v.strip()]:
             if ":" not in item:
                 raise ValueError("PII_KEYS entries must look like keyid:base64key")
             kid, key = item.split(":", 1)
