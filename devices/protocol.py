@@ -1,25 +1,141 @@
 """Native device protocol v1 (``/device/v1``): heartbeat, commands, punches, persons, faces,
-enrolments. The contract is ``docs/device-protocol.md``; every request is signed (``signing``)."""
+enrolments. The contract is ``docs/device-protocol.md``; every request is signed (``signing``).
+
+Each route is declared on the API contract (``realname.contract.endpoint``, ``Access.device()``)
+with its body and reply models (``services.schemas.device_protocol``). The signature is checked
+first (``devices.signing.signed`` wraps the declared handler); the fields are then checked by the
+services with the contract's codes (``bad_field`` naming the field; one result per punch).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
+from sanic_ext.extensions.openapi.builders import OperationStore
 
-from devices.signing import AUTO_CHANNEL, device_of, json_body, signed
+from devices.signing import AUTO_CHANNEL, Handler, device_of, json_body, signed
 from models import Project
+from realname import error_codes as E
+from realname import openapi_contract
+from realname.contract import Access, declaration, endpoint
 from realname.errors import AppError, ValidationError
 from realname.web import ok
 from services import devices as device_service
 from services import enrolment, ingest, localtime
 from services.devices import ATTENDANCE_CHANNEL, COLLECTION_CHANNEL
+from services.schemas.device_protocol import (
+    CommandAck,
+    CommandAckReply,
+    DeviceOptions,
+    Enrolment,
+    EnrolmentReply,
+    FaceResults,
+    FacesUpload,
+    FirmwareQuery,
+    Heartbeat,
+    HeartbeatReply,
+    OptionsQuery,
+    PersonsDelta,
+    PersonsQuery,
+    PunchBatch,
+    PunchResults,
+)
 
 bp = Blueprint("device_native")
 
 PUNCH_BODY_LIMIT = 64 * 1024 * 1024  # 500 punches with photos
 ENROL_BODY_LIMIT = 8 * 1024 * 1024
+MAX_DEPTH = 32  # JSON nesting: the contract's bodies are 3 levels deep
+CURSOR_MAX = 64
+
+# What signing answers, on every signed route (the contract's codes).
+SIGNING_ERRORS = (
+    E.BAD_SIGNATURE,
+    E.SIGNATURE_EXPIRED,
+    E.REPLAYED_NONCE,
+    E.DEVICE_UNKNOWN,
+    E.DEVICE_UNBOUND,
+    E.DEVICE_OFFLINE_FORCED,
+    E.TOO_LARGE,
+)
+BODY_ERRORS = (E.MALFORMED_JSON, E.BAD_FIELD)
+
+
+def device_route(
+    channel: str | None,
+    *,
+    max_bytes: int | None = None,
+    allow_forced: bool = False,
+    body: Any = None,
+    **decl: Any,
+) -> Callable[[Handler], Handler]:
+    """Declare a device route (``Access.device()``) and, with a `channel`, sign it.
+
+    The signature is verified before anything else (``signed`` is the outer wrapper), so an
+    unsigned request never learns how its body would be judged. `body` is documented as the
+    request body; the handler reads it with ``device_body`` and the services check each field
+    with the contract's codes."""
+
+    def deco(func: Handler) -> Handler:
+        errors = tuple(decl.pop("errors", ()))
+        if channel is not None:
+            errors = SIGNING_ERRORS + errors
+        if body is not None:
+            errors = errors + BODY_ERRORS
+        inner = endpoint(access=Access.device(), errors=errors, **decl)(func)
+        found = declaration(inner)
+        assert found is not None
+        if body is not None:
+            found.body = body  # documented only: parsed by device_body, checked by the services
+            openapi_contract.register(inner, found)
+        if channel is None:
+            return inner
+        outer = signed(channel, max_bytes=max_bytes, allow_forced=allow_forced)(inner)
+        store = OperationStore()
+        store[outer] = store.pop(inner)  # sanic-ext documents the function the route runs
+        return outer
+
+    return deco
+
+
+def _too_deep(value: Any, path: str, depth: int = 0) -> str | None:
+    """The path (``punches[0].extra``) of a value nested deeper than MAX_DEPTH, or None."""
+    if depth > MAX_DEPTH:
+        return path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _too_deep(v, f"{path}.{k}" if path else str(k), depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _too_deep(v, f"{path}[{i}]", depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _short(path: str) -> str:
+    """The first two steps of a path below a list item (``punches[0].extra``)."""
+    head, dot, rest = path.partition(".")
+    if not dot:
+        return head
+    return f"{head}.{rest.split('.', 1)[0].split('[', 1)[0]}"
+
+
+def device_body(request: Request) -> dict[str, Any]:
+    """The JSON object body (400 ``malformed_json`` naming ``body``), refused with 422
+    ``bad_field`` naming the field when nested deeper than any contract body can be."""
+    data = json_body(request)
+    deep = _too_deep(data, "")
+    if deep is not None:
+        field = _short(deep)
+        raise ValidationError(f"{field} 嵌套层级过深", code=E.BAD_FIELD.code, field=field)
+    return data
 
 
 def _server_time(timezone: str | None) -> str:
@@ -35,11 +151,17 @@ async def _project(request: Request) -> Project:
 
 
 @bp.post("/heartbeat")
-@signed(AUTO_CHANNEL, allow_forced=True)
+@device_route(
+    AUTO_CHANNEL,
+    allow_forced=True,
+    summary="设备心跳",
+    body=Heartbeat,
+    response=HeartbeatReply,
+)
 async def heartbeat(request: Request) -> HTTPResponse:
     """Report firmware and counts; receive the commands due for this device."""
     device = device_of(request)
-    cmds = await device_service.heartbeat(device, json_body(request))
+    cmds = await device_service.heartbeat(device, device_body(request))
     return ok(
         {
             "server_time": _server_time(device.timezone),
@@ -50,13 +172,20 @@ async def heartbeat(request: Request) -> HTTPResponse:
 
 
 @bp.post("/commands/<command_id:str>/ack")
-@signed(AUTO_CHANNEL, allow_forced=True)
+@device_route(
+    AUTO_CHANNEL,
+    allow_forced=True,
+    summary="设备指令回执",
+    body=CommandAck,
+    response=CommandAckReply,
+    errors=(E.COMMAND_NOT_FOUND,),
+)
 async def ack(request: Request, command_id: str) -> HTTPResponse:
     """Acknowledge a command (idempotent); an upgrade ack carries the new firmware."""
-    body = json_body(request)
+    body = device_body(request)
     okay = body.get("ok")
     if not isinstance(okay, bool):
-        raise ValidationError("ok 应为 true 或 false", code="bad_field", field="ok")
+        raise ValidationError("ok 应为 true 或 false", code=E.BAD_FIELD.code, field="ok")
     cmd = await device_service.ack_command(
         device_of(request), command_id, okay, str(body.get("message") or ""), body.get("firmware")
     )
@@ -64,17 +193,25 @@ async def ack(request: Request, command_id: str) -> HTTPResponse:
 
 
 @bp.post("/punches")
-@signed(ATTENDANCE_CHANNEL, max_bytes=PUNCH_BODY_LIMIT)
+@device_route(
+    ATTENDANCE_CHANNEL,
+    max_bytes=PUNCH_BODY_LIMIT,
+    summary="上传考勤记录",
+    body=PunchBatch,
+    response=PunchResults,
+)
 async def punches(request: Request) -> HTTPResponse:
     """Store a batch of 1–500 punches; one result per punch, in order, after commit."""
-    items = json_body(request).get("punches")
+    items = device_body(request).get("punches")
     if not isinstance(items, list) or not items:
         raise ValidationError(
-            "punches 应为包含1–500条打卡的数组", code="bad_field", field="punches"
+            "punches 应为包含1–500条打卡的数组", code=E.BAD_FIELD.code, field="punches"
         )
     limit = request.app.ctx.settings.max_punch_batch
     if len(items) > limit:
-        raise AppError(f"一次最多提交{limit}条打卡", code="too_large", status=413, field="punches")
+        raise AppError(
+            f"一次最多提交{limit}条打卡", code=E.TOO_LARGE.code, status=413, field="punches"
+        )
     device = device_of(request)
     results = await ingest.ingest(
         device,
@@ -86,20 +223,44 @@ async def punches(request: Request) -> HTTPResponse:
 
 
 @bp.get("/persons")
-@signed(ATTENDANCE_CHANNEL)
-async def persons(request: Request) -> HTTPResponse:
+@device_route(
+    ATTENDANCE_CHANNEL,
+    summary="人员名单同步",
+    query=PersonsQuery,
+    response=PersonsDelta,
+    errors=(E.BAD_FIELD,),
+)
+async def persons(request: Request, query: PersonsQuery) -> HTTPResponse:
     """The members this terminal must recognise, as a delta since ``cursor``."""
+    cursor = query.cursor
+    if cursor and (len(cursor) > CURSOR_MAX or not _cursor_ok(cursor)):
+        raise ValidationError("cursor 无效", code=E.BAD_FIELD.code, field="cursor")
     device = device_of(request)
-    rows, cursor, more = await enrolment.person_delta(device.project_id, request.args.get("cursor"))  # type: ignore[attr-defined]
+    rows, cursor, more = await enrolment.person_delta(device.project_id, cursor)  # type: ignore[attr-defined]
     return ok(
         {"persons": [enrolment.person_entry(m, p) for m, p in rows], "cursor": cursor, "more": more}
     )
 
 
+def _cursor_ok(cursor: str) -> bool:
+    """A cursor this server hands out: ``<version>.<member id>``, both within a BIGINT."""
+    version, _, member = cursor.partition(".")
+    try:
+        return -1 <= int(version) < 2**63 and 0 <= int(member or 0) < 2**63
+    except ValueError:
+        return False
+
+
 @bp.get("/faces/<person_id:int>")
-@signed(ATTENDANCE_CHANNEL)
+@device_route(
+    ATTENDANCE_CHANNEL,
+    summary="下载人脸照片",
+    response="binary",
+    content_type="image/jpeg",
+    errors=(E.FACE_NOT_FOUND,),
+)
 async def face(request: Request, person_id: int) -> HTTPResponse:
-    """Download a person's face photo (the ``face_url`` of the person list)."""
+    """Download a person's face photo (the ``face_url`` of the person list; JPEG or PNG)."""
     device = device_of(request)
     data = await enrolment.face_for(
         device.project_id,  # type: ignore[attr-defined]
@@ -110,47 +271,86 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
 
 
 @bp.get("/firmware/<package_id:int>")
-async def firmware(request: Request, package_id: int) -> HTTPResponse:
+@device_route(
+    None,
+    summary="下载固件安装包",
+    query=FirmwareQuery,
+    response="binary",
+    content_type="application/octet-stream",
+    errors=(E.BAD_SIGNATURE, E.FIRMWARE_NOT_FOUND),
+)
+async def firmware(request: Request, package_id: int, query: FirmwareQuery) -> HTTPResponse:
     """An uploaded firmware package, by the signed URL of an ``upgrade`` command (``sn``,
-    ``expires``, ``sig``: valid for that device until the command expires)."""
+    ``expires``, ``sig``: valid for that device until the command expires; no signing headers)."""
     data = await device_service.firmware_download(
         package_id,
-        request.args.get("sn") or "",
-        request.args.get("expires") or "",
-        request.args.get("sig") or "",
+        query.sn[:128],
+        query.expires[:32],
+        query.sig[:128],
         request.app.ctx.files,
     )
     return raw(data, content_type="application/octet-stream")
 
 
 @bp.get("/options")
-@signed(AUTO_CHANNEL)
-async def options(request: Request) -> HTTPResponse:
+@device_route(
+    AUTO_CHANNEL,
+    summary="人员进场选项",
+    query=OptionsQuery,
+    response=DeviceOptions,
+)
+async def options(request: Request, query: OptionsQuery) -> HTTPResponse:
     """The pickers of a collection machine: the bound project's units with their teams, work
     types and posts (codes and Chinese labels), person types, and a ``version``. With
     ``?version=`` equal to the current one, only ``{"version", "changed": false}`` comes back."""
     found = await enrolment.device_options(await _project(request))
-    if request.args.get("version") == found["version"]:
+    if query.version == found["version"]:
         return ok({"version": found["version"], "changed": False})
     return ok({**found, "changed": True})
 
 
 @bp.post("/enrolments")
-@signed(COLLECTION_CHANNEL, max_bytes=ENROL_BODY_LIMIT)
+@device_route(
+    COLLECTION_CHANNEL,
+    max_bytes=ENROL_BODY_LIMIT,
+    summary="人员进场（采集）",
+    body=Enrolment,
+    response=EnrolmentReply,
+    status=201,
+    errors=(
+        E.REQUIRED,
+        E.INVALID_ID_NUMBER,
+        E.INVALID_PHONE,
+        E.INVALID_CREDIT_CODE,
+        E.ID_EXPIRED,
+        E.NO_LIVENESS,
+        E.UNIT_NOT_ON_PROJECT,
+        E.TEAM_NOT_FOUND,
+        E.UNKNOWN_PERSON,
+        E.NOT_ON_PROJECT,
+        E.WRONG_DEVICE_KIND,
+    ),
+)
 async def enrolments(request: Request) -> HTTPResponse:
-    """人员进场 / 重新采集 from a collection machine."""
+    """人员进场 / 重新采集 from a collection machine (201 new person, 200 already known)."""
     result = await enrolment.enrol(
-        device_of(request), await _project(request), json_body(request), request.app.ctx.files
+        device_of(request), await _project(request), device_body(request), request.app.ctx.files
     )
     return ok(result, status=201 if result["created"] else 200)
 
 
 @bp.post("/faces")
-@signed(AUTO_CHANNEL, max_bytes=PUNCH_BODY_LIMIT)
+@device_route(
+    AUTO_CHANNEL,
+    max_bytes=PUNCH_BODY_LIMIT,
+    summary="上传人脸照片",
+    body=FacesUpload,
+    response=FaceResults,
+)
 async def faces(request: Request) -> HTTPResponse:
     """A terminal's latest face photos, in answer to ``upload_faces``."""
     return ok(
         await enrolment.upload_faces(
-            device_of(request), await _project(request), json_body(request), request.app.ctx.files
+            device_of(request), await _project(request), device_body(request), request.app.ctx.files
         )
     )

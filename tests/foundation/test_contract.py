@@ -41,7 +41,6 @@ UNCONVERTED = {
     "admin_api.posts",
     "admin_api.roster",
     "admin_api.supplement",
-    "devices.protocol",
 }
 
 CLASS_STATUS = {
