@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from tests.web.conftest import Browser, Server, open_browser
 
@@ -308,7 +308,59 @@ def test_teams_add_team_and_member(enterprise: Browser) -> None:
     row.get_by_role("button", name="班组人员", exact=True).click()
     b.page.locator(".el-table__row").filter(has_text=person["name"]).wait_for()
     b.shot("42-team-members")
+
+    # 班组导入: the template filled with one good row and one bad one.
+    _, people = _permit_rows_demo()
+    other = people["QH-DEMO-003"]["project_manager"]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["身份证号", "姓名", "工种", "工资卡银行", "工资卡号", "联行号", "进场日期"])
+    sheet.append(
+        [
+            other["id_number"],
+            other["name"],
+            "木工",
+            "中国农业银行",
+            "6228481234567890",
+            "103851000015",
+            "",
+        ]
+    )
+    sheet.append(
+        [
+            "63010219900101123",
+            "无此人",
+            "木工",
+            "中国农业银行",
+            "6228481234567891",
+            "103851000015",
+            "",
+        ]
+    )
+    data = io.BytesIO()
+    book.save(data)
+    b.page.get_by_role("button", name="班组导入", exact=True).click()
+    dialog = b.page.get_by_role("dialog", name="班组导入", exact=True)
+    dialog.locator('[data-test="import-file"]').set_input_files(
+        {
+            "name": "班组人员.xlsx",
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "buffer": data.getvalue(),
+        }
+    )
+    dialog.get_by_text("共 2 行，导入成功 1 行，失败 1 行").wait_for()
+    dialog.locator(".el-progress").wait_for()
+    dialog.locator(".el-table__row").filter(has_text="身份证号").wait_for()
+    b.shot("43-team-import")
+    dialog.locator(".el-dialog__headerbtn").click()
+    b.page.locator(".el-table__row").filter(has_text=other["name"]).wait_for()
     b.assert_clean()
+
+
+def _permit_rows_demo() -> tuple[Any, dict[str, dict[str, dict[str, str]]]]:
+    from services.demo import _permit_rows
+
+    return _permit_rows(random.Random(20261123))
 
 
 PDF = (
