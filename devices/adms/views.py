@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from functools import wraps
 from typing import Any
@@ -28,12 +28,14 @@ from sanic.response import HTTPResponse, raw, text
 
 from devices.adms import parser
 from models import Device, Project, Punch, PunchStatus
+from realname.contract import Access, endpoint
 from realname.errors import AppError
 from realname.web import ip_of
 from services import attendance, ingest
 from services import devices as device_service
 from services.files import sniff
 from services.ingest import PunchIn
+from services.schemas.device_protocol import AdmsQuery
 
 log = logging.getLogger("realname.adms")
 
@@ -378,15 +380,36 @@ async def fdata(request: Request, device: Device) -> HTTPResponse:
     return text("OK")
 
 
-def _methods(
-    name: str, handler: Callable[..., Awaitable[HTTPResponse]]
-) -> Callable[..., Coroutine[Any, Any, HTTPResponse]]:
-    @wraps(handler)
+# Plain-text replies (the API contract's declaration: a terminal, identified by its serial).
+TEXT = {"type": "string", "example": "OK"}
+SUMMARIES = {
+    "cdata": "ADMS 握手与数据上传（考勤记录、参数）",
+    "registry": "ADMS 设备注册信息",
+    "push": "ADMS 门禁设备取配置",
+    "getrequest": "ADMS 取指令",
+    "devicecmd": "ADMS 指令执行结果",
+    "ping": "ADMS 保活",
+    "rtdata": "ADMS 取服务器时间",
+    "querydata": "ADMS 数据查询应答",
+    "fdata": "ADMS 上传考勤照片",
+}
+
+
+def _methods(name: str, handler: Callable[..., Awaitable[HTTPResponse]], summary: str) -> Any:
     async def route(request: Request, **_: Any) -> HTTPResponse:
         return await handler(request)
 
     route.__name__ = name
-    return route
+    route.__qualname__ = name
+    route.__doc__ = handler.__doc__
+    declared = endpoint(
+        summary=summary,
+        access=Access.device(),
+        query=AdmsQuery,
+        response=TEXT,
+        content_type="text/plain",
+    )(route)
+    return declared
 
 
 ENDPOINTS: dict[str, Callable[..., Awaitable[HTTPResponse]]] = {
@@ -404,7 +427,7 @@ ENDPOINTS: dict[str, Callable[..., Awaitable[HTTPResponse]]] = {
 for _name, _handler in ENDPOINTS.items():
     for _suffix in ("", ".aspx"):
         bp.add_route(
-            _methods(f"adms_{_name}{_suffix.replace('.', '_')}", _handler),
+            _methods(f"adms_{_name}{_suffix.replace('.', '_')}", _handler, SUMMARIES[_name]),
             f"/{_name}{_suffix}",
             methods=["GET", "POST"],
             name=f"adms_{_name}{_suffix.replace('.', '_')}",
@@ -412,6 +435,14 @@ for _name, _handler in ENDPOINTS.items():
 
 
 @bp.route("/<rest:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], name="adms_unknown")
+@endpoint(
+    summary="ADMS 未知路径（纯文本 404）",
+    access=Access.device(),
+    query=AdmsQuery,
+    response=TEXT,
+    content_type="text/plain",
+    status=404,
+)
 async def unknown(request: Request, rest: str) -> HTTPResponse:
     """Any other ``/iclock`` path: plain text, never a JSON 404."""
     return _err("unknown endpoint", 404)

@@ -239,3 +239,18 @@ class EnrolmentReply(BaseModel):
     pin: str
     created: bool
     face_sha256: str | None
+
+
+# --- ZKTeco ADMS (/iclock): plain text ------------------------------------------------------------
+
+
+class AdmsQuery(DeviceQuery):
+    """The query string of an ADMS request (other parameters firmware sends are ignored)."""
+
+    SN: str | None = Field(None, title="设备序列号（部分固件写作 sn）")
+    table: str | None = Field(None, title="数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...）")
+    Stamp: str | None = Field(None, title="数据戳")
+    options: str | None = Field(None, title="握手选项（all）")
+    pushver: str | None = Field(None, title="PUSH 协议版本")
+    language: str | None = Field(None, title="设备语言")
+    type: str | None = Field(None, title="rtdata 类型（time）")

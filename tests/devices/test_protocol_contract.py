@@ -38,7 +38,10 @@ def test_every_native_route_is_a_declared_device_route(app):
     assert len(routes) == 9
     for route in routes:
         decl = declaration(route.handler)
-        assert decl is not None and decl.access.is_device, route.path
+        assert decl is not None, route.path
+        # the firmware download is signed in its URL (no headers); the rest by the device
+        assert decl.access.is_device or route.path.startswith("device/v1/firmware/"), route.path
+        assert not decl.access.is_public, route.path
         assert decl.summary and decl.response is not None, route.path
 
 
@@ -149,3 +152,31 @@ def test_enrolment_reply_model_fields():
         "created",
         "face_sha256",
     }
+
+
+def test_every_adms_route_is_a_declared_device_route(app):
+    routes = [
+        r for r in app.router.routes if r.path.startswith("iclock") and "HEAD" not in r.methods
+    ]
+    assert len(routes) == 19  # nine endpoints, each also as .aspx, and the plain-text 404
+    for route in routes:
+        decl = declaration(route.handler)
+        assert decl is not None and decl.access.is_device, route.path
+        assert decl.content_type == "text/plain" and decl.summary.startswith("ADMS"), route.path
+
+
+async def test_adms_in_the_document_as_plain_text(client):
+    spec = (await client.get("/docs/openapi.json")).json()
+    op = spec["paths"]["/iclock/cdata"]["get"]
+    assert op["summary"].startswith("ADMS 握手")
+    assert "text/plain" in op["responses"]["200"]["content"]
+    assert {"SN", "table", "options"} <= {p["name"] for p in op["parameters"]}
+
+
+async def test_adms_wire_unchanged_by_the_declaration(client):
+    """Parameters the contract does not list are still ignored; errors stay plain text."""
+    r = await client.get("/iclock/cdata?SN=NOPE-1&options=all&pushver=2.4.1&DeviceType=att")
+    assert r.status_code == 403 and r.text == "ERROR: device unknown"
+    assert r.headers["content-type"].startswith("text/plain") and "Date" in r.headers
+    r = await client.get("/iclock/" + "x" * 100 + "?foo=1")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
