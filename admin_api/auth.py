@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any
 
-from sanic import Blueprint, Request, Websocket
+from sanic import Blueprint, Request, Sanic, Websocket
 from sanic.response import HTTPResponse, redirect
+from sanic_ext.extensions.openapi.builders import OperationStore
 
-from realname.errors import AppError, ValidationError
-from realname.web import bearer, current_principal, ip_of, ok
+from realname import error_codes as E
+from realname.contract import Access, declaration, endpoint
+from realname.errors import AppError
+from realname.web import bearer, ip_of, ok
 from services import identity, ratelimit, signin
+from services.identity import Principal
+from services.schemas.signin import (
+    LoggedOut,
+    MeReply,
+    QrTicket,
+    QrTicketView,
+    QrWaitQuery,
+    QrWsQuery,
+    SignInReply,
+    SsoCallbackQuery,
+    SsoStartQuery,
+    SsoStartReply,
+)
 
 bp = Blueprint("admin_auth", url_prefix="/auth")
 
 WS_WAIT_SECONDS = 20.0
 SSO_COOKIE_PATH = "/admin/v1/auth/sso"
+
+
+@bp.before_server_start
+def _document_websocket(app: Sanic) -> None:
+    """Sanic runs a websocket handler through a ``functools.partial``; the OpenAPI builder looks
+    the operation up by that partial, so hand it the declared one (runs before sanic-ext builds
+    the document: its listener has priority -1000)."""
+    store = OperationStore()
+    for route in app.router.routes:
+        handler = route.handler
+        if isinstance(handler, functools.partial) and handler.args:
+            inner = handler.args[0]
+            if declaration(inner) is not None and getattr(inner, "__module__", "") == __name__:
+                store[handler] = store[inner]
 
 
 def _ttl(request: Request) -> int:
@@ -40,13 +71,21 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
 
 
 @bp.get("/sso/start")
-async def sso_start(request: Request) -> HTTPResponse:
-    """Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE)."""
+@endpoint(
+    summary="企业登录（跳转统一身份认证平台）",
+    access=Access.public(),
+    query=SsoStartQuery,
+    response=SsoStartReply,
+    errors=(E.RATE_LIMITED, E.INVALID_NEXT),
+)
+async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
+    """Start enterprise sign-in: redirect (302) to the provincial identity platform (state +
+    PKCE); with ``mode=json`` the authorize URL is returned instead."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_START, ip_of(request))
     url, browser = await signin.sso_start(
-        request.app.ctx.redis, request.app.ctx.idauth, request.args.get("next")
+        request.app.ctx.redis, request.app.ctx.idauth, query.next or None
     )
-    response = ok({"authorize_url": url}) if request.args.get("mode") == "json" else redirect(url)
+    response = ok({"authorize_url": url}) if query.mode == "json" else redirect(url)
     # Binds the state to this browser; SameSite=Lax still sends it on the platform's redirect back.
     response.add_cookie(
         signin.SSO_BROWSER_COOKIE,
@@ -61,16 +100,33 @@ async def sso_start(request: Request) -> HTTPResponse:
 
 
 @bp.get("/sso/callback")
-async def sso_callback(request: Request) -> HTTPResponse:
-    """The platform's redirect back: check state, redeem the code, apply rule 9, sign in."""
+@endpoint(
+    summary="企业登录回调",
+    access=Access.public(),
+    query=SsoCallbackQuery,
+    response=SignInReply,
+    errors=(
+        E.RATE_LIMITED,
+        E.SSO_STATE_INVALID,
+        E.SSO_DENIED,
+        E.SSO_INVALID_GRANT,
+        E.SSO_BAD_CLAIMS,
+        E.SSO_UNAVAILABLE,
+        E.ENTERPRISE_NOT_ON_PROJECT,
+        E.ACCOUNT_DISABLED,
+    ),
+)
+async def sso_callback(request: Request, query: SsoCallbackQuery) -> HTTPResponse:
+    """The platform's redirect back: check state, redeem the code, apply rule 9, sign in
+    (a redirect to the page the sign-in started from, or the session as JSON)."""
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_CALLBACK, ip)
     result = await signin.sso_finish(
         request.app.ctx.redis,
         request.app.ctx.idauth,
-        code=request.args.get("code"),
-        state=request.args.get("state"),
-        error=request.args.get("error"),
+        code=query.code,
+        state=query.state,
+        error=query.error,
         ip=ip,
         ttl=_ttl(request),
         browser=request.cookies.get(signin.SSO_BROWSER_COOKIE),
@@ -81,6 +137,13 @@ async def sso_callback(request: Request) -> HTTPResponse:
 
 
 @bp.post("/qr/tickets")
+@endpoint(
+    summary="创建扫码登录票据",
+    access=Access.public(),
+    response=QrTicket,
+    status=201,
+    errors=(E.RATE_LIMITED, E.WECHAT_RATE_LIMITED, E.WECHAT_PAGE_INVALID, E.WECHAT_UNAVAILABLE),
+)
 async def qr_ticket_create(request: Request) -> HTTPResponse:
     """A QR sign-in ticket with its mini-program code (PNG, base64) and the web's secret."""
     ip = ip_of(request)
@@ -104,28 +167,32 @@ async def qr_ticket_create(request: Request) -> HTTPResponse:
     return ok(ticket, status=201)
 
 
-def _secret_of(request: Request) -> str | None:
+def _secret_of(request: Request, query: QrWaitQuery | QrWsQuery) -> str | None:
     """The web's ticket secret: X-Ticket-Secret header or ?secret=."""
-    return request.headers.get("x-ticket-secret") or request.args.get("secret")
+    return request.headers.get("x-ticket-secret") or query.secret or None
+
+
+QR_TICKET_ERRORS = (E.RATE_LIMITED, E.TICKET_INVALID, E.TICKET_EXPIRED)
 
 
 @bp.get("/qr/tickets/<ticket:str>")
-async def qr_ticket_poll(request: Request, ticket: str) -> HTTPResponse:
+@endpoint(
+    summary="扫码登录状态（长轮询）",
+    access=Access.public(),
+    query=QrWaitQuery,
+    response=QrTicketView,
+    errors=QR_TICKET_ERRORS,
+)
+async def qr_ticket_poll(request: Request, ticket: str, query: QrWaitQuery) -> HTTPResponse:
     """Long-poll fallback: the ticket's status once it differs from `known` (or after `wait` s)."""
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_POLL, ip)
-    try:
-        wait = float(request.args.get("wait", 0))
-    except ValueError as exc:
-        raise ValidationError("wait 应为秒数", field="wait") from exc
-    if not 0 <= wait <= 30:
-        raise ValidationError("wait 应在 0–30 秒之间", field="wait")
     view = await signin.web_wait(
         request.app.ctx.redis,
         ticket,
-        _secret_of(request),
-        known=request.args.get("known"),
-        timeout=wait,
+        _secret_of(request, query),
+        known=query.known or None,
+        timeout=query.wait,
         ip=ip,
         ttl=_ttl(request),
     )
@@ -134,10 +201,17 @@ async def qr_ticket_poll(request: Request, ticket: str) -> HTTPResponse:
 
 
 @bp.websocket("/qr/tickets/<ticket:str>/ws")
-async def qr_ticket_ws(request: Request, ws: Websocket, ticket: str) -> None:
+@endpoint(  # type: ignore[arg-type]  # a websocket handler answers through `ws`
+    summary="扫码登录状态推送（WebSocket）",
+    access=Access.public(),
+    query=QrWsQuery,
+    response=QrTicketView,
+    errors=QR_TICKET_ERRORS,
+)
+async def qr_ticket_ws(request: Request, ws: Websocket, ticket: str, query: QrWsQuery) -> None:
     """Push the ticket's status changes to the web page; the last message carries the session."""
     redis, ip = request.app.ctx.redis, ip_of(request)
-    secret, known = _secret_of(request), None
+    secret, known = _secret_of(request, query), None
     try:
         await ratelimit.hit(redis, ratelimit.QR_POLL, ip)
         while True:
@@ -161,9 +235,9 @@ async def qr_ticket_ws(request: Request, ws: Websocket, ticket: str) -> None:
 
 
 @bp.post("/logout")
-async def logout(request: Request) -> HTTPResponse:
+@endpoint(summary="退出登录", access=Access.signed_in(), response=LoggedOut)
+async def logout(request: Request, principal: Principal) -> HTTPResponse:
     """Sign the current session out (token revoked, cookie cleared)."""
-    principal = await current_principal(request)
     await signin.sign_out(request.app.ctx.redis, bearer(request), principal, ip_of(request))
     response = ok({"message": "已退出登录"})
     response.delete_cookie("token", path="/")
@@ -171,9 +245,9 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me")
-async def me(request: Request) -> HTTPResponse:
+@endpoint(summary="当前登录账号", access=Access.signed_in(), response=MeReply)
+async def me(request: Request, principal: Principal) -> HTTPResponse:
     """The signed-in account and the projects it may switch between."""
-    principal = await current_principal(request)
     projects = await identity.accessible_projects(principal)
     data: dict[str, Any] = {
         "kind": principal.kind,

@@ -10,12 +10,8 @@ from realname.contract import Access, Page, endpoint
 from realname.web import ip_of, ok, page
 from services import binding, identity
 from services.identity import ProjectAccess
-from services.schemas.signin import (
-    BindingDecision,
-    BindingRequestQuery,
-    BindingRequestRow,
-    BindingRequestView,
-)
+from services.schemas.miniapp import BindingRequestView
+from services.schemas.signin import BindingDecision, BindingRequestQuery, BindingRequestRow
 
 bp = Blueprint("admin_binding_requests", url_prefix="/projects/<code:str>/binding-requests")
 

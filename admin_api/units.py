@@ -12,9 +12,9 @@ from realname.web import audit_project, ok, page
 from services import units as unit_service
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.projectinfo import (
+    UnitChoice,
     UnitCreate,
     UnitExit,
-    UnitOption,
     UnitPublic,
     UnitQuery,
     UnitUpdate,
@@ -68,7 +68,7 @@ async def list_units(
 
 
 @bp.get("/<code:str>/units/options")
-@endpoint(summary="可选参建单位", access=Access.project(VIEW), response=Page[UnitOption])
+@endpoint(summary="可选参建单位", access=Access.project(VIEW), response=Page[UnitChoice])
 async def unit_options(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """The registered units a form may choose from (materials, post personnel...)."""
     rows = await unit_service.selectable_units(access.project)

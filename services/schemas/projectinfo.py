@@ -80,7 +80,7 @@ class UnitPublic(BaseModel):
     synced: bool
 
 
-class UnitOption(BaseModel):
+class UnitChoice(BaseModel):
     """A registered unit a form may choose."""
 
     id: int
@@ -378,7 +378,7 @@ class StatusChangePublic(BaseModel):
     reviews: list[ReviewStepPublic] | None = None
 
 
-class ChainStep(BaseModel):
+class ReviewChainStep(BaseModel):
     level: str
     region_code: str
     step_label: str
@@ -389,7 +389,7 @@ class StatusChangePage(Page[StatusChangePublic]):
 
     current_status: str
     statuses: list[str]
-    review_chain: list[ChainStep]
+    review_chain: list[ReviewChainStep]
 
 
 class ReviewQueueQuery(PageQuery):

@@ -36,7 +36,6 @@ SURFACES = ("admin/v1/", "miniapp/v1/", "device/v1/")
 UNCONVERTED = {
     "admin_api.attendance",
     "admin_api.audit",
-    "admin_api.auth",
     "admin_api.contracts",
     "admin_api.posts",
     "admin_api.roster",
