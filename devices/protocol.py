@@ -73,7 +73,8 @@ def device_route(
     body: Any = None,
     **decl: Any,
 ) -> Callable[[Handler], Handler]:
-    """Declare a device route (``Access.device()``) and, with a `channel`, sign it.
+    """Declare a device route (``Access.device()``) and, with a `channel`, sign it (without one:
+    ``Access.signed_url()``, the query carries the platform's signature).
 
     The signature is verified before anything else (``signed`` is the outer wrapper), so an
     unsigned request never learns how its body would be judged. `body` is documented as the
@@ -86,7 +87,9 @@ def device_route(
             errors = SIGNING_ERRORS + errors
         if body is not None:
             errors = errors + BODY_ERRORS
-        inner = endpoint(access=Access.device(), errors=errors, **decl)(func)
+        # unsigned (channel None): the firmware download, whose URL the platform signed
+        access = Access.device() if channel is not None else Access.signed_url()
+        inner = endpoint(access=access, errors=errors, **decl)(func)
         found = declaration(inner)
         assert found is not None
         if body is not None:

@@ -18,7 +18,7 @@ bp = Blueprint("miniapp_announcements", url_prefix="/announcements")
 @bp.get("")
 @endpoint(
     summary="通知公告",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     query=AnnouncementQuery,
     response=Page[AnnouncementView],
     errors=(E.NOT_BOUND,),

@@ -22,7 +22,7 @@ OWN = (E.NOT_BOUND, E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND)
 @bp.get("/attendance")
 @endpoint(
     summary="我的考勤（月历）",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     query=MonthQuery,
     response=MyMonth,
     errors=(*OWN, E.INVALID_MONTH),
@@ -42,7 +42,7 @@ async def month(
 @bp.get("/punches/<punch_id:int>/photo")
 @endpoint(
     summary="我的考勤照片",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response="binary",
     content_type="image/jpeg",
     errors=(*OWN, E.PHOTO_NOT_FOUND),

@@ -61,7 +61,7 @@ async def bind(request: Request, body: BindingCreate, principal: Principal) -> H
 @bp.delete("")
 @endpoint(
     summary="解除实名绑定",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=UnbindResult,
     errors=(E.NOT_BOUND,),
 )

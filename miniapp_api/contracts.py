@@ -18,7 +18,7 @@ bp = Blueprint("miniapp_contracts", url_prefix="/members/<member_id:int>/contrac
 @bp.get("")
 @endpoint(
     summary="我的劳动合同",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=MyContracts,
     errors=(E.NOT_BOUND, E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND),
 )

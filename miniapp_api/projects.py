@@ -18,7 +18,7 @@ bp = Blueprint("miniapp_projects", url_prefix="/projects")
 @bp.get("")
 @endpoint(
     summary="我的项目",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=Page[MyProject],
     errors=(E.NOT_BOUND,),
 )

@@ -20,7 +20,7 @@ TICKET_ERRORS = (E.TICKET_INVALID, E.TICKET_EXPIRED, E.TICKET_USED, E.TICKET_TAK
 @bp.post("/<ticket:str>/scan")
 @endpoint(
     summary="扫描网页登录二维码",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=QrScanned,
     errors=(*TICKET_ERRORS, E.NOT_BOUND, E.RATE_LIMITED),
 )
@@ -44,7 +44,7 @@ async def scan(request: Request, ticket: str, principal: Principal) -> HTTPRespo
 @bp.post("/<ticket:str>/confirm")
 @endpoint(
     summary="确认网页登录",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=QrConfirmed,
     errors=(
         *TICKET_ERRORS,
@@ -74,7 +74,7 @@ async def confirm(request: Request, ticket: str, principal: Principal) -> HTTPRe
 @bp.post("/<ticket:str>/cancel")
 @endpoint(
     summary="取消网页登录",
-    access=Access.kinds("person"),
+    access=Access.kinds("person", bound=True),
     response=QrCancelled,
     errors=(*TICKET_ERRORS, E.TICKET_NOT_SCANNED),
 )

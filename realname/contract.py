@@ -61,13 +61,22 @@ class Rule:
     cap: str | None = None  # a capability on the project named by the ``code`` path parameter
     public: bool = False
     device: bool = False
+    bound: bool = False  # a WeChat user (kind person) must be bound to a person
+    provincial: bool = False  # a regulator of a province (region code ``xx0000``)
+    signed_url: bool = False  # whoever holds a URL the platform signed (checked by the handler)
 
     def describe(self) -> str:
         if self.public:
             return "public"
         if self.device:
             return "device"
+        if self.signed_url:
+            return "signed-url"
         who = "|".join(sorted(self.kinds)) or "signed-in"
+        if self.bound:
+            who += "(bound)"
+        if self.provincial:
+            who += "(province)"
         return f"{who} with project:{self.cap}" if self.cap else who
 
 
@@ -91,17 +100,29 @@ class Access:
         return Access((Rule(device=True),))
 
     @staticmethod
+    def signed_url() -> Access:
+        """Whoever holds a URL the platform signed (a firmware download: ``sn``, ``expires``,
+        ``sig`` in the query, checked by the handler); no token, no device headers."""
+        return Access((Rule(signed_url=True),))
+
+    @staticmethod
     def signed_in() -> Access:
         """Any signed-in principal (what it then sees is scoped by the service)."""
         return Access((Rule(),))
 
     @staticmethod
-    def kinds(*kinds: str) -> Access:
-        """Signed-in principals of these kinds (``enterprise``, ``person``, ``regulator``...)."""
+    def kinds(*kinds: str, bound: bool = False) -> Access:
+        """Signed-in principals of these kinds (``enterprise``, ``person``, ``regulator``...);
+        ``bound``: a WeChat user must have completed real-name binding (else 403 ``not_bound``)."""
         unknown = set(kinds) - set(KINDS)
         if unknown or not kinds:
             raise ValueError(f"unknown principal kinds {sorted(unknown)}")
-        return Access((Rule(kinds=frozenset(kinds)),))
+        return Access((Rule(kinds=frozenset(kinds), bound=bound),))
+
+    @staticmethod
+    def provincial_regulator() -> Access:
+        """Regulators of a province (not of a city or county)."""
+        return Access((Rule(kinds=frozenset({"regulator"}), provincial=True),))
 
     @staticmethod
     def project(cap: str = identity.VIEW, *kinds: str) -> Access:
@@ -119,6 +140,10 @@ class Access:
         return any(r.device for r in self.rules)
 
     @property
+    def is_signed_url(self) -> bool:
+        return any(r.signed_url for r in self.rules)
+
+    @property
     def needs_project(self) -> bool:
         return any(r.cap for r in self.rules)
 
@@ -128,19 +153,29 @@ class Access:
     def allows_kind(self, kind: str) -> bool:
         """Whether a principal of `kind` can pass some rule (before project standing is checked)."""
         return any(
-            r.public or (not r.device and (not r.kinds or kind in r.kinds)) for r in self.rules
+            r.public or (not r.device and not r.signed_url and (not r.kinds or kind in r.kinds))
+            for r in self.rules
         )
 
     async def enforce(self, request: Request, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Check the caller; return what to hand the handler (``principal``, ``access``)."""
-        if self.is_public or self.is_device:
-            return {}  # device signatures are verified by devices.signing in the handler
+        if self.is_public or self.is_device or self.is_signed_url:
+            return {}  # device signatures are verified by devices.signing, URL signatures by the
+            # handler
         from realname.web import current_principal
 
         principal = await current_principal(request)  # NotAuthenticated without a valid token
         denied: Exception | None = None
         for rule in self.rules:
             if rule.kinds and principal.kind not in rule.kinds:
+                denied = denied or Forbidden(
+                    E.WRONG_ACCOUNT_KIND.message, code=E.WRONG_ACCOUNT_KIND.code
+                )
+                continue
+            if rule.bound and principal.kind == "person" and not principal.person_id:
+                denied = denied or Forbidden(E.NOT_BOUND.message, code=E.NOT_BOUND.code)
+                continue
+            if rule.provincial and not is_provincial(principal):
                 denied = denied or Forbidden(
                     E.WRONG_ACCOUNT_KIND.message, code=E.WRONG_ACCOUNT_KIND.code
                 )
@@ -157,6 +192,12 @@ class Access:
             localtime.use_project(access.project)
             return {"principal": principal, "access": access}
         raise denied or Forbidden()
+
+
+def is_provincial(principal: Principal) -> bool:
+    """A regulator of a whole province (6-digit code ending in 0000)."""
+    code = principal.region_code or ""
+    return principal.kind == "regulator" and len(code) == 6 and code.endswith("0000")
 
 
 # --- request models ------------------------------------------------------------------------------
@@ -431,7 +472,7 @@ def endpoint(
             given = await access.enforce(request, kwargs)
             if query is not None:
                 given["query"] = parse_query(request, query)
-            elif request.args and not access.is_device:
+            elif request.args and not (access.is_device or access.is_signed_url):
                 name = next(iter(request.args))
                 raise ValidationError(
                     f"不支持的查询参数：{name}", code=E.UNKNOWN_PARAMETER.code, field=name
@@ -440,7 +481,9 @@ def endpoint(
                 given["body"] = parse_body(request, body, form=form)
             for key in injects:
                 if key not in given:
-                    if key == "principal" and not access.is_public and not access.is_device:
+                    if key == "principal" and not (
+                        access.is_public or access.is_device or access.is_signed_url
+                    ):
                         raise NotAuthenticated()
                     given[key] = None
                 kwargs[key] = given[key]

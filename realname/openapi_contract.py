@@ -147,7 +147,9 @@ def _error_responses(decl: Endpoint) -> dict[str, Any]:
     by_status: dict[int, list[str]] = defaultdict(list)
     for err in decl.errors:
         by_status[err.status].append(err.code)
-    if not decl.access.is_public:
+    if decl.access.is_signed_url:
+        by_status[E.BAD_SIGNATURE.also[0]].append(E.BAD_SIGNATURE.code)  # 403: URL forged/expired
+    elif not decl.access.is_public:
         by_status[401].append(
             E.BAD_SIGNATURE.code if decl.access.is_device else E.NOT_AUTHENTICATED.code
         )
@@ -198,7 +200,7 @@ def register(handler: Any, decl: Endpoint) -> None:
     }
     responses.update(_error_responses(decl))
     op.responses = responses
-    if decl.access.is_public:
+    if decl.access.is_public or decl.access.is_signed_url:
         op.security = [{}]
     elif decl.access.is_device:
         op.security = list(DEVICE)
