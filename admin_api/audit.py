@@ -5,34 +5,57 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname.web import audit_project, page, paging, project_access
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import audit_project, page
 from services import audit_view
-from services.exports import stream_file, write_xlsx
-from services.identity import VIEW
+from services.exports import XLSX_TYPE, stream_file, write_xlsx
+from services.identity import VIEW, ProjectAccess
+from services.schemas.audit import AuditEntry, AuditExportQuery, AuditQuery
 
 bp = Blueprint("admin_audit", url_prefix="/projects/<code:str>/audit")
 
+# Enterprise admins of the project's units and the region's regulators (audit_view.require_reader
+# still checks it: post personnel, workers and operators are refused).
+READERS = Access.project(VIEW, "enterprise", "regulator")
+
 
 @bp.get("")
-async def list_audit(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="操作日志",
+    access=READERS,
+    query=AuditQuery,
+    response=Page[AuditEntry],
+    errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),
+)
+async def list_audit(
+    request: Request, code: str, query: AuditQuery, access: ProjectAccess
+) -> HTTPResponse:
     """操作日志: who, role, action, target, masked or not, time, IP; newest first.
 
     Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
     """
-    access = await project_access(request, code, VIEW)
     audit_view.require_reader(access)
-    filters = audit_view.AuditFilter.from_args(request.args)
-    page_no, size = paging(request, default_size=20)
-    rows, total = await audit_view.project_log(access, filters, page_no, size)
+    filters = audit_view.AuditFilter.from_args(query.filter_args())
+    rows, total = await audit_view.project_log(access, filters, query.page, query.page_size)
     return page(rows, total)
 
 
 @bp.get("/export")
-async def export_audit(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="导出操作日志",
+    access=READERS,
+    query=AuditExportQuery,
+    response="binary",
+    content_type=XLSX_TYPE,
+    errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),
+)
+async def export_audit(
+    request: Request, code: str, query: AuditExportQuery, access: ProjectAccess
+) -> HTTPResponse:
     """导出操作日志: the filtered log as .xlsx with the list's columns (audited)."""
-    access = await project_access(request, code, VIEW)
     audit_view.require_reader(access)
-    filters = audit_view.AuditFilter.from_args(request.args)
+    filters = audit_view.AuditFilter.from_args(query.filter_args())
     path, rows = await write_xlsx(
         audit_view.EXPORT_COLUMNS, audit_view.export_batches(access, filters), sheet="操作日志"
     )

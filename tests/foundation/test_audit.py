@@ -75,7 +75,7 @@ async def test_who_may_read_the_log(client, redis):
     for who, token in refused.items():
         for suffix in ("", "/export"):
             r = await client.get(url(world, suffix), headers=auth(token))
-            assert r.status_code == 403 and r.json()["code"] == "audit_forbidden", who
+            assert r.status_code == 403 and r.json()["code"] == "wrong_account_kind", who
     # no standing on the project at all: not found, as for every project screen
     for token in (
         await regulator_token(redis, "632521"),

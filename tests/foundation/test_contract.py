@@ -35,7 +35,6 @@ SURFACES = ("admin/v1/", "miniapp/v1/", "device/v1/")
 
 UNCONVERTED = {
     "admin_api.attendance",
-    "admin_api.audit",
     "admin_api.contracts",
     "admin_api.posts",
     "admin_api.roster",
