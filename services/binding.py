@@ -23,6 +23,7 @@ from models.binding import (
     BindingRequestStatus,
     WeChatBinding,
 )
+from realname import error_codes as E
 from realname.errors import (
     AppError,
     Conflict,
@@ -48,7 +49,7 @@ async def _person_account(account_id: int) -> Account:
     """The caller's WeChat person account, or Forbidden."""
     account = await Account.get_or_none(id=account_id)
     if account is None or account.kind != AccountKind.PERSON or not account.wechat_openid:
-        raise Forbidden("请使用微信小程序进行实名绑定", code="wrong_account_kind")
+        raise Forbidden("请使用微信小程序进行实名绑定", code=E.WRONG_ACCOUNT_KIND.code)
     return account
 
 
@@ -112,7 +113,7 @@ async def _bind(
                 .update(status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC))
             )
     except IntegrityError as exc:
-        raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound") from exc
+        raise Conflict(MSG_PERSON_TAKEN, code=E.PERSON_ALREADY_BOUND.code) from exc
     return binding
 
 
@@ -120,7 +121,7 @@ class _NoMatch(NotFound):
     """Every mismatch answers the same 404; `reason` (audit only) says which one it was."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(MSG_NO_MATCH, code="person_not_matched", field="id_number")
+        super().__init__(MSG_NO_MATCH, code=E.PERSON_NOT_MATCHED.code, field="id_number")
         self.reason = reason
 
 
@@ -183,7 +184,7 @@ async def _attempt(
     await ratelimit.hit(redis, ratelimit.BINDING_IP, ip)
     name = require(name if isinstance(name, str) else None, "name", "姓名")
     if len(name) > 64:
-        raise ValidationError("姓名过长", code="invalid_field", field="name")
+        raise ValidationError("姓名过长", code=E.INVALID_FIELD.code, field="name")
     number = pii.validate_id_number(id_number if isinstance(id_number, str) else None)
     code = require(
         phone_code if isinstance(phone_code, str) else None,
@@ -192,7 +193,7 @@ async def _attempt(
     )
     if await WeChatBinding.exists(account_id=account.id):
         raise Conflict(
-            "该微信账号已完成实名绑定，如需更换请先解除绑定", code="account_already_bound"
+            "该微信账号已完成实名绑定，如需更换请先解除绑定", code=E.ACCOUNT_ALREADY_BOUND.code
         )
     cipher = pii.cipher()
     id_bidx = cipher.blind_index("id", number)
@@ -214,7 +215,7 @@ async def _attempt(
         if not phone_matches:
             raise _NoMatch("person_bound_elsewhere")
         # The caller proved the enrolled phone: they may know the person is bound elsewhere.
-        raise Conflict(MSG_PERSON_TAKEN, code="person_already_bound", field="id_number")
+        raise Conflict(MSG_PERSON_TAKEN, code=E.PERSON_ALREADY_BOUND.code, field="id_number")
     if phone_matches:
         await _bind(account, person, BindingMethod.PHONE)
         await identity.revoke_account(redis, account.id)
@@ -264,7 +265,7 @@ async def unbind(redis: aredis.Redis, principal: Principal, *, ip: str, ttl: int
     account = await _person_account(principal.account_id)
     binding = await WeChatBinding.get_or_none(account_id=account.id)
     if binding is None:
-        raise Conflict("该微信账号尚未实名绑定", code="not_bound")
+        raise Conflict("该微信账号尚未实名绑定", code=E.NOT_BOUND.code)
     person_id = binding.person_id  # type: ignore[attr-defined]
     async with in_transaction():
         await binding.delete()
@@ -327,7 +328,7 @@ async def decide(
     if len(note) > 200:
         raise ValidationError("备注不能超过200字", field="note")
     if not approve and not note:
-        raise ValidationError("请填写驳回原因", code="required", field="note")
+        raise ValidationError("请填写驳回原因", code=E.REQUIRED.code, field="note")
     req = await BindingRequest.get_or_none(id=request_id).prefetch_related("account", "person")
     on_project = req is not None and await ProjectMember.exists(
         project_id=project.id,
@@ -335,13 +336,13 @@ async def decide(
         work_status=WorkStatus.ACTIVE,
     )
     if req is None or not on_project:
-        raise NotFound("绑定申请不存在", code="binding_request_not_found")
+        raise NotFound("绑定申请不存在", code=E.BINDING_REQUEST_NOT_FOUND.code)
     if req.status != BindingRequestStatus.PENDING:
-        raise Conflict("该绑定申请已处理", code="binding_request_decided")
+        raise Conflict("该绑定申请已处理", code=E.BINDING_REQUEST_DECIDED.code)
     now = dt.datetime.now(dt.UTC)
     if approve:
         if await WeChatBinding.exists(account_id=req.account.id):
-            raise Conflict("该微信账号已绑定其他实名信息", code="account_already_bound")
+            raise Conflict("该微信账号已绑定其他实名信息", code=E.ACCOUNT_ALREADY_BOUND.code)
         await _bind(req.account, req.person, BindingMethod.OFFICER, request=req)
         # Tokens issued before carry no person: make the mini-program sign in again.
         await identity.revoke_account(redis, req.account.id)

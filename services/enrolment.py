@@ -29,6 +29,7 @@ from models import (
 )
 from models.org import UNIT_ROLE_LABELS
 from models.people import PERSON_TYPE_LABELS, POST_LABELS
+from realname import error_codes as E
 from realname.errors import AppError, NotFound, ValidationError, require
 from realname.storage import FileStore, sha256_hex
 from services import pii, sync
@@ -122,7 +123,7 @@ def resolve_work_type(value: Any) -> str:
     if text in work_type_names():
         return text
     raise ValidationError(
-        "工种无效，请从工种列表中选择（可填代码或名称）", code="bad_field", field="work_type"
+        "工种无效，请从工种列表中选择（可填代码或名称）", code=E.BAD_FIELD.code, field="work_type"
     )
 
 
@@ -135,7 +136,7 @@ def resolve_post(value: Any) -> str:
         if text == label:
             return post.value
     raise ValidationError(
-        "岗位无效，请从岗位列表中选择（可填代码或名称）", code="bad_field", field="post"
+        "岗位无效，请从岗位列表中选择（可填代码或名称）", code=E.BAD_FIELD.code, field="post"
     )
 
 
@@ -212,7 +213,7 @@ def parse_date(value: Any, field: str, label: str, allow_long_term: bool = False
         return dt.datetime.strptime(digits, "%Y%m%d").date()
     except ValueError:
         raise ValidationError(
-            f"{label}格式错误（应为 YYYY-MM-DD）", code="bad_field", field=field
+            f"{label}格式错误（应为 YYYY-MM-DD）", code=E.BAD_FIELD.code, field=field
         ) from None
 
 
@@ -221,10 +222,10 @@ def image(value: Any, field: str, label: str) -> bytes:
     require(value, field, label)
     data = decode_base64(value, field)
     if len(data) > MAX_FACE_BYTES:
-        raise ValidationError(f"{label}过大（不超过2MB）", code="too_large", field=field)
+        raise ValidationError(f"{label}过大（不超过2MB）", code=E.TOO_LARGE.code, field=field)
     found = sniff(data)
     if found is None or found[0] not in ("jpeg", "png"):
-        raise ValidationError(f"{label}应为 JPEG 图片", code="bad_field", field=field)
+        raise ValidationError(f"{label}应为 JPEG 图片", code=E.BAD_FIELD.code, field=field)
     return data
 
 
@@ -258,26 +259,26 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
         require(body.get(name), name, label)
     gender = str(body["gender"]).strip()
     if gender not in ("男", "女"):
-        raise ValidationError("性别应为 男 或 女", code="bad_field", field="gender")
+        raise ValidationError("性别应为 男 或 女", code=E.BAD_FIELD.code, field="gender")
     if gender != pii.id_gender(id_number):
-        raise ValidationError("性别与身份证号不符", code="bad_field", field="gender")
+        raise ValidationError("性别与身份证号不符", code=E.BAD_FIELD.code, field="gender")
     birth = parse_date(body["birth_date"], "birth_date", "出生日期")
     if birth != pii.id_birth_date(id_number):
-        raise ValidationError("出生日期与身份证号不符", code="bad_field", field="birth_date")
+        raise ValidationError("出生日期与身份证号不符", code=E.BAD_FIELD.code, field="birth_date")
     valid_from = parse_date(body["valid_from"], "valid_from", "有效期起")
     valid_to = parse_date(body["valid_to"], "valid_to", "有效期止", allow_long_term=True)
     if valid_to is not None and valid_from is not None and valid_to < valid_from:
-        raise ValidationError("有效期止早于有效期起", code="bad_field", field="valid_to")
+        raise ValidationError("有效期止早于有效期起", code=E.BAD_FIELD.code, field="valid_to")
     if valid_to is not None and valid_to < dt.date.today():
-        raise ValidationError("身份证已过期", code="id_expired", field="valid_to")
+        raise ValidationError("身份证已过期", code=E.ID_EXPIRED.code, field="valid_to")
     id_photo = image(body["id_photo"], "id_photo", "身份证照片")
     face = image(body.get("face"), "face", "人脸照片")
     if body.get("liveness") is not True:
-        raise ValidationError("人脸采集未通过活体检测", code="no_liveness", field="liveness")
+        raise ValidationError("人脸采集未通过活体检测", code=E.NO_LIVENESS.code, field="liveness")
     person_type = require(body.get("person_type"), "person_type", "人员类型")
     if person_type not in (PersonType.LABOUR, PersonType.MANAGEMENT):
         raise ValidationError(
-            "人员类型应为 labour 或 management", code="bad_field", field="person_type"
+            "人员类型应为 labour 或 management", code=E.BAD_FIELD.code, field="person_type"
         )
     code = pii.validate_credit_code(body.get("unit_credit_code"), field="unit_credit_code")
     unit = await ParticipatingUnit.filter(
@@ -285,7 +286,7 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
     ).first()
     if unit is None:
         raise ValidationError(
-            "该单位不是本项目的参建单位", code="unit_not_on_project", field="unit_credit_code"
+            "该单位不是本项目的参建单位", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_credit_code"
         )
     team: Team | None = None
     work_type = post = ""
@@ -294,14 +295,14 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
         try:
             team_id = int(team_id)
         except (TypeError, ValueError):
-            raise ValidationError("班组编号无效", code="bad_field", field="team_id") from None
+            raise ValidationError("班组编号无效", code=E.BAD_FIELD.code, field="team_id") from None
         team = await Team.get_or_none(id=team_id, project_id=project.id, deleted_at__isnull=True)
         if team is None:
             raise ValidationError(
-                "班组不存在，请先在项目端建立班组", code="team_not_found", field="team_id"
+                "班组不存在，请先在项目端建立班组", code=E.TEAM_NOT_FOUND.code, field="team_id"
             )
         if team.unit_id != unit.id:  # type: ignore[attr-defined]
-            raise ValidationError("班组不属于所选单位", code="bad_field", field="team_id")
+            raise ValidationError("班组不属于所选单位", code=E.BAD_FIELD.code, field="team_id")
         work_type = resolve_work_type(body.get("work_type"))
     else:
         post = resolve_post(body.get("post"))
@@ -330,7 +331,9 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
 def check_enrolling_device(device: Device) -> None:
     """Only collection machines (and legacy all-in-ones) enrol people."""
     if device.kind not in ENROL_KINDS:
-        raise AppError("该设备不是采集设备，不能采集人员", code="wrong_device_kind", status=403)
+        raise AppError(
+            "该设备不是采集设备，不能采集人员", code=E.WRONG_DEVICE_KIND.code, status=403
+        )
 
 
 async def enrol(
@@ -423,15 +426,15 @@ async def recapture(
     id_number = pii.validate_id_number(body.get("id_number"))
     face = image(body.get("face"), "face", "人脸照片")
     if body.get("liveness") is not True:
-        raise ValidationError("人脸采集未通过活体检测", code="no_liveness", field="liveness")
+        raise ValidationError("人脸采集未通过活体检测", code=E.NO_LIVENESS.code, field="liveness")
     person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", id_number))
     if person is None:
         raise ValidationError(
-            "该人员尚未采集，请先办理人员进场", code="unknown_person", field="id_number"
+            "该人员尚未采集，请先办理人员进场", code=E.UNKNOWN_PERSON.code, field="id_number"
         )
     member = await ProjectMember.get_or_none(project_id=project.id, person_id=person.id)
     if member is None:
-        raise ValidationError("该人员不在本项目", code="not_on_project", field="id_number")
+        raise ValidationError("该人员不在本项目", code=E.NOT_ON_PROJECT.code, field="id_number")
     digest = await replace_face(person, face, store)
     return {
         "person_id": person.id,
@@ -465,18 +468,20 @@ async def upload_faces(
     """A terminal's latest face photos (answer to ``upload_faces``); unknown persons are skipped."""
     faces = body.get("faces")
     if not isinstance(faces, list) or not faces:
-        raise ValidationError("faces 应为非空数组", code="bad_field", field="faces")
+        raise ValidationError("faces 应为非空数组", code=E.BAD_FIELD.code, field="faces")
     if len(faces) > 200:
-        raise AppError("一次最多上传200张人脸照片", code="too_large", status=413)
+        raise AppError("一次最多上传200张人脸照片", code=E.TOO_LARGE.code, status=413)
     results = []
     for i, item in enumerate(faces):
         if not isinstance(item, dict):
-            raise ValidationError("faces 的元素应为对象", code="bad_field", field=f"faces[{i}]")
+            raise ValidationError(
+                "faces 的元素应为对象", code=E.BAD_FIELD.code, field=f"faces[{i}]"
+            )
         try:
             person_id = int(item["person_id"])
         except (KeyError, TypeError, ValueError):
             raise ValidationError(
-                "person_id 无效", code="bad_field", field=f"faces[{i}].person_id"
+                "person_id 无效", code=E.BAD_FIELD.code, field=f"faces[{i}].person_id"
             ) from None
         data = image(item.get("face"), f"faces[{i}].face", "人脸照片")
         member = await ProjectMember.get_or_none(project_id=project.id, person_id=person_id)
@@ -507,7 +512,7 @@ def decode_cursor(cursor: str | None) -> tuple[int, int]:
         version, _, member_id = cursor.partition(".")
         return int(version), int(member_id or 0)
     except ValueError:
-        raise ValidationError("cursor 无效", code="bad_field", field="cursor") from None
+        raise ValidationError("cursor 无效", code=E.BAD_FIELD.code, field="cursor") from None
 
 
 def person_entry(member: ProjectMember, person: Person) -> dict[str, Any]:
@@ -558,5 +563,5 @@ async def face_for(project_id: int, person_id: int, store: FileStore) -> bytes:
         or person.face_key is None
         or not await ProjectMember.exists(project_id=project_id, person_id=person_id)
     ):
-        raise NotFound("人脸照片不存在", code="face_not_found")
+        raise NotFound("人脸照片不存在", code=E.FACE_NOT_FOUND.code)
     return await store.get(person.face_key)

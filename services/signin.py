@@ -43,6 +43,7 @@ from models import (
     WorkStatus,
 )
 from models.people import POST_LABELS, Post
+from realname import error_codes as E
 from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from services import audit, identity
 from services.identity import Principal
@@ -90,7 +91,7 @@ def safe_next_path(value: str | None) -> str | None:
         return None
     if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 300:
         raise ValidationError(
-            "登录后跳转地址无效（应为本站路径）", code="invalid_next", field="next"
+            "登录后跳转地址无效（应为本站路径）", code=E.INVALID_NEXT.code, field="next"
         )
     return value
 
@@ -122,7 +123,7 @@ async def enterprise_gate(credit_code: str) -> tuple[Enterprise, list[Project]]:
         )
         projects = await Project.filter(id__in=list(ids), synced_at__isnull=False).order_by("code")
     if enterprise is None or not projects:
-        raise Forbidden(MSG_ENTERPRISE_NOT_ON_PROJECT, code="enterprise_not_on_project")
+        raise Forbidden(MSG_ENTERPRISE_NOT_ON_PROJECT, code=E.ENTERPRISE_NOT_ON_PROJECT.code)
     return enterprise, projects
 
 
@@ -144,7 +145,7 @@ async def sso_finish(
         await audit.record(
             "signin.sso_refused", actor_kind="anonymous", ip=ip, detail={"reason": "state_invalid"}
         )
-        raise Forbidden(MSG_SSO_STATE, code="sso_state_invalid", field="state")
+        raise Forbidden(MSG_SSO_STATE, code=E.SSO_STATE_INVALID.code, field="state")
     saved = json.loads(stored)
     if not browser or not hmac.compare_digest(saved.get("browser", ""), _hash(browser)):
         # Someone else's sign-in (a link an attacker sent): never sign this browser in as them.
@@ -154,7 +155,7 @@ async def sso_finish(
             ip=ip,
             detail={"reason": "browser_mismatch"},
         )
-        raise Forbidden(MSG_SSO_BROWSER, code="sso_state_invalid", field="state")
+        raise Forbidden(MSG_SSO_BROWSER, code=E.SSO_STATE_INVALID.code, field="state")
     if error:
         await audit.record(
             "signin.sso_refused",
@@ -162,9 +163,9 @@ async def sso_finish(
             ip=ip,
             detail={"reason": "idp_error", "error": error[:64]},
         )
-        raise Forbidden("统一身份认证平台未完成授权，请重新登录", code="sso_denied")
+        raise Forbidden("统一身份认证平台未完成授权，请重新登录", code=E.SSO_DENIED.code)
     if not code:
-        raise ValidationError("缺少授权码", code="required", field="code")
+        raise ValidationError("缺少授权码", code=E.REQUIRED.code, field="code")
     who = await idauth.fetch_identity(code, saved["verifier"])
     try:
         enterprise, projects = await enterprise_gate(who.credit_code)
@@ -184,7 +185,7 @@ async def sso_finish(
         defaults={"display_name": enterprise.name},
     )
     if not account.is_active:
-        raise Forbidden("该企业账号已停用，请联系平台运维", code="account_disabled")
+        raise Forbidden("该企业账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
     if account.external_id is None and not await Account.exists(external_id=who.account_id):
         account.external_id = who.account_id
     account.last_login_at = dt.datetime.now(dt.UTC)
@@ -218,9 +219,9 @@ async def miniapp_login(
 ) -> tuple[SignIn, Account]:
     """Exchange a wx.login code for a bearer token of the WeChat user's person account."""
     if not js_code or not str(js_code).strip():
-        raise ValidationError("缺少微信登录凭证 code", code="required", field="code")
+        raise ValidationError("缺少微信登录凭证 code", code=E.REQUIRED.code, field="code")
     if len(str(js_code)) > 128:
-        raise ValidationError("微信登录凭证 code 格式错误", code="invalid_field", field="code")
+        raise ValidationError("微信登录凭证 code 格式错误", code=E.INVALID_FIELD.code, field="code")
     session = await wechat.code_to_session(str(js_code).strip())
     account, created = await Account.get_or_create(
         wechat_openid=session["openid"],
@@ -231,7 +232,7 @@ async def miniapp_login(
         },
     )
     if account.kind != AccountKind.PERSON or not account.is_active:
-        raise Forbidden("该微信账号不可用于登录小程序", code="account_disabled")
+        raise Forbidden("该微信账号不可用于登录小程序", code=E.ACCOUNT_DISABLED.code)
     account.last_login_at = dt.datetime.now(dt.UTC)
     await account.save(update_fields=["last_login_at"])
     # The session_key decrypts wx encryptedData later; it is a secret shared with WeChat only.
@@ -293,12 +294,12 @@ async def post_personnel_projects(person_id: int) -> list[dict[str, Any]]:
 async def require_post_personnel(principal: Principal) -> list[dict[str, Any]]:
     """Rule 9 for personal sign-in: the post-personnel projects, or Forbidden with the reason."""
     if principal.kind != AccountKind.PERSON:
-        raise Forbidden("请使用小程序扫码", code="wrong_account_kind")
+        raise Forbidden("请使用小程序扫码", code=E.WRONG_ACCOUNT_KIND.code)
     if not principal.person_id:
-        raise Forbidden(MSG_NOT_BOUND, code="not_bound")
+        raise Forbidden(MSG_NOT_BOUND, code=E.NOT_BOUND.code)
     projects = await post_personnel_projects(principal.person_id)
     if not projects:
-        raise Forbidden(MSG_NOT_POST, code="not_post_personnel")
+        raise Forbidden(MSG_NOT_POST, code=E.NOT_POST_PERSONNEL.code)
     return projects
 
 
@@ -329,7 +330,9 @@ _DELETE = object()
 
 def _invalid() -> NotFound:
     """The error for a missing, finished-and-gone or foreign ticket."""
-    return NotFound("二维码不存在或已失效，请刷新二维码", code="ticket_invalid", field="ticket")
+    return NotFound(
+        "二维码不存在或已失效，请刷新二维码", code=E.TICKET_INVALID.code, field="ticket"
+    )
 
 
 def _hash(secret: str) -> str:
@@ -479,13 +482,15 @@ def _refuse_finished(status: str) -> None:
     if status == EXPIRED:
         raise AppError(
             "二维码已过期，请在网页上刷新二维码后重新扫码",
-            code="ticket_expired",
+            code=E.TICKET_EXPIRED.code,
             status=410,
             field="ticket",
         )
     if status in (CONFIRMED, CANCELLED):
         raise Conflict(
-            "该二维码已使用，请在网页上刷新二维码后重新扫码", code="ticket_used", field="ticket"
+            "该二维码已使用，请在网页上刷新二维码后重新扫码",
+            code=E.TICKET_USED.code,
+            field="ticket",
         )
 
 
@@ -606,9 +611,9 @@ async def scan(
     The reply carries who asked (`requester`: browser IP, region, user agent, time), so the
     person can refuse a code someone else sent them (QRLJacking)."""
     if principal.kind != AccountKind.PERSON:
-        raise Forbidden("请使用小程序扫码", code="wrong_account_kind")
+        raise Forbidden("请使用小程序扫码", code=E.WRONG_ACCOUNT_KIND.code)
     if not principal.person_id:
-        raise Forbidden(MSG_NOT_BOUND, code="not_bound")
+        raise Forbidden(MSG_NOT_BOUND, code=E.NOT_BOUND.code)
     me = str(principal.account_id)
 
     def mark(data: dict[str, str]) -> Any:
@@ -617,7 +622,7 @@ async def scan(
         _refuse_finished(status)
         if status == SCANNED and data.get("account_id") != me:
             raise Conflict(
-                "该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken", field="ticket"
+                "该二维码已被其他微信扫描，请刷新二维码", code=E.TICKET_TAKEN.code, field="ticket"
             )
         return {"status": SCANNED, "account_id": me}
 
@@ -649,10 +654,10 @@ def _mine_scanned(data: dict[str, str], me: str) -> None:
     status = _effective(data)
     _refuse_finished(status)
     if status == PENDING:
-        raise Conflict("请先扫描二维码", code="ticket_not_scanned", field="ticket")
+        raise Conflict("请先扫描二维码", code=E.TICKET_NOT_SCANNED.code, field="ticket")
     if data.get("account_id") != me:
         raise Conflict(
-            "该二维码已被其他微信扫描，请刷新二维码", code="ticket_taken", field="ticket"
+            "该二维码已被其他微信扫描，请刷新二维码", code=E.TICKET_TAKEN.code, field="ticket"
         )
 
 
@@ -672,7 +677,7 @@ async def confirm(
     me = str(principal.account_id)
     account = await Account.get_or_none(id=principal.account_id)
     if account is None or not account.is_active:
-        raise Forbidden("该微信账号不可用", code="account_disabled")
+        raise Forbidden("该微信账号不可用", code=E.ACCOUNT_DISABLED.code)
     fresh = identity.principal_for_account(account)  # bindings may have changed since login
     refusal: Forbidden | None = None
     try:
