@@ -10,10 +10,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from realname.contract import INT_MAX, Body, PageQuery
 
 # "" (an empty form field) means "not given"; dates between 2000 and 2099 (the columns' sane range)
+# (the bounds sit on the date itself: on the optional they would be checked against None → 500)
 Date = Annotated[
-    dt.date | None,
+    Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))] | None,
     BeforeValidator(lambda v: None if isinstance(v, str) and not v.strip() else v),
-    Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31)),
 ]
 OnSite = bool | Literal["在场", "退场", "on_site", "off_site"]
 

@@ -10,17 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from realname.contract import INT_MAX, Body, Page, PageQuery, Query
+from services.schemas.labour import Date
 
 
 def _blank_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-# A date between 2000 and 2099; "" (an empty form field) means not given.
-Date = Annotated[
-    Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))] | None,
-    BeforeValidator(_blank_none),
-]
 # 在场/退场 as the forms send it (true/false, 在场/退场); the service reads the words.
 OnSiteText = Annotated[
     Annotated[str, Field(max_length=8)] | None,
