@@ -79,8 +79,9 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
     errors=(E.RATE_LIMITED, E.INVALID_NEXT),
 )
 async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
-    """Start enterprise sign-in: redirect (302) to the provincial identity platform (state +
-    PKCE); with ``mode=json`` the authorize URL is returned instead."""
+    """Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE).
+
+    The reply is a 302 to the platform; with ``mode=json`` the authorize URL as JSON instead."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_START, ip_of(request))
     url, browser = await signin.sso_start(
         request.app.ctx.redis, request.app.ctx.idauth, query.next or None
@@ -117,8 +118,9 @@ async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
     ),
 )
 async def sso_callback(request: Request, query: SsoCallbackQuery) -> HTTPResponse:
-    """The platform's redirect back: check state, redeem the code, apply rule 9, sign in
-    (a redirect to the page the sign-in started from, or the session as JSON)."""
+    """The platform's redirect back: check state, redeem the code, apply rule 9, sign in.
+
+    The reply redirects to the page the sign-in started from, or is the session as JSON."""
     ip = ip_of(request)
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_CALLBACK, ip)
     result = await signin.sso_finish(
