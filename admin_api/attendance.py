@@ -8,20 +8,16 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from realname.errors import NotFound, ValidationError
-from realname.web import ip_of, ok, page, paging, project_access
+from realname import error_codes as E
+from realname.contract import Access, endpoint
+from realname.errors import NotFound
+from realname.web import ip_of, ok, page
 from services import attendance, audit, identity
 from services.exports import stream_file
+from services.identity import ProjectAccess
+from services.schemas.attendance import DayQuery, Loose, MonthQuery, StatsPage, StatsQuery
 
 bp = Blueprint("admin_attendance", url_prefix="/projects/<code:str>/attendance")
-
-
-def _date_arg(request: Request, name: str = "date") -> dt.date:
-    raw_value = (request.args.get(name) or "").strip()
-    try:
-        return dt.date.fromisoformat(raw_value)
-    except ValueError as exc:
-        raise ValidationError("日期格式应为 YYYY-MM-DD", code="invalid_date", field=name) from exc
 
 
 def photo_link(code: str) -> Any:
@@ -29,12 +25,19 @@ def photo_link(code: str) -> Any:
     return lambda p: f"/admin/v1/projects/{code}/attendance/punches/{p['id']}/photo"
 
 
-async def _stats(request: Request, code: str, durations: bool) -> HTTPResponse:
-    access = await project_access(request, code, identity.VIEW)
-    month = request.args.get("month") or dt.date.today().strftime("%Y-%m")
+async def _stats(
+    request: Request, code: str, query: StatsQuery, access: ProjectAccess, durations: bool
+) -> HTTPResponse:
+    month = query.month or dt.date.today().strftime("%Y-%m")
     attendance.month_bounds(month)
-    filters = attendance.StatsFilter.parse(request.args)
-    if request.args.get("format") == "xlsx":
+    filters = attendance.StatsFilter(
+        query.person_type or None,
+        query.work_status or None,
+        query.unit,
+        query.team,
+        query.q or None,
+    )
+    if query.format == "xlsx":
         path, exported = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
         await audit.record(
@@ -52,47 +55,89 @@ async def _stats(request: Request, code: str, durations: bool) -> HTTPResponse:
         )
         label = "出勤时长统计" if durations else "打卡统计"
         return await stream_file(request, path, filename=f"{label}_{code}_{month}.xlsx")
-    page_no, size = paging(request)
     rows, total = await attendance.month_stats(
-        access, month, filters, page_no, size, durations=durations
+        access, month, filters, query.page, query.page_size, durations=durations
     )
     return page(rows, total, month=month)
 
 
 @bp.get("/punch-stats")
-async def punch_stats(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="打卡统计",
+    access=Access.project(identity.VIEW),
+    query=StatsQuery,
+    response=StatsPage,
+    errors=(E.INVALID_MONTH,),
+)
+async def punch_stats(
+    request: Request, code: str, query: StatsQuery, access: ProjectAccess
+) -> HTTPResponse:
     """打卡统计: per-day ✓/X cells, 出勤天数, 有效出勤天数 (``?format=xlsx`` exports)."""
-    return await _stats(request, code, durations=False)
+    return await _stats(request, code, query, access, durations=False)
 
 
 @bp.get("/duration-stats")
-async def duration_stats(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="出勤时长统计",
+    access=Access.project(identity.VIEW),
+    query=StatsQuery,
+    response=StatsPage,
+    errors=(E.INVALID_MONTH,),
+)
+async def duration_stats(
+    request: Request, code: str, query: StatsQuery, access: ProjectAccess
+) -> HTTPResponse:
     """出勤时长统计: per-day hours, 出勤天数, 有效出勤时长 (``?format=xlsx`` exports)."""
-    return await _stats(request, code, durations=True)
+    return await _stats(request, code, query, access, durations=True)
 
 
 @bp.get("/members/<member_id:int>/punches")
-async def member_punches(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="打卡诊断（某人某日的全部打卡）",
+    access=Access.project(identity.VIEW),
+    query=DayQuery,
+    response=Loose,
+    errors=(E.MEMBER_NOT_FOUND,),
+)
+async def member_punches(
+    request: Request, code: str, member_id: int, query: DayQuery, access: ProjectAccess
+) -> HTTPResponse:
     """Punch diagnosis: every punch received that day, accepted or rejected, with the reason."""
-    access = await project_access(request, code, identity.VIEW)
-    day = _date_arg(request)
-    return ok(await attendance.member_day_punches(access.project, member_id, day, photo_link(code)))
+    return ok(
+        await attendance.member_day_punches(access.project, member_id, query.date, photo_link(code))
+    )
 
 
 @bp.get("/members/<member_id:int>/month")
-async def member_month(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="人员考勤月历",
+    access=Access.project(identity.VIEW),
+    query=MonthQuery,
+    response=Loose,
+    errors=(E.MEMBER_NOT_FOUND, E.INVALID_MONTH),
+)
+async def member_month(
+    request: Request, code: str, member_id: int, query: MonthQuery, access: ProjectAccess
+) -> HTTPResponse:
     """A member's month calendar: per-day state, hours and punches."""
-    access = await project_access(request, code, identity.VIEW)
-    year, month, _, _ = attendance.month_bounds(request.args.get("month") or "")
+    year, month, _, _ = attendance.month_bounds(query.month)
     if not await attendance.member_in_project(access.project.id, member_id):
-        raise NotFound("该项目没有此人员", code="member_not_found")
+        raise NotFound("该项目没有此人员", code=E.MEMBER_NOT_FOUND.code)
     return ok(await attendance.member_month(member_id, year, month, photo_link(code)))
 
 
 @bp.get("/punches/<punch_id:int>/photo")
-async def punch_photo(request: Request, code: str, punch_id: int) -> HTTPResponse:
+@endpoint(
+    summary="打卡照片",
+    access=Access.project(identity.VIEW),
+    response="binary",
+    content_type="image/jpeg",
+    errors=(E.PHOTO_NOT_FOUND,),
+)
+async def punch_photo(
+    request: Request, code: str, punch_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """The photo taken with a punch (for the diagnosis view)."""
-    access = await project_access(request, code, identity.VIEW)
     key = await attendance.punch_photo_key(access.project.id, punch_id)
     data = await request.app.ctx.files.get(key)
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
@@ -100,7 +145,7 @@ async def punch_photo(request: Request, code: str, punch_id: int) -> HTTPRespons
 
 
 @bp.get("/summary")
-async def summary(request: Request, code: str) -> HTTPResponse:
+@endpoint(summary="工作台考勤概况", access=Access.project(identity.VIEW), response=Loose)
+async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Workbench attendance summary: on site today by person type and unit, month rate."""
-    access = await project_access(request, code, identity.VIEW)
     return ok(await attendance.workbench_summary(access.project.id))
