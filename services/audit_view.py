@@ -169,6 +169,25 @@ def require_reader(access: ProjectAccess) -> None:
         )
 
 
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
+
+
+def _text(args: Any, name: str, limit: int) -> str:
+    value = str(args.get(name) or "").strip()[:limit]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: nothing a database can compare
+        raise ValidationError("查询条件含有无效字符", code="invalid_field", field=name) from exc
+    return value
+
+
+def _date(args: Any, name: str, label: str) -> dt.date | None:
+    day = labour.parse_date(args.get(name), name, label, False)
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise ValidationError(f"{label}超出范围", code="invalid_date", field=name)
+    return day
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """The list's filters, checked."""
@@ -181,13 +200,13 @@ class AuditFilter:
     @classmethod
     def from_args(cls, args: Any) -> AuditFilter:
         """From query arguments; a bad date or range is a ValidationError naming the field."""
-        raw = str(args.get("action") or "").strip()
-        actions = tuple(a.strip() for a in raw.split(",") if a.strip())
-        date_from = labour.parse_date(args.get("date_from"), "date_from", "开始日期", False)
-        date_to = labour.parse_date(args.get("date_to"), "date_to", "结束日期", False)
+        raw = _text(args, "action", 500)
+        actions = tuple(a.strip()[:64] for a in raw.split(",") if a.strip())
+        date_from = _date(args, "date_from", "开始日期")
+        date_to = _date(args, "date_to", "结束日期")
         if date_from and date_to and date_from > date_to:
             raise ValidationError("结束日期不能早于开始日期", code="invalid_range", field="date_to")
-        return cls(actions, str(args.get("person") or "").strip()[:64], date_from, date_to)
+        return cls(actions, _text(args, "person", 64), date_from, date_to)
 
     def audit_view(self) -> list[str]:
         """The filter names in use (for the export's own audit entry; never the person)."""
