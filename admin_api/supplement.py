@@ -2,71 +2,117 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api._forms import files_of, form_of
-from realname.errors import ValidationError
-from realname.web import body_of, current_principal, ip_of, ok, page, paging, project_access
+from admin_api._forms import files_of, is_form
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import ip_of, ok, page
 from services import identity, supplement
+from services.identity import ProjectAccess
+from services.schemas.miniapp import SupplementView
+from services.schemas.supplement import SupplementCreate, SupplementDecision, SupplementQuery
 
 bp = Blueprint("admin_supplement", url_prefix="/projects/<code:str>/supplements")
 
 
-def _form(request: Request) -> tuple[dict[str, Any], list[tuple[bytes, str]]]:
-    """The request's fields and evidence files (multipart form or JSON without files)."""
-    if (request.content_type or "").startswith("multipart/form-data"):
-        form = form_of(request)
-        data = {k: form.get(k) for k in form}
-        files = [(f.body, f.name) for f in (files_of(request).getlist("evidence") or [])]
-        return data, files
-    return body_of(request), []
+def _evidence(request: Request) -> list[tuple[bytes, str]]:
+    """The evidence files of a multipart request (none for JSON)."""
+    if not is_form(request):
+        return []
+    return [(f.body, f.name) for f in (files_of(request).getlist("evidence") or [])]
 
 
 @bp.post("")
-async def file_request(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="发起考勤补录",
+    access=Access.project(identity.VIEW),
+    body=SupplementCreate,
+    form=True,
+    files=("evidence",),
+    response=SupplementView,
+    status=201,
+    errors=(
+        E.MEMBER_NOT_FOUND,
+        E.NOT_ALLOWED_TO_FILE,
+        E.NOT_OWN_MEMBER,
+        E.NOT_LABOUR,
+        E.FUTURE_DATE,
+        E.BEFORE_ENTRY,
+        E.INVALID_TIME,
+        E.PUNCH_BLOCKED,
+        E.DUPLICATE_REQUEST,
+        E.TOO_MANY,
+        E.TOO_LARGE,
+    ),
+)
+async def file_request(
+    request: Request, code: str, body: SupplementCreate, access: ProjectAccess
+) -> HTTPResponse:
     """File a supplementary-attendance request (member_id, date, in_time, out_time, reason,
     evidence files)."""
-    access = await project_access(request, code, identity.VIEW)
-    data, files = _form(request)
+    data = body.model_dump(exclude_none=True)
+    data["date"] = body.date.isoformat()
     created = await supplement.file_request(
-        access, data, files, request.app.ctx.files, ip=ip_of(request)
+        access, data, _evidence(request), request.app.ctx.files, ip=ip_of(request)
     )
     return ok(created, status=201)
 
 
 @bp.get("")
-async def list_requests(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="考勤补录列表",
+    access=Access.project(identity.VIEW),
+    query=SupplementQuery,
+    response=Page[SupplementView],
+)
+async def list_requests(
+    request: Request, code: str, query: SupplementQuery, access: ProjectAccess
+) -> HTTPResponse:
     """The project's requests: ``scope`` all | mine | queue, optional ``state``."""
-    access = await project_access(request, code, identity.VIEW)
-    page_no, size = paging(request)
     rows, total = await supplement.list_requests(
-        access, request.args.get("scope", "all"), request.args.get("state"), page_no, size
+        access, query.scope, query.state or None, query.page, query.page_size
     )
     return page(rows, total)
 
 
 @bp.get("/<request_id:int>")
-async def get_request(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="考勤补录详情",
+    access=Access.project(identity.VIEW),
+    response=SupplementView,
+    errors=(E.SUPPLEMENT_NOT_FOUND,),
+)
+async def get_request(
+    request: Request, code: str, request_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """One request with its chain progress and history."""
-    access = await project_access(request, code, identity.VIEW)
     return ok(await supplement.get_request(access.project.id, request_id))
 
 
 @bp.post("/<request_id:int>/decision")
-async def decide(request: Request, code: str, request_id: int) -> HTTPResponse:
+@endpoint(
+    summary="审批考勤补录",
+    access=Access.project(identity.VIEW),
+    body=SupplementDecision,
+    response=SupplementView,
+    errors=(
+        E.SUPPLEMENT_NOT_FOUND,
+        E.NOT_ON_CHAIN,
+        E.NOT_CURRENT_NODE,
+        E.ALREADY_DECIDED,
+        E.REQUEST_CHANGED,
+        E.PUNCH_BLOCKED,
+    ),
+)
+async def decide(
+    request: Request, code: str, request_id: int, body: SupplementDecision, access: ProjectAccess
+) -> HTTPResponse:
     """The current node approves (``approve: true``) or rejects with a comment."""
-    access = await project_access(request, code, identity.VIEW)
     await supplement.get_request(access.project.id, request_id)  # 404 for other projects
-    body = body_of(request)
-    approve = body.get("approve")
-    if not isinstance(approve, bool):
-        raise ValidationError("请选择通过或驳回", code="required", field="approve")
-    principal = await current_principal(request)
     return ok(
         await supplement.decide(
-            principal, request_id, approve, str(body.get("comment") or ""), ip=ip_of(request)
+            access.principal, request_id, body.approve, body.comment, ip=ip_of(request)
         )
     )

@@ -37,7 +37,6 @@ UNCONVERTED = {
     "admin_api.contracts",
     "admin_api.posts",
     "admin_api.roster",
-    "admin_api.supplement",
 }
 
 CLASS_STATUS = {
