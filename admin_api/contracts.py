@@ -5,34 +5,50 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api._forms import fields_of, upload_of
+from admin_api._forms import upload_of
 from models.contracts import TERMINATION_TYPES
-from realname.web import audit_project, ok, page, paging, project_access
+from realname import error_codes as E
+from realname.contract import Access, Deleted, Page, endpoint
+from realname.web import audit_project, ok, page
 from services import contracts, labour
-from services.identity import MANAGE, VIEW
+from services.identity import MANAGE, VIEW, ProjectAccess
+from services.schemas.contracts import (
+    ContractCreate,
+    ContractPage,
+    ContractPublic,
+    ContractsQuery,
+    ContractTerminate,
+    ContractUpdate,
+    UnsignedQuery,
+    UnsignedRow,
+    WarningCounts,
+)
 
 bp = Blueprint("admin_contracts", url_prefix="/projects")
+UPLOAD_ERRORS = (E.INVALID_FILE_TYPE, E.EMPTY_FILE, E.TOO_LARGE)
 
 
 @bp.get("/<code:str>/contracts/unsigned")
-async def unsigned(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="未签约人员",
+    access=Access.project(VIEW),
+    query=UnsignedQuery,
+    response=Page[UnsignedRow],
+)
+async def unsigned(
+    request: Request, code: str, query: UnsignedQuery, access: ProjectAccess
+) -> HTTPResponse:
     """未签约: active labour members without a contract in force, with their warning level."""
-    access = await project_access(request, code, VIEW)
-    page_no, size = paging(request)
     rows, total = await contracts.list_unsigned(
-        access,
-        q=request.args.get("q", ""),
-        warning=request.args.get("warning", ""),
-        page=page_no,
-        size=size,
+        access, q=query.q, warning=query.warning, page=query.page, size=query.page_size
     )
     return page(rows, total)
 
 
 @bp.get("/<code:str>/contracts/warnings")
-async def warnings(request: Request, code: str) -> HTTPResponse:
+@endpoint(summary="合同预警统计", access=Access.project(VIEW), response=WarningCounts)
+async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Counts of yellow / orange / red contract warnings on the project."""
-    access = await project_access(request, code, VIEW)
     summary = await contracts.warning_summary(
         access.project.id, labour.project_today(access.project)
     )
@@ -40,67 +56,95 @@ async def warnings(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.get("/<code:str>/contracts")
-async def list_contracts(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="合同列表（履约中/已解约）",
+    access=Access.project(VIEW),
+    query=ContractsQuery,
+    response=ContractPage,
+)
+async def list_contracts(
+    request: Request, code: str, query: ContractsQuery, access: ProjectAccess
+) -> HTTPResponse:
     """履约中 (status=active, default) or 已解约 (status=terminated) contracts."""
-    access = await project_access(request, code, VIEW)
-    page_no, size = paging(request)
     rows, total = await contracts.list_contracts(
         access,
-        request.args.get("status", "active"),
-        q=request.args.get("q", ""),
-        termination_type=request.args.get("termination_type", ""),
-        page=page_no,
-        size=size,
+        query.status,
+        q=query.q,
+        termination_type=query.termination_type,
+        page=query.page,
+        size=query.page_size,
     )
     return page(rows, total, termination_types=list(TERMINATION_TYPES))
 
 
 @bp.post("/<code:str>/contracts")
-async def upload_contract(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="上传劳动合同",
+    access=Access.project(MANAGE),
+    body=ContractCreate,
+    form=True,
+    files=("attachment",),
+    response=ContractPublic,
+    status=201,
+    errors=(E.MEMBER_NOT_FOUND, E.CONTRACT_EXISTS, E.NOT_LABOUR, E.INVALID_DATE, *UPLOAD_ERRORS),
+)
+async def upload_contract(
+    request: Request, code: str, body: ContractCreate, access: ProjectAccess
+) -> HTTPResponse:
     """上传: sign a member's contract (multipart: fields + ``attachment`` file)."""
-    access = await project_access(request, code, MANAGE)
     contract = await contracts.create_contract(
         access,
-        fields_of(request),
+        body.model_dump(exclude_unset=True),
         upload_of(request, "attachment"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_project(
-        request,
-        access,
-        "contract.upload",
-        target=f"contract:{contract.id}",
-    )
+    await audit_project(request, access, "contract.upload", target=f"contract:{contract.id}")
     return ok(contracts.contract_public(contract, labour.show_pii(access)), status=201)
 
 
 @bp.patch("/<code:str>/contracts/<contract_id:int>")
-async def edit_contract(request: Request, code: str, contract_id: int) -> HTTPResponse:
+@endpoint(
+    summary="编辑劳动合同",
+    access=Access.project(MANAGE),
+    body=ContractUpdate,
+    form=True,
+    files=("attachment",),
+    response=ContractPublic,
+    errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE, E.INVALID_DATE, *UPLOAD_ERRORS),
+)
+async def edit_contract(
+    request: Request, code: str, contract_id: int, body: ContractUpdate, access: ProjectAccess
+) -> HTTPResponse:
     """编辑: change a contract in force (JSON, or multipart with a new ``attachment``)."""
-    access = await project_access(request, code, MANAGE)
     contract = await contracts.update_contract(
         access,
         contract_id,
-        fields_of(request),
+        body.model_dump(exclude_unset=True),
         upload_of(request, "attachment"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_project(
-        request,
-        access,
-        "contract.update",
-        target=f"contract:{contract.id}",
-    )
+    await audit_project(request, access, "contract.update", target=f"contract:{contract.id}")
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
 
 @bp.post("/<code:str>/contracts/<contract_id:int>/terminate")
-async def terminate(request: Request, code: str, contract_id: int) -> HTTPResponse:
+@endpoint(
+    summary="劳动合同解约",
+    access=Access.project(MANAGE),
+    body=ContractTerminate,
+    form=True,
+    response=ContractPublic,
+    errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE, E.INVALID_DATE),
+)
+async def terminate(
+    request: Request, code: str, contract_id: int, body: ContractTerminate, access: ProjectAccess
+) -> HTTPResponse:
     """解约: terminate with type, reason, initiated and confirmed times."""
-    access = await project_access(request, code, MANAGE)
-    contract = await contracts.terminate_contract(access, contract_id, fields_of(request))
+    contract = await contracts.terminate_contract(
+        access, contract_id, body.model_dump(exclude_unset=True)
+    )
     await audit_project(
         request,
         access,
@@ -112,14 +156,16 @@ async def terminate(request: Request, code: str, contract_id: int) -> HTTPRespon
 
 
 @bp.delete("/<code:str>/contracts/<contract_id:int>")
-async def delete_contract(request: Request, code: str, contract_id: int) -> HTTPResponse:
+@endpoint(
+    summary="删除劳动合同",
+    access=Access.project(MANAGE),
+    response=Deleted,
+    errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE),
+)
+async def delete_contract(
+    request: Request, code: str, contract_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """删除: remove a contract in force so the member can be signed again."""
-    access = await project_access(request, code, MANAGE)
     await contracts.delete_contract(access, contract_id)
-    await audit_project(
-        request,
-        access,
-        "contract.delete",
-        target=f"contract:{contract_id}",
-    )
+    await audit_project(request, access, "contract.delete", target=f"contract:{contract_id}")
     return ok({"deleted": True})

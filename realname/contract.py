@@ -320,7 +320,7 @@ def validation_error(
     model: type[BaseModel], exc: PydanticError, *, where: str = "body"
 ) -> ValidationError:
     """The first pydantic error as our ValidationError (field named, Chinese message)."""
-    err = exc.errors(include_url=False, include_input=False)[0]
+    err = exc.errors(include_url=False, include_input=True)[0]
     loc = tuple(err.get("loc") or ())
     name = ".".join(str(p) for p in loc) or where
     kind = str(err.get("type", ""))
@@ -329,6 +329,12 @@ def validation_error(
         return ValidationError(
             f"不支持的查询参数：{name}", code=E.UNKNOWN_PARAMETER.code, field=name
         )
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        kind = "missing"  # an empty text field is a field not filled in
+    if kind in ("literal_error", "enum") and err.get("input") in ("", None):
+        return ValidationError(
+            f"请选择{_label(model, loc)}", code=E.REQUIRED.code, field=name
+        )  # an empty choice is a choice not made
     template = _MESSAGES.get(kind)
     if template is None:
         message = f"{_label(model, loc)}不正确"
