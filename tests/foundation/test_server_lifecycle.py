@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -248,6 +249,23 @@ def _wait_for_embedded_redis(server: Server) -> Path:
     return registry
 
 
+def _wait_for_watchdog(server: Server) -> None:
+    """Until the server's embedded-Redis watchdog runs (its child, in a session of its own, so
+    out of reach of a SIGKILL of the server's process group); bounded, not a fixed sleep."""
+    import psutil
+
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.proc.poll() is None, server.output()[-3000:]
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(server.proc.pid).children():
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                    if any("_watchdog_main" in arg for arg in child.cmdline()):
+                        return
+        assert time.monotonic() < deadline, "the embedded Redis watchdog never started"
+        time.sleep(0.01)
+
+
 def test_sigterm_during_start_stops_the_embedded_redis(site) -> None:
     """SIGTERM before Sanic has installed its handlers (a supervisor giving up on a slow start):
     the process still exits through its cleanup, and its embedded Redis goes with it."""
@@ -266,7 +284,7 @@ def test_killed_server_still_stops_its_embedded_redis(site) -> None:
     folder, env = site
     server = Server(folder, env)
     registry = _wait_for_embedded_redis(server)
-    time.sleep(0.5)  # the watchdog is up
+    _wait_for_watchdog(server)
     os.killpg(server.proc.pid, signal.SIGKILL)
     server.proc.wait(timeout=10)
     deadline = time.monotonic() + 20
