@@ -416,9 +416,10 @@ def test_supplement_filed_and_approved_along_the_chain(
     member = option.inner_text().split("（")[0]
     option.click()
     day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    dialog.locator(".el-form-item").filter(has_text="补录日期").locator("input").fill(day)
-    dialog.locator(".el-form-item").filter(has_text="进场时间").locator("input").fill("08:00")
-    dialog.locator(".el-form-item").filter(has_text="出场时间").locator("input").fill("17:30")
+    for label, value in (("补录日期", day), ("进场时间", "08:00"), ("出场时间", "17:30")):
+        field = dialog.locator(".el-form-item").filter(has_text=label).locator("input")
+        field.fill(value)
+        field.press("Enter")  # commits the typed value and closes the picker
     dialog.locator(".el-form-item").filter(has_text="补录原因").locator("textarea").fill(
         "考勤机断电，当日未能打卡"
     )
@@ -426,6 +427,7 @@ def test_supplement_filed_and_approved_along_the_chain(
     b.page.get_by_text("补录申请已提交，等待审批").wait_for()
     row = b.page.locator(".el-table__row").filter(has_text=member).first
     row.get_by_text("总包劳务员").wait_for()
+    row.get_by_text(re.compile(r"08:00(:00)? / 17:30")).wait_for()
     b.shot("60-supplements")
 
     # The GC labour officer approves in the mini-program.
