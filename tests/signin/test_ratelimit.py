@@ -57,7 +57,9 @@ async def test_binding_limited_per_account(client, redis):
     assert r.status_code == 429 and r.json()["limit"] == "binding"
     assert "实名绑定" in r.json()["message"]
     who = await identity.resolve_token(redis, login["token"])
-    refused = await AuditLog.filter(action="binding.refused", actor_id=str(who.account_id))
+    refused = await AuditLog.filter(
+        action="binding.refused", actor_id=str(who.account_id)
+    ).order_by("id")  # in the order written (PostgreSQL returns rows in no set order otherwise)
     assert len(refused) == ratelimit.BINDING.limit + 1  # every attempt, the refused one too
     assert refused[-1].detail == {"reason": "rate_limited", "limit": "binding"}
 
