@@ -5,106 +5,169 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api._forms import fields_of, upload_of
-from realname.web import audit_project, ok, page, paging, project_access
+from admin_api._forms import upload_of
+from realname import error_codes as E
+from realname.contract import Access, Page, endpoint
+from realname.web import audit_project, ok, page
 from services import labour, posts
-from services.identity import MANAGE, VIEW
+from services.identity import MANAGE, VIEW, ProjectAccess
+from services.schemas.labour import MemberPublic
+from services.schemas.posts import (
+    DutyCreate,
+    DutyQuery,
+    HostsQuery,
+    Loose,
+    PostAdd,
+    PostChange,
+    PostExit,
+    PostOptions,
+    PostsQuery,
+)
 
 bp = Blueprint("admin_posts", url_prefix="/projects")
 
 
 @bp.get("/<code:str>/posts/options")
-async def post_options(request: Request, code: str) -> HTTPResponse:
+@endpoint(summary="岗位人员类别与岗位", access=Access.project(VIEW), response=PostOptions)
+async def post_options(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """The tabs (监理 / 总包 / 分包) with their posts, and the units to pick from."""
-    access = await project_access(request, code, VIEW)
     return ok({"categories": posts.options(), "units": await labour.construction_units(access)})
 
 
 @bp.get("/<code:str>/posts")
-async def list_posts(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="岗位人员列表",
+    access=Access.project(VIEW),
+    query=PostsQuery,
+    response=Page[MemberPublic],
+    errors=(E.INVALID_CATEGORY,),
+)
+async def list_posts(
+    request: Request, code: str, query: PostsQuery, access: ProjectAccess
+) -> HTTPResponse:
     """Post personnel of one tab (``category`` = supervision | gc | sub)."""
-    access = await project_access(request, code, VIEW)
-    page_no, size = paging(request)
     rows, total = await posts.list_post_personnel(
-        access,
-        request.args.get("category", ""),
-        work_status=request.args.get("work_status", ""),
-        page=page_no,
-        size=size,
+        access, query.category, work_status=query.work_status, page=query.page, size=query.page_size
     )
     return page(rows, total)
 
 
 @bp.post("/<code:str>/posts")
-async def add_post_person(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="添加岗位人员",
+    access=Access.project(MANAGE),
+    body=PostAdd,
+    form=True,
+    response=MemberPublic,
+    status=201,
+    errors=(
+        E.INVALID_CATEGORY,
+        E.INVALID_POST,
+        E.UNIT_NOT_ON_PROJECT,
+        E.PERSON_NOT_ENROLLED,
+        E.INVALID_ID_NUMBER,
+        E.ALREADY_MEMBER,
+    ),
+)
+async def add_post_person(
+    request: Request, code: str, body: PostAdd, access: ProjectAccess
+) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
-    access = await project_access(request, code, MANAGE)
-    member = await posts.add_post_person(access, fields_of(request))
+    member = await posts.add_post_person(access, body.model_dump(exclude_unset=True))
     await audit_project(
-        request,
-        access,
-        "post.add",
-        target=f"member:{member.id}",
-        detail={"post": member.post},
+        request, access, "post.add", target=f"member:{member.id}", detail={"post": member.post}
     )
     return ok(labour.member_public(member, labour.show_pii(access)), status=201)
 
 
 @bp.patch("/<code:str>/posts/<member_id:int>")
-async def change_post(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="变更岗位",
+    access=Access.project(MANAGE),
+    body=PostChange,
+    form=True,
+    response=MemberPublic,
+    errors=(E.MEMBER_NOT_FOUND, E.INVALID_POST),
+)
+async def change_post(
+    request: Request, code: str, member_id: int, body: PostChange, access: ProjectAccess
+) -> HTTPResponse:
     """Change a post person's post."""
-    access = await project_access(request, code, MANAGE)
-    member = await posts.change_post(access, member_id, fields_of(request))
+    member = await posts.change_post(access, member_id, body.model_dump(exclude_unset=True))
     await audit_project(
-        request,
-        access,
-        "post.change",
-        target=f"member:{member.id}",
-        detail={"post": member.post},
+        request, access, "post.change", target=f"member:{member.id}", detail={"post": member.post}
     )
     return ok(labour.member_public(member, labour.show_pii(access)))
 
 
 @bp.post("/<code:str>/posts/<member_id:int>/exit")
-async def exit_post_person(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="岗位人员离职",
+    access=Access.project(MANAGE),
+    body=PostExit,
+    form=True,
+    response=MemberPublic,
+    errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.INVALID_DATE),
+)
+async def exit_post_person(
+    request: Request, code: str, member_id: int, body: PostExit, access: ProjectAccess
+) -> HTTPResponse:
     """A post person leaves the project (离职)."""
-    access = await project_access(request, code, MANAGE)
-    member = await posts.exit_post_person(access, member_id, fields_of(request))
-    await audit_project(
-        request,
-        access,
-        "post.exit",
-        target=f"member:{member.id}",
-    )
+    member = await posts.exit_post_person(access, member_id, body.model_dump(exclude_unset=True))
+    await audit_project(request, access, "post.exit", target=f"member:{member.id}")
     return ok(labour.member_public(member, labour.show_pii(access)))
 
 
 @bp.get("/<code:str>/duty-records")
-async def list_duty(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="履职记录列表",
+    access=Access.project(VIEW),
+    query=DutyQuery,
+    response=Page[Loose],
+    errors=(E.INVALID_KIND,),
+)
+async def list_duty(
+    request: Request, code: str, query: DutyQuery, access: ProjectAccess
+) -> HTTPResponse:
     """Duty records of one kind (``kind`` = supervision_meeting | pm_duty)."""
-    access = await project_access(request, code, VIEW)
-    page_no, size = paging(request)
-    rows, total = await posts.list_duty(
-        access, request.args.get("kind", ""), page=page_no, size=size
-    )
+    rows, total = await posts.list_duty(access, query.kind, page=query.page, size=query.page_size)
     return page(rows, total)
 
 
 @bp.get("/<code:str>/duty-records/hosts")
-async def duty_hosts(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="可选主持人/项目负责人",
+    access=Access.project(VIEW),
+    query=HostsQuery,
+    response=Page[Loose],
+    errors=(E.INVALID_KIND,),
+)
+async def duty_hosts(
+    request: Request, code: str, query: HostsQuery, access: ProjectAccess
+) -> HTTPResponse:
     """Who can be chosen as 主持人 (meeting) or 项目负责人 (PM duty)."""
-    access = await project_access(request, code, VIEW)
-    rows = await posts.host_choices(access, request.args.get("kind", ""))
+    rows = await posts.host_choices(access, query.kind)
     return page(rows, len(rows))
 
 
 @bp.post("/<code:str>/duty-records")
-async def register_duty(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="登记履职记录",
+    access=Access.project(MANAGE),
+    body=DutyCreate,
+    form=True,
+    files=("file",),
+    response=Loose,
+    status=201,
+    errors=(E.INVALID_KIND, E.INVALID_HOST, E.INVALID_DATE, E.INVALID_FILE_TYPE, E.TOO_LARGE),
+)
+async def register_duty(
+    request: Request, code: str, body: DutyCreate, access: ProjectAccess
+) -> HTTPResponse:
     """登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``)."""
-    access = await project_access(request, code, MANAGE)
     record = await posts.register_duty(
         access,
-        fields_of(request),
+        body.model_dump(exclude_unset=True),
         upload_of(request, "file"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,

@@ -374,6 +374,8 @@ def parse_query(request: Request, model: type[Query]) -> Query:
         return model.model_validate(data)
     except PydanticError as exc:
         raise validation_error(model, exc, where="query") from exc
+    except (TypeError, ValueError) as exc:  # a constraint that could not even be applied
+        raise ValidationError(code=E.INVALID_FIELD.code) from exc
 
 
 def parse_body(request: Request, model: type[BaseModel], *, form: bool = False) -> BaseModel:
@@ -387,6 +389,8 @@ def parse_body(request: Request, model: type[BaseModel], *, form: bool = False) 
         return model.model_validate(data)
     except PydanticError as exc:
         raise validation_error(model, exc) from exc
+    except (TypeError, ValueError) as exc:  # a constraint that could not even be applied
+        raise ValidationError(code=E.INVALID_FIELD.code) from exc
 
 
 def check_path(kwargs: dict[str, Any]) -> None:

@@ -12,9 +12,8 @@ from realname.contract import INT_MAX, PageQuery, Query
 MONTH = r"^\d{4}-\d{1,2}$"
 # an empty filter field (the console sends "" for "all") means no filter
 OptId = Annotated[
-    int | None,
+    Annotated[int, Field(ge=1, le=INT_MAX)] | None,
     BeforeValidator(lambda v: None if isinstance(v, str) and not v.strip() else v),
-    Field(ge=1, le=INT_MAX),
 ]
 
 

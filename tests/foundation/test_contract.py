@@ -34,7 +34,6 @@ SOURCE_DIRS = ("admin_api", "miniapp_api", "devices", "services", "realname", "i
 SURFACES = ("admin/v1/", "miniapp/v1/", "device/v1/")
 
 UNCONVERTED = {
-    "admin_api.posts",
     "admin_api.roster",
 }
 
