@@ -5,31 +5,59 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
+from realname import error_codes as E
+from realname.contract import Access, endpoint
 from realname.errors import Forbidden, NotFound
-from realname.web import audit_project, ip_of, ok, page, paging, project_access
+from realname.web import audit_project, ip_of, ok, page
 from services import audit, labour, roster
-from services.exports import stream_file, write_xlsx
-from services.identity import MANAGE, VIEW, VIEW_PII
+from services.exports import XLSX_TYPE, stream_file, write_xlsx
+from services.identity import MANAGE, VIEW, VIEW_PII, ProjectAccess
+from services.schemas.roster import (
+    FaceSyncReply,
+    PushReply,
+    RosterFilters,
+    RosterPage,
+    RosterQuery,
+)
 
 bp = Blueprint("admin_roster", url_prefix="/projects")
 
 
 @bp.get("/<code:str>/roster")
-async def list_roster(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="项目花名册",
+    access=Access.project(VIEW),
+    query=RosterQuery,
+    response=RosterPage,
+    errors=(E.INVALID_DATE,),
+)
+async def list_roster(
+    request: Request, code: str, query: RosterQuery, access: ProjectAccess
+) -> HTTPResponse:
     """The roster with filters (name, id_number, entry_from/to, gender, person_type)."""
-    access = await project_access(request, code, VIEW)
-    page_no, size = paging(request)
     rows, total, extra = await roster.list_roster(
-        access, roster.RosterFilter.from_args(request.args), page=page_no, size=size
+        access,
+        roster.RosterFilter.from_args(query.args()),
+        page=query.page,
+        size=query.page_size,
     )
     return page(rows, total, **extra)
 
 
 @bp.get("/<code:str>/roster/export")
-async def export_roster(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="导出花名册",
+    access=Access.project(VIEW),
+    query=RosterFilters,
+    response="binary",
+    content_type=XLSX_TYPE,
+    errors=(E.INVALID_DATE,),
+)
+async def export_roster(
+    request: Request, code: str, query: RosterFilters, access: ProjectAccess
+) -> HTTPResponse:
     """导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited)."""
-    access = await project_access(request, code, VIEW)
-    filters = roster.RosterFilter.from_args(request.args)
+    filters = roster.RosterFilter.from_args(query.args())
     path, rows = await write_xlsx(
         roster.EXPORT_COLUMNS, roster.export_batches(access, filters), sheet="项目花名册"
     )
@@ -49,16 +77,16 @@ async def export_roster(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.post("/<code:str>/roster/push")
-async def push_personnel(request: Request, code: str) -> HTTPResponse:
+@endpoint(
+    summary="人员更新下发（花名册）",
+    access=Access.project(MANAGE),
+    response=PushReply,
+    errors=(E.NO_TERMINALS, E.UNIT_FORBIDDEN),
+)
+async def push_personnel(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """人员更新下发: queue a person sync on every terminal bound to the project."""
-    access = await project_access(request, code, MANAGE)
     commands = await roster.push_personnel(access)
-    await audit_project(
-        request,
-        access,
-        "roster.push",
-        detail={"devices": len(commands)},
-    )
+    await audit_project(request, access, "roster.push", detail={"devices": len(commands)})
     return ok(
         {
             "devices": len(commands),
@@ -69,30 +97,40 @@ async def push_personnel(request: Request, code: str) -> HTTPResponse:
 
 
 @bp.post("/<code:str>/roster/<member_id:int>/face-sync")
-async def resync_face(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="重新下发人脸照片",
+    access=Access.project(MANAGE),
+    response=FaceSyncReply,
+    errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.NO_TERMINALS),
+)
+async def resync_face(
+    request: Request, code: str, member_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """重新下发人脸照片: ask the terminals for the person's latest face photo."""
-    access = await project_access(request, code, MANAGE)
     commands = await roster.resync_face(access, member_id)
-    await audit_project(
-        request,
-        access,
-        "roster.face_sync",
-        target=f"member:{member_id}",
-    )
+    await audit_project(request, access, "roster.face_sync", target=f"member:{member_id}")
     return ok({"devices": len(commands), "command_ids": [c.id for c in commands]})
 
 
 @bp.get("/<code:str>/roster/<member_id:int>/face")
-async def face_photo(request: Request, code: str, member_id: int) -> HTTPResponse:
+@endpoint(
+    summary="人员人脸照片",
+    access=Access.project(VIEW),
+    response="binary",
+    content_type="image/jpeg",
+    errors=(E.FILE_FORBIDDEN, E.MEMBER_NOT_FOUND, E.FACE_MISSING),
+)
+async def face_photo(
+    request: Request, code: str, member_id: int, access: ProjectAccess
+) -> HTTPResponse:
     """A member's collected face photo (biometric data: VIEW_PII only)."""
-    access = await project_access(request, code, VIEW)
     if not access.can(VIEW_PII):
-        raise Forbidden("无权查看人员照片", code="file_forbidden")
+        raise Forbidden("无权查看人员照片", code=E.FILE_FORBIDDEN.code)
     key = await roster.face_key(access, member_id)
     try:
         data = await request.app.ctx.files.get(key)
     except FileNotFoundError as exc:
-        raise NotFound(roster.MISSING_FACE_NOTICE, code="face_missing") from exc
+        raise NotFound(roster.MISSING_FACE_NOTICE, code=E.FACE_MISSING.code) from exc
     ctype = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return raw(
         data,

@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("admin_api", "miniapp_api", "devices", "services", "realname", "integrations")
 SURFACES = ("admin/v1/", "miniapp/v1/", "device/v1/")
 
-UNCONVERTED = {
-    "admin_api.roster",
-}
+# Modules whose routes are not declared yet: none left; a new undeclared route fails the test.
+UNCONVERTED: set[str] = set()
 
 CLASS_STATUS = {
     cls.__name__: cls.status
