@@ -11,10 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The notices of my region (publishers only). */
+        /**
+         * 已发布的通知公告
+         * @description The notices of my region (publishers only).
+         */
         get: operations["get~admin_announcements.published"];
         put?: never;
-        /** 发布通知公告: ``title``, ``content``, optional ``region_code`` within my region. */
+        /**
+         * 发布通知公告
+         * @description 发布通知公告: ``title``, ``content``, optional ``region_code`` within my region.
+         */
         post: operations["post~admin_announcements.publish"];
         delete?: never;
         options?: never;
@@ -32,7 +38,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** 撤回 a notice of my region. */
+        /**
+         * 撤回通知公告
+         * @description 撤回 a notice of my region.
+         */
         delete: operations["delete~admin_announcements.withdraw"];
         options?: never;
         head?: never;
@@ -48,7 +57,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign the current session out (token revoked, cookie cleared). */
+        /**
+         * 退出登录
+         * @description Sign the current session out (token revoked, cookie cleared).
+         */
         post: operations["post~admin_auth.logout"];
         delete?: never;
         options?: never;
@@ -63,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in account and the projects it may switch between. */
+        /**
+         * 当前登录账号
+         * @description The signed-in account and the projects it may switch between.
+         */
         get: operations["get~admin_auth.me"];
         put?: never;
         post?: never;
@@ -82,7 +97,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A QR sign-in ticket with its mini-program code (PNG, base64) and the web's secret. */
+        /**
+         * 创建扫码登录票据
+         * @description A QR sign-in ticket with its mini-program code (PNG, base64) and the web's secret.
+         */
         post: operations["post~admin_auth.qr_ticket_create"];
         delete?: never;
         options?: never;
@@ -97,7 +115,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Long-poll fallback: the ticket's status once it differs from `known` (or after `wait` s). */
+        /**
+         * 扫码登录状态（长轮询）
+         * @description Long-poll fallback: the ticket's status once it differs from `known` (or after `wait` s).
+         */
         get: operations["get~admin_auth.qr_ticket_poll"];
         put?: never;
         post?: never;
@@ -134,7 +155,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The platform's redirect back: check state, redeem the code, apply rule 9, sign in. */
+        /**
+         * 企业登录回调
+         * @description The platform's redirect back: check state, redeem the code, apply rule 9, sign in.
+         *
+         *     The reply redirects to the page the sign-in started from, or is the session as JSON.
+         */
         get: operations["get~admin_auth.sso_callback"];
         put?: never;
         post?: never;
@@ -151,7 +177,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE). */
+        /**
+         * 企业登录（跳转统一身份认证平台）
+         * @description Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE).
+         *
+         *     The reply is a 302 to the platform; with ``mode=json`` the authorize URL as JSON instead.
+         */
         get: operations["get~admin_auth.sso_start"];
         put?: never;
         post?: never;
@@ -169,8 +200,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Refused or flagged device contacts (platform operators): a native serial on /iclock, an
-         * @description ADMS terminal outside its allowed network or reporting from a new one.
+         * 可疑设备通讯记录
+         * @description Refused or flagged device contacts (platform operators): a native serial on /iclock, an
+         *     ADMS terminal outside its allowed network or reporting from a new one.
          */
         get: operations["get~admin_devices.suspicious"];
         put?: never;
@@ -188,7 +220,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Serials that contacted the platform without being registered ("unregistered device seen"). */
+        /**
+         * 未登记设备的通讯记录
+         * @description Serials that contacted the platform without being registered (platform operators only:
+         *     serials and addresses of any terminal are not an enterprise's business).
+         */
         get: operations["get~admin_devices.unregistered"];
         put?: never;
         post?: never;
@@ -205,12 +241,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Registered firmware/app packages. */
+        /**
+         * 升级包列表
+         * @description Firmware/app packages: the operator sees all; an enterprise its own and the platform's.
+         */
         get: operations["get~admin_devices.firmware_list"];
         put?: never;
         /**
-         * Register a package: JSON (version, URL, SHA-256), or multipart with the package ``file``
-         * @description (stored here, SHA-256 computed by the platform): operators and enterprises.
+         * 登记升级包
+         * @description Register a package: JSON (version, URL, SHA-256), or multipart with the package ``file``
+         *     (stored here, SHA-256 computed by the platform). An enterprise's package serves only its
+         *     own devices; the operator's serves every enterprise's.
          */
         post: operations["post~admin_devices.firmware_add"];
         delete?: never;
@@ -226,7 +267,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The projects the caller may switch between. */
+        /**
+         * 我的项目（项目切换）
+         * @description The projects the caller may switch between.
+         */
         get: operations["get~admin_projects.my_projects"];
         put?: never;
         post?: never;
@@ -245,7 +289,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upsert projects from construction-permit data (operators and provincial regulators). */
+        /**
+         * 导入施工许可项目数据
+         * @description Upsert projects from construction-permit data (a JSON array of permit rows; operators and
+         *     provincial regulators). Invalid rows are reported by index and field, valid ones imported.
+         */
         post: operations["post~admin_projects.import_permit_data"];
         delete?: never;
         options?: never;
@@ -260,7 +308,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Basic information of one project (基础信息查看). */
+        /**
+         * 项目基础信息
+         * @description Basic information of one project (基础信息查看).
+         */
         get: operations["get~admin_projects.basic_info"];
         put?: never;
         post?: never;
@@ -277,7 +328,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The notices this project sees, newest first. */
+        /**
+         * 项目通知公告
+         * @description The notices this project sees, newest first.
+         */
         get: operations["get~admin_announcements.for_project"];
         put?: never;
         post?: never;
@@ -294,7 +348,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One notice with its content. */
+        /**
+         * 通知公告详情
+         * @description One notice with its content.
+         */
         get: operations["get~admin_announcements.detail"];
         put?: never;
         post?: never;
@@ -311,7 +368,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 出勤时长统计: per-day hours, 出勤天数, 有效出勤时长 (``?format=xlsx`` exports). */
+        /**
+         * 出勤时长统计
+         * @description 出勤时长统计: per-day hours, 出勤天数, 有效出勤时长 (``?format=xlsx`` exports).
+         */
         get: operations["get~admin_attendance.duration_stats"];
         put?: never;
         post?: never;
@@ -328,7 +388,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A member's month calendar: per-day state, hours and punches. */
+        /**
+         * 人员考勤月历
+         * @description A member's month calendar: per-day state, hours and punches.
+         */
         get: operations["get~admin_attendance.member_month"];
         put?: never;
         post?: never;
@@ -345,7 +408,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Punch diagnosis: every punch received that day, accepted or rejected, with the reason. */
+        /**
+         * 打卡诊断（某人某日的全部打卡）
+         * @description Punch diagnosis: every punch received that day, accepted or rejected, with the reason.
+         */
         get: operations["get~admin_attendance.member_punches"];
         put?: never;
         post?: never;
@@ -362,7 +428,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 打卡统计: per-day ✓/X cells, 出勤天数, 有效出勤天数 (``?format=xlsx`` exports). */
+        /**
+         * 打卡统计
+         * @description 打卡统计: per-day ✓/X cells, 出勤天数, 有效出勤天数 (``?format=xlsx`` exports).
+         */
         get: operations["get~admin_attendance.punch_stats"];
         put?: never;
         post?: never;
@@ -379,7 +448,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The photo taken with a punch (for the diagnosis view). */
+        /**
+         * 打卡照片
+         * @description The photo taken with a punch (for the diagnosis view).
+         */
         get: operations["get~admin_attendance.punch_photo"];
         put?: never;
         post?: never;
@@ -396,7 +468,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Workbench attendance summary: on site today by person type and unit, month rate. */
+        /**
+         * 工作台考勤概况
+         * @description Workbench attendance summary: on site today by person type and unit, month rate.
+         */
         get: operations["get~admin_attendance.summary"];
         put?: never;
         post?: never;
@@ -414,8 +489,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * 操作日志: who, role, action, target, masked or not, time, IP; newest first.
-         * @description Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
+         * 操作日志
+         * @description 操作日志: who, role, action, target, masked or not, time, IP; newest first.
+         *
+         *     Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
          */
         get: operations["get~admin_audit.list_audit"];
         put?: never;
@@ -433,7 +510,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 导出操作日志: the filtered log as .xlsx with the list's columns (audited). */
+        /**
+         * 导出操作日志
+         * @description 导出操作日志: the filtered log as .xlsx with the list's columns (audited).
+         */
         get: operations["get~admin_audit.export_audit"];
         put?: never;
         post?: never;
@@ -450,7 +530,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Binding requests of persons on the project (`status`, default pending; `all` for every). */
+        /**
+         * 实名绑定待确认列表
+         * @description Binding requests of persons on the project (`status`, default pending; `all` for every).
+         */
         get: operations["get~admin_binding_requests.list_requests"];
         put?: never;
         post?: never;
@@ -469,7 +552,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the binding: the WeChat account is bound to the person. */
+        /**
+         * 确认实名绑定
+         * @description Confirm the binding: the WeChat account is bound to the person.
+         */
         post: operations["post~admin_binding_requests.approve"];
         delete?: never;
         options?: never;
@@ -486,7 +572,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refuse the binding (a `note` with the reason is required). */
+        /**
+         * 驳回实名绑定
+         * @description Refuse the binding (a `note` with the reason is required).
+         */
         post: operations["post~admin_binding_requests.reject"];
         delete?: never;
         options?: never;
@@ -501,10 +590,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 履约中 (status=active, default) or 已解约 (status=terminated) contracts. */
+        /**
+         * 合同列表（履约中/已解约）
+         * @description 履约中 (status=active, default) or 已解约 (status=terminated) contracts.
+         */
         get: operations["get~admin_contracts.list_contracts"];
         put?: never;
-        /** 上传: sign a member's contract (multipart: fields + ``attachment`` file). */
+        /**
+         * 上传劳动合同
+         * @description 上传: sign a member's contract (multipart: fields + ``attachment`` file).
+         */
         post: operations["post~admin_contracts.upload_contract"];
         delete?: never;
         options?: never;
@@ -519,7 +614,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 未签约: active labour members without a contract in force, with their warning level. */
+        /**
+         * 未签约人员
+         * @description 未签约: active labour members without a contract in force, with their warning level.
+         */
         get: operations["get~admin_contracts.unsigned"];
         put?: never;
         post?: never;
@@ -536,7 +634,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counts of yellow / orange / red contract warnings on the project. */
+        /**
+         * 合同预警统计
+         * @description Counts of yellow / orange / red contract warnings on the project.
+         */
         get: operations["get~admin_contracts.warnings"];
         put?: never;
         post?: never;
@@ -556,11 +657,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** 删除: remove a contract in force so the member can be signed again. */
+        /**
+         * 删除劳动合同
+         * @description 删除: remove a contract in force so the member can be signed again.
+         */
         delete: operations["delete~admin_contracts.delete_contract"];
         options?: never;
         head?: never;
-        /** 编辑: change a contract in force (JSON, or multipart with a new ``attachment``). */
+        /**
+         * 编辑劳动合同
+         * @description 编辑: change a contract in force (JSON, or multipart with a new ``attachment``).
+         */
         patch: operations["patch~admin_contracts.edit_contract"];
         trace?: never;
     };
@@ -573,7 +680,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 解约: terminate with type, reason, initiated and confirmed times. */
+        /**
+         * 劳动合同解约
+         * @description 解约: terminate with type, reason, initiated and confirmed times.
+         */
         post: operations["post~admin_contracts.terminate"];
         delete?: never;
         options?: never;
@@ -588,10 +698,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's devices (per kind), searchable by manufacturer or code, with online state. */
+        /**
+         * 设备列表
+         * @description The project's devices (per kind), searchable by manufacturer or code, with online state.
+         */
         get: operations["get~admin_devices.list_devices"];
         put?: never;
-        /** 登记设备: register a device on this project; the secret is shown only in this reply. */
+        /**
+         * 登记设备
+         * @description 登记设备: register a device on this project; the secret is shown only in this reply.
+         */
         post: operations["post~admin_devices.register"];
         delete?: never;
         options?: never;
@@ -608,7 +724,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bind an unbound, registered device (by serial) to this project. */
+        /**
+         * 绑定设备
+         * @description Bind an unbound, registered device (by serial) to this project.
+         */
         post: operations["post~admin_devices.bind"];
         delete?: never;
         options?: never;
@@ -625,7 +744,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 人员更新下发 (or 强制下发 with ``full``) to every terminal of the project. */
+        /**
+         * 人员更新下发
+         * @description 人员更新下发 (or 强制下发 with ``full``) to every terminal of the project.
+         */
         post: operations["post~admin_devices.push_persons"];
         delete?: never;
         options?: never;
@@ -640,7 +762,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One device with its recent commands and their states, and its suspicious contacts. */
+        /**
+         * 设备详情
+         * @description One device with its recent commands and their states, and its suspicious contacts.
+         */
         get: operations["get~admin_devices.detail"];
         put?: never;
         post?: never;
@@ -657,10 +782,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The device's commands with their delivery state (pending/sent/done/failed/timeout). */
+        /**
+         * 设备指令记录
+         * @description The device's commands with their delivery state (pending/sent/done/failed/timeout).
+         */
         get: operations["get~admin_devices.commands"];
         put?: never;
-        /** 升级 / 强制下线 / 强制下发 / 人员更新下发 / 重新下发人脸照片 for one device. */
+        /**
+         * 向设备下发指令
+         * @description 升级 / 强制下线 / 强制下发 / 人员更新下发 / 重新下发人脸照片 for one device.
+         */
         post: operations["post~admin_devices.command"];
         delete?: never;
         options?: never;
@@ -677,7 +808,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The admin checked the new network an ADMS terminal reported from: clear the warning. */
+        /**
+         * 确认设备新网络
+         * @description The admin checked the new network an ADMS terminal reported from: clear the warning.
+         */
         post: operations["post~admin_devices.network_ack"];
         delete?: never;
         options?: never;
@@ -694,7 +828,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a forced offline: the device may connect again. */
+        /**
+         * 解除强制下线
+         * @description Lift a forced offline: the device may connect again.
+         */
         post: operations["post~admin_devices.restore_online"];
         delete?: never;
         options?: never;
@@ -711,7 +848,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the device secret; the new one is shown only in this reply. */
+        /**
+         * 重置设备密钥
+         * @description Rotate the device secret; the new one is shown only in this reply.
+         */
         post: operations["post~admin_devices.rotate"];
         delete?: never;
         options?: never;
@@ -728,7 +868,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change a device's direction mode, allowed source network, time zone or anti-spoofing. */
+        /**
+         * 修改设备设置
+         * @description Change a device's direction mode, allowed source network, time zone or anti-spoofing.
+         */
         post: operations["post~admin_devices.settings"];
         delete?: never;
         options?: never;
@@ -745,7 +888,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unbind the device from this project (it stops working until bound again). */
+        /**
+         * 解绑设备
+         * @description Unbind the device from this project (it stops working until bound again).
+         */
         post: operations["post~admin_devices.unbind"];
         delete?: never;
         options?: never;
@@ -760,10 +906,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Duty records of one kind (``kind`` = supervision_meeting | pm_duty). */
+        /**
+         * 履职记录列表
+         * @description Duty records of one kind (``kind`` = supervision_meeting | pm_duty).
+         */
         get: operations["get~admin_posts.list_duty"];
         put?: never;
-        /** 登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``). */
+        /**
+         * 登记履职记录
+         * @description 登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``).
+         */
         post: operations["post~admin_posts.register_duty"];
         delete?: never;
         options?: never;
@@ -778,7 +930,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who can be chosen as 主持人 (meeting) or 项目负责人 (PM duty). */
+        /**
+         * 可选主持人/项目负责人
+         * @description Who can be chosen as 主持人 (meeting) or 项目负责人 (PM duty).
+         */
         get: operations["get~admin_posts.duty_hosts"];
         put?: never;
         post?: never;
@@ -795,7 +950,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download one file of the project (sniffed content type, original name). */
+        /**
+         * 下载项目文件
+         * @description Download one file of the project (sniffed content type, original name).
+         */
         get: operations["get~admin_files.download"];
         put?: never;
         post?: never;
@@ -814,7 +972,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload one material file (multipart ``file``); rows then refer to it by ``file_id``. */
+        /**
+         * 上传材料附件
+         * @description Upload one material file (multipart ``file``); rows then refer to it by ``file_id``.
+         */
         post: operations["post~admin_materials.upload_attachment"];
         delete?: never;
         options?: never;
@@ -829,7 +990,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 材料月报: the twelve months of ``year`` (default this year), registered or not. */
+        /**
+         * 材料月报（按年）
+         * @description 材料月报: the twelve months of ``year`` (default this year), registered or not.
+         */
         get: operations["get~admin_materials.monthly_overview"];
         put?: never;
         post?: never;
@@ -846,10 +1010,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One registered month with its contracts, receipts and payments. */
+        /**
+         * 材料月报详情
+         * @description One registered month with its contracts, receipts and payments.
+         */
         get: operations["get~admin_materials.monthly_detail"];
         put?: never;
-        /** 登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id). */
+        /**
+         * 登记材料月报
+         * @description 登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id).
+         */
         post: operations["post~admin_materials.register_month"];
         delete?: never;
         options?: never;
@@ -866,7 +1036,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 补充 more lines to a registered month. */
+        /**
+         * 补充材料月报明细
+         * @description 补充 more lines to a registered month.
+         */
         post: operations["post~admin_materials.add_items"];
         delete?: never;
         options?: never;
@@ -881,7 +1054,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 工程款收款凭证 (``kind=receipt``) / 材料款付款凭证 (``kind=payment``), ``month=YYYY-MM``. */
+        /**
+         * 收款/付款凭证列表
+         * @description 工程款收款凭证 (``kind=receipt``) / 材料款付款凭证 (``kind=payment``), ``month=YYYY-MM``.
+         */
         get: operations["get~admin_materials.list_vouchers"];
         put?: never;
         post?: never;
@@ -901,7 +1077,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a contract/voucher line from view (kept for the record). */
+        /**
+         * 删除材料凭证
+         * @description Remove a contract/voucher line from view (kept for the record).
+         */
         delete: operations["delete~admin_materials.delete_voucher"];
         options?: never;
         head?: never;
@@ -915,7 +1094,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 工资专户材料: counts per kind and each kind's fields and rows. */
+        /**
+         * 工资专户材料
+         * @description 工资专户材料: counts per kind and each kind's fields and rows.
+         */
         get: operations["get~admin_materials.wage_materials"];
         put?: never;
         post?: never;
@@ -934,7 +1116,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 登记 one wage-account material of ``kind`` (escrow_agreement, account_opening...). */
+        /**
+         * 登记工资专户材料
+         * @description 登记 one wage-account material of ``kind`` (escrow_agreement, account_opening...).
+         */
         post: operations["post~admin_materials.register_wage_material"];
         delete?: never;
         options?: never;
@@ -952,7 +1137,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a wage-account material from view (kept for the record). */
+        /**
+         * 删除工资专户材料
+         * @description Remove a wage-account material from view (kept for the record).
+         */
         delete: operations["delete~admin_materials.delete_wage_material"];
         options?: never;
         head?: never;
@@ -1032,10 +1220,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Post personnel of one tab (``category`` = supervision | gc | sub). */
+        /**
+         * 岗位人员列表
+         * @description Post personnel of one tab (``category`` = supervision | gc | sub).
+         */
         get: operations["get~admin_posts.list_posts"];
         put?: never;
-        /** 添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post. */
+        /**
+         * 添加岗位人员
+         * @description 添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post.
+         */
         post: operations["post~admin_posts.add_post_person"];
         delete?: never;
         options?: never;
@@ -1050,7 +1244,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tabs (监理 / 总包 / 分包) with their posts, and the units to pick from. */
+        /**
+         * 岗位人员类别与岗位
+         * @description The tabs (监理 / 总包 / 分包) with their posts, and the units to pick from.
+         */
         get: operations["get~admin_posts.post_options"];
         put?: never;
         post?: never;
@@ -1073,7 +1270,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a post person's post. */
+        /**
+         * 变更岗位
+         * @description Change a post person's post.
+         */
         patch: operations["patch~admin_posts.change_post"];
         trace?: never;
     };
@@ -1086,7 +1286,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A post person leaves the project (离职). */
+        /**
+         * 岗位人员离职
+         * @description A post person leaves the project (离职).
+         */
         post: operations["post~admin_posts.exit_post_person"];
         delete?: never;
         options?: never;
@@ -1186,10 +1389,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 变更记录: 变更前状态, 变更状态, 审批状态, 当前审核人, 发起人, 发起时间 (filter ``state``). */
+        /**
+         * 项目状态变更记录
+         * @description 变更记录: 变更前状态, 变更状态, 审批状态, 当前审核人, 发起人, 发起时间 (filter ``state``).
+         */
         get: operations["get~admin_status_changes.list_requests"];
         put?: never;
-        /** 变更申请: ``to_status``, ``reason`` and optional ``files`` (multipart or JSON). */
+        /**
+         * 项目状态变更申请
+         * @description 变更申请: ``to_status``, ``reason`` and optional ``files`` (multipart or JSON).
+         */
         post: operations["post~admin_status_changes.apply"];
         delete?: never;
         options?: never;
@@ -1204,7 +1413,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看详情: the request with its files and each review's notes. */
+        /**
+         * 项目状态变更详情
+         * @description 查看详情: the request with its files and each review's notes.
+         */
         get: operations["get~admin_status_changes.detail"];
         put?: never;
         post?: never;
@@ -1223,7 +1435,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 撤回 an open request nobody has reviewed yet. */
+        /**
+         * 撤回项目状态变更申请
+         * @description 撤回 an open request nobody has reviewed yet.
+         */
         post: operations["post~admin_status_changes.withdraw"];
         delete?: never;
         options?: never;
@@ -1238,12 +1453,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's requests: ``scope`` all | mine | queue, optional ``state``. */
+        /**
+         * 考勤补录列表
+         * @description The project's requests: ``scope`` all | mine | queue, optional ``state``.
+         */
         get: operations["get~admin_supplement.list_requests"];
         put?: never;
         /**
-         * File a supplementary-attendance request (member_id, date, in_time, out_time, reason,
-         * @description evidence files).
+         * 发起考勤补录
+         * @description File a supplementary-attendance request (member_id, date, in_time, out_time, reason,
+         *     evidence files).
          */
         post: operations["post~admin_supplement.file_request"];
         delete?: never;
@@ -1259,7 +1478,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One request with its chain progress and history. */
+        /**
+         * 考勤补录详情
+         * @description One request with its chain progress and history.
+         */
         get: operations["get~admin_supplement.get_request"];
         put?: never;
         post?: never;
@@ -1278,7 +1500,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The current node approves (``approve: true``) or rejects with a comment. */
+        /**
+         * 审批考勤补录
+         * @description The current node approves (``approve: true``) or rejects with a comment.
+         */
         post: operations["post~admin_supplement.decide"];
         delete?: never;
         options?: never;
@@ -1429,10 +1654,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参建单位 list; filters ``role`` (责任主体) and ``q`` (name, credit code or site lead). */
+        /**
+         * 参建单位列表
+         * @description 参建单位 list; filters ``role`` (责任主体) and ``q`` (name, credit code or site lead).
+         */
         get: operations["get~admin_units.list_units"];
         put?: never;
-        /** 登记分包单位 (multipart: fields + ``contract_file``), by the builder/GC/project managers. */
+        /**
+         * 登记分包单位
+         * @description 登记分包单位 (multipart: fields + ``contract_file``), by the builder/GC/project managers.
+         */
         post: operations["post~admin_units.register_unit"];
         delete?: never;
         options?: never;
@@ -1447,7 +1678,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The registered units a form may choose from (materials, post personnel...). */
+        /**
+         * 可选参建单位
+         * @description The registered units a form may choose from (materials, post personnel...).
+         */
         get: operations["get~admin_units.unit_options"];
         put?: never;
         post?: never;
@@ -1464,16 +1698,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One participating unit. */
+        /**
+         * 参建单位详情
+         * @description One participating unit.
+         */
         get: operations["get~admin_units.unit_detail"];
-        /** 编辑单位 (multipart or JSON; only the fields sent change). */
+        /**
+         * 编辑参建单位
+         * @description 编辑单位 (multipart or JSON; only the fields sent change).
+         */
         put: operations["put~admin_units.edit_unit"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** 编辑单位 (multipart or JSON; only the fields sent change). */
-        patch: operations["patch~admin_units.edit_unit"];
+        /**
+         * 编辑参建单位（部分字段）
+         * @description 编辑单位 (multipart or JSON; only the fields sent change).
+         */
+        patch: operations["patch~admin_units.patch_unit"];
         trace?: never;
     };
     "/admin/v1/projects/{code}/units/{unit_id}/exit": {
@@ -1485,7 +1728,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 退场: the unit leaves the site on ``exit_date``. */
+        /**
+         * 参建单位退场
+         * @description 退场: the unit leaves the site on ``exit_date``.
+         */
         post: operations["post~admin_units.exit_unit"];
         delete?: never;
         options?: never;
@@ -1520,7 +1766,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Materials state, attendance, to-dos, announcements, report months (``year``), projects. */
+        /**
+         * 工作台
+         * @description Materials state, attendance, to-dos, announcements, report months (``year``), projects.
+         */
         get: operations["get~admin_workbench.workbench"];
         put?: never;
         post?: never;
@@ -1537,7 +1786,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 项目查询 by ``name`` (contains) or ``permit_number``; at most 20 per page. */
+        /**
+         * 项目查询（公开）
+         * @description 项目查询 by ``name`` (contains) or ``permit_number``; at most 20 per page.
+         */
         get: operations["get~admin_public.query_projects"];
         put?: never;
         post?: never;
@@ -1554,7 +1806,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Requests waiting for my review (``state=pending``) or decided by my region (``done``). */
+        /**
+         * 我的状态变更审核列表
+         * @description Requests waiting for my review (``state=pending``) or decided by my region (``done``).
+         */
         get: operations["get~admin_reviews.my_queue"];
         put?: never;
         post?: never;
@@ -1571,7 +1826,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One request with its review steps. */
+        /**
+         * 状态变更审核详情
+         * @description One request with its review steps.
+         */
         get: operations["get~admin_reviews.review_detail"];
         put?: never;
         post?: never;
@@ -1590,7 +1848,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 审核通过 the current step (the final one changes the project's status). */
+        /**
+         * 状态变更审核通过
+         * @description 审核通过 the current step (the final one changes the project's status).
+         */
         post: operations["post~admin_reviews.approve"];
         delete?: never;
         options?: never;
@@ -1607,7 +1868,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 审核不通过, with ``notes`` (required); the project's status stays. */
+        /**
+         * 状态变更审核不通过
+         * @description 审核不通过, with ``notes`` (required); the project's status stays.
+         */
         post: operations["post~admin_reviews.reject"];
         delete?: never;
         options?: never;
@@ -1624,7 +1888,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge a command (idempotent); an upgrade ack carries the new firmware. */
+        /**
+         * 设备指令回执
+         * @description Acknowledge a command (idempotent); an upgrade ack carries the new firmware.
+         */
         post: operations["post~device_native.ack"];
         delete?: never;
         options?: never;
@@ -1641,7 +1908,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 人员进场 / 重新采集 from a collection machine. */
+        /**
+         * 人员进场（采集）
+         * @description 人员进场 / 重新采集 from a collection machine (201 new person, 200 already known).
+         */
         post: operations["post~device_native.enrolments"];
         delete?: never;
         options?: never;
@@ -1658,7 +1928,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A terminal's latest face photos, in answer to ``upload_faces``. */
+        /**
+         * 上传人脸照片
+         * @description A terminal's latest face photos, in answer to ``upload_faces``.
+         */
         post: operations["post~device_native.faces"];
         delete?: never;
         options?: never;
@@ -1673,7 +1946,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a person's face photo (the ``face_url`` of the person list). */
+        /**
+         * 下载人脸照片
+         * @description Download a person's face photo (the ``face_url`` of the person list; JPEG or PNG).
+         */
         get: operations["get~device_native.face"];
         put?: never;
         post?: never;
@@ -1691,8 +1967,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An uploaded firmware package, by the signed URL of an ``upgrade`` command (``sn``,
-         * @description ``expires``, ``sig``: valid for that device until the command expires).
+         * 下载固件安装包
+         * @description An uploaded firmware package, by the signed URL of an ``upgrade`` command (``sn``,
+         *     ``expires``, ``sig``: valid for that device until the command expires; no signing headers).
          */
         get: operations["get~device_native.firmware"];
         put?: never;
@@ -1712,7 +1989,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report firmware and counts; receive the commands due for this device. */
+        /**
+         * 设备心跳
+         * @description Report firmware and counts; receive the commands due for this device.
+         */
         post: operations["post~device_native.heartbeat"];
         delete?: never;
         options?: never;
@@ -1728,8 +2008,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The pickers of a collection machine: the bound project's units with their teams, work
-         * @description types and posts (codes and Chinese labels), person types, and a ``version``. With<br>``?version=`` equal to the current one, only ``{"version", "changed": false}`` comes back.
+         * 人员进场选项
+         * @description The pickers of a collection machine: the bound project's units with their teams, work
+         *     types and posts (codes and Chinese labels), person types, and a ``version``. With
+         *     ``?version=`` equal to the current one, only ``{"version", "changed": false}`` comes back.
          */
         get: operations["get~device_native.options"];
         put?: never;
@@ -1747,7 +2029,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The members this terminal must recognise, as a delta since ``cursor``. */
+        /**
+         * 人员名单同步
+         * @description The members this terminal must recognise, as a delta since ``cursor``.
+         */
         get: operations["get~device_native.persons"];
         put?: never;
         post?: never;
@@ -1766,7 +2051,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Store a batch of 1–500 punches; one result per punch, in order, after commit. */
+        /**
+         * 上传考勤记录
+         * @description Store a batch of 1–500 punches; one result per punch, in order, after commit.
+         */
         post: operations["post~device_native.punches"];
         delete?: never;
         options?: never;
@@ -1798,10 +2086,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ``/iclock/cdata``: GET is the handshake, POST an upload. */
+        /**
+         * ADMS 握手与数据上传（考勤记录、参数）
+         * @description ``/iclock/cdata``: GET is the handshake, POST an upload.
+         */
         get: operations["get~device_adms.adms_cdata"];
         put?: never;
-        /** ``/iclock/cdata``: GET is the handshake, POST an upload. */
+        /**
+         * ADMS 握手与数据上传（考勤记录、参数）
+         * @description ``/iclock/cdata``: GET is the handshake, POST an upload.
+         */
         post: operations["post~device_adms.adms_cdata"];
         delete?: never;
         options?: never;
@@ -1816,10 +2110,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ``/iclock/cdata``: GET is the handshake, POST an upload. */
+        /**
+         * ADMS 握手与数据上传（考勤记录、参数）
+         * @description ``/iclock/cdata``: GET is the handshake, POST an upload.
+         */
         get: operations["get~device_adms.adms_cdata_aspx"];
         put?: never;
-        /** ``/iclock/cdata``: GET is the handshake, POST an upload. */
+        /**
+         * ADMS 握手与数据上传（考勤记录、参数）
+         * @description ``/iclock/cdata``: GET is the handshake, POST an upload.
+         */
         post: operations["post~device_adms.adms_cdata_aspx"];
         delete?: never;
         options?: never;
@@ -1835,14 +2135,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
-         * @description the terminal no longer has); anything else is retried up to a limit, then failed.
+         * ADMS 指令执行结果
+         * @description Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
+         *     the terminal no longer has); anything else is retried up to a limit, then failed.
          */
         get: operations["get~device_adms.adms_devicecmd"];
         put?: never;
         /**
-         * Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
-         * @description the terminal no longer has); anything else is retried up to a limit, then failed.
+         * ADMS 指令执行结果
+         * @description Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
+         *     the terminal no longer has); anything else is retried up to a limit, then failed.
          */
         post: operations["post~device_adms.adms_devicecmd"];
         delete?: never;
@@ -1859,14 +2161,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
-         * @description the terminal no longer has); anything else is retried up to a limit, then failed.
+         * ADMS 指令执行结果
+         * @description Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
+         *     the terminal no longer has); anything else is retried up to a limit, then failed.
          */
         get: operations["get~device_adms.adms_devicecmd_aspx"];
         put?: never;
         /**
-         * Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
-         * @description the terminal no longer has); anything else is retried up to a limit, then failed.
+         * ADMS 指令执行结果
+         * @description Command returns, row by row: ``Return=0`` confirms (``-10`` too for a DELETE of a user
+         *     the terminal no longer has); anything else is retried up to a limit, then failed.
          */
         post: operations["post~device_adms.adms_devicecmd_aspx"];
         delete?: never;
@@ -1883,14 +2187,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
-         * @description stored in the file store and attached to the punch of that PIN and second.
+         * ADMS 上传考勤照片
+         * @description Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
+         *     stored in the file store and attached to the punch of that PIN and second.
          */
         get: operations["get~device_adms.adms_fdata"];
         put?: never;
         /**
-         * Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
-         * @description stored in the file store and attached to the punch of that PIN and second.
+         * ADMS 上传考勤照片
+         * @description Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
+         *     stored in the file store and attached to the punch of that PIN and second.
          */
         post: operations["post~device_adms.adms_fdata"];
         delete?: never;
@@ -1907,14 +2213,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
-         * @description stored in the file store and attached to the punch of that PIN and second.
+         * ADMS 上传考勤照片
+         * @description Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
+         *     stored in the file store and attached to the punch of that PIN and second.
          */
         get: operations["get~device_adms.adms_fdata_aspx"];
         put?: never;
         /**
-         * Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
-         * @description stored in the file store and attached to the punch of that PIN and second.
+         * ADMS 上传考勤照片
+         * @description Attendance photos (``PIN=<YYYYmmddHHMMSS>-<PIN>.jpg`` header lines, NUL, JPEG bytes):
+         *     stored in the file store and attached to the punch of that PIN and second.
          */
         post: operations["post~device_adms.adms_fdata_aspx"];
         delete?: never;
@@ -1931,14 +2239,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
-         * @description Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
+         * ADMS 取指令
+         * @description ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
+         *
+         *     Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
          */
         get: operations["get~device_adms.adms_getrequest"];
         put?: never;
         /**
-         * ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
-         * @description Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
+         * ADMS 取指令
+         * @description ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
+         *
+         *     Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
          */
         post: operations["post~device_adms.adms_getrequest"];
         delete?: never;
@@ -1955,14 +2267,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
-         * @description Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
+         * ADMS 取指令
+         * @description ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
+         *
+         *     Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
          */
         get: operations["get~device_adms.adms_getrequest_aspx"];
         put?: never;
         /**
-         * ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
-         * @description Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
+         * ADMS 取指令
+         * @description ``OK`` or the queued commands ``C:<id>:<payload>``, several per poll (LF separated).
+         *
+         *     Text goes out as GB2312/GBK to a terminal whose language is 83 (Chinese), else UTF-8.
          */
         post: operations["post~device_adms.adms_getrequest_aspx"];
         delete?: never;
@@ -1978,10 +2294,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Keep-alive while the terminal uploads a long backlog. */
+        /**
+         * ADMS 保活
+         * @description Keep-alive while the terminal uploads a long backlog.
+         */
         get: operations["get~device_adms.adms_ping"];
         put?: never;
-        /** Keep-alive while the terminal uploads a long backlog. */
+        /**
+         * ADMS 保活
+         * @description Keep-alive while the terminal uploads a long backlog.
+         */
         post: operations["post~device_adms.adms_ping"];
         delete?: never;
         options?: never;
@@ -1996,10 +2318,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Keep-alive while the terminal uploads a long backlog. */
+        /**
+         * ADMS 保活
+         * @description Keep-alive while the terminal uploads a long backlog.
+         */
         get: operations["get~device_adms.adms_ping_aspx"];
         put?: never;
-        /** Keep-alive while the terminal uploads a long backlog. */
+        /**
+         * ADMS 保活
+         * @description Keep-alive while the terminal uploads a long backlog.
+         */
         post: operations["post~device_adms.adms_ping_aspx"];
         delete?: never;
         options?: never;
@@ -2014,10 +2342,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Access-control firmware asks for its configuration after registering. */
+        /**
+         * ADMS 门禁设备取配置
+         * @description Access-control firmware asks for its configuration after registering.
+         */
         get: operations["get~device_adms.adms_push"];
         put?: never;
-        /** Access-control firmware asks for its configuration after registering. */
+        /**
+         * ADMS 门禁设备取配置
+         * @description Access-control firmware asks for its configuration after registering.
+         */
         post: operations["post~device_adms.adms_push"];
         delete?: never;
         options?: never;
@@ -2032,10 +2366,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Access-control firmware asks for its configuration after registering. */
+        /**
+         * ADMS 门禁设备取配置
+         * @description Access-control firmware asks for its configuration after registering.
+         */
         get: operations["get~device_adms.adms_push_aspx"];
         put?: never;
-        /** Access-control firmware asks for its configuration after registering. */
+        /**
+         * ADMS 门禁设备取配置
+         * @description Access-control firmware asks for its configuration after registering.
+         */
         post: operations["post~device_adms.adms_push_aspx"];
         delete?: never;
         options?: never;
@@ -2050,10 +2390,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Answers to data queries: acknowledged. */
+        /**
+         * ADMS 数据查询应答
+         * @description Answers to data queries: acknowledged.
+         */
         get: operations["get~device_adms.adms_querydata"];
         put?: never;
-        /** Answers to data queries: acknowledged. */
+        /**
+         * ADMS 数据查询应答
+         * @description Answers to data queries: acknowledged.
+         */
         post: operations["post~device_adms.adms_querydata"];
         delete?: never;
         options?: never;
@@ -2068,10 +2414,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Answers to data queries: acknowledged. */
+        /**
+         * ADMS 数据查询应答
+         * @description Answers to data queries: acknowledged.
+         */
         get: operations["get~device_adms.adms_querydata_aspx"];
         put?: never;
-        /** Answers to data queries: acknowledged. */
+        /**
+         * ADMS 数据查询应答
+         * @description Answers to data queries: acknowledged.
+         */
         post: operations["post~device_adms.adms_querydata_aspx"];
         delete?: never;
         options?: never;
@@ -2087,14 +2439,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
-         * @description is the ``RegistryCode`` the access-control firmware waits for.
+         * ADMS 设备注册信息
+         * @description Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
+         *     is the ``RegistryCode`` the access-control firmware waits for.
          */
         get: operations["get~device_adms.adms_registry"];
         put?: never;
         /**
-         * Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
-         * @description is the ``RegistryCode`` the access-control firmware waits for.
+         * ADMS 设备注册信息
+         * @description Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
+         *     is the ``RegistryCode`` the access-control firmware waits for.
          */
         post: operations["post~device_adms.adms_registry"];
         delete?: never;
@@ -2111,14 +2465,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
-         * @description is the ``RegistryCode`` the access-control firmware waits for.
+         * ADMS 设备注册信息
+         * @description Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
+         *     is the ``RegistryCode`` the access-control firmware waits for.
          */
         get: operations["get~device_adms.adms_registry_aspx"];
         put?: never;
         /**
-         * Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
-         * @description is the ``RegistryCode`` the access-control firmware waits for.
+         * ADMS 设备注册信息
+         * @description Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
+         *     is the ``RegistryCode`` the access-control firmware waits for.
          */
         post: operations["post~device_adms.adms_registry_aspx"];
         delete?: never;
@@ -2134,10 +2490,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding). */
+        /**
+         * ADMS 取服务器时间
+         * @description ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding).
+         */
         get: operations["get~device_adms.adms_rtdata"];
         put?: never;
-        /** ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding). */
+        /**
+         * ADMS 取服务器时间
+         * @description ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding).
+         */
         post: operations["post~device_adms.adms_rtdata"];
         delete?: never;
         options?: never;
@@ -2152,10 +2514,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding). */
+        /**
+         * ADMS 取服务器时间
+         * @description ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding).
+         */
         get: operations["get~device_adms.adms_rtdata_aspx"];
         put?: never;
-        /** ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding). */
+        /**
+         * ADMS 取服务器时间
+         * @description ``type=time``: the server clock in the terminal's zone (ZKTeco time encoding).
+         */
         post: operations["post~device_adms.adms_rtdata_aspx"];
         delete?: never;
         options?: never;
@@ -2170,17 +2538,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Any other ``/iclock`` path: plain text, never a JSON 404. */
+        /**
+         * ADMS 未知路径（纯文本 404）
+         * @description Any other ``/iclock`` path: plain text, never a JSON 404.
+         */
         get: operations["get~device_adms.adms_unknown"];
-        /** Any other ``/iclock`` path: plain text, never a JSON 404. */
+        /**
+         * ADMS 未知路径（纯文本 404）
+         * @description Any other ``/iclock`` path: plain text, never a JSON 404.
+         */
         put: operations["put~device_adms.adms_unknown"];
-        /** Any other ``/iclock`` path: plain text, never a JSON 404. */
+        /**
+         * ADMS 未知路径（纯文本 404）
+         * @description Any other ``/iclock`` path: plain text, never a JSON 404.
+         */
         post: operations["post~device_adms.adms_unknown"];
-        /** Any other ``/iclock`` path: plain text, never a JSON 404. */
+        /**
+         * ADMS 未知路径（纯文本 404）
+         * @description Any other ``/iclock`` path: plain text, never a JSON 404.
+         */
         delete: operations["delete~device_adms.adms_unknown"];
         options?: never;
         head?: never;
-        /** Any other ``/iclock`` path: plain text, never a JSON 404. */
+        /**
+         * ADMS 未知路径（纯文本 404）
+         * @description Any other ``/iclock`` path: plain text, never a JSON 404.
+         */
         patch: operations["patch~device_adms.adms_unknown"];
         trace?: never;
     };
@@ -2529,6 +2912,79 @@ export interface components {
              */
             kind: "enterprise" | "person" | "regulator" | "operator";
         };
+        /** AccountView */
+        AccountView: {
+            /** Display Name */
+            display_name: string;
+            /** Kind */
+            kind: string;
+        };
+        /**
+         * AdminMe
+         * @description The signed-in account and the projects it may switch between (post projects for people).
+         */
+        AdminMe: {
+            /** Display Name */
+            display_name: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Post Projects
+             * @default null
+             */
+            post_projects: components["schemas"]["PostProjectRef"][] | null;
+            /** Projects */
+            projects: components["schemas"]["ProjectRef"][];
+        };
+        /**
+         * AnnouncementCreate
+         * @description 发布通知公告: title, content, and the region it goes to (default my region).
+         */
+        AnnouncementCreate: {
+            /**
+             * 公告内容
+             * @default
+             */
+            content: string;
+            /**
+             * 发布区域
+             * @default
+             */
+            region_code: string;
+            /**
+             * 公告标题
+             * @default
+             */
+            title: string;
+        };
+        /**
+         * AnnouncementPublic
+         * @description A notice: 标题, 发布区域, 发布单位, 发布时间 (the detail adds 内容).
+         */
+        AnnouncementPublic: {
+            /**
+             * Content
+             * @default null
+             */
+            content: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Publisher */
+            publisher: string;
+            /** Region Code */
+            region_code: string | null;
+            /** Region Name */
+            region_name: string;
+            /** Title */
+            title: string;
+            /** Withdrawn */
+            withdrawn: boolean;
+        };
         /** AnnouncementView */
         AnnouncementView: {
             /** Content */
@@ -2554,6 +3010,65 @@ export interface components {
             comment: string;
         };
         /**
+         * AttendanceSummary
+         * @description Today's on-site count by person type and unit, and this month's attendance rate.
+         */
+        AttendanceSummary: {
+            /** Attendance Rate */
+            attendance_rate: number;
+            /** Attended Member Days */
+            attended_member_days: number;
+            /** Date */
+            date: string;
+            /** Expected Member Days */
+            expected_member_days: number;
+            /** Month */
+            month: string;
+            /** On Site By Person Type */
+            on_site_by_person_type: components["schemas"]["PersonTypeCount"][];
+            /** On Site By Unit */
+            on_site_by_unit: components["schemas"]["UnitCount"][];
+            /** On Site Total */
+            on_site_total: number;
+        };
+        /**
+         * AuditEntry
+         * @description One entry: 操作人, 身份, 操作, 操作对象, 是否脱敏, 时间, IP.
+         */
+        AuditEntry: {
+            /** Action */
+            action: string;
+            /** Action Label */
+            action_label: string;
+            /** Actor Kind */
+            actor_kind: string;
+            /** Actor Name */
+            actor_name: string;
+            /** Actor Role */
+            actor_role: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string;
+            /** Masked */
+            masked: boolean | null;
+            /** Masked Label */
+            masked_label: string;
+            /** Target */
+            target: string;
+            /** Target Label */
+            target_label: string;
+        };
+        /**
          * BindingCreate
          * @description 实名绑定: name, ID number and the getPhoneNumber code (the service names a missing one).
          */
@@ -2573,6 +3088,55 @@ export interface components {
              * @default null
              */
             phone_code: string | null;
+        };
+        /**
+         * BindingDecision
+         * @description The officer's note (the reason is required when rejecting).
+         */
+        BindingDecision: {
+            /**
+             * 备注
+             * @default
+             */
+            note: string;
+        };
+        /** BindingPerson */
+        BindingPerson: {
+            /** Enrolled Phone Masked */
+            enrolled_phone_masked: string;
+            /** Id Number Masked */
+            id_number_masked: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * BindingRequestRow
+         * @description A request with the enrolled person (masked) and the WeChat phone (masked).
+         */
+        BindingRequestRow: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Id */
+            id: number;
+            person: components["schemas"]["BindingPerson"];
+            /** Reason */
+            reason: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "cancelled";
+            /** Status Label */
+            status_label: string;
+            /** Wechat Phone Masked */
+            wechat_phone_masked: string | null;
         };
         /**
          * BindingRequestView
@@ -2692,6 +3256,258 @@ export interface components {
             /** Node */
             node: string;
         };
+        /** CodeLabel */
+        CodeLabel: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * Command
+         * @description A command for the device: ``upgrade`` params ``{version, url, sha256}``,
+         *     ``sync_persons`` ``{full}``, ``upload_faces`` and ``force_offline`` ``{}``.
+         */
+        Command: {
+            /** Id */
+            id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "upgrade" | "sync_persons" | "force_offline" | "upload_faces";
+        };
+        /**
+         * CommandAck
+         * @description 指令回执; an upgrade ack carries the new firmware.
+         */
+        CommandAck: {
+            /**
+             * 新固件版本
+             * @default null
+             */
+            firmware: string | null;
+            /**
+             * 说明
+             * @default null
+             */
+            message: string | null;
+            /** 是否执行成功 */
+            ok: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** CommandAckReply */
+        CommandAckReply: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "done" | "failed" | "timeout" | "canceled";
+        };
+        /** CommandPublic */
+        CommandPublic: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * @default null
+             */
+            created_at: string | null;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
+            /**
+             * Expires At
+             * @default null
+             */
+            expires_at: string | null;
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Params
+             * @default null
+             */
+            params: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Result
+             * @default null
+             */
+            result: unknown;
+            /**
+             * Sent At
+             * @default null
+             */
+            sent_at: string | null;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ContractCreate
+         * @description 上传: a member's contract (multipart with the ``attachment`` file, or JSON).
+         */
+        ContractCreate: {
+            /**
+             * 合同截止日期
+             * @default null
+             */
+            end_date: string | null;
+            /** 人员 */
+            member_id: number;
+            /** 合同编号 */
+            number: string;
+            /** 甲方 */
+            party_a: string;
+            /**
+             * 合同开始日期
+             * @default null
+             */
+            start_date: string | null;
+        };
+        /** ContractPage */
+        ContractPage: {
+            /** Data */
+            data: components["schemas"]["ContractPublic"][];
+            /** Termination Types */
+            termination_types: string[];
+            /** Total */
+            total: number;
+        };
+        /**
+         * ContractPublic
+         * @description A contract row: 合同编号, 姓名, 身份证号, 手机号, 甲方, dates, 解约 fields, 附件.
+         */
+        ContractPublic: {
+            /**
+             * Attachment
+             * @default null
+             */
+            attachment: {
+                [key: string]: unknown;
+            } | null;
+            /** End Date */
+            end_date: string | null;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Member Id */
+            member_id: number;
+            /** Name */
+            name: string;
+            /** Number */
+            number: string;
+            /** Party A */
+            party_a: string;
+            /** Phone */
+            phone: string;
+            /**
+             * Seq
+             * @default null
+             */
+            seq: number | null;
+            /** Start Date */
+            start_date: string | null;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Termination Confirmed At
+             * @default null
+             */
+            termination_confirmed_at: string | null;
+            /**
+             * Termination Initiated At
+             * @default null
+             */
+            termination_initiated_at: string | null;
+            /**
+             * Termination Reason
+             * @default null
+             */
+            termination_reason: string | null;
+            /**
+             * Termination Type
+             * @default null
+             */
+            termination_type: string | null;
+            /**
+             * Uploaded At
+             * @default null
+             */
+            uploaded_at: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ContractTerminate
+         * @description 解约.
+         */
+        ContractTerminate: {
+            /**
+             * 确认解约时间
+             * @default null
+             */
+            confirmed_at: string | null;
+            /**
+             * 发起解约时间
+             * @default null
+             */
+            initiated_at: string | null;
+            /** 解约原因 */
+            termination_reason: string;
+            /**
+             * 解约类型
+             * @enum {string}
+             */
+            termination_type: "甲方解约" | "乙方解约" | "协商解约" | "合同到期" | "其他";
+        };
+        /**
+         * ContractUpdate
+         * @description 编辑: only the fields sent change (``end_date`` empty: open-ended).
+         */
+        ContractUpdate: {
+            /**
+             * 合同截止日期
+             * @default null
+             */
+            end_date: string | null;
+            /**
+             * 合同编号
+             * @default null
+             */
+            number: string | null;
+            /**
+             * 甲方
+             * @default null
+             */
+            party_a: string | null;
+            /**
+             * 合同开始日期
+             * @default null
+             */
+            start_date: string | null;
+        };
         /** CountBy */
         CountBy: {
             /** Count */
@@ -2730,6 +3546,514 @@ export interface components {
             deleted: boolean;
         };
         /**
+         * DeviceBind
+         * @description Bind a registered device by serial.
+         */
+        DeviceBind: {
+            /** 设备编码 */
+            sn: string;
+        };
+        /**
+         * DeviceCommandCreate
+         * @description A command for one device.
+         */
+        DeviceCommandCreate: {
+            /**
+             * 指令类型
+             * @enum {string}
+             */
+            type: "upgrade" | "force_offline" | "force_push" | "sync_persons" | "push_persons" | "upload_faces";
+            /**
+             * 升级版本
+             * @default null
+             */
+            version: string | null;
+        };
+        /** DeviceDetail */
+        DeviceDetail: {
+            /** Allowed Cidr */
+            allowed_cidr: string;
+            /** Antispoof */
+            antispoof: boolean;
+            /** Commands */
+            commands: components["schemas"]["CommandPublic"][];
+            /**
+             * Created At
+             * @default null
+             */
+            created_at: string | null;
+            /** Direction Mode */
+            direction_mode: string;
+            /** Direction Mode Label */
+            direction_mode_label: string;
+            /**
+             * Faces
+             * @default null
+             */
+            faces: number | null;
+            /** Firmware */
+            firmware: string;
+            /** Forced Offline */
+            forced_offline: boolean;
+            /** Kind */
+            kind: string;
+            /** Kind Label */
+            kind_label: string;
+            /**
+             * Last Attendance At
+             * @default null
+             */
+            last_attendance_at: string | null;
+            /**
+             * Last Collection At
+             * @default null
+             */
+            last_collection_at: string | null;
+            /**
+             * Last Ip
+             * @default null
+             */
+            last_ip: string | null;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Model */
+            model: string;
+            /**
+             * Network Warning
+             * @default null
+             */
+            network_warning: {
+                [key: string]: unknown;
+            } | null;
+            /** Online */
+            online: boolean;
+            /**
+             * Persons
+             * @default null
+             */
+            persons: number | null;
+            /** Protocol */
+            protocol: string;
+            /** Sn */
+            sn: string;
+            /** Suspicious Contacts */
+            suspicious_contacts: {
+                [key: string]: unknown;
+            }[];
+            /** Target Firmware */
+            target_firmware: string;
+            /** Timezone */
+            timezone: string;
+            /** Upgrade Status */
+            upgrade_status: string;
+            /** Upgrade Status Label */
+            upgrade_status_label: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DeviceKind
+         * @enum {string}
+         */
+        DeviceKind: "attendance" | "collection" | "mobile" | "legacy";
+        /**
+         * DeviceOptions
+         * @description 人员进场 pickers; with an unchanged ``version`` only ``{version, changed: false}``.
+         */
+        DeviceOptions: {
+            /** Changed */
+            changed: boolean;
+            /**
+             * Person Types
+             * @default null
+             */
+            person_types: components["schemas"]["CodeLabel"][] | null;
+            /**
+             * Posts
+             * @default null
+             */
+            posts: components["schemas"]["CodeLabel"][] | null;
+            /**
+             * Units
+             * @default null
+             */
+            units: components["schemas"]["UnitOption"][] | null;
+            /** Version */
+            version: string;
+            /**
+             * Work Types
+             * @default null
+             */
+            work_types: components["schemas"]["CodeLabel"][] | null;
+        };
+        /**
+         * DevicePublic
+         * @description A device as the admin list shows it (the manual's Chinese columns plus the raw fields).
+         */
+        DevicePublic: {
+            /** Allowed Cidr */
+            allowed_cidr: string;
+            /** Antispoof */
+            antispoof: boolean;
+            /**
+             * Created At
+             * @default null
+             */
+            created_at: string | null;
+            /** Direction Mode */
+            direction_mode: string;
+            /** Direction Mode Label */
+            direction_mode_label: string;
+            /**
+             * Faces
+             * @default null
+             */
+            faces: number | null;
+            /** Firmware */
+            firmware: string;
+            /** Forced Offline */
+            forced_offline: boolean;
+            /** Kind */
+            kind: string;
+            /** Kind Label */
+            kind_label: string;
+            /**
+             * Last Attendance At
+             * @default null
+             */
+            last_attendance_at: string | null;
+            /**
+             * Last Collection At
+             * @default null
+             */
+            last_collection_at: string | null;
+            /**
+             * Last Ip
+             * @default null
+             */
+            last_ip: string | null;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Model */
+            model: string;
+            /**
+             * Network Warning
+             * @default null
+             */
+            network_warning: {
+                [key: string]: unknown;
+            } | null;
+            /** Online */
+            online: boolean;
+            /**
+             * Persons
+             * @default null
+             */
+            persons: number | null;
+            /** Protocol */
+            protocol: string;
+            /** Sn */
+            sn: string;
+            /** Target Firmware */
+            target_firmware: string;
+            /** Timezone */
+            timezone: string;
+            /** Upgrade Status */
+            upgrade_status: string;
+            /** Upgrade Status Label */
+            upgrade_status_label: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DeviceRegister
+         * @description 登记设备.
+         */
+        DeviceRegister: {
+            /**
+             * 允许的来源网络
+             * @default
+             */
+            allowed_cidr: string;
+            /**
+             * 活体检测可信
+             * @default false
+             */
+            antispoof: boolean;
+            /**
+             * 进出方向
+             * @default state
+             * @enum {string}
+             */
+            direction_mode: "state" | "fixed_in" | "fixed_out" | "auto";
+            /** 设备类型 */
+            kind: components["schemas"]["DeviceKind"];
+            /**
+             * 设备厂商
+             * @default
+             */
+            manufacturer: string;
+            /**
+             * 设备型号
+             * @default
+             */
+            model: string;
+            /**
+             * 通讯协议
+             * @default native
+             * @enum {string}
+             */
+            protocol: "native" | "adms";
+            /** 设备编码 */
+            sn: string;
+            /**
+             * 时区
+             * @default Asia/Shanghai
+             */
+            timezone: string;
+        };
+        /**
+         * DeviceSettings
+         * @description Change a device's settings: only the fields sent change.
+         */
+        DeviceSettings: {
+            /**
+             * 允许的来源网络
+             * @default null
+             */
+            allowed_cidr: string | null;
+            /**
+             * 活体检测可信
+             * @default null
+             */
+            antispoof: boolean | null;
+            /**
+             * 进出方向
+             * @default null
+             */
+            direction_mode: ("state" | "fixed_in" | "fixed_out" | "auto") | null;
+            /**
+             * 时区
+             * @default null
+             */
+            timezone: string | null;
+        };
+        /** DeviceWithSecret */
+        DeviceWithSecret: {
+            /** Allowed Cidr */
+            allowed_cidr: string;
+            /** Antispoof */
+            antispoof: boolean;
+            /**
+             * Created At
+             * @default null
+             */
+            created_at: string | null;
+            /** Direction Mode */
+            direction_mode: string;
+            /** Direction Mode Label */
+            direction_mode_label: string;
+            /**
+             * Faces
+             * @default null
+             */
+            faces: number | null;
+            /** Firmware */
+            firmware: string;
+            /** Forced Offline */
+            forced_offline: boolean;
+            /** Kind */
+            kind: string;
+            /** Kind Label */
+            kind_label: string;
+            /**
+             * Last Attendance At
+             * @default null
+             */
+            last_attendance_at: string | null;
+            /**
+             * Last Collection At
+             * @default null
+             */
+            last_collection_at: string | null;
+            /**
+             * Last Ip
+             * @default null
+             */
+            last_ip: string | null;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Model */
+            model: string;
+            /**
+             * Network Warning
+             * @default null
+             */
+            network_warning: {
+                [key: string]: unknown;
+            } | null;
+            /** Online */
+            online: boolean;
+            /**
+             * Persons
+             * @default null
+             */
+            persons: number | null;
+            /** Protocol */
+            protocol: string;
+            /** Secret */
+            secret: string;
+            /** Sn */
+            sn: string;
+            /** Target Firmware */
+            target_firmware: string;
+            /** Timezone */
+            timezone: string;
+            /** Upgrade Status */
+            upgrade_status: string;
+            /** Upgrade Status Label */
+            upgrade_status_label: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DutyCreate
+         * @description 登记 a duty record (multipart with its ``file``).
+         */
+        DutyCreate: {
+            /**
+             * 履职内容
+             * @default
+             */
+            content: string;
+            /**
+             * 履职日期
+             * @default null
+             */
+            duty_date: string | null;
+            /**
+             * 主持人/项目负责人
+             * @default null
+             */
+            host_member_id: number | null;
+            /**
+             * 履职类型
+             * @default
+             * @enum {string}
+             */
+            kind: "supervision_meeting" | "pm_duty";
+        };
+        /**
+         * Enrolment
+         * @description 人员进场 (ID card, face, unit, team, work type or post) or 重新采集 (``recapture``).
+         */
+        Enrolment: {
+            /**
+             * 住址
+             * @default null
+             */
+            address: string | null;
+            /**
+             * 出生日期（YYYY-MM-DD）
+             * @default null
+             */
+            birth_date: string | null;
+            /**
+             * 民族
+             * @default null
+             */
+            ethnicity: string | null;
+            /** 人脸照片（base64 JPEG） */
+            face: string;
+            /**
+             * 性别
+             * @default null
+             */
+            gender: ("男" | "女") | null;
+            /** 身份证号 */
+            id_number: string;
+            /**
+             * 身份证照片（base64 JPEG）
+             * @default null
+             */
+            id_photo: string | null;
+            /**
+             * 签发机关
+             * @default null
+             */
+            issuer: string | null;
+            /** 活体检测通过 */
+            liveness: boolean;
+            /**
+             * 姓名
+             * @default null
+             */
+            name: string | null;
+            /**
+             * 人员类型
+             * @default null
+             */
+            person_type: ("labour" | "management") | null;
+            /**
+             * 手机号
+             * @default null
+             */
+            phone: string | null;
+            /**
+             * 岗位（代码或名称）
+             * @default null
+             */
+            post: string | null;
+            /**
+             * 重新采集（只替换人脸）
+             * @default false
+             */
+            recapture: boolean;
+            /**
+             * 班组编号（劳务人员）
+             * @default null
+             */
+            team_id: number | null;
+            /**
+             * 所属单位统一社会信用代码
+             * @default null
+             */
+            unit_credit_code: string | null;
+            /**
+             * 有效期起（YYYY-MM-DD）
+             * @default null
+             */
+            valid_from: string | null;
+            /**
+             * 有效期止（YYYY-MM-DD 或 长期）
+             * @default null
+             */
+            valid_to: string | null;
+            /**
+             * 工种（代码或名称）
+             * @default null
+             */
+            work_type: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * EnrolmentReply
+         * @description 201 for a new person (``created: true``), 200 for one already known.
+         */
+        EnrolmentReply: {
+            /** Created */
+            created: boolean;
+            /** Face Sha256 */
+            face_sha256: string | null;
+            /** Member Id */
+            member_id: number;
+            /** Person Id */
+            person_id: number;
+            /** Pin */
+            pin: string;
+        };
+        /**
          * Error
          * @description The one error shape of every surface.
          */
@@ -2739,7 +4063,7 @@ export interface components {
              * @description 稳定的错误代码（见 docs/api.md 错误代码表）
              * @enum {string}
              */
-            code: "account_already_bound" | "account_disabled" | "already_decided" | "already_member" | "already_reviewed" | "announcement_not_found" | "audit_forbidden" | "bad_field" | "bad_request" | "bad_signature" | "before_entry" | "binding_request_decided" | "binding_request_not_found" | "command_not_found" | "conflict" | "contract_exists" | "contract_not_active" | "contract_not_found" | "credit_code_name_mismatch" | "date_outside_month" | "device_bound" | "device_exists" | "device_not_found" | "device_other_enterprise" | "duplicate_request" | "empty_file" | "empty_template" | "enterprise_not_found" | "enterprise_not_on_project" | "face_missing" | "face_not_found" | "file_forbidden" | "file_missing" | "file_not_found" | "firmware_exists" | "firmware_not_found" | "forbidden" | "future_date" | "future_month" | "http_error" | "id_expired" | "integrity" | "internal_error" | "invalid_bank_card" | "invalid_branch_code" | "invalid_category" | "invalid_choice" | "invalid_credit_code" | "invalid_date" | "invalid_field" | "invalid_file" | "invalid_file_type" | "invalid_host" | "invalid_id_number" | "invalid_kind" | "invalid_month" | "invalid_next" | "invalid_number" | "invalid_phone" | "invalid_post" | "invalid_range" | "invalid_row" | "invalid_template" | "invalid_termination_type" | "invalid_time" | "invalid_type" | "invalid_work_type" | "malformed_form" | "malformed_json" | "material_kind_not_found" | "material_not_found" | "member_left" | "member_not_found" | "method_not_allowed" | "no_liveness" | "no_region" | "no_reviewer" | "no_terminals" | "not_allowed_to_file" | "not_authenticated" | "not_bound" | "not_current_node" | "not_found" | "not_labour" | "not_on_chain" | "not_on_project" | "not_own_member" | "not_own_record" | "not_post_personnel" | "not_your_turn" | "open_request_exists" | "out_of_range" | "outside_region" | "person_already_bound" | "person_not_enrolled" | "person_not_matched" | "photo_not_found" | "project_forbidden" | "project_not_found" | "punch_blocked" | "rate_limited" | "read_only" | "region_not_found" | "report_exists" | "report_not_found" | "request_changed" | "request_closed" | "request_in_review" | "request_not_found" | "required" | "same_party" | "same_status" | "sso_bad_claims" | "sso_denied" | "sso_invalid_grant" | "sso_state_invalid" | "sso_unavailable" | "supplement_not_found" | "team_has_members" | "team_name_taken" | "team_not_found" | "team_off_site" | "ticket_expired" | "ticket_invalid" | "ticket_not_scanned" | "ticket_taken" | "ticket_used" | "token_invalid" | "too_large" | "too_long" | "too_many" | "too_many_rows" | "too_short" | "unavailable" | "unit_admin_only" | "unit_already_exited" | "unit_exists" | "unit_forbidden" | "unit_has_members" | "unit_not_found" | "unit_not_on_project" | "unit_not_registered" | "unit_not_yours" | "unit_role_invalid" | "unknown_agreement" | "unknown_file" | "unknown_parameter" | "unknown_person" | "unknown_region" | "unknown_unit" | "voucher_not_found" | "wechat_decrypt_failed" | "wechat_error" | "wechat_invalid_code" | "wechat_page_invalid" | "wechat_rate_limited" | "wechat_unavailable" | "wechat_user_blocked" | "wrong_account_kind" | "wrong_device_kind" | "wrong_reviewer";
+            code: "account_already_bound" | "account_disabled" | "already_decided" | "already_member" | "already_reviewed" | "announcement_not_found" | "audit_forbidden" | "bad_field" | "bad_request" | "bad_signature" | "before_entry" | "binding_request_decided" | "binding_request_not_found" | "command_not_found" | "conflict" | "contract_exists" | "contract_not_active" | "contract_not_found" | "credit_code_name_mismatch" | "date_outside_month" | "device_bound" | "device_exists" | "device_not_found" | "device_offline_forced" | "device_other_enterprise" | "device_unbound" | "device_unknown" | "duplicate_request" | "empty_file" | "empty_template" | "enterprise_not_found" | "enterprise_not_on_project" | "face_missing" | "face_not_found" | "file_forbidden" | "file_missing" | "file_not_found" | "firmware_exists" | "firmware_not_found" | "forbidden" | "future_date" | "future_month" | "http_error" | "id_expired" | "integrity" | "internal_error" | "invalid_bank_card" | "invalid_branch_code" | "invalid_category" | "invalid_choice" | "invalid_credit_code" | "invalid_date" | "invalid_field" | "invalid_file" | "invalid_file_type" | "invalid_host" | "invalid_id_number" | "invalid_kind" | "invalid_month" | "invalid_next" | "invalid_number" | "invalid_phone" | "invalid_post" | "invalid_range" | "invalid_row" | "invalid_template" | "invalid_termination_type" | "invalid_time" | "invalid_type" | "invalid_work_type" | "malformed_form" | "malformed_json" | "material_kind_not_found" | "material_not_found" | "member_left" | "member_not_found" | "method_not_allowed" | "no_liveness" | "no_region" | "no_reviewer" | "no_terminals" | "not_allowed_to_file" | "not_authenticated" | "not_bound" | "not_current_node" | "not_found" | "not_labour" | "not_on_chain" | "not_on_project" | "not_own_member" | "not_own_record" | "not_post_personnel" | "not_your_turn" | "open_request_exists" | "out_of_range" | "outside_region" | "person_already_bound" | "person_not_enrolled" | "person_not_matched" | "photo_not_found" | "project_forbidden" | "project_not_found" | "punch_blocked" | "rate_limited" | "read_only" | "region_not_found" | "replayed_nonce" | "report_exists" | "report_not_found" | "request_changed" | "request_closed" | "request_in_review" | "request_not_found" | "required" | "same_party" | "same_status" | "signature_expired" | "sso_bad_claims" | "sso_denied" | "sso_invalid_grant" | "sso_state_invalid" | "sso_unavailable" | "supplement_not_found" | "team_has_members" | "team_name_taken" | "team_not_found" | "team_off_site" | "ticket_expired" | "ticket_invalid" | "ticket_not_scanned" | "ticket_taken" | "ticket_used" | "token_invalid" | "too_large" | "too_long" | "too_many" | "too_many_rows" | "too_short" | "unavailable" | "unit_admin_only" | "unit_already_exited" | "unit_exists" | "unit_forbidden" | "unit_has_members" | "unit_not_found" | "unit_not_on_project" | "unit_not_registered" | "unit_not_yours" | "unit_role_invalid" | "unknown_agreement" | "unknown_file" | "unknown_parameter" | "unknown_person" | "unknown_region" | "unknown_unit" | "voucher_not_found" | "wechat_decrypt_failed" | "wechat_error" | "wechat_invalid_code" | "wechat_page_invalid" | "wechat_rate_limited" | "wechat_unavailable" | "wechat_user_blocked" | "wrong_account_kind" | "wrong_device_kind" | "wrong_reviewer";
             /**
              * Detail
              * @description 补充信息
@@ -2771,12 +4095,176 @@ export interface components {
             /** Url */
             url: string | null;
         };
+        /** FaceIn */
+        FaceIn: {
+            /** 人脸照片（base64 JPEG） */
+            face: string;
+            /** 人员编号 */
+            person_id: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FaceResult */
+        FaceResult: {
+            /**
+             * Face Sha256
+             * @default null
+             */
+            face_sha256: string | null;
+            /** Person Id */
+            person_id: number;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "accepted" | "rejected";
+        };
+        /** FaceResults */
+        FaceResults: {
+            /** Results */
+            results: components["schemas"]["FaceResult"][];
+        };
+        /**
+         * FacesUpload
+         * @description 重新下发人脸照片: a terminal's latest photos (≤ 200).
+         */
+        FacesUpload: {
+            /** 人脸照片 */
+            faces: components["schemas"]["FaceIn"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FilePublic
+         * @description An attachment: name, size, type and its download address.
+         */
+        FilePublic: {
+            /** Content Type */
+            content_type: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string | null;
+        };
         /** FileRef */
         FileRef: {
             /** Id */
             id: number;
             /** Name */
             name: string;
+        };
+        /**
+         * FirmwareCreate
+         * @description Register a package by URL, or (multipart) with its ``file``.
+         */
+        FirmwareCreate: {
+            /** 设备类型 */
+            kind: components["schemas"]["DeviceKind"];
+            /**
+             * 设备厂商
+             * @default
+             */
+            manufacturer: string;
+            /**
+             * SHA-256
+             * @default
+             */
+            sha256: string;
+            /**
+             * 下载地址
+             * @default
+             */
+            url: string;
+            /** 版本号 */
+            version: string;
+        };
+        /** FirmwarePublic */
+        FirmwarePublic: {
+            /**
+             * Created At
+             * @default null
+             */
+            created_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Manufacturer */
+            manufacturer: string;
+            /**
+             * Owner
+             * @description platform（平台运维登记，所有企业可用）或 enterprise（本企业）
+             */
+            owner: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+            /** Uploaded */
+            uploaded: boolean;
+            /** Url */
+            url: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * Heartbeat
+         * @description 心跳: firmware version and the counts the terminal holds.
+         */
+        Heartbeat: {
+            /**
+             * 人脸数
+             * @default null
+             */
+            faces: number | null;
+            /**
+             * 固件版本
+             * @default null
+             * @example 1.4.2
+             */
+            firmware: string | null;
+            /**
+             * 人员数
+             * @default null
+             */
+            persons: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** HeartbeatReply */
+        HeartbeatReply: {
+            /** Commands */
+            commands: components["schemas"]["Command"][];
+            /**
+             * Server Time
+             * @description 服务器时间（设备所在时区，ISO 8601 带偏移）
+             */
+            server_time: string;
+            /**
+             * Server Timestamp
+             * @description 服务器时间（Unix 秒）
+             */
+            server_timestamp: number;
+        };
+        /** ProjectImportError */
+        ImportError: {
+            /** Code */
+            code: string;
+            /** Field */
+            field: string | null;
+            /** Index */
+            index: number;
+            /** Message */
+            message: string;
         };
         /**
          * Label
@@ -2787,6 +4275,80 @@ export interface components {
             code: string;
             /** Label */
             label: string;
+        };
+        /** LoggedOut */
+        LoggedOut: {
+            /** Message */
+            message: string;
+        };
+        /**
+         * Loose
+         * @description A reply shaped by the screen.
+         */
+        Loose: {
+            [key: string]: unknown;
+        };
+        /** MaterialCard */
+        MaterialCard: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** State Label */
+            state_label: string;
+            /** Title */
+            title: string;
+            /** Uploaded */
+            uploaded: boolean;
+        };
+        /**
+         * MaterialItem
+         * @description A contract, receipt or payment line of a monthly report.
+         */
+        MaterialItem: {
+            /**
+             * 金额(元)
+             * @default null
+             */
+            amount: string | null;
+            /**
+             * 合同相对方/付款方/收款方
+             * @default
+             */
+            counterparty: string;
+            /**
+             * 日期
+             * @default null
+             */
+            date: string | null;
+            /**
+             * 附件
+             * @default null
+             */
+            file_id: number | null;
+            /**
+             * 材料类型（contract / receipt / payment）
+             * @default
+             */
+            kind: string;
+            /**
+             * 合同编号/凭证号
+             * @default
+             */
+            number: string;
+            /**
+             * 单位
+             * @default null
+             */
+            unit_id: number | null;
+        };
+        /**
+         * MaterialItems
+         * @description 补充 lines to a registered month.
+         */
+        MaterialItems: {
+            /** 材料明细 */
+            items?: components["schemas"]["MaterialItem"][];
         };
         /** MeReply */
         MeReply: {
@@ -3023,6 +4585,66 @@ export interface components {
             token_type: "Bearer";
         };
         /**
+         * MonthRegister
+         * @description 登记 a month's material report.
+         */
+        MonthRegister: {
+            /** 材料明细 */
+            items?: components["schemas"]["MaterialItem"][];
+            /**
+             * 备注
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * MonthReport
+         * @description A registered month with its contracts, receipts and payments.
+         */
+        MonthReport: {
+            /** Contracts */
+            contracts: components["schemas"]["VoucherPublic"][];
+            /** Id */
+            id: number;
+            /** Month */
+            month: number;
+            /** Note */
+            note: string;
+            /** Payments */
+            payments: components["schemas"]["VoucherPublic"][];
+            /** Receipts */
+            receipts: components["schemas"]["VoucherPublic"][];
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By */
+            registered_by: string;
+            /** Year */
+            year: number;
+        };
+        /**
+         * MonthState
+         * @description One month of 材料月报: 已登记 / 未登记.
+         */
+        MonthState: {
+            /** Item Count */
+            item_count: number;
+            /** Month */
+            month: number;
+            /** Registered */
+            registered: boolean;
+            /** Registered At */
+            registered_at: string | null;
+            /** Registered By */
+            registered_by: string;
+            /** State Label */
+            state_label: string;
+            /** Year */
+            year: number;
+        };
+        /**
          * MyContract
          * @description A contract of the caller's (ID number and phone masked).
          */
@@ -3218,10 +4840,59 @@ export interface components {
              */
             work_type: string | null;
         };
+        /** Page[AnnouncementPublic] */
+        Page_AnnouncementPublic: {
+            /** Data */
+            data: components["schemas"]["AnnouncementPublic"][];
+            /** Total */
+            total: number;
+        };
         /** Page[AnnouncementView] */
         Page_AnnouncementView: {
             /** Data */
             data: components["schemas"]["AnnouncementView"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[AuditEntry] */
+        Page_AuditEntry: {
+            /** Data */
+            data: components["schemas"]["AuditEntry"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[BindingRequestRow] */
+        Page_BindingRequestRow: {
+            /** Data */
+            data: components["schemas"]["BindingRequestRow"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[CommandPublic] */
+        Page_CommandPublic: {
+            /** Data */
+            data: components["schemas"]["CommandPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[DevicePublic] */
+        Page_DevicePublic: {
+            /** Data */
+            data: components["schemas"]["DevicePublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[FirmwarePublic] */
+        Page_FirmwarePublic: {
+            /** Data */
+            data: components["schemas"]["FirmwarePublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[Loose] */
+        Page_Loose: {
+            /** Data */
+            data: components["schemas"]["Loose"][];
             /** Total */
             total: number;
         };
@@ -3232,10 +4903,38 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[MonthState] */
+        Page_MonthState: {
+            /** Data */
+            data: components["schemas"]["MonthState"][];
+            /** Total */
+            total: number;
+        };
         /** Page[MyProject] */
         Page_MyProject: {
             /** Data */
             data: components["schemas"]["MyProject"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[ProjectListItem] */
+        Page_ProjectListItem: {
+            /** Data */
+            data: components["schemas"]["ProjectListItem"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[PublicProject] */
+        Page_PublicProject: {
+            /** Data */
+            data: components["schemas"]["PublicProject"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[StatusChangePublic] */
+        Page_StatusChangePublic: {
+            /** Data */
+            data: components["schemas"]["StatusChangePublic"][];
             /** Total */
             total: number;
         };
@@ -3260,12 +4959,64 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[UnitChoice] */
+        Page_UnitChoice: {
+            /** Data */
+            data: components["schemas"]["UnitChoice"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[UnitPublic] */
+        Page_UnitPublic: {
+            /** Data */
+            data: components["schemas"]["UnitPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[UnregisteredSeen] */
+        Page_UnregisteredSeen: {
+            /** Data */
+            data: components["schemas"]["UnregisteredSeen"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[UnsignedRow] */
+        Page_UnsignedRow: {
+            /** Data */
+            data: components["schemas"]["UnsignedRow"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[dict[str, object]] */
+        Page_dict_str__object: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /** Total */
+            total: number;
+        };
         /** Page[str] */
         Page_str: {
             /** Data */
             data: string[];
             /** Total */
             total: number;
+        };
+        /** PersonEntry */
+        PersonEntry: {
+            /** Active */
+            active: boolean;
+            /** Face Sha256 */
+            face_sha256: string | null;
+            /** Face Url */
+            face_url: string | null;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: number;
+            /** Pin */
+            pin: string;
         };
         /**
          * PersonFound
@@ -3299,6 +5050,89 @@ export interface components {
             /** 身份证号 */
             id_number: string;
         };
+        /** PersonTypeCount */
+        PersonTypeCount: {
+            /** Count */
+            count: number;
+            /** Label */
+            label: string;
+            /** Person Type */
+            person_type: string;
+        };
+        /** PersonsDelta */
+        PersonsDelta: {
+            /** Cursor */
+            cursor: string;
+            /** More */
+            more: boolean;
+            /** Persons */
+            persons: components["schemas"]["PersonEntry"][];
+        };
+        /**
+         * PostAdd
+         * @description 添加人员: an enrolled person as post personnel of a unit.
+         */
+        PostAdd: {
+            /**
+             * 人员类别
+             * @default
+             * @enum {string}
+             */
+            category: "supervision" | "gc" | "sub";
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date: string | null;
+            /**
+             * 身份证号
+             * @default
+             */
+            id_number: string;
+            /**
+             * 岗位
+             * @default
+             */
+            post: string;
+            /**
+             * 所属单位
+             * @default null
+             */
+            unit_id: number | null;
+        };
+        /**
+         * PostChange
+         * @description Change the post.
+         */
+        PostChange: {
+            /**
+             * 岗位
+             * @default
+             */
+            post: string;
+        };
+        /**
+         * PostExit
+         * @description 离职 (exit date, default today).
+         */
+        PostExit: {
+            /**
+             * 离职日期
+             * @default null
+             */
+            exit_date: string | null;
+        };
+        /** PostOptions */
+        PostOptions: {
+            /** Categories */
+            categories: {
+                [key: string]: unknown;
+            }[];
+            /** Units */
+            units: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * PostProject
          * @description A project where the caller holds a post (岗位人员).
@@ -3310,6 +5144,96 @@ export interface components {
             name: string;
             /** Posts */
             posts: components["schemas"]["Label"][];
+        };
+        /** PostProjectRef */
+        PostProjectRef: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Posts */
+            posts: components["schemas"]["PostRef"][];
+        };
+        /** PostRef */
+        PostRef: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+        };
+        /** ProjectBrief */
+        ProjectBrief: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ProjectImportResult
+         * @description Rows created, updated, and the refused ones with their index, field and reason.
+         */
+        ProjectImportResult: {
+            /** Created */
+            created: number;
+            /** Errors */
+            errors: components["schemas"]["ImportError"][];
+            /** Total */
+            total: number;
+            /** Updated */
+            updated: number;
+        };
+        /**
+         * ProjectListItem
+         * @description A project the caller may switch to.
+         */
+        ProjectListItem: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ProjectPublic
+         * @description 基础信息: the project as the construction permit describes it, and my capabilities.
+         */
+        ProjectPublic: {
+            /** Code */
+            code: string;
+            /** Cost */
+            cost: string | null;
+            /** Managing Level */
+            managing_level: string;
+            /** My Capabilities */
+            my_capabilities: string[];
+            /** Name */
+            name: string;
+            /** Permit Authority */
+            permit_authority: string;
+            /** Permit Number */
+            permit_number: string;
+            /** Region */
+            region: string;
+            /** Region Code */
+            region_code: string;
+            /** Status */
+            status: string;
+            /** Synced At */
+            synced_at: string | null;
+            /** Type */
+            type: string;
+        };
+        /** ProjectRef */
+        ProjectRef: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
         };
         /**
          * ProjectSummary
@@ -3337,6 +5261,132 @@ export interface components {
             project_name: string;
             /** Status */
             status: string;
+        };
+        /** PublicPerson */
+        PublicPerson: {
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+        };
+        /**
+         * PublicProject
+         * @description A project as anyone may see it: units and key post personnel by name only.
+         */
+        PublicProject: {
+            /** Key Personnel */
+            key_personnel: components["schemas"]["PublicPerson"][];
+            /** Name */
+            name: string;
+            /** Permit Number */
+            permit_number: string;
+            /** Region */
+            region: string;
+            /** Status */
+            status: string;
+            /** Units */
+            units: components["schemas"]["PublicUnit"][];
+        };
+        /** PublicUnit */
+        PublicUnit: {
+            /** Credit Code */
+            credit_code: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+        };
+        /**
+         * PunchBatch
+         * @description 1–500 punches.
+         */
+        PunchBatch: {
+            /** 打卡记录 */
+            punches: components["schemas"]["PunchIn"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * PunchIn
+         * @description One punch (``person_id`` or ``id_number``); a bad field makes only this punch rejected.
+         */
+        PunchIn: {
+            /**
+             * 进出方向
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            /** 设备本地打卡编号（每台设备唯一） */
+            id: string;
+            /**
+             * 身份证号
+             * @default null
+             */
+            id_number: string | null;
+            /**
+             * 纬度
+             * @default null
+             */
+            lat: number | null;
+            /** 活体检测通过 */
+            liveness: boolean;
+            /**
+             * 经度
+             * @default null
+             */
+            lng: number | null;
+            /**
+             * 人员编号
+             * @default null
+             */
+            person_id: number | null;
+            /**
+             * 现场照片（base64 JPEG，≤2MB）
+             * @default null
+             */
+            photo: string | null;
+            /**
+             * 打卡时间（ISO 8601 带时区偏移）
+             * Format: date-time
+             */
+            time: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * PunchResult
+         * @description The result of one punch, in the request's order.
+         */
+        PunchResult: {
+            /**
+             * Field
+             * @default null
+             */
+            field: string | null;
+            /**
+             * Id
+             * @description the punch's id as sent
+             */
+            id: unknown;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: ("bad_field" | "no_liveness" | "unknown_person" | "not_on_project" | "contract_red" | "missing_wage_card" | "time_in_future" | "time_out_of_range") | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "accepted" | "duplicate" | "rejected";
+        };
+        /** PunchResults */
+        PunchResults: {
+            /** Results */
+            results: components["schemas"]["PunchResult"][];
         };
         /** PunchView */
         PunchView: {
@@ -3371,6 +5421,17 @@ export interface components {
              * Format: date-time
              */
             time: string;
+        };
+        /**
+         * PushPersons
+         * @description 人员更新下发 (``full``: 强制下发).
+         */
+        PushPersons: {
+            /**
+             * 全部重新下发
+             * @default false
+             */
+            full: boolean;
         };
         /** QrCancelled */
         QrCancelled: {
@@ -3425,6 +5486,85 @@ export interface components {
             ticket: string;
         };
         /**
+         * QrTicket
+         * @description A QR sign-in ticket: the mini-program code to scan and the secret only this page holds.
+         */
+        QrTicket: {
+            /** Expires In */
+            expires_in: number;
+            /** Message */
+            message: string;
+            /** Qr Image */
+            qr_image: string;
+            /** Secret */
+            secret: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "scanned" | "confirmed" | "cancelled" | "expired";
+            /** Ticket */
+            ticket: string;
+        };
+        /**
+         * QrTicketView
+         * @description The ticket's status; once confirmed, the session (token, account) as well.
+         */
+        QrTicketView: {
+            /** @default null */
+            account: components["schemas"]["AccountView"] | null;
+            /**
+             * Expires In
+             * @default null
+             */
+            expires_in: number | null;
+            /** Message */
+            message: string;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "scanned" | "confirmed" | "cancelled" | "expired";
+            /** Ticket */
+            ticket: string;
+            /**
+             * Token
+             * @default null
+             */
+            token: string | null;
+            /**
+             * Token Type
+             * @default null
+             */
+            token_type: string | null;
+        };
+        /** Queued */
+        Queued: {
+            /** Queued */
+            queued: number;
+        };
+        /** ReportMonth */
+        ReportMonth: {
+            /** Month */
+            month: number;
+            /** Registered */
+            registered: boolean;
+            /** State Label */
+            state_label: string;
+        };
+        /** ReportMonths */
+        ReportMonths: {
+            /** Months */
+            months: components["schemas"]["ReportMonth"][];
+            /** Year */
+            year: number;
+        };
+        /**
          * Requester
          * @description Who asked for the QR code: browser IP, region, user agent, time.
          */
@@ -3445,6 +5585,215 @@ export interface components {
             same_network: boolean;
             /** User Agent */
             user_agent: string;
+        };
+        /** ReviewChainStep */
+        ReviewChainStep: {
+            /** Level */
+            level: string;
+            /** Region Code */
+            region_code: string;
+            /** Step Label */
+            step_label: string;
+        };
+        /**
+         * ReviewDecision
+         * @description 审核意见 (required when rejecting).
+         */
+        ReviewDecision: {
+            /**
+             * 审核意见
+             * @default
+             */
+            notes: string;
+        };
+        /**
+         * ReviewStepPublic
+         * @description One review step: 审核级别, 审核结果, 审核人, 审核意见, 审核时间.
+         */
+        ReviewStepPublic: {
+            /** Decided At */
+            decided_at: string | null;
+            /** Level */
+            level: string;
+            /** Notes */
+            notes: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            region_name: string;
+            /** Reviewer */
+            reviewer: string | null;
+            /** Seq */
+            seq: number;
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Step Label */
+            step_label: string;
+        };
+        /** SecretReply */
+        SecretReply: {
+            /** Secret */
+            secret: string;
+            /** Sn */
+            sn: string;
+        };
+        /**
+         * SignInReply
+         * @description A session: the bearer token (also set as the HttpOnly ``token`` cookie) and who it is.
+         */
+        SignInReply: {
+            account: components["schemas"]["AccountView"];
+            /** Expires In */
+            expires_in: number;
+            /** Token */
+            token: string;
+            /** Token Type */
+            token_type: string;
+        };
+        /**
+         * SsoStartReply
+         * @description ``mode=json``: the provincial platform's authorize URL to open.
+         */
+        SsoStartReply: {
+            /** Authorize Url */
+            authorize_url: string;
+        };
+        /**
+         * StatsPage
+         * @description A page of the month grid: one row per member, a cell per day (columns by day number).
+         */
+        StatsPage: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /** Month */
+            month: string;
+            /** Total */
+            total: number;
+        };
+        /**
+         * StatusChangeApply
+         * @description 变更申请 (the ``files`` uploads travel beside these fields).
+         */
+        StatusChangeApply: {
+            /**
+             * 变更原因
+             * @default
+             */
+            reason: string;
+            /**
+             * 变更状态
+             * @default
+             */
+            to_status: string;
+        };
+        /**
+         * StatusChangePage
+         * @description 变更记录 with the project's current status, the choices and the review chain.
+         */
+        StatusChangePage: {
+            /** Current Status */
+            current_status: string;
+            /** Data */
+            data: components["schemas"]["StatusChangePublic"][];
+            /** Review Chain */
+            review_chain: components["schemas"]["ReviewChainStep"][];
+            /** Statuses */
+            statuses: string[];
+            /** Total */
+            total: number;
+        };
+        /**
+         * StatusChangePublic
+         * @description A status change request: 变更前状态, 变更状态, 审批状态, 当前审核人, 发起人, 发起时间.
+         */
+        StatusChangePublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Reviewer */
+            current_reviewer: string;
+            /** Decided At */
+            decided_at: string | null;
+            /**
+             * Files
+             * @default null
+             */
+            files: components["schemas"]["FilePublic"][] | null;
+            /** From Status */
+            from_status: string;
+            /** Id */
+            id: number;
+            /** Initiator */
+            initiator: string;
+            /**
+             * My Step
+             * @default null
+             */
+            my_step: string | null;
+            /** @default null */
+            project: components["schemas"]["ProjectBrief"] | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Reviews
+             * @default null
+             */
+            reviews: components["schemas"]["ReviewStepPublic"][] | null;
+            /**
+             * Seq
+             * @default null
+             */
+            seq: number | null;
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** To Status */
+            to_status: string;
+        };
+        /**
+         * SupplementCreate
+         * @description File a request (multipart with ``evidence`` files, or JSON without).
+         */
+        SupplementCreate: {
+            /**
+             * 补录日期
+             * Format: date
+             */
+            date: string;
+            /**
+             * 进场时间（HH:MM）
+             * @default null
+             */
+            in_time: string | null;
+            /** 补录人员 */
+            member_id: number;
+            /**
+             * 出场时间（HH:MM）
+             * @default null
+             */
+            out_time: string | null;
+            /** 补录原因 */
+            reason: string;
+        };
+        /**
+         * SupplementDecision
+         * @description The current node's decision; a rejection needs a comment.
+         */
+        SupplementDecision: {
+            /** 通过/驳回 */
+            approve: boolean;
+            /**
+             * 审批意见
+             * @default
+             */
+            comment: string;
         };
         /** SupplementMember */
         SupplementMember: {
@@ -3505,6 +5854,17 @@ export interface components {
             /** State Label */
             state_label: string;
         };
+        /** SwitchProject */
+        SwitchProject: {
+            /** Code */
+            code: string;
+            /** Current */
+            current: boolean;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+        };
         /**
          * TeamCreate
          * @description 新增班组.
@@ -3524,6 +5884,15 @@ export interface components {
             on_site: boolean | ("在场" | "退场" | "on_site" | "off_site");
             /** 所属单位 */
             unit_id: number;
+        };
+        /** TeamOption */
+        TeamOption: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** On Site */
+            on_site: boolean;
         };
         /**
          * TeamPublic
@@ -3575,6 +5944,29 @@ export interface components {
              */
             unit_id: number | null;
         };
+        /** TodoItem */
+        TodoItem: {
+            /** Count */
+            count: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * Todos
+         * @description 待办事项 with the contract warning counts (yellow, orange, red).
+         */
+        Todos: {
+            /** Contract Warnings */
+            contract_warnings: {
+                [key: string]: number;
+            };
+            /** Items */
+            items: components["schemas"]["TodoItem"][];
+            /** Total */
+            total: number;
+        };
         /** UnbindResult */
         UnbindResult: {
             /**
@@ -3603,6 +5995,459 @@ export interface components {
             /** Role Label */
             role_label: string;
         };
+        /**
+         * UnitChoice
+         * @description A registered unit a form may choose.
+         */
+        UnitChoice: {
+            /** Credit Code */
+            credit_code: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** On Site */
+            on_site: boolean;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+        };
+        /** UnitCount */
+        UnitCount: {
+            /** Count */
+            count: number;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /**
+         * UnitCreate
+         * @description 登记分包单位 (the ``contract_file`` upload travels beside these fields).
+         */
+        UnitCreate: {
+            /**
+             * 统一社会信用代码
+             * @default
+             */
+            credit_code: string;
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date: string | null;
+            /**
+             * 单位名称
+             * @default
+             */
+            name: string;
+            /**
+             * 企业注册区域
+             * @default
+             */
+            region_code: string;
+            /**
+             * 企业注册日期
+             * @default null
+             */
+            registered_on: string | null;
+            /**
+             * 责任主体（专业分包 / 劳务分包）
+             * @default
+             */
+            role: string;
+            /**
+             * 现场负责人
+             * @default
+             */
+            site_lead: string;
+            /**
+             * 现场负责人电话
+             * @default
+             */
+            site_lead_phone: string;
+            /**
+             * 承包专业
+             * @default
+             */
+            specialty: string;
+        };
+        /**
+         * UnitExit
+         * @description 退场: the date the unit left the site.
+         */
+        UnitExit: {
+            /**
+             * 出场日期
+             * @default null
+             */
+            exit_date: string | null;
+        };
+        /** UnitOption */
+        UnitOption: {
+            /** Credit Code */
+            credit_code: string;
+            /** Name */
+            name: string;
+            /** On Site */
+            on_site: boolean;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+            /** Teams */
+            teams: components["schemas"]["TeamOption"][];
+        };
+        /**
+         * UnitPublic
+         * @description A row of 参建单位: 企业名称, 统一社会信用代码, 责任主体, 现场负责人, 参与人数, 进出场状态.
+         */
+        UnitPublic: {
+            contract: components["schemas"]["FilePublic"] | null;
+            /** Contract Registered At */
+            contract_registered_at: string | null;
+            /** Credit Code */
+            credit_code: string;
+            /** Enterprise Name */
+            enterprise_name: string;
+            /** Entry Date */
+            entry_date: string | null;
+            /** Exit Date */
+            exit_date: string | null;
+            /** Id */
+            id: number;
+            /** On Site */
+            on_site: boolean;
+            /** On Site Label */
+            on_site_label: string;
+            /** Participant Count */
+            participant_count: number;
+            /** Region Code */
+            region_code: string | null;
+            /** Registered On */
+            registered_on: string | null;
+            /** Role */
+            role: string;
+            /** Role Label */
+            role_label: string;
+            /**
+             * Seq
+             * @default null
+             */
+            seq: number | null;
+            /** Site Lead */
+            site_lead: string;
+            /** Site Lead Phone */
+            site_lead_phone: string;
+            /** Specialty */
+            specialty: string;
+            /** Synced */
+            synced: boolean;
+        };
+        /**
+         * UnitUpdate
+         * @description 编辑单位: only the fields sent change.
+         */
+        UnitUpdate: {
+            /**
+             * 统一社会信用代码
+             * @default null
+             */
+            credit_code: string | null;
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date: string | null;
+            /**
+             * 出场日期
+             * @default null
+             */
+            exit_date: string | null;
+            /**
+             * 单位名称
+             * @default null
+             */
+            name: string | null;
+            /**
+             * 进场状态
+             * @default null
+             */
+            on_site: string | null;
+            /**
+             * 企业注册区域
+             * @default null
+             */
+            region_code: string | null;
+            /**
+             * 企业注册日期
+             * @default null
+             */
+            registered_on: string | null;
+            /**
+             * 现场负责人
+             * @default null
+             */
+            site_lead: string | null;
+            /**
+             * 现场负责人电话
+             * @default null
+             */
+            site_lead_phone: string | null;
+            /**
+             * 承包专业
+             * @default null
+             */
+            specialty: string | null;
+        };
+        /** UnregisteredSeen */
+        UnregisteredSeen: {
+            /** Count */
+            count: number;
+            /**
+             * First Seen
+             * @default null
+             */
+            first_seen: string | null;
+            /**
+             * Last Ip
+             * @default null
+             */
+            last_ip: string | null;
+            /**
+             * Last Seen
+             * @default null
+             */
+            last_seen: string | null;
+            /** Protocol */
+            protocol: string;
+            /** Sn */
+            sn: string;
+        };
+        /** UnsignedRow */
+        UnsignedRow: {
+            [key: string]: unknown;
+        };
+        /**
+         * VoucherPage
+         * @description A page of vouchers with the total amount of all matching lines.
+         */
+        VoucherPage: {
+            /** Data */
+            data: components["schemas"]["VoucherPublic"][];
+            /** Total */
+            total: number;
+            /** Total Amount */
+            total_amount: string;
+        };
+        /**
+         * VoucherPublic
+         * @description A contract/voucher line.
+         */
+        VoucherPublic: {
+            /** Amount */
+            amount: string;
+            /** Counterparty */
+            counterparty: string;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            file: components["schemas"]["FilePublic"] | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Label */
+            kind_label: string;
+            /** Month */
+            month: string;
+            /** Number */
+            number: string;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By */
+            registered_by: string;
+            /**
+             * Seq
+             * @default null
+             */
+            seq: number | null;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /** WageField */
+        WageField: {
+            /**
+             * Choices
+             * @default null
+             */
+            choices: string[] | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Required */
+            required: boolean;
+            /** Type */
+            type: string;
+        };
+        /**
+         * WageMaterialCreate
+         * @description 登记 a wage-account material: the fields of its kind (see ``fields`` of the page).
+         */
+        WageMaterialCreate: {
+            /**
+             * 账户名称
+             * @default
+             */
+            account_name: string;
+            /**
+             * 工资预付款占合同价最低比例
+             * @default null
+             */
+            advance_min_ratio: string | null;
+            /**
+             * 协议编号
+             * @default
+             */
+            agreement_no: string;
+            /**
+             * 金额(元)
+             * @default null
+             */
+            amount: string | null;
+            /**
+             * 联行号
+             * @default
+             */
+            bank_branch_code: string;
+            /**
+             * 银行名称
+             * @default
+             */
+            bank_name: string;
+            /**
+             * 保证金缴纳方式
+             * @default
+             */
+            deposit_method: string;
+            /**
+             * 结束日期
+             * @default null
+             */
+            end_date: string | null;
+            /**
+             * 附件
+             * @default null
+             */
+            file_id: number | null;
+            /**
+             * 担保方式
+             * @default
+             */
+            guarantee_method: string;
+            /**
+             * 保函/保单编号
+             * @default
+             */
+            guarantee_no: string;
+            /**
+             * 担保/保险机构
+             * @default
+             */
+            institution: string;
+            /**
+             * 工资月执行金额占进度款最低比例
+             * @default null
+             */
+            monthly_min_ratio: string | null;
+            /**
+             * 甲方
+             * @default null
+             */
+            party_a_unit_id: number | null;
+            /**
+             * 乙方
+             * @default null
+             */
+            party_b_unit_id: number | null;
+            /**
+             * 签订日期
+             * @default null
+             */
+            signed_on: string | null;
+            /**
+             * 开始日期
+             * @default null
+             */
+            start_date: string | null;
+            /**
+             * 所属单位
+             * @default null
+             */
+            unit_id: number | null;
+        };
+        /**
+         * WageMaterialPublic
+         * @description A registered wage-account material (its kind's fields beside these).
+         */
+        WageMaterialPublic: {
+            file: components["schemas"]["FilePublic"] | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Label */
+            kind_label: string;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By */
+            registered_by: string;
+            /** Seq */
+            seq: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * WageMaterials
+         * @description 工资专户材料: counts per kind and each kind's form fields and rows.
+         */
+        WageMaterials: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Kinds */
+            kinds: components["schemas"]["WageSection"][];
+        };
+        /** WageSection */
+        WageSection: {
+            /** Count */
+            count: number;
+            /** Data */
+            data: components["schemas"]["WageMaterialPublic"][];
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: components["schemas"]["WageField"][];
+            /** File Label */
+            file_label: string;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+        };
         /** WarningCounts */
         WarningCounts: {
             /** Counts */
@@ -3613,6 +6458,26 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+        };
+        /** Withdrawn */
+        Withdrawn: {
+            /** Withdrawn */
+            withdrawn: boolean;
+        };
+        /**
+         * Workbench
+         * @description 工作台: materials, attendance, to-dos, announcements, report months, my projects.
+         */
+        Workbench: {
+            announcements: components["schemas"]["Page_AnnouncementPublic"];
+            attendance: components["schemas"]["AttendanceSummary"];
+            /** Materials */
+            materials: components["schemas"]["MaterialCard"][];
+            monthly_reports: components["schemas"]["ReportMonths"];
+            /** My Projects */
+            my_projects: components["schemas"]["SwitchProject"][];
+            project: components["schemas"]["ProjectBrief"];
+            todos: components["schemas"]["Todos"];
         };
     };
     responses: never;
@@ -3625,19 +6490,53 @@ export type $defs = Record<string, never>;
 export interface operations {
     "get~admin_announcements.published": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_AnnouncementPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（no_region, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3648,14 +6547,47 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementCreate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AnnouncementPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（no_region, outside_region, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, unknown_region） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3670,12 +6602,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Withdrawn"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（no_region, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（announcement_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3688,12 +6658,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoggedOut"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3706,12 +6705,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdminMe"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3724,18 +6752,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrTicket"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited, wechat_rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 服务暂时不可用（wechat_page_invalid, wechat_unavailable） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_auth.qr_ticket_poll": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 票据密钥 */
+                secret?: string;
+                /** @description 已知状态 */
+                known?: ("pending" | "scanned" | "confirmed" | "cancelled" | "expired") | "";
+                /** @description 等待秒数 */
+                wait?: number;
+            };
             header?: never;
             path: {
                 ticket: string;
@@ -3744,12 +6808,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrTicketView"];
+                };
+            };
+            /** @description 记录不存在（ticket_invalid） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 已过期（ticket_expired） */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3775,37 +6877,129 @@ export interface operations {
     };
     "get~admin_auth.sso_callback": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 授权码 */
+                code?: string | null;
+                /** @description state */
+                state?: string | null;
+                /** @description 错误代码 */
+                error?: string | null;
+                /** @description 错误说明 */
+                error_description?: string | null;
+                /** @description 签发方 */
+                iss?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SignInReply"];
+                };
+            };
+            /** @description 请求有误（sso_invalid_grant） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（account_disabled, enterprise_not_on_project, sso_denied, sso_state_invalid） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 上游服务应答有误（sso_bad_claims） */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 服务暂时不可用（sso_unavailable） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_auth.sso_start": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 登录后返回的页面 */
+                next?: string;
+                /** @description 返回方式 */
+                mode?: "" | "json" | "redirect";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SsoStartReply"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_next） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3818,12 +7012,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__object"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3836,12 +7059,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_UnregisteredSeen"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3854,12 +7106,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_FirmwarePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3870,14 +7151,69 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FirmwareCreate"];
+                "multipart/form-data": components["schemas"]["FirmwareCreate"] & {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FirmwarePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（firmware_exists） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3890,12 +7226,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_ProjectListItem"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3908,12 +7273,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectImportResult"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_file） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3928,18 +7331,61 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_announcements.for_project": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 code: string;
@@ -3948,12 +7394,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_AnnouncementPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3969,18 +7453,75 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AnnouncementPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（announcement_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_attendance.duration_stats": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 考勤月份（YYYY-MM） */
+                month?: string;
+                /** @description 导出格式 */
+                format?: "" | "json" | "xlsx";
+                /** @description 人员类型 */
+                person_type?: "" | "labour" | "management";
+                /** @description 工作状态 */
+                work_status?: "" | "active" | "left";
+                /** @description 所属单位 */
+                unit?: number | null;
+                /** @description 班组 */
+                team?: number | null;
+                /** @description 姓名/身份证号 */
+                q?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -3989,18 +7530,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatsPage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_attendance.member_month": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description 考勤月份（YYYY-MM） */
+                month: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4010,18 +7592,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_attendance.member_punches": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description 日期 */
+                date: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4031,18 +7654,75 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_attendance.punch_stats": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 考勤月份（YYYY-MM） */
+                month?: string;
+                /** @description 导出格式 */
+                format?: "" | "json" | "xlsx";
+                /** @description 人员类型 */
+                person_type?: "" | "labour" | "management";
+                /** @description 工作状态 */
+                work_status?: "" | "active" | "left";
+                /** @description 所属单位 */
+                unit?: number | null;
+                /** @description 班组 */
+                team?: number | null;
+                /** @description 姓名/身份证号 */
+                q?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4051,12 +7731,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatsPage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4072,12 +7790,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（photo_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4092,18 +7848,69 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_audit.list_audit": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 操作 */
+                action?: string;
+                /** @description 人员（姓名或身份证号） */
+                person?: string;
+                /** @description 开始日期 */
+                date_from?: string | null;
+                /** @description 结束日期 */
+                date_to?: string | null;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4112,18 +7919,65 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntry"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（audit_forbidden, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_range） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_audit.export_audit": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 操作 */
+                action?: string;
+                /** @description 人员（姓名或身份证号） */
+                person?: string;
+                /** @description 开始日期 */
+                date_from?: string | null;
+                /** @description 结束日期 */
+                date_to?: string | null;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4132,18 +7986,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（audit_forbidden, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_range） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_binding_requests.list_requests": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 状态 */
+                status?: "pending" | "approved" | "rejected" | "cancelled" | "all";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4152,12 +8047,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_BindingRequestRow"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4171,14 +8104,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindingDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BindingRequestView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（binding_request_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（account_already_bound, binding_request_decided） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4192,20 +8176,82 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindingDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BindingRequestView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（binding_request_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（account_already_bound, binding_request_decided） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_contracts.list_contracts": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 合同状态 */
+                status?: "active" | "terminated";
+                /** @description 姓名/身份证号/合同编号 */
+                q?: string;
+                /** @description 解约类型 */
+                termination_type?: "" | "甲方解约" | "乙方解约" | "协商解约" | "合同到期" | "其他";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4214,12 +8260,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContractPage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4232,20 +8316,93 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractCreate"];
+                "multipart/form-data": components["schemas"]["ContractCreate"] & {
+                    /** Format: binary */
+                    attachment?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContractPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（contract_exists, not_labour） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（empty_file, invalid_date, invalid_field, invalid_file_type） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_contracts.unsigned": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 姓名/身份证号 */
+                q?: string;
+                /** @description 预警级别 */
+                warning?: "" | "yellow" | "orange" | "red";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4254,12 +8411,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_UnsignedRow"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4274,12 +8469,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WarningCounts"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4295,12 +8528,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（contract_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（contract_not_active） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4314,14 +8594,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractUpdate"];
+                "multipart/form-data": components["schemas"]["ContractUpdate"] & {
+                    /** Format: binary */
+                    attachment?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContractPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（contract_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（contract_not_active） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（empty_file, invalid_date, invalid_field, invalid_file_type） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4335,20 +8679,83 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractTerminate"];
+                "multipart/form-data": components["schemas"]["ContractTerminate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContractPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（contract_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（contract_not_active） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_devices.list_devices": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 设备类型 */
+                kind?: components["schemas"]["DeviceKind"] | null;
+                /** @description 设备编码/厂商/型号 */
+                q?: string;
+                /** @description 设备厂商 */
+                manufacturer?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4357,12 +8764,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4375,14 +8820,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceRegister"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeviceWithSecret"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（device_exists） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4395,14 +8891,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceBind"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_other_enterprise, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（device_bound） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4415,14 +8962,56 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushPersons"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4438,12 +9027,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeviceDetail"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4459,12 +9086,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_CommandPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4478,14 +9143,56 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceCommandCreate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CommandPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, firmware_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4501,12 +9208,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4522,12 +9267,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4543,12 +9326,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SecretReply"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4562,14 +9383,56 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceSettings"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4585,18 +9448,63 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevicePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（device_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_posts.list_duty": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 履职类型 */
+                kind?: "supervision_meeting" | "pm_duty";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4605,12 +9513,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_kind） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4623,20 +9569,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DutyCreate"];
+                "multipart/form-data": components["schemas"]["DutyCreate"] & {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field, invalid_file_type, invalid_host, invalid_kind） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_posts.duty_hosts": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 履职类型 */
+                kind?: "supervision_meeting" | "pm_duty";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4645,12 +9649,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_Loose"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_kind） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4666,12 +9708,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（file_forbidden, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（file_missing, file_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4684,20 +9764,77 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": Record<string, never> & {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FilePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（empty_file, invalid_field, invalid_file_type） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_materials.monthly_overview": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 年份 */
+                year?: number | null;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4706,12 +9843,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_MonthState"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4728,12 +9903,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MonthReport"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, report_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4748,14 +9961,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MonthRegister"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MonthReport"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（report_exists） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（date_outside_month, future_month, invalid_date, invalid_field, invalid_month, invalid_number, too_many, unit_not_registered, unknown_file） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4770,20 +10034,71 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaterialItems"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MonthReport"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, report_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（date_outside_month, invalid_date, invalid_field, invalid_month, invalid_number, too_many, unit_not_registered, unknown_file） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_materials.list_vouchers": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 凭证类型 */
+                kind?: "" | "contract" | "receipt" | "payment";
+                /** @description 月份（YYYY-MM） */
+                month?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -4792,12 +10107,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["VoucherPage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_month） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4813,18 +10166,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, voucher_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_materials.wage_materials": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 材料类型 */
+                kind?: "" | "escrow_agreement" | "account_opening" | "wage_deposit" | "payment_guarantee" | "gc_payroll_agreement";
+            };
             header?: never;
             path: {
                 code: string;
@@ -4833,12 +10227,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WageMaterials"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4852,14 +10284,56 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WageMaterialCreate"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WageMaterialPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（material_kind_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_branch_code, invalid_choice, invalid_date, invalid_field, invalid_number, same_party, unit_not_registered, unknown_agreement, unknown_file） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4876,12 +10350,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（material_kind_not_found, material_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5155,7 +10667,16 @@ export interface operations {
     };
     "get~admin_posts.list_posts": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 人员类别 */
+                category?: "supervision" | "gc" | "sub";
+                /** @description 工作状态 */
+                work_status?: "" | "active" | "left";
+            };
             header?: never;
             path: {
                 code: string;
@@ -5164,12 +10685,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_category, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5182,14 +10741,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostAdd"];
+                "multipart/form-data": components["schemas"]["PostAdd"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（person_not_enrolled, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（already_member） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_category, invalid_field, invalid_id_number, invalid_post, unit_not_on_project） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5204,12 +10815,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PostOptions"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5223,14 +10872,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostChange"];
+                "multipart/form-data": components["schemas"]["PostChange"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, invalid_post） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5244,14 +10936,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostExit"];
+                "multipart/form-data": components["schemas"]["PostExit"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（member_left） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5359,7 +11103,14 @@ export interface operations {
     };
     "get~admin_status_changes.list_requests": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 审批状态 */
+                state?: "" | "pending" | "approved" | "rejected" | "withdrawn";
+            };
             header?: never;
             path: {
                 code: string;
@@ -5368,12 +11119,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5386,14 +11175,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChangeApply"];
+                "multipart/form-data": components["schemas"]["StatusChangeApply"] & {
+                    /** Format: binary */
+                    files?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（no_reviewer, open_request_exists） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_choice, invalid_field, invalid_file_type, same_status, too_many） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5409,12 +11262,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, request_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5430,18 +11321,74 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, request_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（request_closed, request_in_review） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_supplement.list_requests": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 范围 */
+                scope?: "all" | "mine" | "queue";
+                /** @description 审批状态 */
+                state?: "" | "pending" | "approved" | "rejected";
+            };
             header?: never;
             path: {
                 code: string;
@@ -5450,12 +11397,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5468,14 +11453,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SupplementCreate"];
+                "multipart/form-data": components["schemas"]["SupplementCreate"] & {
+                    /** Format: binary */
+                    evidence?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_allowed_to_file, not_own_member, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（duplicate_request, not_labour） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（before_entry, future_date, invalid_field, invalid_time, punch_blocked, too_many） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5491,12 +11540,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, supplement_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -5510,14 +11597,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SupplementDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplementView"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（not_current_node, not_on_chain, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, supplement_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（already_decided, request_changed） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field, punch_blocked） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6194,7 +12332,16 @@ export interface operations {
     };
     "get~admin_units.list_units": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 责任主体 */
+                role?: "" | "builder" | "supervisor" | "general_contractor" | "specialty_subcontractor" | "labour_subcontractor";
+                /** @description 企业名称/统一社会信用代码/现场负责人 */
+                q?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -6203,12 +12350,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6221,14 +12406,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitCreate"];
+                "multipart/form-data": components["schemas"]["UnitCreate"] & {
+                    /** Format: binary */
+                    contract_file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, unit_admin_only, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（unit_exists） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（credit_code_name_mismatch, invalid_credit_code, invalid_date, invalid_field, invalid_file_type, invalid_phone, unknown_region） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6243,12 +12492,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_UnitChoice"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6264,12 +12551,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, unit_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6283,18 +12608,82 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitUpdate"];
+                "multipart/form-data": components["schemas"]["UnitUpdate"] & {
+                    /** Format: binary */
+                    contract_file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, unit_admin_only, unit_not_yours, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, unit_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（unit_has_members） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（credit_code_name_mismatch, invalid_credit_code, invalid_date, invalid_field, invalid_file_type, invalid_phone, read_only, unknown_region） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    "patch~admin_units.edit_unit": {
+    "patch~admin_units.patch_unit": {
         parameters: {
             query?: never;
             header?: never;
@@ -6304,14 +12693,78 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitUpdate"];
+                "multipart/form-data": components["schemas"]["UnitUpdate"] & {
+                    /** Format: binary */
+                    contract_file?: string;
+                };
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, unit_admin_only, unit_not_yours, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, unit_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（unit_has_members） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（credit_code_name_mismatch, invalid_credit_code, invalid_date, invalid_field, invalid_file_type, invalid_phone, read_only, unknown_region） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6325,14 +12778,66 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitExit"];
+                "multipart/form-data": components["schemas"]["UnitExit"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UnitPublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, unit_admin_only, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found, unit_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（unit_already_exited, unit_has_members） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6396,7 +12901,10 @@ export interface operations {
     };
     "get~admin_workbench.workbench": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 年份 */
+                year?: number | null;
+            };
             header?: never;
             path: {
                 code: string;
@@ -6405,48 +12913,151 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Workbench"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_public.query_projects": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 项目名称 */
+                name?: string;
+                /** @description 施工许可证号 */
+                permit_number?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_PublicProject"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_reviews.my_queue": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 审核状态 */
+                state?: "pending" | "done" | "";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6461,12 +13072,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（request_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6479,14 +13128,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（already_reviewed, not_your_turn, wrong_account_kind, wrong_reviewer） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（request_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（request_changed, request_closed） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6499,14 +13199,65 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StatusChangePublic"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（already_reviewed, not_your_turn, wrong_account_kind, wrong_reviewer） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（request_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（request_changed, request_closed） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6519,14 +13270,74 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandAck"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CommandAckReply"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（command_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6537,14 +13348,65 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Enrolment"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EnrolmentReply"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown, wrong_device_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, id_expired, invalid_credit_code, invalid_field, invalid_id_number, invalid_phone, no_liveness, not_on_project, required, team_not_found, unit_not_on_project, unknown_person） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6555,14 +13417,65 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacesUpload"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FaceResults"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6577,18 +13490,72 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（face_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_native.firmware": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备编码 */
+                sn?: string;
+                /** @description 有效期（Unix 秒） */
+                expires?: string;
+                /** @description 下载签名 */
+                sig?: string;
+            };
             header?: never;
             path: {
                 package_id: number;
@@ -6597,12 +13564,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（bad_signature） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（firmware_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6613,50 +13618,183 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Heartbeat"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HeartbeatReply"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_native.options": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 已持有的选项版本 */
+                version?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeviceOptions"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_native.persons": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 同步游标（上次返回的 cursor） */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PersonsDelta"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6667,14 +13805,65 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PunchBatch"];
+            };
+        };
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PunchResults"];
+                };
+            };
+            /** @description 请求有误（malformed_json） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature, replayed_nonce, signature_expired） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（device_offline_forced, device_unbound, device_unknown） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的内容过大（too_large） */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（bad_field, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6698,655 +13887,1930 @@ export interface operations {
     };
     "get~device_adms.adms_cdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_cdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_cdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_cdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_devicecmd": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_devicecmd": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_devicecmd_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_devicecmd_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_fdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_fdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_fdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_fdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_getrequest": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_getrequest": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_getrequest_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_getrequest_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_ping": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_ping": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_ping_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_ping_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_push": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_push": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_push_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_push_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_querydata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_querydata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_querydata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_querydata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_registry": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_registry": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_registry_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_registry_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_rtdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_rtdata": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_rtdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_rtdata_aspx": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~device_adms.adms_unknown": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path: {
                 rest: string;
@@ -7355,18 +15819,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 成功 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "put~device_adms.adms_unknown": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path: {
                 rest: string;
@@ -7375,18 +15874,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 成功 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "post~device_adms.adms_unknown": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path: {
                 rest: string;
@@ -7395,18 +15929,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 成功 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "delete~device_adms.adms_unknown": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path: {
                 rest: string;
@@ -7415,18 +15984,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 成功 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "patch~device_adms.adms_unknown": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 设备序列号（部分固件写作 sn） */
+                SN?: string | null;
+                /** @description 数据表（ATTLOG、OPERLOG、OPTIONS、rtlog...） */
+                table?: string | null;
+                /** @description 数据戳 */
+                Stamp?: string | null;
+                /** @description 握手选项（all） */
+                options?: string | null;
+                /** @description PUSH 协议版本 */
+                pushver?: string | null;
+                /** @description 设备语言 */
+                language?: string | null;
+                /** @description rtdata 类型（time） */
+                type?: string | null;
+            };
             header?: never;
             path: {
                 rest: string;
@@ -7435,12 +16039,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 未登录或登录已过期（bad_signature） */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 成功 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
