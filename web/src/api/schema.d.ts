@@ -1304,7 +1304,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The roster with filters (name, id_number, entry_from/to, gender, person_type). */
+        /**
+         * 项目花名册
+         * @description The roster with filters (name, id_number, entry_from/to, gender, person_type).
+         */
         get: operations["get~admin_roster.list_roster"];
         put?: never;
         post?: never;
@@ -1321,7 +1324,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited). */
+        /**
+         * 导出花名册
+         * @description 导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited).
+         */
         get: operations["get~admin_roster.export_roster"];
         put?: never;
         post?: never;
@@ -1340,7 +1346,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 人员更新下发: queue a person sync on every terminal bound to the project. */
+        /**
+         * 人员更新下发（花名册）
+         * @description 人员更新下发: queue a person sync on every terminal bound to the project.
+         */
         post: operations["post~admin_roster.push_personnel"];
         delete?: never;
         options?: never;
@@ -1355,7 +1364,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A member's collected face photo (biometric data: VIEW_PII only). */
+        /**
+         * 人员人脸照片
+         * @description A member's collected face photo (biometric data: VIEW_PII only).
+         */
         get: operations["get~admin_roster.face_photo"];
         put?: never;
         post?: never;
@@ -1374,7 +1386,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 重新下发人脸照片: ask the terminals for the person's latest face photo. */
+        /**
+         * 重新下发人脸照片
+         * @description 重新下发人脸照片: ask the terminals for the person's latest face photo.
+         */
         post: operations["post~admin_roster.resync_face"];
         delete?: never;
         options?: never;
@@ -4129,6 +4144,13 @@ export interface components {
             /** Results */
             results: components["schemas"]["FaceResult"][];
         };
+        /** FaceSyncReply */
+        FaceSyncReply: {
+            /** Command Ids */
+            command_ids: number[];
+            /** Devices */
+            devices: number;
+        };
         /**
          * FacesUpload
          * @description 重新下发人脸照片: a terminal's latest photos (≤ 200).
@@ -5433,6 +5455,15 @@ export interface components {
              */
             full: boolean;
         };
+        /** PushReply */
+        PushReply: {
+            /** Command Ids */
+            command_ids: number[];
+            /** Devices */
+            devices: number;
+            /** Message */
+            message: string;
+        };
         /** QrCancelled */
         QrCancelled: {
             /** Message */
@@ -5631,6 +5662,20 @@ export interface components {
             state_label: string;
             /** Step Label */
             step_label: string;
+        };
+        /**
+         * RosterPage
+         * @description A roster page (rows in the manual's columns, plus counts).
+         */
+        RosterPage: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
         };
         /** SecretReply */
         SecretReply: {
@@ -11001,7 +11046,26 @@ export interface operations {
     };
     "get~admin_roster.list_roster": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                page_size?: number;
+                /** @description 姓名 */
+                name?: string;
+                /** @description 身份证号 */
+                id_number?: string;
+                /** @description 入职开始日期（YYYY-MM-DD） */
+                entry_from?: string;
+                /** @description 入职结束日期（YYYY-MM-DD） */
+                entry_to?: string;
+                /** @description 性别 */
+                gender?: "" | "男" | "女";
+                /** @description 人员类型 */
+                person_type?: "" | "labour" | "management";
+                /** @description 工作状态 */
+                work_status?: "" | "active" | "left";
+            };
             header?: never;
             path: {
                 code: string;
@@ -11010,18 +11074,71 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RosterPage"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     "get~admin_roster.export_roster": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 姓名 */
+                name?: string;
+                /** @description 身份证号 */
+                id_number?: string;
+                /** @description 入职开始日期（YYYY-MM-DD） */
+                entry_from?: string;
+                /** @description 入职结束日期（YYYY-MM-DD） */
+                entry_to?: string;
+                /** @description 性别 */
+                gender?: "" | "男" | "女";
+                /** @description 人员类型 */
+                person_type?: "" | "labour" | "management";
+                /** @description 工作状态 */
+                work_status?: "" | "active" | "left";
+            };
             header?: never;
             path: {
                 code: string;
@@ -11030,12 +11147,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_date, invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -11050,12 +11205,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PushReply"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, unit_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（no_terminals） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -11071,12 +11273,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（file_forbidden, project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（face_missing, member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -11092,12 +11332,59 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FaceSyncReply"];
+                };
+            };
+            /** @description 未登录或登录已过期（not_authenticated） */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 无权访问（project_forbidden, wrong_account_kind） */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 记录不存在（member_not_found, project_not_found） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 与当前状态冲突（member_left, no_terminals） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
