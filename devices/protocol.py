@@ -9,6 +9,7 @@ services with the contract's codes (``bad_field`` naming the field; one result p
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -122,6 +123,24 @@ def _too_deep(value: Any, path: str, depth: int = 0) -> str | None:
     return None
 
 
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of a NaN/Infinity number (Python's JSON reader accepts them; no column can
+    store one), or None. Called after the depth check, so the recursion is bounded."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{path}.{k}" if path else str(k))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _non_finite(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
 def _short(path: str) -> str:
     """The first two steps of a path below a list item (``punches[0].extra``)."""
     head, dot, rest = path.partition(".")
@@ -138,6 +157,10 @@ def device_body(request: Request) -> dict[str, Any]:
     if deep is not None:
         field = _short(deep)
         raise ValidationError(f"{field} 嵌套层级过深", code=E.BAD_FIELD.code, field=field)
+    odd = _non_finite(data, "")
+    if odd is not None:
+        field = _short(odd)
+        raise ValidationError(f"{field} 应为有限数值", code=E.BAD_FIELD.code, field=field)
     return data
 
 
