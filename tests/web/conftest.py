@@ -80,7 +80,7 @@ def console_server() -> Iterator[Server]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # start-up on a loaded, shared machine can be slow
         while True:
             try:
                 if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
