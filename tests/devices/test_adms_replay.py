@@ -52,7 +52,7 @@ def served(settings: Any, redis_handle: Any) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a bound: start-up on a busy machine took >60 s
             while True:
                 if proc.poll() is not None:
                     log.seek(0)
@@ -63,7 +63,9 @@ def served(settings: Any, redis_handle: Any) -> Iterator[str]:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("realname serve did not become healthy")
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(f"realname serve did not become healthy: {tail}")
                 time.sleep(0.2)
             yield f"http://127.0.0.1:{port}"
         finally:
