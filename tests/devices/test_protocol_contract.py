@@ -180,3 +180,15 @@ async def test_adms_wire_unchanged_by_the_declaration(client):
     assert r.headers["content-type"].startswith("text/plain") and "Date" in r.headers
     r = await client.get("/iclock/" + "x" * 100 + "?foo=1")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
+
+
+async def test_non_finite_numbers_in_a_punch_are_bad_field_and_store_nothing(client):
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    for value in ("Infinity", "-Infinity", "NaN", "1e400"):
+        raw = f'{{"punches": [{{"id": "nf", "person_id": {member.person_id}, "lat": {value}}}]}}'
+        r = await call(client, dev, "POST", "/device/v1/punches", raw=raw.encode())
+        assert r.status_code == 422 and r.json()["code"] == "bad_field", (value, r.text)
+        assert r.json()["field"] == "punches[0].lat"
+    assert await Punch.filter(member_id=member.id).count() == 0
