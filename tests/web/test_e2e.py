@@ -416,10 +416,21 @@ def test_supplement_filed_and_approved_along_the_chain(
     member = option.inner_text().split("（")[0]
     option.click()
     day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    for label, value in (("补录日期", day), ("进场时间", "08:00"), ("出场时间", "17:30")):
+    wanted = (("补录日期", day), ("进场时间", "08:00"), ("出场时间", "17:30"))
+    for label, value in wanted:
         field = dialog.locator(".el-form-item").filter(has_text=label).locator("input")
         field.fill(value)
         field.press("Enter")  # commits the typed value and closes the picker
+    # A picker opening while the next one is typed into can drop a value (seen under load): as a
+    # person would, look at the three fields before submitting and type again what is not there.
+    for label, value in wanted:
+        field = dialog.locator(".el-form-item").filter(has_text=label).locator("input")
+        for _ in range(3):
+            if field.input_value() == value:
+                break
+            field.fill(value)
+            field.press("Enter")
+        assert field.input_value() == value, (label, field.input_value())
     dialog.locator(".el-form-item").filter(has_text="补录原因").locator("textarea").fill(
         "考勤机断电，当日未能打卡"
     )
