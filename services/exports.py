@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
@@ -128,16 +129,20 @@ async def write_xlsx(
     Datetimes are written in `tz`, by default the zone of the current reply (the project's).
     """
     tz = tz or localtime.reply_zone()
-    fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
-    os.close(fd)
+    # xlsxwriter keeps a temp file per sheet beside the workbook until it is closed: work in a
+    # folder of our own, so an export cancelled half way (client gone, shutdown) leaves nothing.
+    workdir = tempfile.mkdtemp(prefix="xlsx-", dir=tmpdir)
     try:
-        book = await asyncio.to_thread(XlsxSheet, path, columns, sheet, styles, tz)
+        work = os.path.join(workdir, "export.xlsx")
+        book = await asyncio.to_thread(XlsxSheet, work, columns, sheet, styles, tz)
         async for batch in batches:
             await asyncio.to_thread(book.write_rows, list(batch))
         await asyncio.to_thread(book.close)
-    except BaseException:
-        os.unlink(path)
-        raise
+        fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
+        os.close(fd)
+        os.replace(work, path)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return path, book.rows
 
 

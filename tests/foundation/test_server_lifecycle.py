@@ -66,8 +66,10 @@ def site() -> Iterator[tuple[Path, dict[str, str]]]:
             "EMBEDDED_REDIS_DIR": str(folder / "redis"),
             "STORAGE_URL": f"file://{folder / 'files'}",
             "PYTHONUNBUFFERED": "1",
+            "TMPDIR": str(folder / "tmp"),  # what the server leaves in its temp folder is seen
         }
     )
+    (folder / "tmp").mkdir()
     cli(env, "migrate")
     cli(env, "seed-demo")
     yield folder, env
@@ -237,6 +239,9 @@ def test_cancelled_heavy_requests_leave_it_healthy(site) -> None:
     finally:
         code = server.stop()
     assert_stopped_cleanly(server, code)
+    # Aborted exports leave no half-written workbook or sheet temp file behind.
+    left = sorted(p.name for p in (folder / "tmp").iterdir())
+    assert left == [], f"temp files left by aborted exports: {left}"
 
 
 def _wait_for_embedded_redis(server: Server) -> Path:
