@@ -24,6 +24,10 @@ from realname.redis_conn import RedisHandle
 from tests.integrations.conftest import _serve
 
 TMP = Path(tempfile.mkdtemp(prefix="realname-test-"))
+# Everything the suite and the servers it starts put in a temp folder (multiprocessing sockets of
+# SIGKILLed servers, browser profiles, exports) lands under TMP, removed at the session's end.
+(TMP / "tmp").mkdir()
+os.environ["TMPDIR"] = str(TMP / "tmp")
 Sanic.test_mode = True
 
 
