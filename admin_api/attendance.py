@@ -27,7 +27,7 @@ def photo_link(code: str) -> Any:
 
 async def _stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess, durations: bool
-) -> HTTPResponse:
+) -> HTTPResponse | None:
     month = query.month or dt.date.today().strftime("%Y-%m")
     attendance.month_bounds(month)
     filters = attendance.StatsFilter(
@@ -54,7 +54,8 @@ async def _stats(
             },
         )
         label = "出勤时长统计" if durations else "打卡统计"
-        return await stream_file(request, path, filename=f"{label}_{code}_{month}.xlsx")
+        await stream_file(request, path, filename=f"{label}_{code}_{month}.xlsx")
+        return None
     rows, total = await attendance.month_stats(
         access, month, filters, query.page, query.page_size, durations=durations
     )
@@ -71,7 +72,7 @@ async def _stats(
 )
 async def punch_stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess
-) -> HTTPResponse:
+) -> HTTPResponse | None:
     """打卡统计: per-day ✓/X cells, 出勤天数, 有效出勤天数 (``?format=xlsx`` exports)."""
     return await _stats(request, code, query, access, durations=False)
 
@@ -86,7 +87,7 @@ async def punch_stats(
 )
 async def duration_stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess
-) -> HTTPResponse:
+) -> HTTPResponse | None:
     """出勤时长统计: per-day hours, 出勤天数, 有效出勤时长 (``?format=xlsx`` exports)."""
     return await _stats(request, code, query, access, durations=True)
 

@@ -52,7 +52,7 @@ async def list_audit(
 )
 async def export_audit(
     request: Request, code: str, query: AuditExportQuery, access: ProjectAccess
-) -> HTTPResponse:
+) -> HTTPResponse | None:
     """导出操作日志: the filtered log as .xlsx with the list's columns (audited)."""
     audit_view.require_reader(access)
     filters = audit_view.AuditFilter.from_args(query.filter_args())
@@ -66,4 +66,5 @@ async def export_audit(
         target=f"project:{access.project.code}",
         detail={"rows": rows, "filters": filters.audit_view()},
     )
-    return await stream_file(request, path, filename=f"{access.project.name}-操作日志.xlsx")
+    await stream_file(request, path, filename=f"{access.project.name}-操作日志.xlsx")
+    return None

@@ -55,7 +55,7 @@ async def list_roster(
 )
 async def export_roster(
     request: Request, code: str, query: RosterFilters, access: ProjectAccess
-) -> HTTPResponse:
+) -> HTTPResponse | None:
     """导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited)."""
     filters = roster.RosterFilter.from_args(query.args())
     path, rows = await write_xlsx(
@@ -73,7 +73,8 @@ async def export_roster(
             "filters": sorted(k for k, v in vars(filters).items() if v),
         },
     )
-    return await stream_file(request, path, filename=f"{access.project.name}-花名册.xlsx")
+    await stream_file(request, path, filename=f"{access.project.name}-花名册.xlsx")
+    return None
 
 
 @bp.post("/<code:str>/roster/push")

@@ -21,7 +21,7 @@ from services import devices as device_service
 
 AUTO_CHANNEL = "auto"  # collection machines count as collection contact, the rest attendance
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
 def signed_path(request: Request) -> str:
@@ -37,7 +37,7 @@ def signed(
 
     def deco(func: Handler) -> Handler:
         @wraps(func)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             settings = request.app.ctx.settings
             body = request.body or b""
             limit = max_bytes or settings.max_upload_bytes

@@ -416,7 +416,8 @@ async def guard_path(request: Request) -> None:
 
 # --- the declaration -----------------------------------------------------------------------------
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+# A handler that streamed its reply itself (services.exports.stream_file) returns None.
+Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
 @dataclass
@@ -477,7 +478,7 @@ def endpoint(
         )
 
         @wraps(func)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             check_path(kwargs)
             given = await access.enforce(request, kwargs)
             if query is not None:

@@ -154,8 +154,11 @@ def content_disposition(filename: str) -> str:
 
 async def stream_file(
     request: Any, path: str, *, filename: str, content_type: str = XLSX_TYPE, remove: bool = True
-) -> Any:
-    """Send a file to the client in chunks (constant memory), then delete it."""
+) -> None:
+    """Send a file to the client in chunks (constant memory), then delete it.
+
+    The reply is complete when this returns: the handler returns None (Sanic logs an error for a
+    response object returned after the request was responded to)."""
     try:
         size = os.path.getsize(path)
         response = await request.respond(
@@ -170,7 +173,6 @@ async def stream_file(
             while chunk := fh.read(CHUNK_BYTES):
                 await response.send(chunk)
         await response.eof()
-        return response
     finally:
         if remove:
             os.unlink(path)
