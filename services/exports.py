@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
+from realname.dbclient import run_to_completion
 from services import localtime
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,13 +132,17 @@ async def write_xlsx(
     tz = tz or localtime.reply_zone()
     # xlsxwriter keeps a temp file per sheet beside the workbook until it is closed: work in a
     # folder of our own, so an export cancelled half way (client gone, shutdown) leaves nothing.
+    # A thread step runs to its end even when the request is cancelled meanwhile, so nothing
+    # writes into the folder after it is removed.
     workdir = tempfile.mkdtemp(prefix="xlsx-", dir=tmpdir)
     try:
         work = os.path.join(workdir, "export.xlsx")
-        book = await asyncio.to_thread(XlsxSheet, work, columns, sheet, styles, tz)
+        book = await run_to_completion(
+            asyncio.to_thread(XlsxSheet, work, columns, sheet, styles, tz)
+        )
         async for batch in batches:
-            await asyncio.to_thread(book.write_rows, list(batch))
-        await asyncio.to_thread(book.close)
+            await run_to_completion(asyncio.to_thread(book.write_rows, list(batch)))
+        await run_to_completion(asyncio.to_thread(book.close))
         fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
         os.close(fd)
         os.replace(work, path)
