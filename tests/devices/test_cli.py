@@ -28,10 +28,9 @@ def _env(settings) -> dict[str, str]:
     return env
 
 
-async def test_device_register_prints_json_with_a_working_secret(settings, database):
-    world = await make_project()
-    sn = uid("CLI")
-    out = subprocess.run(
+def register_attendance_device(settings, project_code: str, sn: str) -> subprocess.CompletedProcess:
+    """``realname device register`` of an attendance terminal, run as an operator would."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -39,7 +38,7 @@ async def test_device_register_prints_json_with_a_working_secret(settings, datab
             "device",
             "register",
             "--project",
-            world.project.code,
+            project_code,
             "--kind",
             "attendance",
             "--sn",
@@ -55,6 +54,12 @@ async def test_device_register_prints_json_with_a_working_secret(settings, datab
         text=True,
         timeout=60,
     )
+
+
+async def test_device_register_prints_json_with_a_working_secret(settings, database):
+    world = await make_project()
+    sn = uid("CLI")
+    out = register_attendance_device(settings, world.project.code, sn)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["sn"] == sn and data["secret"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 
 import openpyxl
 
@@ -16,7 +14,7 @@ from services import devices as device_service
 from tests.attendance.test_supplement import _chain_world, _decide, _file
 from tests.conftest import uid
 from tests.devices.helpers import call, make_device
-from tests.devices.test_cli import ROOT, _env
+from tests.devices.test_cli import register_attendance_device
 from tests.factories import (
     auth,
     enterprise_token,
@@ -310,30 +308,7 @@ async def test_bulk_push_and_restore_online_are_audited(client, redis):
 async def test_cli_device_registration_is_audited(settings, database):
     world = await make_project()
     sn = uid("CLI")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "realname.cli",
-            "device",
-            "register",
-            "--project",
-            world.project.code,
-            "--kind",
-            "attendance",
-            "--sn",
-            sn,
-            "--manufacturer",
-            "海康",
-            "--model",
-            "DS-K1",
-        ],
-        cwd=ROOT,
-        env=_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = register_attendance_device(settings, world.project.code, sn)
     assert out.returncode == 0, out.stderr
     entry = await AuditLog.get(action="device.register", target=sn)
     assert entry.project_id == world.project.id and entry.actor_kind == "cli"
