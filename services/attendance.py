@@ -804,13 +804,22 @@ async def _drain(drainer: _Drainer) -> None:
             return
 
 
-async def wait_pending() -> None:
-    """Wait for this process's running drain (if any) and settle what is still pending."""
+async def wait_pending(timeout: float = 60.0) -> None:
+    """Wait until no ready pending mark is left: this process's running drain (if any) finishes,
+    then passes settle what is still pending. On PostgreSQL a pass skips the marks another
+    worker holds (the periodic sweep, another instance): those are waited for, until ``timeout``
+    seconds. Set-aside marks (failed days waiting for their retry) are not waited for."""
     drainer = _drainers.get(asyncio.get_running_loop())
     if drainer is not None and drainer.task is not None:
         with contextlib.suppress(Exception):
             await drainer.task
-    await settle_pending()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await settle_pending()
+        ready = PendingSettlement.filter(Q(retry_at__isnull=True) | Q(retry_at__lte=utcnow()))
+        if not await ready.exists() or asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def settle_range(
