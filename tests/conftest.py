@@ -28,6 +28,8 @@ TMP = Path(tempfile.mkdtemp(prefix="realname-test-"))
 # SIGKILLed servers, browser profiles, exports) lands under TMP, removed at the session's end.
 (TMP / "tmp").mkdir()
 os.environ["TMPDIR"] = str(TMP / "tmp")
+# pytest's own tmp_path folders too (it would otherwise keep the last three under /tmp/pytest-of-*).
+os.environ["PYTEST_DEBUG_TEMPROOT"] = str(TMP)
 Sanic.test_mode = True
 
 
