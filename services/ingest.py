@@ -269,7 +269,9 @@ class MemberRow:
         "work_status",
         "person_type",
         "work_type",
+        "bank_name",
         "bank_card_enc",
+        "bank_branch_code",
         "entry_date",
     )
 
@@ -280,14 +282,19 @@ class MemberRow:
             self.work_status,
             self.person_type,
             self.work_type,
+            self.bank_name,
             self.bank_card_enc,
+            self.bank_branch_code,
             entry,
         ) = row
         self.project_id = project_id
         self.entry_date = dt.date.fromisoformat(entry) if isinstance(entry, str) else entry
 
 
-_MEMBER_COLUMNS = "id, person_id, work_status, person_type, work_type, bank_card_enc, entry_date"
+_MEMBER_COLUMNS = (
+    "id, person_id, work_status, person_type, work_type, bank_name, bank_card_enc,"
+    " bank_branch_code, entry_date"
+)
 
 
 async def _members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:
@@ -464,8 +471,8 @@ async def ingest(
         if p.error is None and p.reason is None and p.member is not None and p.time is not None:
             by_day[p.day].append(p)
     for day, items in by_day.items():
-        # MemberRow carries the attributes the rules read (id, person_type, work_type,
-        # bank_card_enc, work_status, entry_date) without building ORM instances.
+        # MemberRow carries the attributes the rules read (id, person_type, the rule 5 fields,
+        # work_status, entry_date) without building ORM instances.
         blocked = await rules.punch_block_reasons(
             {p.member.id: p.member for p in items if p.member}.values(),  # type: ignore[arg-type]
             day,

@@ -1,6 +1,9 @@
 """Rules that decide whether a member's punch counts (rules 4 and 5), in one place.
 
-The device ingest pipeline and supplementary attendance call `punch_block_reasons`.
+The device ingest pipeline and supplementary attendance call `punch_block_reasons`. Rule 5's
+fields (work type, bank, card number, bank branch code) are listed by one function,
+``labour.wage_card_incomplete``: the member reply's ``incomplete_fields`` and the punch check
+below both read it, so a member the console shows as incomplete can never punch.
 """
 
 from __future__ import annotations
@@ -8,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from models import PersonType, ProjectMember, WorkStatus
-from services import contracts
+from models import ProjectMember, WorkStatus
+from services import contracts, labour
 
 MISSING_WAGE_CARD = "missing_wage_card"
 CONTRACT_RED = "contract_red"
@@ -17,12 +20,9 @@ NOT_ON_PROJECT = "not_on_project"
 
 
 def wage_card_block(member: ProjectMember) -> str | None:
-    """Rule 5: a labour member without work type or wage card cannot punch."""
-    if member.person_type != PersonType.LABOUR:
-        return None
-    if not member.work_type or not member.bank_card_enc:
-        return MISSING_WAGE_CARD
-    return None
+    """Rule 5: a labour member without work type or a complete wage card (bank, card number,
+    bank branch code) cannot punch."""
+    return MISSING_WAGE_CARD if labour.wage_card_incomplete(member) else None
 
 
 async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> dict[int, str]:

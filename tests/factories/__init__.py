@@ -153,6 +153,7 @@ async def make_member(
         person, _, _ = await make_person()
     c = pii.cipher()
     labour = person_type == PersonType.LABOUR
+    kw.setdefault("bank_branch_code", "102100099996" if bank_card else "")
     return await ProjectMember.create(
         project=world.project,
         person=person,
