@@ -49,9 +49,7 @@ async def unsigned(
 @endpoint(summary="合同预警统计", access=Access.project(VIEW), response=WarningCounts)
 async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Counts of yellow / orange / red contract warnings on the project."""
-    summary = await contracts.warning_summary(
-        access.project.id, labour.project_today(access.project)
-    )
+    summary = await contracts.warning_summary(access, labour.project_today(access.project))
     return ok({"counts": summary["counts"], "labels": summary["labels"]})
 
 

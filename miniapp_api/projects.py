@@ -36,4 +36,4 @@ async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
 )
 async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Post personnel only: today on site, active members, contract warnings."""
-    return ok(await personal.project_summary(access.project, access.posts))
+    return ok(await personal.project_summary(access))

@@ -107,11 +107,12 @@ def _unsigned_qs(project_id: int):  # noqa: ANN202 - a Tortoise queryset
     ).exclude(id__in=Subquery(in_force))
 
 
-async def warning_summary(project_id: int, today: dt.date) -> dict[str, Any]:
-    """Counts of unsigned active labour members per warning level (for the workbench)."""
+async def warning_summary(access: ProjectAccess, today: dt.date) -> dict[str, Any]:
+    """Counts of the unsigned active labour members the caller sees, per warning level."""
     counts = {YELLOW: 0, ORANGE: 0, RED: 0}
     members: dict[str, list[int]] = {YELLOW: [], ORANGE: [], RED: []}
-    for mid, entry in await _unsigned_qs(project_id).values_list("id", "entry_date"):
+    unsigned = access.rows(_unsigned_qs(access.project.id))
+    for mid, entry in await unsigned.values_list("id", "entry_date"):
         level = warning_level(entry, False, today)
         if level:
             counts[level] += 1
@@ -151,11 +152,8 @@ async def list_unsigned(
     today: dt.date | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """未签约: active labour members without a contract in force, most overdue first."""
-    scope = await labour.unit_scope(access)
     today = today or labour.project_today(access.project)
-    qs = _search(_unsigned_qs(access.project.id), q)
-    if scope.visible is not None:
-        qs = qs.filter(unit_id__in=list(scope.visible))
+    qs = access.rows(_search(_unsigned_qs(access.project.id), q))
     if warning:
         if warning not in WARNING_LABELS:
             raise ValidationError("预警等级应为 yellow、orange 或 red", field="warning")
@@ -225,10 +223,10 @@ async def list_contracts(
     """履约中 / 已解约: the project's contracts in that state (deleted ones hidden)."""
     if status not in (ContractStatus.ACTIVE, ContractStatus.TERMINATED):
         raise ValidationError("合同状态应为 active 或 terminated", field="status")
-    scope = await labour.unit_scope(access)
-    qs = LabourContract.filter(project_id=access.project.id, status=status, deleted_at__isnull=True)
-    if scope.visible is not None:
-        qs = qs.filter(member__unit_id__in=list(scope.visible))
+    qs = access.rows(
+        LabourContract.filter(project_id=access.project.id, status=status, deleted_at__isnull=True),
+        "member__unit_id",
+    )
     if termination_type:
         qs = qs.filter(termination_type=termination_type)
     qs = _search(qs, q, member_path="member__")
@@ -276,11 +274,10 @@ async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMemb
         mid = int(member_id)
     except (TypeError, ValueError) as exc:
         raise ValidationError("请选择签约人员", code="required", field="member_id") from exc
-    scope = await labour.unit_scope(access)
     member = await ProjectMember.get_or_none(id=mid, project_id=access.project.id)
-    if member is None or not scope.sees(member.unit_id):  # type: ignore[attr-defined]
+    if member is None or not access.sees(member.unit_id):  # type: ignore[attr-defined]
         raise NotFound("人员不存在", code="member_not_found")
-    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     return member
 
 

@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -30,7 +30,16 @@ from models import (
     UnitRole,
     WorkStatus,
 )
-from realname.errors import Forbidden, NotAuthenticated, NotFound
+from realname.errors import NotAuthenticated, NotFound
+from services.scope import (
+    KEY_POST_ROLES,
+    MANAGE,
+    REVIEW,
+    VIEW,
+    VIEW_PII,
+    ProjectAccess,
+    row_scope,
+)
 
 TOKEN_PREFIX = "auth:tok:"
 ACCOUNT_TOKENS_PREFIX = "auth:acct:"
@@ -114,11 +123,6 @@ def principal_for_account(account: Account) -> Principal:
 
 # --- project authorisation -----------------------------------------------------------------------
 
-VIEW = "view"  # see the project's screens
-MANAGE = "manage"  # change project data (teams, members, devices, materials...)
-VIEW_PII = "view_pii"  # see full ID numbers, phones, bank cards
-REVIEW = "review"  # regulator review of status changes
-
 _ENTERPRISE_CAPS = {
     UnitRole.GENERAL_CONTRACTOR: {VIEW, MANAGE, VIEW_PII},
     UnitRole.LABOUR_SUB: {VIEW, MANAGE, VIEW_PII},
@@ -142,28 +146,6 @@ def _post_caps(post: str) -> set[str]:
         return {VIEW}
 
 
-@dataclass
-class ProjectAccess:
-    """The caller's standing on one project."""
-
-    project: Project
-    principal: Principal
-    caps: set[str] = field(default_factory=set)
-    unit_ids: set[int] = field(default_factory=set)  # the caller's participating units
-    unit_roles: set[str] = field(default_factory=set)
-    posts: set[str] = field(default_factory=set)  # post codes (post personnel)
-    member_ids: set[int] = field(default_factory=set)  # the caller's own memberships
-
-    def can(self, cap: str) -> bool:
-        return cap in self.caps
-
-    def require(self, cap: str) -> ProjectAccess:
-        """Raise Forbidden unless the caller holds `cap`."""
-        if cap not in self.caps:
-            raise Forbidden("您在该项目中无权进行此操作", code="project_forbidden")
-        return self
-
-
 def region_covers(region_code: str, target_code: str, level: str) -> bool:
     """Whether a regulator's region contains a project's region (6-digit division codes)."""
     if level == "province":
@@ -174,8 +156,10 @@ def region_covers(region_code: str, target_code: str, level: str) -> bool:
 
 
 async def compute_access(principal: Principal, project: Project) -> ProjectAccess:
-    """Work out what the principal may do on the project (no exception)."""
+    """Work out what the principal may do on the project, and which rows it sees (no exception)."""
     access = ProjectAccess(project=project, principal=principal)
+    roles: set[str] = set()  # responsibility roles of the units of the caller's posts
+    key_roles: set[str] = set()  # the unit roles of posts named on the construction permit
     if principal.kind == AccountKind.OPERATOR:
         access.caps = {VIEW, MANAGE, VIEW_PII, REVIEW}
     elif principal.kind == AccountKind.ENTERPRISE and principal.enterprise_id:
@@ -189,12 +173,13 @@ async def compute_access(principal: Principal, project: Project) -> ProjectAcces
     elif principal.kind == AccountKind.PERSON and principal.person_id:
         members = await ProjectMember.filter(
             project_id=project.id, person_id=principal.person_id, work_status=WorkStatus.ACTIVE
-        )
+        ).select_related("unit")
         for m in members:
             access.member_ids.add(m.id)
             if m.person_type == PersonType.MANAGEMENT and m.post:
                 access.posts.add(m.post)
                 access.unit_ids.add(m.unit_id)  # type: ignore[attr-defined]
+                roles.add(str(m.unit.role))  # type: ignore[attr-defined]
                 access.caps |= _post_caps(m.post)
         from models import Person
 
@@ -206,12 +191,16 @@ async def compute_access(principal: Principal, project: Project) -> ProjectAcces
             for kp in named:
                 access.posts.add(kp.role)
                 access.caps |= _post_caps(kp.role)
+                if kp.role in KEY_POST_ROLES:
+                    key_roles.add(KEY_POST_ROLES[kp.role])
     elif principal.kind == AccountKind.REGULATOR and principal.region_code:
         from models import Region
 
         region = await Region.get_or_none(code=principal.region_code)
         if region and region_covers(region.code, project.region_id, str(region.level)):  # type: ignore[attr-defined]
             access.caps = {VIEW, REVIEW}
+    if access.caps:
+        access.scope = await row_scope(access, roles | access.unit_roles, key_roles)
     return access
 
 
@@ -230,13 +219,15 @@ async def project_access(principal: Principal, project_code: str, cap: str = VIE
 
 
 async def accessible_projects(principal: Principal) -> list[Project]:
-    """The projects a principal may see (for the project switcher)."""
+    """The projects a principal can open (for the project switcher): where `compute_access`
+    grants it standing."""
     if principal.kind == AccountKind.OPERATOR:
         return await Project.all().order_by("code")
     if principal.kind == AccountKind.ENTERPRISE and principal.enterprise_id:
         ids = await ParticipatingUnit.filter(enterprise_id=principal.enterprise_id).values_list(
             "project_id", flat=True
         )
+        # any participating unit gives the company standing (compute_access)
         return await Project.filter(id__in=list(ids)).order_by("code")
     if principal.kind == AccountKind.PERSON and principal.person_id:
         from models import Person
@@ -259,7 +250,7 @@ async def accessible_projects(principal: Principal) -> list[Project]:
                     ).values_list("project_id", flat=True),
                 )
             )
-        return await Project.filter(id__in=list(project_ids)).order_by("code")
+        return await _openable(principal, project_ids)
     if principal.kind == AccountKind.REGULATOR and principal.region_code:
         from models import Region
 
@@ -269,6 +260,13 @@ async def accessible_projects(principal: Principal) -> list[Project]:
         prefix = {"province": 2, "city": 4}.get(str(region.level), 6)
         return await Project.filter(region_id__startswith=region.code[:prefix]).order_by("code")
     return []
+
+
+async def _openable(principal: Principal, project_ids: set[int]) -> list[Project]:
+    """The projects among `project_ids` the principal has standing on (a worker's own project,
+    where it holds no post, is not one: it could not open it)."""
+    projects = await Project.filter(id__in=sorted(project_ids)).order_by("code")
+    return [p for p in projects if (await compute_access(principal, p)).caps]
 
 
 # --- the caller's address ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS, P
 from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
 from services import attendance, contracts
-from services.identity import Principal, region_covers
+from services.identity import Principal, ProjectAccess, region_covers
 
 
 def _label(mapping: dict[Any, str], enum: type, value: str) -> str:
@@ -131,12 +131,16 @@ async def own_punch_photo(principal: Principal, member_id: int, punch_id: int) -
     return punch.photo_key
 
 
-async def project_summary(project: Project, posts: set[str]) -> dict[str, Any]:
-    """One screen for post personnel: today on site, contract warnings, the caller's posts."""
+async def project_summary(access: ProjectAccess) -> dict[str, Any]:
+    """One screen for post personnel: today on site, contract warnings, the caller's posts
+    (counts over the members the caller sees)."""
+    project, posts = access.project, access.posts
     today = attendance.today_local(attendance.zone(project.timezone))
     on_site = await attendance.workbench_summary(project.id, today)
-    warnings = await contracts.warning_summary(project.id, today)
-    active = await ProjectMember.filter(project_id=project.id, work_status=WorkStatus.ACTIVE)
+    warnings = await contracts.warning_summary(access, today)
+    active = await access.rows(
+        ProjectMember.filter(project_id=project.id, work_status=WorkStatus.ACTIVE)
+    )
     return {
         "project_code": project.code,
         "project_name": project.name,

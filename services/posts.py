@@ -89,14 +89,13 @@ async def list_post_personnel(
 ) -> tuple[list[dict[str, Any]], int]:
     """Post personnel of one tab (序号, 姓名, 性别, 身份证号, 手机号, 所属单位, 岗位, 工作状态)."""
     cat = category_of(category)
-    scope = await labour.unit_scope(access)
-    qs = ProjectMember.filter(
-        project_id=access.project.id,
-        person_type=PersonType.MANAGEMENT,
-        unit__role__in=list(cat.roles),
+    qs = access.rows(
+        ProjectMember.filter(
+            project_id=access.project.id,
+            person_type=PersonType.MANAGEMENT,
+            unit__role__in=list(cat.roles),
+        )
     )
-    if scope.visible is not None:
-        qs = qs.filter(unit_id__in=list(scope.visible))
     if work_status:
         if work_status not in (WorkStatus.ACTIVE, WorkStatus.LEFT):
             raise ValidationError("工作状态应为 active 或 left", field="work_status")
@@ -131,8 +130,7 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
         unit = await qs.get_or_none(id=int(unit_id))
     except (TypeError, ValueError) as exc:
         raise ValidationError("所选单位无效", field="unit_id") from exc
-    scope = await labour.unit_scope(access)
-    if unit is None or not scope.sees(unit.id):
+    if unit is None or not access.sees(unit.id):
         raise ValidationError(
             f"所选单位不是本项目的{cat.label}", code="unit_not_on_project", field="unit_id"
         )
@@ -156,8 +154,7 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
     cat = category_of(data.get("category"))
     post = _post_of(cat, data.get("post"))
     unit = await _unit_for(access, cat, data.get("unit_id"))
-    scope = await labour.unit_scope(access)
-    scope.check_manages(unit.id)
+    access.check_manages(unit.id)
     person = await labour.find_enrolled_person(data.get("id_number"))
     today = labour.project_today(access.project)
     entry = (
@@ -208,8 +205,7 @@ async def _post_member(access: ProjectAccess, member_id: int) -> ProjectMember:
 async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
     """Change a post person's post (within the posts of their unit's tab)."""
     member = await _post_member(access, member_id)
-    scope = await labour.unit_scope(access)
-    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职，不能编辑", code="member_left")
     role = member.unit.role  # type: ignore[attr-defined]
@@ -309,8 +305,7 @@ async def register_duty(
         raise ValidationError(f"请上传{rule['file']}", code="required", field="file")
     if upload is not None:
         check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "file")
-    scope = await labour.unit_scope(access)
-    scope.check_manages(host.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(host.unit_id)  # type: ignore[attr-defined]
     async with in_transaction():
         stored = None
         if upload is not None:

@@ -82,10 +82,7 @@ class RosterFilter:
 
 
 async def _query(access: ProjectAccess, f: RosterFilter):  # noqa: ANN202 - a Tortoise queryset
-    scope = await labour.unit_scope(access)
-    qs = ProjectMember.filter(project_id=access.project.id)
-    if scope.visible is not None:
-        qs = qs.filter(unit_id__in=list(scope.visible))
+    qs = access.rows(ProjectMember.filter(project_id=access.project.id))
     if f.name:
         qs = qs.filter(person__name__icontains=f.name)
     if f.id_number:
@@ -193,8 +190,7 @@ async def push_personnel(access: ProjectAccess) -> list[DeviceCommand]:
 
     The site's terminals are the general contractor's: only a site-wide manager may push.
     """
-    scope = await labour.unit_scope(access)
-    if not scope.can_manage or scope.managed is not None:
+    if not access.scope.can_manage or access.scope.managed is not None:
         raise Forbidden("仅总包单位可向考勤设备下发人员", code="unit_forbidden")
     commands = []
     for device in await _terminals(access):
@@ -213,7 +209,7 @@ async def push_personnel(access: ProjectAccess) -> list[DeviceCommand]:
 async def resync_face(access: ProjectAccess, member_id: int) -> list[DeviceCommand]:
     """重新下发人脸照片: ask the terminals for this person's latest face photo."""
     member = await labour.get_member(access, member_id)
-    (await labour.unit_scope(access)).check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职，终端上已无其人脸照片", code="member_left")
     params = {

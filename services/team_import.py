@@ -184,7 +184,7 @@ async def import_members(
 ) -> dict[str, Any]:
     """Import the filled template into a team: row-level errors, valid rows imported."""
     team = await labour.get_team(access, team_id)
-    (await labour.unit_scope(access)).check_manages(team.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     if not team.on_site:
         raise Conflict("班组已退场，不能添加人员", code="team_off_site")
     if not filename.lower().endswith(".xlsx"):

@@ -22,24 +22,14 @@ from services.identity import ProjectAccess, accessible_projects
 ANNOUNCEMENT_COUNT = 6
 
 
-async def contract_warning_counts(project_id: int, today: dt.date) -> dict[str, int]:
-    """Rule 4 over active labour members without a contract in force: counts per level."""
-    members = await ProjectMember.filter(
-        project_id=project_id, work_status=WorkStatus.ACTIVE, person_type=PersonType.LABOUR
-    ).values("id", "entry_date")
-    signed = await contracts.members_with_contract(m["id"] for m in members)
-    counts = {contracts.YELLOW: 0, contracts.ORANGE: 0, contracts.RED: 0}
-    for m in members:
-        level = contracts.warning_level(m["entry_date"], m["id"] in signed, today)
-        if level:
-            counts[level] += 1
-    return counts
-
-
-async def missing_wage_card_count(project_id: int) -> int:
-    """Rule 5: active labour members still without work type or wage card."""
-    members = await ProjectMember.filter(
-        project_id=project_id, work_status=WorkStatus.ACTIVE, person_type=PersonType.LABOUR
+async def missing_wage_card_count(access: ProjectAccess) -> int:
+    """Rule 5: active labour members the caller sees still without work type or wage card."""
+    members = await access.rows(
+        ProjectMember.filter(
+            project_id=access.project.id,
+            work_status=WorkStatus.ACTIVE,
+            person_type=PersonType.LABOUR,
+        )
     )
     return sum(1 for m in members if rules.wage_card_block(m))
 
@@ -55,7 +45,7 @@ async def offline_device_count(project_id: int) -> int:
 async def todos(access: ProjectAccess, today: dt.date) -> dict[str, Any]:
     """待办事项: approvals waiting for me and the project's warnings, with counts."""
     project = access.project
-    warnings = await contract_warning_counts(project.id, today)
+    warnings = (await contracts.warning_summary(access, today))["counts"]
     waiting = await supplement.pending_for(access.principal)
     items = [
         {
@@ -86,7 +76,7 @@ async def todos(access: ProjectAccess, today: dt.date) -> dict[str, Any]:
         {
             "key": "missing_wage_card",
             "label": "人员缺少工种或工资卡",
-            "count": await missing_wage_card_count(project.id),
+            "count": await missing_wage_card_count(access),
         },
     ]
     return {"total": sum(i["count"] for i in items), "items": items, "contract_warnings": warnings}
