@@ -304,7 +304,7 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
         cells: list[list] = []
         async for members, days in attendance.iter_month_rows(access, MONTH, StatsFilter()):
             cells.extend(
-                attendance._export_rows(members, days, len(cells) + 1, N_DAYS, False, False)
+                attendance.export._export_rows(members, days, len(cells) + 1, N_DAYS, False, False)
             )
         base_path = str(ctx.tmpdir / "baseline.xlsx")
         t0 = time.perf_counter()

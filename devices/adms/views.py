@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw, text
 
-from devices.adms import parser
+from devices.adms import commands, parser
 from models import Device, Project, Punch, PunchStatus
 from realname.contract import Access, endpoint
 from realname.errors import AppError
@@ -137,7 +137,7 @@ async def _handshake(request: Request, device: Device) -> HTTPResponse:
     if request.args.get("table"):
         return text("OK")
     if options := _query_options(request):
-        await device_service.adms_options(device, options)
+        await commands.adms_options(device, options)
     tz = ZoneInfo(device.timezone)
     if device.push_dialect == "acc":
         return text("registry=ok\n" + _acc_options(device))
@@ -267,7 +267,7 @@ async def _upload(request: Request, device: Device) -> HTTPResponse:
         await _store_punches(request, device, [p for p in found if p is not None])
         return text(f"OK: {len(rows)}")
     if table == "OPTIONS":
-        await device_service.adms_options(device, parser.parse_options(body))
+        await commands.adms_options(device, parser.parse_options(body))
         return text("OK: 1")
     return text(f"OK: {len(parser.lines(body))}")
 
@@ -282,7 +282,7 @@ async def cdata(request: Request) -> HTTPResponse:
 async def registry(request: Request, device: Device) -> HTTPResponse:
     """Registration metadata (``DeviceType``, ``FWVersion``/``FirmVer``, counts...); the reply
     is the ``RegistryCode`` the access-control firmware waits for."""
-    await device_service.adms_options(device, parser.parse_options(request.body or b""))
+    await commands.adms_options(device, parser.parse_options(request.body or b""))
     return text(f"RegistryCode={_registry_code(device)}\n")
 
 
@@ -303,7 +303,7 @@ async def getrequest(request: Request, device: Device) -> HTTPResponse:
         if not cmds:
             return _err("device offline forced", 403)
         return text(f"C:{cmds[0].id}:REBOOT")
-    found = await device_service.adms_next_commands(device, request.app.ctx.files)
+    found = await commands.adms_next_commands(device, request.app.ctx.files)
     reply = "\n".join(found) if found else "OK"
     if device.language == CHINESE:
         return raw(reply.encode("gbk", errors="replace"), content_type="text/plain; charset=gb2312")
@@ -319,7 +319,7 @@ async def devicecmd(request: Request, device: Device) -> HTTPResponse:
         if not (ret.id.isascii() and ret.id.isdigit() and 0 < int(ret.id) < 2**63):
             bad = True  # no command has such an id: the rest of the body is still read
             continue
-        await device_service.adms_command_result(device, ret.id, ret.code, ret.cmd)
+        await commands.adms_command_result(device, ret.id, ret.code, ret.cmd)
     return _err("bad ID", 400) if bad else text("OK")
 
 

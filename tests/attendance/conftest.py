@@ -72,7 +72,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
     """Set the attendance engine's clock (default: 2028-03-10 12:00 Asia/Shanghai)."""
 
     def set_now(moment: dt.datetime) -> None:
-        monkeypatch.setattr(attendance, "utcnow", lambda: moment.astimezone(dt.UTC))
+        monkeypatch.setattr(attendance.clock, "utcnow", lambda: moment.astimezone(dt.UTC))
 
     set_now(dt.datetime(2028, 3, 10, 12, tzinfo=attendance.DEFAULT_TZ))
     return set_now

@@ -7,7 +7,8 @@ import datetime as dt
 
 from models import DailyAttendance, DayState, Direction
 from services import attendance
-from services.attendance import _write_settled, settle, settle_closed_days, settle_days
+from services.attendance import settle, settle_closed_days, settle_days
+from services.attendance.settlement import _write_settled
 from tests.attendance.helpers import at, punch
 from tests.factories import make_member, make_project
 

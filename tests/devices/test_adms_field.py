@@ -11,6 +11,7 @@ import datetime as dt
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from devices.adms.commands import ADMS_COMMANDS_PER_POLL, adms_next_commands
 from models import (
     Account,
     AccountKind,
@@ -497,7 +498,7 @@ async def test_getrequest_delivers_several_commands_and_first_sync_keeps_local_u
     await ProjectMember.filter(id=gone.id).update(work_status="left")
     await mark_members_changed([gone.id])
     first = await poll(client, dev.sn)
-    assert len(first) == svc.ADMS_COMMANDS_PER_POLL  # 20 commands in one reply
+    assert len(first) == ADMS_COMMANDS_PER_POLL  # 20 commands in one reply
     second = await poll(client, dev.sn)
     text = "\n".join(first + second)
     assert len(first + second) == 24  # a USERINFO+BIOPHOTO pair per member
@@ -666,9 +667,9 @@ async def test_reply_size_budget_puts_back_what_does_not_fit(client, app):
     for _ in range(2):
         await member(world, app)
     device = await Device.get(sn=dev.sn)
-    first = await svc.adms_next_commands(device, app.ctx.files, limit=20, max_bytes=10)
+    first = await adms_next_commands(device, app.ctx.files, limit=20, max_bytes=10)
     assert len(first) == 1  # at least one command, even past the budget
     waiting = await DeviceCommand.filter(device_id=device.id, status=CommandStatus.PENDING)
     assert len(waiting) == 3 and all(c.attempts == 0 and c.sent_at is None for c in waiting)
-    rest = await svc.adms_next_commands(device, app.ctx.files, limit=20, max_bytes=1 << 20)
+    rest = await adms_next_commands(device, app.ctx.files, limit=20, max_bytes=1 << 20)
     assert len(rest) == 3 and not set(rest) & set(first)

@@ -77,7 +77,7 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
         "/device/v1/punches",
         {"punches": [punch("v1", member.person_id, when=t_in)]},
     )
-    real_items = attendance._Claim.items
+    real_items = attendance.pending._Claim.items
     t_out = dt.datetime.combine(day, dt.time(18, 0), CST)
 
     async def punch_then_settle(claim):
@@ -91,11 +91,11 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
         )
         return await real_items(claim)
 
-    monkeypatch.setattr(attendance._Claim, "items", punch_then_settle)
+    monkeypatch.setattr(attendance.pending._Claim, "items", punch_then_settle)
     await attendance.settle_pending(limit=2)  # one pass: it claims the one mark there is
     # The mark written meanwhile survives this pass (settled on the next).
     assert await PendingSettlement.filter(member_id=member.id, day=day).count() == 1
-    monkeypatch.setattr(attendance._Claim, "items", real_items)
+    monkeypatch.setattr(attendance.pending._Claim, "items", real_items)
     await attendance.settle_pending()
     settled = await DailyAttendance.get(member_id=member.id, day=day)
     assert settled.state == DayState.NORMAL and settled.punch_count == 2

@@ -248,12 +248,12 @@ def _sqlite_plan(path: str) -> str:
 
 
 async def _postgres_plan(conn, namespace: str) -> str:
-    """EXPLAIN of the settlement statement (services.attendance._PG_SETTLE) for one demo
+    """EXPLAIN of the settlement statement (services.attendance.settlement._PG_SETTLE) for one demo
     member-day; its parameters are filled by type (id arrays with the member, date arrays with
     the day, the timestamp with now), so the test follows the statement as it evolves."""
     import datetime as dt
 
-    from services.attendance import _PG_SETTLE
+    from services.attendance.settlement import _PG_SETTLE
 
     async with conn.transaction():
         # The demo's punch table is small: forbid the sequential scan the planner would rightly

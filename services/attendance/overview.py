@@ -1,0 +1,239 @@
+"""One member's punches (with the reasons in plain Chinese) and month, the workbench summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+
+from models import (
+    DailyAttendance,
+    DayState,
+    PersonType,
+    Project,
+    ProjectMember,
+    Punch,
+    PunchStatus,
+    WorkStatus,
+)
+from models.people import PERSON_TYPE_LABELS
+from realname.errors import NotFound
+from services.attendance.clock import local_day, month_bounds, today_local, zone
+from services.attendance.labels import DIRECTION_LABELS, REASON_LABELS, SOURCE_LABELS, STATE_LABELS
+from services.attendance.settlement import settle, settle_stale
+from services.attendance.stats import _day_cells, _day_rows, _hours
+
+# --- punch diagnosis, month view, workbench ------------------------------------------------------
+
+
+def punch_public(p: dict[str, Any], photo_url: str | None) -> dict[str, Any]:
+    """The reply shape of one punch, with the reason in plain Chinese."""
+    reason = p.get("reason")
+    status = str(p["status"])
+    return {
+        "id": p["id"],
+        "time": p["time"],
+        "direction": str(p["direction"]),
+        "direction_label": DIRECTION_LABELS.get(p["direction"], str(p["direction"])),
+        "status": status,
+        "accepted": status == PunchStatus.ACCEPTED,
+        "reason": reason,
+        "reason_label": REASON_LABELS.get(reason, reason) if reason else None,
+        "source": str(p["source"]),
+        "source_label": SOURCE_LABELS.get(p["source"], ""),
+        "device_sn": p.get("device_sn"),
+        "liveness": p["liveness"],
+        "received_at": p["received_at"],
+        "photo_url": photo_url,
+    }
+
+
+def _day_window(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), tz)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+
+
+async def _punches(
+    member: ProjectMember, first: dt.date, last: dt.date, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Every punch of a member between two local days, accepted or rejected (also those the
+    device sent for the person but the pipeline could not tie to the membership)."""
+    start, _ = _day_window(first, tz)
+    _, end = _day_window(last, tz)
+    who = Q(member_id=member.id) | Q(
+        person_id=member.person_id,  # type: ignore[attr-defined]
+        project_id=member.project_id,  # type: ignore[attr-defined]
+        member_id=None,
+    )
+    when = Q(local_date__gte=first, local_date__lte=last) | Q(
+        local_date=None, time__gte=start, time__lt=end
+    )
+    rows = (
+        await Punch.filter(who, when)
+        .order_by("time", "id")
+        .values(
+            "id",
+            "time",
+            "local_date",
+            "direction",
+            "status",
+            "reason",
+            "source",
+            "liveness",
+            "received_at",
+            "photo_key",
+            device_sn="device__sn",
+        )
+    )
+    for r in rows:
+        r["day"] = r["local_date"] or local_day(r["time"], tz)
+    return rows
+
+
+async def member_day_punches(
+    project: Project, member_id: int, day: dt.date, photo_url: Any = None
+) -> dict[str, Any]:
+    """Punch diagnosis: every punch received for a member on a day, with the day's settlement."""
+    member = await ProjectMember.get_or_none(id=member_id, project_id=project.id)
+    if member is None:
+        raise NotFound("该项目没有此人员", code="member_not_found")
+    tz = zone(project.timezone)
+    today = today_local(tz)
+    rows = await _punches(member, day, day, tz)
+    punches = [
+        punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None) for r in rows
+    ]
+    accepted = [(r["time"], r["direction"]) for r in rows if r["status"] == PunchStatus.ACCEPTED]
+    state, first_in, last_out, seconds, count = settle(accepted, day, today)
+    return {
+        "member_id": member.id,
+        "date": day.isoformat(),
+        "state": state.value,
+        "state_label": STATE_LABELS[state],
+        "first_in": first_in,
+        "last_out": last_out,
+        "hours": _hours(seconds),
+        "accepted_count": count,
+        "rejected_count": len(rows) - count,
+        "punches": punches,
+    }
+
+
+async def member_month(
+    member_id: int, year: int, month: int, photo_url: Any = None
+) -> dict[str, Any]:
+    """A member's calendar for a month: per-day state, hours and punches (mini-program view)."""
+    member = await ProjectMember.get_or_none(id=member_id).select_related("project")
+    if member is None:
+        raise NotFound("人员不存在", code="member_not_found")
+    _, _, first, last = month_bounds(f"{year:04d}-{month:02d}")
+    project = member.project
+    tz = zone(project.timezone)
+    today = today_local(tz)
+    cells = (await _day_rows(project.id, [member.id], first, last, today)).get(member.id, {})
+    by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for r in await _punches(member, first, last, tz):
+        by_day[r["day"]].append(
+            punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None)
+        )
+    days, attended, effective, seconds = _day_cells(cells, first, last.day, durations=True)
+    for cell in days:
+        cell["state_label"] = STATE_LABELS[DayState(cell["state"])]
+        cell["punches"] = by_day.get(dt.date.fromisoformat(cell["date"]), [])
+        cell["future"] = dt.date.fromisoformat(cell["date"]) > today
+    return {
+        "member_id": member.id,
+        "project_code": project.code,
+        "project_name": project.name,
+        "year": year,
+        "month": month,
+        "days": days,
+        "attendance_days": attended,
+        "effective_days": effective,
+        "effective_hours": _hours(seconds),
+    }
+
+
+async def workbench_summary(project_id: int, today: dt.date | None = None) -> dict[str, Any]:
+    """Today's on-site count by person type and unit, and this month's attendance rate.
+
+    On site today: members with at least one accepted punch today (project-local). Attendance
+    rate: attended member-days ÷ expected member-days, from the 1st (or entry date) to today,
+    over members on the project then (entered, not yet exited).
+    """
+    project = await Project.get(id=project_id)
+    today = today or today_local(zone(project.timezone))
+    first = today.replace(day=1)
+    await settle_stale(project_id, today, first, today)
+    present = await DailyAttendance.filter(project_id=project_id, day=today).values_list(
+        "member_id", flat=True
+    )
+    present_set = set(present)
+    members = await ProjectMember.filter(project_id=project_id).values(
+        "id",
+        "person_type",
+        "unit_id",
+        "entry_date",
+        "exit_date",
+        "work_status",
+        unit_name="unit__enterprise__name",
+    )
+    by_type: dict[str, int] = {PersonType.LABOUR.value: 0, PersonType.MANAGEMENT.value: 0}
+    by_unit: dict[int, dict[str, Any]] = {}
+    expected = 0
+    for m in members:
+        start = max(first, m["entry_date"] or first)
+        end = today
+        if m["exit_date"]:
+            end = min(end, m["exit_date"])
+        elif m["work_status"] == WorkStatus.LEFT:
+            end = first - dt.timedelta(days=1)  # left, exit date unknown: not expected
+        if end >= start:
+            expected += (end - start).days + 1
+        if m["id"] in present_set:
+            by_type[str(m["person_type"])] = by_type.get(str(m["person_type"]), 0) + 1
+            u = by_unit.setdefault(
+                m["unit_id"],
+                {"unit_id": m["unit_id"], "unit_name": m["unit_name"] or "", "count": 0},
+            )
+            u["count"] += 1
+    attended = await DailyAttendance.filter(
+        project_id=project_id, day__gte=first, day__lte=today
+    ).count()
+    rate = round(attended / expected, 4) if expected else 0.0
+    return {
+        "date": today.isoformat(),
+        "on_site_total": len(present_set),
+        "on_site_by_person_type": [
+            {"person_type": k, "label": PERSON_TYPE_LABELS.get(PersonType(k), k), "count": v}
+            for k, v in by_type.items()
+        ],
+        "on_site_by_unit": sorted(by_unit.values(), key=lambda u: -u["count"]),
+        "month": first.strftime("%Y-%m"),
+        "attended_member_days": attended,
+        "expected_member_days": expected,
+        "attendance_rate": rate,
+    }
+
+
+async def member_for_person(project_id: int, person_id: int) -> ProjectMember | None:
+    """The person's membership of a project (for the mini-program's own-attendance view)."""
+    return await ProjectMember.get_or_none(project_id=project_id, person_id=person_id)
+
+
+async def member_in_project(project_id: int, member_id: int) -> bool:
+    """Whether the member belongs to the project."""
+    return await ProjectMember.filter(id=member_id, project_id=project_id).exists()
+
+
+async def punch_photo_key(project_id: int, punch_id: int) -> str:
+    """The file-store key of a punch's photo (NotFound when none or not this project's)."""
+    keys = await Punch.filter(id=punch_id, project_id=project_id).values_list(
+        "photo_key", flat=True
+    )
+    if not keys or not keys[0]:
+        raise NotFound("该打卡记录没有照片", code="photo_not_found")
+    return str(keys[0])

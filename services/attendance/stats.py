@@ -1,0 +1,374 @@
+"""Monthly attendance statistics (打卡统计 / 出勤时长统计): filters, pages and row iteration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import connections
+
+from models import DailyAttendance, DayState, PersonType, ProjectMember, UnitRole, WorkStatus
+from models.people import PERSON_TYPE_LABELS, WORK_STATUS_LABELS
+from realname.errors import ValidationError
+from services import pii
+from services.attendance.clock import month_bounds, today_local, zone
+from services.attendance.labels import _POST_TEXT
+from services.attendance.settlement import settle_days, settle_stale
+
+# --- monthly statistics --------------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
+_PHONE_RE = re.compile(r"^1\d{10}$")
+_SUB_ROLES = {UnitRole.SPECIALTY_SUB.value, UnitRole.LABOUR_SUB.value}
+_WIDE_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.BUILDER.value, UnitRole.SUPERVISOR.value}
+
+
+@dataclass
+class StatsFilter:
+    """The filters of 打卡统计 / 出勤时长统计 (all optional)."""
+
+    person_type: str | None = None
+    work_status: str | None = None
+    unit_id: int | None = None
+    team_id: int | None = None
+    q: str | None = None
+
+    @classmethod
+    def parse(cls, args: Any) -> StatsFilter:
+        """Read and check the filters from query arguments (a mapping with ``.get``)."""
+
+        def opt_int(name: str) -> int | None:
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                return None
+            if not raw.isdigit():
+                raise ValidationError("筛选条件应为编号", code="invalid_field", field=name)
+            return int(raw)
+
+        person_type = (args.get("person_type") or "").strip() or None
+        if person_type and person_type not in {p.value for p in PersonType}:
+            raise ValidationError("人员类型应为 labour 或 management", field="person_type")
+        work_status = (args.get("work_status") or "").strip() or None
+        if work_status and work_status not in {w.value for w in WorkStatus}:
+            raise ValidationError("工作状态应为 active 或 left", field="work_status")
+        q = (args.get("q") or "").strip() or None
+        return cls(person_type, work_status, opt_int("unit"), opt_int("team"), q)
+
+    def audit_view(self) -> dict[str, Any]:
+        """The filters for the audit log (the search text never: it may be an ID number)."""
+        return {
+            "person_type": self.person_type,
+            "work_status": self.work_status,
+            "unit": self.unit_id,
+            "team": self.team_id,
+            "q": bool(self.q),
+        }
+
+
+def visible_unit_ids(access: Any) -> set[int] | None:
+    """Units whose members the caller may see: None for all; a subcontractor sees its own."""
+    roles = set(access.unit_roles)
+    if access.posts or not roles or roles & _WIDE_ROLES:
+        return None
+    if roles <= _SUB_ROLES:
+        return set(access.unit_ids)
+    return None
+
+
+def _member_query(project_id: int, f: StatsFilter, units: set[int] | None) -> Any:
+    qs = ProjectMember.filter(project_id=project_id)
+    if units is not None:
+        qs = qs.filter(unit_id__in=list(units))
+    if f.person_type:
+        qs = qs.filter(person_type=f.person_type)
+    if f.work_status:
+        qs = qs.filter(work_status=f.work_status)
+    if f.unit_id:
+        qs = qs.filter(unit_id=f.unit_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.q:
+        if _ID_RE.match(f.q):
+            qs = qs.filter(person__id_number_bidx=pii.cipher().blind_index("id", f.q))
+        elif _PHONE_RE.match(f.q):
+            qs = qs.filter(person__phone_bidx=pii.cipher().blind_index("phone", f.q))
+        else:
+            qs = qs.filter(person__name__icontains=f.q)
+    return qs
+
+
+_MEMBER_VALUES = dict(
+    unit_name="unit__enterprise__name",
+    team_name="team__name",
+    person_name="person__name",
+    id_masked="person__id_number_masked",
+    phone_masked="person__phone_masked",
+    id_enc="person__id_number_enc",
+    phone_enc="person__phone_enc",
+)
+
+
+def _member_columns(m: dict[str, Any], index: int, full_pii: bool) -> dict[str, Any]:
+    labour = m["person_type"] == PersonType.LABOUR
+    if full_pii:
+        c = pii.cipher()
+        id_number, phone = c.decrypt(m["id_enc"]) or "", c.decrypt(m["phone_enc"]) or ""
+    else:
+        id_number, phone = m["id_masked"] or "", m["phone_masked"] or ""
+    post = m["post"] or ""
+    return {
+        "index": index,
+        "member_id": m["id"],
+        "unit_id": m["unit_id"],
+        "unit_name": m["unit_name"] or "",
+        "team_id": m["team_id"],
+        "team_name": m["team_name"] or "",
+        "person_type": str(m["person_type"]),
+        "person_type_label": PERSON_TYPE_LABELS.get(PersonType(m["person_type"]), ""),
+        "work_type_or_post": m["work_type"] if labour else _POST_TEXT.get(post, post),
+        "work_status": str(m["work_status"]),
+        "work_status_label": WORK_STATUS_LABELS.get(m["work_status"], ""),
+        "name": m["person_name"],
+        "id_number": id_number,
+        "phone": phone,
+    }
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 1)
+
+
+def _day_cells(
+    cells: dict[int, tuple[str, int]], first: dt.date, n_days: int, durations: bool
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Per-day cells and (attendance days, effective days, effective seconds)."""
+    out = []
+    attended = effective = seconds = 0
+    for d in range(1, n_days + 1):
+        state, secs = cells.get(d, (DayState.ABSENT.value, 0))
+        cell: dict[str, Any] = {
+            "day": d,
+            "date": (first.replace(day=d)).isoformat(),
+            "state": state,
+        }
+        if state != DayState.ABSENT:
+            attended += 1
+        if state == DayState.NORMAL:
+            effective += 1
+            seconds += secs
+        if durations:
+            cell["hours"] = _hours(secs) if state == DayState.NORMAL else 0
+        out.append(cell)
+    return out, attended, effective, seconds
+
+
+async def _day_rows(
+    project_id: int, member_ids: Sequence[int], first: dt.date, last: dt.date, today: dt.date
+) -> dict[int, dict[int, tuple[str, int]]]:
+    """{member: {day of month: (state, seconds)}} for the members, settling stale days first."""
+    by_member: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    if not member_ids:
+        return by_member
+    rows = await DailyAttendance.filter(
+        member_id__in=list(member_ids), day__gte=first, day__lte=last
+    ).values_list("member_id", "day", "state", "duration_seconds")
+    stale = [(m, d) for m, d, s, _ in rows if s == DayState.TODAY and d < today]
+    if stale:  # a closed day is never shown as today
+        await settle_days(project_id, stale, today)
+        rows = await DailyAttendance.filter(
+            member_id__in=list(member_ids), day__gte=first, day__lte=last
+        ).values_list("member_id", "day", "state", "duration_seconds")
+    for member_id, day, state, seconds in rows:
+        by_member[member_id][day.day] = (str(state), seconds)
+    return by_member
+
+
+_PAGE_SELECT = (
+    "SELECT m.id, m.person_type, m.work_type, m.post, m.work_status, m.unit_id, m.team_id, "
+    "e.name, t.name, p.name, p.id_number_masked, p.phone_masked, p.id_number_enc, p.phone_enc, "
+    "count(*) OVER () FROM project_member m JOIN person p ON p.id = m.person_id "
+    "JOIN participating_unit u ON u.id = m.unit_id JOIN enterprise e ON e.id = u.enterprise_id "
+    "LEFT JOIN team t ON t.id = m.team_id WHERE "
+)
+_PAGE_KEYS = (
+    "id",
+    "person_type",
+    "work_type",
+    "post",
+    "work_status",
+    "unit_id",
+    "team_id",
+    "unit_name",
+    "team_name",
+    "person_name",
+    "id_masked",
+    "phone_masked",
+    "id_enc",
+    "phone_enc",
+)
+
+
+def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tuple[list, list]:
+    """The statistics filters as SQL conditions and parameters (same rules as _member_query)."""
+    conds: list[str] = ["m.project_id = {}"]
+    params: list[Any] = [project_id]
+    if units is not None:
+        conds.append("m.unit_id IN ({})".format(",".join(["{}"] * len(units)) or "NULL"))
+        params += sorted(units)
+    for column, value in (
+        ("m.person_type", f.person_type),
+        ("m.work_status", f.work_status),
+        ("m.unit_id", f.unit_id),
+        ("m.team_id", f.team_id),
+    ):
+        if value:
+            conds.append(f"{column} = {{}}")
+            params.append(value)
+    if f.q:
+        if _ID_RE.match(f.q):
+            conds.append("p.id_number_bidx = {}")
+            params.append(pii.cipher().blind_index("id", f.q))
+        elif _PHONE_RE.match(f.q):
+            conds.append("p.phone_bidx = {}")
+            params.append(pii.cipher().blind_index("phone", f.q))
+        else:
+            conds.append("lower(p.name) LIKE {} ESCAPE '\\'")
+            escaped = f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+    return conds, params
+
+
+def _render(sql: str, n: int, pg: bool) -> str:
+    """Fill ``{}`` placeholders with ``?`` (SQLite) or ``$1..$n`` (PostgreSQL)."""
+    return sql.format(*(f"${i}" for i in range(1, n + 1))) if pg else sql.format(*("?" * n))
+
+
+async def month_stats(
+    access: Any, month: str, f: StatsFilter, page_no: int, size: int, *, durations: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of 打卡统计 (or 出勤时长统计 with ``durations``): rows and the filtered total.
+
+    One statement for the page, its days and the filtered total (plus a count past the end).
+    """
+    project = access.project
+    _, _, first, last = month_bounds(month)
+    today = today_local(zone(project.timezone))
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    conds, params = _page_where(project.id, f, visible_unit_ids(access))
+    day_expr = "EXTRACT(DAY FROM d.day)::int" if pg else "CAST(substr(d.day, 9, 2) AS INTEGER)"
+    # One statement: the filtered page (with its total as a window count) joined to its days.
+    sql = (
+        "WITH pg AS ("
+        + _PAGE_SELECT
+        + " AND ".join(conds)
+        + " ORDER BY m.id LIMIT {} OFFSET {}) SELECT pg.*, "
+        + day_expr
+        + ", d.state, d.duration_seconds FROM pg LEFT JOIN daily_attendance d"
+        " ON d.member_id = pg.id AND d.day BETWEEN {} AND {} ORDER BY pg.id"
+    )
+    params += [
+        size,
+        (page_no - 1) * size,
+        first if pg else first.isoformat(),
+        last if pg else last.isoformat(),
+    ]
+    sql = _render(sql, len(params), pg)
+    _, raw_rows = await conn.execute_query(sql, params)
+    stale = [
+        (r[0], first.replace(day=r[-3]))
+        for r in raw_rows
+        if r[-2] == DayState.TODAY and first.replace(day=r[-3]) < today
+    ]
+    if stale:  # settle-on-read: a closed day is never shown as today
+        await settle_days(project.id, stale, today)
+        _, raw_rows = await conn.execute_query(sql, params)
+    members: list[dict[str, Any]] = []
+    days: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    for r in raw_rows:
+        if not members or members[-1]["id"] != r[0]:
+            members.append(dict(zip(_PAGE_KEYS, r, strict=False)))
+        if r[-3] is not None:
+            days[r[0]][r[-3]] = (r[-2], r[-1])
+    if members:
+        total = raw_rows[0][len(_PAGE_KEYS)]
+    else:  # past the last page: the total still has to be reported
+        total = await _member_query(project.id, f, visible_unit_ids(access)).count()
+    full = access.can("view_pii")
+    out = []
+    for i, m in enumerate(members):
+        row = _member_columns(m, (page_no - 1) * size + i + 1, full)
+        cells, attended, effective, seconds = _day_cells(
+            days.get(m["id"], {}), first, last.day, durations
+        )
+        row.update(days=cells, attendance_days=attended, effective_days=effective)
+        if durations:
+            row["effective_hours"] = _hours(seconds)
+        out.append(row)
+    return out, total
+
+
+async def iter_month_rows(
+    access: Any, month: str, f: StatsFilter, batch: int = 1000
+) -> AsyncIterator[tuple[list[dict[str, Any]], dict[int, dict[int, tuple[str, int]]]]]:
+    """Every filtered member of the month in batches: (member rows, {member: {day: cell}})."""
+    project = access.project
+    _, _, first, last = month_bounds(month)
+    today = today_local(zone(project.timezone))
+    await settle_stale(project.id, today, first, last)
+    qs = _member_query(project.id, f, visible_unit_ids(access))
+    after = 0
+    while True:
+        members = (
+            await qs.filter(id__gt=after)
+            .order_by("id")
+            .limit(batch)
+            .values(
+                "id",
+                "person_type",
+                "work_type",
+                "post",
+                "work_status",
+                "unit_id",
+                "team_id",
+                **_MEMBER_VALUES,
+            )
+        )
+        if not members:
+            return
+        after = members[-1]["id"]
+        days = await _bulk_cells(project.id, members[0]["id"], after, first, last)
+        yield members, days
+        if len(members) < batch:
+            return
+
+
+async def _bulk_cells(
+    project_id: int, lo: int, hi: int, first: dt.date, last: dt.date
+) -> dict[int, dict[int, tuple[str, int]]]:
+    """Day cells of a member-id range of a project (raw rows: this is the export's hot path)."""
+    conn = connections.get("default")
+    pg = conn.capabilities.dialect == "postgres"
+    if pg:
+        sql = (
+            "SELECT member_id, EXTRACT(DAY FROM day)::int, state, duration_seconds "
+            "FROM daily_attendance WHERE project_id=$1 AND member_id BETWEEN $2 AND $3 "
+            "AND day BETWEEN $4 AND $5"
+        )
+        params: list[Any] = [project_id, lo, hi, first, last]
+    else:
+        sql = (
+            "SELECT member_id, CAST(substr(day, 9, 2) AS INTEGER), state, duration_seconds "
+            "FROM daily_attendance WHERE project_id=? AND member_id BETWEEN ? AND ? "
+            "AND day BETWEEN ? AND ?"
+        )
+        params = [project_id, lo, hi, first.isoformat(), last.isoformat()]
+    _, rows = await conn.execute_query(sql, params)
+    out: dict[int, dict[int, tuple[str, int]]] = defaultdict(dict)
+    for r in rows:
+        out[r[0]][r[1]] = (r[2], r[3])
+    return out

@@ -1,0 +1,89 @@
+"""The closed-day sweep and the app's background settlement tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from models import DailyAttendance, DayState
+from services.attendance import clock
+from services.attendance.clock import project_zone, today_local
+from services.attendance.pending import PENDING_SWEEP_SECONDS, _drainers, settle_pending
+from services.attendance.settlement import settle_days
+
+log = logging.getLogger("realname.attendance")
+SETTLE_INTERVAL_SECONDS = 300  # the background sweep of closed days
+
+
+async def settle_closed_days(today: dt.date | None = None) -> int:
+    """Settle every day still marked *today* whose day has closed in its project's time zone."""
+    # UTC+14 is the furthest ahead any zone gets: no zone's today is later than this bound.
+    horizon = today or (clock.utcnow() + dt.timedelta(hours=14)).date()
+    open_rows = await DailyAttendance.filter(state=DayState.TODAY, day__lt=horizon).values_list(
+        "project_id", "member_id", "day"
+    )
+    by_project: dict[int, set[tuple[int, dt.date]]] = defaultdict(set)
+    for project_id, member_id, day in open_rows:
+        by_project[project_id].add((member_id, day))
+    total = 0
+    for project_id, pairs in by_project.items():
+        local_today = today or today_local(await project_zone(project_id))
+        closed = {(m, d) for m, d in pairs if d < local_today}
+        if closed:
+            total += await settle_days(project_id, closed, local_today)
+    return total
+
+
+def register_background(app: Any) -> None:
+    """Background settlement in the app: pending member-days (at start-up, then every few
+    seconds: recovers marks left by a crash) and the closed-day sweep every few minutes (not in
+    tests, which call it)."""
+
+    async def sweep() -> None:
+        while True:
+            try:
+                n = await settle_closed_days()
+                if n:
+                    log.info("settled %d closed attendance days", n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
+                log.exception("closed-day settlement failed")
+            await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
+
+    async def pending_sweep() -> None:
+        while True:
+            try:
+                n = await settle_pending()
+                if n:
+                    log.info("settled %d pending attendance days", n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
+                log.exception("pending settlement failed")
+            await asyncio.sleep(PENDING_SWEEP_SECONDS)
+
+    @app.after_server_start
+    async def _start_sweep(app: Any, _loop: Any = None) -> None:
+        loop = asyncio.get_running_loop()
+        app.ctx.pending_sweep = loop.create_task(pending_sweep())
+        if getattr(app.ctx.settings, "env", "") == "test":
+            return
+        app.ctx.attendance_sweep = loop.create_task(sweep())
+
+    @app.before_server_stop
+    async def _stop_sweep(app: Any, _loop: Any = None) -> None:
+        drainer = _drainers.get(asyncio.get_running_loop())
+        if drainer is not None and drainer.task is not None:  # finish the settling under way
+            with contextlib.suppress(Exception):
+                await drainer.task
+        for name in ("attendance_sweep", "pending_sweep"):
+            task = getattr(app.ctx, name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -1,0 +1,73 @@
+"""This process's caches: registry rows with their secrets, projects, contact writes.
+
+``forget``/``forget_all`` drop them (after an admin change, for a new database).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from models import Device, Project
+from services import pii
+
+DEVICE_CACHE_SECONDS = 2.0  # registry rows cached per process (admin changes also clear it)
+
+
+@dataclass
+class DeviceAuth:
+    """A device resolved from the registry, with its plaintext secret (cached briefly)."""
+
+    device: Device
+    secret: bytes
+    loaded_at: float
+
+
+_cache: dict[str, DeviceAuth] = {}
+_last_contact_write: dict[tuple[int, str], float] = {}
+
+
+def forget(sn: str) -> None:
+    """Drop a device from this process's cache (after an admin change)."""
+    _cache.pop(sn, None)
+
+
+def forget_all() -> None:
+    """Drop every cached registry row and project of this process (a new database)."""
+    _cache.clear()
+    _projects.clear()
+    _last_contact_write.clear()
+
+
+async def load_device(sn: str) -> DeviceAuth | None:
+    """The registered device with this serial (cached for a couple of seconds), or None."""
+    cached = _cache.get(sn)
+    if cached is not None and time.monotonic() - cached.loaded_at < DEVICE_CACHE_SECONDS:
+        return cached
+    device = await Device.get_or_none(sn=sn)
+    if device is None:
+        _cache.pop(sn, None)
+        return None
+    secret = (pii.cipher().decrypt(device.secret_enc) or "").encode()
+    auth = DeviceAuth(device, secret, time.monotonic())
+    if len(_cache) > 50_000:
+        _cache.clear()
+    _cache[sn] = auth
+    return auth
+
+
+_projects: dict[int, tuple[Project, float]] = {}
+
+
+async def project_of(device: Device) -> Project:
+    """The device's project (cached per process like the registry rows: the punch hot path
+    needs only its time zone)."""
+    project_id: int = device.project_id  # type: ignore[attr-defined]
+    cached = _projects.get(project_id)
+    if cached is not None and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
+        return cached[0]
+    project = await Project.get(id=project_id)
+    if len(_projects) > 10_000:
+        _projects.clear()
+    _projects[project_id] = (project, time.monotonic())
+    return project
