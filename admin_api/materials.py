@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -12,7 +10,7 @@ from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.web import audit_project, ok, page
 from services import files as file_service
-from services import materials
+from services import localtime, materials
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.projectinfo import (
     FilePublic,
@@ -72,7 +70,9 @@ async def monthly_overview(
     request: Request, code: str, query: MonthlyQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """材料月报: the twelve months of ``year`` (default this year), registered or not."""
-    rows = await materials.month_overview(access.project, query.year or dt.date.today().year)
+    rows = await materials.month_overview(
+        access.project, query.year or localtime.project_today(access.project).year
+    )
     return page(rows, len(rows))
 
 

@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.web import audit_project, ok
-from services import contracts, labour
+from services import contracts, labour, localtime
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import (
     MemberExit,
@@ -41,7 +41,7 @@ async def search_person(
 
 
 async def _reply(access: ProjectAccess, member) -> HTTPResponse:  # noqa: ANN001 - internal helper
-    states = await contracts.contract_states([member], labour.project_today(access.project))
+    states = await contracts.contract_states([member], localtime.project_today(access.project))
     return ok(labour.member_public(member, labour.show_pii(access), states.get(member.id)))
 
 

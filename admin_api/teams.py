@@ -10,7 +10,7 @@ from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
 from realname.web import audit_project, ip_of, ok, page
-from services import audit, contracts, labour, team_import
+from services import audit, contracts, labour, localtime, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import (
@@ -141,7 +141,7 @@ async def team_members(
     members, total = await labour.list_team_members(
         access, team_id, work_status=query.work_status, page=query.page, size=query.page_size
     )
-    states = await contracts.contract_states(members, labour.project_today(access.project))
+    states = await contracts.contract_states(members, localtime.project_today(access.project))
     full = labour.show_pii(access)
     rows = [
         {"seq": query.offset + i + 1, **labour.member_public(m, full, states.get(m.id))}
@@ -174,7 +174,7 @@ async def add_member(
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     member = await labour.add_team_member(access, team_id, body)
     await audit_project(request, access, "member.add", target=f"member:{member.id}")
-    states = await contracts.contract_states([member], labour.project_today(access.project))
+    states = await contracts.contract_states([member], localtime.project_today(access.project))
     return ok(
         labour.member_public(member, labour.show_pii(access), states.get(member.id)), status=201
     )

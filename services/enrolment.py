@@ -32,7 +32,7 @@ from models.people import PERSON_TYPE_LABELS, POST_LABELS
 from realname import error_codes as E
 from realname.errors import AppError, NotFound, ValidationError, require
 from realname.storage import FileStore, sha256_hex
-from services import pii, sync
+from services import localtime, pii, sync
 from services.files import decode_base64, sniff
 
 MAX_FACE_BYTES = 2 * 1024 * 1024
@@ -269,7 +269,7 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
     valid_to = parse_date(body["valid_to"], "valid_to", "有效期止", allow_long_term=True)
     if valid_to is not None and valid_from is not None and valid_to < valid_from:
         raise ValidationError("有效期止早于有效期起", code=E.BAD_FIELD.code, field="valid_to")
-    if valid_to is not None and valid_to < dt.date.today():
+    if valid_to is not None and valid_to < localtime.project_today(project):
         raise ValidationError("身份证已过期", code=E.ID_EXPIRED.code, field="valid_to")
     id_photo = image(body["id_photo"], "id_photo", "身份证照片")
     face = image(body.get("face"), "face", "人脸照片")
@@ -396,12 +396,12 @@ async def enrol(
             member = await ProjectMember.create(
                 project_id=project.id,
                 person_id=person.id,
-                entry_date=dt.date.today(),
+                entry_date=localtime.project_today(project),
                 **member_fields,
             )
         else:
             if member.work_status != WorkStatus.ACTIVE:
-                member_fields["entry_date"] = dt.date.today()
+                member_fields["entry_date"] = localtime.project_today(project)
             await ProjectMember.filter(id=member.id).update(**member_fields)
     # The face changed for every project the person is on: their terminals must re-sync.
     await sync.mark_members_changed(

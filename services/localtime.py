@@ -10,11 +10,16 @@ stored moment into what a reply or an export shows:
 * The zone of a reply is the project the handler resolved (``realname.web.project_access`` calls
   :func:`use_project`); replies not about one project use the setting.
 * Spreadsheet cells get :func:`excel_value`: a naive local datetime without microseconds.
+
+It is also the platform's one clock: :func:`now` is the current moment and :func:`today` /
+:func:`project_today` the date in a zone; nothing else reads the system clock for a date that
+rules depend on. Tests move the clock with :func:`set_now` (the ``clock`` fixture).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -87,9 +92,37 @@ def iso(moment: dt.datetime | None, tz: ZoneInfo | None = None) -> str | None:
     return None if moment is None else local(moment, tz).isoformat()
 
 
+# --- the clock -----------------------------------------------------------------------------------
+
+_now: Callable[[], dt.datetime] | None = None
+
+
+def now() -> dt.datetime:
+    """The current moment, aware, in UTC: the platform's one clock."""
+    return dt.datetime.now(dt.UTC) if _now is None else _now().astimezone(dt.UTC)
+
+
+def set_now(moment: dt.datetime | Callable[[], dt.datetime] | None) -> None:
+    """Set the clock (tests): a fixed aware moment, a function giving the moment, or None for
+    the system clock again."""
+    global _now
+    if isinstance(moment, dt.datetime):
+        if moment.tzinfo is None:
+            raise ValueError("the clock needs an aware moment")
+        fixed = moment
+        _now = lambda: fixed  # noqa: E731 - a one-line clock
+    else:
+        _now = moment
+
+
 def today(tz: ZoneInfo | None = None) -> dt.date:
     """Today's date in `tz` (the reply's zone by default)."""
-    return dt.datetime.now(tz or reply_zone()).date()
+    return now().astimezone(tz or reply_zone()).date()
+
+
+def project_today(project: Any) -> dt.date:
+    """Today in a project's zone (``Project.timezone``): contract warnings, open days, exits."""
+    return today(project_zone(project))
 
 
 def json_default(value: Any) -> Any:

@@ -3,7 +3,6 @@ receipt/payment vouchers, the five wage-account materials, voucher lists by mont
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +23,7 @@ from models.materials import (
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
+from services import localtime
 from services.identity import MANAGE, ProjectAccess
 from services.units import (
     Upload,
@@ -40,10 +40,6 @@ MAX_ITEMS = 100
 
 def _url_prefix(project: Project) -> str:
     return f"/admin/v1/projects/{project.code}"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # --- attachments ---------------------------------------------------------------------------------
@@ -94,7 +90,7 @@ def _year_month(year: Any, month: Any) -> tuple[int, int]:
         y, m = int(year), int(month)
     except (TypeError, ValueError) as exc:
         raise ValidationError("年月格式错误", code="invalid_month", field="month") from exc
-    today = dt.date.today()
+    today = localtime.today()  # the reply's zone: the project's
     if not 2000 <= y <= today.year + 1:
         raise ValidationError("年份超出范围", code="invalid_month", field="year")
     if not 1 <= m <= 12:
@@ -177,7 +173,7 @@ async def _parse_item(
             code="date_outside_month",
             field=f"{where}date",
         )
-    if occurred > dt.date.today():
+    if occurred > localtime.today():
         raise ValidationError(
             f"{labels.date}不能晚于今天", code="invalid_date", field=f"{where}date"
         )
@@ -264,7 +260,7 @@ async def register_month(
     """登记 a month's material report with its contracts and vouchers."""
     access.require(MANAGE)
     y, m = _year_month(year, month)
-    today = dt.date.today()
+    today = localtime.project_today(access.project)
     if (y, m) > (today.year, today.month):
         raise ValidationError("不能登记未来月份的材料月报", code="future_month", field="month")
     if await MonthlyReport.exists(project_id=access.project.id, year=y, month=m):
@@ -358,7 +354,7 @@ async def delete_voucher(access: ProjectAccess, voucher_id: int) -> None:
     )
     if v is None:
         raise NotFound("材料记录不存在", code="voucher_not_found")
-    v.deleted_at = _now()
+    v.deleted_at = localtime.now()
     await v.save(update_fields=["deleted_at"])
 
 
@@ -592,7 +588,7 @@ async def delete_wage_material(access: ProjectAccess, kind: str, material_id: in
     )
     if row is None:
         raise NotFound("材料记录不存在", code="material_not_found")
-    row.deleted_at = _now()
+    row.deleted_at = localtime.now()
     await row.save(update_fields=["deleted_at"])
 
 

@@ -25,6 +25,7 @@ from stdnum.cn import ric, uscc
 
 from config.settings import Settings, get_settings
 from realname.errors import ValidationError
+from services import localtime
 
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -186,7 +187,7 @@ def validate_id_number(value: str | None, field: str = "id_number") -> str:
         raise ValidationError(
             "身份证号中的出生日期无效", code="invalid_id_number", field=field
         ) from exc
-    if born.year < 1900 or born > dt.date.today():
+    if born.year < 1900 or born > localtime.today():
         raise ValidationError("身份证号中的出生日期无效", code="invalid_id_number", field=field)
     if not id_region_known(number[:6]):
         raise ValidationError(

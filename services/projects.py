@@ -21,8 +21,7 @@ from models import (
     WorkStatus,
 )
 from realname.errors import AppError, ValidationError
-from services import pii, sync
-from services.labour import project_today
+from services import localtime, pii, sync
 from services.regions import ensure_regions
 
 IMPORT_UNIT_ROLES = {"builder", "supervisor", "general_contractor"}
@@ -252,7 +251,7 @@ async def _end_permit_post_membership(project: Project, old: KeyPersonnel) -> No
         post=old.role,
         work_status=WorkStatus.ACTIVE,
     )
-    today = project_today(project)
+    today = localtime.project_today(project)
     for m in members:
         await ProjectMember.filter(id=m.id).update(
             work_status=WorkStatus.LEFT, exit_date=max(today, m.entry_date)

@@ -8,7 +8,6 @@ region. Approval at the final step changes the project's status; a rejection lea
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -27,6 +26,7 @@ from models.files import StoredFile
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
+from services import localtime
 from services.identity import MANAGE, REVIEW, Principal, ProjectAccess, compute_access
 from services.units import Upload, text
 
@@ -35,10 +35,6 @@ ENDED_STATUS = "完工"
 LEVEL_LABELS = {"county": "区县", "city": "市州", "province": "省级"}
 MAX_FILES = 10
 OPEN_EXISTS = "该项目已有审核中的状态变更申请，请等待审核完成后再申请"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def review_chain(project: Project) -> list[tuple[str, str, bool]]:
@@ -145,7 +141,7 @@ async def withdraw(access: ProjectAccess, request_id: int) -> StatusChangeReques
         raise Conflict("该申请已有审核意见，不能撤回", code="request_in_review")
     async with in_transaction():
         changed = await StatusChangeRequest.filter(id=req.id, state=RequestState.PENDING).update(
-            state=RequestState.WITHDRAWN, open_project_id=None, decided_at=_now()
+            state=RequestState.WITHDRAWN, open_project_id=None, decided_at=localtime.now()
         )
         if not changed:
             raise Conflict("该申请状态已变化，请刷新后重试", code="request_changed")
@@ -202,7 +198,7 @@ async def review(
         raise ValidationError("驳回时请填写审核意见", code="required", field="notes")
     if len(notes) > 1000:
         raise ValidationError("审核意见不能超过1000个字符", code="too_long", field="notes")
-    now = _now()
+    now = localtime.now()
     async with in_transaction():
         decided = await StatusReviewStep.filter(id=current.id, state=StepState.PENDING).update(
             state=StepState.APPROVED if approve else StepState.REJECTED,
@@ -229,7 +225,9 @@ async def review(
             )
             project: Project = req.project
             project.status = req.to_status
-            project.ended_on = dt.date.today() if req.to_status == ENDED_STATUS else None
+            project.ended_on = (
+                localtime.project_today(project) if req.to_status == ENDED_STATUS else None
+            )
             await project.save(update_fields=["status", "ended_on", "updated_at"])
     await req.refresh_from_db()
     return req

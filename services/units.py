@@ -26,7 +26,7 @@ from models.org import UNIT_ROLE_LABELS
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
-from services import pii
+from services import localtime, pii
 from services.identity import MANAGE, VIEW_PII, ProjectAccess
 
 SUBCONTRACTOR_ROLES = (UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB)
@@ -355,7 +355,7 @@ async def register_subcontractor(
         data.get("registered_on"), "registered_on", "企业注册日期", required=True
     )
     assert entry_date and registered_on
-    today = dt.date.today()
+    today = localtime.project_today(access.project)
     if registered_on > today:
         raise ValidationError(
             "企业注册日期不能晚于今天", code="invalid_date", field="registered_on"
@@ -429,7 +429,7 @@ async def _set_exit(unit: ParticipatingUnit, exit_date: dt.date | None) -> None:
     """Validate leaving the site (退场): a date, not before entry, no active members left."""
     if exit_date is None:
         raise ValidationError("请选择出场日期", code="required", field="exit_date")
-    if exit_date > dt.date.today():
+    if exit_date > localtime.today():  # the reply's zone: the unit's project
         raise ValidationError("出场日期不能晚于今天", code="invalid_date", field="exit_date")
     if unit.entry_date and exit_date < unit.entry_date:
         raise ValidationError("出场日期不能早于进场日期", code="invalid_date", field="exit_date")
@@ -484,7 +484,7 @@ async def update_unit(
         ent_changes.append("region_id")
     if "registered_on" in data:
         reg = parse_date(data.get("registered_on"), "registered_on", "企业注册日期", required=True)
-        if reg and reg > dt.date.today():
+        if reg and reg > localtime.project_today(access.project):
             raise ValidationError(
                 "企业注册日期不能晚于今天", code="invalid_date", field="registered_on"
             )

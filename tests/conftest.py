@@ -7,6 +7,7 @@ database name must contain ``test``: its schema is dropped and rebuilt at sessio
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from sanic import Sanic
 
 from config.settings import Settings
 from realname.redis_conn import RedisHandle
+from services import localtime
 from tests.integrations.conftest import _serve
 
 TMP = Path(tempfile.mkdtemp(prefix="realname-test-"))
@@ -115,6 +117,14 @@ async def database(settings: Settings) -> AsyncIterator[None]:
         assert not leaks, "plaintext personal data at rest after the suite: " + ", ".join(leaks)
     finally:
         await db.close_db()
+
+
+@pytest.fixture
+def clock() -> Iterator[Callable[[dt.datetime], None]]:
+    """Set the platform's one clock for this test: ``clock(moment)`` with an aware moment (every
+    "now" and "today in the project's zone" follows it); the system clock again afterwards."""
+    yield localtime.set_now
+    localtime.set_now(None)
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,11 @@
 import datetime as dt
 
 from models.materials import MaterialVoucher, MonthlyReport, WageAccountMaterial
+from services import localtime
 from tests.factories import auth, enterprise_token, make_project, regulator_token
 from tests.projectinfo.helpers import EXE, pdf
 
-TODAY = dt.date.today()
+TODAY = localtime.today(localtime.zone("Asia/Shanghai"))  # the test projects' today
 Y, M = TODAY.year, TODAY.month
 
 

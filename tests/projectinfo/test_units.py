@@ -3,6 +3,7 @@
 import datetime as dt
 
 from models import Enterprise, ParticipatingUnit, PersonType, Post, WorkStatus
+from services import localtime
 from tests.conftest import uid
 from tests.factories import (
     auth,
@@ -18,7 +19,7 @@ from tests.factories import (
 )
 from tests.projectinfo.helpers import EXE, pdf
 
-TODAY = dt.date.today()
+TODAY = localtime.today(localtime.zone("Asia/Shanghai"))  # the test projects' today
 
 
 def unit_form(**kw):
