@@ -1,0 +1,202 @@
+"""Labour members: adding to a team (rules 5 and 6), listing, changing, exiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+from tortoise.transactions import in_transaction
+
+from models import Person, PersonType, ProjectMember, Team, WorkStatus
+from realname.errors import Conflict, NotFound, ValidationError
+from services import pii, sync
+from services.identity import ProjectAccess
+from services.labour.dates import parse_date, project_today
+from services.labour.persons import fields_of, find_enrolled_person
+from services.labour.scope import UnitScope, unit_scope
+from services.labour.teams import _team
+from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
+
+
+async def _member(access: ProjectAccess, scope: UnitScope, member_id: int) -> ProjectMember:
+    member = await ProjectMember.get_or_none(id=member_id, project_id=access.project.id)
+    if member is None:
+        raise NotFound("人员不存在", code="member_not_found")
+    scope.check_visible(member.unit_id, "人员")  # type: ignore[attr-defined]
+    return member
+
+
+async def load_member(member_id: int) -> ProjectMember:
+    """A member with person, unit (and enterprise) and team loaded for shaping."""
+    return await ProjectMember.get(id=member_id).prefetch_related(
+        "person", "unit__enterprise", "team"
+    )
+
+
+async def get_member(access: ProjectAccess, member_id: int) -> ProjectMember:
+    """A member of the project visible to the caller, loaded for shaping."""
+    member = await _member(access, await unit_scope(access), member_id)
+    return await load_member(member.id)
+
+
+def _existing_conflict(member: ProjectMember) -> None:
+    """Refuse adding a person who is already active on the project."""
+    if member.work_status != WorkStatus.ACTIVE:
+        return
+    if member.person_type == PersonType.MANAGEMENT:
+        raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
+    raise Conflict(
+        "该人员已在本项目在职，如需调整班组请编辑人员信息", code="already_member", field="id_number"
+    )
+
+
+async def check_addable(project_id: int, person: Person) -> ProjectMember | None:
+    """The person's former (left) membership to re-activate, or None; refuses an active one."""
+    existing = await ProjectMember.get_or_none(project_id=project_id, person_id=person.id)
+    if existing is not None:
+        _existing_conflict(existing)
+    return existing
+
+
+async def add_team_member(
+    access: ProjectAccess,
+    team_id: int,
+    data: BaseModel | dict[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> ProjectMember:
+    """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
+    data = fields_of(data)
+    scope = await unit_scope(access)
+    team = await _team(access, scope, team_id)
+    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    if not team.on_site:
+        raise Conflict("班组已退场，不能添加人员", code="team_off_site")
+    person = await find_enrolled_person(data.get("id_number"))
+    card = validate_wage_card(data)
+    today = today or project_today(access.project)
+    entry = parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
+    if entry > today:
+        raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
+    existing = await check_addable(access.project.id, person)
+    member = await save_labour_member(access.project.id, team, person, card, entry, existing)
+    return await load_member(member.id)
+
+
+async def save_labour_member(
+    project_id: int,
+    team: Team,
+    person: Person,
+    card: WageCard,
+    entry: dt.date,
+    existing: ProjectMember | None,
+) -> ProjectMember:
+    """Create (or re-activate a former) labour membership and tell terminals."""
+    values = {
+        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "team_id": team.id,
+        "person_type": PersonType.LABOUR,
+        "post": "",
+        "work_status": WorkStatus.ACTIVE,
+        "entry_date": entry,
+        "exit_date": None,
+        **_card_columns(card),
+    }
+    if existing is not None:
+        await ProjectMember.filter(id=existing.id).update(**values)
+        member_id = existing.id
+    else:
+        member_id = (
+            await ProjectMember.create(project_id=project_id, person_id=person.id, **values)
+        ).id
+    await sync.mark_members_changed([member_id])
+    return await ProjectMember.get(id=member_id)
+
+
+async def list_team_members(
+    access: ProjectAccess, team_id: int, *, work_status: str = "", page: int = 1, size: int = 10
+) -> tuple[list[ProjectMember], int]:
+    """Members of a team (序号, 姓名, 性别, 身份证号, 手机号, 工种, 工作状态)."""
+    scope = await unit_scope(access)
+    team = await _team(access, scope, team_id)
+    qs = ProjectMember.filter(project_id=access.project.id, team_id=team.id)
+    if work_status:
+        if work_status not in WorkStatus.__members__.values():
+            raise ValidationError("工作状态应为 active 或 left", field="work_status")
+        qs = qs.filter(work_status=work_status)
+    total = await qs.count()
+    rows = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("person", "unit__enterprise", "team")
+    )
+    return list(rows), total
+
+
+async def update_member(
+    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
+) -> ProjectMember:
+    """Edit a labour member: work type, wage card, team; completes migrated members (rule 5).
+
+    A field left out keeps its value; the result must hold the complete wage card and work type.
+    """
+    data = fields_of(data)
+    scope = await unit_scope(access)
+    member = await _member(access, scope, member_id)
+    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    if member.person_type != PersonType.LABOUR:
+        raise Conflict("岗位人员请在岗位人员管理中编辑", code="not_labour")
+    if member.work_status != WorkStatus.ACTIVE:
+        raise Conflict("该人员已离职，不能编辑", code="member_left")
+    current_card = pii.cipher().decrypt(member.bank_card_enc) or ""
+    merged = {
+        "work_type": data.get("work_type", member.work_type),
+        "bank_name": data.get("bank_name", member.bank_name),
+        "bank_card": data.get("bank_card") or current_card,
+        "bank_branch_code": data.get("bank_branch_code", member.bank_branch_code),
+    }
+    card = validate_wage_card(merged)
+    values = _card_columns(card)
+    if "team_id" in data and data["team_id"] != member.team_id:  # type: ignore[attr-defined]
+        try:
+            new_team = await _team(access, scope, int(data["team_id"]))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("班组无效", field="team_id") from exc
+        scope.check_manages(new_team.unit_id)  # type: ignore[attr-defined]
+        if not new_team.on_site:
+            raise Conflict("目标班组已退场，不能调入人员", code="team_off_site", field="team_id")
+        values.update(team_id=new_team.id, unit_id=new_team.unit_id)  # type: ignore[attr-defined]
+    if "entry_date" in data:
+        entry = parse_date(data["entry_date"], "entry_date", "进场日期")
+        if entry and entry > project_today(access.project):
+            raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
+        values["entry_date"] = entry
+    await ProjectMember.filter(id=member.id).update(**values)
+    await sync.mark_members_changed([member.id])
+    return await load_member(member.id)
+
+
+async def exit_member(
+    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
+) -> ProjectMember:
+    """A member leaves the project (离职) on an exit date; terminals drop them."""
+    data = fields_of(data)
+    scope = await unit_scope(access)
+    member = await _member(access, scope, member_id)
+    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    if member.work_status != WorkStatus.ACTIVE:
+        raise Conflict("该人员已离职", code="member_left")
+    today = project_today(access.project)
+    exit_date = parse_date(data.get("exit_date"), "exit_date", "离职日期", required=False) or today
+    if exit_date < member.entry_date:
+        raise ValidationError("离职日期不能早于进场日期", code="invalid_date", field="exit_date")
+    if exit_date > today:
+        raise ValidationError("离职日期不能晚于今天", code="invalid_date", field="exit_date")
+    async with in_transaction():
+        await ProjectMember.filter(id=member.id).update(
+            work_status=WorkStatus.LEFT, exit_date=exit_date
+        )
+        await sync.mark_members_changed([member.id])
+    return await load_member(member.id)

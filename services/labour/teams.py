@@ -1,0 +1,229 @@
+"""Teams (班组): listing, creating, changing, deleting, and the units teams may be put under."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from pydantic import BaseModel
+
+from models import ParticipatingUnit, ProjectMember, Team, UnitRole, WorkStatus
+from realname.errors import Conflict, NotFound, ValidationError, require
+from services.identity import ProjectAccess
+from services.labour.persons import fields_of
+from services.labour.scope import CONSTRUCTION_ROLES, UnitScope, unit_scope
+from services.labour.shaping import unit_public
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+async def _team(access: ProjectAccess, scope: UnitScope, team_id: int) -> Team:
+    team = await Team.get_or_none(id=team_id, project_id=access.project.id, deleted_at=None)
+    if team is None:
+        raise NotFound("班组不存在", code="team_not_found")
+    scope.check_visible(team.unit_id, "班组")  # type: ignore[attr-defined]
+    return team
+
+
+async def get_team(access: ProjectAccess, team_id: int) -> Team:
+    """A visible, not deleted team of the project, or NotFound."""
+    return await _team(access, await unit_scope(access), team_id)
+
+
+async def active_counts(team_ids: list[int]) -> dict[int, int]:
+    """Active members per team."""
+    counts: dict[int, int] = {}
+    if team_ids:
+        tids = cast(
+            list[int],
+            await ProjectMember.filter(
+                team_id__in=team_ids, work_status=WorkStatus.ACTIVE
+            ).values_list("team_id", flat=True),
+        )
+        for tid in tids:
+            counts[tid] = counts.get(tid, 0) + 1
+    return counts
+
+
+def team_public(team: Team, seq: int | None = None, active: int = 0) -> dict[str, Any]:
+    """A team row: 序号, 班组名称, 班组状态, 班组长, 所属单位."""
+    unit = team.unit  # type: ignore[attr-defined]
+    return {
+        "seq": seq,
+        "id": team.id,
+        "name": team.name,
+        "on_site": team.on_site,
+        "status_label": "在场" if team.on_site else "退场",
+        "leader": team.leader,
+        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "unit_name": unit.enterprise.name,
+        "active_members": active,
+    }
+
+
+async def list_teams(
+    access: ProjectAccess,
+    *,
+    name: str = "",
+    on_site: bool | None = None,
+    page: int = 1,
+    size: int = 10,
+) -> tuple[list[dict[str, Any]], int]:
+    """The project's teams visible to the caller, with their 序号."""
+    scope = await unit_scope(access)
+    qs = Team.filter(project_id=access.project.id, deleted_at=None)
+    if scope.visible is not None:
+        qs = qs.filter(unit_id__in=list(scope.visible))
+    if name:
+        qs = qs.filter(name__icontains=name)
+    if on_site is not None:
+        qs = qs.filter(on_site=on_site)
+    total = await qs.count()
+    teams = (
+        await qs.order_by("id")
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related("unit__enterprise")
+    )
+    counts = await active_counts([t.id for t in teams])
+    first = (page - 1) * size
+    rows = [team_public(t, first + i + 1, counts.get(t.id, 0)) for i, t in enumerate(teams)]
+    return rows, total
+
+
+async def _team_unit(access: ProjectAccess, scope: UnitScope, unit_id: Any) -> ParticipatingUnit:
+    """The unit of a team: a construction unit of this project in the caller's scope."""
+    try:
+        uid = int(require(unit_id, "unit_id", "所属单位"))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("所属单位无效", field="unit_id") from exc
+    unit = await ParticipatingUnit.get_or_none(id=uid, project_id=access.project.id)
+    if unit is None or not scope.sees(unit.id):
+        raise ValidationError(
+            "所属单位不是本项目的参建单位", code="unit_not_on_project", field="unit_id"
+        )
+    if UnitRole(unit.role) not in CONSTRUCTION_ROLES:
+        raise ValidationError(
+            "班组只能属于施工总承包单位或分包单位", code="unit_role_invalid", field="unit_id"
+        )
+    scope.check_manages(unit.id)
+    return unit
+
+
+def _team_name(value: Any) -> str:
+    name = require(value, "name", "班组名称")
+    if not isinstance(name, str) or len(name) > 64:
+        raise ValidationError("班组名称不能超过64个字", field="name")
+    return name
+
+
+def _leader(value: Any) -> str:
+    leader = (value or "").strip() if isinstance(value, str) or value is None else None
+    if leader is None or len(leader) > 64:
+        raise ValidationError("班组长姓名不能超过64个字", field="leader")
+    return leader
+
+
+def _on_site(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("在场", "on_site", "true", "1", 1):
+        return True
+    if value in ("退场", "off_site", "false", "0", 0):
+        return False
+    raise ValidationError("班组状态应为在场或退场", field="on_site")
+
+
+async def _name_taken(project_id: int, name: str, exclude: int | None = None) -> bool:
+    qs = Team.filter(project_id=project_id, name=name, deleted_at=None)
+    if exclude:
+        qs = qs.exclude(id=exclude)
+    return await qs.exists()
+
+
+async def create_team(access: ProjectAccess, data: BaseModel | dict[str, Any]) -> Team:
+    """Create a team (新增班组) under a construction unit of the project."""
+    data = fields_of(data)
+    scope = await unit_scope(access)
+    name = _team_name(data.get("name"))
+    leader = _leader(data.get("leader"))
+    on_site = _on_site(data.get("on_site", True))
+    unit = await _team_unit(access, scope, data.get("unit_id"))
+    if await _name_taken(access.project.id, name):
+        raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
+    team = await Team.create(
+        project_id=access.project.id, unit=unit, name=name, leader=leader, on_site=on_site
+    )
+    await team.fetch_related("unit__enterprise")
+    return team
+
+
+async def update_team(
+    access: ProjectAccess, team_id: int, data: BaseModel | dict[str, Any]
+) -> Team:
+    """Edit a team: name, leader, unit, status (在场/退场)."""
+    data = fields_of(data)
+    scope = await unit_scope(access)
+    team = await _team(access, scope, team_id)
+    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    changes: dict[str, Any] = {}
+    if "name" in data:
+        changes["name"] = _team_name(data["name"])
+        if await _name_taken(access.project.id, changes["name"], exclude=team.id):
+            raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
+    if "leader" in data:
+        changes["leader"] = _leader(data["leader"])
+    if "on_site" in data:
+        changes["on_site"] = _on_site(data["on_site"])
+    new_unit = None
+    if "unit_id" in data and data["unit_id"] != team.unit_id:  # type: ignore[attr-defined]
+        new_unit = await _team_unit(access, scope, data["unit_id"])
+    active = (await active_counts([team.id])).get(team.id, 0)
+    if active and new_unit is not None and new_unit.id != team.unit_id:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，不能变更所属单位",
+            code="team_has_members",
+            field="unit_id",
+        )
+    if active and changes.get("on_site") is False:
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，请先为其办理离职后再将班组退场",
+            code="team_has_members",
+            field="on_site",
+        )
+    if new_unit is not None:
+        changes["unit_id"] = new_unit.id
+    if changes:
+        await Team.filter(id=team.id).update(**changes)
+    team = await Team.get(id=team.id).prefetch_related("unit__enterprise")
+    return team
+
+
+async def delete_team(access: ProjectAccess, team_id: int) -> None:
+    """Delete a team (kept for the record, hidden); refused while it has active members."""
+    scope = await unit_scope(access)
+    team = await _team(access, scope, team_id)
+    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    active = (await active_counts([team.id])).get(team.id, 0)
+    if active:
+        raise Conflict(
+            f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组", code="team_has_members"
+        )
+    await Team.filter(id=team.id).update(deleted_at=dt.datetime.now(dt.UTC), on_site=False)
+
+
+async def construction_units(access: ProjectAccess) -> list[dict[str, Any]]:
+    """Units of the project the caller may put teams under (the 所属单位 picker)."""
+    scope = await unit_scope(access)
+    units = (
+        await ParticipatingUnit.filter(
+            project_id=access.project.id, role__in=list(CONSTRUCTION_ROLES)
+        )
+        .prefetch_related("enterprise")
+        .order_by("id")
+    )
+    return [
+        unit_public(u)
+        for u in units
+        if scope.sees(u.id) and (scope.managed is None or u.id in scope.managed)
+    ]
