@@ -221,17 +221,15 @@ async def _account_ids(**filters: Any) -> list[str]:
 
 
 async def _visible(access: ProjectAccess, qs: QuerySet[AuditLog]) -> QuerySet[AuditLog]:
-    """A subcontractor's admin sees its own accounts' entries and its post personnel's."""
-    if access.principal.kind != AccountKind.ENTERPRISE:
+    """A subcontractor's admin sees the entries of its own units' company accounts and post
+    personnel (the row scope of `access`); site-wide callers see every entry."""
+    if access.sees_every_unit:
         return qs
-    roles = set(access.unit_roles)
-    if roles & labour.SITE_WIDE_VIEW_ROLES:
-        return qs
-    own = await _account_ids(enterprise_id=access.principal.enterprise_id)
-    staff = await ProjectMember.filter(
-        project_id=access.project.id,
-        unit_id__in=list(access.unit_ids),
-        person_type=PersonType.MANAGEMENT,
+    units = access.rows(ParticipatingUnit.filter(project_id=access.project.id), "id")
+    companies = await units.values_list("enterprise_id", flat=True)
+    own = await _account_ids(enterprise_id__in=list(companies)) if companies else []
+    staff = await access.rows(
+        ProjectMember.filter(project_id=access.project.id, person_type=PersonType.MANAGEMENT)
     ).values_list("person_id", flat=True)
     people = await _account_ids(person_id__in=list(staff)) if staff else []
     return qs.filter(
