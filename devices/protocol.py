@@ -18,6 +18,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sanic_ext.extensions.openapi.builders import OperationStore
 
+from devices.native import parse_native
 from devices.signing import AUTO_CHANNEL, Handler, device_of, json_body, signed
 from models import Project
 from realname import error_codes as E
@@ -242,7 +243,7 @@ async def punches(request: Request) -> HTTPResponse:
     results = await ingest.ingest(
         device,
         await device_service.project_of(device),
-        [ingest.parse_native(p) for p in items],
+        [parse_native(p) for p in items],
         request.app.ctx.files,
     )
     return ok({"results": results})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from devices.native import parse_native
 from models import Device, Punch
 from services import attendance, ingest
 from tests.devices.helpers import make_device, punch
@@ -15,7 +16,7 @@ from tests.factories import make_member, make_project
 
 
 async def _rows(device: Device, pid: str, person_id: int) -> list[list]:
-    p = ingest.parse_native(punch(pid, person_id))
+    p = parse_native(punch(pid, person_id))
     (p.member,) = await ingest._members(device.project_id, {person_id}, set())  # type: ignore[attr-defined]
     p.resolved_person_id = person_id
     p.day = attendance.local_day(p.time or dt.datetime.now(dt.UTC), attendance.zone(None))
