@@ -22,7 +22,7 @@ from models.org import UNIT_ROLE_LABELS, UnitRole
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS, Post
 from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
-from services import attendance, contracts
+from services import attendance, contracts, localtime
 from services.identity import Principal, ProjectAccess, region_covers
 
 
@@ -51,7 +51,7 @@ async def my_projects(principal: Principal) -> list[dict[str, Any]]:
         .order_by("-entry_date")
         .prefetch_related("project", "team", "unit__enterprise")
     )
-    today = attendance.today_local()
+    today = localtime.today()
     states = await contracts.contract_states(members, today)
     rows: dict[int, dict[str, Any]] = {}
     for m in members:
@@ -107,7 +107,7 @@ async def own_member(principal: Principal, member_id: int) -> ProjectMember:
 def parse_month(value: str | None) -> tuple[int, int]:
     """``YYYY-MM`` (default: this month) as (year, month); a bad value names the field."""
     if not value:
-        today = attendance.today_local()
+        today = localtime.today()
         return today.year, today.month
     year, mon, _, _ = attendance.month_bounds(value)
     return year, mon
@@ -135,7 +135,7 @@ async def project_summary(access: ProjectAccess) -> dict[str, Any]:
     """One screen for post personnel: today on site, contract warnings, the caller's posts
     (counts over the members the caller sees)."""
     project, posts = access.project, access.posts
-    today = attendance.today_local(attendance.zone(project.timezone))
+    today = localtime.project_today(project)
     on_site = await attendance.workbench_summary(project.id, today)
     warnings = await contracts.warning_summary(access, today)
     active = await access.rows(
@@ -161,7 +161,7 @@ async def project_summary(access: ProjectAccess) -> dict[str, Any]:
 async def my_contracts(principal: Principal, member_id: int) -> dict[str, Any]:
     """The caller's own contracts on one membership, and the membership's contract warning."""
     member = await own_member(principal, member_id)
-    today = attendance.today_local()
+    today = localtime.today()
     state = (await contracts.contract_states([member], today))[member.id]
     rows = (
         await LabourContract.filter(member_id=member.id, deleted_at__isnull=True)

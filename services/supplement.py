@@ -38,7 +38,7 @@ from models.supplement import (
     SupplementStep,
 )
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
-from services import attendance, audit, rules
+from services import attendance, audit, localtime, rules
 from services import files as file_service
 from services.identity import MANAGE, Principal, ProjectAccess
 
@@ -161,7 +161,7 @@ async def file_request(
             "补录日期格式应为 YYYY-MM-DD", code="invalid_date", field="date"
         ) from exc
     tz = attendance.zone(project.timezone)
-    now = attendance.clock.utcnow()
+    now = localtime.now()
     if day > now.astimezone(tz).date():
         raise ValidationError("不能为未来日期补录考勤", code="future_date", field="date")
     if day < member.entry_date:
@@ -265,7 +265,7 @@ async def decide(
                 f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
                 code="punch_blocked",
             )
-    now = attendance.clock.utcnow()
+    now = localtime.now()
     async with in_transaction() as conn:
         if not approve:
             changes: dict[str, Any] = {"state": SupplementState.REJECTED, "decided_at": now}

@@ -12,6 +12,7 @@ from services import (
     attendance,
     contracts,
     devices,
+    localtime,
     materials,
     rules,
     status_change,
@@ -101,7 +102,7 @@ async def monthly_report_months(project_id: int, year: int) -> dict[str, Any]:
 async def workbench(access: ProjectAccess, year: int | None = None) -> dict[str, Any]:
     """Everything the workbench shows for one project, from the caller's point of view."""
     project = access.project
-    today = attendance.today_local(attendance.zone(project.timezone))
+    today = localtime.project_today(project)
     notices, notice_total = await announcements.for_project(project, 1, ANNOUNCEMENT_COUNT)
     mine = await accessible_projects(access.principal)
     return {

@@ -4,7 +4,7 @@ monthly statistics, the member views and the exports.
 One module per sub-area; this package re-exports the names the rest of the platform uses, so
 ``from services import attendance; attendance.settle_days(...)`` keeps working:
 
-- ``clock``: the engine's clock (``utcnow``, patched in tests), project zones, local days, months
+- ``clock``: project zones, local days, months (now and today: ``services.localtime``)
 - ``labels``: the Chinese labels of day states, directions, sources and rejection reasons
 - ``sql``: the raw-SQL helpers shared by settlement and statistics
 - ``settlement``: rule 1 (``settle``) and writing settled days (Python and PostgreSQL paths)
@@ -17,7 +17,7 @@ One module per sub-area; this package re-exports the names the rest of the platf
 """
 
 from services.attendance import clock
-from services.attendance.clock import DEFAULT_TZ, local_day, month_bounds, today_local, zone
+from services.attendance.clock import DEFAULT_TZ, local_day, month_bounds, zone
 from services.attendance.export import EXPORT_STYLES, export_columns, export_month
 from services.attendance.failures import failed_days, retry_failed
 from services.attendance.labels import REASON_LABELS
@@ -58,7 +58,6 @@ __all__ = [
     "settle_days",
     "settle_pending",
     "settle_range",
-    "today_local",
     "wait_pending",
     "workbench_summary",
     "zone",

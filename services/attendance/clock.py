@@ -1,6 +1,7 @@
-"""The attendance engine's clock and calendar: project time zones, local days, months.
+"""The attendance engine's calendar: project time zones, local days, months.
 
-``utcnow`` is the one clock of the engine; tests replace ``services.attendance.clock.utcnow``.
+The current moment and today's date come from the platform's one clock,
+``services.localtime.now`` / ``today`` (set in tests with the ``clock`` fixture).
 """
 
 from __future__ import annotations
@@ -38,16 +39,6 @@ def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
         return moment.astimezone(tz).date()
     except OverflowError:
         return moment.date()
-
-
-def utcnow() -> dt.datetime:
-    """The current moment (the one clock of the attendance engine; tests may replace it)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def today_local(tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
-    """Today in the project's time zone."""
-    return utcnow().astimezone(tz).date()
 
 
 async def project_zone(project_id: int) -> ZoneInfo:

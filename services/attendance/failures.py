@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from models.settlement import PendingSettlement
-from services.attendance import clock
+from services import localtime
 
 log = logging.getLogger("realname.attendance")
 # A day that could not be settled: (member id, day) → the error (type and message, no data).
@@ -26,7 +26,7 @@ def _retry_delay(attempts: int) -> dt.timedelta:
 async def _set_aside_unmarked(project_id: int, failed: _Failed) -> None:
     """Record days that failed outside the pending pass (settle-on-read, the closed-day sweep,
     a supplement) as set-aside marks, so operators see them and they are retried."""
-    now = clock.utcnow()
+    now = localtime.now()
     for (member_id, day), error in failed.items():
         marks = await PendingSettlement.filter(member_id=member_id, day=day).values_list(
             "id", "attempts"

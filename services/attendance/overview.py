@@ -21,7 +21,8 @@ from models import (
 )
 from models.people import PERSON_TYPE_LABELS
 from realname.errors import NotFound
-from services.attendance.clock import local_day, month_bounds, today_local, zone
+from services import localtime
+from services.attendance.clock import local_day, month_bounds, zone
 from services.attendance.labels import DIRECTION_LABELS, REASON_LABELS, SOURCE_LABELS, STATE_LABELS
 from services.attendance.settlement import settle, settle_stale
 from services.attendance.stats import _day_cells, _day_rows, _hours
@@ -101,7 +102,7 @@ async def member_day_punches(
     if member is None:
         raise NotFound("该项目没有此人员", code="member_not_found")
     tz = zone(project.timezone)
-    today = today_local(tz)
+    today = localtime.today(tz)
     rows = await _punches(member, day, day, tz)
     punches = [
         punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None) for r in rows
@@ -132,7 +133,7 @@ async def member_month(
     _, _, first, last = month_bounds(f"{year:04d}-{month:02d}")
     project = member.project
     tz = zone(project.timezone)
-    today = today_local(tz)
+    today = localtime.today(tz)
     cells = (await _day_rows(project.id, [member.id], first, last, today)).get(member.id, {})
     by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for r in await _punches(member, first, last, tz):
@@ -165,7 +166,7 @@ async def workbench_summary(project_id: int, today: dt.date | None = None) -> di
     over members on the project then (entered, not yet exited).
     """
     project = await Project.get(id=project_id)
-    today = today or today_local(zone(project.timezone))
+    today = today or localtime.project_today(project)
     first = today.replace(day=1)
     await settle_stale(project_id, today, first, today)
     present = await DailyAttendance.filter(project_id=project_id, day=today).values_list(

@@ -16,8 +16,8 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from models.settlement import PendingSettlement
-from services.attendance import clock
-from services.attendance.clock import _zone_of, today_local
+from services import localtime
+from services.attendance.clock import _zone_of
 from services.attendance.failures import _Failed, _retry_delay
 from services.attendance.settlement import _Item, _pg_settle, _sqlite_in_transaction, _sqlite_settle
 from services.attendance.sql import _CHUNK, _dialect
@@ -60,7 +60,7 @@ class _Claim:
         for (member_id, day), project_id in self.project.items():
             today = todays.get(project_id)
             if today is None:
-                today = todays[project_id] = today_local(await _zone_of(project_id))
+                today = todays[project_id] = localtime.today(await _zone_of(project_id))
             out.append((project_id, member_id, day, today))
         return sorted(out, key=lambda it: (it[1], it[2]))
 
@@ -107,7 +107,7 @@ async def _pending_pass_pg(limit: int) -> tuple[int, int]:
     those another worker holds), settle their days (a failing day alone, in a savepoint), delete
     the claimed marks of the days settled and set the failed ones aside."""
     conn = connections.get("default")
-    now = clock.utcnow()
+    now = localtime.now()
     async with conn.acquire_connection() as c, c.transaction():
         rows = await c.fetch(_PG_CLAIM, limit, now)
         if not rows:
@@ -150,7 +150,7 @@ def _sqlite_pending(
 
 async def _pending_pass_sqlite(limit: int) -> tuple[int, int]:
     conn = connections.get("default")
-    now = clock.utcnow()
+    now = localtime.now()
     _, rows = await conn.execute_query(_SQLITE_CLAIM, [_db_time(now), limit])
     if not rows:
         return 0, 0
@@ -236,7 +236,9 @@ async def wait_pending(timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         await settle_pending()
-        ready = PendingSettlement.filter(Q(retry_at__isnull=True) | Q(retry_at__lte=clock.utcnow()))
+        ready = PendingSettlement.filter(
+            Q(retry_at__isnull=True) | Q(retry_at__lte=localtime.now())
+        )
         if not await ready.exists() or asyncio.get_running_loop().time() > deadline:
             return
         await asyncio.sleep(0.05)

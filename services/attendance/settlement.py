@@ -21,8 +21,8 @@ from typing import Any
 from tortoise import connections
 
 from models import DailyAttendance, DayState, Direction, Punch, PunchStatus
-from services.attendance import clock
-from services.attendance.clock import project_zone, today_local
+from services import localtime
+from services.attendance.clock import project_zone
 from services.attendance.failures import _Failed, _set_aside_unmarked
 from services.attendance.sql import _CHUNK, _marks
 
@@ -32,11 +32,16 @@ from services.attendance.sql import _CHUNK, _marks
 def settle(
     punches: Iterable[tuple[dt.datetime, str]], day: dt.date, today: dt.date
 ) -> tuple[DayState, dt.datetime | None, dt.datetime | None, int, int]:
-    """Pure rule: (state, first_in, last_out, seconds, count) from a day's accepted punches."""
+    """Pure rule: (state, first_in, last_out, seconds, count) from a day's accepted punches.
+
+    Moments are compared and subtracted in UTC (naive ones are UTC): two local times of one
+    zone would otherwise be subtracted as wall-clock times, an hour off across a clock change.
+    The same rule in SQL: ``_PG_SETTLE``; ``tests/attendance/settle_cases.py`` pins both.
+    """
     ins: list[dt.datetime] = []
     outs: list[dt.datetime] = []
     for t, d in punches:
-        (ins if d == Direction.IN else outs).append(t)
+        (ins if d == Direction.IN else outs).append(_as_utc(t))
     count = len(ins) + len(outs)
     first_in = min(ins) if ins else None
     last_out = max(outs) if outs else None
@@ -128,8 +133,11 @@ def _settled_row(
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
+    return None if value is None else _as_utc(value)
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    """A moment in UTC (a naive value is UTC already)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
@@ -141,7 +149,7 @@ async def _write_settled(
     wanted: Iterable[tuple[int, dt.date]],
     today: dt.date,
 ) -> int:
-    now = clock.utcnow()
+    now = localtime.now()
     rows = []
     for member_id, day in wanted:
         # Accepted punches are append-only: no punch means no row was ever written.
@@ -168,7 +176,7 @@ async def settle_days(
     wanted = {(m, d) for m, d in pairs}
     if not wanted:
         return 0
-    today = today or today_local(await project_zone(project_id))
+    today = today or localtime.today(await project_zone(project_id))
     items = sorted((project_id, m, d, today) for m, d in wanted)
     written, failed = await _settle_items(items)
     if failed:
@@ -185,7 +193,8 @@ _Item = tuple[int, int, dt.date, dt.date]
 # member-days aggregated in the database (first in, last out, count), the rule of ``settle()``
 # applied in SQL and the version-guarded upsert, in (member, day) order. Member-days without
 # accepted punches get no row (absent), exactly like ``settle()``. A fixed text: prepared once per
-# connection.
+# connection. The rule is written twice on purpose (one round trip per pass): every case of
+# ``tests/attendance/settle_cases.py`` runs through both copies.
 _PG_SETTLE = (
     "WITH w AS (SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::date[])"
     " AS w(project_id, member_id, day, today)),"
@@ -341,7 +350,7 @@ async def _settle_items(items: list[_Item]) -> tuple[int, _Failed]:
     if not items:
         return 0, {}
     conn = connections.get("default")
-    now = clock.utcnow()
+    now = localtime.now()
     if conn.capabilities.dialect == "postgres":
         async with conn.acquire_connection() as c:
             return await _pg_settle(c, items, now, savepoints=c.is_in_transaction())
@@ -401,7 +410,7 @@ async def settle_range(
     project_id: int, start: dt.date, end: dt.date, today: dt.date | None = None
 ) -> int:
     """Settle every member-day of a project between two dates (inclusive) in one scan."""
-    today = today or today_local(await project_zone(project_id))
+    today = today or localtime.today(await project_zone(project_id))
     rows = await Punch.filter(
         project_id=project_id,
         local_date__gte=start,

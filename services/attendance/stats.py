@@ -14,8 +14,8 @@ from tortoise import connections
 from models import DailyAttendance, DayState, PersonType, ProjectMember, UnitRole, WorkStatus
 from models.people import PERSON_TYPE_LABELS, WORK_STATUS_LABELS
 from realname.errors import ValidationError
-from services import pii
-from services.attendance.clock import month_bounds, today_local, zone
+from services import localtime, pii
+from services.attendance.clock import month_bounds
 from services.attendance.labels import _POST_TEXT
 from services.attendance.settlement import settle_days, settle_stale
 
@@ -256,7 +256,7 @@ async def month_stats(
     """
     project = access.project
     _, _, first, last = month_bounds(month)
-    today = today_local(zone(project.timezone))
+    today = localtime.project_today(project)
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
     conds, params = _page_where(project.id, f, visible_unit_ids(access))
@@ -318,7 +318,7 @@ async def iter_month_rows(
     """Every filtered member of the month in batches: (member rows, {member: {day: cell}})."""
     project = access.project
     _, _, first, last = month_bounds(month)
-    today = today_local(zone(project.timezone))
+    today = localtime.project_today(project)
     await settle_stale(project.id, today, first, last)
     qs = _member_query(project.id, f, visible_unit_ids(access))
     after = 0

@@ -10,8 +10,8 @@ from collections import defaultdict
 from typing import Any
 
 from models import DailyAttendance, DayState
-from services.attendance import clock
-from services.attendance.clock import project_zone, today_local
+from services import localtime
+from services.attendance.clock import project_zone
 from services.attendance.pending import PENDING_SWEEP_SECONDS, _drainers, settle_pending
 from services.attendance.settlement import settle_days
 
@@ -22,7 +22,7 @@ SETTLE_INTERVAL_SECONDS = 300  # the background sweep of closed days
 async def settle_closed_days(today: dt.date | None = None) -> int:
     """Settle every day still marked *today* whose day has closed in its project's time zone."""
     # UTC+14 is the furthest ahead any zone gets: no zone's today is later than this bound.
-    horizon = today or (clock.utcnow() + dt.timedelta(hours=14)).date()
+    horizon = today or (localtime.now() + dt.timedelta(hours=14)).date()
     open_rows = await DailyAttendance.filter(state=DayState.TODAY, day__lt=horizon).values_list(
         "project_id", "member_id", "day"
     )
@@ -31,7 +31,7 @@ async def settle_closed_days(today: dt.date | None = None) -> int:
         by_project[project_id].add((member_id, day))
     total = 0
     for project_id, pairs in by_project.items():
-        local_today = today or today_local(await project_zone(project_id))
+        local_today = today or localtime.today(await project_zone(project_id))
         closed = {(m, d) for m, d in pairs if d < local_today}
         if closed:
             total += await settle_days(project_id, closed, local_today)

@@ -67,17 +67,8 @@ async def stats_world() -> StatsWorld:
     return StatsWorld(world, sub, team_b, m1, id1, ph1, m2, m3, m4)
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    """Set the attendance engine's clock (default: 2028-03-10 12:00 Asia/Shanghai)."""
-
-    def set_now(moment: dt.datetime) -> None:
-        monkeypatch.setattr(attendance.clock, "utcnow", lambda: moment.astimezone(dt.UTC))
-
-    set_now(dt.datetime(2028, 3, 10, 12, tzinfo=attendance.DEFAULT_TZ))
-    return set_now
-
-
 @pytest.fixture(autouse=True)
 def _fixed_clock(clock: Callable[[dt.datetime], None]) -> None:
-    """Every attendance test runs on 2028-03-10 unless it moves the clock."""
+    """Every attendance test runs on 2028-03-10 12:00 Asia/Shanghai unless it moves the clock
+    (the ``clock`` fixture: the platform's one clock)."""
+    clock(dt.datetime(2028, 3, 10, 12, tzinfo=attendance.DEFAULT_TZ))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from itertools import count
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models import Direction, ProjectMember, Punch, PunchSource, PunchStatus
-from services.attendance import DEFAULT_TZ
+from services.attendance import DEFAULT_TZ, local_day
 from tests.conftest import uid
 
 _seq = count(1)
@@ -29,8 +30,10 @@ async def punch(
     source: str = PunchSource.DEVICE,
     photo_key: str | None = None,
     punch_id: str | None = None,
+    tz: ZoneInfo = DEFAULT_TZ,
 ) -> Punch:
-    """Store one punch for a member (its local date computed from the moment)."""
+    """Store one punch for a member (its local date: the moment's day in ``tz``, the project's
+    zone, as the punch pipeline files it)."""
     return await Punch.create(
         project_id=member.project_id,
         member=member,
@@ -38,7 +41,7 @@ async def punch(
         device=device,
         device_punch_id=punch_id or f"{uid('t')}-{next(_seq)}",
         time=when.astimezone(dt.UTC),
-        local_date=when.astimezone(DEFAULT_TZ).date(),
+        local_date=local_day(when, tz),
         direction=direction,
         liveness=accepted or reason != "no_liveness",
         photo_key=photo_key,

@@ -8,7 +8,7 @@ import datetime as dt
 
 from models import DailyAttendance, DayState, Direction
 from models.settlement import PendingSettlement
-from services import attendance
+from services import attendance, localtime
 from services.attendance import settle_days
 from tests.attendance.helpers import at, punch
 from tests.factories import make_member, make_project
@@ -50,7 +50,7 @@ async def test_pending_sweep_keeps_out_before_in_abnormal(database: None) -> Non
     """The same day settled by the sweep of pending marks (what the device ingest leaves)."""
     world = await make_project()
     m = await make_member(world)
-    day = attendance.today_local(attendance.zone(None)) - dt.timedelta(days=2)
+    day = localtime.today(attendance.zone(None)) - dt.timedelta(days=2)
     await punch(m, at(day, 8), Direction.OUT)
     await punch(m, at(day, 17), Direction.IN)
     await PendingSettlement.create(project_id=world.project.id, member_id=m.id, day=day)

@@ -27,7 +27,7 @@ import httpx
 
 from models import DailyAttendance, Punch
 from models.settlement import PendingSettlement
-from services import attendance
+from services import attendance, localtime
 from services import devices as svc
 from tests.devices.helpers import Dev, punch
 
@@ -309,7 +309,7 @@ async def reckon(
     stored = Counter((sn, key) for sn, key in rows)
     missing = sorted(k for k in load.acknowledged if k not in stored)
     doubled = sorted(k for k, n in stored.items() if n > 1)
-    today = attendance.today_local(attendance.zone(timezone))
+    today = localtime.today(attendance.zone(timezone))
     deadline = time.monotonic() + settle_timeout
     while True:
         unsettled, wrong, pending = await _settlement_gaps(member_ids, today)

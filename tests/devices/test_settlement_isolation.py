@@ -15,7 +15,7 @@ from tortoise import connections
 
 from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
-from services import attendance
+from services import attendance, localtime
 from tests.devices.helpers import call, make_device, punch
 from tests.factories import make_member, make_person, make_project
 
@@ -118,7 +118,7 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
     # The impossible day is set aside with its error, time and attempts.
     mark = await PendingSettlement.get(member_id=bad.id)
     assert mark.attempts == 1 and mark.error and mark.failed_at is not None
-    assert mark.retry_at is not None and mark.retry_at > attendance.clock.utcnow()
+    assert mark.retry_at is not None and mark.retry_at > localtime.now()
     assert not await DailyAttendance.filter(member_id=bad.id).exists()
     assert not await DailyAttendance.filter(member_id=broken.id).exists()
     listed = await attendance.failed_days(world.project.id)
