@@ -8,7 +8,8 @@ supervisor see the whole site but manage only their own units.
 
 One module per sub-area; this package re-exports the names used elsewhere:
 
-- ``scope``: the caller's unit scope (see above) and whether replies carry full personal data
+- ``scope``: whether replies carry full personal data (the unit scope itself is
+  ``ProjectAccess``'s row scope, ``services/scope.py``)
 - ``dates``: the project's today and the dates a labour record may hold
 - ``wagecard``: work types and the wage card (rule 5 validation)
 - ``shaping``: persons, members and units as replies show them
@@ -30,7 +31,7 @@ from services.labour.members import (
     update_member,
 )
 from services.labour.persons import ENROL_FIRST, find_enrolled_person, search_person
-from services.labour.scope import show_pii, unit_scope
+from services.labour.scope import show_pii
 from services.labour.shaping import member_public, person_fields, post_label, wage_card_incomplete
 from services.labour.teams import (
     active_counts,
@@ -76,7 +77,6 @@ __all__ = [
     "search_person",
     "show_pii",
     "team_public",
-    "unit_scope",
     "update_member",
     "update_team",
     "validate_bank_name",

@@ -6,7 +6,7 @@ from models.contracts import LabourContract
 from models.files import StoredFile
 from realname.errors import Forbidden, NotFound
 from services.identity import ProjectAccess
-from services.labour.scope import show_pii, unit_scope
+from services.labour.scope import show_pii
 
 # --- file downloads ------------------------------------------------------------------------------
 
@@ -25,10 +25,9 @@ async def file_for_download(access: ProjectAccess, file_id: int) -> StoredFile:
     if stored.purpose in SENSITIVE_FILE_PURPOSES and not show_pii(access):
         raise Forbidden("无权查看人员照片", code="file_forbidden")
     if stored.purpose == "contract":
-        scope = await unit_scope(access)
         contract = (
             await LabourContract.filter(attachment_id=stored.id).prefetch_related("member").first()
         )
         if contract is not None:
-            scope.check_visible(contract.member.unit_id, "文件")  # type: ignore[attr-defined]
+            access.check_visible(contract.member.unit_id, "文件")  # type: ignore[attr-defined]
     return stored

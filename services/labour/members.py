@@ -14,16 +14,15 @@ from services import pii, sync
 from services.identity import ProjectAccess
 from services.labour.dates import parse_date, project_today
 from services.labour.persons import fields_of, find_enrolled_person
-from services.labour.scope import UnitScope, unit_scope
-from services.labour.teams import _team
+from services.labour.teams import get_team
 from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
 
 
-async def _member(access: ProjectAccess, scope: UnitScope, member_id: int) -> ProjectMember:
+async def _member(access: ProjectAccess, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id, project_id=access.project.id)
     if member is None:
         raise NotFound("人员不存在", code="member_not_found")
-    scope.check_visible(member.unit_id, "人员")  # type: ignore[attr-defined]
+    access.check_visible(member.unit_id, "人员")  # type: ignore[attr-defined]
     return member
 
 
@@ -36,7 +35,7 @@ async def load_member(member_id: int) -> ProjectMember:
 
 async def get_member(access: ProjectAccess, member_id: int) -> ProjectMember:
     """A member of the project visible to the caller, loaded for shaping."""
-    member = await _member(access, await unit_scope(access), member_id)
+    member = await _member(access, member_id)
     return await load_member(member.id)
 
 
@@ -68,9 +67,8 @@ async def add_team_member(
 ) -> ProjectMember:
     """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
     data = fields_of(data)
-    scope = await unit_scope(access)
-    team = await _team(access, scope, team_id)
-    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    team = await get_team(access, team_id)
+    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     if not team.on_site:
         raise Conflict("班组已退场，不能添加人员", code="team_off_site")
     person = await find_enrolled_person(data.get("id_number"))
@@ -118,8 +116,7 @@ async def list_team_members(
     access: ProjectAccess, team_id: int, *, work_status: str = "", page: int = 1, size: int = 10
 ) -> tuple[list[ProjectMember], int]:
     """Members of a team (序号, 姓名, 性别, 身份证号, 手机号, 工种, 工作状态)."""
-    scope = await unit_scope(access)
-    team = await _team(access, scope, team_id)
+    team = await get_team(access, team_id)
     qs = ProjectMember.filter(project_id=access.project.id, team_id=team.id)
     if work_status:
         if work_status not in WorkStatus.__members__.values():
@@ -143,9 +140,8 @@ async def update_member(
     A field left out keeps its value; the result must hold the complete wage card and work type.
     """
     data = fields_of(data)
-    scope = await unit_scope(access)
-    member = await _member(access, scope, member_id)
-    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    member = await _member(access, member_id)
+    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.person_type != PersonType.LABOUR:
         raise Conflict("岗位人员请在岗位人员管理中编辑", code="not_labour")
     if member.work_status != WorkStatus.ACTIVE:
@@ -161,10 +157,10 @@ async def update_member(
     values = _card_columns(card)
     if "team_id" in data and data["team_id"] != member.team_id:  # type: ignore[attr-defined]
         try:
-            new_team = await _team(access, scope, int(data["team_id"]))
+            new_team = await get_team(access, int(data["team_id"]))
         except (TypeError, ValueError) as exc:
             raise ValidationError("班组无效", field="team_id") from exc
-        scope.check_manages(new_team.unit_id)  # type: ignore[attr-defined]
+        access.check_manages(new_team.unit_id)  # type: ignore[attr-defined]
         if not new_team.on_site:
             raise Conflict("目标班组已退场，不能调入人员", code="team_off_site", field="team_id")
         values.update(team_id=new_team.id, unit_id=new_team.unit_id)  # type: ignore[attr-defined]
@@ -183,9 +179,8 @@ async def exit_member(
 ) -> ProjectMember:
     """A member leaves the project (离职) on an exit date; terminals drop them."""
     data = fields_of(data)
-    scope = await unit_scope(access)
-    member = await _member(access, scope, member_id)
-    scope.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    member = await _member(access, member_id)
+    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职", code="member_left")
     today = project_today(access.project)

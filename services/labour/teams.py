@@ -11,23 +11,19 @@ from models import ParticipatingUnit, ProjectMember, Team, UnitRole, WorkStatus
 from realname.errors import Conflict, NotFound, ValidationError, require
 from services.identity import ProjectAccess
 from services.labour.persons import fields_of
-from services.labour.scope import CONSTRUCTION_ROLES, UnitScope, unit_scope
+from services.labour.scope import CONSTRUCTION_ROLES
 from services.labour.shaping import unit_public
 
 # --- teams ---------------------------------------------------------------------------------------
 
 
-async def _team(access: ProjectAccess, scope: UnitScope, team_id: int) -> Team:
+async def get_team(access: ProjectAccess, team_id: int) -> Team:
+    """A visible, not deleted team of the project, or NotFound."""
     team = await Team.get_or_none(id=team_id, project_id=access.project.id, deleted_at=None)
     if team is None:
         raise NotFound("班组不存在", code="team_not_found")
-    scope.check_visible(team.unit_id, "班组")  # type: ignore[attr-defined]
+    access.check_visible(team.unit_id, "班组")  # type: ignore[attr-defined]
     return team
-
-
-async def get_team(access: ProjectAccess, team_id: int) -> Team:
-    """A visible, not deleted team of the project, or NotFound."""
-    return await _team(access, await unit_scope(access), team_id)
 
 
 async def active_counts(team_ids: list[int]) -> dict[int, int]:
@@ -70,10 +66,7 @@ async def list_teams(
     size: int = 10,
 ) -> tuple[list[dict[str, Any]], int]:
     """The project's teams visible to the caller, with their 序号."""
-    scope = await unit_scope(access)
-    qs = Team.filter(project_id=access.project.id, deleted_at=None)
-    if scope.visible is not None:
-        qs = qs.filter(unit_id__in=list(scope.visible))
+    qs = access.rows(Team.filter(project_id=access.project.id, deleted_at=None))
     if name:
         qs = qs.filter(name__icontains=name)
     if on_site is not None:
@@ -91,14 +84,14 @@ async def list_teams(
     return rows, total
 
 
-async def _team_unit(access: ProjectAccess, scope: UnitScope, unit_id: Any) -> ParticipatingUnit:
+async def _team_unit(access: ProjectAccess, unit_id: Any) -> ParticipatingUnit:
     """The unit of a team: a construction unit of this project in the caller's scope."""
     try:
         uid = int(require(unit_id, "unit_id", "所属单位"))
     except (TypeError, ValueError) as exc:
         raise ValidationError("所属单位无效", field="unit_id") from exc
     unit = await ParticipatingUnit.get_or_none(id=uid, project_id=access.project.id)
-    if unit is None or not scope.sees(unit.id):
+    if unit is None or not access.sees(unit.id):
         raise ValidationError(
             "所属单位不是本项目的参建单位", code="unit_not_on_project", field="unit_id"
         )
@@ -106,7 +99,7 @@ async def _team_unit(access: ProjectAccess, scope: UnitScope, unit_id: Any) -> P
         raise ValidationError(
             "班组只能属于施工总承包单位或分包单位", code="unit_role_invalid", field="unit_id"
         )
-    scope.check_manages(unit.id)
+    access.check_manages(unit.id)
     return unit
 
 
@@ -144,11 +137,10 @@ async def _name_taken(project_id: int, name: str, exclude: int | None = None) ->
 async def create_team(access: ProjectAccess, data: BaseModel | dict[str, Any]) -> Team:
     """Create a team (新增班组) under a construction unit of the project."""
     data = fields_of(data)
-    scope = await unit_scope(access)
     name = _team_name(data.get("name"))
     leader = _leader(data.get("leader"))
     on_site = _on_site(data.get("on_site", True))
-    unit = await _team_unit(access, scope, data.get("unit_id"))
+    unit = await _team_unit(access, data.get("unit_id"))
     if await _name_taken(access.project.id, name):
         raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
     team = await Team.create(
@@ -163,9 +155,8 @@ async def update_team(
 ) -> Team:
     """Edit a team: name, leader, unit, status (在场/退场)."""
     data = fields_of(data)
-    scope = await unit_scope(access)
-    team = await _team(access, scope, team_id)
-    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    team = await get_team(access, team_id)
+    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     changes: dict[str, Any] = {}
     if "name" in data:
         changes["name"] = _team_name(data["name"])
@@ -177,7 +168,7 @@ async def update_team(
         changes["on_site"] = _on_site(data["on_site"])
     new_unit = None
     if "unit_id" in data and data["unit_id"] != team.unit_id:  # type: ignore[attr-defined]
-        new_unit = await _team_unit(access, scope, data["unit_id"])
+        new_unit = await _team_unit(access, data["unit_id"])
     active = (await active_counts([team.id])).get(team.id, 0)
     if active and new_unit is not None and new_unit.id != team.unit_id:  # type: ignore[attr-defined]
         raise Conflict(
@@ -201,9 +192,8 @@ async def update_team(
 
 async def delete_team(access: ProjectAccess, team_id: int) -> None:
     """Delete a team (kept for the record, hidden); refused while it has active members."""
-    scope = await unit_scope(access)
-    team = await _team(access, scope, team_id)
-    scope.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    team = await get_team(access, team_id)
+    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     active = (await active_counts([team.id])).get(team.id, 0)
     if active:
         raise Conflict(
@@ -214,7 +204,6 @@ async def delete_team(access: ProjectAccess, team_id: int) -> None:
 
 async def construction_units(access: ProjectAccess) -> list[dict[str, Any]]:
     """Units of the project the caller may put teams under (the 所属单位 picker)."""
-    scope = await unit_scope(access)
     units = (
         await ParticipatingUnit.filter(
             project_id=access.project.id, role__in=list(CONSTRUCTION_ROLES)
@@ -222,8 +211,7 @@ async def construction_units(access: ProjectAccess) -> list[dict[str, Any]]:
         .prefetch_related("enterprise")
         .order_by("id")
     )
+    managed = access.scope.managed  # the picker is offered before MANAGE is checked
     return [
-        unit_public(u)
-        for u in units
-        if scope.sees(u.id) and (scope.managed is None or u.id in scope.managed)
+        unit_public(u) for u in units if access.sees(u.id) and (managed is None or u.id in managed)
     ]
