@@ -10,7 +10,7 @@ from models.contracts import TERMINATION_TYPES
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.web import audit_project, ok, page
-from services import contracts, labour
+from services import contracts, labour, localtime
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.contracts import (
     ContractCreate,
@@ -49,7 +49,7 @@ async def unsigned(
 @endpoint(summary="合同预警统计", access=Access.project(VIEW), response=WarningCounts)
 async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Counts of yellow / orange / red contract warnings on the project."""
-    summary = await contracts.warning_summary(access, labour.project_today(access.project))
+    summary = await contracts.warning_summary(access, localtime.project_today(access.project))
     return ok({"counts": summary["counts"], "labels": summary["labels"]})
 
 

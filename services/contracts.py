@@ -21,7 +21,7 @@ from models.contracts import (
 from models.files import StoredFile
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
-from services import labour, pii
+from services import labour, localtime, pii
 from services.files import DOCUMENTS, check_upload, save_upload
 from services.identity import ProjectAccess
 from services.labour import parse_date
@@ -152,7 +152,7 @@ async def list_unsigned(
     today: dt.date | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """未签约: active labour members without a contract in force, most overdue first."""
-    today = today or labour.project_today(access.project)
+    today = today or localtime.project_today(access.project)
     qs = access.rows(_search(_unsigned_qs(access.project.id), q))
     if warning:
         if warning not in WARNING_LABELS:

@@ -17,7 +17,7 @@ from models.duty import DUTY_KIND_LABELS, DutyKind, DutyRecord
 from models.people import POST_LABELS
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
-from services import labour, sync
+from services import labour, localtime, sync
 from services.files import DOCUMENTS, check_upload, save_upload
 from services.identity import ProjectAccess
 
@@ -156,7 +156,7 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
     unit = await _unit_for(access, cat, data.get("unit_id"))
     access.check_manages(unit.id)
     person = await labour.find_enrolled_person(data.get("id_number"))
-    today = labour.project_today(access.project)
+    today = localtime.project_today(access.project)
     entry = (
         labour.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
     )
@@ -279,7 +279,7 @@ async def register_duty(
     rule = _DUTY_RULES[kind]
     duty_date = labour.parse_date(data.get("duty_date"), "duty_date", rule["date"])
     assert duty_date is not None
-    if duty_date > labour.project_today(access.project):
+    if duty_date > localtime.project_today(access.project):
         raise ValidationError(f"{rule['date']}不能晚于今天", code="invalid_date", field="duty_date")
     try:
         host_id = int(data.get("host_member_id") or 0)

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from models import Person, ProjectMember, WorkStatus
 from realname.errors import AppError, Conflict, ValidationError
-from services import labour, pii
+from services import labour, localtime, pii
 from services.files import OFFICE, check_upload
 from services.identity import ProjectAccess
 
@@ -193,7 +193,7 @@ async def import_members(
     rows = await asyncio.to_thread(_read_rows, data)
     if not rows:
         raise ValidationError("导入文件中没有人员数据", code="empty_template", field="file")
-    today = labour.project_today(access.project)
+    today = localtime.project_today(access.project)
     results = []
     seen: dict[str, int] = {}
     for number, cells in rows:

@@ -3,8 +3,7 @@
 import datetime as dt
 
 from models import ProjectMember, Team, WorkStatus
-from services import pii
-from services.labour import project_today
+from services import localtime, pii
 from tests.factories import (
     auth,
     enterprise_token,
@@ -181,7 +180,9 @@ async def test_rejoin_after_exit_and_off_site_team(client, redis):
     )
     assert r.status_code == 422 and r.json()["message"] == "离职日期不能早于进场日期"
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})
-    assert r.status_code == 200 and r.json()["exit_date"] == str(project_today(world.project))
+    assert r.status_code == 200 and r.json()["exit_date"] == str(
+        localtime.project_today(world.project)
+    )
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})
     assert r.status_code == 409 and r.json()["message"] == "该人员已离职"
     r = await client.post(
@@ -192,7 +193,7 @@ async def test_rejoin_after_exit_and_off_site_team(client, redis):
     assert r.status_code == 201 and r.json()["id"] == member.id  # same PIN for life
     again = await ProjectMember.get(id=member.id)
     assert again.work_status == WorkStatus.ACTIVE and again.exit_date is None
-    assert again.entry_date == project_today(world.project) and again.work_type == "木工"
+    assert again.entry_date == localtime.project_today(world.project) and again.work_type == "木工"
     off = await Team.create(project=world.project, unit=world.gc, name="退场班组", on_site=False)
     p2, n2, _ = await make_person()
     r = await client.post(
