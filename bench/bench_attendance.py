@@ -15,7 +15,6 @@ import random
 import statistics
 import time
 import tracemalloc
-from types import SimpleNamespace
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -215,6 +214,8 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
     from services import attendance
     from services.attendance import StatsFilter
     from services.exports import XlsxSheet
+    from services.identity import Principal
+    from services.scope import ProjectAccess, RowScope
 
     n_members = 300 if ctx.quick else 3000
     await _open(engine, ctx)
@@ -222,8 +223,11 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
     try:
         project, member_ids, n_punches = await _seed(n_members)
         last = FIRST + dt.timedelta(days=N_DAYS - 1)
-        access = SimpleNamespace(
-            project=project, unit_roles=set(), unit_ids=set(), posts=set(), can=lambda cap: False
+        # the platform operator: every unit's rows, masked personal data (no VIEW_PII)
+        access = ProjectAccess(
+            project=project,
+            principal=Principal(kind="operator", account_id=0),
+            scope=RowScope.everything(can_manage=False),
         )
         # (c) full-month settlement, then one late punch and its day re-settled
         t0 = time.perf_counter()

@@ -1,105 +1,25 @@
-"""Monthly attendance statistics (打卡统计 / 出勤时长统计): filters, pages and row iteration."""
+"""Monthly attendance statistics (打卡统计 / 出勤时长统计): pages and row iteration (which members:
+the filter and the caller's row scope, `services.member_filter.StatsFilter`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
 
-from models import DailyAttendance, DayState, PersonType, ProjectMember, UnitRole, WorkStatus
+from models import DailyAttendance, DayState, PersonType
 from models.people import PERSON_TYPE_LABELS, WORK_STATUS_LABELS
-from realname.errors import ValidationError
 from services import localtime, pii
 from services.attendance.clock import month_bounds
 from services.attendance.labels import _POST_TEXT
 from services.attendance.settlement import settle_days, settle_stale
+from services.member_filter import StatsFilter
+from services.scope import ProjectAccess
 
 # --- monthly statistics --------------------------------------------------------------------------
-
-_ID_RE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
-_PHONE_RE = re.compile(r"^1\d{10}$")
-_SUB_ROLES = {UnitRole.SPECIALTY_SUB.value, UnitRole.LABOUR_SUB.value}
-_WIDE_ROLES = {UnitRole.GENERAL_CONTRACTOR.value, UnitRole.BUILDER.value, UnitRole.SUPERVISOR.value}
-
-
-@dataclass
-class StatsFilter:
-    """The filters of 打卡统计 / 出勤时长统计 (all optional)."""
-
-    person_type: str | None = None
-    work_status: str | None = None
-    unit_id: int | None = None
-    team_id: int | None = None
-    q: str | None = None
-
-    @classmethod
-    def parse(cls, args: Any) -> StatsFilter:
-        """Read and check the filters from query arguments (a mapping with ``.get``)."""
-
-        def opt_int(name: str) -> int | None:
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                return None
-            if not raw.isdigit():
-                raise ValidationError("筛选条件应为编号", code="invalid_field", field=name)
-            return int(raw)
-
-        person_type = (args.get("person_type") or "").strip() or None
-        if person_type and person_type not in {p.value for p in PersonType}:
-            raise ValidationError("人员类型应为 labour 或 management", field="person_type")
-        work_status = (args.get("work_status") or "").strip() or None
-        if work_status and work_status not in {w.value for w in WorkStatus}:
-            raise ValidationError("工作状态应为 active 或 left", field="work_status")
-        q = (args.get("q") or "").strip() or None
-        return cls(person_type, work_status, opt_int("unit"), opt_int("team"), q)
-
-    def audit_view(self) -> dict[str, Any]:
-        """The filters for the audit log (the search text never: it may be an ID number)."""
-        return {
-            "person_type": self.person_type,
-            "work_status": self.work_status,
-            "unit": self.unit_id,
-            "team": self.team_id,
-            "q": bool(self.q),
-        }
-
-
-def visible_unit_ids(access: Any) -> set[int] | None:
-    """Units whose members the caller may see: None for all; a subcontractor sees its own."""
-    roles = set(access.unit_roles)
-    if access.posts or not roles or roles & _WIDE_ROLES:
-        return None
-    if roles <= _SUB_ROLES:
-        return set(access.unit_ids)
-    return None
-
-
-def _member_query(project_id: int, f: StatsFilter, units: set[int] | None) -> Any:
-    qs = ProjectMember.filter(project_id=project_id)
-    if units is not None:
-        qs = qs.filter(unit_id__in=list(units))
-    if f.person_type:
-        qs = qs.filter(person_type=f.person_type)
-    if f.work_status:
-        qs = qs.filter(work_status=f.work_status)
-    if f.unit_id:
-        qs = qs.filter(unit_id=f.unit_id)
-    if f.team_id:
-        qs = qs.filter(team_id=f.team_id)
-    if f.q:
-        if _ID_RE.match(f.q):
-            qs = qs.filter(person__id_number_bidx=pii.cipher().blind_index("id", f.q))
-        elif _PHONE_RE.match(f.q):
-            qs = qs.filter(person__phone_bidx=pii.cipher().blind_index("phone", f.q))
-        else:
-            qs = qs.filter(person__name__icontains=f.q)
-    return qs
-
 
 _MEMBER_VALUES = dict(
     unit_name="unit__enterprise__name",
@@ -212,43 +132,13 @@ _PAGE_KEYS = (
 )
 
 
-def _page_where(project_id: int, f: StatsFilter, units: set[int] | None) -> tuple[list, list]:
-    """The statistics filters as SQL conditions and parameters (same rules as _member_query)."""
-    conds: list[str] = ["m.project_id = {}"]
-    params: list[Any] = [project_id]
-    if units is not None:
-        conds.append("m.unit_id IN ({})".format(",".join(["{}"] * len(units)) or "NULL"))
-        params += sorted(units)
-    for column, value in (
-        ("m.person_type", f.person_type),
-        ("m.work_status", f.work_status),
-        ("m.unit_id", f.unit_id),
-        ("m.team_id", f.team_id),
-    ):
-        if value:
-            conds.append(f"{column} = {{}}")
-            params.append(value)
-    if f.q:
-        if _ID_RE.match(f.q):
-            conds.append("p.id_number_bidx = {}")
-            params.append(pii.cipher().blind_index("id", f.q))
-        elif _PHONE_RE.match(f.q):
-            conds.append("p.phone_bidx = {}")
-            params.append(pii.cipher().blind_index("phone", f.q))
-        else:
-            conds.append("lower(p.name) LIKE {} ESCAPE '\\'")
-            escaped = f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
-    return conds, params
-
-
 def _render(sql: str, n: int, pg: bool) -> str:
     """Fill ``{}`` placeholders with ``?`` (SQLite) or ``$1..$n`` (PostgreSQL)."""
     return sql.format(*(f"${i}" for i in range(1, n + 1))) if pg else sql.format(*("?" * n))
 
 
 async def month_stats(
-    access: Any, month: str, f: StatsFilter, page_no: int, size: int, *, durations: bool
+    access: ProjectAccess, month: str, f: StatsFilter, page_no: int, size: int, *, durations: bool
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of 打卡统计 (or 出勤时长统计 with ``durations``): rows and the filtered total.
 
@@ -259,7 +149,7 @@ async def month_stats(
     today = localtime.project_today(project)
     conn = connections.get("default")
     pg = conn.capabilities.dialect == "postgres"
-    conds, params = _page_where(project.id, f, visible_unit_ids(access))
+    conds, params = f.where(access)  # the filters and the caller's row scope
     day_expr = "EXTRACT(DAY FROM d.day)::int" if pg else "CAST(substr(d.day, 9, 2) AS INTEGER)"
     # One statement: the filtered page (with its total as a window count) joined to its days.
     sql = (
@@ -297,7 +187,7 @@ async def month_stats(
     if members:
         total = raw_rows[0][len(_PAGE_KEYS)]
     else:  # past the last page: the total still has to be reported
-        total = await _member_query(project.id, f, visible_unit_ids(access)).count()
+        total = await f.queryset(access).count()
     full = access.can("view_pii")
     out = []
     for i, m in enumerate(members):
@@ -313,14 +203,14 @@ async def month_stats(
 
 
 async def iter_month_rows(
-    access: Any, month: str, f: StatsFilter, batch: int = 1000
+    access: ProjectAccess, month: str, f: StatsFilter, batch: int = 1000
 ) -> AsyncIterator[tuple[list[dict[str, Any]], dict[int, dict[int, tuple[str, int]]]]]:
     """Every filtered member of the month in batches: (member rows, {member: {day: cell}})."""
     project = access.project
     _, _, first, last = month_bounds(month)
     today = localtime.project_today(project)
     await settle_stale(project.id, today, first, last)
-    qs = _member_query(project.id, f, visible_unit_ids(access))
+    qs = f.queryset(access)  # the filters and the caller's row scope
     after = 0
     while True:
         members = (
