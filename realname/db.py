@@ -143,11 +143,10 @@ async def init_db(settings: Settings | None = None, *, create_schema: bool = Fal
     ``realname migrate`` does, so the schema is the one users get (never ``generate_schemas``);
     on an already migrated database it changes nothing.
     """
-    # Rows cached per process (devices, projects, members) belong to the previous database.
-    from services import devices, ingest
+    # Rows cached per process (devices, projects, members, zones) belong to the previous database.
+    from services import caches
 
-    devices.forget_all()
-    ingest.forget_members()
+    caches.forget_all()
     if create_schema:
         await migrate(settings)
     # Global fallback: request handlers run in tasks other than the one that initialised.

@@ -25,7 +25,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from config.settings import get_settings
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from realname.storage import FileStore
-from services import attendance, pii, rules
+from services import attendance, caches, pii, rules
 
 log = logging.getLogger("realname.ingest")
 
@@ -203,14 +203,9 @@ async def _members(project_id: int, person_ids: set[int], pins: set[int]) -> lis
 # then skips its member query). Only hits are cached: a person not found (e.g. a member added a
 # moment ago) is always looked up again, so a new member punches at once. A change to an existing
 # member (exit, wage card, work type) reaches the punch rules within MEMBER_CACHE_SECONDS; this
-# process's own member writes clear the cache at once (``forget_members``).
+# process's own member writes clear the cache at once (``services.caches.forget_members``).
 MEMBER_CACHE_SECONDS = 2.0
-_member_cache: dict[tuple[int, int], tuple[MemberRow, float]] = {}
-
-
-def forget_members() -> None:
-    """Drop the cached member rows (after a member change in this process)."""
-    _member_cache.clear()
+_member_cache: dict[tuple[int, int], tuple[MemberRow, float]] = caches.members
 
 
 async def _cached_members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:

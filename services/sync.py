@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable
 
 from models import ProjectMember
+from services import caches
 
 CURSOR_SAFETY_US = 5_000_000  # a change may commit up to this long after its version was taken
 
@@ -24,7 +25,5 @@ async def mark_members_changed(member_ids: Iterable[int]) -> int:
     ids = list(set(member_ids))
     if not ids:
         return 0
-    from services.ingest import forget_members
-
-    forget_members()
+    caches.forget_members()
     return await ProjectMember.filter(id__in=ids).update(sync_version=next_version())

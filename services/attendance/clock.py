@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from models import Project
 from realname.errors import ValidationError
-from services import localtime
+from services import caches, localtime
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -58,7 +58,7 @@ def month_bounds(month: str) -> tuple[int, int, dt.date, dt.date]:
 
 
 _ZONE_TTL = 30.0
-_zones: dict[int, tuple[ZoneInfo, float]] = {}
+_zones: dict[int, tuple[ZoneInfo, float]] = caches.zones
 
 
 async def _zone_of(project_id: int) -> ZoneInfo:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from models import Device, Project
-from services import pii
+from services import caches, pii
 
 DEVICE_CACHE_SECONDS = 2.0  # registry rows cached per process (admin changes also clear it)
 
@@ -23,8 +23,8 @@ class DeviceAuth:
     loaded_at: float
 
 
-_cache: dict[str, DeviceAuth] = {}
-_last_contact_write: dict[tuple[int, str], float] = {}
+_cache: dict[str, DeviceAuth] = caches.devices
+_last_contact_write: dict[tuple[int, str], float] = caches.contact_writes
 
 
 def forget(sn: str) -> None:
@@ -56,7 +56,7 @@ async def load_device(sn: str) -> DeviceAuth | None:
     return auth
 
 
-_projects: dict[int, tuple[Project, float]] = {}
+_projects: dict[int, tuple[Project, float]] = caches.projects
 
 
 async def project_of(device: Device) -> Project:
