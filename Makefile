@@ -41,14 +41,14 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 web-types: install web/node_modules/.package-lock.json
 	$(BIN)/python -m scripts.openapi > web/openapi.json
 	$(BIN)/python -m scripts.openapi --regions > web/src/api/regions.json
-	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts --silent
+	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts --silent --default-non-nullable false
 
 ## make web-check: fail when the API types are stale; the console's component tests (Vitest)
 web-check: install web/node_modules/.package-lock.json
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BIN)/python -m scripts.openapi > "$$tmp/openapi.json" && \
 	$(BIN)/python -m scripts.openapi --regions > "$$tmp/regions.json" && \
-	(cd web && npx openapi-typescript "$$tmp/openapi.json" -o "$$tmp/schema.d.ts" --silent) && \
+	(cd web && npx openapi-typescript "$$tmp/openapi.json" -o "$$tmp/schema.d.ts" --silent --default-non-nullable false) && \
 	if ! diff -q "$$tmp/openapi.json" web/openapi.json >/dev/null || \
 	   ! diff -q "$$tmp/schema.d.ts" web/src/api/schema.d.ts >/dev/null || \
 	   ! diff -q "$$tmp/regions.json" web/src/api/regions.json >/dev/null; then \

@@ -15,7 +15,15 @@ from realname.web import ip_of, ok, page
 from services import attendance, audit, identity
 from services.exports import stream_file
 from services.identity import ProjectAccess
-from services.schemas.attendance import DayQuery, Loose, MonthQuery, StatsPage, StatsQuery
+from services.schemas.attendance import (
+    DayPunches,
+    DayQuery,
+    Loose,
+    MonthQuery,
+    StatsPage,
+    StatsQuery,
+)
+from services.schemas.projectinfo import AttendanceSummary
 
 bp = Blueprint("admin_attendance", url_prefix="/projects/<code:str>/attendance")
 
@@ -97,7 +105,7 @@ async def duration_stats(
     summary="打卡诊断（某人某日的全部打卡）",
     access=Access.project(identity.VIEW),
     query=DayQuery,
-    response=Loose,
+    response=DayPunches,
     errors=(E.MEMBER_NOT_FOUND,),
 )
 async def member_punches(
@@ -146,7 +154,9 @@ async def punch_photo(
 
 
 @bp.get("/summary")
-@endpoint(summary="工作台考勤概况", access=Access.project(identity.VIEW), response=Loose)
+@endpoint(
+    summary="工作台考勤概况", access=Access.project(identity.VIEW), response=AttendanceSummary
+)
 async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Workbench attendance summary: on site today by person type and unit, month rate."""
     return ok(await attendance.workbench_summary(access.project.id))

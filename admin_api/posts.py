@@ -14,9 +14,10 @@ from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import MemberPublic
 from services.schemas.posts import (
     DutyCreate,
+    DutyHost,
     DutyQuery,
+    DutyRecordPublic,
     HostsQuery,
-    Loose,
     PostAdd,
     PostChange,
     PostExit,
@@ -123,7 +124,7 @@ async def exit_post_person(
     summary="履职记录列表",
     access=Access.project(VIEW),
     query=DutyQuery,
-    response=Page[Loose],
+    response=Page[DutyRecordPublic],
     errors=(E.INVALID_KIND,),
 )
 async def list_duty(
@@ -139,7 +140,7 @@ async def list_duty(
     summary="可选主持人/项目负责人",
     access=Access.project(VIEW),
     query=HostsQuery,
-    response=Page[Loose],
+    response=Page[DutyHost],
     errors=(E.INVALID_KIND,),
 )
 async def duty_hosts(
@@ -157,7 +158,7 @@ async def duty_hosts(
     body=DutyCreate,
     form=True,
     files=("file",),
-    response=Loose,
+    response=DutyRecordPublic,
     status=201,
     errors=(E.INVALID_KIND, E.INVALID_HOST, E.INVALID_DATE, E.INVALID_FILE_TYPE, E.TOO_LARGE),
 )

@@ -17,6 +17,7 @@ from services.schemas.labour import (
     MemberAdd,
     MemberPublic,
     TeamCreate,
+    TeamImportResult,
     TeamMembersQuery,
     TeamPublic,
     TeamQuery,
@@ -201,7 +202,7 @@ async def import_template(request: Request, code: str, access: ProjectAccess) ->
     summary="导入班组人员",
     access=Access.project(MANAGE),
     files=("file",),
-    response={"type": "object", "additionalProperties": True},
+    response=TeamImportResult,
     errors=(E.TEAM_NOT_FOUND, E.INVALID_FILE_TYPE, E.INVALID_TEMPLATE, E.TOO_LARGE),
 )
 async def import_members(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
 from realname.contract import INT_MAX, PageQuery, Query
+from services.schemas.miniapp import PunchView
 
 MONTH = r"^\d{4}-\d{1,2}$"
 # an empty filter field (the console sends "" for "all") means no filter
@@ -41,12 +42,59 @@ class MonthQuery(Query):
     month: str = Field(pattern=MONTH, title="考勤月份（YYYY-MM）")
 
 
-class StatsPage(BaseModel):
-    """A page of the month grid: one row per member, a cell per day (columns by day number)."""
+class StatsDay(BaseModel):
+    """One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X."""
 
-    data: list[dict[str, Any]]
+    day: int
+    date: str
+    state: Literal["normal", "abnormal", "today", "absent"]
+    hours: float | None = Field(None, title="出勤时长（小时，仅出勤时长统计）")
+
+
+class StatsRow(BaseModel):
+    """One member's row of 打卡统计 / 出勤时长统计 (ID number and phone masked without VIEW_PII)."""
+
+    index: int
+    member_id: int
+    unit_id: int
+    unit_name: str
+    team_id: int | None
+    team_name: str
+    person_type: str
+    person_type_label: str
+    work_type_or_post: str
+    work_status: str
+    work_status_label: str
+    name: str
+    id_number: str
+    phone: str
+    days: list[StatsDay]
+    attendance_days: int = Field(title="出勤天数")
+    effective_days: int = Field(title="有效出勤天数")
+    effective_hours: float | None = Field(None, title="有效出勤时长（仅出勤时长统计）")
+
+
+class StatsPage(BaseModel):
+    """A page of the month grid: one row per member, a cell per day."""
+
+    data: list[StatsRow]
     total: int
     month: str
+
+
+class DayPunches(BaseModel):
+    """Punch diagnosis (打卡诊断): a member's day as settled, with every punch received."""
+
+    member_id: int
+    date: dt.date
+    state: Literal["normal", "abnormal", "today", "absent"]
+    state_label: str
+    first_in: dt.datetime | None = Field(title="首次进场")
+    last_out: dt.datetime | None = Field(title="最后出场")
+    hours: float = Field(title="出勤时长（小时）")
+    accepted_count: int = Field(title="有效打卡次数")
+    rejected_count: int = Field(title="无效打卡次数")
+    punches: list[PunchView]
 
 
 class Loose(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.contracts import TERMINATION_TYPES
 from realname.contract import INT_MAX, Body, PageQuery
-from services.schemas.labour import Date
+from services.schemas.labour import Date, MemberPublic
+from services.schemas.miniapp import FileRef
 
 
 class UnsignedQuery(PageQuery):
@@ -81,7 +82,7 @@ class ContractPublic(BaseModel):
     termination_reason: str | None = None
     termination_initiated_at: dt.datetime | None = None
     termination_confirmed_at: dt.datetime | None = None
-    attachment: dict[str, Any] | None = None
+    attachment: FileRef | None = Field(None, title="合同附件")
     uploaded_at: dt.datetime | None = None
 
 
@@ -96,5 +97,5 @@ class WarningCounts(BaseModel):
     labels: dict[str, str]
 
 
-class UnsignedRow(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class UnsignedRow(MemberPublic):
+    """An 未签约 row: the labour member with its contract warning (黄色/橙色/红色预警)."""

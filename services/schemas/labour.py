@@ -166,3 +166,22 @@ class MemberPublic(BaseModel):
     contract_warning: str | None = None
     contract_warning_label: str | None = None
     days_since_entry: int | None = None
+
+
+class ImportRowError(BaseModel):
+    """One refused cell of the team import: 行号, the field and its column, the reason."""
+
+    row: int
+    field: str
+    column: str
+    message: str
+
+
+class TeamImportResult(BaseModel):
+    """班组导入: rows read, imported and refused (every error of the refused rows)."""
+
+    total: int
+    imported: int
+    failed: int
+    member_ids: list[int]
+    errors: list[ImportRowError]

@@ -6,13 +6,15 @@ name the field); their choices are documented here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import datetime as dt
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from pydantic.json_schema import JsonDict
 
 from realname.contract import INT_MAX, Body, PageQuery, Query
-from services.schemas.labour import Date
+from services.schemas.labour import Date, UnitBrief
+from services.schemas.miniapp import FileRef
 
 CATEGORY: JsonDict = {"enum": ["supervision", "gc", "sub"]}
 DUTY_KIND: JsonDict = {"enum": ["supervision_meeting", "pm_duty"]}
@@ -73,12 +75,45 @@ class DutyCreate(Body):
     content: str = Field("", max_length=2000, title="履职内容")
 
 
-class Loose(BaseModel):
-    """A reply shaped by the screen."""
+class PostChoice(BaseModel):
+    code: str
+    label: str
 
-    model_config = ConfigDict(extra="allow")
+
+class PostCategory(BaseModel):
+    """A tab (监理单位 / 总包单位 / 分包单位) and the posts it offers."""
+
+    category: str
+    label: str
+    posts: list[PostChoice]
 
 
 class PostOptions(BaseModel):
-    categories: list[dict[str, Any]]
-    units: list[dict[str, Any]]
+    categories: list[PostCategory]
+    units: list[UnitBrief]
+
+
+class DutyRecordPublic(BaseModel):
+    """A duty-record row: 序号, 日期, 主持人/项目负责人, 内容, 签到表/附件, 登记人, 登记时间."""
+
+    seq: int | None
+    id: int
+    kind: Literal["supervision_meeting", "pm_duty"]
+    kind_label: str
+    duty_date: dt.date
+    host_member_id: int
+    host_name: str
+    host_post: str | None
+    content: str
+    file: FileRef | None = Field(title="签到表/附件")
+    registered_by: str
+    registered_at: dt.datetime
+
+
+class DutyHost(BaseModel):
+    """Who may host a duty record (主持人 / 项目负责人)."""
+
+    member_id: int
+    name: str
+    post: str | None
+    post_label: str

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonDict
 
 from realname.contract import PageQuery, Query
+from services.schemas.labour import MemberPublic
 
 GENDER: JsonDict = {"enum": ["", "男", "女"]}
 PERSON_TYPE: JsonDict = {"enum": ["", "labour", "management"]}
@@ -38,13 +39,19 @@ class RosterQuery(RosterFilters, PageQuery):
     """The roster list: filters and paging."""
 
 
+class RosterRow(MemberPublic):
+    """A roster row: the member, its 序号 and whether the face photo is missing."""
+
+    face_missing: bool
+
+
 class RosterPage(BaseModel):
-    """A roster page (rows in the manual's columns, plus counts)."""
+    """A roster page (rows in the manual's columns, plus the filtered set's missing-photo count)."""
 
-    model_config = ConfigDict(extra="allow")
-
-    data: list[dict[str, Any]]
+    data: list[RosterRow]
     total: int
+    missing_face_count: int = Field(title="缺少人脸照片的人数")
+    notice: str = Field(title="缺少人脸照片时的提示（否则为空）")
 
 
 class PushReply(BaseModel):

@@ -172,3 +172,20 @@ async def test_export_duration_stats_full_pii(client, redis) -> None:
     assert m1[7] == w.m1_id_number
     assert m1[9 + 28] == 9 and m1[9] == 0 and m1[10] == 0 and m1[-1] == 9
     assert len(rows) == 5
+
+
+async def test_stats_replies_match_the_declared_rows(client, redis) -> None:
+    """Both grids' replies validate (strict) against StatsPage, whose rows the console types."""
+    from services.schemas.attendance import StatsPage
+
+    w = await stats_world()
+    for kind in ("punch-stats", "duration-stats"):
+        r = await _get(client, redis, w, kind=kind)
+        page = StatsPage.model_validate_json(r.content, strict=True)
+        assert page.total == 4 and {c.state for c in page.data[0].days} <= {
+            "normal",
+            "abnormal",
+            "today",
+            "absent",
+        }
+        assert (page.data[0].effective_hours is None) == (kind == "punch-stats")

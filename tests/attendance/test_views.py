@@ -6,6 +6,8 @@ import datetime as dt
 
 from models import Device, DeviceKind, Direction, Post
 from services import attendance, pii
+from services.schemas.attendance import DayPunches
+from services.schemas.projectinfo import AttendanceSummary
 from tests.attendance.helpers import at, punch
 from tests.conftest import uid
 from tests.factories import auth, enterprise_token, make_member, make_project
@@ -38,6 +40,7 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     body = r.json()
     assert body["state"] == "abnormal" and body["accepted_count"] == 1
     assert body["rejected_count"] == 3
+    DayPunches.model_validate_json(r.content, strict=True)  # the declared reply
     ps = body["punches"]
     assert [p["reason_label"] for p in ps] == [
         None,
@@ -108,4 +111,5 @@ async def test_workbench_summary(client, redis, clock) -> None:
     # expected: w1 3 days + w2 2 days + mgr 3 days = 8; attended: w1 2 + mgr 1 = 3
     assert (body["attended_member_days"], body["expected_member_days"]) == (3, 8)
     assert body["attendance_rate"] == round(3 / 8, 4)
+    AttendanceSummary.model_validate_json(r.content, strict=True)  # the declared reply
     assert w2.id

@@ -8,8 +8,10 @@ import pytest
 
 from models import PersonType, Post
 from models.contracts import ContractStatus, LabourContract
+from realname.contract import Page
 from services import contracts, rules
 from services.labour import project_today
+from services.schemas.contracts import ContractPage, UnsignedRow
 from tests.factories import auth, enterprise_token, make_member, make_person, make_project
 from tests.labour.helpers import PDF, PNG, add_subcontractor, headers_for
 
@@ -73,6 +75,7 @@ async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
     )
     r = await client.get(f"{base(world)}/contracts/unsigned?page_size=50", headers=h)
     assert r.status_code == 200
+    Page[UnsignedRow].model_validate_json(r.content, strict=True)  # the declared reply
     rows = {row["id"]: row for row in r.json()["data"]}
     assert mgmt.id not in rows  # only labour members sign labour contracts
     expected = {5: None, 6: "yellow", 10: "yellow", 11: "orange", 30: "orange", 31: "red"}
@@ -240,6 +243,7 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     r = await client.get(f"{base(world)}/contracts?status=terminated", headers=h)
     rows = r.json()["data"]
     assert len(rows) == 1
+    ContractPage.model_validate_json(r.content, strict=True)  # the declared reply
     row = rows[0]
     for key in (
         "seq",

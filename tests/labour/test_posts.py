@@ -4,7 +4,9 @@ import datetime as dt
 
 from models import PersonType, Post, ProjectMember
 from models.duty import DutyRecord
+from realname.contract import Page
 from services.labour import project_today
+from services.schemas.posts import DutyHost, DutyRecordPublic, PostOptions
 from tests.factories import (
     auth,
     enterprise_token,
@@ -175,10 +177,12 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     assert not await DutyRecord.filter(project=world.project).exists()
     r = await client.post(url, headers=sup, data=meeting, files=sheet)
     assert r.status_code == 201, r.text
+    DutyRecordPublic.model_validate_json(r.content, strict=True)  # the declared reply
     assert r.json()["host_name"] == (await chief.person).name
     fid = r.json()["file"]["id"]
     r = await client.get(f"{url}?kind=supervision_meeting", headers=gc)
     assert r.json()["total"] == 1 and r.json()["data"][0]["kind_label"] == "监理履职"
+    Page[DutyRecordPublic].model_validate_json(r.content, strict=True)
     r = await client.get(f"{base(world)}/files/{fid}", headers=gc)
     assert r.status_code == 200 and r.content == PDF
     # PM duty
@@ -198,6 +202,7 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     r = await client.post(url, headers=gc, json=pm_duty)
     assert r.status_code == 201 and r.json()["file"] is None
     r = await client.get(f"{url}/hosts?kind=pm_duty", headers=gc)
+    Page[DutyHost].model_validate_json(r.content, strict=True)
     assert [h["member_id"] for h in r.json()["data"]] == [pm.id]
     # another project cannot see the records or the sign-in sheet
     other = await make_project()
@@ -206,3 +211,16 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     assert r.status_code == 404
     r = await client.get(f"{base(world)}/files/{fid}", headers=oh)
     assert r.status_code == 404
+
+
+async def test_post_options_reply(client, redis):
+    """The 添加人员 pickers: the three tabs with their posts and the units the caller may use."""
+    world = await make_project()
+    gc = await headers_for(redis, world, "gc")
+    r = await client.get(f"{base(world)}/posts/options", headers=gc)
+    assert r.status_code == 200, r.text
+    options = PostOptions.model_validate_json(r.content, strict=True)
+    assert [c.category for c in options.categories] == ["supervision", "gc", "sub"]
+    gc_posts = {p.code: p.label for p in options.categories[1].posts}
+    assert gc_posts[Post.PROJECT_MANAGER] == "项目经理"
+    assert world.gc.id in {u.id for u in options.units}

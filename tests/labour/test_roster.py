@@ -7,6 +7,7 @@ import openpyxl
 
 from models import AuditLog, DeviceCommand, Person, PersonType, Post
 from services import devices, pii
+from services.schemas.roster import RosterPage
 from tests.conftest import uid
 from tests.factories import (
     auth,
@@ -51,6 +52,7 @@ async def test_roster_filters_and_missing_face_notice(client, redis):
     assert body["notice"] == "缺失照片人员请使用实名制采集机重新采集人员实名制信息"
     rows = {row["id"]: row for row in body["data"]}
     assert rows[a.id]["face_missing"] is True and rows[b.id]["face_missing"] is False
+    RosterPage.model_validate_json(r.content, strict=True)  # the declared reply the console types
     cases = [
         ({"name": woman.name[:3]}, {a.id}),
         ({"id_number": m_num}, {b.id}),

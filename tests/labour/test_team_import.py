@@ -6,6 +6,7 @@ import io
 import openpyxl
 
 from models import ProjectMember, Team
+from services.schemas.labour import TeamImportResult
 from services.team_import import HEADERS
 from tests.factories import make_member, make_person, make_project
 from tests.labour.helpers import BRANCH, CARD, PDF, headers_for, unenrolled_person
@@ -88,6 +89,7 @@ async def test_import_reports_row_errors_and_imports_valid_rows(client, redis):
     assert errors[(8, "entry_date")] == "进场日期格式错误，应为 YYYY-MM-DD"
     assert (8, "id_number") in errors
     assert all(e["column"] for e in body["errors"])
+    TeamImportResult.model_validate_json(r.content, strict=True)  # the declared reply
     m1 = await ProjectMember.get(project=world.project, person=ok1)
     assert m1.entry_date == d and m1.team_id == world.team.id and m1.work_type == "钢筋工"
     assert m1.bank_branch_code == BRANCH

@@ -136,8 +136,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * partial(func, *args, **keywords) - new function with partial application
-         * @description of the given arguments and keywords.
+         * 扫码登录状态推送（WebSocket）
+         * @description Push the ticket's status changes to the web page; the last message carries the session.
          */
         get: operations["get~admin_auth.qr_ticket_ws"];
         put?: never;
@@ -2947,7 +2947,7 @@ export interface components {
              * Post Projects
              * @default null
              */
-            post_projects: components["schemas"]["PostProjectRef"][] | null;
+            post_projects?: components["schemas"]["PostProjectRef"][] | null;
             /** Projects */
             projects: components["schemas"]["ProjectRef"][];
         };
@@ -2960,17 +2960,17 @@ export interface components {
              * 公告内容
              * @default
              */
-            content: string;
+            content?: string;
             /**
              * 发布区域
              * @default
              */
-            region_code: string;
+            region_code?: string;
             /**
              * 公告标题
              * @default
              */
-            title: string;
+            title?: string;
         };
         /**
          * AnnouncementPublic
@@ -2981,7 +2981,7 @@ export interface components {
              * Content
              * @default null
              */
-            content: string | null;
+            content?: string | null;
             /** Id */
             id: number;
             /**
@@ -3022,7 +3022,7 @@ export interface components {
              * 审批意见
              * @default
              */
-            comment: string;
+            comment?: string;
         };
         /**
          * AttendanceSummary
@@ -3092,17 +3092,17 @@ export interface components {
              * 身份证号
              * @default null
              */
-            id_number: string | null;
+            id_number?: string | null;
             /**
              * 姓名
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * 手机号授权（phone_code）
              * @default null
              */
-            phone_code: string | null;
+            phone_code?: string | null;
         };
         /**
          * BindingDecision
@@ -3113,7 +3113,7 @@ export interface components {
              * 备注
              * @default
              */
-            note: string;
+            note?: string;
         };
         /** BindingPerson */
         BindingPerson: {
@@ -3190,18 +3190,18 @@ export interface components {
              * Bound At
              * @default null
              */
-            bound_at: string | null;
+            bound_at?: string | null;
             /** Message */
             message: string;
             /**
              * Method
              * @default null
              */
-            method: string | null;
+            method?: string | null;
             /** @default null */
-            person: components["schemas"]["BoundPerson"] | null;
+            person?: components["schemas"]["BoundPerson"] | null;
             /** @default null */
-            request: components["schemas"]["BindingRequestView"] | null;
+            request?: components["schemas"]["BindingRequestView"] | null;
             /**
              * Status
              * @enum {string}
@@ -3211,7 +3211,7 @@ export interface components {
              * Token
              * @default null
              */
-            token: string | null;
+            token?: string | null;
         };
         /**
          * BindingState
@@ -3224,16 +3224,16 @@ export interface components {
              * Bound At
              * @default null
              */
-            bound_at: string | null;
+            bound_at?: string | null;
             /**
              * Method
              * @default null
              */
-            method: string | null;
+            method?: string | null;
             /** @default null */
-            person: components["schemas"]["BoundPerson"] | null;
+            person?: components["schemas"]["BoundPerson"] | null;
             /** @default null */
-            request: components["schemas"]["BindingRequestView"] | null;
+            request?: components["schemas"]["BindingRequestView"] | null;
         };
         /** BoundPerson */
         BoundPerson: {
@@ -3305,12 +3305,12 @@ export interface components {
              * 新固件版本
              * @default null
              */
-            firmware: string | null;
+            firmware?: string | null;
             /**
              * 说明
              * @default null
              */
-            message: string | null;
+            message?: string | null;
             /** 是否执行成功 */
             ok: boolean;
         } & {
@@ -3334,22 +3334,22 @@ export interface components {
              * Created At
              * @default null
              */
-            created_at: string | null;
+            created_at?: string | null;
             /**
              * Created By
              * @default null
              */
-            created_by: string | null;
+            created_by?: string | null;
             /**
              * Expires At
              * @default null
              */
-            expires_at: string | null;
+            expires_at?: string | null;
             /**
              * Finished At
              * @default null
              */
-            finished_at: string | null;
+            finished_at?: string | null;
             /** Id */
             id: number;
             /** Max Attempts */
@@ -3358,19 +3358,19 @@ export interface components {
              * Params
              * @default null
              */
-            params: {
+            params?: {
                 [key: string]: unknown;
             } | null;
             /**
              * Result
              * @default null
              */
-            result: unknown;
+            result?: unknown;
             /**
              * Sent At
              * @default null
              */
-            sent_at: string | null;
+            sent_at?: string | null;
             /** Status */
             status: string;
             /** Type */
@@ -3385,7 +3385,7 @@ export interface components {
              * 合同截止日期
              * @default null
              */
-            end_date: string | null;
+            end_date?: string | null;
             /** 人员 */
             member_id: number;
             /** 合同编号 */
@@ -3396,7 +3396,7 @@ export interface components {
              * 合同开始日期
              * @default null
              */
-            start_date: string | null;
+            start_date?: string | null;
         };
         /** ContractPage */
         ContractPage: {
@@ -3413,12 +3413,10 @@ export interface components {
          */
         ContractPublic: {
             /**
-             * Attachment
+             * 合同附件
              * @default null
              */
-            attachment: {
-                [key: string]: unknown;
-            } | null;
+            attachment?: components["schemas"]["FileRef"] | null;
             /** End Date */
             end_date: string | null;
             /** Id */
@@ -3439,7 +3437,7 @@ export interface components {
              * Seq
              * @default null
              */
-            seq: number | null;
+            seq?: number | null;
             /** Start Date */
             start_date: string | null;
             /** Status */
@@ -3450,27 +3448,27 @@ export interface components {
              * Termination Confirmed At
              * @default null
              */
-            termination_confirmed_at: string | null;
+            termination_confirmed_at?: string | null;
             /**
              * Termination Initiated At
              * @default null
              */
-            termination_initiated_at: string | null;
+            termination_initiated_at?: string | null;
             /**
              * Termination Reason
              * @default null
              */
-            termination_reason: string | null;
+            termination_reason?: string | null;
             /**
              * Termination Type
              * @default null
              */
-            termination_type: string | null;
+            termination_type?: string | null;
             /**
              * Uploaded At
              * @default null
              */
-            uploaded_at: string | null;
+            uploaded_at?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -3483,12 +3481,12 @@ export interface components {
              * 确认解约时间
              * @default null
              */
-            confirmed_at: string | null;
+            confirmed_at?: string | null;
             /**
              * 发起解约时间
              * @default null
              */
-            initiated_at: string | null;
+            initiated_at?: string | null;
             /** 解约原因 */
             termination_reason: string;
             /**
@@ -3506,22 +3504,22 @@ export interface components {
              * 合同截止日期
              * @default null
              */
-            end_date: string | null;
+            end_date?: string | null;
             /**
              * 合同编号
              * @default null
              */
-            number: string | null;
+            number?: string | null;
             /**
              * 甲方
              * @default null
              */
-            party_a: string | null;
+            party_a?: string | null;
             /**
              * 合同开始日期
              * @default null
              */
-            start_date: string | null;
+            start_date?: string | null;
         };
         /** CountBy */
         CountBy: {
@@ -3547,11 +3545,43 @@ export interface components {
              * Hours
              * @default null
              */
-            hours: number | null;
+            hours?: number | null;
             /** Punches */
             punches: components["schemas"]["PunchView"][];
             /** State */
             state: string;
+            /** State Label */
+            state_label: string;
+        };
+        /**
+         * DayPunches
+         * @description Punch diagnosis (打卡诊断): a member's day as settled, with every punch received.
+         */
+        DayPunches: {
+            /** 有效打卡次数 */
+            accepted_count: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** 首次进场 */
+            first_in: string | null;
+            /** 出勤时长（小时） */
+            hours: number;
+            /** 最后出场 */
+            last_out: string | null;
+            /** Member Id */
+            member_id: number;
+            /** Punches */
+            punches: components["schemas"]["PunchView"][];
+            /** 无效打卡次数 */
+            rejected_count: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "normal" | "abnormal" | "today" | "absent";
             /** State Label */
             state_label: string;
         };
@@ -3582,7 +3612,7 @@ export interface components {
              * 升级版本
              * @default null
              */
-            version: string | null;
+            version?: string | null;
         };
         /** DeviceDetail */
         DeviceDetail: {
@@ -3596,7 +3626,7 @@ export interface components {
              * Created At
              * @default null
              */
-            created_at: string | null;
+            created_at?: string | null;
             /** Direction Mode */
             direction_mode: string;
             /** Direction Mode Label */
@@ -3605,7 +3635,7 @@ export interface components {
              * Faces
              * @default null
              */
-            faces: number | null;
+            faces?: number | null;
             /** Firmware */
             firmware: string;
             /** Forced Offline */
@@ -3618,17 +3648,17 @@ export interface components {
              * Last Attendance At
              * @default null
              */
-            last_attendance_at: string | null;
+            last_attendance_at?: string | null;
             /**
              * Last Collection At
              * @default null
              */
-            last_collection_at: string | null;
+            last_collection_at?: string | null;
             /**
              * Last Ip
              * @default null
              */
-            last_ip: string | null;
+            last_ip?: string | null;
             /** Manufacturer */
             manufacturer: string;
             /** Model */
@@ -3637,7 +3667,7 @@ export interface components {
              * Network Warning
              * @default null
              */
-            network_warning: {
+            network_warning?: {
                 [key: string]: unknown;
             } | null;
             /** Online */
@@ -3646,7 +3676,7 @@ export interface components {
              * Persons
              * @default null
              */
-            persons: number | null;
+            persons?: number | null;
             /** Protocol */
             protocol: string;
             /** Sn */
@@ -3682,24 +3712,24 @@ export interface components {
              * Person Types
              * @default null
              */
-            person_types: components["schemas"]["CodeLabel"][] | null;
+            person_types?: components["schemas"]["CodeLabel"][] | null;
             /**
              * Posts
              * @default null
              */
-            posts: components["schemas"]["CodeLabel"][] | null;
+            posts?: components["schemas"]["CodeLabel"][] | null;
             /**
              * Units
              * @default null
              */
-            units: components["schemas"]["UnitOption"][] | null;
+            units?: components["schemas"]["UnitOption"][] | null;
             /** Version */
             version: string;
             /**
              * Work Types
              * @default null
              */
-            work_types: components["schemas"]["CodeLabel"][] | null;
+            work_types?: components["schemas"]["CodeLabel"][] | null;
         };
         /**
          * DevicePublic
@@ -3714,7 +3744,7 @@ export interface components {
              * Created At
              * @default null
              */
-            created_at: string | null;
+            created_at?: string | null;
             /** Direction Mode */
             direction_mode: string;
             /** Direction Mode Label */
@@ -3723,7 +3753,7 @@ export interface components {
              * Faces
              * @default null
              */
-            faces: number | null;
+            faces?: number | null;
             /** Firmware */
             firmware: string;
             /** Forced Offline */
@@ -3736,17 +3766,17 @@ export interface components {
              * Last Attendance At
              * @default null
              */
-            last_attendance_at: string | null;
+            last_attendance_at?: string | null;
             /**
              * Last Collection At
              * @default null
              */
-            last_collection_at: string | null;
+            last_collection_at?: string | null;
             /**
              * Last Ip
              * @default null
              */
-            last_ip: string | null;
+            last_ip?: string | null;
             /** Manufacturer */
             manufacturer: string;
             /** Model */
@@ -3755,7 +3785,7 @@ export interface components {
              * Network Warning
              * @default null
              */
-            network_warning: {
+            network_warning?: {
                 [key: string]: unknown;
             } | null;
             /** Online */
@@ -3764,7 +3794,7 @@ export interface components {
              * Persons
              * @default null
              */
-            persons: number | null;
+            persons?: number | null;
             /** Protocol */
             protocol: string;
             /** Sn */
@@ -3789,43 +3819,43 @@ export interface components {
              * 允许的来源网络
              * @default
              */
-            allowed_cidr: string;
+            allowed_cidr?: string;
             /**
              * 活体检测可信
              * @default false
              */
-            antispoof: boolean;
+            antispoof?: boolean;
             /**
              * 进出方向
              * @default state
              * @enum {string}
              */
-            direction_mode: "state" | "fixed_in" | "fixed_out" | "auto";
+            direction_mode?: "state" | "fixed_in" | "fixed_out" | "auto";
             /** 设备类型 */
             kind: components["schemas"]["DeviceKind"];
             /**
              * 设备厂商
              * @default
              */
-            manufacturer: string;
+            manufacturer?: string;
             /**
              * 设备型号
              * @default
              */
-            model: string;
+            model?: string;
             /**
              * 通讯协议
              * @default native
              * @enum {string}
              */
-            protocol: "native" | "adms";
+            protocol?: "native" | "adms";
             /** 设备编码 */
             sn: string;
             /**
              * 时区
              * @default Asia/Shanghai
              */
-            timezone: string;
+            timezone?: string;
         };
         /**
          * DeviceSettings
@@ -3836,22 +3866,22 @@ export interface components {
              * 允许的来源网络
              * @default null
              */
-            allowed_cidr: string | null;
+            allowed_cidr?: string | null;
             /**
              * 活体检测可信
              * @default null
              */
-            antispoof: boolean | null;
+            antispoof?: boolean | null;
             /**
              * 进出方向
              * @default null
              */
-            direction_mode: ("state" | "fixed_in" | "fixed_out" | "auto") | null;
+            direction_mode?: ("state" | "fixed_in" | "fixed_out" | "auto") | null;
             /**
              * 时区
              * @default null
              */
-            timezone: string | null;
+            timezone?: string | null;
         };
         /** DeviceWithSecret */
         DeviceWithSecret: {
@@ -3863,7 +3893,7 @@ export interface components {
              * Created At
              * @default null
              */
-            created_at: string | null;
+            created_at?: string | null;
             /** Direction Mode */
             direction_mode: string;
             /** Direction Mode Label */
@@ -3872,7 +3902,7 @@ export interface components {
              * Faces
              * @default null
              */
-            faces: number | null;
+            faces?: number | null;
             /** Firmware */
             firmware: string;
             /** Forced Offline */
@@ -3885,17 +3915,17 @@ export interface components {
              * Last Attendance At
              * @default null
              */
-            last_attendance_at: string | null;
+            last_attendance_at?: string | null;
             /**
              * Last Collection At
              * @default null
              */
-            last_collection_at: string | null;
+            last_collection_at?: string | null;
             /**
              * Last Ip
              * @default null
              */
-            last_ip: string | null;
+            last_ip?: string | null;
             /** Manufacturer */
             manufacturer: string;
             /** Model */
@@ -3904,7 +3934,7 @@ export interface components {
              * Network Warning
              * @default null
              */
-            network_warning: {
+            network_warning?: {
                 [key: string]: unknown;
             } | null;
             /** Online */
@@ -3913,7 +3943,7 @@ export interface components {
              * Persons
              * @default null
              */
-            persons: number | null;
+            persons?: number | null;
             /** Protocol */
             protocol: string;
             /** Secret */
@@ -3940,23 +3970,76 @@ export interface components {
              * 履职内容
              * @default
              */
-            content: string;
+            content?: string;
             /**
              * 履职日期
              * @default null
              */
-            duty_date: string | null;
+            duty_date?: string | null;
             /**
              * 主持人/项目负责人
              * @default null
              */
-            host_member_id: number | null;
+            host_member_id?: number | null;
             /**
              * 履职类型
              * @default
              * @enum {string}
              */
+            kind?: "supervision_meeting" | "pm_duty";
+        };
+        /**
+         * DutyHost
+         * @description Who may host a duty record (主持人 / 项目负责人).
+         */
+        DutyHost: {
+            /** Member Id */
+            member_id: number;
+            /** Name */
+            name: string;
+            /** Post */
+            post: string | null;
+            /** Post Label */
+            post_label: string;
+        };
+        /**
+         * DutyRecordPublic
+         * @description A duty-record row: 序号, 日期, 主持人/项目负责人, 内容, 签到表/附件, 登记人, 登记时间.
+         */
+        DutyRecordPublic: {
+            /** Content */
+            content: string;
+            /**
+             * Duty Date
+             * Format: date
+             */
+            duty_date: string;
+            /** 签到表/附件 */
+            file: components["schemas"]["FileRef"] | null;
+            /** Host Member Id */
+            host_member_id: number;
+            /** Host Name */
+            host_name: string;
+            /** Host Post */
+            host_post: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
             kind: "supervision_meeting" | "pm_duty";
+            /** Kind Label */
+            kind_label: string;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Registered By */
+            registered_by: string;
+            /** Seq */
+            seq: number | null;
         };
         /**
          * Enrolment
@@ -3967,88 +4050,88 @@ export interface components {
              * 住址
              * @default null
              */
-            address: string | null;
+            address?: string | null;
             /**
              * 出生日期（YYYY-MM-DD）
              * @default null
              */
-            birth_date: string | null;
+            birth_date?: string | null;
             /**
              * 民族
              * @default null
              */
-            ethnicity: string | null;
+            ethnicity?: string | null;
             /** 人脸照片（base64 JPEG） */
             face: string;
             /**
              * 性别
              * @default null
              */
-            gender: ("男" | "女") | null;
+            gender?: ("男" | "女") | null;
             /** 身份证号 */
             id_number: string;
             /**
              * 身份证照片（base64 JPEG）
              * @default null
              */
-            id_photo: string | null;
+            id_photo?: string | null;
             /**
              * 签发机关
              * @default null
              */
-            issuer: string | null;
+            issuer?: string | null;
             /** 活体检测通过 */
             liveness: boolean;
             /**
              * 姓名
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * 人员类型
              * @default null
              */
-            person_type: ("labour" | "management") | null;
+            person_type?: ("labour" | "management") | null;
             /**
              * 手机号
              * @default null
              */
-            phone: string | null;
+            phone?: string | null;
             /**
              * 岗位（代码或名称）
              * @default null
              */
-            post: string | null;
+            post?: string | null;
             /**
              * 重新采集（只替换人脸）
              * @default false
              */
-            recapture: boolean;
+            recapture?: boolean;
             /**
              * 班组编号（劳务人员）
              * @default null
              */
-            team_id: number | null;
+            team_id?: number | null;
             /**
              * 所属单位统一社会信用代码
              * @default null
              */
-            unit_credit_code: string | null;
+            unit_credit_code?: string | null;
             /**
              * 有效期起（YYYY-MM-DD）
              * @default null
              */
-            valid_from: string | null;
+            valid_from?: string | null;
             /**
              * 有效期止（YYYY-MM-DD 或 长期）
              * @default null
              */
-            valid_to: string | null;
+            valid_to?: string | null;
             /**
              * 工种（代码或名称）
              * @default null
              */
-            work_type: string | null;
+            work_type?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -4084,13 +4167,13 @@ export interface components {
              * @description 补充信息
              * @default null
              */
-            detail: unknown;
+            detail?: unknown;
             /**
              * Field
              * @description 出错的字段
              * @default null
              */
-            field: string | null;
+            field?: string | null;
             /**
              * Message
              * @description 中文提示
@@ -4125,14 +4208,14 @@ export interface components {
              * Face Sha256
              * @default null
              */
-            face_sha256: string | null;
+            face_sha256?: string | null;
             /** Person Id */
             person_id: number;
             /**
              * Reason
              * @default null
              */
-            reason: string | null;
+            reason?: string | null;
             /**
              * Status
              * @enum {string}
@@ -4195,17 +4278,17 @@ export interface components {
              * 设备厂商
              * @default
              */
-            manufacturer: string;
+            manufacturer?: string;
             /**
              * SHA-256
              * @default
              */
-            sha256: string;
+            sha256?: string;
             /**
              * 下载地址
              * @default
              */
-            url: string;
+            url?: string;
             /** 版本号 */
             version: string;
         };
@@ -4215,7 +4298,7 @@ export interface components {
              * Created At
              * @default null
              */
-            created_at: string | null;
+            created_at?: string | null;
             /** Id */
             id: number;
             /** Kind */
@@ -4247,18 +4330,18 @@ export interface components {
              * 人脸数
              * @default null
              */
-            faces: number | null;
+            faces?: number | null;
             /**
              * 固件版本
              * @default null
              * @example 1.4.2
              */
-            firmware: string | null;
+            firmware?: string | null;
             /**
              * 人员数
              * @default null
              */
-            persons: number | null;
+            persons?: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -4289,6 +4372,20 @@ export interface components {
             message: string;
         };
         /**
+         * ImportRowError
+         * @description One refused cell of the team import: 行号, the field and its column, the reason.
+         */
+        ImportRowError: {
+            /** Column */
+            column: string;
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+            /** Row */
+            row: number;
+        };
+        /**
          * Label
          * @description A coded value with its Chinese label (a post, a permit post).
          */
@@ -4305,7 +4402,7 @@ export interface components {
         };
         /**
          * Loose
-         * @description A reply shaped by the screen.
+         * @description A reply whose keys follow the screen (per-day cells, per-unit counts).
          */
         Loose: {
             [key: string]: unknown;
@@ -4332,37 +4429,37 @@ export interface components {
              * 金额(元)
              * @default null
              */
-            amount: string | null;
+            amount?: string | null;
             /**
              * 合同相对方/付款方/收款方
              * @default
              */
-            counterparty: string;
+            counterparty?: string;
             /**
              * 日期
              * @default null
              */
-            date: string | null;
+            date?: string | null;
             /**
              * 附件
              * @default null
              */
-            file_id: number | null;
+            file_id?: number | null;
             /**
              * 材料类型（contract / receipt / payment）
              * @default
              */
-            kind: string;
+            kind?: string;
             /**
              * 合同编号/凭证号
              * @default
              */
-            number: string;
+            number?: string;
             /**
              * 单位
              * @default null
              */
-            unit_id: number | null;
+            unit_id?: number | null;
         };
         /**
          * MaterialItems
@@ -4389,29 +4486,29 @@ export interface components {
              * 联行号
              * @default
              */
-            bank_branch_code: string;
+            bank_branch_code?: string;
             /**
              * 工资卡号
              * @default
              */
-            bank_card: string;
+            bank_card?: string;
             /**
              * 工资卡开户行
              * @default
              */
-            bank_name: string;
+            bank_name?: string;
             /**
              * 进场日期
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /** 身份证号 */
             id_number: string;
             /**
              * 工种
              * @default
              */
-            work_type: string;
+            work_type?: string;
         };
         /**
          * MemberExit
@@ -4422,7 +4519,7 @@ export interface components {
              * 离职日期
              * @default null
              */
-            exit_date: string | null;
+            exit_date?: string | null;
         };
         /**
          * MemberPublic
@@ -4439,27 +4536,27 @@ export interface components {
              * Contract Status
              * @default null
              */
-            contract_status: string | null;
+            contract_status?: string | null;
             /**
              * Contract Status Label
              * @default null
              */
-            contract_status_label: string | null;
+            contract_status_label?: string | null;
             /**
              * Contract Warning
              * @default null
              */
-            contract_warning: string | null;
+            contract_warning?: string | null;
             /**
              * Contract Warning Label
              * @default null
              */
-            contract_warning_label: string | null;
+            contract_warning_label?: string | null;
             /**
              * Days Since Entry
              * @default null
              */
-            days_since_entry: number | null;
+            days_since_entry?: number | null;
             /** Enrolled */
             enrolled: boolean;
             /** Entry Date */
@@ -4470,7 +4567,7 @@ export interface components {
              * Gender
              * @default null
              */
-            gender: string | null;
+            gender?: string | null;
             /** Has Face */
             has_face: boolean;
             /** Id */
@@ -4499,7 +4596,7 @@ export interface components {
              * Seq
              * @default null
              */
-            seq: number | null;
+            seq?: number | null;
             /** Team Id */
             team_id: number | null;
             /** Team Name */
@@ -4526,32 +4623,32 @@ export interface components {
              * 联行号
              * @default null
              */
-            bank_branch_code: string | null;
+            bank_branch_code?: string | null;
             /**
              * 工资卡号
              * @default null
              */
-            bank_card: string | null;
+            bank_card?: string | null;
             /**
              * 工资卡开户行
              * @default null
              */
-            bank_name: string | null;
+            bank_name?: string | null;
             /**
              * 进场日期
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /**
              * 班组
              * @default null
              */
-            team_id: number | null;
+            team_id?: number | null;
             /**
              * 工种
              * @default null
              */
-            work_type: string | null;
+            work_type?: string | null;
         };
         /** MembersActive */
         MembersActive: {
@@ -4585,7 +4682,7 @@ export interface components {
              * 微信登录凭证 code
              * @default null
              */
-            code: string | null;
+            code?: string | null;
         };
         /**
          * MiniappLoginReply
@@ -4617,7 +4714,7 @@ export interface components {
              * 备注
              * @default
              */
-            note: string;
+            note?: string;
         };
         /**
          * MonthReport
@@ -4678,7 +4775,7 @@ export interface components {
              * Gender
              * @default null
              */
-            gender: string | null;
+            gender?: string | null;
             /** Id */
             id: number;
             /** Id Number */
@@ -4770,37 +4867,37 @@ export interface components {
              * Contract Status
              * @default null
              */
-            contract_status: string | null;
+            contract_status?: string | null;
             /**
              * Contract Status Label
              * @default null
              */
-            contract_status_label: string | null;
+            contract_status_label?: string | null;
             /**
              * Contract Warning
              * @default null
              */
-            contract_warning: string | null;
+            contract_warning?: string | null;
             /**
              * Contract Warning Label
              * @default null
              */
-            contract_warning_label: string | null;
+            contract_warning_label?: string | null;
             /**
              * Days Since Entry
              * @default null
              */
-            days_since_entry: number | null;
+            days_since_entry?: number | null;
             /**
              * Entry Date
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /**
              * Exit Date
              * @default null
              */
-            exit_date: string | null;
+            exit_date?: string | null;
             /** Member Id */
             member_id: number | null;
             /** Permit Posts */
@@ -4809,22 +4906,22 @@ export interface components {
              * Person Type
              * @default null
              */
-            person_type: string | null;
+            person_type?: string | null;
             /**
              * Person Type Label
              * @default null
              */
-            person_type_label: string | null;
+            person_type_label?: string | null;
             /**
              * Post
              * @default null
              */
-            post: string | null;
+            post?: string | null;
             /**
              * Post Label
              * @default null
              */
-            post_label: string | null;
+            post_label?: string | null;
             /** Project Code */
             project_code: string;
             /** Project Name */
@@ -4835,32 +4932,32 @@ export interface components {
              * Team
              * @default null
              */
-            team: string | null;
+            team?: string | null;
             /**
              * Unit
              * @default null
              */
-            unit: string | null;
+            unit?: string | null;
             /**
              * Unit Role Label
              * @default null
              */
-            unit_role_label: string | null;
+            unit_role_label?: string | null;
             /**
              * Work Status
              * @default null
              */
-            work_status: string | null;
+            work_status?: string | null;
             /**
              * Work Status Label
              * @default null
              */
-            work_status_label: string | null;
+            work_status_label?: string | null;
             /**
              * Work Type
              * @default null
              */
-            work_type: string | null;
+            work_type?: string | null;
         };
         /** Page[AnnouncementPublic] */
         Page_AnnouncementPublic: {
@@ -4904,17 +5001,24 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[DutyHost] */
+        Page_DutyHost: {
+            /** Data */
+            data: components["schemas"]["DutyHost"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[DutyRecordPublic] */
+        Page_DutyRecordPublic: {
+            /** Data */
+            data: components["schemas"]["DutyRecordPublic"][];
+            /** Total */
+            total: number;
+        };
         /** Page[FirmwarePublic] */
         Page_FirmwarePublic: {
             /** Data */
             data: components["schemas"]["FirmwarePublic"][];
-            /** Total */
-            total: number;
-        };
-        /** Page[Loose] */
-        Page_Loose: {
-            /** Data */
-            data: components["schemas"]["Loose"][];
             /** Total */
             total: number;
         };
@@ -5051,7 +5155,7 @@ export interface components {
              * Gender
              * @default null
              */
-            gender: string | null;
+            gender?: string | null;
             /** Has Face */
             has_face: boolean;
             /** Id Number */
@@ -5100,27 +5204,39 @@ export interface components {
              * @default
              * @enum {string}
              */
-            category: "supervision" | "gc" | "sub";
+            category?: "supervision" | "gc" | "sub";
             /**
              * 进场日期
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /**
              * 身份证号
              * @default
              */
-            id_number: string;
+            id_number?: string;
             /**
              * 岗位
              * @default
              */
-            post: string;
+            post?: string;
             /**
              * 所属单位
              * @default null
              */
-            unit_id: number | null;
+            unit_id?: number | null;
+        };
+        /**
+         * PostCategory
+         * @description A tab (监理单位 / 总包单位 / 分包单位) and the posts it offers.
+         */
+        PostCategory: {
+            /** Category */
+            category: string;
+            /** Label */
+            label: string;
+            /** Posts */
+            posts: components["schemas"]["PostChoice"][];
         };
         /**
          * PostChange
@@ -5131,7 +5247,14 @@ export interface components {
              * 岗位
              * @default
              */
-            post: string;
+            post?: string;
+        };
+        /** PostChoice */
+        PostChoice: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
         };
         /**
          * PostExit
@@ -5142,18 +5265,14 @@ export interface components {
              * 离职日期
              * @default null
              */
-            exit_date: string | null;
+            exit_date?: string | null;
         };
         /** PostOptions */
         PostOptions: {
             /** Categories */
-            categories: {
-                [key: string]: unknown;
-            }[];
+            categories: components["schemas"]["PostCategory"][];
             /** Units */
-            units: {
-                [key: string]: unknown;
-            }[];
+            units: components["schemas"]["UnitBrief"][];
         };
         /**
          * PostProject
@@ -5348,29 +5467,29 @@ export interface components {
              * 身份证号
              * @default null
              */
-            id_number: string | null;
+            id_number?: string | null;
             /**
              * 纬度
              * @default null
              */
-            lat: number | null;
+            lat?: number | null;
             /** 活体检测通过 */
             liveness: boolean;
             /**
              * 经度
              * @default null
              */
-            lng: number | null;
+            lng?: number | null;
             /**
              * 人员编号
              * @default null
              */
-            person_id: number | null;
+            person_id?: number | null;
             /**
              * 现场照片（base64 JPEG，≤2MB）
              * @default null
              */
-            photo: string | null;
+            photo?: string | null;
             /**
              * 打卡时间（ISO 8601 带时区偏移）
              * Format: date-time
@@ -5388,7 +5507,7 @@ export interface components {
              * Field
              * @default null
              */
-            field: string | null;
+            field?: string | null;
             /**
              * Id
              * @description the punch's id as sent
@@ -5398,7 +5517,7 @@ export interface components {
              * Reason
              * @default null
              */
-            reason: ("bad_field" | "no_liveness" | "unknown_person" | "not_on_project" | "contract_red" | "missing_wage_card" | "time_in_future" | "time_out_of_range") | null;
+            reason?: ("bad_field" | "no_liveness" | "unknown_person" | "not_on_project" | "contract_red" | "missing_wage_card" | "time_in_future" | "time_out_of_range") | null;
             /**
              * Status
              * @enum {string}
@@ -5453,7 +5572,7 @@ export interface components {
              * 全部重新下发
              * @default false
              */
-            full: boolean;
+            full?: boolean;
         };
         /** PushReply */
         PushReply: {
@@ -5497,7 +5616,7 @@ export interface components {
              * Message
              * @default null
              */
-            message: string | null;
+            message?: string | null;
             /** Notice */
             notice: string;
             /** Projects */
@@ -5506,7 +5625,7 @@ export interface components {
              * Reason
              * @default null
              */
-            reason: string | null;
+            reason?: string | null;
             requester: components["schemas"]["Requester"];
             /**
              * Status
@@ -5543,19 +5662,19 @@ export interface components {
          */
         QrTicketView: {
             /** @default null */
-            account: components["schemas"]["AccountView"] | null;
+            account?: components["schemas"]["AccountView"] | null;
             /**
              * Expires In
              * @default null
              */
-            expires_in: number | null;
+            expires_in?: number | null;
             /** Message */
             message: string;
             /**
              * Reason
              * @default null
              */
-            reason: string | null;
+            reason?: string | null;
             /**
              * Status
              * @enum {string}
@@ -5567,12 +5686,12 @@ export interface components {
              * Token
              * @default null
              */
-            token: string | null;
+            token?: string | null;
             /**
              * Token Type
              * @default null
              */
-            token_type: string | null;
+            token_type?: string | null;
         };
         /** Queued */
         Queued: {
@@ -5635,7 +5754,7 @@ export interface components {
              * 审核意见
              * @default
              */
-            notes: string;
+            notes?: string;
         };
         /**
          * ReviewStepPublic
@@ -5665,15 +5784,110 @@ export interface components {
         };
         /**
          * RosterPage
-         * @description A roster page (rows in the manual's columns, plus counts).
+         * @description A roster page (rows in the manual's columns, plus the filtered set's missing-photo count).
          */
         RosterPage: {
             /** Data */
-            data: {
-                [key: string]: unknown;
-            }[];
+            data: components["schemas"]["RosterRow"][];
+            /** 缺少人脸照片的人数 */
+            missing_face_count: number;
+            /** 缺少人脸照片时的提示（否则为空） */
+            notice: string;
             /** Total */
             total: number;
+        };
+        /**
+         * RosterRow
+         * @description A roster row: the member, its 序号 and whether the face photo is missing.
+         */
+        RosterRow: {
+            /** Bank Branch Code */
+            bank_branch_code: string | null;
+            /** Bank Card */
+            bank_card: string | null;
+            /** Bank Name */
+            bank_name: string | null;
+            /**
+             * Contract Status
+             * @default null
+             */
+            contract_status?: string | null;
+            /**
+             * Contract Status Label
+             * @default null
+             */
+            contract_status_label?: string | null;
+            /**
+             * Contract Warning
+             * @default null
+             */
+            contract_warning?: string | null;
+            /**
+             * Contract Warning Label
+             * @default null
+             */
+            contract_warning_label?: string | null;
+            /**
+             * Days Since Entry
+             * @default null
+             */
+            days_since_entry?: number | null;
+            /** Enrolled */
+            enrolled: boolean;
+            /** Entry Date */
+            entry_date: string | null;
+            /** Exit Date */
+            exit_date: string | null;
+            /** Face Missing */
+            face_missing: boolean;
+            /**
+             * Gender
+             * @default null
+             */
+            gender?: string | null;
+            /** Has Face */
+            has_face: boolean;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Incomplete Fields */
+            incomplete_fields: string[];
+            /** Migrated */
+            migrated: boolean;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: number;
+            /** Person Type */
+            person_type: string;
+            /** Person Type Label */
+            person_type_label: string;
+            /** Phone */
+            phone: string;
+            /** Post */
+            post: string | null;
+            /** Post Label */
+            post_label: string | null;
+            /**
+             * Seq
+             * @default null
+             */
+            seq?: number | null;
+            /** Team Id */
+            team_id: number | null;
+            /** Team Name */
+            team_name: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+            /** Work Status */
+            work_status: string;
+            /** Work Status Label */
+            work_status_label: string;
+            /** Work Type */
+            work_type: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -5706,18 +5920,81 @@ export interface components {
             authorize_url: string;
         };
         /**
+         * StatsDay
+         * @description One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X.
+         */
+        StatsDay: {
+            /** Date */
+            date: string;
+            /** Day */
+            day: number;
+            /**
+             * 出勤时长（小时，仅出勤时长统计）
+             * @default null
+             */
+            hours?: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "normal" | "abnormal" | "today" | "absent";
+        };
+        /**
          * StatsPage
-         * @description A page of the month grid: one row per member, a cell per day (columns by day number).
+         * @description A page of the month grid: one row per member, a cell per day.
          */
         StatsPage: {
             /** Data */
-            data: {
-                [key: string]: unknown;
-            }[];
+            data: components["schemas"]["StatsRow"][];
             /** Month */
             month: string;
             /** Total */
             total: number;
+        };
+        /**
+         * StatsRow
+         * @description One member's row of 打卡统计 / 出勤时长统计 (ID number and phone masked without VIEW_PII).
+         */
+        StatsRow: {
+            /** 出勤天数 */
+            attendance_days: number;
+            /** Days */
+            days: components["schemas"]["StatsDay"][];
+            /** 有效出勤天数 */
+            effective_days: number;
+            /**
+             * 有效出勤时长（仅出勤时长统计）
+             * @default null
+             */
+            effective_hours?: number | null;
+            /** Id Number */
+            id_number: string;
+            /** Index */
+            index: number;
+            /** Member Id */
+            member_id: number;
+            /** Name */
+            name: string;
+            /** Person Type */
+            person_type: string;
+            /** Person Type Label */
+            person_type_label: string;
+            /** Phone */
+            phone: string;
+            /** Team Id */
+            team_id: number | null;
+            /** Team Name */
+            team_name: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+            /** Work Status */
+            work_status: string;
+            /** Work Status Label */
+            work_status_label: string;
+            /** Work Type Or Post */
+            work_type_or_post: string;
         };
         /**
          * StatusChangeApply
@@ -5728,12 +6005,12 @@ export interface components {
              * 变更原因
              * @default
              */
-            reason: string;
+            reason?: string;
             /**
              * 变更状态
              * @default
              */
-            to_status: string;
+            to_status?: string;
         };
         /**
          * StatusChangePage
@@ -5769,7 +6046,7 @@ export interface components {
              * Files
              * @default null
              */
-            files: components["schemas"]["FilePublic"][] | null;
+            files?: components["schemas"]["FilePublic"][] | null;
             /** From Status */
             from_status: string;
             /** Id */
@@ -5780,21 +6057,21 @@ export interface components {
              * My Step
              * @default null
              */
-            my_step: string | null;
+            my_step?: string | null;
             /** @default null */
-            project: components["schemas"]["ProjectBrief"] | null;
+            project?: components["schemas"]["ProjectBrief"] | null;
             /** Reason */
             reason: string;
             /**
              * Reviews
              * @default null
              */
-            reviews: components["schemas"]["ReviewStepPublic"][] | null;
+            reviews?: components["schemas"]["ReviewStepPublic"][] | null;
             /**
              * Seq
              * @default null
              */
-            seq: number | null;
+            seq?: number | null;
             /** State */
             state: string;
             /** State Label */
@@ -5816,14 +6093,14 @@ export interface components {
              * 进场时间（HH:MM）
              * @default null
              */
-            in_time: string | null;
+            in_time?: string | null;
             /** 补录人员 */
             member_id: number;
             /**
              * 出场时间（HH:MM）
              * @default null
              */
-            out_time: string | null;
+            out_time?: string | null;
             /** 补录原因 */
             reason: string;
         };
@@ -5838,7 +6115,7 @@ export interface components {
              * 审批意见
              * @default
              */
-            comment: string;
+            comment?: string;
         };
         /** SupplementMember */
         SupplementMember: {
@@ -5919,16 +6196,32 @@ export interface components {
              * 班组长
              * @default
              */
-            leader: string;
+            leader?: string;
             /** 班组名称 */
             name: string;
             /**
              * 班组状态
              * @default true
              */
-            on_site: boolean | ("在场" | "退场" | "on_site" | "off_site");
+            on_site?: boolean | ("在场" | "退场" | "on_site" | "off_site");
             /** 所属单位 */
             unit_id: number;
+        };
+        /**
+         * TeamImportResult
+         * @description 班组导入: rows read, imported and refused (every error of the refused rows).
+         */
+        TeamImportResult: {
+            /** Errors */
+            errors: components["schemas"]["ImportRowError"][];
+            /** Failed */
+            failed: number;
+            /** Imported */
+            imported: number;
+            /** Member Ids */
+            member_ids: number[];
+            /** Total */
+            total: number;
         };
         /** TeamOption */
         TeamOption: {
@@ -5972,22 +6265,22 @@ export interface components {
              * 班组长
              * @default null
              */
-            leader: string | null;
+            leader?: string | null;
             /**
              * 班组名称
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * 班组状态
              * @default null
              */
-            on_site: boolean | ("在场" | "退场" | "on_site" | "off_site") | null;
+            on_site?: boolean | ("在场" | "退场" | "on_site" | "off_site") | null;
             /**
              * 所属单位
              * @default null
              */
-            unit_id: number | null;
+            unit_id?: number | null;
         };
         /** TodoItem */
         TodoItem: {
@@ -6076,47 +6369,47 @@ export interface components {
              * 统一社会信用代码
              * @default
              */
-            credit_code: string;
+            credit_code?: string;
             /**
              * 进场日期
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /**
              * 单位名称
              * @default
              */
-            name: string;
+            name?: string;
             /**
              * 企业注册区域
              * @default
              */
-            region_code: string;
+            region_code?: string;
             /**
              * 企业注册日期
              * @default null
              */
-            registered_on: string | null;
+            registered_on?: string | null;
             /**
              * 责任主体（专业分包 / 劳务分包）
              * @default
              */
-            role: string;
+            role?: string;
             /**
              * 现场负责人
              * @default
              */
-            site_lead: string;
+            site_lead?: string;
             /**
              * 现场负责人电话
              * @default
              */
-            site_lead_phone: string;
+            site_lead_phone?: string;
             /**
              * 承包专业
              * @default
              */
-            specialty: string;
+            specialty?: string;
         };
         /**
          * UnitExit
@@ -6127,7 +6420,7 @@ export interface components {
              * 出场日期
              * @default null
              */
-            exit_date: string | null;
+            exit_date?: string | null;
         };
         /** UnitOption */
         UnitOption: {
@@ -6180,7 +6473,7 @@ export interface components {
              * Seq
              * @default null
              */
-            seq: number | null;
+            seq?: number | null;
             /** Site Lead */
             site_lead: string;
             /** Site Lead Phone */
@@ -6199,52 +6492,52 @@ export interface components {
              * 统一社会信用代码
              * @default null
              */
-            credit_code: string | null;
+            credit_code?: string | null;
             /**
              * 进场日期
              * @default null
              */
-            entry_date: string | null;
+            entry_date?: string | null;
             /**
              * 出场日期
              * @default null
              */
-            exit_date: string | null;
+            exit_date?: string | null;
             /**
              * 单位名称
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /**
              * 进场状态
              * @default null
              */
-            on_site: string | null;
+            on_site?: string | null;
             /**
              * 企业注册区域
              * @default null
              */
-            region_code: string | null;
+            region_code?: string | null;
             /**
              * 企业注册日期
              * @default null
              */
-            registered_on: string | null;
+            registered_on?: string | null;
             /**
              * 现场负责人
              * @default null
              */
-            site_lead: string | null;
+            site_lead?: string | null;
             /**
              * 现场负责人电话
              * @default null
              */
-            site_lead_phone: string | null;
+            site_lead_phone?: string | null;
             /**
              * 承包专业
              * @default null
              */
-            specialty: string | null;
+            specialty?: string | null;
         };
         /** UnregisteredSeen */
         UnregisteredSeen: {
@@ -6254,24 +6547,113 @@ export interface components {
              * First Seen
              * @default null
              */
-            first_seen: string | null;
+            first_seen?: string | null;
             /**
              * Last Ip
              * @default null
              */
-            last_ip: string | null;
+            last_ip?: string | null;
             /**
              * Last Seen
              * @default null
              */
-            last_seen: string | null;
+            last_seen?: string | null;
             /** Protocol */
             protocol: string;
             /** Sn */
             sn: string;
         };
-        /** UnsignedRow */
+        /**
+         * UnsignedRow
+         * @description An 未签约 row: the labour member with its contract warning (黄色/橙色/红色预警).
+         */
         UnsignedRow: {
+            /** Bank Branch Code */
+            bank_branch_code: string | null;
+            /** Bank Card */
+            bank_card: string | null;
+            /** Bank Name */
+            bank_name: string | null;
+            /**
+             * Contract Status
+             * @default null
+             */
+            contract_status?: string | null;
+            /**
+             * Contract Status Label
+             * @default null
+             */
+            contract_status_label?: string | null;
+            /**
+             * Contract Warning
+             * @default null
+             */
+            contract_warning?: string | null;
+            /**
+             * Contract Warning Label
+             * @default null
+             */
+            contract_warning_label?: string | null;
+            /**
+             * Days Since Entry
+             * @default null
+             */
+            days_since_entry?: number | null;
+            /** Enrolled */
+            enrolled: boolean;
+            /** Entry Date */
+            entry_date: string | null;
+            /** Exit Date */
+            exit_date: string | null;
+            /**
+             * Gender
+             * @default null
+             */
+            gender?: string | null;
+            /** Has Face */
+            has_face: boolean;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string;
+            /** Incomplete Fields */
+            incomplete_fields: string[];
+            /** Migrated */
+            migrated: boolean;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: number;
+            /** Person Type */
+            person_type: string;
+            /** Person Type Label */
+            person_type_label: string;
+            /** Phone */
+            phone: string;
+            /** Post */
+            post: string | null;
+            /** Post Label */
+            post_label: string | null;
+            /**
+             * Seq
+             * @default null
+             */
+            seq?: number | null;
+            /** Team Id */
+            team_id: number | null;
+            /** Team Name */
+            team_name: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+            /** Work Status */
+            work_status: string;
+            /** Work Status Label */
+            work_status_label: string;
+            /** Work Type */
+            work_type: string | null;
+        } & {
             [key: string]: unknown;
         };
         /**
@@ -6322,7 +6704,7 @@ export interface components {
              * Seq
              * @default null
              */
-            seq: number | null;
+            seq?: number | null;
             /** Unit Id */
             unit_id: number;
             /** Unit Name */
@@ -6334,7 +6716,7 @@ export interface components {
              * Choices
              * @default null
              */
-            choices: string[] | null;
+            choices?: string[] | null;
             /** Key */
             key: string;
             /** Label */
@@ -6353,92 +6735,92 @@ export interface components {
              * 账户名称
              * @default
              */
-            account_name: string;
+            account_name?: string;
             /**
              * 工资预付款占合同价最低比例
              * @default null
              */
-            advance_min_ratio: string | null;
+            advance_min_ratio?: string | null;
             /**
              * 协议编号
              * @default
              */
-            agreement_no: string;
+            agreement_no?: string;
             /**
              * 金额(元)
              * @default null
              */
-            amount: string | null;
+            amount?: string | null;
             /**
              * 联行号
              * @default
              */
-            bank_branch_code: string;
+            bank_branch_code?: string;
             /**
              * 银行名称
              * @default
              */
-            bank_name: string;
+            bank_name?: string;
             /**
              * 保证金缴纳方式
              * @default
              */
-            deposit_method: string;
+            deposit_method?: string;
             /**
              * 结束日期
              * @default null
              */
-            end_date: string | null;
+            end_date?: string | null;
             /**
              * 附件
              * @default null
              */
-            file_id: number | null;
+            file_id?: number | null;
             /**
              * 担保方式
              * @default
              */
-            guarantee_method: string;
+            guarantee_method?: string;
             /**
              * 保函/保单编号
              * @default
              */
-            guarantee_no: string;
+            guarantee_no?: string;
             /**
              * 担保/保险机构
              * @default
              */
-            institution: string;
+            institution?: string;
             /**
              * 工资月执行金额占进度款最低比例
              * @default null
              */
-            monthly_min_ratio: string | null;
+            monthly_min_ratio?: string | null;
             /**
              * 甲方
              * @default null
              */
-            party_a_unit_id: number | null;
+            party_a_unit_id?: number | null;
             /**
              * 乙方
              * @default null
              */
-            party_b_unit_id: number | null;
+            party_b_unit_id?: number | null;
             /**
              * 签订日期
              * @default null
              */
-            signed_on: string | null;
+            signed_on?: string | null;
             /**
              * 开始日期
              * @default null
              */
-            start_date: string | null;
+            start_date?: string | null;
             /**
              * 所属单位
              * @default null
              */
-            unit_id: number | null;
+            unit_id?: number | null;
         };
         /**
          * WageMaterialPublic
@@ -6902,7 +7284,10 @@ export interface operations {
     };
     "get~admin_auth.qr_ticket_ws": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 票据密钥 */
+                secret?: string;
+            };
             header?: never;
             path: {
                 ticket: string;
@@ -6911,12 +7296,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            default: {
+            /** @description 成功 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QrTicketView"];
+                };
+            };
+            /** @description 记录不存在（ticket_invalid） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 已过期（ticket_expired） */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 提交的信息有误（invalid_field） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 操作过于频繁（rate_limited） */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6948,6 +7371,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SignInReply"];
                 };
+            };
+            /** @description 登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌） */
+            302: {
+                headers: {
+                    /** @description 跳转地址 */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 请求有误（sso_invalid_grant） */
             400: {
@@ -7027,6 +7459,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SsoStartReply"];
                 };
+            };
+            /** @description 跳转到统一身份认证平台的授权页（mode=json 时改为返回授权地址） */
+            302: {
+                headers: {
+                    /** @description 跳转地址 */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 提交的信息有误（invalid_field, invalid_next） */
             422: {
@@ -7705,7 +8146,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Loose"];
+                    "application/json": components["schemas"]["DayPunches"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -7899,7 +8340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Loose"];
+                    "application/json": components["schemas"]["AttendanceSummary"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -9564,7 +10005,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Loose"];
+                    "application/json": components["schemas"]["Page_DutyRecordPublic"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -9630,7 +10071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Loose"];
+                    "application/json": components["schemas"]["DutyRecordPublic"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -9700,7 +10141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Loose"];
+                    "application/json": components["schemas"]["Page_DutyHost"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -12426,9 +12867,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamImportResult"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -14205,22 +14644,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14258,22 +14715,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14311,22 +14786,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14364,22 +14857,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14417,22 +14928,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14470,22 +14999,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14523,22 +15070,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14576,22 +15141,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14629,22 +15212,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14682,22 +15283,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14735,22 +15354,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14788,22 +15425,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14841,22 +15496,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14894,22 +15567,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -14947,22 +15638,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15000,22 +15709,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15053,22 +15780,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15106,22 +15851,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15159,22 +15922,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15212,22 +15993,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15265,22 +16064,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15318,22 +16135,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15371,22 +16206,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15424,22 +16277,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15477,22 +16348,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15530,22 +16419,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15583,22 +16490,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15636,22 +16561,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15689,22 +16632,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15742,22 +16703,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15795,22 +16774,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15848,22 +16845,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15901,22 +16916,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -15954,22 +16987,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16007,22 +17058,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16060,22 +17129,40 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16106,13 +17193,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
+                };
+            };
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description 成功 */
@@ -16124,13 +17220,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16161,13 +17266,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
+                };
+            };
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description 成功 */
@@ -16179,13 +17293,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16216,13 +17339,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
+                };
+            };
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description 成功 */
@@ -16234,13 +17366,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16271,13 +17412,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
+                };
+            };
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description 成功 */
@@ -16289,13 +17439,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };
@@ -16326,13 +17485,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description 未登录或登录已过期（bad_signature） */
-            401: {
+            /** @description 缺少或过长的 SN，或请求无法解析 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
+                };
+            };
+            /** @description 设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description 成功 */
@@ -16344,13 +17512,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description 提交的信息有误（invalid_field） */
+            /** @description 提交的内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description 查询参数不正确 */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/plain": string;
                 };
             };
         };

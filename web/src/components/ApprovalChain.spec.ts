@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import ElementPlus from 'element-plus'
 import ApprovalChain from './ApprovalChain.vue'
-import type { ChainNode } from '../api/types'
+import type { Schema } from '../api/client'
+
+type ChainNode = Schema<'ChainNode'>
 
 const chain = (states: ChainNode['status'][]): ChainNode[] =>
   ['gc_labour_officer', 'gc_project_manager', 'chief_supervisor'].map((node, i) => ({

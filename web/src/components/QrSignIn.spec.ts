@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import ElementPlus from 'element-plus'
 import QrSignIn from './QrSignIn.vue'
-import type { QrTicket } from '../api/types'
+import type { Schema } from '../api/client'
+
+type QrTicket = Schema<'QrTicket'>
 
 /** A WebSocket the test drives: the server's messages are pushed with `push`. */
 class FakeSocket {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import ElementPlus from 'element-plus'
 import StatsGrid from './StatsGrid.vue'
-import type { DayCell, StatsRow } from '../api/types'
+import type { Row } from '../api/client'
+
+type StatsRow = Row<'/admin/v1/projects/{code}/attendance/punch-stats'>
+type DayCell = StatsRow['days'][number]
 
 function row(states: DayCell['state'][], hours: number[] = []): StatsRow {
   return {

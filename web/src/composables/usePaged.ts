@@ -1,7 +1,12 @@
 import { ref, shallowRef } from 'vue'
 import { ElMessage } from 'element-plus'
 import { ApiError } from '../api/client'
-import type { Page } from '../api/types'
+
+/** A list reply of the platform: `{data: [...], total}`. */
+export interface Page<T> {
+  data: T[]
+  total: number
+}
 
 /** A paged list: 10 per page as in the manual, loading state, API errors shown in Chinese. */
 export function usePaged<T>(load: (page: number, pageSize: number) => Promise<Page<T>>, pageSize = 10) {

@@ -1,6 +1,9 @@
 import { defineStore } from 'pinia'
 import { api, setBearer } from '../api/client'
-import type { Me, ProjectInfo } from '../api/types'
+import type { Reply } from '../api/client'
+
+type Me = Reply<'/admin/v1/auth/me'>
+type ProjectInfo = Reply<'/admin/v1/projects/{code}'>
 
 const PROJECT_KEY = 'realname.project'
 
@@ -19,7 +22,7 @@ export const useSession = defineStore('session', {
   actions: {
     async load(): Promise<boolean> {
       try {
-        this.me = await api.get<Me>('/admin/v1/auth/me')
+        this.me = await api.get('/admin/v1/auth/me')
       } catch {
         this.me = null
         return false
@@ -32,7 +35,7 @@ export const useSession = defineStore('session', {
     async switchTo(code: string) {
       this.projectCode = code
       localStorage.setItem(PROJECT_KEY, code)
-      this.project = await api.get<ProjectInfo>('/admin/v1/projects/{code}', { path: { code } })
+      this.project = await api.get('/admin/v1/projects/{code}', { path: { code } })
     },
     async logout() {
       try {
