@@ -10,7 +10,6 @@ from sanic.response import HTTPResponse, raw
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.errors import NotFound
 from realname.web import ip_of, ok, page
 from services import attendance, audit, identity
 from services.exports import stream_file
@@ -112,9 +111,7 @@ async def member_punches(
     request: Request, code: str, member_id: int, query: DayQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """Punch diagnosis: every punch received that day, accepted or rejected, with the reason."""
-    return ok(
-        await attendance.member_day_punches(access.project, member_id, query.date, photo_link(code))
-    )
+    return ok(await attendance.member_day_punches(access, member_id, query.date, photo_link(code)))
 
 
 @bp.get("/members/<member_id:int>/month")
@@ -130,9 +127,8 @@ async def member_month(
 ) -> HTTPResponse:
     """A member's month calendar: per-day state, hours and punches."""
     year, month, _, _ = attendance.month_bounds(query.month)
-    if not await attendance.member_in_project(access.project.id, member_id):
-        raise NotFound("该项目没有此人员", code=E.MEMBER_NOT_FOUND.code)
-    return ok(await attendance.member_month(member_id, year, month, photo_link(code)))
+    member = await attendance.visible_member(access, member_id)  # else 404 member_not_found
+    return ok(await attendance.member_month(member.id, year, month, photo_link(code)))
 
 
 @bp.get("/punches/<punch_id:int>/photo")
@@ -147,7 +143,7 @@ async def punch_photo(
     request: Request, code: str, punch_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """The photo taken with a punch (for the diagnosis view)."""
-    key = await attendance.punch_photo_key(access.project.id, punch_id)
+    key = await attendance.punch_photo_key(access, punch_id)
     data = await request.app.ctx.files.get(key)
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return raw(data, content_type=kind, headers={"Cache-Control": "private, max-age=300"})

@@ -38,7 +38,7 @@ async def list_requests(
     """Binding requests of persons on the project (`status`, default pending; `all` for every)."""
     access.require(identity.VIEW_PII)
     status = None if query.status == "all" else query.status
-    rows = await binding.requests_for_project(access.project, status)
+    rows = await binding.requests_for_project(access, status)
     return page(rows, len(rows))
 
 
@@ -49,11 +49,10 @@ async def _decide(
     access.require(identity.VIEW_PII)
     result = await binding.decide(
         request.app.ctx.redis,
-        access.project,
+        access,
         request_id,
         approve=approve,
         note=note,
-        principal=access.principal,
         ip=ip_of(request),
     )
     return ok(result)

@@ -15,7 +15,7 @@ import redis.asyncio as aredis
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Account, AccountKind, Person, Project, ProjectMember, WorkStatus
+from models import Account, AccountKind, Person, ProjectMember, WorkStatus
 from models.binding import (
     BINDING_STATUS_LABELS,
     BindingMethod,
@@ -34,7 +34,7 @@ from realname.errors import (
     require,
 )
 from services import audit, identity, pii, ratelimit
-from services.identity import Principal
+from services.identity import Principal, ProjectAccess
 
 MSG_NO_MATCH = (
     "未能核验您的实名信息。请核对姓名和身份证号；如尚未在项目采集机完成采集登记，请先登记；"
@@ -282,10 +282,11 @@ async def unbind(redis: aredis.Redis, principal: Principal, *, ip: str, ttl: int
 # --- the labour officer's side ---
 
 
-async def requests_for_project(project: Project, status: str | None = "pending") -> list[dict]:
-    """Binding requests of persons currently on the project (for its labour officer)."""
-    person_ids = await ProjectMember.filter(
-        project_id=project.id, work_status=WorkStatus.ACTIVE
+async def requests_for_project(access: ProjectAccess, status: str | None = "pending") -> list[dict]:
+    """Binding requests of persons currently on the project in the caller's row scope (for the
+    labour officers)."""
+    person_ids = await access.rows(
+        ProjectMember.filter(project_id=access.project.id, work_status=WorkStatus.ACTIVE)
     ).values_list("person_id", flat=True)
     query = BindingRequest.filter(person_id__in=list(person_ids))
     if status:
@@ -313,15 +314,16 @@ async def requests_for_project(project: Project, status: str | None = "pending")
 
 async def decide(
     redis: aredis.Redis,
-    project: Project,
+    access: ProjectAccess,
     request_id: int,
     *,
     approve: bool,
     note: Any,
-    principal: Principal,
     ip: str,
 ) -> dict[str, Any]:
-    """Approve or reject a pending binding request of a person on `project`."""
+    """Approve or reject a pending binding request of a person on the project whose rows the
+    caller sees."""
+    project, principal = access.project, access.principal
     if note is not None and not isinstance(note, str):
         raise ValidationError("备注应为文字", field="note")
     note = (note or "").strip()
@@ -330,10 +332,15 @@ async def decide(
     if not approve and not note:
         raise ValidationError("请填写驳回原因", code=E.REQUIRED.code, field="note")
     req = await BindingRequest.get_or_none(id=request_id).prefetch_related("account", "person")
-    on_project = req is not None and await ProjectMember.exists(
-        project_id=project.id,
-        person_id=req.person_id,  # type: ignore[attr-defined]
-        work_status=WorkStatus.ACTIVE,
+    on_project = (
+        req is not None
+        and await access.rows(
+            ProjectMember.filter(
+                project_id=project.id,
+                person_id=req.person_id,  # type: ignore[attr-defined]
+                work_status=WorkStatus.ACTIVE,
+            )
+        ).exists()
     )
     if req is None or not on_project:
         raise NotFound("绑定申请不存在", code=E.BINDING_REQUEST_NOT_FOUND.code)

@@ -23,9 +23,9 @@ from services.attendance.failures import failed_days, retry_failed
 from services.attendance.labels import REASON_LABELS
 from services.attendance.overview import (
     member_day_punches,
-    member_in_project,
     member_month,
     punch_photo_key,
+    visible_member,
     workbench_summary,
 )
 from services.attendance.pending import kick_pending, settle_pending, wait_pending
@@ -46,7 +46,6 @@ __all__ = [
     "kick_pending",
     "local_day",
     "member_day_punches",
-    "member_in_project",
     "member_month",
     "month_bounds",
     "month_stats",
@@ -58,6 +57,7 @@ __all__ = [
     "settle_days",
     "settle_pending",
     "settle_range",
+    "visible_member",
     "wait_pending",
     "workbench_summary",
     "zone",

@@ -8,6 +8,7 @@ from typing import Any
 from models import DayState
 from services.attendance.clock import month_bounds
 from services.attendance.stats import StatsFilter, _hours, _member_columns, iter_month_rows
+from services.scope import ProjectAccess
 
 # --- exports -------------------------------------------------------------------------------------
 
@@ -91,7 +92,12 @@ def _export_rows(
 
 
 async def export_month(
-    access: Any, month: str, f: StatsFilter, *, durations: bool, tmpdir: str | None = None
+    access: ProjectAccess,
+    month: str,
+    f: StatsFilter,
+    *,
+    durations: bool,
+    tmpdir: str | None = None,
 ) -> tuple[str, int]:
     """Write the month's statistics for every filtered member to a temp .xlsx; (path, rows)."""
     from services.exports import write_xlsx

@@ -26,6 +26,7 @@ from services.attendance.clock import local_day, month_bounds, zone
 from services.attendance.labels import DIRECTION_LABELS, REASON_LABELS, SOURCE_LABELS, STATE_LABELS
 from services.attendance.settlement import settle, settle_stale
 from services.attendance.stats import _day_cells, _day_rows, _hours
+from services.scope import ProjectAccess
 
 # --- punch diagnosis, month view, workbench ------------------------------------------------------
 
@@ -94,14 +95,22 @@ async def _punches(
     return rows
 
 
-async def member_day_punches(
-    project: Project, member_id: int, day: dt.date, photo_url: Any = None
-) -> dict[str, Any]:
-    """Punch diagnosis: every punch received for a member on a day, with the day's settlement."""
-    member = await ProjectMember.get_or_none(id=member_id, project_id=project.id)
+async def visible_member(access: ProjectAccess, member_id: int) -> ProjectMember:
+    """A member of the project whose rows the caller sees (else NotFound: no probing by id)."""
+    member = await access.rows(
+        ProjectMember.filter(id=member_id, project_id=access.project.id)
+    ).first()
     if member is None:
         raise NotFound("该项目没有此人员", code="member_not_found")
-    tz = zone(project.timezone)
+    return member
+
+
+async def member_day_punches(
+    access: ProjectAccess, member_id: int, day: dt.date, photo_url: Any = None
+) -> dict[str, Any]:
+    """Punch diagnosis: every punch received for a member on a day, with the day's settlement."""
+    member = await visible_member(access, member_id)
+    tz = zone(access.project.timezone)
     today = localtime.today(tz)
     rows = await _punches(member, day, day, tz)
     punches = [
@@ -225,16 +234,14 @@ async def member_for_person(project_id: int, person_id: int) -> ProjectMember | 
     return await ProjectMember.get_or_none(project_id=project_id, person_id=person_id)
 
 
-async def member_in_project(project_id: int, member_id: int) -> bool:
-    """Whether the member belongs to the project."""
-    return await ProjectMember.filter(id=member_id, project_id=project_id).exists()
-
-
-async def punch_photo_key(project_id: int, punch_id: int) -> str:
-    """The file-store key of a punch's photo (NotFound when none or not this project's)."""
-    keys = await Punch.filter(id=punch_id, project_id=project_id).values_list(
-        "photo_key", flat=True
+async def punch_photo_key(access: ProjectAccess, punch_id: int) -> str:
+    """The file-store key of a punch's photo (NotFound when none, or not a punch of a member
+    the caller sees)."""
+    # a punch not tied to a membership has no unit: only site-wide callers see it
+    punches = access.rows(
+        Punch.filter(id=punch_id, project_id=access.project.id), "member__unit_id"
     )
+    keys = await punches.values_list("photo_key", flat=True)
     if not keys or not keys[0]:
         raise NotFound("该打卡记录没有照片", code="photo_not_found")
     return str(keys[0])

@@ -10,7 +10,8 @@ from config.settings import get_settings
 from models import DailyAttendance, DayState, Punch, PunchStatus
 from models.people import Post
 from models.settlement import PendingSettlement
-from services import attendance, pii
+from services import attendance, identity, pii
+from services.identity import Principal
 from services.pii import PiiCipher
 from tests.devices.helpers import call, make_device, punch, valid_id_number
 from tests.factories import make_member, make_person, make_project
@@ -75,7 +76,10 @@ async def test_impossible_and_ancient_times_are_rejected_and_kept(client):
     days = await DailyAttendance.filter(member_id=member.id).values_list("day", flat=True)
     assert days == [received_day]
     # The member's punch diagnosis of that day shows them with a Chinese reason.
-    diagnosis = await attendance.member_day_punches(world.project, member.id, received_day)
+    operator = await identity.compute_access(
+        Principal(kind="operator", account_id=0), world.project
+    )
+    diagnosis = await attendance.member_day_punches(operator, member.id, received_day)
     reasons = {p["reason"] for p in diagnosis["punches"] if p["status"] == "rejected"}
     assert reasons == {"time_out_of_range"}
     assert "超出有效范围" in attendance.REASON_LABELS["time_out_of_range"]
