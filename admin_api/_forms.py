@@ -51,15 +51,3 @@ def upload_of(request: Request, name: str = "file") -> tuple[bytes, str] | None:
     if upload is None:
         return None
     return upload.body, upload.name or ""
-
-
-def flag_arg(request: Request, name: str) -> bool | None:
-    """A true/false query argument (None when absent)."""
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    if value in ("1", "true", "yes"):
-        return True
-    if value in ("0", "false", "no"):
-        return False
-    raise ValidationError("参数应为 true 或 false", field=name)

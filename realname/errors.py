@@ -107,14 +107,6 @@ class TooLarge(AppError):
     message = "提交的内容过大"
 
 
-class ServiceUnavailable(AppError):
-    """A dependency (database, Redis, a remote service) cannot be reached."""
-
-    status = 503
-    code = "unavailable"
-    message = "服务暂时不可用，请稍后再试"
-
-
 def require(value: Any, field: str, label: str) -> Any:
     """Return `value`, or raise a `ValidationError` naming `field` when it is empty."""
     if value is None or (isinstance(value, str) and not value.strip()):

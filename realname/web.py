@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from functools import wraps
 from typing import Any
 
 from sanic import Request, json
@@ -12,7 +10,7 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
-from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
+from realname.errors import AppError, Conflict, NotFound, ValidationError
 from services import identity, localtime
 from services.identity import Principal, ProjectAccess
 
@@ -78,14 +76,6 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-async def require_kind(request: Request, *kinds: str) -> Principal:
-    """The caller, who must be one of `kinds`."""
-    principal = await current_principal(request)
-    if kinds and principal.kind not in kinds:
-        raise Forbidden("当前账号类型无权访问该功能", code="wrong_account_kind")
-    return principal
-
-
 async def project_access(request: Request, code: str, cap: str = identity.VIEW) -> ProjectAccess:
     """The one authorisation check for project resources: the caller must hold `cap`."""
     principal = await current_principal(request)
@@ -125,23 +115,6 @@ async def audit_project(
         detail=detail,
         ip=ip_of(request),
     )
-
-
-Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def authenticated(*kinds: str) -> Callable[[Handler], Handler]:
-    """Decorator: the handler runs only for an authenticated principal of one of `kinds`."""
-
-    def deco(func: Handler) -> Handler:
-        @wraps(func)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            await require_kind(request, *kinds)
-            return await func(request, *args, **kwargs)
-
-        return wrapper
-
-    return deco
 
 
 async def render_error(request: Request, exc: Exception) -> HTTPResponse:

@@ -13,7 +13,6 @@ from realname.storage import FileStore, sha256_hex
 
 PDF, JPEG, PNG, OFFICE = "pdf", "jpeg", "png", "office"
 DOCUMENTS = frozenset({PDF, JPEG, PNG, OFFICE})
-IMAGES = frozenset({JPEG, PNG})
 
 _TYPES = {
     PDF: ("application/pdf", ".pdf"),

@@ -38,17 +38,6 @@ MISSING_WAGE_CARD = rules.MISSING_WAGE_CARD
 TIME_IN_FUTURE = "time_in_future"
 TIME_OUT_OF_RANGE = "time_out_of_range"
 BAD_FIELD = "bad_field"
-REASONS = (
-    NO_LIVENESS,
-    UNKNOWN_PERSON,
-    NOT_ON_PROJECT,
-    CONTRACT_RED,
-    MISSING_WAGE_CARD,
-    TIME_IN_FUTURE,
-    TIME_OUT_OF_RANGE,
-    BAD_FIELD,
-)
-
 _COLUMNS = (
     "project_id",
     "member_id",
@@ -128,10 +117,6 @@ def time_reason(
     if moment < earliest:
         return TIME_OUT_OF_RANGE
     return None
-
-
-def _dialect() -> str:
-    return connections.get("default").capabilities.dialect
 
 
 class MemberRow:

@@ -229,12 +229,6 @@ async def adms_next_commands(
     return out
 
 
-async def adms_next_command(device: Device, store: Any) -> str | None:
-    """The next single ``C:<id>:<payload>`` line, or None (``OK``)."""
-    lines = await adms_next_commands(device, store, limit=1)
-    return lines[0] if lines else None
-
-
 async def _unsend(cmds: list[DeviceCommand]) -> None:
     """Put back commands taken for a reply they did not fit in (not counted as an attempt)."""
     for cmd in cmds:

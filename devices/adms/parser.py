@@ -21,7 +21,6 @@ AUTO_STATUS = "255"  # terminals without state keys: no direction on the row
 # with another factor (15–20), palm (25–28). Password (3), card (4), fingerprint (1) and the
 # "any method" modes do not: on an anti-spoof terminal they are kept as ``no_liveness`` (rule 3).
 LIVE_VERIFY_MODES = frozenset({15, 16, 17, 18, 19, 20, 25, 26, 27, 28})
-FACE_VERIFY_MODE = 15  # USERINFO ``Verify=``: the platform pushes faces only
 
 # Access-control events that are a person verified at the reader (normal open, open during a
 # normal-open period, first-person and multi-person open). Other events (door alarms, refused

@@ -50,7 +50,6 @@ FORCE_REFRESH_INTERVAL = 30
 CODE_TTL = 300  # wx.login and getPhoneNumber codes live 5 minutes
 USED_CODE_MEMORY = 86400
 QR_PER_MINUTE = 5000
-MAX_SCENE_LENGTH = 32
 SCENE_RE = re.compile(r"[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}")
 LOGIN_CODE_RE = re.compile(r"dev-([0-9A-Za-z_-]{1,64})(?:\.[0-9A-Za-z_-]{1,64})?")
 PHONE_CODE_RE = re.compile(r"phone-(\d{5,20})(?:\.[0-9A-Za-z_-]{1,64})?")

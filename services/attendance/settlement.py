@@ -368,44 +368,6 @@ def _aware(value: Any) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-async def _accepted_punches(
-    wanted: set[tuple[int, dt.date]],
-) -> dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]]:
-    """(time, direction) of the accepted punches of each wanted member-day: raw SQL, one
-    statement per day and 500 members (SQLite) or one for all pairs (PostgreSQL, unnest)."""
-    conn = connections.get("default")
-    grouped: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
-    pairs = sorted(wanted)
-    if conn.capabilities.dialect == "postgres":
-        sql = (
-            "SELECT p.member_id, p.local_date, p.time, p.direction FROM punch p"
-            " JOIN unnest($1::int[], $2::date[]) AS w(member_id, day)"
-            " ON p.member_id = w.member_id AND p.local_date = w.day"
-            " WHERE p.status = 'accepted'"
-        )
-        for i in range(0, len(pairs), 5 * _CHUNK):
-            part = pairs[i : i + 5 * _CHUNK]
-            async with conn.acquire_connection() as c:
-                rows = await c.fetch(sql, [m for m, _ in part], [d for _, d in part])
-            for member_id, day, time, direction in rows:
-                grouped[(member_id, day)].append((time, direction))
-        return grouped
-    by_day: dict[dt.date, list[int]] = defaultdict(list)
-    for member_id, day in pairs:
-        by_day[day].append(member_id)
-    for day, day_members in by_day.items():
-        for i in range(0, len(day_members), _CHUNK):
-            ids = day_members[i : i + _CHUNK]
-            sql = (
-                "SELECT member_id, time, direction FROM punch WHERE local_date = ?"
-                f" AND status = 'accepted' AND member_id IN ({','.join('?' * len(ids))})"
-            )
-            _, rows = await conn.execute_query(sql, [day.isoformat(), *ids])
-            for member_id, time, direction in rows:
-                grouped[(member_id, day)].append((_aware(time), direction))
-    return grouped
-
-
 async def settle_range(
     project_id: int, start: dt.date, end: dt.date, today: dt.date | None = None
 ) -> int:

@@ -316,7 +316,6 @@ class WageMaterials(BaseModel):
 
 # --- 项目状态变更 --------------------------------------------------------------------------------
 
-ProjectStatus = Literal["未开工", "在建", "停工", "完工"]
 RequestStateName = Literal["", "pending", "approved", "rejected", "withdrawn"]
 
 

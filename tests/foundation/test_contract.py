@@ -24,7 +24,6 @@ from realname.errors import (
     NotAuthenticated,
     NotFound,
     RateLimited,
-    ServiceUnavailable,
     TooLarge,
     ValidationError,
 )
@@ -47,7 +46,6 @@ CLASS_STATUS = {
         Conflict,
         RateLimited,
         TooLarge,
-        ServiceUnavailable,
     )
 }
 
@@ -74,6 +72,9 @@ def raise_sites() -> list[tuple[str, int, str, str, int | None]]:
                 code = kw.get("code")
                 if isinstance(code, ast.Name) and code.id in constants:
                     code = ast.Constant(constants[code.id])
+                registered = registry_constant(code)
+                if registered is not None:  # code=E.TEAM_NOT_FOUND.code
+                    code = ast.Constant(registered)
                 if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
                     continue
                 func = node.func
@@ -87,6 +88,19 @@ def raise_sites() -> list[tuple[str, int, str, str, int | None]]:
                 rel = str(path.relative_to(ROOT))
                 sites.append((rel, node.lineno, code.value, name, status))
     return sites
+
+
+def registry_constant(node: ast.expr | None) -> str | None:
+    """The code of ``E.NAME.code`` (a registry constant), else None; an unknown NAME fails."""
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr == "code"
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "E"
+    ):
+        return getattr(error_codes, node.value.attr).code
+    return None
 
 
 def test_every_code_literal_is_registered_with_its_status():
