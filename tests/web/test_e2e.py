@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import random
 import re
 from collections.abc import Iterator
@@ -548,7 +549,52 @@ def test_project_information_screens(enterprise: Browser) -> None:
     b.assert_clean()
 
 
-def test_roster_export_and_faces(enterprise: Browser) -> None:
+def _enrol_with_face(b: Browser, server: Server, name: str) -> None:
+    """A collection machine registered with the CLI enrols a new worker with a real JPEG face
+    (drawn by the browser's canvas) through the signed device API."""
+    from services.devices.signing import signed_headers
+    from tests.devices.helpers import valid_id_number
+
+    sn = f"E2E-COL-{random.randrange(10**6):06d}"
+    device = json.loads(
+        server.cli(
+            "device", "register", "--project", PROJECT, "--kind", "collection", "--sn", sn,
+            "--manufacturer", "海康威视", "--model", "DS-K1T",
+        )
+    )  # fmt: skip
+    face = b.page.evaluate(
+        """() => { const c = document.createElement('canvas'); c.width = 120; c.height = 144;
+        const g = c.getContext('2d'); g.fillStyle = '#d9a066'; g.fillRect(0, 0, 120, 144);
+        g.fillStyle = '#333'; g.fillRect(35, 50, 12, 8); g.fillRect(73, 50, 12, 8);
+        return c.toDataURL('image/jpeg', 0.9).split(',')[1] }"""
+    )
+    api = f"{b.base}/admin/v1/projects/{PROJECT}"
+    teams = b.page.request.get(f"{api}/teams").json()["data"]
+    units = b.page.request.get(f"{api}/units", params={"page_size": 50}).json()["data"]
+    gc_code = next(u["credit_code"] for u in units if u["enterprise_name"] == GC_NAME)
+    number = valid_id_number()
+    body = json.dumps(
+        {
+            "id_number": number, "name": name, "gender": "男", "ethnicity": "汉",
+            "birth_date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+            "address": "青海省西宁市城东区", "issuer": "西宁市公安局城东分局",
+            "valid_from": "2020-01-01", "valid_to": "长期", "id_photo": face, "face": face,
+            "liveness": True,
+            "person_type": "labour", "unit_credit_code": gc_code,
+            "team_id": teams[0]["id"], "work_type": "钢筋工",
+            "phone": f"139{random.randrange(10**8):08d}",
+        },
+        ensure_ascii=False,
+    ).encode()  # fmt: skip
+    path = "/device/v1/enrolments"
+    headers = signed_headers(sn, device["secret"], "POST", path, body)
+    r = httpx.post(
+        server.base + path, content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_roster_export_and_faces(enterprise: Browser, console_server: Server) -> None:
     b = enterprise
     b.goto("/roster")
     b.page.locator(".el-table__row").first.wait_for()
@@ -556,6 +602,19 @@ def test_roster_export_and_faces(enterprise: Browser) -> None:
     b.page.locator(".notes").get_by_text("缺失照片").wait_for()
     b.page.locator(".face.none").first.get_by_text("缺失照片").wait_for()
     b.shot("90-roster")
+    # A worker enrolled with a face through the device API: the row shows the photo itself.
+    _enrol_with_face(b, console_server, "马有福")
+    b.page.get_by_placeholder("姓名").fill("马有福")
+    with b.page.expect_response(re.compile(r"/roster/\d+/face$")) as photo:
+        b.page.get_by_role("button", name="查询", exact=True).click()
+    assert photo.value.status == 200
+    assert photo.value.headers["content-type"] == "image/jpeg"
+    img = b.page.locator(".el-table__row").filter(has_text="马有福").locator("img.face")
+    img.wait_for()
+    b.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
+    )
+    b.shot("91-roster-face")
     with b.page.expect_download() as dl:
         b.page.get_by_role("button", name="导出花名册", exact=True).click()
     assert dl.value.suggested_filename.endswith(".xlsx")
