@@ -229,11 +229,6 @@ async def workbench_summary(project_id: int, today: dt.date | None = None) -> di
     }
 
 
-async def member_for_person(project_id: int, person_id: int) -> ProjectMember | None:
-    """The person's membership of a project (for the mini-program's own-attendance view)."""
-    return await ProjectMember.get_or_none(project_id=project_id, person_id=person_id)
-
-
 async def punch_photo_key(access: ProjectAccess, punch_id: int) -> str:
     """The file-store key of a punch's photo (NotFound when none, or not a punch of a member
     the caller sees)."""
