@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("BENCH_POSTGRES_URL"),
         help="a PostgreSQL database to use (its name must contain 'bench')",
     )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="a Redis database the served platform may flush and use for nonces"
+        " (default: the embedded Redis that realname serve starts)",
+    )
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
     args = parser.parse_args(argv)
     import bench
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres_url=args.postgres_url,
         tmpdir=Path(tempfile.mkdtemp(prefix="realname-bench-")),
         quick=args.quick,
+        extra={"redis_url": args.redis_url},
     )
     if not args.postgres_url:
         print("(no --postgres-url / BENCH_POSTGRES_URL: PostgreSQL rows skipped)")
