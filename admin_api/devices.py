@@ -96,13 +96,7 @@ async def register(
         direction_mode=body.direction_mode,
         allowed_cidr=body.allowed_cidr,
     )
-    await audit.record(
-        "device.register",
-        principal=principal,
-        project_id=access.project.id,
-        target=device.sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, "device.register", target=device.sn)
     return ok({**svc.device_public(device), "secret": secret}, status=201)
 
 
@@ -141,12 +135,11 @@ async def settings(
     device = await svc.project_device(access.project, sn)
     changes = body.model_dump(exclude_unset=True)
     device = await svc.update_settings(device, changes)
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "device.settings",
-        principal=access.principal,
-        project_id=access.project.id,
         target=sn,
-        ip=ip_of(request),
         detail={k: changes[k] for k in svc.SETTING_KEYS if k in changes},
     )
     return ok(svc.device_public(device))
@@ -162,13 +155,7 @@ async def settings(
 async def network_ack(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The admin checked the new network an ADMS terminal reported from: clear the warning."""
     device = await svc.clear_network_alert(await svc.project_device(access.project, sn))
-    await audit.record(
-        "device.network_ack",
-        principal=access.principal,
-        project_id=access.project.id,
-        target=sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, "device.network_ack", target=sn)
     return ok(svc.device_public(device))
 
 
@@ -183,13 +170,7 @@ async def rotate(request: Request, code: str, sn: str, access: ProjectAccess) ->
     """Rotate the device secret; the new one is shown only in this reply."""
     device = await svc.project_device(access.project, sn)
     secret = await svc.rotate_secret(device)
-    await audit.record(
-        "device.rotate_secret",
-        principal=access.principal,
-        project_id=access.project.id,
-        target=sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, "device.rotate_secret", target=sn)
     return ok({"sn": sn, "secret": secret})
 
 
@@ -203,13 +184,7 @@ async def rotate(request: Request, code: str, sn: str, access: ProjectAccess) ->
 async def unbind(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Unbind the device from this project (it stops working until bound again)."""
     device = await svc.unbind(await svc.project_device(access.project, sn))
-    await audit.record(
-        "device.unbind",
-        principal=access.principal,
-        project_id=access.project.id,
-        target=sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, "device.unbind", target=sn)
     return ok(svc.device_public(device))
 
 
@@ -230,18 +205,12 @@ async def bind(
         raise NotFound("设备未登记", code=E.DEVICE_NOT_FOUND.code)
     principal = access.principal
     if (
-        device.enterprise_id not in (None, principal.enterprise_id)  # type: ignore[attr-defined]
+        device.enterprise_id not in (None, principal.enterprise_id)
         and principal.kind != AccountKind.OPERATOR
     ):
         raise Forbidden("该设备由其他企业登记", code=E.DEVICE_OTHER_ENTERPRISE.code)
     device = await svc.bind(device, access.project)
-    await audit.record(
-        "device.bind",
-        principal=principal,
-        project_id=access.project.id,
-        target=body.sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, "device.bind", target=body.sn)
     return ok(svc.device_public(device))
 
 
@@ -285,7 +254,7 @@ async def command(
     owner = (
         principal.enterprise_id
         if principal.kind == AccountKind.ENTERPRISE
-        else device.enterprise_id  # type: ignore[attr-defined]
+        else device.enterprise_id
         if principal.kind == AccountKind.OPERATOR
         else None
     )
@@ -296,13 +265,7 @@ async def command(
         created_by=f"{principal.kind}:{principal.account_id}",
         firmware_owner=owner,
     )
-    await audit.record(
-        f"device.command.{name}",
-        principal=principal,
-        project_id=access.project.id,
-        target=sn,
-        ip=ip_of(request),
-    )
+    await audit_project(request, access, f"device.command.{name}", target=sn)
     return ok(svc.command_admin(cmd), status=201)
 
 

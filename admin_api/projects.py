@@ -26,8 +26,8 @@ async def project_public(project: Project) -> dict:
         "code": project.code,
         "name": project.name,
         "type": project.type,
-        "region_code": project.region_id,  # type: ignore[attr-defined]
-        "region": await region_path(project.region_id),  # type: ignore[attr-defined]
+        "region_code": project.region_id,
+        "region": await region_path(project.region_id),
         "managing_level": str(project.managing_level),
         "permit_number": project.permit_number,
         "permit_authority": project.permit_authority,
@@ -75,7 +75,7 @@ async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
             "code": p.code,
             "name": p.name,
             "status": p.status,
-            "region_code": p.region_id,  # type: ignore[attr-defined]
+            "region_code": p.region_id,
         }
         for p in projects
     ]

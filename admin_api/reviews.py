@@ -62,7 +62,7 @@ async def _decide(
     await audit.record(
         "status_change.approve" if approve else "status_change.reject",
         principal=principal,
-        project_id=req.project_id,  # type: ignore[attr-defined]
+        project_id=req.project_id,
         target=f"status_change:{req.id}",
         ip=ip_of(request),
     )

@@ -43,9 +43,7 @@ async def login(request: Request, body: MiniappLogin) -> HTTPResponse:
     data = result.to_dict()
     data["binding"] = await binding.binding_state(account.id)
     data["post_projects"] = (
-        await signin.post_personnel_projects(account.person_id)  # type: ignore[attr-defined]
-        if account.person_id  # type: ignore[attr-defined]
-        else []
+        await signin.post_personnel_projects(account.person_id) if account.person_id else []
     )
     return ok(data)
 

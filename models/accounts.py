@@ -24,12 +24,15 @@ class Account(Model):
     enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Enterprise", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
+    enterprise_id: int | None
     person: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Person", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
+    person_id: int | None
     region: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Region", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
+    region_id: str | None
     external_id = fields.CharField(max_length=128, null=True, unique=True)  # SSO subject
     wechat_openid = fields.CharField(max_length=64, null=True, unique=True)
     wechat_unionid = fields.CharField(max_length=64, null=True)

@@ -15,6 +15,7 @@ class Announcement(Model):
     region: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Region", related_name="announcements", null=True, on_delete=fields.RESTRICT
     )
+    region_id: str | None
     publisher_kind = fields.CharField(max_length=16)  # regulator | operator
     publisher_account_id = fields.IntField()
     publisher_name = fields.CharField(max_length=128, default="")

@@ -47,6 +47,7 @@ class StatusChangeRequest(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="status_changes", on_delete=fields.RESTRICT
     )
+    project_id: int
     from_status = fields.CharField(max_length=16)  # 变更前状态
     to_status = fields.CharField(max_length=16)  # 变更状态
     reason = fields.TextField()
@@ -72,12 +73,14 @@ class StatusReviewStep(Model):
     request: fields.ForeignKeyRelation[StatusChangeRequest] = fields.ForeignKeyField(
         "models.StatusChangeRequest", related_name="steps", on_delete=fields.RESTRICT
     )
+    request_id: int
     seq = fields.SmallIntField()  # 1 = first review
     level = fields.CharField(max_length=8)  # county | city | province
     final = fields.BooleanField(default=False)  # 终审
     region: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Region", related_name="status_reviews", on_delete=fields.RESTRICT
     )
+    region_id: str
     state = fields.CharEnumField(StepState, max_length=10, default=StepState.WAITING)
     reviewer_account_id = fields.IntField(null=True)
     reviewer_name = fields.CharField(max_length=128, default="")

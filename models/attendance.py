@@ -36,15 +36,19 @@ class Punch(Model):
     project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Project", related_name="punches", null=True, on_delete=fields.RESTRICT
     )
+    project_id: int | None
     member: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.ProjectMember", related_name="punches", null=True, on_delete=fields.RESTRICT
     )
+    member_id: int | None
     person: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Person", related_name="punches", null=True, on_delete=fields.RESTRICT
     )
+    person_id: int | None
     device: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Device", related_name="punches", null=True, on_delete=fields.RESTRICT
     )
+    device_id: int | None
     device_punch_id = fields.CharField(max_length=96)
     time = fields.DatetimeField()  # the moment of the punch (aware, stored UTC)
     local_date = fields.DateField(null=True)  # the project-local day it belongs to
@@ -81,9 +85,11 @@ class DailyAttendance(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="days", on_delete=fields.RESTRICT
     )
+    project_id: int
     member: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ProjectMember", related_name="days", on_delete=fields.RESTRICT
     )
+    member_id: int
     day = fields.DateField()
     first_in = fields.DatetimeField(null=True)
     last_out = fields.DatetimeField(null=True)

@@ -19,6 +19,7 @@ class AuditLog(Model):
     project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Project", related_name="audit", null=True, on_delete=fields.RESTRICT
     )
+    project_id: int | None
     target = fields.CharField(max_length=128, default="")
     detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, default="")

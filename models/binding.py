@@ -28,13 +28,16 @@ class WeChatBinding(Model):
     account: fields.OneToOneRelation = fields.OneToOneField(
         "models.Account", related_name="binding", on_delete=fields.RESTRICT
     )
+    account_id: int
     person: fields.OneToOneRelation = fields.OneToOneField(
         "models.Person", related_name="wechat_binding", on_delete=fields.RESTRICT
     )
+    person_id: int
     method = fields.CharEnumField(BindingMethod, max_length=16)
     request: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.BindingRequest", related_name="bindings", null=True, on_delete=fields.SET_NULL
     )
+    request_id: int | None
     bound_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -65,9 +68,11 @@ class BindingRequest(Model):
     account: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Account", related_name="binding_requests", on_delete=fields.RESTRICT
     )
+    account_id: int
     person: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Person", related_name="binding_requests", on_delete=fields.RESTRICT
     )
+    person_id: int
     status = fields.CharEnumField(
         BindingRequestStatus, max_length=16, default=BindingRequestStatus.PENDING, db_index=True
     )

@@ -30,9 +30,11 @@ class LabourContract(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="contracts", on_delete=fields.RESTRICT
     )
+    project_id: int
     member: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ProjectMember", related_name="contracts", on_delete=fields.RESTRICT
     )
+    member_id: int
     number = fields.CharField(max_length=64)  # 合同编号
     party_a = fields.CharField(max_length=128)  # 甲方
     start_date = fields.DateField()
@@ -45,6 +47,7 @@ class LabourContract(Model):
         null=True,
         on_delete=fields.RESTRICT,
     )  # served by GET /projects/{code}/files/{id}
+    attachment_id: int | None
     status = fields.CharEnumField(ContractStatus, max_length=12, default=ContractStatus.ACTIVE)
     termination_type = fields.CharField(max_length=32, default="")  # 甲方解约 / 乙方解约 / 协商解约
     termination_reason = fields.CharField(max_length=255, default="")

@@ -51,6 +51,7 @@ class Device(Model):
     enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Enterprise", related_name="devices", null=True, on_delete=fields.RESTRICT
     )
+    enterprise_id: int | None
     secret_enc = fields.TextField()
     antispoof = fields.BooleanField(default=False)  # trusted for liveness (ADMS terminals)
     protocol = fields.CharField(max_length=16, default="native")  # native | adms
@@ -106,6 +107,7 @@ class DeviceCommand(Model):
     device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
         "models.Device", related_name="commands", on_delete=fields.RESTRICT
     )
+    device_id: int
     type = fields.CharField(max_length=32)
     # The project the command was queued for: never delivered once the device is bound elsewhere.
     project_id = fields.IntField(null=True)
@@ -142,6 +144,7 @@ class FirmwarePackage(Model):
     enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Enterprise", related_name="firmware_packages", null=True, on_delete=fields.RESTRICT
     )
+    enterprise_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -172,6 +175,7 @@ class DevicePin(Model):
     device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
         "models.Device", related_name="pins", on_delete=fields.CASCADE
     )
+    device_id: int
     pin = fields.BigIntField()
     project_id = fields.IntField()
     version = fields.BigIntField(default=0)

@@ -26,15 +26,18 @@ class DutyRecord(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="duty_records", on_delete=fields.RESTRICT
     )
+    project_id: int
     kind = fields.CharEnumField(DutyKind, max_length=24)
     duty_date = fields.DateField()  # 会议日期 / 履职日期
     host: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ProjectMember", related_name="duty_records", on_delete=fields.RESTRICT
     )  # 主持人 (meeting) / 履职人 (PM duty): a post person of the project
+    host_id: int
     content = fields.TextField(default="")  # 履职内容 / 会议内容
     file: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.StoredFile", related_name="duty_records", null=True, on_delete=fields.RESTRICT
     )  # 监理例会签到表 / 履职附件
+    file_id: int | None
     registered_by = fields.CharField(max_length=64, default="")  # principal actor label
     registered_by_name = fields.CharField(max_length=128, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

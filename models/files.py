@@ -18,6 +18,7 @@ class StoredFile(Model):
     project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Project", related_name="files", null=True, on_delete=fields.RESTRICT
     )
+    project_id: int | None
     purpose = fields.CharField(max_length=32)  # contract, duty, material, evidence, face ...
     uploaded_by = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ class MonthlyReport(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="monthly_reports", on_delete=fields.RESTRICT
     )
+    project_id: int
     year = fields.SmallIntField()
     month = fields.SmallIntField()
     note = fields.CharField(max_length=255, default="")
@@ -48,13 +49,16 @@ class MaterialVoucher(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="material_vouchers", on_delete=fields.RESTRICT
     )
+    project_id: int
     report: fields.ForeignKeyRelation[MonthlyReport] = fields.ForeignKeyField(
         "models.MonthlyReport", related_name="vouchers", on_delete=fields.RESTRICT
     )
+    report_id: int
     kind = fields.CharEnumField(VoucherKind, max_length=16)
     unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ParticipatingUnit", related_name="material_vouchers", on_delete=fields.RESTRICT
     )
+    unit_id: int
     number = fields.CharField(max_length=64, default="")  # 合同编号 / 凭证号
     counterparty = fields.CharField(max_length=128, default="")  # 付款方 / 收款方 / 合同相对方
     amount = fields.DecimalField(max_digits=16, decimal_places=2)
@@ -62,6 +66,7 @@ class MaterialVoucher(Model):
     file: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.StoredFile", related_name="material_vouchers", on_delete=fields.RESTRICT
     )
+    file_id: int
     registered_by = fields.CharField(max_length=128, default="")
     registered_actor = fields.CharField(max_length=64, default="")
     registered_at = fields.DatetimeField(auto_now_add=True)
@@ -97,11 +102,13 @@ class WageAccountMaterial(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="wage_materials", on_delete=fields.RESTRICT
     )
+    project_id: int
     kind = fields.CharEnumField(WageMaterialKind, max_length=24)
     data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     file: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.StoredFile", related_name="wage_materials", null=True, on_delete=fields.RESTRICT
     )
+    file_id: int | None
     registered_by = fields.CharField(max_length=128, default="")  # 登记人
     registered_actor = fields.CharField(max_length=64, default="")
     registered_at = fields.DatetimeField(auto_now_add=True)  # 登记时间

@@ -23,6 +23,7 @@ class Region(Model):
     parent: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: str | None
 
     class Meta:
         table = "region"
@@ -37,6 +38,7 @@ class Enterprise(Model):
     region: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="enterprises", null=True, on_delete=fields.RESTRICT
     )
+    region_id: str | None
     registered_on = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -60,6 +62,7 @@ class Project(Model):
     region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="projects", on_delete=fields.RESTRICT
     )
+    region_id: str
     managing_level = fields.CharEnumField(ManagingLevel, max_length=8, default=ManagingLevel.COUNTY)
     permit_number = fields.CharField(max_length=64, default="", db_index=True)
     permit_authority = fields.CharField(max_length=128, default="")
@@ -99,9 +102,11 @@ class ParticipatingUnit(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="units", on_delete=fields.RESTRICT
     )
+    project_id: int
     enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="participations", on_delete=fields.RESTRICT
     )
+    enterprise_id: int
     role = fields.CharEnumField(UnitRole, max_length=32)
     site_lead = fields.CharField(max_length=64, default="")
     site_lead_phone_enc = fields.TextField(null=True)
@@ -127,6 +132,7 @@ class KeyPersonnel(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="key_personnel", on_delete=fields.RESTRICT
     )
+    project_id: int
     role = fields.CharField(max_length=32)  # project_manager | chief_supervisor
     name = fields.CharField(max_length=64)
     id_number_enc = fields.TextField()
@@ -137,6 +143,7 @@ class KeyPersonnel(Model):
         null=True,
         on_delete=fields.RESTRICT,
     )
+    unit_id: int | None
     started_at = fields.DatetimeField(auto_now_add=True)
     # Set when a re-import names someone else for the role: the post has ended (kept, rule 12).
     ended_at = fields.DatetimeField(null=True)

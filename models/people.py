@@ -65,9 +65,11 @@ class Team(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="teams", on_delete=fields.RESTRICT
     )
+    project_id: int
     unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ParticipatingUnit", related_name="teams", on_delete=fields.RESTRICT
     )
+    unit_id: int
     name = fields.CharField(max_length=64)
     leader = fields.CharField(max_length=64, default="")
     on_site = fields.BooleanField(default=True)  # 在场 / 退场
@@ -85,15 +87,19 @@ class ProjectMember(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="members", on_delete=fields.RESTRICT
     )
+    project_id: int
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="memberships", on_delete=fields.RESTRICT
     )
+    person_id: int
     unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ParticipatingUnit", related_name="members", on_delete=fields.RESTRICT
     )
+    unit_id: int
     team: fields.ForeignKeyNullableRelation[Team] = fields.ForeignKeyField(
         "models.Team", related_name="members", null=True, on_delete=fields.RESTRICT
     )
+    team_id: int | None
     person_type = fields.CharEnumField(PersonType, max_length=16)
     work_type = fields.CharField(max_length=32, default="")  # 工种 (labour)
     post = fields.CharField(max_length=32, default="")  # 岗位 (management)

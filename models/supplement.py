@@ -32,9 +32,11 @@ class SupplementRequest(Model):
     project: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.Project", related_name="supplements", on_delete=fields.RESTRICT
     )
+    project_id: int
     member: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "models.ProjectMember", related_name="supplements", on_delete=fields.RESTRICT
     )
+    member_id: int
     day = fields.DateField()
     in_time = fields.DatetimeField(null=True)
     out_time = fields.DatetimeField(null=True)
@@ -62,6 +64,7 @@ class SupplementStep(Model):
     request: fields.ForeignKeyRelation[SupplementRequest] = fields.ForeignKeyField(
         "models.SupplementRequest", related_name="steps", on_delete=fields.CASCADE
     )
+    request_id: int
     node = fields.CharField(max_length=32)
     approve = fields.BooleanField()
     comment = fields.TextField(default="")

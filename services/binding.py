@@ -266,7 +266,7 @@ async def unbind(redis: aredis.Redis, principal: Principal, *, ip: str, ttl: int
     binding = await WeChatBinding.get_or_none(account_id=account.id)
     if binding is None:
         raise Conflict("该微信账号尚未实名绑定", code=E.NOT_BOUND.code)
-    person_id = binding.person_id  # type: ignore[attr-defined]
+    person_id = binding.person_id
     async with in_transaction():
         await binding.delete()
         account.person = None
@@ -337,7 +337,7 @@ async def decide(
         and await access.rows(
             ProjectMember.filter(
                 project_id=project.id,
-                person_id=req.person_id,  # type: ignore[attr-defined]
+                person_id=req.person_id,
                 work_status=WorkStatus.ACTIVE,
             )
         ).exists()

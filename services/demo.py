@@ -384,7 +384,7 @@ async def _populate(
             await ProjectMember.create(
                 project=project,
                 person=person,
-                unit=gc if team.unit_id == gc.id else sub,  # type: ignore[attr-defined]
+                unit=gc if team.unit_id == gc.id else sub,
                 team=team,
                 person_type=PersonType.LABOUR,
                 work_type="" if migrated_incomplete else rng.choice(WORK_TYPES),
@@ -430,7 +430,7 @@ async def _populate(
                 manufacturer=maker,
                 model=model,
                 project=project,
-                enterprise_id=gc.enterprise_id,  # type: ignore[attr-defined]
+                enterprise_id=gc.enterprise_id,
                 secret_enc=c.encrypt(secret),
                 firmware="1.4.2",
                 antispoof=kind == DeviceKind.ATTENDANCE,
@@ -491,7 +491,7 @@ async def _punches(
                     Punch(
                         project=project,
                         member=m,
-                        person_id=m.person_id,  # type: ignore[attr-defined]
+                        person_id=m.person_id,
                         device=device,
                         device_punch_id=f"{m.id}-{t:%Y%m%d%H%M}-{direction.value}",
                         time=t.astimezone(dt.UTC),

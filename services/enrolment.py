@@ -301,7 +301,7 @@ async def validate_enrolment(project: Project, body: dict[str, Any]) -> Enrolmen
             raise ValidationError(
                 "班组不存在，请先在项目端建立班组", code=E.TEAM_NOT_FOUND.code, field="team_id"
             )
-        if team.unit_id != unit.id:  # type: ignore[attr-defined]
+        if team.unit_id != unit.id:
             raise ValidationError("班组不属于所选单位", code=E.BAD_FIELD.code, field="team_id")
         work_type = resolve_work_type(body.get("work_type"))
     else:

@@ -233,7 +233,7 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
     members: list[MemberRow] = []
     if person_ids or pins:
         members = await _cached_members(project_id, person_ids, pins)
-    by_person = {m.person_id: m for m in members}  # type: ignore[attr-defined]
+    by_person = {m.person_id: m for m in members}
     by_pin = {m.id: m for m in members}
     for p in punches:
         if p.id_number:
@@ -245,7 +245,7 @@ async def _resolve(project_id: int, punches: list[PunchIn]) -> None:
         elif p.resolved_person_id is not None:
             p.member = by_person.get(p.resolved_person_id)
         if p.member is not None:
-            p.resolved_person_id = p.member.person_id  # type: ignore[attr-defined]
+            p.resolved_person_id = p.member.person_id
     # Misses: a known person (or a member of another project) is not_on_project, else unknown.
     missing_persons = {
         p.resolved_person_id

@@ -121,5 +121,5 @@ async def region_path(code: str) -> str:
     region = await Region.get_or_none(code=code)
     while region is not None:
         names.append(region.name)
-        region = await Region.get_or_none(code=region.parent_id) if region.parent_id else None  # type: ignore[attr-defined]
+        region = await Region.get_or_none(code=region.parent_id) if region.parent_id else None
     return "/".join(reversed(names))

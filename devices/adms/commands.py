@@ -130,7 +130,7 @@ async def _adms_member(device: Device, pin: Any) -> tuple[Any, Any] | None:
     )
     if member is None:
         return None
-    person = await Person.get_or_none(id=member.person_id)  # type: ignore[attr-defined]
+    person = await Person.get_or_none(id=member.person_id)
     return None if person is None else (member, person)
 
 

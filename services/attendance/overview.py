@@ -66,8 +66,8 @@ async def _punches(
     start, _ = _day_window(first, tz)
     _, end = _day_window(last, tz)
     who = Q(member_id=member.id) | Q(
-        person_id=member.person_id,  # type: ignore[attr-defined]
-        project_id=member.project_id,  # type: ignore[attr-defined]
+        person_id=member.person_id,
+        project_id=member.project_id,
         member_id=None,
     )
     when = Q(local_date__gte=first, local_date__lte=last) | Q(

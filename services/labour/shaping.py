@@ -47,8 +47,8 @@ def member_public(
 ) -> dict[str, Any]:
     """The reply shape of a project member (person, team, unit, wage card, contract state)."""
     person: Person = member.person  # type: ignore[assignment]
-    unit = member.unit  # type: ignore[attr-defined]
-    team = member.team  # type: ignore[attr-defined]
+    unit = member.unit
+    team = member.team
     ptype = PersonType(member.person_type)
     status = WorkStatus(member.work_status)
     data = {
@@ -56,9 +56,9 @@ def member_public(
         **person_fields(person, full),
         "person_type": ptype.value,
         "person_type_label": PERSON_TYPE_LABELS[ptype],
-        "unit_id": member.unit_id,  # type: ignore[attr-defined]
+        "unit_id": member.unit_id,
         "unit_name": unit.enterprise.name,
-        "team_id": member.team_id,  # type: ignore[attr-defined]
+        "team_id": member.team_id,
         "team_name": team.name if team is not None else "",
         "work_type": member.work_type,
         "post": member.post,
@@ -93,7 +93,7 @@ def unit_public(unit: ParticipatingUnit) -> dict[str, Any]:
     role = UnitRole(unit.role)
     return {
         "id": unit.id,
-        "name": unit.enterprise.name,  # type: ignore[attr-defined]
+        "name": unit.enterprise.name,
         "role": role.value,
         "role_label": UNIT_ROLE_LABELS[role],
         "on_site": unit.on_site,
