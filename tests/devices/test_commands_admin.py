@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import Account, AccountKind, CommandStatus, Device, DeviceCommand, UpgradeStatus
+from models import (
+    Account,
+    AccountKind,
+    AuditLog,
+    CommandStatus,
+    Device,
+    DeviceCommand,
+    UpgradeStatus,
+)
 from services import devices as svc
 from tests.conftest import uid
 from tests.devices.helpers import call, make_device
@@ -61,6 +69,21 @@ async def test_register_list_search_rotate_unbind(client, redis):
     r = await client.post(f"{base}/bind", json={"sn": sn}, headers=h)
     assert r.status_code == 200
     assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 200
+    # each change is audited on the project, by the enterprise that made it, with its address
+    logged = await AuditLog.filter(
+        target=sn,
+        action__in=["device.register", "device.rotate_secret", "device.unbind", "device.bind"],
+    ).order_by("id")
+    assert [e.action for e in logged] == [
+        "device.register",
+        "device.rotate_secret",
+        "device.unbind",
+        "device.bind",
+    ]
+    assert {(e.project_id, e.actor_kind, e.actor_id) for e in logged} == {
+        (world.project.id, "enterprise", logged[0].actor_id)
+    }
+    assert logged[0].actor_id and all(e.ip for e in logged)
 
 
 async def test_other_enterprise_cannot_manage(client, redis):
