@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from models import DailyAttendance, DayState
@@ -38,42 +39,37 @@ async def settle_closed_days(today: dt.date | None = None) -> int:
     return total
 
 
+async def _every(seconds: float, settle: Callable[[], Awaitable[int]], which: str) -> None:
+    """Run a settlement now and then every ``seconds``; a failure is logged and the next run
+    retries."""
+    while True:
+        try:
+            n = await settle()
+            if n:
+                log.info("settled %d %s attendance days", n, which)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
+            log.exception("%s attendance days: settlement failed", which)
+        await asyncio.sleep(seconds)
+
+
 def register_background(app: Any) -> None:
     """Background settlement in the app: pending member-days (at start-up, then every few
     seconds: recovers marks left by a crash) and the closed-day sweep every few minutes (not in
     tests, which call it)."""
 
-    async def sweep() -> None:
-        while True:
-            try:
-                n = await settle_closed_days()
-                if n:
-                    log.info("settled %d closed attendance days", n)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
-                log.exception("closed-day settlement failed")
-            await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
-
-    async def pending_sweep() -> None:
-        while True:
-            try:
-                n = await settle_pending()
-                if n:
-                    log.info("settled %d pending attendance days", n)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep sweeping; the next run retries
-                log.exception("pending settlement failed")
-            await asyncio.sleep(PENDING_SWEEP_SECONDS)
-
     @app.after_server_start
     async def _start_sweep(app: Any, _loop: Any = None) -> None:
         loop = asyncio.get_running_loop()
-        app.ctx.pending_sweep = loop.create_task(pending_sweep())
+        app.ctx.pending_sweep = loop.create_task(
+            _every(PENDING_SWEEP_SECONDS, settle_pending, "pending")
+        )
         if getattr(app.ctx.settings, "env", "") == "test":
             return
-        app.ctx.attendance_sweep = loop.create_task(sweep())
+        app.ctx.attendance_sweep = loop.create_task(
+            _every(SETTLE_INTERVAL_SECONDS, settle_closed_days, "closed")
+        )
 
     @app.before_server_stop
     async def _stop_sweep(app: Any, _loop: Any = None) -> None:
