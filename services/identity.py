@@ -21,9 +21,7 @@ import redis.asyncio as aredis
 from models import (
     Account,
     AccountKind,
-    KeyPersonnel,
     ParticipatingUnit,
-    PersonType,
     Post,
     Project,
     ProjectMember,
@@ -31,8 +29,8 @@ from models import (
     WorkStatus,
 )
 from realname.errors import NotAuthenticated, NotFound
+from services.held_posts import held_posts
 from services.scope import (
-    KEY_POST_ROLES,
     MANAGE,
     REVIEW,
     VIEW,
@@ -171,28 +169,25 @@ async def compute_access(principal: Principal, project: Project) -> ProjectAcces
             access.unit_roles.add(str(unit.role))
             access.caps |= _ENTERPRISE_CAPS.get(UnitRole(unit.role), {VIEW})
     elif principal.kind == AccountKind.PERSON and principal.person_id:
-        members = await ProjectMember.filter(
-            project_id=project.id, person_id=principal.person_id, work_status=WorkStatus.ACTIVE
-        ).select_related("unit")
-        for m in members:
-            access.member_ids.add(m.id)
-            if m.person_type == PersonType.MANAGEMENT and m.post:
-                access.posts.add(m.post)
-                access.unit_ids.add(m.unit_id)  # type: ignore[attr-defined]
-                roles.add(str(m.unit.role))  # type: ignore[attr-defined]
-                access.caps |= _post_caps(m.post)
-        from models import Person
-
-        person = await Person.get_or_none(id=principal.person_id)
-        if person is not None:
-            named = await KeyPersonnel.filter(
-                project_id=project.id, id_number_bidx=person.id_number_bidx, ended_at=None
+        access.member_ids.update(
+            cast(
+                list[int],
+                await ProjectMember.filter(
+                    project_id=project.id,
+                    person_id=principal.person_id,
+                    work_status=WorkStatus.ACTIVE,
+                ).values_list("id", flat=True),
             )
-            for kp in named:
-                access.posts.add(kp.role)
-                access.caps |= _post_caps(kp.role)
-                if kp.role in KEY_POST_ROLES:
-                    key_roles.add(KEY_POST_ROLES[kp.role])
+        )
+        for held in await held_posts(principal.person_id, project.id):
+            access.posts.add(held.post)
+            access.caps |= _post_caps(held.post)
+            if held.on_permit:
+                if held.unit_role:
+                    key_roles.add(held.unit_role)
+            elif held.unit_id is not None and held.unit_role:
+                access.unit_ids.add(held.unit_id)
+                roles.add(held.unit_role)
     elif principal.kind == AccountKind.REGULATOR and principal.region_code:
         from models import Region
 
@@ -230,8 +225,6 @@ async def accessible_projects(principal: Principal) -> list[Project]:
         # any participating unit gives the company standing (compute_access)
         return await Project.filter(id__in=list(ids)).order_by("code")
     if principal.kind == AccountKind.PERSON and principal.person_id:
-        from models import Person
-
         project_ids: set[int] = set(
             cast(
                 list[int],
@@ -240,16 +233,7 @@ async def accessible_projects(principal: Principal) -> list[Project]:
                 ).values_list("project_id", flat=True),
             )
         )
-        person = await Person.get_or_none(id=principal.person_id)
-        if person is not None:
-            project_ids |= set(
-                cast(
-                    list[int],
-                    await KeyPersonnel.filter(
-                        id_number_bidx=person.id_number_bidx, ended_at=None
-                    ).values_list("project_id", flat=True),
-                )
-            )
+        project_ids |= {held.project_id for held in await held_posts(principal.person_id)}
         return await _openable(principal, project_ids)
     if principal.kind == AccountKind.REGULATOR and principal.region_code:
         from models import Region

@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from models import (
-    KeyPersonnel,
-    Person,
     PersonType,
     Project,
     ProjectMember,
@@ -23,6 +21,7 @@ from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS, P
 from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
 from services import attendance, contracts, localtime
+from services.held_posts import held_posts
 from services.identity import Principal, ProjectAccess, region_covers
 
 
@@ -75,21 +74,23 @@ async def my_projects(principal: Principal) -> list[dict[str, Any]]:
             **states.get(m.id, {}),
             "permit_posts": [],
         }
-    person = await Person.get(id=person_id)
-    for kp in await KeyPersonnel.filter(
-        id_number_bidx=person.id_number_bidx, ended_at=None
-    ).prefetch_related("project"):
+    permit = [held for held in await held_posts(person_id) if held.on_permit]
+    projects = {p.id: p for p in await Project.filter(id__in={h.project_id for h in permit})}
+    for held in permit:
+        project = projects[held.project_id]
         row = rows.setdefault(
-            kp.project.id,
+            project.id,
             {
-                "project_code": kp.project.code,
-                "project_name": kp.project.name,
-                "project_status": kp.project.status,
+                "project_code": project.code,
+                "project_name": project.name,
+                "project_status": project.status,
                 "member_id": None,
                 "permit_posts": [],
             },
         )
-        row["permit_posts"].append({"code": kp.role, "label": _label(POST_LABELS, Post, kp.role)})
+        row["permit_posts"].append(
+            {"code": held.post, "label": _label(POST_LABELS, Post, held.post)}
+        )
     return list(rows.values())
 
 
@@ -181,13 +182,11 @@ async def announcements_for(
 ) -> tuple[list[dict[str, Any]], int]:
     """Announcements not withdrawn whose region covers one of the caller's projects."""
     person_id = require_person(principal)
-    project_ids = set(
-        await ProjectMember.filter(person_id=person_id).values_list("project_id", flat=True)
-    )
-    person = await Person.get(id=person_id)
+    project_ids = {held.project_id for held in await held_posts(person_id)}
     project_ids |= set(
-        await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx, ended_at=None).values_list(
-            "project_id", flat=True
+        cast(
+            list[int],
+            await ProjectMember.filter(person_id=person_id).values_list("project_id", flat=True),
         )
     )
     regions = set(

@@ -34,18 +34,15 @@ from models import (
     Account,
     AccountKind,
     Enterprise,
-    KeyPersonnel,
     ParticipatingUnit,
     Person,
-    PersonType,
     Project,
-    ProjectMember,
-    WorkStatus,
 )
 from models.people import POST_LABELS, Post
 from realname import error_codes as E
 from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from services import audit, identity
+from services.held_posts import held_posts
 from services.identity import Principal
 
 # --- enterprise SSO ---
@@ -268,18 +265,9 @@ def _post_label(code: str) -> str:
 
 async def post_personnel_projects(person_id: int) -> list[dict[str, Any]]:
     """Projects where the person is post personnel: named on the permit or an added active post."""
-    person = await Person.get_or_none(id=person_id)
-    if person is None:
-        return []
     posts: dict[int, set[str]] = {}
-    named = await KeyPersonnel.filter(id_number_bidx=person.id_number_bidx, ended_at=None)
-    for kp in named:
-        posts.setdefault(kp.project_id, set()).add(kp.role)  # type: ignore[attr-defined]
-    members = await ProjectMember.filter(
-        person_id=person_id, person_type=PersonType.MANAGEMENT, work_status=WorkStatus.ACTIVE
-    ).exclude(post="")
-    for m in members:
-        posts.setdefault(m.project_id, set()).add(m.post)  # type: ignore[attr-defined]
+    for held in await held_posts(person_id):
+        posts.setdefault(held.project_id, set()).add(held.post)
     projects = await Project.filter(id__in=list(posts)).order_by("code")
     return [
         {

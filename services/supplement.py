@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, cast
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from models import (
     AccountKind,
     Direction,
-    KeyPersonnel,
     ParticipatingUnit,
-    Person,
     PersonType,
     Post,
     Project,
@@ -28,7 +28,6 @@ from models import (
     PunchSource,
     PunchStatus,
     UnitRole,
-    WorkStatus,
 )
 from models.files import StoredFile
 from models.supplement import (
@@ -40,6 +39,7 @@ from models.supplement import (
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
 from services import attendance, audit, localtime, rules
 from services import files as file_service
+from services.held_posts import HeldPost, held_posts
 from services.identity import MANAGE, Principal, ProjectAccess
 
 LABOUR_OFFICER = "gc_labour_officer"
@@ -62,37 +62,29 @@ MAX_EVIDENCE = 9
 # --- who is who on the chain ---------------------------------------------------------------------
 
 
-async def nodes_of(principal: Principal, project_id: int) -> set[str]:
-    """The chain nodes a principal fills on a project (post personnel only)."""
-    if principal.kind != AccountKind.PERSON or not principal.person_id:
-        return set()
+def _nodes(posts: Iterable[HeldPost]) -> set[str]:
+    """The chain nodes these posts fill: the general contractor's labour officer and project
+    manager, the supervisor's chief or deputy chief (a permit post counts for the unit role it
+    stands for: the permit's project manager is the general contractor's)."""
     nodes: set[str] = set()
-    posts = await ProjectMember.filter(
-        project_id=project_id,
-        person_id=principal.person_id,
-        work_status=WorkStatus.ACTIVE,
-        person_type=PersonType.MANAGEMENT,
-    ).values_list("post", "unit__role")
-    for post, role in posts:
-        if role == UnitRole.GENERAL_CONTRACTOR and post == Post.LABOUR_OFFICER:
+    for held in posts:
+        if held.unit_role == UnitRole.GENERAL_CONTRACTOR and held.post == Post.LABOUR_OFFICER:
             nodes.add(LABOUR_OFFICER)
-        if role == UnitRole.GENERAL_CONTRACTOR and post == Post.PROJECT_MANAGER:
+        if held.unit_role == UnitRole.GENERAL_CONTRACTOR and held.post == Post.PROJECT_MANAGER:
             nodes.add(PROJECT_MANAGER)
-        if role == UnitRole.SUPERVISOR and post in (
+        if held.unit_role == UnitRole.SUPERVISOR and held.post in (
             Post.CHIEF_SUPERVISOR,
             Post.DEPUTY_CHIEF_SUPERVISOR,
         ):
             nodes.add(CHIEF_SUPERVISOR)
-    bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
-    if bidx:
-        for role in await KeyPersonnel.filter(
-            project_id=project_id, id_number_bidx=bidx[0], ended_at=None
-        ).values_list("role", flat=True):
-            if role == Post.PROJECT_MANAGER:
-                nodes.add(PROJECT_MANAGER)
-            elif role == Post.CHIEF_SUPERVISOR:
-                nodes.add(CHIEF_SUPERVISOR)
     return nodes
+
+
+async def nodes_of(principal: Principal, project_id: int) -> set[str]:
+    """The chain nodes a principal fills on a project (post personnel only)."""
+    if principal.kind != AccountKind.PERSON or not principal.person_id:
+        return set()
+    return _nodes(await held_posts(principal.person_id, project_id))
 
 
 async def chain_for(project_id: int) -> list[str]:
@@ -433,29 +425,12 @@ async def pending_for(principal: Principal) -> list[dict[str, Any]]:
     """Every request, on any project, now waiting for this principal's decision."""
     if principal.kind != AccountKind.PERSON or not principal.person_id:
         return []
-    project_ids: set[int] = set(
-        cast(
-            list[int],
-            await ProjectMember.filter(
-                person_id=principal.person_id,
-                person_type=PersonType.MANAGEMENT,
-                work_status=WorkStatus.ACTIVE,
-            ).values_list("project_id", flat=True),
-        )
-    )
-    bidx = await Person.filter(id=principal.person_id).values_list("id_number_bidx", flat=True)
-    if bidx:
-        project_ids |= set(
-            cast(
-                list[int],
-                await KeyPersonnel.filter(id_number_bidx=bidx[0], ended_at=None).values_list(
-                    "project_id", flat=True
-                ),
-            )
-        )
+    by_project: dict[int, list[HeldPost]] = defaultdict(list)
+    for held in await held_posts(principal.person_id):
+        by_project[held.project_id].append(held)
     out = []
-    for project_id in sorted(project_ids):
-        mine = await nodes_of(principal, project_id)
+    for project_id in sorted(by_project):
+        mine = _nodes(by_project[project_id])
         if not mine:
             continue
         for req in await SupplementRequest.filter(
