@@ -35,7 +35,6 @@ from models import (
     AccountKind,
     Enterprise,
     ParticipatingUnit,
-    Person,
     Project,
 )
 from models.people import POST_LABELS, Post
@@ -728,12 +727,3 @@ async def cancel(redis: aredis.Redis, ticket: str, principal: Principal, ip: str
     await _update(redis, ticket, drop)
     await audit.record("signin.qr_cancelled", principal=principal, target=ticket[:8], ip=ip)
     return {"ticket": ticket, "status": CANCELLED, "message": STATUS_MESSAGES[CANCELLED]}
-
-
-def masked_person(person: Person) -> dict[str, Any]:
-    """A person as shown to themselves in the mini-program (masked identifiers)."""
-    return {
-        "name": person.name,
-        "id_number_masked": person.id_number_masked,
-        "phone_masked": person.phone_masked,
-    }
