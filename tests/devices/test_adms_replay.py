@@ -6,15 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -22,59 +13,9 @@ from models import CommandStatus, DeviceCommand, Person, ProjectMember, Punch
 from services.sync import mark_members_changed
 from tests.devices.helpers import JPEG, make_device
 from tests.factories import make_member, make_person, make_project
-from tests.integrations.conftest import free_port
+from tests.servers import serve_realname
 
-ROOT = Path(__file__).resolve().parents[2]
 CST = dt.timezone(dt.timedelta(hours=8))
-
-
-@contextmanager
-def served(settings: Any, redis_handle: Any) -> Iterator[str]:
-    """``realname serve`` on a free port, sharing the test database, Redis and file store."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or f"unix://{redis_handle.socket_path}",
-        "STORAGE_URL": settings.storage_url,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "WECHAT_API_BASE": settings.effective_wechat_api_base,
-        "IDAUTH_BASE_URL": settings.effective_idauth_base_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 120  # a bound: start-up on a busy machine took >60 s
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"realname serve exited: {log.read().decode()[-2000:]}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    log.seek(0)
-                    tail = log.read().decode(errors="replace")[-2000:]
-                    raise RuntimeError(f"realname serve did not become healthy: {tail}")
-                time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 async def _member(world, app, name: str) -> ProjectMember:
@@ -93,7 +34,7 @@ async def test_adms_sequence_against_a_real_server(settings, redis_handle, app):
     b = await _member(world, app, "王建国")
     c = await _member(world, app, "赵铁柱")
     day = f"{dt.datetime.now(CST).date() - dt.timedelta(days=1):%Y-%m-%d}"
-    with served(settings, redis_handle) as base:
+    with serve_realname(settings, redis_handle) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             # handshake of a Chinese-language terminal
             r = await http.get(f"/iclock/cdata?SN={dev.sn}&options=all&pushver=2.4.1&language=83")

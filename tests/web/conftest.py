@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+
+from tests.servers import free_port, healthy, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 REALNAME = [sys.executable, "-m", "realname.cli"]
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -56,7 +49,7 @@ def console_server() -> Iterator[Server]:
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("the web console is not built: run `make web` (make test does it)")
     tmp = Path(tempfile.mkdtemp(prefix="realname-e2e-"))
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         ENV="development",
@@ -80,25 +73,18 @@ def console_server() -> Iterator[Server]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 180  # start-up on a loaded, shared machine can be slow
-        while True:
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "serve.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.3)
+        wait_ready(
+            proc,
+            healthy(server.base),
+            what="realname serve",
+            seconds=180,  # start-up on a loaded, shared machine can be slow
+            output=lambda: (tmp / "serve.log").read_text(errors="replace"),
+            interval=0.3,
+        )
         yield server
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=20)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
