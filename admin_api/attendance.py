@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -11,7 +10,7 @@ from sanic.response import HTTPResponse, raw
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.web import ip_of, ok, page
-from services import attendance, audit, identity
+from services import attendance, audit, identity, localtime
 from services.exports import stream_file
 from services.identity import ProjectAccess
 from services.schemas.attendance import (
@@ -35,7 +34,7 @@ def photo_link(code: str) -> Any:
 async def _stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess, durations: bool
 ) -> HTTPResponse | None:
-    month = query.month or dt.date.today().strftime("%Y-%m")
+    month = query.month or localtime.project_today(access.project).strftime("%Y-%m")
     attendance.month_bounds(month)
     filters = attendance.StatsFilter(
         query.person_type or None,

@@ -26,8 +26,8 @@ ATTENDANCE_CHANNEL, COLLECTION_CHANNEL = "attendance", "collection"
 
 
 def now_utc() -> dt.datetime:
-    """The current moment (aware, UTC)."""
-    return dt.datetime.now(dt.UTC)
+    """The current moment (aware, UTC), from the platform's one clock (``localtime.now``)."""
+    return localtime.now()
 
 
 async def touch(device: Device, channel: str, ip: str = "") -> None:

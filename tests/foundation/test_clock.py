@@ -71,3 +71,17 @@ async def test_unit_exit_date_is_checked_against_the_projects_today(
     r = await client.post(url, json={"exit_date": str(last_allowed)}, headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["exit_date"] == str(last_allowed)
+
+
+async def test_statistics_default_to_the_projects_month(
+    client: Any, redis: Any, clock: Callable[[dt.datetime], None]
+) -> None:
+    """打卡统计 without a month shows the project's current month (the server's was used)."""
+    clock(dt.datetime(2028, 6, 30, 17, 30, tzinfo=dt.UTC))  # July 1st, 01:30 in Shanghai
+    world = await make_project()
+    h = auth(await enterprise_token(redis, world.enterprises["gc"]))
+    r = await client.get(
+        f"/admin/v1/projects/{world.project.code}/attendance/punch-stats", headers=h
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["month"] == "2028-07"
