@@ -7,7 +7,7 @@ the contact, and puts the device on ``request.ctx.device``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -16,12 +16,10 @@ from sanic.response import HTTPResponse
 
 from models import Device
 from realname.errors import TooLarge, ValidationError
-from realname.web import ip_of
+from realname.web import Handler, ip_of
 from services import devices as device_service
 
 AUTO_CHANNEL = "auto"  # collection machines count as collection contact, the rest attendance
-
-Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
 def signed_path(request: Request) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, ClassVar, Generic, TypeVar
@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from realname import error_codes as E
 from realname.error_codes import ErrorCode
 from realname.errors import Forbidden, NotAuthenticated, ValidationError
+from realname.web import Handler
 from services import identity
 from services.identity import Principal, ProjectAccess
 
@@ -415,9 +416,6 @@ async def guard_path(request: Request) -> None:
 
 
 # --- the declaration -----------------------------------------------------------------------------
-
-# A handler that streamed its reply itself (services.exports.stream_file) returns None.
-Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
 @dataclass

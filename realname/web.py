@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import Request, json
@@ -16,6 +17,10 @@ from services.identity import Principal, ProjectAccess
 
 log = logging.getLogger("realname")
 
+
+# A route handler of any surface, as its decorators (endpoint, signed, adms) wrap it; one that
+# streamed its reply itself (services.exports.stream_file) returns None.
+Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 def ok(data: Any = None, status: int = 200, **extra: Any) -> HTTPResponse:
     """A JSON reply; dicts pass through, anything else is wrapped as ``{"data": ...}``.
