@@ -9,8 +9,7 @@ import pytest
 from models import PersonType, Post
 from models.contracts import ContractStatus, LabourContract
 from realname.contract import Page
-from services import contracts, rules
-from services.labour import project_today
+from services import contracts, localtime, rules
 from services.schemas.contracts import ContractPage, UnsignedRow
 from tests.factories import auth, enterprise_token, make_member, make_person, make_project
 from tests.labour.helpers import PDF, PNG, add_subcontractor, headers_for
@@ -62,7 +61,7 @@ async def _sign(client, world, h, member, number="HT-1", attachment=PDF, **over)
 async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
-    today = project_today(world.project)
+    today = localtime.project_today(world.project)
     members = {
         d: await make_member(world, entry_date=today - dt.timedelta(days=d))
         for d in (5, 6, 10, 11, 30, 31)
@@ -99,7 +98,7 @@ async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
 async def test_red_blocks_punches_until_signed(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
-    today = project_today(world.project)
+    today = localtime.project_today(world.project)
     day30 = await make_member(world, entry_date=today - dt.timedelta(days=30))
     day31 = await make_member(world, entry_date=today - dt.timedelta(days=31))
     no_card = await make_member(world, bank_card=None)

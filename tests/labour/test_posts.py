@@ -5,7 +5,7 @@ import datetime as dt
 from models import PersonType, Post, ProjectMember
 from models.duty import DutyRecord
 from realname.contract import Page
-from services.labour import project_today
+from services import localtime
 from services.schemas.posts import DutyHost, DutyRecordPublic, PostOptions
 from tests.factories import (
     auth,
@@ -153,7 +153,7 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
     )
     pm = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.PROJECT_MANAGER)
     officer = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.LABOUR_OFFICER)
-    today = project_today(world.project)
+    today = localtime.project_today(world.project)
     url = f"{base(world)}/duty-records"
     meeting = {
         "kind": "supervision_meeting",
