@@ -26,7 +26,11 @@ def wage_card_block(member: ProjectMember) -> str | None:
 
 
 async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> dict[int, str]:
-    """For each member whose punch on day `on` must be rejected, the reason code."""
+    """For each member whose punch on day `on` must be rejected, the reason code.
+
+    A member row that carries ``has_contract = True`` (the punch pipeline reads it with the
+    member) is known not to be red, so rule 4 queries only the others.
+    """
     members = list(members)
     reasons: dict[int, str] = {}
     for m in members:
@@ -37,7 +41,12 @@ async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> 
         if reason:
             reasons[m.id] = reason
     for member_id in await contracts.red_member_ids(
-        [m for m in members if m.id not in reasons], on
+        [
+            m
+            for m in members
+            if m.id not in reasons and getattr(m, "has_contract", None) is not True
+        ],
+        on,
     ):
         reasons[member_id] = CONTRACT_RED
     return reasons

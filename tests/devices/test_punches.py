@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
+from models.contracts import ContractStatus, LabourContract
 from services import attendance
 from tests.conftest import uid
 from tests.devices.helpers import JPEG_B64, call, make_device, punch, valid_id_number
@@ -227,3 +228,35 @@ async def test_unknown_id_number(client):
         },
     )
     assert r.json()["results"][0]["reason"] == "unknown_person"
+
+
+async def test_contract_in_force_is_read_with_the_member(client):
+    """Rule 4 on the device path reads the contract state with the member row: only a contract
+    in force (not terminated, not deleted) keeps a member entered 40 days ago from red."""
+    world, dev, _ = await _world()
+    entered = dt.date.today() - dt.timedelta(days=40)
+    members = [await make_member(world, entry_date=entered) for _ in range(4)]
+    signed, ended, removed, unsigned = members
+    for m, status, deleted in (
+        (signed, ContractStatus.ACTIVE, None),
+        (ended, ContractStatus.TERMINATED, None),
+        (removed, ContractStatus.ACTIVE, dt.datetime.now(dt.UTC)),
+    ):
+        await LabourContract.create(
+            project=world.project,
+            member=m,
+            number=uid("HT"),
+            party_a="甲方",
+            start_date=entered,
+            status=status,
+            deleted_at=deleted,
+        )
+    items = [punch(f"c{i}", m.person_id) for i, m in enumerate(members)]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    assert r.status_code == 200, r.text
+    assert [(x["status"], x.get("reason")) for x in r.json()["results"]] == [
+        ("accepted", None),
+        ("rejected", "contract_red"),
+        ("rejected", "contract_red"),
+        ("rejected", "contract_red"),
+    ]
