@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -17,6 +20,28 @@ bp = Blueprint("miniapp_qr", url_prefix="/qr")
 TICKET_ERRORS = (E.TICKET_INVALID, E.TICKET_EXPIRED, E.TICKET_USED, E.TICKET_TAKEN)
 
 
+async def _step(
+    request: Request,
+    ticket: str,
+    principal: Principal,
+    step: Callable[..., Awaitable[dict[str, Any]]],
+) -> HTTPResponse:
+    """Scan or confirm: rate-limited per account, with the browser's region looked up and times
+    in the platform's zone for the confirm screen."""
+    await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
+    settings = request.app.ctx.settings
+    return ok(
+        await step(
+            request.app.ctx.redis,
+            ticket,
+            principal,
+            ip_of(request),
+            ip_regions=settings.ip_regions,
+            tz=settings.timezone,
+        )
+    )
+
+
 @bp.post("/<ticket:str>/scan")
 @endpoint(
     summary="扫描网页登录二维码",
@@ -27,18 +52,7 @@ TICKET_ERRORS = (E.TICKET_INVALID, E.TICKET_EXPIRED, E.TICKET_USED, E.TICKET_TAK
 async def scan(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """The scanned code's ticket: mark it scanned, say whether this person may confirm and who
     asked for it (browser IP, region, user agent, time) for the confirm screen."""
-    await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
-    settings = request.app.ctx.settings
-    return ok(
-        await signin.scan(
-            request.app.ctx.redis,
-            ticket,
-            principal,
-            ip_of(request),
-            ip_regions=settings.ip_regions,
-            tz=settings.timezone,
-        )
-    )
+    return await _step(request, ticket, principal, signin.scan)
 
 
 @bp.post("/<ticket:str>/confirm")
@@ -57,18 +71,7 @@ async def scan(request: Request, ticket: str, principal: Principal) -> HTTPRespo
 )
 async def confirm(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """Confirm the web sign-in (post personnel only; others get the reason)."""
-    await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
-    settings = request.app.ctx.settings
-    return ok(
-        await signin.confirm(
-            request.app.ctx.redis,
-            ticket,
-            principal,
-            ip_of(request),
-            ip_regions=settings.ip_regions,
-            tz=settings.timezone,
-        )
-    )
+    return await _step(request, ticket, principal, signin.confirm)
 
 
 @bp.post("/<ticket:str>/cancel")
