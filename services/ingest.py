@@ -27,6 +27,7 @@ from models import Device, Person, Project, ProjectMember, Punch, PunchSource, P
 from models.contracts import ContractStatus
 from realname.storage import FileStore
 from services import attendance, caches, pii, rules
+from services.attendance.settlement import _sqlite_in_transaction
 
 log = logging.getLogger("realname.ingest")
 
@@ -519,24 +520,12 @@ _SQLITE_MARK = "INSERT INTO settle_pending (project_id, member_id, day, attempts
 def _sqlite_insert(
     sqlconn: Any, sql: str, values: list[Any], marks: dict[tuple[int, str], tuple[int, int, str]]
 ) -> list[tuple[int, str]]:
-    """Run in the aiosqlite thread: insert the punches and mark their days, one transaction.
-
-    Inside a caller's open transaction it joins that one (the caller commits).
-    """
-    own = not sqlconn.in_transaction
-    if own:
-        sqlconn.execute("BEGIN IMMEDIATE")
-    try:
-        keys = [(r[0], r[1]) for r in sqlconn.execute(sql, values).fetchall()]
-        pending = {marks[k] for k in keys if k in marks}
-        if pending:
-            sqlconn.executemany(_SQLITE_MARK, list(pending))
-        if own:
-            sqlconn.execute("COMMIT")
-    except BaseException:
-        if own and sqlconn.in_transaction:
-            sqlconn.execute("ROLLBACK")
-        raise
+    """Run in the aiosqlite thread (inside ``_sqlite_in_transaction``): insert the punches and
+    mark their days."""
+    keys = [(r[0], r[1]) for r in sqlconn.execute(sql, values).fetchall()]
+    pending = {marks[k] for k in keys if k in marks}
+    if pending:
+        sqlconn.executemany(_SQLITE_MARK, list(pending))
     return keys
 
 
@@ -573,7 +562,9 @@ async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
         async with conn.acquire_connection() as aconn:
             # One hop to the connection's thread for the whole transaction (aiosqlite runs the
             # function there, serialised with every other statement of this connection).
-            keys = await aconn._execute(_sqlite_insert, aconn._conn, sql, flat, marks)
+            keys = await aconn._execute(
+                _sqlite_in_transaction, aconn._conn, _sqlite_insert, sql, flat, marks
+            )
         inserted.update(keys)
     return inserted
 
