@@ -18,16 +18,17 @@ async def _bind(client, token, **body):
     return await client.post("/miniapp/v1/binding", json=body, headers=auth(token))
 
 
+async def _claim(client, token, name, id_number, wechat_phone):
+    """Bind `token`'s WeChat user, whose WeChat phone is `wechat_phone`, to the person named."""
+    return await _bind(
+        client, token, name=name, id_number=id_number, phone_code=standin_phone_code(wechat_phone)
+    )
+
+
 async def test_matching_phone_binds_and_reissues_token(client):
     person, number, phone = await enrolled_person()
     login = await miniapp_login(client)
-    r = await _bind(
-        client,
-        login["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(phone),
-    )
+    r = await _claim(client, login["token"], person.name, number, phone)
     assert r.status_code == 201, r.text
     body = r.json()
     assert (
@@ -44,33 +45,15 @@ async def test_matching_phone_binds_and_reissues_token(client):
 
     # One person ↔ one WeChat account: a second WeChat user cannot take the same person.
     other = await miniapp_login(client)
-    r = await _bind(
-        client,
-        other["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(phone),
-    )
+    r = await _claim(client, other["token"], person.name, number, phone)
     # (told so only because its WeChat phone is the enrolled one; with another phone it is the
     # same 404 as a wrong name)
     assert r.status_code == 409 and r.json()["code"] == "person_already_bound"
-    r = await _bind(
-        client,
-        other["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(make_phone()),
-    )
+    r = await _claim(client, other["token"], person.name, number, make_phone())
     assert r.status_code == 404 and r.json()["code"] == "person_not_matched"
     # ...and a bound account cannot bind a second person.
     second, number2, phone2 = await enrolled_person()
-    r = await _bind(
-        client,
-        body["token"],
-        name=second.name,
-        id_number=number2,
-        phone_code=standin_phone_code(phone2),
-    )
+    r = await _claim(client, body["token"], second.name, number2, phone2)
     assert r.status_code == 409 and r.json()["code"] == "account_already_bound"
 
     # Unbinding is audited and frees the person.
@@ -80,13 +63,7 @@ async def test_matching_phone_binds_and_reissues_token(client):
     assert await AuditLog.filter(action="binding.unbound", target=f"person:{person.id}").exists()
     r = await client.get("/miniapp/v1/binding", headers=auth(body["token"]))
     assert r.status_code == 401  # tokens that carried the person are gone
-    r = await _bind(
-        client,
-        other["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(phone),
-    )
+    r = await _claim(client, other["token"], person.name, number, phone)
     assert r.status_code == 201
 
 
@@ -143,12 +120,12 @@ async def test_bad_input_names_the_field_and_changes_nothing(client):
     assert not await WeChatBinding.exists(person_id=person.id)
     assert not await BindingRequest.exists(person_id=person.id)
     # An account that is not a WeChat user cannot bind.
-    r = await _bind(
+    r = await _claim(
         client,
         await person_token(client._transport.app.ctx.redis, person),
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(phone),
+        person.name,
+        number,
+        phone,
     )
     assert r.status_code == 403
 
@@ -164,13 +141,7 @@ async def test_mismatching_phone_waits_for_labour_officer(client, redis):
     officer_token = await person_token(redis, officer)
     login = await miniapp_login(client)
     wechat_phone = make_phone()
-    r = await _bind(
-        client,
-        login["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(wechat_phone),
-    )
+    r = await _claim(client, login["token"], person.name, number, wechat_phone)
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "pending" and r.json()["request"]["status"] == "pending"
     assert not await WeChatBinding.exists(person_id=person.id)
@@ -210,13 +181,7 @@ async def test_officer_rejects(client, redis):
 
     gc_token = await enterprise_token(redis, world.enterprises["gc"])
     login = await miniapp_login(client)
-    r = await _bind(
-        client,
-        login["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(make_phone()),
-    )
+    r = await _claim(client, login["token"], person.name, number, make_phone())
     request_id = r.json()["request"]["id"]
     base = f"/admin/v1/projects/{world.project.code}/binding-requests"
     r = await client.post(
@@ -240,13 +205,7 @@ async def test_officer_rejects(client, redis):
 async def test_mismatch_without_project_is_refused(client):
     person, number, _ = await enrolled_person()  # enrolled, but on no project any more
     login = await miniapp_login(client)
-    r = await _bind(
-        client,
-        login["token"],
-        name=person.name,
-        id_number=number,
-        phone_code=standin_phone_code(make_phone()),
-    )
+    r = await _claim(client, login["token"], person.name, number, make_phone())
     # The same answer as a wrong name: nothing says this person is enrolled.
     assert r.status_code == 404 and r.json()["code"] == "person_not_matched"
     assert r.json()["field"] == "id_number"
@@ -259,13 +218,7 @@ async def test_binding_answers_reveal_nothing_about_enrolment(client):
     person, number, phone = await enrolled_person()
     bound, bound_number, bound_phone = await enrolled_person()
     holder = await miniapp_login(client)
-    await _bind(
-        client,
-        holder["token"],
-        name=bound.name,
-        id_number=bound_number,
-        phone_code=standin_phone_code(bound_phone),
-    )
+    await _claim(client, holder["token"], bound.name, bound_number, bound_phone)
     guesses = [
         (person.name, valid_id_number()),  # nobody enrolled under this ID number
         ("别人", number),  # enrolled, wrong name
@@ -284,13 +237,7 @@ async def test_binding_answers_reveal_nothing_about_enrolment(client):
     # With a real phone code (the attacker's own phone): one identical 404 for all four.
     answers = set()
     for name, id_number in guesses:
-        r = await _bind(
-            client,
-            attacker["token"],
-            name=name,
-            id_number=id_number,
-            phone_code=standin_phone_code(make_phone()),
-        )
+        r = await _claim(client, attacker["token"], name, id_number, make_phone())
         answers.add((r.status_code, r.text))
     assert len(answers) == 1
     status, text = next(iter(answers))
