@@ -88,7 +88,7 @@ async def get_request(
     request: Request, code: str, request_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """One request with its chain progress and history."""
-    return ok(await supplement.get_request(access.project.id, request_id))
+    return ok(await supplement.get_request(access, request_id))
 
 
 @bp.post("/<request_id:int>/decision")
@@ -110,7 +110,7 @@ async def decide(
     request: Request, code: str, request_id: int, body: SupplementDecision, access: ProjectAccess
 ) -> HTTPResponse:
     """The current node approves (``approve: true``) or rejects with a comment."""
-    await supplement.get_request(access.project.id, request_id)  # 404 for other projects
+    await supplement.get_request(access, request_id)  # 404 for other projects and units
     return ok(
         await supplement.decide(
             access.principal, request_id, body.approve, body.comment, ip=ip_of(request)

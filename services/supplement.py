@@ -111,18 +111,16 @@ def _clock(value: Any, day: dt.date, tz: Any, field: str, label: str) -> dt.date
 
 
 def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
-    """An enterprise admin of the GC or a subcontractor (own members), or post personnel with
-    MANAGE, may file."""
+    """An enterprise admin of the GC or a subcontractor, or post personnel with MANAGE, may file
+    for the members whose rows they manage (the GC: every unit's; a subcontractor: its own)."""
     principal = access.principal
-    if principal.kind == AccountKind.ENTERPRISE and access.unit_roles & _FILER_ROLES:
-        if (
-            UnitRole.GENERAL_CONTRACTOR.value in access.unit_roles
-            or member.unit_id in access.unit_ids  # type: ignore[attr-defined]
-        ):
+    filer = (principal.kind == AccountKind.ENTERPRISE and access.unit_roles & _FILER_ROLES) or (
+        principal.kind == AccountKind.PERSON and access.posts and access.can(MANAGE)
+    )
+    if filer:
+        if access.manages(member.unit_id):
             return
         raise Forbidden("只能为本单位的劳务人员发起补录", code="not_own_member")
-    if principal.kind == AccountKind.PERSON and access.posts and access.can(MANAGE):
-        return
     raise Forbidden(
         "仅总包/分包单位或有管理权限的岗位人员可发起考勤补录", code="not_allowed_to_file"
     )
@@ -141,7 +139,7 @@ async def file_request(
     if not raw_member.isdigit():
         raise ValidationError("请选择补录人员", code="required", field="member_id")
     member = await ProjectMember.get_or_none(id=int(raw_member), project_id=project.id)
-    if member is None:
+    if member is None or not access.sees(member.unit_id):
         raise NotFound("该项目没有此人员", code="member_not_found")
     _check_filer(access, member)
     if member.person_type != PersonType.LABOUR:
@@ -386,9 +384,10 @@ async def request_public(req: SupplementRequest, url_prefix: str | None = None) 
     }
 
 
-async def get_request(project_id: int, request_id: int) -> dict[str, Any]:
-    """One request of a project."""
-    req = await SupplementRequest.get_or_none(id=request_id, project_id=project_id)
+async def get_request(access: ProjectAccess, request_id: int) -> dict[str, Any]:
+    """One request of the project, for a member whose rows the caller sees (else NotFound)."""
+    requests = SupplementRequest.filter(id=request_id, project_id=access.project.id)
+    req = await access.rows(requests, "member__unit_id").first()
     if req is None:
         raise NotFound("补录申请不存在", code="supplement_not_found")
     return await request_public(req)
@@ -397,8 +396,9 @@ async def get_request(project_id: int, request_id: int) -> dict[str, Any]:
 async def list_requests(
     access: ProjectAccess, scope: str, state: str | None, page_no: int, size: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """A project's requests: ``all``, ``mine`` (filed by me) or ``queue`` (waiting for me)."""
-    qs = SupplementRequest.filter(project_id=access.project.id)
+    """A project's requests for the members the caller sees: ``all``, ``mine`` (filed by me) or
+    ``queue`` (waiting for me)."""
+    qs = access.rows(SupplementRequest.filter(project_id=access.project.id), "member__unit_id")
     if state:
         if state not in {s.value for s in SupplementState}:
             raise ValidationError("审批状态应为 pending、approved 或 rejected", field="state")

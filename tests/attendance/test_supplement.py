@@ -171,7 +171,8 @@ async def test_only_the_current_node_and_chain_members_decide(client, redis) -> 
     await make_member(world, person=safety, person_type="management", post=Post.SAFETY_OFFICER)
     r = await _decide(client, redis, world, safety, req["id"])
     assert r.status_code == 403 and r.json()["code"] == "not_on_chain"
-    # a labour officer of a subcontractor is not the GC's labour officer
+    # a labour officer of a subcontractor is not the GC's labour officer: the GC member's
+    # request is not even in its row scope
     sub_lo, _, _ = await make_person()
     from models import ParticipatingUnit, UnitRole
 
@@ -182,7 +183,7 @@ async def test_only_the_current_node_and_chain_members_decide(client, redis) -> 
         world, person=sub_lo, person_type="management", post=Post.LABOUR_OFFICER, unit=sub
     )
     r = await _decide(client, redis, world, sub_lo, req["id"])
-    assert r.status_code == 403 and r.json()["code"] == "not_on_chain"
+    assert r.status_code == 404 and r.json()["code"] == "supplement_not_found"
     token = await enterprise_token(redis, world.enterprises["gc"])
     r = await client.post(
         _url(world, f"/{req['id']}/decision"), json={"approve": True}, headers=auth(token)
