@@ -8,7 +8,7 @@ import datetime as dt
 from models import DailyAttendance, DayState, Punch
 from models.settlement import PendingSettlement
 from services import attendance
-from tests.devices.helpers import call, make_device, punch
+from tests.devices.helpers import call, make_device, punch, upload
 from tests.factories import make_member, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -17,17 +17,13 @@ CST = dt.timezone(dt.timedelta(hours=8))
 async def _late_pair(client, dev, member, day, prefix):
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 0), CST)
-    r = await call(
+    r = await upload(
         client,
         dev,
-        "POST",
-        "/device/v1/punches",
-        {
-            "punches": [
-                punch(f"{prefix}i", member.person_id, when=t_in),
-                punch(f"{prefix}o", member.person_id, when=t_out, direction="out"),
-            ]
-        },
+        [
+            punch(f"{prefix}i", member.person_id, when=t_in),
+            punch(f"{prefix}o", member.person_id, when=t_out, direction="out"),
+        ],
     )
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     return t_in, t_out
@@ -70,25 +66,13 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
     day = dt.date.today() - dt.timedelta(days=6)
     monkeypatch.setattr(attendance, "kick_pending", lambda: None)
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
-    await call(
-        client,
-        dev,
-        "POST",
-        "/device/v1/punches",
-        {"punches": [punch("v1", member.person_id, when=t_in)]},
-    )
+    await upload(client, dev, [punch("v1", member.person_id, when=t_in)])
     real_items = attendance.pending._Claim.items
     t_out = dt.datetime.combine(day, dt.time(18, 0), CST)
 
     async def punch_then_settle(claim):
         # A late out-punch is committed after the settler claimed the marks, before it settles.
-        await call(
-            client,
-            dev,
-            "POST",
-            "/device/v1/punches",
-            {"punches": [punch("v2", member.person_id, when=t_out, direction="out")]},
-        )
+        await upload(client, dev, [punch("v2", member.person_id, when=t_out, direction="out")])
         return await real_items(claim)
 
     monkeypatch.setattr(attendance.pending._Claim, "items", punch_then_settle)

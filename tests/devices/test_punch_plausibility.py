@@ -13,14 +13,14 @@ from models.settlement import PendingSettlement
 from services import attendance, identity, pii
 from services.identity import Principal
 from services.pii import PiiCipher
-from tests.devices.helpers import call, make_device, punch, valid_id_number
+from tests.devices.helpers import make_device, punch, upload, valid_id_number
 from tests.factories import make_member, make_person, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
 async def _send(client, dev, *items):
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": list(items)})
+    r = await upload(client, dev, list(items))
     assert r.status_code == 200, r.text
     return [(x["status"], x.get("reason")) for x in r.json()["results"]]
 
@@ -219,7 +219,7 @@ async def test_payload_keeps_no_id_number_in_clear_and_rotates(client, settings)
         },
         [unknown, "not an object"],
     ]
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r = await upload(client, dev, items)
     results = [(x["status"], x.get("reason")) for x in r.json()["results"]]
     assert results == [
         ("accepted", None),
@@ -245,7 +245,7 @@ async def test_payload_keeps_no_id_number_in_clear_and_rotates(client, settings)
     raw = next(row for row in rows if row.device_punch_id.startswith("bad:"))
     assert unknown in c.decrypt(raw.payload["raw_enc"])
     # The same bad punch sent again is a duplicate (its key does not depend on the random nonce).
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": [items[2], items[4]]})
+    r = await upload(client, dev, [items[2], items[4]])
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
 
     # Key rotation re-encrypts the values inside the payloads too.

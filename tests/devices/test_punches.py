@@ -9,7 +9,7 @@ from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
 from models.contracts import ContractStatus, LabourContract
 from services import attendance
 from tests.conftest import uid
-from tests.devices.helpers import JPEG_B64, call, make_device, punch, valid_id_number
+from tests.devices.helpers import JPEG_B64, make_device, punch, upload, valid_id_number
 from tests.factories import make_member, make_person, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -65,7 +65,7 @@ async def test_mixed_batch_results_in_order_with_every_reason(client):
             "liveness": True,
         },
     ]
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r = await upload(client, dev, items)
     assert r.status_code == 200, r.text
     got = [(x["id"], x["status"], x.get("reason")) for x in r.json()["results"]]
     assert got == [
@@ -92,13 +92,9 @@ async def test_mixed_batch_results_in_order_with_every_reason(client):
 async def test_duplicates_across_retries_and_within_a_batch(client):
     world, dev, member = await _world()
     items = [punch("d1", member.person_id), punch("d2", member.person_id, liveness=False)]
-    r1 = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
-    r2 = await call(
-        client,
-        dev,
-        "POST",
-        "/device/v1/punches",
-        {"punches": items + [punch("d3", member.person_id), punch("d3", member.person_id)]},
+    r1 = await upload(client, dev, items)
+    r2 = await upload(
+        client, dev, items + [punch("d3", member.person_id), punch("d3", member.person_id)]
     )
     assert [x["status"] for x in r1.json()["results"]] == ["accepted", "rejected"]
     assert [x["status"] for x in r2.json()["results"]] == [
@@ -113,9 +109,7 @@ async def test_duplicates_across_retries_and_within_a_batch(client):
 async def test_concurrent_retries_store_once(client):
     world, dev, member = await _world()
     items = [punch(f"c{i}", member.person_id) for i in range(20)]
-    replies = await asyncio.gather(
-        *[call(client, dev, "POST", "/device/v1/punches", {"punches": items}) for _ in range(4)]
-    )
+    replies = await asyncio.gather(*[upload(client, dev, items) for _ in range(4)])
     statuses = [x["status"] for r in replies for x in r.json()["results"]]
     assert statuses.count("accepted") == 20 and statuses.count("duplicate") == 60
     assert await Punch.filter(device__sn=dev.sn).count() == 20
@@ -130,9 +124,7 @@ async def test_grouped_single_punches_keep_duplicates_and_devices_apart(client):
     others = [punch(f"g{i}", member.person_id) for i in range(2, 8)]
     requests = [(dev, [same]) for _ in range(5)] + [(dev2, [same])]
     requests += [(dev, [p]) for p in others]
-    replies = await asyncio.gather(
-        *[call(client, d, "POST", "/device/v1/punches", {"punches": ps}) for d, ps in requests]
-    )
+    replies = await asyncio.gather(*[upload(client, d, ps) for d, ps in requests])
     statuses = [r.json()["results"][0]["status"] for r in replies]
     assert statuses[:5].count("accepted") == 1 and statuses[:5].count("duplicate") == 4
     assert statuses[5:] == ["accepted"] * 7
@@ -145,17 +137,13 @@ async def test_late_punches_keep_real_time_and_resettle(client):
     day = dt.date.today() - dt.timedelta(days=3)
     t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
-    r = await call(
+    r = await upload(
         client,
         dev,
-        "POST",
-        "/device/v1/punches",
-        {
-            "punches": [
-                punch("l1", member.person_id, when=t_in),
-                punch("l2", member.person_id, when=t_out, direction="out"),
-            ]
-        },
+        [
+            punch("l1", member.person_id, when=t_in),
+            punch("l2", member.person_id, when=t_out, direction="out"),
+        ],
     )
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="l1")
@@ -170,13 +158,7 @@ async def test_local_date_uses_project_time_zone(client):
     world, dev, member = await _world()
     # 23:30 UTC is the next morning in Xining (UTC+8).
     when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
-    await call(
-        client,
-        dev,
-        "POST",
-        "/device/v1/punches",
-        {"punches": [punch("tz1", member.person_id, when=when)]},
-    )
+    await upload(client, dev, [punch("tz1", member.person_id, when=when)])
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="tz1")
     assert stored.local_date == when.astimezone(CST).date()
 
@@ -184,25 +166,19 @@ async def test_local_date_uses_project_time_zone(client):
 async def test_small_clock_skew_is_accepted(client):
     world, dev, member = await _world()
     ahead = dt.datetime.now(CST) + dt.timedelta(seconds=90)
-    r = await call(
-        client,
-        dev,
-        "POST",
-        "/device/v1/punches",
-        {"punches": [punch("s1", member.person_id, when=ahead)]},
-    )
+    r = await upload(client, dev, [punch("s1", member.person_id, when=ahead)])
     assert r.json()["results"][0]["status"] == "accepted"
 
 
 async def test_bad_ids_are_rejected_and_stored_once(client):
     world, dev, member = await _world()
     items = [{"id": "x" * 65, "person_id": member.person_id}, "not-an-object"]
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r = await upload(client, dev, items)
     assert [(x["status"], x["reason"]) for x in r.json()["results"]] == [
         ("rejected", "bad_field"),
         ("rejected", "bad_field"),
     ]
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r = await upload(client, dev, items)
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
     assert await Punch.filter(device__sn=dev.sn).count() == 2
     assert {p.reason for p in await Punch.filter(device__sn=dev.sn)} == {"bad_field"}
@@ -210,22 +186,18 @@ async def test_bad_ids_are_rejected_and_stored_once(client):
 
 async def test_unknown_id_number(client):
     world, dev, member = await _world()
-    r = await call(
+    r = await upload(
         client,
         dev,
-        "POST",
-        "/device/v1/punches",
-        {
-            "punches": [
-                {
-                    "id": uid(),
-                    "id_number": valid_id_number(),
-                    "time": dt.datetime.now(CST).isoformat(),
-                    "direction": "in",
-                    "liveness": True,
-                }
-            ]
-        },
+        [
+            {
+                "id": uid(),
+                "id_number": valid_id_number(),
+                "time": dt.datetime.now(CST).isoformat(),
+                "direction": "in",
+                "liveness": True,
+            }
+        ],
     )
     assert r.json()["results"][0]["reason"] == "unknown_person"
 
@@ -252,7 +224,7 @@ async def test_contract_in_force_is_read_with_the_member(client):
             deleted_at=deleted,
         )
     items = [punch(f"c{i}", m.person_id) for i, m in enumerate(members)]
-    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": items})
+    r = await upload(client, dev, items)
     assert r.status_code == 200, r.text
     assert [(x["status"], x.get("reason")) for x in r.json()["results"]] == [
         ("accepted", None),

@@ -16,7 +16,7 @@ from tortoise import connections
 from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
 from services import attendance, localtime
-from tests.devices.helpers import call, make_device, punch
+from tests.devices.helpers import make_device, punch, upload
 from tests.factories import make_member, make_person, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -95,17 +95,13 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
     t_out = dt.datetime.combine(day, dt.time(17, 30), CST)
 
     with caplog.at_level(logging.ERROR, logger="realname.attendance"):
-        r = await call(
+        r = await upload(
             client,
             dev,
-            "POST",
-            "/device/v1/punches",
-            {
-                "punches": [
-                    punch("g-in", good.person_id, when=t_in),
-                    punch("g-out", good.person_id, when=t_out, direction="out"),
-                ]
-            },
+            [
+                punch("g-in", good.person_id, when=t_in),
+                punch("g-out", good.person_id, when=t_out, direction="out"),
+            ],
         )
         assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
         await attendance.wait_pending()
@@ -143,18 +139,10 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
     assert again.attempts == 2
     assert again.retry_at - again.failed_at > mark.retry_at - mark.failed_at
     # A later punch of the good member still settles while the bad day waits.
-    r = await call(
+    r = await upload(
         client,
         dev,
-        "POST",
-        "/device/v1/punches",
-        {
-            "punches": [
-                punch(
-                    "g-late", good.person_id, when=t_out + dt.timedelta(minutes=30), direction="out"
-                )
-            ]
-        },
+        [punch("g-late", good.person_id, when=t_out + dt.timedelta(minutes=30), direction="out")],
     )
     await attendance.wait_pending()
     assert (await DailyAttendance.get(member_id=good.id, day=day)).punch_count == 3
