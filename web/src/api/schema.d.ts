@@ -3663,13 +3663,8 @@ export interface components {
             manufacturer: string;
             /** Model */
             model: string;
-            /**
-             * Network Warning
-             * @default null
-             */
-            network_warning?: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            network_warning?: components["schemas"]["NetworkWarning"] | null;
             /** Online */
             online: boolean;
             /**
@@ -3682,9 +3677,7 @@ export interface components {
             /** Sn */
             sn: string;
             /** Suspicious Contacts */
-            suspicious_contacts: {
-                [key: string]: unknown;
-            }[];
+            suspicious_contacts: components["schemas"]["SuspiciousContact"][];
             /** Target Firmware */
             target_firmware: string;
             /** Timezone */
@@ -3781,13 +3774,8 @@ export interface components {
             manufacturer: string;
             /** Model */
             model: string;
-            /**
-             * Network Warning
-             * @default null
-             */
-            network_warning?: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            network_warning?: components["schemas"]["NetworkWarning"] | null;
             /** Online */
             online: boolean;
             /**
@@ -3930,13 +3918,8 @@ export interface components {
             manufacturer: string;
             /** Model */
             model: string;
-            /**
-             * Network Warning
-             * @default null
-             */
-            network_warning?: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            network_warning?: components["schemas"]["NetworkWarning"] | null;
             /** Online */
             online: boolean;
             /**
@@ -4399,13 +4382,6 @@ export interface components {
         LoggedOut: {
             /** Message */
             message: string;
-        };
-        /**
-         * Loose
-         * @description A reply whose keys follow the screen (per-day cells, per-unit counts).
-         */
-        Loose: {
-            [key: string]: unknown;
         };
         /** MaterialCard */
         MaterialCard: {
@@ -4959,6 +4935,28 @@ export interface components {
              */
             work_type?: string | null;
         };
+        /**
+         * NetworkWarning
+         * @description An ADMS terminal reported from a network not seen before (until acknowledged).
+         */
+        NetworkWarning: {
+            /**
+             * At
+             * @description 发现时间
+             * @default null
+             */
+            at?: string | null;
+            /**
+             * Message
+             * @description 中文提示
+             */
+            message: string;
+            /**
+             * Network
+             * @description 新的网段
+             */
+            network: string;
+        };
         /** Page[AnnouncementPublic] */
         Page_AnnouncementPublic: {
             /** Data */
@@ -5071,6 +5069,13 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[SuspiciousContact] */
+        Page_SuspiciousContact: {
+            /** Data */
+            data: components["schemas"]["SuspiciousContact"][];
+            /** Total */
+            total: number;
+        };
         /** Page[TeamPublic] */
         Page_TeamPublic: {
             /** Data */
@@ -5110,15 +5115,6 @@ export interface components {
         Page_UnsignedRow: {
             /** Data */
             data: components["schemas"]["UnsignedRow"][];
-            /** Total */
-            total: number;
-        };
-        /** Page[dict[str, object]] */
-        Page_dict_str__object: {
-            /** Data */
-            data: {
-                [key: string]: unknown;
-            }[];
             /** Total */
             total: number;
         };
@@ -6175,6 +6171,42 @@ export interface components {
             state: "pending" | "approved" | "rejected";
             /** State Label */
             state_label: string;
+        };
+        /**
+         * SuspiciousContact
+         * @description A refused or flagged device contact (``services.devices.network``).
+         */
+        SuspiciousContact: {
+            /** Count */
+            count: number;
+            /**
+             * First Seen
+             * @default null
+             */
+            first_seen?: string | null;
+            /** Ip */
+            ip: string;
+            /**
+             * Last Seen
+             * @default null
+             */
+            last_seen?: string | null;
+            /** Path */
+            path: string;
+            /** Protocol */
+            protocol: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "native_on_adms" | "source_not_allowed" | "new_network";
+            /**
+             * Reason Label
+             * @description 原因（中文）
+             */
+            reason_label: string;
+            /** Sn */
+            sn: string;
         };
         /** SwitchProject */
         SwitchProject: {
@@ -7504,7 +7536,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_dict_str__object"];
+                    "application/json": components["schemas"]["Page_SuspiciousContact"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */
@@ -8084,7 +8116,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Loose"];
+                    "application/json": components["schemas"]["MyMonth"];
                 };
             };
             /** @description 未登录或登录已过期（not_authenticated） */

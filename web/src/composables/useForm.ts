@@ -1,4 +1,5 @@
 import { reactive } from 'vue'
+import type { Ref } from 'vue'
 import { ElMessage } from 'element-plus'
 import { ApiError } from '../api/client'
 
@@ -21,5 +22,19 @@ export function useFieldErrors(fields: string[], codeFields: Record<string, stri
       ElMessage.error(e instanceof ApiError ? e.message : '操作失败，请稍后再试')
     }
   }
-  return { errors, clear, show }
+  /** Submit the form: `saving` while it runs, its errors shown; true when it succeeded. */
+  async function submit(saving: Ref<boolean>, step: () => Promise<unknown>): Promise<boolean> {
+    saving.value = true
+    try {
+      await step()
+      clear()
+      return true
+    } catch (e) {
+      show(e)
+      return false
+    } finally {
+      saving.value = false
+    }
+  }
+  return { errors, clear, show, submit }
 }

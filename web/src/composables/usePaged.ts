@@ -1,4 +1,4 @@
-import { ref, shallowRef } from 'vue'
+import { reactive, ref, shallowRef } from 'vue'
 import { ElMessage } from 'element-plus'
 import { ApiError } from '../api/client'
 
@@ -8,8 +8,18 @@ export interface Page<T> {
   total: number
 }
 
+/** A paged list as a reactive object (`list.rows`, `list.reload(1)`), shown by PagedTable. */
+export interface Paged<T> {
+  rows: T[]
+  total: number
+  page: number
+  pageSize: number
+  loading: boolean
+  reload: (page?: number) => Promise<void>
+}
+
 /** A paged list: 10 per page as in the manual, loading state, API errors shown in Chinese. */
-export function usePaged<T>(load: (page: number, pageSize: number) => Promise<Page<T>>, pageSize = 10) {
+export function usePaged<T>(load: (page: number, pageSize: number) => Promise<Page<T>>, pageSize = 10): Paged<T> {
   const rows = shallowRef<T[]>([])
   const total = ref(0)
   const page = ref(1)
@@ -29,7 +39,7 @@ export function usePaged<T>(load: (page: number, pageSize: number) => Promise<Pa
       loading.value = false
     }
   }
-  return { rows, total, page, pageSize, loading, reload }
+  return reactive({ rows, total, page, pageSize, loading, reload }) as Paged<T>
 }
 
 /** The message of an error for the user. */
