@@ -7,6 +7,7 @@ from typing import Any
 from sanic import Request
 from sanic.request import RequestParameters
 
+from realname import error_codes as E
 from realname.errors import ValidationError
 from realname.web import body_of
 
@@ -23,7 +24,7 @@ def form_of(request: Request) -> RequestParameters:
     """The parsed form fields of a form request, or a ValidationError when it cannot be parsed."""
     form = request.form
     if form is None:
-        raise ValidationError("表单数据无法解析", code="malformed_form")
+        raise ValidationError(code=E.MALFORMED_FORM.code)
     return form
 
 
@@ -31,7 +32,7 @@ def files_of(request: Request) -> RequestParameters:
     """The uploaded files of a form request, or a ValidationError when it cannot be parsed."""
     files = request.files
     if files is None:
-        raise ValidationError("表单数据无法解析", code="malformed_form")
+        raise ValidationError(code=E.MALFORMED_FORM.code)
     return files
 
 

@@ -16,11 +16,11 @@ from services.identity import ProjectAccess
 from services.schemas.attendance import (
     DayPunches,
     DayQuery,
-    Loose,
     MonthQuery,
     StatsPage,
     StatsQuery,
 )
+from services.schemas.miniapp import MyMonth
 from services.schemas.projectinfo import AttendanceSummary
 
 bp = Blueprint("admin_attendance", url_prefix="/projects/<code:str>/attendance")
@@ -118,7 +118,7 @@ async def member_punches(
     summary="人员考勤月历",
     access=Access.project(identity.VIEW),
     query=MonthQuery,
-    response=Loose,
+    response=MyMonth,
     errors=(E.MEMBER_NOT_FOUND, E.INVALID_MONTH),
 )
 async def member_month(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic, Websocket
+from sanic import Blueprint, Request, Websocket
 from sanic.response import HTTPResponse, redirect
-from sanic_ext.extensions.openapi.builders import OperationStore
 
 from realname import error_codes as E
-from realname.contract import Access, declaration, endpoint
+from realname.contract import Access, endpoint
 from realname.errors import AppError
 from realname.web import bearer, ip_of, ok
 from services import identity, ratelimit, signin
@@ -34,20 +32,6 @@ bp = Blueprint("admin_auth", url_prefix="/auth")
 
 WS_WAIT_SECONDS = 20.0
 SSO_COOKIE_PATH = "/admin/v1/auth/sso"
-
-
-@bp.before_server_start
-def _document_websocket(app: Sanic) -> None:
-    """Sanic runs a websocket handler through a ``functools.partial``; the OpenAPI builder looks
-    the operation up by that partial, so hand it the declared one (runs before sanic-ext builds
-    the document: its listener has priority -1000)."""
-    store = OperationStore()
-    for route in app.router.routes:
-        handler = route.handler
-        if isinstance(handler, functools.partial) and handler.args:
-            inner = handler.args[0]
-            if declaration(inner) is not None and getattr(inner, "__module__", "") == __name__:
-                store[handler] = store[inner]
 
 
 def _ttl(request: Request) -> int:
@@ -77,6 +61,7 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
     query=SsoStartQuery,
     response=SsoStartReply,
     errors=(E.RATE_LIMITED, E.INVALID_NEXT),
+    redirect="跳转到统一身份认证平台的授权页（mode=json 时改为返回授权地址）",
 )
 async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
     """Start enterprise sign-in: redirect to the provincial identity platform (state + PKCE).
@@ -116,6 +101,7 @@ async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
         E.ENTERPRISE_NOT_ON_PROJECT,
         E.ACCOUNT_DISABLED,
     ),
+    redirect="登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌）",
 )
 async def sso_callback(request: Request, query: SsoCallbackQuery) -> HTTPResponse:
     """The platform's redirect back: check state, redeem the code, apply rule 9, sign in.

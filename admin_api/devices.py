@@ -29,6 +29,7 @@ from services.schemas.devices import (
     PushPersons,
     Queued,
     SecretReply,
+    SuspiciousContact,
     UnregisteredSeen,
 )
 
@@ -333,7 +334,7 @@ async def unregistered(request: Request) -> HTTPResponse:
 @endpoint(
     summary="可疑设备通讯记录",
     access=Access.kinds(AccountKind.OPERATOR.value),
-    response=Page[dict[str, object]],
+    response=Page[SuspiciousContact],
 )
 async def suspicious(request: Request) -> HTTPResponse:
     """Refused or flagged device contacts (platform operators): a native serial on /iclock, an

@@ -124,19 +124,40 @@ def _too_deep(value: Any, path: str, depth: int = 0) -> str | None:
     return None
 
 
-def _non_finite(value: Any, path: str) -> str | None:
-    """The path of a NaN/Infinity number (Python's JSON reader accepts them; no column can
-    store one), or None. Called after the depth check, so the recursion is bounded."""
+NOT_FINITE = "应为有限数值"
+NOT_STORABLE = "含有无法保存的字符"
+
+
+def _storable_text(text: str) -> bool:
+    """No NUL (PostgreSQL text and jsonb cannot hold one) and no lone surrogate (not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
+    """(path, why) of a value no column can store: a NaN/Infinity number (Python's JSON reader
+    accepts them), a text or key with NUL or a lone surrogate; or None. Called after the depth
+    check, so the recursion is bounded."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path
+        return path, NOT_FINITE
+    if isinstance(value, str) and not _storable_text(value):
+        return path, NOT_STORABLE
     if isinstance(value, dict):
         for k, v in value.items():
-            found = _non_finite(v, f"{path}.{k}" if path else str(k))
+            key = f"{path}.{k}" if path else str(k)
+            if not _storable_text(str(k)):
+                return (path or "body"), NOT_STORABLE
+            found = _unstorable(v, key)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            found = _non_finite(v, f"{path}[{i}]")
+            found = _unstorable(v, f"{path}[{i}]")
             if found is not None:
                 return found
     return None
@@ -152,16 +173,17 @@ def _short(path: str) -> str:
 
 def device_body(request: Request) -> dict[str, Any]:
     """The JSON object body (400 ``malformed_json`` naming ``body``), refused with 422
-    ``bad_field`` naming the field when nested deeper than any contract body can be."""
+    ``bad_field`` naming the field when nested deeper than any contract body can be, or
+    holding what no column stores (NaN/Infinity, NUL, a lone surrogate)."""
     data = json_body(request)
     deep = _too_deep(data, "")
     if deep is not None:
         field = _short(deep)
         raise ValidationError(f"{field} 嵌套层级过深", code=E.BAD_FIELD.code, field=field)
-    odd = _non_finite(data, "")
+    odd = _unstorable(data, "")
     if odd is not None:
-        field = _short(odd)
-        raise ValidationError(f"{field} 应为有限数值", code=E.BAD_FIELD.code, field=field)
+        field = _short(odd[0])
+        raise ValidationError(f"{field} {odd[1]}", code=E.BAD_FIELD.code, field=field)
     return data
 
 

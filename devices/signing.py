@@ -15,6 +15,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from models import Device
+from realname import error_codes as E
 from realname.errors import TooLarge, ValidationError
 from realname.web import Handler, ip_of
 from services import devices as device_service
@@ -81,12 +82,10 @@ def json_body(request: Request) -> dict[str, Any]:
         data = request.json
     except Exception as exc:  # noqa: BLE001 - sanic raises its own BadRequest
         raise ValidationError(
-            "请求体不是有效的 JSON", code="malformed_json", status=400, field="body"
+            "请求体不是有效的 JSON", code=E.MALFORMED_JSON.code, status=400, field="body"
         ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError(
-            "请求体应为 JSON 对象", code="malformed_json", status=400, field="body"
-        )
+        raise ValidationError(code=E.MALFORMED_JSON.code, status=400, field="body")
     return data

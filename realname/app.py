@@ -223,7 +223,7 @@ def _setup_openapi(app: Sanic) -> None:
     from realname import openapi_contract
 
     # components (pydantic schemas, Error) and security schemes of the declared routes
-    app.before_server_start(lambda _app: openapi_contract.install())
+    app.before_server_start(lambda _app: openapi_contract.install(app=_app))
 
 
 async def healthz(request: Request) -> HTTPResponse:

@@ -65,10 +65,13 @@ class Rule:
     bound: bool = False  # a WeChat user (kind person) must be bound to a person
     provincial: bool = False  # a regulator of a province (region code ``xx0000``)
     signed_url: bool = False  # whoever holds a URL the platform signed (checked by the handler)
+    adms: bool = False  # a ZKTeco ADMS terminal named by its ``SN`` (a kind of device)
 
     def describe(self) -> str:
         if self.public:
             return "public"
+        if self.adms:
+            return "adms"
         if self.device:
             return "device"
         if self.signed_url:
@@ -99,6 +102,13 @@ class Access:
     def device() -> Access:
         """A terminal signing its requests (X-Device-SN, X-Timestamp, X-Nonce, X-Signature)."""
         return Access((Rule(device=True),))
+
+    @staticmethod
+    def adms() -> Access:
+        """A ZKTeco ADMS terminal: no signature, named by the ``SN`` query parameter, served only
+        when registered for ADMS and reporting from its allowed network (``devices.adms``);
+        its replies and errors are plain text."""
+        return Access((Rule(device=True, adms=True),))
 
     @staticmethod
     def signed_url() -> Access:
@@ -139,6 +149,10 @@ class Access:
     @property
     def is_device(self) -> bool:
         return any(r.device for r in self.rules)
+
+    @property
+    def is_adms(self) -> bool:
+        return any(r.adms for r in self.rules)
 
     @property
     def is_signed_url(self) -> bool:
@@ -350,24 +364,45 @@ def validation_error(
     return ValidationError(message, code=code.code, field=name)
 
 
-def _reject_non_finite(value: Any, depth: int = 0) -> None:
-    """Refuse NaN/Infinity (Python's JSON parser accepts them) anywhere in a body."""
+def storable(text: str) -> bool:
+    """Text a column can hold: no NUL (PostgreSQL refuses it) and no lone surrogate (no UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _reject_unstorable(value: Any, depth: int = 0) -> None:
+    """Refuse what no column stores anywhere in a body: NaN/Infinity (Python's JSON parser
+    accepts them), text or keys with NUL or a lone surrogate."""
     if depth > 64:
         raise ValidationError("请求体嵌套层级过深", code=E.MALFORMED_JSON.code, status=422)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValidationError("数值应为有限数值", code=E.INVALID_FIELD.code)
+    if isinstance(value, str) and not storable(value):
+        raise ValidationError(UNSTORABLE, code=E.INVALID_FIELD.code)
     if isinstance(value, dict):
-        for v in value.values():
-            _reject_non_finite(v, depth + 1)
+        for k, v in value.items():
+            if not storable(str(k)):
+                raise ValidationError(UNSTORABLE, code=E.INVALID_FIELD.code)
+            _reject_unstorable(v, depth + 1)
     elif isinstance(value, list):
         for v in value:
-            _reject_non_finite(v, depth + 1)
+            _reject_unstorable(v, depth + 1)
+
+
+UNSTORABLE = "提交的内容含有无法保存的字符"
 
 
 def parse_query(request: Request, model: type[Query]) -> Query:
     """The query string as `model` (lists for list-typed fields, first value otherwise)."""
     data: dict[str, Any] = {}
     for key, values in request.args.items():
+        if not all(storable(v) for v in (key, *values)):
+            raise ValidationError(UNSTORABLE, code=E.INVALID_FIELD.code, field=key)
         info = model.model_fields.get(key)
         origin = getattr(info.annotation, "__origin__", None) if info else None
         data[key] = values if origin in (list, tuple, set) else values[0]
@@ -385,7 +420,7 @@ def parse_body(request: Request, model: type[BaseModel], *, form: bool = False) 
     from realname.web import body_of
 
     data = fields_of(request) if form else body_of(request)
-    _reject_non_finite(data)
+    _reject_unstorable(data)
     try:
         return model.model_validate(data)
     except PydanticError as exc:
@@ -401,7 +436,7 @@ def check_path(kwargs: dict[str, Any]) -> None:
     for name, value in kwargs.items():
         if isinstance(value, int) and not 0 <= value <= INT_MAX:
             raise NotFound(E.NOT_FOUND.message, code=E.NOT_FOUND.code, field=name)
-        if isinstance(value, str) and len(value) > PATH_STR_MAX:
+        if isinstance(value, str) and (len(value) > PATH_STR_MAX or not storable(value)):
             raise NotFound(E.NOT_FOUND.message, code=E.NOT_FOUND.code, field=name)
 
 
@@ -432,6 +467,7 @@ class Endpoint:
     content_type: str = "application/json"
     status: int = 200
     errors: tuple[ErrorCode, ...] = ()
+    redirect: str = ""  # what a 302 reply means, when the route may redirect instead
     description: str = ""
     handler: Any = None
     injects: frozenset[str] = field(default_factory=frozenset)
@@ -451,6 +487,7 @@ def endpoint(
     content_type: str = "application/json",
     status: int = 200,
     errors: Iterable[ErrorCode] = (),
+    redirect: str = "",
 ) -> Callable[[Handler], Handler]:
     """Declare a route (see the module docstring); put it under the blueprint's route decorator."""
     if not summary:
@@ -470,6 +507,7 @@ def endpoint(
             content_type=content_type,
             status=status,
             errors=tuple(errors),
+            redirect=redirect,
             description=(inspect.getdoc(func) or "").strip(),
             handler=func,
             injects=injects,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from realname import error_codes as E
+
 
 class AppError(Exception):
     """Base of every reported error: a stable `code`, an HTTP `status`, a Chinese `message`."""
@@ -110,5 +112,5 @@ class TooLarge(AppError):
 def require(value: Any, field: str, label: str) -> Any:
     """Return `value`, or raise a `ValidationError` naming `field` when it is empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(f"请填写{label}", code="required", field=field)
+        raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=field)
     return value.strip() if isinstance(value, str) else value

@@ -7,11 +7,13 @@ registered once on sanic-ext's specification builder.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
+from sanic import Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Parameter
 
@@ -30,6 +32,8 @@ DEVICE_SCHEMES = {
     "deviceSignature": "X-Signature",
 }
 DEVICE: list[dict[str, list[str]]] = [{name: [] for name in DEVICE_SCHEMES}]
+ADMS: list[dict[str, list[str]]] = [{"admsSerial": []}]
+PLAIN_TEXT = {"text/plain": {"schema": {"type": "string"}}}
 STATUS_TEXT = {
     400: "请求有误",
     401: "未登录或登录已过期",
@@ -98,8 +102,25 @@ def _error_schema() -> None:
     SCHEMAS["Error"] = schema
 
 
-def install(spec: SpecificationBuilder | None = None) -> None:
-    """Put the components and security schemes on the specification (idempotent)."""
+def document_websockets(app: Sanic) -> None:
+    """Sanic runs a websocket handler through a ``functools.partial``, and the builder looks the
+    operation up by the handler a route runs: hand each such partial its declared operation."""
+    from realname.contract import declaration
+
+    store = OperationStore()
+    for route in app.router.routes:
+        handler = route.handler
+        if isinstance(handler, functools.partial) and handler.args:
+            inner = handler.args[0]
+            if declaration(inner) is not None and inner in store:
+                store[handler] = store[inner]
+
+
+def install(spec: SpecificationBuilder | None = None, app: Sanic | None = None) -> None:
+    """Put the components and security schemes on the specification (idempotent) and, given
+    the app, the declared operations of its websocket routes. Runs before the document is built."""
+    if app is not None:
+        document_websockets(app)
     spec = spec or SpecificationBuilder()
     _error_schema()
     for name, schema in SCHEMAS.items():
@@ -120,6 +141,13 @@ def install(spec: SpecificationBuilder | None = None) -> None:
             name=header,
             description="终端签名请求头（见 docs/device-protocol.md）",
         )
+    spec.add_security_scheme(
+        "admsSerial",
+        "apiKey",
+        location="query",
+        name="SN",
+        description="ADMS 终端序列号：须已登记为 ADMS 设备并从允许的网络上报",
+    )
     _installed.add(id(spec))
 
 
@@ -147,6 +175,8 @@ def _error_responses(decl: Endpoint) -> dict[str, Any]:
     by_status: dict[int, list[str]] = defaultdict(list)
     for err in decl.errors:
         by_status[err.status].append(err.code)
+    if decl.access.is_adms:
+        return _adms_error_responses(by_status)
     if decl.access.is_signed_url:
         by_status[E.BAD_SIGNATURE.also[0]].append(E.BAD_SIGNATURE.code)  # 403: URL forged/expired
     elif not decl.access.is_public:
@@ -167,6 +197,28 @@ def _error_responses(decl: Endpoint) -> dict[str, Any]:
             "content": {"application/json": {"schema": ERROR_REF}},
         }
     return out
+
+
+# What ``/iclock`` answers before or instead of its handler, always as plain text ``ERROR: ...``
+# (devices.adms.views): terminals read no JSON.
+ADMS_REFUSALS = {
+    400: "缺少或过长的 SN，或请求无法解析",
+    403: "设备未登记、不是 ADMS 设备、不在允许的网络、未绑定项目或已被强制下线",
+    413: "提交的内容过大",
+    422: "查询参数不正确",
+}
+
+
+def _adms_error_responses(by_status: dict[int, list[str]]) -> dict[str, Any]:
+    """ADMS errors: plain text ``ERROR: <code or reason>``, never the JSON Error."""
+    statuses = set(ADMS_REFUSALS) | set(by_status)
+    return {
+        str(status): {
+            "description": ADMS_REFUSALS.get(status) or STATUS_TEXT.get(status, "错误"),
+            "content": PLAIN_TEXT,
+        }
+        for status in sorted(statuses)
+    }
 
 
 def register(handler: Any, decl: Endpoint) -> None:
@@ -198,10 +250,17 @@ def register(handler: Any, decl: Endpoint) -> None:
     responses: dict[str, Any] = {
         str(decl.status): {"description": "成功", **({"content": ok_content} if ok_content else {})}
     }
+    if decl.redirect:
+        responses["302"] = {
+            "description": decl.redirect,
+            "headers": {"Location": {"description": "跳转地址", "schema": {"type": "string"}}},
+        }
     responses.update(_error_responses(decl))
     op.responses = responses
     if decl.access.is_public or decl.access.is_signed_url:
         op.security = [{}]
+    elif decl.access.is_adms:
+        op.security = list(ADMS)
     elif decl.access.is_device:
         op.security = list(DEVICE)
     else:

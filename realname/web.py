@@ -11,16 +11,17 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DoesNotExist, IntegrityError
 
+from realname import error_codes as E
 from realname.errors import AppError, Conflict, NotFound, ValidationError
 from services import identity, localtime
 from services.identity import Principal, ProjectAccess
 
 log = logging.getLogger("realname")
 
-
 # A route handler of any surface, as its decorators (endpoint, signed, adms) wrap it; one that
 # streamed its reply itself (services.exports.stream_file) returns None.
 Handler = Callable[..., Awaitable[HTTPResponse | None]]
+
 
 def ok(data: Any = None, status: int = 200, **extra: Any) -> HTTPResponse:
     """A JSON reply; dicts pass through, anything else is wrapped as ``{"data": ...}``.
@@ -43,11 +44,11 @@ def body_of(request: Request) -> dict[str, Any]:
     try:
         data = request.json
     except Exception as exc:  # noqa: BLE001 - sanic raises its own BadRequest
-        raise ValidationError("请求体不是有效的 JSON", code="malformed_json") from exc
+        raise ValidationError("请求体不是有效的 JSON", code=E.MALFORMED_JSON.code) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError("请求体应为 JSON 对象", code="malformed_json")
+        raise ValidationError(code=E.MALFORMED_JSON.code)
     return data
 
 
@@ -57,7 +58,7 @@ def paging(request: Request, default_size: int = 10, max_size: int = 500) -> tup
         page_no = int(request.args.get("page", 1))
         size = int(request.args.get("page_size", default_size))
     except ValueError as exc:
-        raise ValidationError("分页参数应为整数", code="invalid_field", field="page") from exc
+        raise ValidationError("分页参数应为整数", code=E.INVALID_FIELD.code, field="page") from exc
     if not 1 <= page_no <= 100_000 or not 1 <= size <= max_size:
         raise ValidationError(f"分页参数超出范围（每页 1–{max_size} 条）", field="page_size")
     return page_no, size
@@ -129,7 +130,7 @@ async def render_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, DoesNotExist):
         return await render_error(request, NotFound())
     if isinstance(exc, IntegrityError):
-        return await render_error(request, Conflict("记录已存在或与其他记录冲突", code="integrity"))
+        return await render_error(request, Conflict(code=E.INTEGRITY.code))
     if isinstance(exc, SanicException):
         status = getattr(exc, "status_code", 500) or 500
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(

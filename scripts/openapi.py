@@ -26,11 +26,12 @@ def document() -> dict[str, Any]:
 
     app = create_app(Settings(env="test", dev_standins=False), name="openapi_dump", manage_db=False)
     app.finalize()
+    from realname import openapi_contract
+
+    openapi_contract.document_websockets(app)  # before build_spec reads the operations
     for future in app.blueprints["openapi"]._future_listeners:
         if future.listener.__name__ == "build_spec":
             cast(Any, future.listener)(app)
-    from realname import openapi_contract
-
     openapi_contract.install()
     spec: dict[str, Any] = copy.deepcopy(SpecificationBuilder().build(app).serialize())
     # A handler serving two methods (PATCH and PUT) shares one operation object, whose id names

@@ -1,12 +1,20 @@
-"""Regenerate docs/api.md from the app's router: ``.venv/bin/python scripts/routes.py``."""
+"""Regenerate docs/api.md from the platform's OpenAPI document and the error registry.
+
+``.venv/bin/python -m scripts.routes`` writes it; ``--check`` exits 1 when the committed file
+differs (``tests/foundation/test_api_docs.py`` runs that, so a stale docs/api.md fails the suite).
+The operations, their Chinese summaries and who may call them come from the same document
+`/docs` serves (``scripts.openapi.document()``); the error codes from ``realname.error_codes``.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+TARGET = ROOT / "docs" / "api.md"
 
 SECTIONS = [
     ("Health", "/healthz"),
@@ -19,62 +27,61 @@ SECTIONS = [
     ("Devices: native protocol", "/device/v1"),
     ("Devices: ZKTeco ADMS adapter", "/iclock"),
 ]
+METHODS = ("get", "post", "put", "patch", "delete")
 HEADER = """# API overview
 
 Every surface speaks JSON (ADMS: plain text). Errors are `{"code", "message", "field"?, "detail"?}`
 with a stable `code` and a Chinese `message`; list replies are `{"data": [...], "total": n}` with
 `page` / `page_size` query arguments. The admin and mini-program surfaces take a bearer token
 (`Authorization: Bearer ...`, or the `token` cookie set by the web sign-in); devices sign every
-request (see [device-protocol.md](device-protocol.md)). Interactive documentation (OpenAPI,
-Swagger UI) is served at `/docs` by the running server.
+request (see [device-protocol.md](device-protocol.md)); ADMS terminals are named by their `SN`.
+Interactive documentation (OpenAPI, Swagger UI) is served at `/docs` by the running server, with
+every operation's parameters, bodies, replies and errors.
 
 Area guides: [signin.md](signin.md), [attendance.md](attendance.md), [labour.md](labour.md),
 [project-info.md](project-info.md), [device-protocol.md](device-protocol.md),
-[audit.md](audit.md), [operations.md](operations.md).
+[audit.md](audit.md), [operations.md](operations.md), [contract.md](contract.md).
 
 Times in replies are the project's local time, ISO 8601 with the offset and whole seconds
 (`2026-11-01T07:34:00+08:00`); dates are `YYYY-MM-DD` (see [audit.md](audit.md)).
 
-This table is generated from the router: `.venv/bin/python scripts/routes.py` regenerates it.
+This file is generated from the OpenAPI document and the error registry:
+`.venv/bin/python -m scripts.routes` regenerates it (a test fails when it is stale).
 """
 
 
-def routes() -> list[tuple[str, str, str]]:
-    """(methods, path, first docstring line) of every public route."""
-    from config.settings import Settings
-    from realname.app import create_app
+def who(operation: dict[str, Any]) -> str:
+    """Who may call the operation, from its security requirement."""
+    security = operation.get("security")
+    if security is None:
+        return "anyone"
+    names = {name for requirement in security for name in requirement}
+    if not names:
+        return "public"
+    if "bearer" in names:
+        return "token"
+    if "admsSerial" in names:
+        return "ADMS `SN`"
+    return "device signature"
 
-    app = create_app(Settings(env="test", dev_standins=False), name="routes_dump", manage_db=False)
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(METHOD, path, what, who) of every operation, sorted by path then method."""
     rows = []
-    for route in app.router.routes:
-        path = "/" + route.path
-        if path.startswith("/docs"):
-            continue
-        methods = ",".join(sorted(m for m in route.methods if m not in ("HEAD", "OPTIONS")))
-        doc = (getattr(route.handler, "__doc__", None) or "").strip().splitlines()
-        text = doc[0] if doc else ""
-        if text.startswith("partial("):
-            text = "WebSocket: pushes each status change of the ticket"
-        rows.append((methods, path, text.replace("|", "\\|")))
-    return sorted(rows, key=lambda r: (r[1], r[0]))
-
-
-def main() -> None:
-    """Write docs/api.md."""
-    rows = routes()
-    used: set[tuple[str, str]] = set()
-    out = [HEADER]
-    for title, prefix in SECTIONS:
-        sel = [r for r in rows if r[1].startswith(prefix) and (r[0], r[1]) not in used]
-        if not sel:
-            continue
-        out += [f"## {title}", "", "| method | path | what |", "|---|---|---|"]
-        for methods, path, text in sel:
-            used.add((methods, path))
-            out.append(f"| {methods} | `{path}` | {text} |")
-        out.append("")
-    out += error_table()
-    (ROOT / "docs" / "api.md").write_text("\n".join(out), encoding="utf-8")
+    for path, item in spec.get("paths", {}).items():
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            summary = op.get("summary") or ""
+            first = (op.get("description") or "").strip().split("\n\n", 1)[0]
+            what = f"{summary} — {first}" if summary and first and first != summary else summary
+            rows.append((method.upper(), path, _cell(what or first), who(op)))
+    return sorted(rows, key=lambda r: (r[1], METHODS.index(r[0].lower())))
 
 
 def error_table() -> list[str]:
@@ -86,7 +93,7 @@ def error_table() -> list[str]:
         "",
         "Every error reply is `{code, message, field?, detail?}`; the codes are defined once",
         "in `realname/error_codes.py` with their HTTP status and default Chinese message (a",
-        "raise site may give a more specific message). Declared routes list theirs in the",
+        "raise site may give a more specific message). Each operation lists its own in the",
         "OpenAPI document.",
         "",
         "| code | status | message |",
@@ -95,10 +102,43 @@ def error_table() -> list[str]:
     for code in sorted(REGISTRY):
         entry = REGISTRY[code]
         status = "/".join(str(s) for s in (entry.status, *entry.also))
-        message = entry.message.replace("|", "\\|")
-        out.append(f"| `{code}` | {status} | {message} |")
+        out.append(f"| `{code}` | {status} | {_cell(entry.message)} |")
     out.append("")
     return out
+
+
+def render(spec: dict[str, Any]) -> str:
+    """The whole of docs/api.md."""
+    rows = operations(spec)
+    used: set[tuple[str, str]] = set()
+    out = [HEADER]
+    for title, prefix in SECTIONS:
+        selected = [r for r in rows if r[1].startswith(prefix) and (r[0], r[1]) not in used]
+        if not selected:
+            continue
+        out += [f"## {title}", "", "| method | path | what | who |", "|---|---|---|---|"]
+        for method, path, what, caller in selected:
+            used.add((method, path))
+            out.append(f"| {method} | `{path}` | {what} | {caller} |")
+        out.append("")
+    left = [r for r in rows if (r[0], r[1]) not in used]
+    if left:
+        raise SystemExit(f"no section of docs/api.md for {left}")
+    out += error_table()
+    return "\n".join(out)
+
+
+def main() -> None:
+    """Write docs/api.md, or with ``--check`` exit 1 when it is stale."""
+    from scripts.openapi import document
+
+    text = render(document())
+    if "--check" in sys.argv[1:]:
+        if TARGET.read_text(encoding="utf-8") != text:
+            sys.stderr.write("docs/api.md is stale: run .venv/bin/python -m scripts.routes\n")
+            raise SystemExit(1)
+        return
+    TARGET.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

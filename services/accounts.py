@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Account, AccountKind, Enterprise, Region
+from realname import error_codes as E
 from realname.errors import NotFound
 from services import pii
 from services.regions import ensure_regions
@@ -13,7 +14,7 @@ async def enterprise_account(credit_code: str) -> Account:
     code = pii.validate_credit_code(credit_code)
     enterprise = await Enterprise.get_or_none(credit_code=code)
     if enterprise is None:
-        raise NotFound("该企业不存在（尚未随项目同步）", code="enterprise_not_found")
+        raise NotFound(code=E.ENTERPRISE_NOT_FOUND.code)
     account, _ = await Account.get_or_create(
         kind=AccountKind.ENTERPRISE,
         enterprise=enterprise,
@@ -27,7 +28,7 @@ async def regulator_account(region_code: str) -> Account:
     await ensure_regions()
     region = await Region.get_or_none(code=region_code)
     if region is None:
-        raise NotFound("行政区划代码不存在", code="region_not_found", field="region_code")
+        raise NotFound(code=E.REGION_NOT_FOUND.code, field="region_code")
     account, _ = await Account.get_or_create(
         kind=AccountKind.REGULATOR,
         region=region,

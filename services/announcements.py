@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from models import AccountKind, Project, Region
 from models.announcements import Announcement
+from realname import error_codes as E
 from realname.errors import Forbidden, NotFound, ValidationError
 from services.identity import Principal, region_covers
 from services.units import text
@@ -20,13 +21,13 @@ _PREFIX = {"province": 2, "city": 4, "county": 6}
 async def _publisher_region(principal: Principal) -> Region:
     region = await Region.get_or_none(code=principal.region_code or "")
     if region is None:
-        raise Forbidden("主管部门账号未设置管辖区域", code="no_region")
+        raise Forbidden(code=E.NO_REGION.code)
     return region
 
 
 def _require_publisher(principal: Principal) -> None:
     if principal.kind not in (AccountKind.REGULATOR, AccountKind.OPERATOR):
-        raise Forbidden("仅主管部门或平台运维可发布通知公告", code="wrong_account_kind")
+        raise Forbidden("仅主管部门或平台运维可发布通知公告", code=E.WRONG_ACCOUNT_KIND.code)
 
 
 async def publish(principal: Principal, data: dict[str, Any]) -> Announcement:
@@ -36,12 +37,12 @@ async def publish(principal: Principal, data: dict[str, Any]) -> Announcement:
     content = text(data, "content", "公告内容", required=True, max_len=20000)
     code = str(data.get("region_code") or "").strip() or None
     if code is not None and not await Region.exists(code=code):
-        raise ValidationError("发布区域不存在", code="unknown_region", field="region_code")
+        raise ValidationError("发布区域不存在", code=E.UNKNOWN_REGION.code, field="region_code")
     if principal.kind == AccountKind.REGULATOR:
         own = await _publisher_region(principal)
         code = code or own.code
         if not region_covers(own.code, code, str(own.level)):
-            raise Forbidden("只能向本辖区发布通知公告", code="outside_region")
+            raise Forbidden(code=E.OUTSIDE_REGION.code)
     return await Announcement.create(
         title=title,
         content=content,
@@ -107,12 +108,12 @@ async def withdraw(principal: Principal, announcement_id: int) -> Announcement:
     _require_publisher(principal)
     a = await Announcement.get_or_none(id=announcement_id)
     if a is None:
-        raise NotFound("公告不存在", code="announcement_not_found")
+        raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     if principal.kind == AccountKind.REGULATOR:
         own = await _publisher_region(principal)
         region_code: str | None = a.region_id  # type: ignore[attr-defined]
         if region_code is None or not region_covers(own.code, region_code, str(own.level)):
-            raise NotFound("公告不存在", code="announcement_not_found")
+            raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     if a.withdrawn_at is None:
         a.withdrawn_at = dt.datetime.now(dt.UTC)
         await a.save(update_fields=["withdrawn_at"])
@@ -138,5 +139,5 @@ async def project_detail(project: Project, announcement_id: int) -> dict[str, An
     """One notice the project may see, with its content."""
     a = await _visible_to(project).filter(id=announcement_id).first()
     if a is None:
-        raise NotFound("公告不存在", code="announcement_not_found")
+        raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     return await view(a)

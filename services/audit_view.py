@@ -38,6 +38,7 @@ from models import (
 from models.contracts import LabourContract
 from models.org import UNIT_ROLE_LABELS
 from models.people import POST_LABELS, Post
+from realname import error_codes as E
 from realname.errors import Forbidden, ValidationError
 from services import labour, localtime, pii
 from services.exports import Column
@@ -164,9 +165,7 @@ def action_label(action: str) -> str:
 def require_reader(access: ProjectAccess) -> None:
     """Enterprise admins of the project's units and the project's regulators read its log."""
     if access.principal.kind not in READER_KINDS:
-        raise Forbidden(
-            "仅参建单位企业管理员和项目所在地主管部门可查看操作日志", code="audit_forbidden"
-        )
+        raise Forbidden(code=E.AUDIT_FORBIDDEN.code)
 
 
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
@@ -177,14 +176,16 @@ def _text(args: Any, name: str, limit: int) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate: nothing a database can compare
-        raise ValidationError("查询条件含有无效字符", code="invalid_field", field=name) from exc
+        raise ValidationError(
+            "查询条件含有无效字符", code=E.INVALID_FIELD.code, field=name
+        ) from exc
     return value
 
 
 def _date(args: Any, name: str, label: str) -> dt.date | None:
     day = labour.parse_date(args.get(name), name, label, False)
     if day is not None and not EARLIEST <= day <= LATEST:
-        raise ValidationError(f"{label}超出范围", code="invalid_date", field=name)
+        raise ValidationError(f"{label}超出范围", code=E.INVALID_DATE.code, field=name)
     return day
 
 
@@ -205,7 +206,7 @@ class AuditFilter:
         date_from = _date(args, "date_from", "开始日期")
         date_to = _date(args, "date_to", "结束日期")
         if date_from and date_to and date_from > date_to:
-            raise ValidationError("结束日期不能早于开始日期", code="invalid_range", field="date_to")
+            raise ValidationError(code=E.INVALID_RANGE.code, field="date_to")
         return cls(actions, _text(args, "person", 64), date_from, date_to)
 
     def audit_view(self) -> list[str]:

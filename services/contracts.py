@@ -19,6 +19,7 @@ from models.contracts import (
     LabourContract,
 )
 from models.files import StoredFile
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import labour, localtime, pii
@@ -248,7 +249,7 @@ async def list_contracts(
 def _text(data: dict[str, Any], field: str, label: str, max_len: int) -> str:
     value = data.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"请填写{label}", code="required", field=field)
+        raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=field)
     if len(value.strip()) > max_len:
         raise ValidationError(f"{label}不能超过{max_len}个字", field=field)
     return value.strip()
@@ -264,7 +265,7 @@ def _dates(
     assert start is not None
     if end is not None and end < start:
         raise ValidationError(
-            "合同截止日期不能早于合同开始日期", code="invalid_date", field="end_date"
+            "合同截止日期不能早于合同开始日期", code=E.INVALID_DATE.code, field="end_date"
         )
     return start, end
 
@@ -273,10 +274,10 @@ async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMemb
     try:
         mid = int(member_id)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("请选择签约人员", code="required", field="member_id") from exc
+        raise ValidationError("请选择签约人员", code=E.REQUIRED.code, field="member_id") from exc
     member = await ProjectMember.get_or_none(id=mid, project_id=access.project.id)
     if member is None or not access.sees(member.unit_id):  # type: ignore[attr-defined]
-        raise NotFound("人员不存在", code="member_not_found")
+        raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     return member
 
@@ -286,7 +287,7 @@ async def _contract(access: ProjectAccess, contract_id: int) -> LabourContract:
         id=contract_id, project_id=access.project.id, deleted_at__isnull=True
     )
     if contract is None:
-        raise NotFound("合同不存在", code="contract_not_found")
+        raise NotFound(code=E.CONTRACT_NOT_FOUND.code)
     await _contract_member(access, contract.member_id)  # type: ignore[attr-defined]
     return contract
 
@@ -317,19 +318,18 @@ async def create_contract(
     """上传: sign an active labour member's contract with its attachment."""
     member = await _contract_member(access, data.get("member_id"))
     if member.person_type != PersonType.LABOUR:
-        raise Conflict("仅劳务人员需要上传劳动合同", code="not_labour", field="member_id")
+        raise Conflict("仅劳务人员需要上传劳动合同", code=E.NOT_LABOUR.code, field="member_id")
     if member.work_status != WorkStatus.ACTIVE:
-        raise Conflict("该人员已离职，不能签约", code="member_left", field="member_id")
+        raise Conflict("该人员已离职，不能签约", code=E.MEMBER_LEFT.code, field="member_id")
     number = _text(data, "number", "合同编号", 64)
     party_a = _text(data, "party_a", "甲方", 128)
     start, end = _dates(data)
     if upload is None:
-        raise ValidationError("请上传合同附件", code="required", field="attachment")
+        raise ValidationError("请上传合同附件", code=E.REQUIRED.code, field="attachment")
     check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
     if await members_with_contract([member.id]):
         raise Conflict(
-            "该人员已有履约中的合同，如需重签请先删除或解约",
-            code="contract_exists",
+            code=E.CONTRACT_EXISTS.code,
             field="member_id",
         )
     async with in_transaction():
@@ -361,7 +361,7 @@ async def update_contract(
     """编辑: change a contract in force (number, party A, dates, replace the attachment)."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
-        raise Conflict("只能编辑履约中的合同", code="contract_not_active")
+        raise Conflict(code=E.CONTRACT_NOT_ACTIVE.code)
     changes: dict[str, Any] = {}
     if "number" in data:
         changes["number"] = _text(data, "number", "合同编号", 64)
@@ -395,7 +395,7 @@ def _when(value: Any, field: str, label: str, default: dt.datetime) -> dt.dateti
     except ValueError as exc:
         raise ValidationError(
             f"{label}格式错误，应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS",
-            code="invalid_date",
+            code=E.INVALID_DATE.code,
             field=field,
         ) from exc
     if when.tzinfo is None:  # entered in China time
@@ -409,14 +409,14 @@ async def terminate_contract(
     """解约: end a contract with type, reason, initiated and confirmed times."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
-        raise Conflict("该合同已解约", code="contract_not_active")
+        raise Conflict("该合同已解约", code=E.CONTRACT_NOT_ACTIVE.code)
     ttype = data.get("termination_type")
     if not ttype:
-        raise ValidationError("请选择解约类型", code="required", field="termination_type")
+        raise ValidationError("请选择解约类型", code=E.REQUIRED.code, field="termination_type")
     if ttype not in TERMINATION_TYPES:
         raise ValidationError(
             "解约类型应为" + "、".join(TERMINATION_TYPES),
-            code="invalid_termination_type",
+            code=E.INVALID_TERMINATION_TYPE.code,
             field="termination_type",
         )
     reason = _text(data, "termination_reason", "解约原因", 255)
@@ -425,11 +425,11 @@ async def terminate_contract(
     confirmed = _when(data.get("confirmed_at"), "confirmed_at", "确认解约时间", now)
     if confirmed < initiated:
         raise ValidationError(
-            "确认解约时间不能早于发起解约时间", code="invalid_date", field="confirmed_at"
+            "确认解约时间不能早于发起解约时间", code=E.INVALID_DATE.code, field="confirmed_at"
         )
     if confirmed > now + dt.timedelta(minutes=5):
         raise ValidationError(
-            "确认解约时间不能晚于当前时间", code="invalid_date", field="confirmed_at"
+            "确认解约时间不能晚于当前时间", code=E.INVALID_DATE.code, field="confirmed_at"
         )
     await LabourContract.filter(id=contract.id).update(
         status=ContractStatus.TERMINATED,
@@ -445,5 +445,5 @@ async def delete_contract(access: ProjectAccess, contract_id: int) -> None:
     """删除 (to re-sign): hide a contract in force; kept for the record (rule 12)."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
-        raise Conflict("已解约的合同不能删除", code="contract_not_active")
+        raise Conflict("已解约的合同不能删除", code=E.CONTRACT_NOT_ACTIVE.code)
     await LabourContract.filter(id=contract.id).update(deleted_at=dt.datetime.now(dt.UTC))

@@ -8,6 +8,7 @@ import binascii
 from typing import Any
 
 from models.files import StoredFile
+from realname import error_codes as E
 from realname.errors import TooLarge, ValidationError
 from realname.storage import FileStore, sha256_hex
 
@@ -50,14 +51,14 @@ def check_upload(
 ) -> tuple[str, str]:
     """Validate an upload; return (content type, extension) or raise naming `field`."""
     if not data:
-        raise ValidationError("文件为空，请重新选择文件", code="empty_file", field=field)
+        raise ValidationError(code=E.EMPTY_FILE.code, field=field)
     if len(data) > max_bytes:
         raise TooLarge(f"文件超过 {max_bytes // (1024 * 1024)}MB 限制", field=field)
     found = sniff(data, filename)
     if found is None or found[0] not in allowed:
         labels = "、".join(TYPE_LABELS[k] for k in sorted(allowed))
         raise ValidationError(
-            f"文件类型不支持，仅支持 {labels}", code="invalid_file_type", field=field
+            f"文件类型不支持，仅支持 {labels}", code=E.INVALID_FILE_TYPE.code, field=field
         )
     return found[1], found[2]
 
@@ -92,13 +93,15 @@ async def save_upload(
 def decode_base64(value: Any, field: str) -> bytes:
     """Bytes from a base64 field (devices send photos this way), or a ValidationError."""
     if not isinstance(value, str) or not value:
-        raise ValidationError("缺少图片数据", code="required", field=field)
+        raise ValidationError("缺少图片数据", code=E.REQUIRED.code, field=field)
     if value.startswith("data:") and "," in value:
         value = value.split(",", 1)[1]
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValidationError("图片数据不是有效的 base64", code="bad_field", field=field) from exc
+        raise ValidationError(
+            "图片数据不是有效的 base64", code=E.BAD_FIELD.code, field=field
+        ) from exc
 
 
 def file_public(f: StoredFile | None, url_prefix: str = "") -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from models import (
     UnitRole,
     WorkStatus,
 )
+from realname import error_codes as E
 from realname.errors import NotAuthenticated, NotFound
 from services.held_posts import held_posts
 from services.scope import (
@@ -89,7 +90,7 @@ async def resolve_token(redis: aredis.Redis, token: str | None) -> Principal:
         raise NotAuthenticated()
     raw = await redis.get(_token_key(token))
     if raw is None:
-        raise NotAuthenticated("登录已过期或已退出，请重新登录", code="token_invalid")
+        raise NotAuthenticated(code=E.TOKEN_INVALID.code)
     return Principal.from_json(raw)
 
 
@@ -206,10 +207,10 @@ async def project_access(principal: Principal, project_code: str, cap: str = VIE
     """
     project = await Project.get_or_none(code=project_code)
     if project is None:
-        raise NotFound("项目不存在", code="project_not_found")
+        raise NotFound(code=E.PROJECT_NOT_FOUND.code)
     access = await compute_access(principal, project)
     if not access.caps:
-        raise NotFound("项目不存在或您不是该项目的参建单位/岗位人员", code="project_not_found")
+        raise NotFound("项目不存在或您不是该项目的参建单位/岗位人员", code=E.PROJECT_NOT_FOUND.code)
     return access.require(cap)
 
 

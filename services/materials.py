@@ -20,6 +20,7 @@ from models.materials import (
     WageAccountMaterial,
     WageMaterialKind,
 )
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
@@ -51,7 +52,7 @@ async def upload_attachment(
     """Store a material file (PDF, image, Office) for later use by a report or material row."""
     access.require(MANAGE)
     if upload is None:
-        raise ValidationError("请选择要上传的文件", code="required", field="file")
+        raise ValidationError("请选择要上传的文件", code=E.REQUIRED.code, field="file")
     return await file_service.save_upload(
         store,
         upload.data,
@@ -68,7 +69,7 @@ async def _attachment(
     """A material file uploaded to this project, chosen by id."""
     if file_id in (None, ""):
         if required:
-            raise ValidationError(f"请上传{label}", code="required", field=field)
+            raise ValidationError(f"请上传{label}", code=E.REQUIRED.code, field=field)
         return None
     try:
         fid = int(file_id)
@@ -76,9 +77,7 @@ async def _attachment(
         fid = 0
     found = await StoredFile.get_or_none(id=fid, project_id=project.id, purpose=ATTACHMENT_PURPOSE)
     if found is None:
-        raise ValidationError(
-            "附件不存在或不属于本项目，请重新上传", code="unknown_file", field=field
-        )
+        raise ValidationError(code=E.UNKNOWN_FILE.code, field=field)
     return found
 
 
@@ -89,12 +88,12 @@ def _year_month(year: Any, month: Any) -> tuple[int, int]:
     try:
         y, m = int(year), int(month)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("年月格式错误", code="invalid_month", field="month") from exc
+        raise ValidationError("年月格式错误", code=E.INVALID_MONTH.code, field="month") from exc
     today = localtime.today()  # the reply's zone: the project's
     if not 2000 <= y <= today.year + 1:
-        raise ValidationError("年份超出范围", code="invalid_month", field="year")
+        raise ValidationError("年份超出范围", code=E.INVALID_MONTH.code, field="year")
     if not 1 <= m <= 12:
-        raise ValidationError("月份应在1到12之间", code="invalid_month", field="month")
+        raise ValidationError("月份应在1到12之间", code=E.INVALID_MONTH.code, field="month")
     return y, m
 
 
@@ -103,7 +102,7 @@ def parse_month(value: Any, field: str = "month") -> tuple[int, int]:
     raw = str(value or "").strip()
     parts = raw.split("-")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValidationError("月份格式应为 YYYY-MM", code="invalid_month", field=field)
+        raise ValidationError(code=E.INVALID_MONTH.code, field=field)
     return _year_month(parts[0], parts[1])
 
 
@@ -151,11 +150,13 @@ async def _parse_item(
 ) -> dict[str, Any]:
     """Validate one contract/receipt/payment line of a monthly report."""
     if not isinstance(raw, dict):
-        raise ValidationError("每一项应为对象", code="invalid_row", field=where.rstrip("."))
+        raise ValidationError("每一项应为对象", code=E.INVALID_ROW.code, field=where.rstrip("."))
     kind = raw.get("kind")
     if kind not in {k.value for k in VoucherKind}:
         raise ValidationError(
-            "材料类型应为 contract / receipt / payment", code="invalid_choice", field=f"{where}kind"
+            "材料类型应为 contract / receipt / payment",
+            code=E.INVALID_CHOICE.code,
+            field=f"{where}kind",
         )
     labels = ITEM_LABELS[VoucherKind(kind)]
     unit = await registered_unit(project, raw.get("unit_id"), f"{where}unit_id", labels.unit)
@@ -170,12 +171,12 @@ async def _parse_item(
     if labels.date_in_month and (occurred.year, occurred.month) != (year, month):
         raise ValidationError(
             f"{labels.date}应在{year}年{month:02d}月内",
-            code="date_outside_month",
+            code=E.DATE_OUTSIDE_MONTH.code,
             field=f"{where}date",
         )
     if occurred > localtime.today():
         raise ValidationError(
-            f"{labels.date}不能晚于今天", code="invalid_date", field=f"{where}date"
+            f"{labels.date}不能晚于今天", code=E.INVALID_DATE.code, field=f"{where}date"
         )
     file = await _attachment(project, raw.get("file_id"), f"{where}file_id", labels.file, True)
     return {
@@ -195,11 +196,11 @@ async def _parse_items(
     if items is None:
         items = []
     if not isinstance(items, list):
-        raise ValidationError("材料明细应为列表", code="invalid_field", field="items")
+        raise ValidationError("材料明细应为列表", code=E.INVALID_FIELD.code, field="items")
     if required and not items:
-        raise ValidationError("请至少添加一项合同或收付款凭证", code="required", field="items")
+        raise ValidationError("请至少添加一项合同或收付款凭证", code=E.REQUIRED.code, field="items")
     if len(items) > MAX_ITEMS:
-        raise ValidationError(f"一次最多登记{MAX_ITEMS}项", code="too_many", field="items")
+        raise ValidationError(f"一次最多登记{MAX_ITEMS}项", code=E.TOO_MANY.code, field="items")
     return [
         await _parse_item(project, raw, f"items[{i}].", year, month) for i, raw in enumerate(items)
     ]
@@ -262,9 +263,11 @@ async def register_month(
     y, m = _year_month(year, month)
     today = localtime.project_today(access.project)
     if (y, m) > (today.year, today.month):
-        raise ValidationError("不能登记未来月份的材料月报", code="future_month", field="month")
+        raise ValidationError(code=E.FUTURE_MONTH.code, field="month")
     if await MonthlyReport.exists(project_id=access.project.id, year=y, month=m):
-        raise Conflict(f"{y}年{m:02d}月的材料月报已登记，可在详情中补充材料", code="report_exists")
+        raise Conflict(
+            f"{y}年{m:02d}月的材料月报已登记，可在详情中补充材料", code=E.REPORT_EXISTS.code
+        )
     note = text(data, "note", "备注", max_len=255)
     items = await _parse_items(access.project, data.get("items"), y, m, required=True)
     p = access.principal
@@ -285,7 +288,7 @@ async def _report(project: Project, year: Any, month: Any) -> MonthlyReport:
     y, m = _year_month(year, month)
     report = await MonthlyReport.get_or_none(project_id=project.id, year=y, month=m)
     if report is None:
-        raise NotFound(f"{y}年{m:02d}月的材料月报尚未登记", code="report_not_found")
+        raise NotFound(f"{y}年{m:02d}月的材料月报尚未登记", code=E.REPORT_NOT_FOUND.code)
     return report
 
 
@@ -353,7 +356,7 @@ async def delete_voucher(access: ProjectAccess, voucher_id: int) -> None:
         id=voucher_id, project_id=access.project.id, deleted_at__isnull=True
     )
     if v is None:
-        raise NotFound("材料记录不存在", code="voucher_not_found")
+        raise NotFound("材料记录不存在", code=E.VOUCHER_NOT_FOUND.code)
     v.deleted_at = localtime.now()
     await v.save(update_fields=["deleted_at"])
 
@@ -365,7 +368,7 @@ async def list_vouchers(
     with the total amount."""
     if kind not in {k.value for k in VoucherKind}:
         raise ValidationError(
-            "凭证类型应为 receipt / payment / contract", code="invalid_choice", field="kind"
+            "凭证类型应为 receipt / payment / contract", code=E.INVALID_CHOICE.code, field="kind"
         )
     query = MaterialVoucher.filter(project_id=access.project.id, kind=kind, deleted_at__isnull=True)
     if month:
@@ -495,7 +498,7 @@ def wage_kind(kind: str) -> WageMaterialKind:
     try:
         return WageMaterialKind(kind)
     except ValueError as exc:
-        raise NotFound("材料类型不存在", code="material_kind_not_found") from exc
+        raise NotFound(code=E.MATERIAL_KIND_NOT_FOUND.code) from exc
 
 
 async def _parse_wage_fields(
@@ -524,26 +527,28 @@ async def _parse_wage_fields(
             value = text(data, f.key, f.label, required=f.required)
             if f.type == "choice" and value and value not in f.choices:
                 raise ValidationError(
-                    f"{f.label}应为：{'、'.join(f.choices)}", code="invalid_choice", field=f.key
+                    f"{f.label}应为：{'、'.join(f.choices)}",
+                    code=E.INVALID_CHOICE.code,
+                    field=f.key,
                 )
             if f.type == "branch_code" and value and (not value.isdigit() or len(value) != 12):
-                raise ValidationError("联行号应为12位数字", code="invalid_branch_code", field=f.key)
+                raise ValidationError(code=E.INVALID_BRANCH_CODE.code, field=f.key)
             out[f.key] = value
     # Cross-field rules.
     if out.get("party_a_unit_id") and out.get("party_a_unit_id") == out.get("party_b_unit_id"):
-        raise ValidationError(
-            "甲方和乙方不能是同一单位", code="same_party", field="party_b_unit_id"
-        )
+        raise ValidationError(code=E.SAME_PARTY.code, field="party_b_unit_id")
     start, end = out.get("start_date"), out.get("end_date")
     if start and end and end < start:
-        raise ValidationError("结束日期不能早于开始日期", code="invalid_date", field="end_date")
+        raise ValidationError(
+            "结束日期不能早于开始日期", code=E.INVALID_DATE.code, field="end_date"
+        )
     if (
         kind == K.WAGE_DEPOSIT
         and out.get("deposit_method") != "现金存储"
         and not out.get("institution")
     ):
         raise ValidationError(
-            "保函或保险方式缴纳时请填写担保/保险机构", code="required", field="institution"
+            "保函或保险方式缴纳时请填写担保/保险机构", code=E.REQUIRED.code, field="institution"
         )
     if kind == K.ACCOUNT_OPENING and out.get("agreement_no"):
         escrows: list[Any] = await WageAccountMaterial.filter(
@@ -552,8 +557,7 @@ async def _parse_wage_fields(
         known = {d.get("agreement_no") for d in escrows if isinstance(d, dict)}
         if out["agreement_no"] not in known:
             raise ValidationError(
-                "关联的资金托管协议号不存在，请先登记资金托管协议",
-                code="unknown_agreement",
+                code=E.UNKNOWN_AGREEMENT.code,
                 field="agreement_no",
             )
     return out
@@ -587,7 +591,7 @@ async def delete_wage_material(access: ProjectAccess, kind: str, material_id: in
         id=material_id, project_id=access.project.id, kind=wage_kind(kind), deleted_at__isnull=True
     )
     if row is None:
-        raise NotFound("材料记录不存在", code="material_not_found")
+        raise NotFound(code=E.MATERIAL_NOT_FOUND.code)
     row.deleted_at = localtime.now()
     await row.save(update_fields=["deleted_at"])
 

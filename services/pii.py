@@ -24,6 +24,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
 from config.settings import Settings, get_settings
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services import localtime
 
@@ -171,27 +172,27 @@ def validate_id_number(value: str | None, field: str = "id_number") -> str:
     (not in the future) and a region code that is or was a real division.
     """
     if not value or not str(value).strip():
-        raise ValidationError("请填写身份证号", code="required", field=field)
+        raise ValidationError("请填写身份证号", code=E.REQUIRED.code, field=field)
     number = ric.compact(str(value))
     if len(number) != 18 or not number[:17].isdigit() or not re.fullmatch(r"[\dX]", number[17]):
-        raise ValidationError(
-            "身份证号应为18位（前17位为数字，末位为数字或X）", code="invalid_id_number", field=field
-        )
+        raise ValidationError(code=E.INVALID_ID_NUMBER.code, field=field)
     if number[-1] != ric.calc_check_digit(number):
         raise ValidationError(
-            "身份证号校验位错误，请核对后重新输入", code="invalid_id_number", field=field
+            "身份证号校验位错误，请核对后重新输入", code=E.INVALID_ID_NUMBER.code, field=field
         )
     try:
         born = ric.get_birth_date(number)
     except stdnum_errors.ValidationError as exc:
         raise ValidationError(
-            "身份证号中的出生日期无效", code="invalid_id_number", field=field
+            "身份证号中的出生日期无效", code=E.INVALID_ID_NUMBER.code, field=field
         ) from exc
     if born.year < 1900 or born > localtime.today():
-        raise ValidationError("身份证号中的出生日期无效", code="invalid_id_number", field=field)
+        raise ValidationError(
+            "身份证号中的出生日期无效", code=E.INVALID_ID_NUMBER.code, field=field
+        )
     if not id_region_known(number[:6]):
         raise ValidationError(
-            "身份证号前6位不是有效的行政区划代码", code="invalid_id_number", field=field
+            "身份证号前6位不是有效的行政区划代码", code=E.INVALID_ID_NUMBER.code, field=field
         )
     return number
 
@@ -209,26 +210,24 @@ def id_gender(number: str) -> str:
 def validate_credit_code(value: str | None, field: str = "credit_code") -> str:
     """Normalise and check an 18-character unified social credit code."""
     if not value or not str(value).strip():
-        raise ValidationError("请填写统一社会信用代码", code="required", field=field)
+        raise ValidationError("请填写统一社会信用代码", code=E.REQUIRED.code, field=field)
     try:
         return uscc.validate(str(value).strip().upper())
     except stdnum_errors.ValidationError as exc:
-        raise ValidationError(
-            "统一社会信用代码无效，请核对18位代码", code="invalid_credit_code", field=field
-        ) from exc
+        raise ValidationError(code=E.INVALID_CREDIT_CODE.code, field=field) from exc
 
 
 def validate_phone(value: str | None, field: str = "phone", required: bool = True) -> str | None:
     """Check a mainland mobile number (11 digits starting 13–19)."""
     if not value or not str(value).strip():
         if required:
-            raise ValidationError("请填写手机号", code="required", field=field)
+            raise ValidationError("请填写手机号", code=E.REQUIRED.code, field=field)
         return None
     phone = str(value).strip().replace(" ", "")
     if phone.startswith("+86"):
         phone = phone[3:]
     if not _PHONE_RE.match(phone):
-        raise ValidationError("手机号格式错误，应为11位手机号码", code="invalid_phone", field=field)
+        raise ValidationError(code=E.INVALID_PHONE.code, field=field)
     return phone
 
 
@@ -236,9 +235,9 @@ def validate_bank_card(value: str | None, field: str = "bank_card") -> str:
     """Check a bank card number (12–19 digits, Luhn where it applies)."""
     card = (value or "").replace(" ", "").strip()
     if not card:
-        raise ValidationError("请填写工资卡号", code="required", field=field)
+        raise ValidationError("请填写工资卡号", code=E.REQUIRED.code, field=field)
     if not card.isdigit() or not 12 <= len(card) <= 19:
-        raise ValidationError("工资卡号应为12至19位数字", code="invalid_bank_card", field=field)
+        raise ValidationError(code=E.INVALID_BANK_CARD.code, field=field)
     return card
 
 

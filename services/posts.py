@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from models import ParticipatingUnit, PersonType, Post, ProjectMember, UnitRole, WorkStatus
 from models.duty import DUTY_KIND_LABELS, DutyKind, DutyRecord
 from models.people import POST_LABELS
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import labour, localtime, sync
@@ -65,8 +66,7 @@ def category_of(value: Any) -> Category:
     """The tab named by `value` (supervision, gc, sub)."""
     if value not in CATEGORIES:
         raise ValidationError(
-            "人员类别应为 supervision（监理）、gc（总包）或 sub（分包）",
-            code="invalid_category",
+            code=E.INVALID_CATEGORY.code,
             field="category",
         )
     return CATEGORIES[value]
@@ -120,10 +120,10 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
     if unit_id in (None, ""):
         units = await qs.order_by("id")
         if cat.key == "sub" or len(units) > 1:  # 分包: the unit is always picked
-            raise ValidationError(f"请选择{cat.label}", code="required", field="unit_id")
+            raise ValidationError(f"请选择{cat.label}", code=E.REQUIRED.code, field="unit_id")
         if not units:
             raise ValidationError(
-                f"本项目没有{cat.label}", code="unit_not_on_project", field="unit_id"
+                f"本项目没有{cat.label}", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_id"
             )
         return units[0]
     try:
@@ -132,20 +132,20 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
         raise ValidationError("所选单位无效", field="unit_id") from exc
     if unit is None or not access.sees(unit.id):
         raise ValidationError(
-            f"所选单位不是本项目的{cat.label}", code="unit_not_on_project", field="unit_id"
+            f"所选单位不是本项目的{cat.label}", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_id"
         )
     return unit
 
 
 def _post_of(cat: Category, value: Any) -> Post:
     if not value:
-        raise ValidationError("请选择岗位", code="required", field="post")
+        raise ValidationError("请选择岗位", code=E.REQUIRED.code, field="post")
     try:
         post = Post(value)
     except ValueError as exc:
-        raise ValidationError("岗位无效", code="invalid_post", field="post") from exc
+        raise ValidationError(code=E.INVALID_POST.code, field="post") from exc
     if post not in cat.posts:
-        raise ValidationError(f"该岗位不适用于{cat.label}", code="invalid_post", field="post")
+        raise ValidationError(f"该岗位不适用于{cat.label}", code=E.INVALID_POST.code, field="post")
     return post
 
 
@@ -161,16 +161,16 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
         labour.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
     )
     if entry > today:
-        raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
+        raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
     existing = await ProjectMember.get_or_none(project_id=access.project.id, person_id=person.id)
     if existing is not None and existing.work_status == WorkStatus.ACTIVE:
         if existing.person_type == PersonType.LABOUR:
             raise Conflict(
                 "该人员是本项目在职劳务人员，请先办理离职后再登记为岗位人员",
-                code="already_member",
+                code=E.ALREADY_MEMBER.code,
                 field="id_number",
             )
-        raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
+        raise Conflict(code=E.ALREADY_MEMBER.code, field="id_number")
     values: dict[str, Any] = {
         "unit_id": unit.id,
         "team_id": None,
@@ -198,7 +198,7 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
 async def _post_member(access: ProjectAccess, member_id: int) -> ProjectMember:
     member = await labour.get_member(access, member_id)
     if member.person_type != PersonType.MANAGEMENT:
-        raise NotFound("岗位人员不存在", code="member_not_found")
+        raise NotFound("岗位人员不存在", code=E.MEMBER_NOT_FOUND.code)
     return member
 
 
@@ -207,7 +207,7 @@ async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any
     member = await _post_member(access, member_id)
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
-        raise Conflict("该人员已离职，不能编辑", code="member_left")
+        raise Conflict("该人员已离职，不能编辑", code=E.MEMBER_LEFT.code)
     role = member.unit.role  # type: ignore[attr-defined]
     cat = next((c for c in CATEGORIES.values() if role in c.roles), CATEGORIES["sub"])
     post = _post_of(cat, data.get("post"))
@@ -263,7 +263,7 @@ def duty_kind_of(value: Any) -> DutyKind:
         return DutyKind(value)
     except ValueError as exc:
         raise ValidationError(
-            "履职类型应为监理履职或项目负责人履职", code="invalid_kind", field="kind"
+            "履职类型应为监理履职或项目负责人履职", code=E.INVALID_KIND.code, field="kind"
         ) from exc
 
 
@@ -280,13 +280,15 @@ async def register_duty(
     duty_date = labour.parse_date(data.get("duty_date"), "duty_date", rule["date"])
     assert duty_date is not None
     if duty_date > localtime.project_today(access.project):
-        raise ValidationError(f"{rule['date']}不能晚于今天", code="invalid_date", field="duty_date")
+        raise ValidationError(
+            f"{rule['date']}不能晚于今天", code=E.INVALID_DATE.code, field="duty_date"
+        )
     try:
         host_id = int(data.get("host_member_id") or 0)
     except (TypeError, ValueError):
         host_id = 0
     if not host_id:
-        raise ValidationError(f"请选择{rule['host']}", code="required", field="host_member_id")
+        raise ValidationError(f"请选择{rule['host']}", code=E.REQUIRED.code, field="host_member_id")
     host = await ProjectMember.get_or_none(
         id=host_id,
         project_id=access.project.id,
@@ -295,14 +297,14 @@ async def register_duty(
         unit__role__in=list(rule["host_roles"]),
     )
     if host is None or (rule["host_posts"] and host.post not in rule["host_posts"]):
-        raise ValidationError(rule["host_error"], code="invalid_host", field="host_member_id")
+        raise ValidationError(rule["host_error"], code=E.INVALID_HOST.code, field="host_member_id")
     content = str(data.get("content") or "").strip()
     if kind == DutyKind.PM_DUTY and not content:
-        raise ValidationError("请填写履职内容", code="required", field="content")
+        raise ValidationError("请填写履职内容", code=E.REQUIRED.code, field="content")
     if len(content) > 2000:
         raise ValidationError("内容不能超过2000字", field="content")
     if rule["file"] and upload is None:
-        raise ValidationError(f"请上传{rule['file']}", code="required", field="file")
+        raise ValidationError(f"请上传{rule['file']}", code=E.REQUIRED.code, field="file")
     if upload is not None:
         check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "file")
     access.check_manages(host.unit_id)  # type: ignore[attr-defined]

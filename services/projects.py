@@ -20,6 +20,7 @@ from models import (
     UnitRole,
     WorkStatus,
 )
+from realname import error_codes as E
 from realname.errors import AppError, ValidationError
 from services import localtime, pii, sync
 from services.regions import ensure_regions
@@ -31,7 +32,7 @@ KEY_ROLES = {"project_manager", "chief_supervisor"}
 def _req(row: dict[str, Any], key: str, label: str, where: str = "") -> Any:
     value = row.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(f"缺少{label}", code="required", field=f"{where}{key}")
+        raise ValidationError(f"缺少{label}", code=E.REQUIRED.code, field=f"{where}{key}")
     return value.strip() if isinstance(value, str) else value
 
 
@@ -41,13 +42,13 @@ def _date(value: Any, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise ValidationError("日期格式应为 YYYY-MM-DD", code="invalid_date", field=field) from exc
+        raise ValidationError(code=E.INVALID_DATE.code, field=field) from exc
 
 
 def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     """Validate one permit row; raise ValidationError naming the field."""
     if not isinstance(row, dict):
-        raise ValidationError("每一项应为 JSON 对象", code="invalid_row", field="")
+        raise ValidationError("每一项应为 JSON 对象", code=E.INVALID_ROW.code, field="")
     out: dict[str, Any] = {
         "code": str(_req(row, "code", "项目编号")),
         "name": _req(row, "name", "项目名称"),
@@ -57,12 +58,14 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     }
     region_code = str(_req(row, "region_code", "项目区域"))
     if region_code not in regions:
-        raise ValidationError("项目区域代码不存在", code="unknown_region", field="region_code")
+        raise ValidationError("项目区域代码不存在", code=E.UNKNOWN_REGION.code, field="region_code")
     out["region_code"] = region_code
     level = row.get("managing_level") or "county"
     if level not in {m.value for m in ManagingLevel}:
         raise ValidationError(
-            "管理层级应为 county / city / province", code="invalid_choice", field="managing_level"
+            "管理层级应为 county / city / province",
+            code=E.INVALID_CHOICE.code,
+            field="managing_level",
         )
     out["managing_level"] = level
     cost = row.get("cost")
@@ -70,24 +73,24 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
         try:
             out["cost"] = Decimal(str(cost))
         except InvalidOperation as exc:
-            raise ValidationError("造价应为数字", code="invalid_number", field="cost") from exc
+            raise ValidationError("造价应为数字", code=E.INVALID_NUMBER.code, field="cost") from exc
         if out["cost"] < 0:
-            raise ValidationError("造价不能为负数", code="invalid_number", field="cost")
+            raise ValidationError("造价不能为负数", code=E.INVALID_NUMBER.code, field="cost")
     else:
         out["cost"] = None
     units = row.get("units") or []
     if not isinstance(units, list):
-        raise ValidationError("参建单位应为列表", code="invalid_field", field="units")
+        raise ValidationError("参建单位应为列表", code=E.INVALID_FIELD.code, field="units")
     out["units"] = []
     for i, unit in enumerate(units):
         where = f"units[{i}]."
         if not isinstance(unit, dict):
-            raise ValidationError("参建单位应为对象", code="invalid_row", field=f"units[{i}]")
+            raise ValidationError("参建单位应为对象", code=E.INVALID_ROW.code, field=f"units[{i}]")
         role = _req(unit, "role", "责任主体", where)
         if role not in IMPORT_UNIT_ROLES:
             raise ValidationError(
                 "责任主体应为 builder / supervisor / general_contractor",
-                code="invalid_choice",
+                code=E.INVALID_CHOICE.code,
                 field=f"{where}role",
             )
         out["units"].append(
@@ -106,20 +109,22 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
         )
     people = row.get("key_personnel") or []
     if not isinstance(people, list):
-        raise ValidationError("关键岗位人员应为列表", code="invalid_field", field="key_personnel")
+        raise ValidationError(
+            "关键岗位人员应为列表", code=E.INVALID_FIELD.code, field="key_personnel"
+        )
     out["key_personnel"] = []
     codes = {u["credit_code"] for u in out["units"]}
     for i, kp in enumerate(people):
         where = f"key_personnel[{i}]."
         if not isinstance(kp, dict):
             raise ValidationError(
-                "关键岗位人员应为对象", code="invalid_row", field=f"key_personnel[{i}]"
+                "关键岗位人员应为对象", code=E.INVALID_ROW.code, field=f"key_personnel[{i}]"
             )
         role = _req(kp, "role", "岗位", where)
         if role not in KEY_ROLES:
             raise ValidationError(
                 "岗位应为 project_manager / chief_supervisor",
-                code="invalid_choice",
+                code=E.INVALID_CHOICE.code,
                 field=f"{where}role",
             )
         unit_code = kp.get("unit_credit_code")
@@ -127,8 +132,7 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
             unit_code = pii.validate_credit_code(unit_code, f"{where}unit_credit_code")
             if unit_code not in codes:
                 raise ValidationError(
-                    "所属单位不在该项目的参建单位中",
-                    code="unknown_unit",
+                    code=E.UNKNOWN_UNIT.code,
                     field=f"{where}unit_credit_code",
                 )
         out["key_personnel"].append(
@@ -276,7 +280,7 @@ async def _audit_post(project: Project, action: str, row: KeyPersonnel, target: 
 async def import_projects(rows: Any) -> dict[str, Any]:
     """Import permit rows: valid rows upserted, invalid ones reported by index and field."""
     if not isinstance(rows, list):
-        raise ValidationError("导入文件应为 JSON 数组", code="invalid_file", field="")
+        raise ValidationError("导入文件应为 JSON 数组", code=E.INVALID_FILE.code, field="")
     await ensure_regions()
     regions = set(cast(list[str], await Region.all().values_list("code", flat=True)))
     created = updated = 0

@@ -10,6 +10,7 @@ import redis.asyncio as aredis
 from models import KeyPersonnel, ParticipatingUnit, Project, UnitRole
 from models.org import UNIT_ROLE_LABELS
 from models.people import POST_LABELS, Post
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services import ratelimit
 from services.regions import region_path
@@ -39,11 +40,15 @@ async def search(
     name = (name or "").strip()
     permit_number = (permit_number or "").strip()
     if not name and not permit_number:
-        raise ValidationError("请输入项目名称或施工许可证号", code="required", field="name")
+        raise ValidationError("请输入项目名称或施工许可证号", code=E.REQUIRED.code, field="name")
     if name and len(name) < MIN_NAME_LEN:
-        raise ValidationError(f"项目名称至少输入{MIN_NAME_LEN}个字", code="too_short", field="name")
+        raise ValidationError(
+            f"项目名称至少输入{MIN_NAME_LEN}个字", code=E.TOO_SHORT.code, field="name"
+        )
     if size > MAX_PAGE_SIZE:
-        raise ValidationError(f"每页最多{MAX_PAGE_SIZE}条", code="invalid_field", field="page_size")
+        raise ValidationError(
+            f"每页最多{MAX_PAGE_SIZE}条", code=E.INVALID_FIELD.code, field="page_size"
+        )
     await ratelimit.hit(redis, PUBLIC_QUERY, ip or "unknown")
     query = Project.all()
     if name:

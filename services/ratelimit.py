@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aredis
 
+from realname import error_codes as E
 from realname.errors import RateLimited
 
 PREFIX = "rl:"
@@ -69,7 +70,7 @@ async def hit(redis: aredis.Redis, limit: Limit, key: str) -> int:
         retry_after = max(1, int(first + limit.window - now + 0.999))
         raise RateLimited(
             limit.message,
-            code="rate_limited",
+            code=E.RATE_LIMITED.code,
             extra={"retry_after": retry_after, "limit": limit.name},
         )
     return int(count)

@@ -10,6 +10,7 @@ from typing import Any
 
 from models import Device, DeviceCommand, DeviceKind, PersonType, ProjectMember, WorkStatus
 from models.people import PERSON_TYPE_LABELS, WORK_STATUS_LABELS
+from realname import error_codes as E
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from services import devices, labour, pii
 from services.exports import Column
@@ -76,7 +77,7 @@ class RosterFilter:
             raise ValidationError("工作状态应为 active（在职）或 left（离职）", field="work_status")
         if f.entry_from and f.entry_to and f.entry_from > f.entry_to:
             raise ValidationError(
-                "入职开始日期不能晚于结束日期", code="invalid_date", field="entry_to"
+                "入职开始日期不能晚于结束日期", code=E.INVALID_DATE.code, field="entry_to"
             )
         return f
 
@@ -181,7 +182,7 @@ async def _terminals(access: ProjectAccess) -> list[Device]:
         project_id=access.project.id, kind__in=list(TERMINAL_KINDS)
     ).order_by("id")
     if not terminals:
-        raise Conflict("本项目未绑定考勤设备，请先在设备管理中绑定设备", code="no_terminals")
+        raise Conflict(code=E.NO_TERMINALS.code)
     return terminals
 
 
@@ -191,7 +192,7 @@ async def push_personnel(access: ProjectAccess) -> list[DeviceCommand]:
     The site's terminals are the general contractor's: only a site-wide manager may push.
     """
     if not access.scope.can_manage or access.scope.managed is not None:
-        raise Forbidden("仅总包单位可向考勤设备下发人员", code="unit_forbidden")
+        raise Forbidden(code=E.UNIT_FORBIDDEN.code)
     commands = []
     for device in await _terminals(access):
         pending = await DeviceCommand.filter(
@@ -211,7 +212,7 @@ async def resync_face(access: ProjectAccess, member_id: int) -> list[DeviceComma
     member = await labour.get_member(access, member_id)
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
-        raise Conflict("该人员已离职，终端上已无其人脸照片", code="member_left")
+        raise Conflict(code=E.MEMBER_LEFT.code)
     params = {
         "person_ids": [member.person_id],  # type: ignore[attr-defined]
         "member_ids": [member.id],
@@ -227,5 +228,5 @@ async def face_key(access: ProjectAccess, member_id: int) -> str:
     member = await labour.get_member(access, member_id)
     key = member.person.face_key  # type: ignore[attr-defined]
     if not key:
-        raise NotFound(MISSING_FACE_NOTICE, code="face_missing")
+        raise NotFound(MISSING_FACE_NOTICE, code=E.FACE_MISSING.code)
     return key

@@ -30,6 +30,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models import ParticipatingUnit, Post, UnitRole
+from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class ProjectAccess:
     def require(self, cap: str) -> ProjectAccess:
         """Raise Forbidden unless the caller holds `cap`."""
         if cap not in self.caps:
-            raise Forbidden("您在该项目中无权进行此操作", code="project_forbidden")
+            raise Forbidden(code=E.PROJECT_FORBIDDEN.code)
         return self
 
     # --- rows ------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class ProjectAccess:
     def check_manages(self, unit_id: int | None) -> None:
         """Raise Forbidden unless the caller may change rows of this unit."""
         if not self.manages(unit_id):
-            raise Forbidden("您只能管理本单位的班组和人员", code="unit_forbidden")
+            raise Forbidden("您只能管理本单位的班组和人员", code=E.UNIT_FORBIDDEN.code)
 
     def unit_condition(self, orm: str = "unit_id", column: str = "m.unit_id") -> Cond | None:
         """The scope as a condition on a unit column (None: every unit, no condition)."""

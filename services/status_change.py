@@ -23,6 +23,7 @@ from models.approvals import (
     StepState,
 )
 from models.files import StoredFile
+from realname import error_codes as E
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
@@ -75,24 +76,26 @@ async def apply(
     to_status = text(data, "to_status", "变更状态", required=True, max_len=16)
     if to_status not in PROJECT_STATUSES:
         raise ValidationError(
-            f"变更状态应为：{'、'.join(PROJECT_STATUSES)}", code="invalid_choice", field="to_status"
+            f"变更状态应为：{'、'.join(PROJECT_STATUSES)}",
+            code=E.INVALID_CHOICE.code,
+            field="to_status",
         )
     if to_status == project.status:
         raise ValidationError(
-            f"项目当前已是“{project.status}”状态", code="same_status", field="to_status"
+            f"项目当前已是“{project.status}”状态", code=E.SAME_STATUS.code, field="to_status"
         )
     reason = text(data, "reason", "变更原因", required=True, max_len=1000)
     if len(uploads) > MAX_FILES:
-        raise ValidationError(f"附件最多{MAX_FILES}个", code="too_many", field="files")
+        raise ValidationError(f"附件最多{MAX_FILES}个", code=E.TOO_MANY.code, field="files")
     for up in uploads:  # check every file before storing any
         file_service.check_upload(
             up.data, up.name, file_service.DOCUMENTS, 10 * 1024 * 1024, "files"
         )
     chain = review_chain(project)
     if await Region.filter(code__in=[c for _, c, _ in chain]).count() != len(chain):
-        raise Conflict("未找到该项目的审核主管部门，请联系平台运维", code="no_reviewer")
+        raise Conflict(code=E.NO_REVIEWER.code)
     if await StatusChangeRequest.exists(project_id=project.id, state=RequestState.PENDING):
-        raise Conflict(OPEN_EXISTS, code="open_request_exists")
+        raise Conflict(OPEN_EXISTS, code=E.OPEN_REQUEST_EXISTS.code)
     stored: list[StoredFile] = [
         await file_service.save_upload(
             store,
@@ -127,7 +130,7 @@ async def apply(
                     state=StepState.PENDING if seq == 1 else StepState.WAITING,
                 )
     except IntegrityError as exc:  # a concurrent application won the unique open slot
-        raise Conflict(OPEN_EXISTS, code="open_request_exists") from exc
+        raise Conflict(OPEN_EXISTS, code=E.OPEN_REQUEST_EXISTS.code) from exc
     return req
 
 
@@ -136,15 +139,15 @@ async def withdraw(access: ProjectAccess, request_id: int) -> StatusChangeReques
     access.require(MANAGE)
     req = await _request_of_project(access.project, request_id)
     if req.state != RequestState.PENDING:
-        raise Conflict("该申请已审核完成，不能撤回", code="request_closed")
+        raise Conflict(code=E.REQUEST_CLOSED.code)
     if await StatusReviewStep.exists(request_id=req.id, state=StepState.APPROVED):
-        raise Conflict("该申请已有审核意见，不能撤回", code="request_in_review")
+        raise Conflict(code=E.REQUEST_IN_REVIEW.code)
     async with in_transaction():
         changed = await StatusChangeRequest.filter(id=req.id, state=RequestState.PENDING).update(
             state=RequestState.WITHDRAWN, open_project_id=None, decided_at=localtime.now()
         )
         if not changed:
-            raise Conflict("该申请状态已变化，请刷新后重试", code="request_changed")
+            raise Conflict(code=E.REQUEST_CHANGED.code)
         await StatusReviewStep.filter(
             request_id=req.id, state__in=[StepState.PENDING, StepState.WAITING]
         ).update(state=StepState.CANCELLED)
@@ -158,13 +161,13 @@ async def _load_for_review(
     principal: Principal, request_id: int
 ) -> tuple[StatusChangeRequest, ProjectAccess]:
     if principal.kind != AccountKind.REGULATOR:
-        raise Forbidden("仅主管部门可审核项目状态变更", code="wrong_account_kind")
+        raise Forbidden("仅主管部门可审核项目状态变更", code=E.WRONG_ACCOUNT_KIND.code)
     req = await StatusChangeRequest.get_or_none(id=request_id).prefetch_related("project")
     if req is None:
-        raise NotFound("申请不存在", code="request_not_found")
+        raise NotFound(code=E.REQUEST_NOT_FOUND.code)
     access = await compute_access(principal, req.project)
     if REVIEW not in access.caps:  # outside the regulator's region: not even visible
-        raise NotFound("申请不存在", code="request_not_found")
+        raise NotFound(code=E.REQUEST_NOT_FOUND.code)
     return req, access
 
 
@@ -176,7 +179,7 @@ async def review(
     if req.state != RequestState.PENDING:
         raise Conflict(
             f"该申请已{REQUEST_STATE_LABELS[RequestState(req.state)]}，无需再审核",
-            code="request_closed",
+            code=E.REQUEST_CLOSED.code,
         )
     steps = await StatusReviewStep.filter(request_id=req.id).order_by("seq")
     current = next(s for s in steps if s.state == StepState.PENDING)
@@ -186,18 +189,19 @@ async def review(
         if mine and mine[0].state == StepState.WAITING:
             raise Forbidden(
                 f"尚未轮到您审核，当前审核人：{_reviewer_label(current, names)}",
-                code="not_your_turn",
+                code=E.NOT_YOUR_TURN.code,
             )
         if mine:
-            raise Forbidden("您已审核过该申请", code="already_reviewed")
+            raise Forbidden(code=E.ALREADY_REVIEWED.code)
         raise Forbidden(
-            f"该申请应由{_reviewer_label(current, names)}审核，您无权审核", code="wrong_reviewer"
+            f"该申请应由{_reviewer_label(current, names)}审核，您无权审核",
+            code=E.WRONG_REVIEWER.code,
         )
     notes = "" if notes is None else str(notes).strip()
     if not approve and not notes:
-        raise ValidationError("驳回时请填写审核意见", code="required", field="notes")
+        raise ValidationError("驳回时请填写审核意见", code=E.REQUIRED.code, field="notes")
     if len(notes) > 1000:
-        raise ValidationError("审核意见不能超过1000个字符", code="too_long", field="notes")
+        raise ValidationError("审核意见不能超过1000个字符", code=E.TOO_LONG.code, field="notes")
     now = localtime.now()
     async with in_transaction():
         decided = await StatusReviewStep.filter(id=current.id, state=StepState.PENDING).update(
@@ -208,7 +212,7 @@ async def review(
             decided_at=now,
         )
         if not decided:  # another reviewer of the same region got there first
-            raise Conflict("该申请已被审核，请刷新后查看", code="request_changed")
+            raise Conflict("该申请已被审核，请刷新后查看", code=E.REQUEST_CHANGED.code)
         if not approve:
             await StatusReviewStep.filter(request_id=req.id, state=StepState.WAITING).update(
                 state=StepState.CANCELLED
@@ -239,7 +243,7 @@ async def review(
 async def _request_of_project(project: Project, request_id: int) -> StatusChangeRequest:
     req = await StatusChangeRequest.get_or_none(id=request_id, project_id=project.id)
     if req is None:
-        raise NotFound("申请不存在", code="request_not_found")
+        raise NotFound(code=E.REQUEST_NOT_FOUND.code)
     return req
 
 
@@ -305,7 +309,7 @@ async def list_for_project(
     query = StatusChangeRequest.filter(project_id=access.project.id)
     if state:
         if state not in {s.value for s in RequestState}:
-            raise ValidationError("审批状态取值无效", code="invalid_choice", field="state")
+            raise ValidationError("审批状态取值无效", code=E.INVALID_CHOICE.code, field="state")
         query = query.filter(state=state)
     total = await query.count()
     reqs = await query.order_by("-id").offset((page_no - 1) * size).limit(size)
@@ -334,9 +338,11 @@ async def review_queue(
     """The regulator's queue: requests whose current step is theirs (``pending``), or the ones
     they have decided (``done``)."""
     if principal.kind != AccountKind.REGULATOR or not principal.region_code:
-        raise Forbidden("仅主管部门可查看审核列表", code="wrong_account_kind")
+        raise Forbidden("仅主管部门可查看审核列表", code=E.WRONG_ACCOUNT_KIND.code)
     if state not in ("pending", "done"):
-        raise ValidationError("state 应为 pending 或 done", code="invalid_choice", field="state")
+        raise ValidationError(
+            "state 应为 pending 或 done", code=E.INVALID_CHOICE.code, field="state"
+        )
     wanted = [StepState.PENDING] if state == "pending" else [StepState.APPROVED, StepState.REJECTED]
     query = StatusReviewStep.filter(region_id=principal.region_code, state__in=wanted)
     total = await query.count()

@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tortoise.transactions import in_transaction
 
 from models import Person, ProjectMember, WorkStatus
+from realname import error_codes as E
 from realname.errors import AppError, Conflict, ValidationError
 from services import labour, localtime, pii
 from services.files import OFFICE, check_upload
@@ -112,9 +113,7 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any parse failure means "not our template"
-        raise ValidationError(
-            "文件无法读取，请使用下载的导入模板填写", code="invalid_template", field="file"
-        ) from exc
+        raise ValidationError(code=E.INVALID_TEMPLATE.code, field="file") from exc
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -124,7 +123,7 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
             expected = "、".join(HEADERS)
             raise ValidationError(
                 f"模板表头不正确，请下载最新的导入模板（表头：{expected}）",
-                code="invalid_template",
+                code=E.INVALID_TEMPLATE.code,
                 field="file",
             )
         out = []
@@ -135,7 +134,9 @@ def _read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
             out.append((number, cells))
             if len(out) > MAX_ROWS:
                 raise ValidationError(
-                    f"一次最多导入 {MAX_ROWS} 行，请分批导入", code="too_many_rows", field="file"
+                    f"一次最多导入 {MAX_ROWS} 行，请分批导入",
+                    code=E.TOO_MANY_ROWS.code,
+                    field="file",
                 )
         return out
     finally:
@@ -186,13 +187,13 @@ async def import_members(
     team = await labour.get_team(access, team_id)
     access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     if not team.on_site:
-        raise Conflict("班组已退场，不能添加人员", code="team_off_site")
+        raise Conflict(code=E.TEAM_OFF_SITE.code)
     if not filename.lower().endswith(".xlsx"):
-        raise ValidationError("请上传 .xlsx 格式的导入模板", code="invalid_file_type", field="file")
+        raise ValidationError(code=E.INVALID_FILE_TYPE.code, field="file")
     check_upload(data, filename, frozenset({OFFICE}), max_bytes, "file")
     rows = await asyncio.to_thread(_read_rows, data)
     if not rows:
-        raise ValidationError("导入文件中没有人员数据", code="empty_template", field="file")
+        raise ValidationError(code=E.EMPTY_TEMPLATE.code, field="file")
     today = localtime.project_today(access.project)
     results = []
     seen: dict[str, int] = {}

@@ -23,6 +23,7 @@ from models import (
 )
 from models.files import StoredFile
 from models.org import UNIT_ROLE_LABELS
+from realname import error_codes as E
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
@@ -54,9 +55,9 @@ def text(
     value = data.get(key)
     value = "" if value is None else str(value).strip()
     if required and not value:
-        raise ValidationError(f"请填写{label}", code="required", field=key)
+        raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=key)
     if len(value) > max_len:
-        raise ValidationError(f"{label}不能超过{max_len}个字符", code="too_long", field=key)
+        raise ValidationError(f"{label}不能超过{max_len}个字符", code=E.TOO_LONG.code, field=key)
     return value
 
 
@@ -64,7 +65,7 @@ def parse_date(value: Any, field: str, label: str, *, required: bool = False) ->
     """A YYYY-MM-DD date; raise naming `field` when wrong (or missing and required)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"请选择{label}", code="required", field=field)
+            raise ValidationError(f"请选择{label}", code=E.REQUIRED.code, field=field)
         return None
     if isinstance(value, dt.date):
         return value
@@ -72,7 +73,7 @@ def parse_date(value: Any, field: str, label: str, *, required: bool = False) ->
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise ValidationError(
-            f"{label}格式应为 YYYY-MM-DD", code="invalid_date", field=field
+            f"{label}格式应为 YYYY-MM-DD", code=E.INVALID_DATE.code, field=field
         ) from exc
 
 
@@ -82,18 +83,18 @@ def parse_amount(
     """A money amount in yuan (two decimals at most, > 0); raise naming `field`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"请填写{label}", code="required", field=field)
+            raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=field)
         return None
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise ValidationError(f"{label}应为数字", code="invalid_number", field=field) from exc
+        raise ValidationError(f"{label}应为数字", code=E.INVALID_NUMBER.code, field=field) from exc
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError(f"{label}最多保留两位小数", code="invalid_number", field=field)
+        raise ValidationError(f"{label}最多保留两位小数", code=E.INVALID_NUMBER.code, field=field)
     if amount < 0 or (positive and amount == 0):
-        raise ValidationError(f"{label}应大于0", code="invalid_number", field=field)
+        raise ValidationError(f"{label}应大于0", code=E.INVALID_NUMBER.code, field=field)
     if amount >= Decimal("1e14"):
-        raise ValidationError(f"{label}超出范围", code="invalid_number", field=field)
+        raise ValidationError(f"{label}超出范围", code=E.INVALID_NUMBER.code, field=field)
     return amount
 
 
@@ -104,9 +105,9 @@ def parse_percent(value: Any, field: str, label: str) -> Decimal | None:
     try:
         pct = Decimal(str(value).strip().rstrip("%"))
     except InvalidOperation as exc:
-        raise ValidationError(f"{label}应为数字", code="invalid_number", field=field) from exc
+        raise ValidationError(f"{label}应为数字", code=E.INVALID_NUMBER.code, field=field) from exc
     if not pct.is_finite() or not Decimal(0) <= pct <= Decimal(100):
-        raise ValidationError(f"{label}应在0到100之间", code="out_of_range", field=field)
+        raise ValidationError(f"{label}应在0到100之间", code=E.OUT_OF_RANGE.code, field=field)
     return pct
 
 
@@ -121,7 +122,7 @@ def parse_bool(value: Any, field: str, label: str) -> bool | None:
         return True
     if raw in ("false", "0", "退场", "no"):
         return False
-    raise ValidationError(f"{label}取值无效", code="invalid_choice", field=field)
+    raise ValidationError(f"{label}取值无效", code=E.INVALID_CHOICE.code, field=field)
 
 
 # --- authorisation within the project ------------------------------------------------------------
@@ -140,9 +141,7 @@ def require_unit_admin(access: ProjectAccess) -> None:
     """Refuse callers who may not register or exit units."""
     access.require(MANAGE)
     if not can_admin_units(access):
-        raise Forbidden(
-            "仅建设单位、施工总承包单位或项目管理人员可登记和管理参建单位", code="unit_admin_only"
-        )
+        raise Forbidden(code=E.UNIT_ADMIN_ONLY.code)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -209,7 +208,7 @@ async def list_units(
     query = ParticipatingUnit.filter(project_id=access.project.id)
     if role:
         if role not in {r.value for r in UnitRole}:
-            raise ValidationError("责任主体取值无效", code="invalid_choice", field="role")
+            raise ValidationError("责任主体取值无效", code=E.INVALID_CHOICE.code, field="role")
         query = query.filter(role=role)
     if q and q.strip():
         from tortoise.expressions import Q
@@ -253,12 +252,12 @@ async def _unit_of(project: Project, unit_id: Any) -> ParticipatingUnit:
     try:
         uid = int(unit_id)
     except (TypeError, ValueError) as exc:
-        raise NotFound("参建单位不存在", code="unit_not_found") from exc
+        raise NotFound(code=E.UNIT_NOT_FOUND.code) from exc
     unit = await ParticipatingUnit.get_or_none(id=uid, project_id=project.id).prefetch_related(
         "enterprise"
     )
     if unit is None:
-        raise NotFound("参建单位不存在", code="unit_not_found")
+        raise NotFound(code=E.UNIT_NOT_FOUND.code)
     return unit
 
 
@@ -268,7 +267,7 @@ async def registered_unit(
     """A participating unit of `project` chosen in a form; anything else is refused with the
     manual's hint that subcontractors must be registered first."""
     if unit_id in (None, ""):
-        raise ValidationError(f"请选择{label}", code="required", field=field)
+        raise ValidationError(f"请选择{label}", code=E.REQUIRED.code, field=field)
     try:
         uid = int(unit_id)
     except (TypeError, ValueError):
@@ -279,7 +278,7 @@ async def registered_unit(
     if unit is None:
         raise ValidationError(
             f"所选{label}不是本项目已登记的参建单位，{NOT_REGISTERED}",
-            code="unit_not_registered",
+            code=E.UNIT_NOT_REGISTERED.code,
             field=field,
         )
     return unit
@@ -308,10 +307,10 @@ async def selectable_units(project: Project) -> list[dict[str, Any]]:
 async def _region(code: Any, field: str = "region_code") -> str:
     code = "" if code is None else str(code).strip()
     if not code:
-        raise ValidationError("请选择企业注册区域", code="required", field=field)
+        raise ValidationError("请选择企业注册区域", code=E.REQUIRED.code, field=field)
     if not await Region.exists(code=code):
         raise ValidationError(
-            "企业注册区域不存在，请选择到区县一级", code="unknown_region", field=field
+            "企业注册区域不存在，请选择到区县一级", code=E.UNKNOWN_REGION.code, field=field
         )
     return code
 
@@ -358,17 +357,17 @@ async def register_subcontractor(
     today = localtime.project_today(access.project)
     if registered_on > today:
         raise ValidationError(
-            "企业注册日期不能晚于今天", code="invalid_date", field="registered_on"
+            "企业注册日期不能晚于今天", code=E.INVALID_DATE.code, field="registered_on"
         )
     if registered_on > entry_date:
         raise ValidationError(
-            "企业注册日期不能晚于进场日期", code="invalid_date", field="registered_on"
+            "企业注册日期不能晚于进场日期", code=E.INVALID_DATE.code, field="registered_on"
         )
     specialty = text(data, "specialty", "承包专业", max_len=64)
     role = str(data.get("role") or UnitRole.SPECIALTY_SUB.value)
     if role not in {r.value for r in SUBCONTRACTOR_ROLES}:
         raise ValidationError(
-            "登记的单位只能是专业分包或劳务分包", code="invalid_choice", field="role"
+            "登记的单位只能是专业分包或劳务分包", code=E.INVALID_CHOICE.code, field="role"
         )
     site_lead = text(data, "site_lead", "现场负责人", max_len=64)
     phone = _phone_fields(data)
@@ -378,15 +377,14 @@ async def register_subcontractor(
         if enterprise.name != name:
             raise ValidationError(
                 f"该统一社会信用代码已登记为「{enterprise.name}」，请核对单位名称",
-                code="credit_code_name_mismatch",
+                code=E.CREDIT_CODE_NAME_MISMATCH.code,
                 field="name",
             )
         if await ParticipatingUnit.exists(
             project_id=access.project.id, enterprise_id=enterprise.id
         ):
             raise Conflict(
-                "该单位已是本项目的参建单位，如需调整请使用编辑",
-                code="unit_exists",
+                code=E.UNIT_EXISTS.code,
                 field="credit_code",
             )
     contract = await _store_contract(store, upload, access)
@@ -428,15 +426,18 @@ async def register_subcontractor(
 async def _set_exit(unit: ParticipatingUnit, exit_date: dt.date | None) -> None:
     """Validate leaving the site (退场): a date, not before entry, no active members left."""
     if exit_date is None:
-        raise ValidationError("请选择出场日期", code="required", field="exit_date")
+        raise ValidationError("请选择出场日期", code=E.REQUIRED.code, field="exit_date")
     if exit_date > localtime.today():  # the reply's zone: the unit's project
-        raise ValidationError("出场日期不能晚于今天", code="invalid_date", field="exit_date")
+        raise ValidationError("出场日期不能晚于今天", code=E.INVALID_DATE.code, field="exit_date")
     if unit.entry_date and exit_date < unit.entry_date:
-        raise ValidationError("出场日期不能早于进场日期", code="invalid_date", field="exit_date")
+        raise ValidationError(
+            "出场日期不能早于进场日期", code=E.INVALID_DATE.code, field="exit_date"
+        )
     active = await ProjectMember.filter(unit_id=unit.id, work_status=WorkStatus.ACTIVE).count()
     if active:
         raise Conflict(
-            f"该单位仍有{active}名在职人员，请先办理人员退场后再将单位退场", code="unit_has_members"
+            f"该单位仍有{active}名在职人员，请先办理人员退场后再将单位退场",
+            code=E.UNIT_HAS_MEMBERS.code,
         )
     unit.on_site = False
     unit.exit_date = exit_date
@@ -447,7 +448,7 @@ async def exit_unit(access: ProjectAccess, unit_id: Any, data: dict[str, Any]) -
     require_unit_admin(access)
     unit = await _unit_of(access.project, unit_id)
     if not unit.on_site:
-        raise Conflict("该单位已退场", code="unit_already_exited")
+        raise Conflict(code=E.UNIT_ALREADY_EXITED.code)
     await _set_exit(unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", required=True))
     await unit.save(update_fields=["on_site", "exit_date"])
     return unit
@@ -464,10 +465,12 @@ async def update_unit(
     access.require(MANAGE)
     unit = await _unit_of(access.project, unit_id)
     if not can_admin_units(access) and unit.id not in access.unit_ids:
-        raise Forbidden("只能编辑本单位的信息", code="unit_not_yours")
+        raise Forbidden(code=E.UNIT_NOT_YOURS.code)
     ent: Enterprise = unit.enterprise
     if data.get("credit_code") not in (None, "", ent.credit_code):
-        raise ValidationError("统一社会信用代码不可修改", code="read_only", field="credit_code")
+        raise ValidationError(
+            "统一社会信用代码不可修改", code=E.READ_ONLY.code, field="credit_code"
+        )
     unit_changes: list[str] = []
     ent_changes: list[str] = []
     if "name" in data:
@@ -475,7 +478,9 @@ async def update_unit(
         if name != ent.name:
             if unit.synced:
                 raise ValidationError(
-                    "该单位信息来自施工许可数据，单位名称不可修改", code="read_only", field="name"
+                    "该单位信息来自施工许可数据，单位名称不可修改",
+                    code=E.READ_ONLY.code,
+                    field="name",
                 )
             ent.name = name
             ent_changes.append("name")
@@ -486,7 +491,7 @@ async def update_unit(
         reg = parse_date(data.get("registered_on"), "registered_on", "企业注册日期", required=True)
         if reg and reg > localtime.project_today(access.project):
             raise ValidationError(
-                "企业注册日期不能晚于今天", code="invalid_date", field="registered_on"
+                "企业注册日期不能晚于今天", code=E.INVALID_DATE.code, field="registered_on"
             )
         ent.registered_on = reg
         ent_changes.append("registered_on")
@@ -507,7 +512,8 @@ async def update_unit(
     if on_site is False and unit.on_site:
         if not can_admin_units(access):
             raise Forbidden(
-                "仅建设单位、施工总承包单位或项目管理人员可办理单位退场", code="unit_admin_only"
+                "仅建设单位、施工总承包单位或项目管理人员可办理单位退场",
+                code=E.UNIT_ADMIN_ONLY.code,
             )
         await _set_exit(
             unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", required=True)
@@ -519,7 +525,7 @@ async def update_unit(
     elif data.get("exit_date") and unit.on_site and on_site is None:
         raise ValidationError(
             "单位在场时不能填写出场日期，请将进场状态改为退场",
-            code="invalid_date",
+            code=E.INVALID_DATE.code,
             field="exit_date",
         )
     elif "exit_date" in data and not unit.on_site:
@@ -528,7 +534,9 @@ async def update_unit(
         )
         unit_changes.append("exit_date")
     if unit.entry_date and unit.exit_date and unit.exit_date < unit.entry_date:
-        raise ValidationError("出场日期不能早于进场日期", code="invalid_date", field="exit_date")
+        raise ValidationError(
+            "出场日期不能早于进场日期", code=E.INVALID_DATE.code, field="exit_date"
+        )
     contract = await _store_contract(store, upload, access)
     if contract is not None:
         unit.contract_file = contract.key

@@ -7,6 +7,7 @@ from typing import Any
 
 from models import CommandStatus, Device, DeviceCommand
 from models.devices import DevicePin
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services.devices.cache import forget
 from services.devices.commands import COMMAND_TTL, ack_command, due_commands
@@ -280,7 +281,7 @@ async def adms_options(device: Device, options: dict[str, str]) -> None:
         if not value:
             continue
         if not value.isascii() or not value.isdigit() or int(value) > ADMS_MAX_COUNT:
-            raise ValidationError(f"{key} 数值无效", code="bad_field", field=key)
+            raise ValidationError(f"{key} 数值无效", code=E.BAD_FIELD.code, field=key)
         updates[attr] = int(value)
     language = (options.get("Language") or options.get("language") or "").strip()
     if language.isascii() and language.isdigit() and len(language) <= 8:

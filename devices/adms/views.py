@@ -404,7 +404,7 @@ def _methods(name: str, handler: Callable[..., Awaitable[HTTPResponse]], summary
     route.__doc__ = handler.__doc__
     declared = endpoint(
         summary=summary,
-        access=Access.device(),
+        access=Access.adms(),
         query=AdmsQuery,
         response=TEXT,
         content_type="text/plain",
@@ -437,7 +437,7 @@ for _name, _handler in ENDPOINTS.items():
 @bp.route("/<rest:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], name="adms_unknown")
 @endpoint(
     summary="ADMS 未知路径（纯文本 404）",
-    access=Access.device(),
+    access=Access.adms(),
     query=AdmsQuery,
     response=TEXT,
     content_type="text/plain",

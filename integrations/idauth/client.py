@@ -20,6 +20,7 @@ from authlib.oauth2 import OAuth2Client
 from stdnum.cn import uscc
 
 from config.settings import Settings
+from realname import error_codes as E
 from realname.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ class IdAuthClient:
         except OAuthError as exc:
             logger.warning("sso token error %s: %s", exc.error, exc.description)
             if exc.error in INVALID_GRANT_ERRORS:
-                raise IdAuthError(MSG_INVALID_GRANT, code="sso_invalid_grant", status=400) from exc
+                raise IdAuthError(
+                    MSG_INVALID_GRANT, code=E.SSO_INVALID_GRANT.code, status=400
+                ) from exc
             raise IdAuthError() from exc
         except (httpx2.HTTPError, ValueError) as exc:
             # Unreachable, 5xx, or a reply that is not the JSON object OAuth2 promises.
@@ -126,13 +129,13 @@ class IdAuthClient:
     def map_claims(self, claims: Any) -> Identity:
         """Map userinfo claims through the configured claim names; validates the credit code."""
         if not isinstance(claims, dict):
-            raise IdAuthError(MSG_BAD_CLAIMS, code="sso_bad_claims", status=502)
+            raise IdAuthError(MSG_BAD_CLAIMS, code=E.SSO_BAD_CLAIMS.code, status=502)
         credit_code = uscc.compact(str(claims.get(self.claim_credit_code) or ""))
         name = str(claims.get(self.claim_name) or "").strip()
         account = str(claims.get(self.claim_account) or "").strip()
         if not (credit_code and name and account) or not uscc.is_valid(credit_code):
             logger.warning("sso claims unusable, keys: %s", sorted(claims))
-            raise IdAuthError(MSG_BAD_CLAIMS, code="sso_bad_claims", status=502)
+            raise IdAuthError(MSG_BAD_CLAIMS, code=E.SSO_BAD_CLAIMS.code, status=502)
         return Identity(
             credit_code=credit_code, legal_person_name=name, account_id=account, raw_claims=claims
         )

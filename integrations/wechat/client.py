@@ -23,6 +23,7 @@ from wechatpy.exceptions import WeChatClientException, WeChatException
 from wechatpy.session.redisstorage import RedisStorage
 
 from config.settings import Settings
+from realname import error_codes as E
 from realname.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -85,25 +86,25 @@ def _map_error(exc: Exception, invalid_code_message: str) -> WeChatError:
         logger.warning("wechat errcode %s: %s", errcode, exc.errmsg)
         if errcode in INVALID_CODE_ERRCODES:
             return WeChatError(
-                invalid_code_message, code="wechat_invalid_code", status=400, errcode=errcode
+                invalid_code_message, code=E.WECHAT_INVALID_CODE.code, status=400, errcode=errcode
             )
         if errcode == RATE_LIMITED_ERRCODE:
             return WeChatError(
-                MSG_RATE_LIMITED, code="wechat_rate_limited", status=429, errcode=errcode
+                MSG_RATE_LIMITED, code=E.WECHAT_RATE_LIMITED.code, status=429, errcode=errcode
             )
         if errcode == BUSY_ERRCODE:
             return WeChatError(
-                MSG_UNAVAILABLE, code="wechat_unavailable", status=503, errcode=errcode
+                MSG_UNAVAILABLE, code=E.WECHAT_UNAVAILABLE.code, status=503, errcode=errcode
             )
         if errcode == 40169:
             return WeChatError(MSG_SCENE_INVALID, errcode=errcode)
         if errcode == HIGH_RISK_ERRCODE:
             return WeChatError(
-                MSG_HIGH_RISK, code="wechat_user_blocked", status=403, errcode=errcode
+                MSG_HIGH_RISK, code=E.WECHAT_USER_BLOCKED.code, status=403, errcode=errcode
             )
         if errcode == QR_MINUTE_LIMIT_ERRCODE:
             error = WeChatError(
-                MSG_QR_MINUTE_LIMIT, code="wechat_rate_limited", status=429, errcode=errcode
+                MSG_QR_MINUTE_LIMIT, code=E.WECHAT_RATE_LIMITED.code, status=429, errcode=errcode
             )
             error.extra = {"retry_after": 60}
             return error
@@ -113,12 +114,12 @@ def _map_error(exc: Exception, invalid_code_message: str) -> WeChatError:
                 "wechat 41030: WECHAT_MINIAPP_PAGE is not a published page of the mini-program"
             )
             return WeChatError(
-                MSG_PAGE_INVALID, code="wechat_page_invalid", status=503, errcode=errcode
+                MSG_PAGE_INVALID, code=E.WECHAT_PAGE_INVALID.code, status=503, errcode=errcode
             )
         return WeChatError(f"微信接口调用失败（错误码 {errcode}）", errcode=errcode)
     # No errcode: WeChat (or Redis, which holds the token) could not be reached or answered badly.
     logger.warning("wechat unavailable: %r", exc)
-    return WeChatError(MSG_UNAVAILABLE, code="wechat_unavailable", status=503)
+    return WeChatError(MSG_UNAVAILABLE, code=E.WECHAT_UNAVAILABLE.code, status=503)
 
 
 class _TokenStorage(RedisStorage):
@@ -302,7 +303,7 @@ class WeChatService:
             invalid_code_message=MSG_INVALID_LOGIN_CODE,
         )
         if not isinstance(data, dict) or not data.get("openid") or not data.get("session_key"):
-            raise WeChatError(MSG_UNAVAILABLE, code="wechat_unavailable", status=503)
+            raise WeChatError(MSG_UNAVAILABLE, code=E.WECHAT_UNAVAILABLE.code, status=503)
         return {
             "openid": data["openid"],
             "unionid": data.get("unionid") or None,
@@ -325,7 +326,7 @@ class WeChatService:
         # wechatpy returns the raw response when the body is not JSON, i.e. the image itself.
         content = getattr(res, "content", None)
         if not isinstance(content, bytes) or not content:
-            raise WeChatError(MSG_UNAVAILABLE, code="wechat_unavailable", status=503)
+            raise WeChatError(MSG_UNAVAILABLE, code=E.WECHAT_UNAVAILABLE.code, status=503)
         return content
 
     async def get_phone_number(self, code: str) -> str:
@@ -338,7 +339,7 @@ class WeChatService:
         try:
             return str(data["phone_info"]["purePhoneNumber"])
         except (KeyError, TypeError) as exc:
-            raise WeChatError(MSG_UNAVAILABLE, code="wechat_unavailable", status=503) from exc
+            raise WeChatError(MSG_UNAVAILABLE, code=E.WECHAT_UNAVAILABLE.code, status=503) from exc
 
     async def decrypt(self, session_key: str, encrypted_data: str, iv: str) -> dict[str, Any]:
         """Decrypt wx encryptedData with the user's session_key; checks the watermark appid."""
@@ -348,7 +349,9 @@ class WeChatService:
         try:
             return WeChatWxaCrypto(session_key, iv, self.appid).decrypt_message(encrypted_data)
         except (ValueError, KeyError, TypeError, IndexError, WeChatException) as exc:
-            raise WeChatError(MSG_DECRYPT_FAILED, code="wechat_decrypt_failed", status=400) from exc
+            raise WeChatError(
+                MSG_DECRYPT_FAILED, code=E.WECHAT_DECRYPT_FAILED.code, status=400
+            ) from exc
 
     async def _call(
         self,

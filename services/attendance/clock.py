@@ -14,6 +14,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from models import Project
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services import caches, localtime
 
@@ -51,7 +52,7 @@ def month_bounds(month: str) -> tuple[int, int, dt.date, dt.date]:
     """``YYYY-MM`` → (year, month, first day, last day); a ValidationError naming ``month``."""
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", (month or "").strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
-        raise ValidationError("考勤月份格式应为 YYYY-MM", code="invalid_month", field="month")
+        raise ValidationError("考勤月份格式应为 YYYY-MM", code=E.INVALID_MONTH.code, field="month")
     year, mon = int(m.group(1)), int(m.group(2))
     last = calendar.monthrange(year, mon)[1]
     return year, mon, dt.date(year, mon, 1), dt.date(year, mon, last)

@@ -20,6 +20,7 @@ from models import (
     WorkStatus,
 )
 from models.people import PERSON_TYPE_LABELS
+from realname import error_codes as E
 from realname.errors import NotFound
 from services import localtime
 from services.attendance.clock import local_day, month_bounds, zone
@@ -101,7 +102,7 @@ async def visible_member(access: ProjectAccess, member_id: int) -> ProjectMember
         ProjectMember.filter(id=member_id, project_id=access.project.id)
     ).first()
     if member is None:
-        raise NotFound("该项目没有此人员", code="member_not_found")
+        raise NotFound(code=E.MEMBER_NOT_FOUND.code)
     return member
 
 
@@ -138,7 +139,7 @@ async def member_month(
     """A member's calendar for a month: per-day state, hours and punches (mini-program view)."""
     member = await ProjectMember.get_or_none(id=member_id).select_related("project")
     if member is None:
-        raise NotFound("人员不存在", code="member_not_found")
+        raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
     _, _, first, last = month_bounds(f"{year:04d}-{month:02d}")
     project = member.project
     tz = zone(project.timezone)
@@ -238,5 +239,5 @@ async def punch_photo_key(access: ProjectAccess, punch_id: int) -> str:
     )
     keys = await punches.values_list("photo_key", flat=True)
     if not keys or not keys[0]:
-        raise NotFound("该打卡记录没有照片", code="photo_not_found")
+        raise NotFound("该打卡记录没有照片", code=E.PHOTO_NOT_FOUND.code)
     return str(keys[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from models import CommandStatus, Device, DeviceCommand, DeviceKind, Project
 from models.devices import DevicePin
+from realname import error_codes as E
 from realname.errors import Conflict
 from services.devices.cache import forget
 from services.devices.commands import COMMAND_TTL, queue_command
@@ -19,7 +20,7 @@ async def bind(device: Device, project: Project) -> Device:
     the PINs the platform pushed for the old project (a native terminal drops its list).
     """
     if device.project_id not in (None, project.id):  # type: ignore[attr-defined]
-        raise Conflict("设备已绑定其他项目，请先解绑", code="device_bound")
+        raise Conflict(code=E.DEVICE_BOUND.code)
     if device.project_id == project.id:  # type: ignore[attr-defined]
         return device
     await cancel_pending(device, "设备已绑定到其他项目，指令已取消")

@@ -8,12 +8,14 @@ from typing import Any
 from tortoise.expressions import F, Q
 
 from models import CommandStatus, Device, DeviceCommand, UpgradeStatus
+from realname import error_codes as E
 from realname.errors import AppError, NotFound, ValidationError
 from services.devices.cache import forget
 from services.devices.firmware import firmware_url, pick_firmware, report_firmware
 from services.devices.presence import now_utc
 from services.devices.registry import set_forced_offline
 from services.devices.signing import DEVICE_OFFLINE_FORCED
+from services.schemas.device_protocol import MAX_COUNT
 
 COMMAND_RETRY_AFTER = dt.timedelta(seconds=60)  # a delivered command not acked is re-sent after
 COMMAND_TTL = dt.timedelta(hours=24)  # a command not done by then times out
@@ -145,12 +147,12 @@ async def ack_command(
     try:
         cid = int(command_id)
     except (TypeError, ValueError):
-        raise NotFound("指令不存在", code="command_not_found") from None
+        raise NotFound(code=E.COMMAND_NOT_FOUND.code) from None
     if not 0 < cid < 2**63:
-        raise NotFound("指令不存在", code="command_not_found")
+        raise NotFound(code=E.COMMAND_NOT_FOUND.code)
     cmd = await DeviceCommand.get_or_none(id=cid, device_id=device.id)
     if cmd is None:
-        raise NotFound("指令不存在", code="command_not_found")
+        raise NotFound(code=E.COMMAND_NOT_FOUND.code)
     if cmd.type == "upgrade" and firmware:
         await report_firmware(device, firmware)
     if cmd.status in (
@@ -190,13 +192,17 @@ async def heartbeat(device: Device, body: dict[str, Any]) -> list[DeviceCommand]
         value = body.get(key)
         if value is not None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValidationError(f"{key} 应为非负整数", code="bad_field", field=key)
+                raise ValidationError(f"{key} 应为非负整数", code=E.BAD_FIELD.code, field=key)
+            if value > MAX_COUNT:
+                raise ValidationError(
+                    f"{key} 不能大于{MAX_COUNT}", code=E.BAD_FIELD.code, field=key
+                )
             updates[attr] = value
     if updates:
         await Device.filter(id=device.id).update(**updates)
     firmware = body.get("firmware")
     if firmware is not None and not isinstance(firmware, str):
-        raise ValidationError("firmware 应为字符串", code="bad_field", field="firmware")
+        raise ValidationError("firmware 应为字符串", code=E.BAD_FIELD.code, field="firmware")
     await report_firmware(device, firmware)
     if device.forced_offline:
         # A forced-offline device gets only its force_offline command, then every call is refused.

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models import Device, DeviceKind, FirmwarePackage, UpgradeStatus
+from realname import error_codes as E
 from realname.errors import AppError, Conflict, NotFound, ValidationError
 from services.devices.cache import forget, load_device
 
@@ -36,9 +37,9 @@ async def add_firmware(
     except ValueError:
         raise ValidationError("设备类型无效", field="kind") from None
     if not version or len(version) > 32:
-        raise ValidationError("请填写版本号", code="required", field="version")
+        raise ValidationError("请填写版本号", code=E.REQUIRED.code, field="version")
     if not url or not url.startswith(("http://", "https://", "/")):
-        raise ValidationError("请填写安装包下载地址", code="required", field="url")
+        raise ValidationError("请填写安装包下载地址", code=E.REQUIRED.code, field="url")
     sha = (sha256 or "").strip().lower()
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValidationError("SHA-256 应为64位十六进制", field="sha256")
@@ -52,7 +53,7 @@ async def add_firmware(
             enterprise_id=enterprise_id,
         )
     except IntegrityError:
-        raise Conflict("该版本已登记", code="firmware_exists") from None
+        raise Conflict(code=E.FIRMWARE_EXISTS.code) from None
 
 
 FIRMWARE_EXTENSIONS = (
@@ -87,15 +88,15 @@ async def add_firmware_file(
     except ValueError:
         raise ValidationError("设备类型无效", field="kind") from None
     if not version or len(version) > 32:
-        raise ValidationError("请填写版本号", code="required", field="version")
+        raise ValidationError("请填写版本号", code=E.REQUIRED.code, field="version")
     if not data:
-        raise ValidationError("请上传安装包文件", code="required", field="file")
+        raise ValidationError("请上传安装包文件", code=E.REQUIRED.code, field="file")
     digest = hashlib.sha256(data).hexdigest()
     given = (sha256 or "").strip().lower()
     if given and given != digest:
         raise ValidationError("安装包文件与填写的 SHA-256 不一致", field="sha256")
     if await FirmwarePackage.exists(kind=kind, manufacturer=manufacturer or "", version=version):
-        raise Conflict("该版本已登记", code="firmware_exists")
+        raise Conflict(code=E.FIRMWARE_EXISTS.code)
     suffix = next((e for e in FIRMWARE_EXTENSIONS if filename.lower().endswith(e)), ".bin")
     key = await store.put(
         data, prefix="firmware", suffix=suffix, content_type="application/octet-stream"
@@ -112,7 +113,7 @@ async def add_firmware_file(
             enterprise_id=enterprise_id,
         )
     except IntegrityError:
-        raise Conflict("该版本已登记", code="firmware_exists") from None
+        raise Conflict(code=E.FIRMWARE_EXISTS.code) from None
 
 
 def firmware_signature(secret: bytes, package_id: int, sn: str, expires: int) -> str:
@@ -128,7 +129,7 @@ async def firmware_url(pkg: FirmwarePackage, device: Device, expires: dt.datetim
         return pkg.url
     auth = await load_device(device.sn)
     if auth is None:
-        raise NotFound("设备不存在", code="device_not_found")
+        raise NotFound("设备不存在", code=E.DEVICE_NOT_FOUND.code)
     until = int(expires.timestamp())
     sig = firmware_signature(auth.secret, pkg.id, device.sn, until)
     return f"/device/v1/firmware/{pkg.id}?sn={quote(device.sn)}&expires={until}&sig={sig}"
@@ -148,10 +149,10 @@ async def firmware_download(package_id: int, sn: str, expires: str, sig: str, st
             firmware_signature(auth.secret, package_id, sn, until), (sig or "").lower()
         )
     ):
-        raise AppError("下载地址无效或已过期", code="bad_signature", status=403)
+        raise AppError("下载地址无效或已过期", code=E.BAD_SIGNATURE.code, status=403)
     pkg = await FirmwarePackage.get_or_none(id=package_id)
     if pkg is None or not pkg.file_key:
-        raise NotFound("安装包不存在", code="firmware_not_found")
+        raise NotFound(code=E.FIRMWARE_NOT_FOUND.code)
     return cast(bytes, await store.get(pkg.file_key))
 
 
@@ -194,7 +195,7 @@ async def pick_firmware(
         query = query.filter(version=version)
     pkg = await query.order_by("-id").first()
     if pkg is None:
-        raise NotFound("没有可用的升级包", code="firmware_not_found")
+        raise NotFound("没有可用的升级包", code=E.FIRMWARE_NOT_FOUND.code)
     return pkg
 
 

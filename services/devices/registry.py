@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 
 from models import Device, DeviceKind, Project, UnregisteredDevice
 from models.devices import DEVICE_KIND_LABELS, DIRECTION_MODES, UPGRADE_STATUS_LABELS
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from services import pii
 from services.devices.cache import forget
@@ -93,7 +94,7 @@ async def register_device(
     """Register a device (bound to `project` when given); return it with its new secret."""
     sn = (sn or "").strip()
     if not sn or len(sn) > 64:
-        raise ValidationError("请填写设备编码（不超过64个字符）", code="required", field="sn")
+        raise ValidationError("请填写设备编码（不超过64个字符）", code=E.REQUIRED.code, field="sn")
     try:
         kind = DeviceKind(kind)
     except ValueError:
@@ -104,7 +105,7 @@ async def register_device(
     direction_mode = check_direction_mode(direction_mode)
     allowed_cidr = check_cidr(allowed_cidr)
     if await Device.exists(sn=sn):
-        raise Conflict("该设备编码已登记", code="device_exists")
+        raise Conflict(code=E.DEVICE_EXISTS.code)
     secret = new_secret()
     try:
         device = await Device.create(
@@ -122,7 +123,7 @@ async def register_device(
             allowed_cidr=allowed_cidr,
         )
     except IntegrityError:
-        raise Conflict("该设备编码已登记", code="device_exists") from None
+        raise Conflict(code=E.DEVICE_EXISTS.code) from None
     await UnregisteredDevice.filter(sn=sn).delete()
     forget(sn)
     return device, secret
@@ -239,7 +240,7 @@ async def project_device(project: Project, sn: str) -> Device:
     """One device of a project, or NotFound."""
     device = await Device.get_or_none(project_id=project.id, sn=sn)
     if device is None:
-        raise NotFound("设备不存在或未绑定本项目", code="device_not_found")
+        raise NotFound("设备不存在或未绑定本项目", code=E.DEVICE_NOT_FOUND.code)
     return device
 
 

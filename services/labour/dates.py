@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from models import Project
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services import localtime
 
@@ -22,7 +23,7 @@ def parse_date(value: Any, field: str, label: str, required: bool = True) -> dt.
     """A date from ``YYYY-MM-DD`` (or a date/datetime object), or a ValidationError."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(f"请填写{label}", code="required", field=field)
+            raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=field)
         return None
     if isinstance(value, dt.datetime):
         day = value.date()
@@ -33,12 +34,12 @@ def parse_date(value: Any, field: str, label: str, required: bool = True) -> dt.
             day = dt.date.fromisoformat(str(value).strip()[:10])
         except ValueError as exc:
             raise ValidationError(
-                f"{label}格式错误，应为 YYYY-MM-DD", code="invalid_date", field=field
+                f"{label}格式错误，应为 YYYY-MM-DD", code=E.INVALID_DATE.code, field=field
             ) from exc
     if not DATE_MIN <= day <= DATE_MAX:  # years 0001 / 9999 would overflow time-zone arithmetic
         raise ValidationError(
             f"{label}超出范围（{DATE_MIN.year}–{DATE_MAX.year}年）",
-            code="invalid_date",
+            code=E.INVALID_DATE.code,
             field=field,
         )
     return day

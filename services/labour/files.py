@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.contracts import LabourContract
 from models.files import StoredFile
+from realname import error_codes as E
 from realname.errors import Forbidden, NotFound
 from services.identity import ProjectAccess
 from services.labour.scope import show_pii
@@ -21,9 +22,9 @@ async def file_for_download(access: ProjectAccess, file_id: int) -> StoredFile:
     """
     stored = await StoredFile.get_or_none(id=file_id, project_id=access.project.id)
     if stored is None:
-        raise NotFound("文件不存在", code="file_not_found")
+        raise NotFound(code=E.FILE_NOT_FOUND.code)
     if stored.purpose in SENSITIVE_FILE_PURPOSES and not show_pii(access):
-        raise Forbidden("无权查看人员照片", code="file_forbidden")
+        raise Forbidden(code=E.FILE_FORBIDDEN.code)
     if stored.purpose == "contract":
         contract = (
             await LabourContract.filter(attachment_id=stored.id).prefetch_related("member").first()

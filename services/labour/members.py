@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from tortoise.transactions import in_transaction
 
 from models import Person, PersonType, ProjectMember, Team, WorkStatus
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from services import pii, sync
 from services.identity import ProjectAccess
@@ -21,7 +22,7 @@ from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
 async def _member(access: ProjectAccess, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id, project_id=access.project.id)
     if member is None:
-        raise NotFound("人员不存在", code="member_not_found")
+        raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
     access.check_visible(member.unit_id, "人员")  # type: ignore[attr-defined]
     return member
 
@@ -44,9 +45,11 @@ def _existing_conflict(member: ProjectMember) -> None:
     if member.work_status != WorkStatus.ACTIVE:
         return
     if member.person_type == PersonType.MANAGEMENT:
-        raise Conflict("该人员已是本项目在职岗位人员", code="already_member", field="id_number")
+        raise Conflict(code=E.ALREADY_MEMBER.code, field="id_number")
     raise Conflict(
-        "该人员已在本项目在职，如需调整班组请编辑人员信息", code="already_member", field="id_number"
+        "该人员已在本项目在职，如需调整班组请编辑人员信息",
+        code=E.ALREADY_MEMBER.code,
+        field="id_number",
     )
 
 
@@ -70,13 +73,13 @@ async def add_team_member(
     team = await get_team(access, team_id)
     access.check_manages(team.unit_id)  # type: ignore[attr-defined]
     if not team.on_site:
-        raise Conflict("班组已退场，不能添加人员", code="team_off_site")
+        raise Conflict(code=E.TEAM_OFF_SITE.code)
     person = await find_enrolled_person(data.get("id_number"))
     card = validate_wage_card(data)
     today = today or project_today(access.project)
     entry = parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
     if entry > today:
-        raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
+        raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
     existing = await check_addable(access.project.id, person)
     member = await save_labour_member(access.project.id, team, person, card, entry, existing)
     return await load_member(member.id)
@@ -143,9 +146,9 @@ async def update_member(
     member = await _member(access, member_id)
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.person_type != PersonType.LABOUR:
-        raise Conflict("岗位人员请在岗位人员管理中编辑", code="not_labour")
+        raise Conflict("岗位人员请在岗位人员管理中编辑", code=E.NOT_LABOUR.code)
     if member.work_status != WorkStatus.ACTIVE:
-        raise Conflict("该人员已离职，不能编辑", code="member_left")
+        raise Conflict("该人员已离职，不能编辑", code=E.MEMBER_LEFT.code)
     current_card = pii.cipher().decrypt(member.bank_card_enc) or ""
     merged = {
         "work_type": data.get("work_type", member.work_type),
@@ -162,12 +165,16 @@ async def update_member(
             raise ValidationError("班组无效", field="team_id") from exc
         access.check_manages(new_team.unit_id)  # type: ignore[attr-defined]
         if not new_team.on_site:
-            raise Conflict("目标班组已退场，不能调入人员", code="team_off_site", field="team_id")
+            raise Conflict(
+                "目标班组已退场，不能调入人员", code=E.TEAM_OFF_SITE.code, field="team_id"
+            )
         values.update(team_id=new_team.id, unit_id=new_team.unit_id)  # type: ignore[attr-defined]
     if "entry_date" in data:
         entry = parse_date(data["entry_date"], "entry_date", "进场日期")
         if entry and entry > project_today(access.project):
-            raise ValidationError("进场日期不能晚于今天", code="invalid_date", field="entry_date")
+            raise ValidationError(
+                "进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date"
+            )
         values["entry_date"] = entry
     await ProjectMember.filter(id=member.id).update(**values)
     await sync.mark_members_changed([member.id])
@@ -182,13 +189,15 @@ async def exit_member(
     member = await _member(access, member_id)
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
-        raise Conflict("该人员已离职", code="member_left")
+        raise Conflict("该人员已离职", code=E.MEMBER_LEFT.code)
     today = project_today(access.project)
     exit_date = parse_date(data.get("exit_date"), "exit_date", "离职日期", required=False) or today
     if exit_date < member.entry_date:
-        raise ValidationError("离职日期不能早于进场日期", code="invalid_date", field="exit_date")
+        raise ValidationError(
+            "离职日期不能早于进场日期", code=E.INVALID_DATE.code, field="exit_date"
+        )
     if exit_date > today:
-        raise ValidationError("离职日期不能晚于今天", code="invalid_date", field="exit_date")
+        raise ValidationError("离职日期不能晚于今天", code=E.INVALID_DATE.code, field="exit_date")
     async with in_transaction():
         await ProjectMember.filter(id=member.id).update(
             work_status=WorkStatus.LEFT, exit_date=exit_date

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from models import Person, ProjectMember, WorkStatus
 from models.people import WORK_STATUS_LABELS
+from realname import error_codes as E
 from realname.errors import NotFound, ValidationError
 from services import pii
 from services.identity import ProjectAccess
@@ -26,11 +27,11 @@ async def find_enrolled_person(id_number: Any, field: str = "id_number") -> Pers
     person = await Person.get_or_none(id_number_bidx=pii.cipher().blind_index("id", number))
     if person is None:
         raise NotFound(
-            f"未找到该身份证号的人员，{ENROL_FIRST}", code="person_not_enrolled", field=field
+            f"未找到该身份证号的人员，{ENROL_FIRST}", code=E.PERSON_NOT_ENROLLED.code, field=field
         )
     if person.enrolled_at is None:
         raise ValidationError(
-            f"该人员尚未完成实名制采集，{ENROL_FIRST}", code="person_not_enrolled", field=field
+            f"该人员尚未完成实名制采集，{ENROL_FIRST}", code=E.PERSON_NOT_ENROLLED.code, field=field
         )
     return person
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from models import ParticipatingUnit, ProjectMember, Team, UnitRole, WorkStatus
+from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError, require
 from services.identity import ProjectAccess
 from services.labour.persons import fields_of
@@ -21,7 +22,7 @@ async def get_team(access: ProjectAccess, team_id: int) -> Team:
     """A visible, not deleted team of the project, or NotFound."""
     team = await Team.get_or_none(id=team_id, project_id=access.project.id, deleted_at=None)
     if team is None:
-        raise NotFound("班组不存在", code="team_not_found")
+        raise NotFound("班组不存在", code=E.TEAM_NOT_FOUND.code)
     access.check_visible(team.unit_id, "班组")  # type: ignore[attr-defined]
     return team
 
@@ -93,12 +94,10 @@ async def _team_unit(access: ProjectAccess, unit_id: Any) -> ParticipatingUnit:
     unit = await ParticipatingUnit.get_or_none(id=uid, project_id=access.project.id)
     if unit is None or not access.sees(unit.id):
         raise ValidationError(
-            "所属单位不是本项目的参建单位", code="unit_not_on_project", field="unit_id"
+            "所属单位不是本项目的参建单位", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_id"
         )
     if UnitRole(unit.role) not in CONSTRUCTION_ROLES:
-        raise ValidationError(
-            "班组只能属于施工总承包单位或分包单位", code="unit_role_invalid", field="unit_id"
-        )
+        raise ValidationError(code=E.UNIT_ROLE_INVALID.code, field="unit_id")
     access.check_manages(unit.id)
     return unit
 
@@ -142,7 +141,7 @@ async def create_team(access: ProjectAccess, data: BaseModel | dict[str, Any]) -
     on_site = _on_site(data.get("on_site", True))
     unit = await _team_unit(access, data.get("unit_id"))
     if await _name_taken(access.project.id, name):
-        raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
+        raise Conflict(code=E.TEAM_NAME_TAKEN.code, field="name")
     team = await Team.create(
         project_id=access.project.id, unit=unit, name=name, leader=leader, on_site=on_site
     )
@@ -161,7 +160,7 @@ async def update_team(
     if "name" in data:
         changes["name"] = _team_name(data["name"])
         if await _name_taken(access.project.id, changes["name"], exclude=team.id):
-            raise Conflict("本项目已有同名班组", code="team_name_taken", field="name")
+            raise Conflict(code=E.TEAM_NAME_TAKEN.code, field="name")
     if "leader" in data:
         changes["leader"] = _leader(data["leader"])
     if "on_site" in data:
@@ -173,13 +172,13 @@ async def update_team(
     if active and new_unit is not None and new_unit.id != team.unit_id:  # type: ignore[attr-defined]
         raise Conflict(
             f"班组内还有 {active} 名在职人员，不能变更所属单位",
-            code="team_has_members",
+            code=E.TEAM_HAS_MEMBERS.code,
             field="unit_id",
         )
     if active and changes.get("on_site") is False:
         raise Conflict(
             f"班组内还有 {active} 名在职人员，请先为其办理离职后再将班组退场",
-            code="team_has_members",
+            code=E.TEAM_HAS_MEMBERS.code,
             field="on_site",
         )
     if new_unit is not None:
@@ -197,7 +196,8 @@ async def delete_team(access: ProjectAccess, team_id: int) -> None:
     active = (await active_counts([team.id])).get(team.id, 0)
     if active:
         raise Conflict(
-            f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组", code="team_has_members"
+            f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组",
+            code=E.TEAM_HAS_MEMBERS.code,
         )
     await Team.filter(id=team.id).update(deleted_at=dt.datetime.now(dt.UTC), on_site=False)
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from realname import error_codes as E
 from realname.errors import ValidationError
 from services import pii
 
@@ -89,19 +90,17 @@ class WageCard:
 def validate_work_type(value: Any, field: str = "work_type") -> str:
     """A work type (工种) from the list."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError("请选择工种", code="required", field=field)
+        raise ValidationError("请选择工种", code=E.REQUIRED.code, field=field)
     work_type = value.strip()
     if work_type not in WORK_TYPES:
-        raise ValidationError(
-            "工种不在可选范围内，请从列表中选择", code="invalid_work_type", field=field
-        )
+        raise ValidationError(code=E.INVALID_WORK_TYPE.code, field=field)
     return work_type
 
 
 def validate_bank_name(value: Any, field: str = "bank_name") -> str:
     """The wage-card bank (工资卡银行)."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError("请填写工资卡银行", code="required", field=field)
+        raise ValidationError("请填写工资卡银行", code=E.REQUIRED.code, field=field)
     if len(value.strip()) > 64:
         raise ValidationError("工资卡银行名称不能超过64个字", field=field)
     return value.strip()
@@ -111,9 +110,9 @@ def validate_branch_code(value: Any, field: str = "bank_branch_code") -> str:
     """The bank branch code (联行号): 12 digits."""
     code = str(value).strip() if value is not None else ""
     if not code:
-        raise ValidationError("请填写联行号", code="required", field=field)
+        raise ValidationError("请填写联行号", code=E.REQUIRED.code, field=field)
     if not _BRANCH_CODE_RE.match(code):
-        raise ValidationError("联行号应为12位数字", code="invalid_branch_code", field=field)
+        raise ValidationError(code=E.INVALID_BRANCH_CODE.code, field=field)
     return code
 
 

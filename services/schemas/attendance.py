@@ -95,9 +95,3 @@ class DayPunches(BaseModel):
     accepted_count: int = Field(title="有效打卡次数")
     rejected_count: int = Field(title="无效打卡次数")
     punches: list[PunchView]
-
-
-class Loose(BaseModel):
-    """A reply whose keys follow the screen (per-day cells, per-unit counts)."""
-
-    model_config = {"extra": "allow"}

@@ -36,8 +36,9 @@ class DeviceBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class DeviceQuery(Query):
-    """Device query strings: unknown parameters are ignored (terminals in the field)."""
+class TerminalQuery(Query):
+    """Query strings of the device protocols: unknown parameters are ignored (terminals in the
+    field send more than they document). Not the admin device list's ``DeviceQuery``."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -45,12 +46,15 @@ class DeviceQuery(Query):
 # --- heartbeat and commands ---------------------------------------------------------------------
 
 
+MAX_COUNT = 10_000_000  # persons/faces a terminal may report (the columns are 32-bit)
+
+
 class Heartbeat(DeviceBody):
     """心跳: firmware version and the counts the terminal holds."""
 
     firmware: str | None = Field(None, max_length=64, title="固件版本", examples=["1.4.2"])
-    persons: int | None = Field(None, ge=0, le=10_000_000, title="人员数")
-    faces: int | None = Field(None, ge=0, le=10_000_000, title="人脸数")
+    persons: int | None = Field(None, ge=0, le=MAX_COUNT, title="人员数")
+    faces: int | None = Field(None, ge=0, le=MAX_COUNT, title="人脸数")
 
 
 class Command(BaseModel):
@@ -120,7 +124,7 @@ class PunchResults(BaseModel):
 # --- person sync, faces --------------------------------------------------------------------------
 
 
-class PersonsQuery(DeviceQuery):
+class PersonsQuery(TerminalQuery):
     cursor: str | None = Field(None, title="同步游标（上次返回的 cursor）")
 
 
@@ -161,7 +165,7 @@ class FaceResults(BaseModel):
     results: list[FaceResult]
 
 
-class FirmwareQuery(DeviceQuery):
+class FirmwareQuery(TerminalQuery):
     """The signed URL of an ``upgrade`` command."""
 
     sn: str = Field("", title="设备编码")
@@ -172,7 +176,7 @@ class FirmwareQuery(DeviceQuery):
 # --- collection machines: options and enrolment --------------------------------------------------
 
 
-class OptionsQuery(DeviceQuery):
+class OptionsQuery(TerminalQuery):
     version: str | None = Field(None, title="已持有的选项版本")
 
 
@@ -244,7 +248,7 @@ class EnrolmentReply(BaseModel):
 # --- ZKTeco ADMS (/iclock): plain text ------------------------------------------------------------
 
 
-class AdmsQuery(DeviceQuery):
+class AdmsQuery(TerminalQuery):
     """The query string of an ADMS request (other parameters firmware sends are ignored)."""
 
     SN: str | None = Field(None, title="设备序列号（部分固件写作 sn）")

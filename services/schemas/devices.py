@@ -77,6 +77,28 @@ class FirmwareCreate(Body):
     sha256: str = Field("", max_length=64, title="SHA-256")
 
 
+class NetworkWarning(BaseModel):
+    """An ADMS terminal reported from a network not seen before (until acknowledged)."""
+
+    network: str = Field(description="新的网段")
+    at: dt.datetime | None = Field(None, description="发现时间")
+    message: str = Field(description="中文提示")
+
+
+class SuspiciousContact(BaseModel):
+    """A refused or flagged device contact (``services.devices.network``)."""
+
+    sn: str
+    protocol: str
+    reason: Literal["native_on_adms", "source_not_allowed", "new_network"]
+    reason_label: str = Field(description="原因（中文）")
+    ip: str
+    path: str
+    count: int
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+
+
 class DevicePublic(BaseModel):
     """A device as the admin list shows it (the manual's Chinese columns plus the raw fields)."""
 
@@ -102,7 +124,7 @@ class DevicePublic(BaseModel):
     direction_mode_label: str
     allowed_cidr: str
     last_ip: str | None = None
-    network_warning: dict[str, Any] | None = None
+    network_warning: NetworkWarning | None = None
     last_attendance_at: dt.datetime | None = None
     last_collection_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
@@ -129,7 +151,7 @@ class CommandPublic(BaseModel):
 
 class DeviceDetail(DevicePublic):
     commands: list[CommandPublic]
-    suspicious_contacts: list[dict[str, Any]]
+    suspicious_contacts: list[SuspiciousContact]
 
 
 class SecretReply(BaseModel):

@@ -1,0 +1,102 @@
+"""Regression tests, one per distinct cause the schemathesis run (test_schemathesis.py) found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from models import Device, Punch, Team
+from tests.devices.helpers import call, make_device
+from tests.factories import auth, enterprise_token, make_member, make_project
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "web" / "openapi.json"
+
+
+async def served(client: Any) -> dict[str, Any]:
+    r = await client.get("/docs/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+async def test_sso_redirects_are_documented(client):
+    """GET /auth/sso/start answered 302, a status its operation did not declare."""
+    r = await client.get("/admin/v1/auth/sso/start")
+    assert r.status_code == 302 and r.headers["location"].startswith("http")
+    spec = await served(client)
+    for path in ("/admin/v1/auth/sso/start", "/admin/v1/auth/sso/callback"):
+        reply = spec["paths"][path]["get"]["responses"]["302"]
+        assert "Location" in reply["headers"] and reply["description"]
+
+
+async def test_adms_refusals_are_documented_as_plain_text(client):
+    """/iclock answered 400/403 in plain text while its operations declared JSON 401/422 and
+    the native signature headers; ADMS terminals are named by ``SN`` and read no JSON."""
+    r = await client.get("/iclock/cdata")
+    assert r.status_code == 400 and r.text == "ERROR: missing SN"
+    r = await client.get("/iclock/cdata?SN=NOSUCHTERMINAL")
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/plain")
+    spec = await served(client)
+    op = spec["paths"]["/iclock/cdata"]["get"]
+    assert op["security"] == [{"admsSerial": []}]
+    scheme = spec["components"]["securitySchemes"]["admsSerial"]
+    assert (scheme["in"], scheme["name"]) == ("query", "SN")
+    for status in ("400", "403", "413", "422"):
+        assert list(op["responses"][status]["content"]) == ["text/plain"], status
+
+
+async def test_qr_websocket_operation_is_in_the_committed_document():
+    """The WebSocket's operation was patched in only by a listener of the running app, so the
+    committed document (the web console's types) had it without security or responses."""
+    op = json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"][
+        "/admin/v1/auth/qr/tickets/{ticket}/ws"
+    ]["get"]
+    assert op["security"] == [{}] and "200" in op["responses"]
+
+
+async def test_heartbeat_counts_beyond_the_column_are_bad_field(client):
+    """A heartbeat reporting 15748365902 persons was a PostgreSQL 500 (32-bit column)."""
+    world = await make_project()
+    dev = await make_device(world)
+    for key in ("persons", "faces"):
+        r = await call(client, dev, "POST", "/device/v1/heartbeat", {key: 15748365902})
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "bad_field" and r.json()["field"] == key
+    r = await call(client, dev, "POST", "/device/v1/heartbeat", {"persons": 10_000_000})
+    assert r.status_code == 200
+    assert (await Device.get(sn=dev.sn)).person_count == 10_000_000
+
+
+async def test_unstorable_text_in_a_device_body_is_bad_field(client):
+    """A NUL inside a punch was a PostgreSQL 500 (jsonb/text cannot hold it); lone surrogates
+    cannot be written as UTF-8 at all."""
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    for raw in (
+        '{"punches": [{"id": "n1", "person_id": %d, "note": "a\\u0000b"}]}',
+        '{"punches": [{"id": "n2", "person_id": %d, "note": "\\ud800"}]}',
+        '{"punches": [{"id": "n3", "person_id": %d, "x\\u0000": 1}]}',
+    ):
+        r = await call(client, dev, "POST", "/device/v1/punches", raw=(raw % member.id).encode())
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "bad_field" and r.json()["field"].startswith("punches[0]")
+    assert await Punch.filter(member_id=member.id).count() == 0
+
+
+async def test_nul_in_admin_paths_queries_and_bodies_is_a_4xx(client, redis):
+    """NUL in a search term was a PostgreSQL 500 (a text parameter cannot hold it); a path
+    code or a body text with NUL must not reach the database either."""
+    world = await make_project()
+    h = auth(await enterprise_token(redis, world.enterprises["gc"]))
+    base = f"/admin/v1/projects/{world.project.code}"
+    r = await client.get(f"{base}/teams?name=a%00b", headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "name", r.text
+    r = await client.get(f"{base}/devices?q=a%00", headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "q", r.text
+    r = await client.get(f"/admin/v1/projects/{world.project.code}%00/teams", headers=h)
+    assert r.status_code == 404, r.text
+    body = {"name": "a\x00b", "unit_id": world.gc.id}
+    r = await client.post(f"{base}/teams", headers=h, json=body)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_field", r.text
+    assert await Team.filter(project_id=world.project.id).count() == 1  # the world's own
