@@ -19,7 +19,7 @@ One module per sub-area; this package re-exports the names used elsewhere:
 - ``files``: which stored files the caller may download
 """
 
-from services.labour.dates import parse_date, project_today
+from services.labour.dates import parse_date
 from services.labour.files import file_for_download
 from services.labour.members import (
     add_team_member,
@@ -72,7 +72,6 @@ __all__ = [
     "parse_date",
     "person_fields",
     "post_label",
-    "project_today",
     "save_labour_member",
     "search_person",
     "show_pii",

@@ -1,20 +1,12 @@
-"""Dates of labour records: the project's today, dates a project can refer to."""
+"""Dates of labour records: the dates a project can refer to (today: localtime.project_today)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from models import Project
 from realname import error_codes as E
 from realname.errors import ValidationError
-from services import localtime
-
-
-def project_today(project: Project) -> dt.date:
-    """Today's date in the project's time zone (warnings and exits are dated locally)."""
-    return localtime.today(localtime.project_zone(project))
-
 
 DATE_MIN, DATE_MAX = dt.date(1970, 1, 1), dt.date(2099, 12, 31)  # dates a project can refer to
 

@@ -11,9 +11,9 @@ from tortoise.transactions import in_transaction
 from models import Person, PersonType, ProjectMember, Team, WorkStatus
 from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
-from services import pii, sync
+from services import localtime, pii, sync
 from services.identity import ProjectAccess
-from services.labour.dates import parse_date, project_today
+from services.labour.dates import parse_date
 from services.labour.persons import fields_of, find_enrolled_person
 from services.labour.teams import get_team
 from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
@@ -76,7 +76,7 @@ async def add_team_member(
         raise Conflict(code=E.TEAM_OFF_SITE.code)
     person = await find_enrolled_person(data.get("id_number"))
     card = validate_wage_card(data)
-    today = today or project_today(access.project)
+    today = today or localtime.project_today(access.project)
     entry = parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
     if entry > today:
         raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
@@ -171,7 +171,7 @@ async def update_member(
         values.update(team_id=new_team.id, unit_id=new_team.unit_id)  # type: ignore[attr-defined]
     if "entry_date" in data:
         entry = parse_date(data["entry_date"], "entry_date", "进场日期")
-        if entry and entry > project_today(access.project):
+        if entry and entry > localtime.project_today(access.project):
             raise ValidationError(
                 "进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date"
             )
@@ -190,7 +190,7 @@ async def exit_member(
     access.check_manages(member.unit_id)  # type: ignore[attr-defined]
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职", code=E.MEMBER_LEFT.code)
-    today = project_today(access.project)
+    today = localtime.project_today(access.project)
     exit_date = parse_date(data.get("exit_date"), "exit_date", "离职日期", required=False) or today
     if exit_date < member.entry_date:
         raise ValidationError(
