@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from models import ProjectMember, WorkStatus
+from models import PersonType, ProjectMember, WorkStatus
 from services import contracts, labour
 
 MISSING_WAGE_CARD = "missing_wage_card"
@@ -28,8 +28,8 @@ def wage_card_block(member: ProjectMember) -> str | None:
 async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> dict[int, str]:
     """For each member whose punch on day `on` must be rejected, the reason code.
 
-    A member row that carries ``has_contract = True`` (the punch pipeline reads it with the
-    member) is known not to be red, so rule 4 queries only the others.
+    A member row that carries ``has_contract`` (the punch pipeline reads it with the member)
+    needs no contract query for rule 4; rows without it (ORM members) are looked up.
     """
     members = list(members)
     reasons: dict[int, str] = {}
@@ -40,13 +40,18 @@ async def punch_block_reasons(members: Iterable[ProjectMember], on: dt.date) -> 
         reason = wage_card_block(m)
         if reason:
             reasons[m.id] = reason
-    for member_id in await contracts.red_member_ids(
-        [
-            m
-            for m in members
-            if m.id not in reasons and getattr(m, "has_contract", None) is not True
-        ],
-        on,
-    ):
+    unknown = []
+    for m in members:
+        if m.id in reasons:
+            continue
+        has_contract = getattr(m, "has_contract", None)
+        if has_contract is None:
+            unknown.append(m)
+        elif (
+            m.person_type == PersonType.LABOUR
+            and contracts.warning_level(m.entry_date, has_contract, on) == contracts.RED
+        ):
+            reasons[m.id] = CONTRACT_RED
+    for member_id in await contracts.red_member_ids(unknown, on):
         reasons[member_id] = CONTRACT_RED
     return reasons
