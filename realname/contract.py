@@ -36,6 +36,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from realname import error_codes as E
+from realname import openapi_contract
 from realname.error_codes import ErrorCode
 from realname.errors import Forbidden, NotAuthenticated, ValidationError
 from realname.web import Handler
@@ -239,17 +240,6 @@ class Body(BaseModel):
     """Base of JSON body models: unknown fields are refused, strings trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ErrorReply(BaseModel):
-    """The one error shape of every surface."""
-
-    model_config = ConfigDict(title="Error")
-
-    code: str = Field(description="稳定的错误代码（见 docs/api.md 错误代码表）")
-    message: str = Field(description="中文提示")
-    field: str | None = Field(None, description="出错的字段")
-    detail: Any = Field(None, description="补充信息")
 
 
 T = TypeVar("T")
@@ -540,8 +530,6 @@ def endpoint(
         wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [p for n, p in params.items() if n not in injects]
         )
-        from realname import openapi_contract
-
         openapi_contract.register(wrapper, decl)
         return wrapper
 
@@ -559,7 +547,6 @@ __all__ = [
     "Deleted",
     "E",
     "Endpoint",
-    "ErrorReply",
     "Page",
     "PageQuery",
     "Principal",

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sanic import Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Parameter
@@ -51,6 +51,17 @@ BINARY = {"type": "string", "format": "binary"}
 
 SCHEMAS: dict[str, Any] = {}
 _installed: set[int] = set()
+
+
+class ErrorReply(BaseModel):
+    """The one error shape of every surface."""
+
+    model_config = ConfigDict(title="Error")
+
+    code: str = Field(description="稳定的错误代码（见 docs/api.md 错误代码表）")
+    message: str = Field(description="中文提示")
+    field: str | None = Field(None, description="出错的字段")
+    detail: Any = Field(None, description="补充信息")
 
 
 def _name(text: str) -> str:
@@ -95,8 +106,6 @@ def schema_of(model: Any) -> dict[str, Any]:
 
 
 def _error_schema() -> None:
-    from realname.contract import ErrorReply
-
     schema = ErrorReply.model_json_schema(ref_template=REF)
     schema["properties"]["code"]["enum"] = sorted(E.REGISTRY)
     SCHEMAS["Error"] = schema
@@ -105,14 +114,13 @@ def _error_schema() -> None:
 def document_websockets(app: Sanic) -> None:
     """Sanic runs a websocket handler through a ``functools.partial``, and the builder looks the
     operation up by the handler a route runs: hand each such partial its declared operation."""
-    from realname.contract import declaration
-
     store = OperationStore()
     for route in app.router.routes:
         handler = route.handler
         if isinstance(handler, functools.partial) and handler.args:
             inner = handler.args[0]
-            if declaration(inner) is not None and inner in store:
+            # a declared handler (``realname.contract.declaration``) with its operation
+            if getattr(inner, "__endpoint__", None) is not None and inner in store:
                 store[handler] = store[inner]
 
 
