@@ -22,50 +22,33 @@ def base(world) -> str:
     return f"/admin/v1/projects/{world.project.code}"
 
 
+async def _add(client, world, headers, category, id_number, post=None, **more):
+    """添加人员: a post person of `category` by ID number (with `post`, ``unit_id``...)."""
+    body = {"category": category, "id_number": id_number, **more}
+    if post is not None:
+        body["post"] = post
+    return await client.post(f"{base(world)}/posts", headers=headers, json=body)
+
+
 async def test_add_supervision_gc_and_sub_staff(client, redis):
     world = await make_project()
     sub = await add_subcontractor(world)
     gc = await headers_for(redis, world, "gc")
     sup = await headers_for(redis, world, "supervisor")
     p1, n1, _ = await make_person()
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=sup,
-        json={"category": "supervision", "id_number": n1, "post": Post.CHIEF_SUPERVISOR},
-    )
+    r = await _add(client, world, sup, "supervision", n1, Post.CHIEF_SUPERVISOR)
     assert r.status_code == 201, r.text
     assert r.json()["post_label"] == "总监理工程师" and r.json()["unit_id"] == world.supervisor.id
     assert r.json()["person_type"] == "management"
     p2, n2, _ = await make_person()
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "gc", "id_number": n2, "post": Post.LABOUR_OFFICER},
-    )
+    r = await _add(client, world, gc, "gc", n2, Post.LABOUR_OFFICER)
     assert r.status_code == 201 and r.json()["unit_id"] == world.gc.id
     p3, n3, _ = await make_person()
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER},
-    )
+    r = await _add(client, world, gc, "sub", n3, Post.PROJECT_MANAGER)
     assert r.status_code == 422 and r.json()["message"] == "请选择分包单位"
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={
-            "category": "sub",
-            "id_number": n3,
-            "post": Post.PROJECT_MANAGER,
-            "unit_id": world.supervisor.id,
-        },
-    )
+    r = await _add(client, world, gc, "sub", n3, Post.PROJECT_MANAGER, unit_id=world.supervisor.id)
     assert r.status_code == 422 and r.json()["message"] == "所选单位不是本项目的分包单位"
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "sub", "id_number": n3, "post": Post.PROJECT_MANAGER, "unit_id": sub.id},
-    )
+    r = await _add(client, world, gc, "sub", n3, Post.PROJECT_MANAGER, unit_id=sub.id)
     assert r.status_code == 201 and r.json()["unit_id"] == sub.id
     for category, expected in (("supervision", p1.id), ("gc", p2.id), ("sub", p3.id)):
         r = await client.get(f"{base(world)}/posts?category={category}", headers=gc)
@@ -80,43 +63,21 @@ async def test_post_refusals(client, redis):
     gc = await headers_for(redis, world, "gc")
     sup = await headers_for(redis, world, "supervisor")
     _, raw = await unenrolled_person()
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "gc", "id_number": raw, "post": Post.SAFETY_OFFICER},
-    )
+    r = await _add(client, world, gc, "gc", raw, Post.SAFETY_OFFICER)
     assert r.status_code == 422 and "请先使用采集设备完成实名制采集" in r.json()["message"]
     person, number, _ = await make_person()
-    r = await client.post(
-        f"{base(world)}/posts", headers=gc, json={"category": "gc", "id_number": number}
-    )
+    r = await _add(client, world, gc, "gc", number)
     assert r.status_code == 422 and r.json()["message"] == "请选择岗位"
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "gc", "id_number": number, "post": Post.CHIEF_SUPERVISOR},
-    )
+    r = await _add(client, world, gc, "gc", number, Post.CHIEF_SUPERVISOR)
     assert r.status_code == 422 and r.json()["message"] == "该岗位不适用于总包单位"
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "boss", "id_number": number, "post": "other"},
-    )
+    r = await _add(client, world, gc, "boss", number, "other")
     assert r.status_code == 422 and r.json()["field"] == "category"
     # the supervisor may not add GC staff
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=sup,
-        json={"category": "gc", "id_number": number, "post": Post.OTHER},
-    )
+    r = await _add(client, world, sup, "gc", number, Post.OTHER)
     assert r.status_code == 403
     # an active labour member cannot become post personnel at the same time
     await make_member(world, person=person)
-    r = await client.post(
-        f"{base(world)}/posts",
-        headers=gc,
-        json={"category": "gc", "id_number": number, "post": Post.OTHER},
-    )
+    r = await _add(client, world, gc, "gc", number, Post.OTHER)
     assert r.status_code == 409
     assert r.json()["message"] == "该人员是本项目在职劳务人员，请先办理离职后再登记为岗位人员"
     assert await ProjectMember.filter(person=person).count() == 1
