@@ -154,4 +154,4 @@ async def punch_photo(
 )
 async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Workbench attendance summary: on site today by person type and unit, month rate."""
-    return ok(await attendance.workbench_summary(access.project.id))
+    return ok(await attendance.workbench_summary(access))

@@ -137,7 +137,7 @@ async def project_summary(access: ProjectAccess) -> dict[str, Any]:
     (counts over the members the caller sees)."""
     project, posts = access.project, access.posts
     today = localtime.project_today(project)
-    on_site = await attendance.workbench_summary(project.id, today)
+    on_site = await attendance.workbench_summary(access, today)
     warnings = await contracts.warning_summary(access, today)
     active = await access.rows(
         ProjectMember.filter(project_id=project.id, work_status=WorkStatus.ACTIVE)

@@ -108,7 +108,7 @@ async def workbench(access: ProjectAccess, year: int | None = None) -> dict[str,
     return {
         "project": {"code": project.code, "name": project.name, "status": project.status},
         "materials": await materials.workbench_materials(project.id),
-        "attendance": await attendance.workbench_summary(project.id, today),
+        "attendance": await attendance.workbench_summary(access, today),
         "todos": await todos(access, today),
         "announcements": {"data": notices, "total": notice_total},
         "monthly_reports": await monthly_report_months(project.id, year or today.year),

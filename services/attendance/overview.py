@@ -13,7 +13,6 @@ from models import (
     DailyAttendance,
     DayState,
     PersonType,
-    Project,
     ProjectMember,
     Punch,
     PunchStatus,
@@ -168,22 +167,22 @@ async def member_month(
     }
 
 
-async def workbench_summary(project_id: int, today: dt.date | None = None) -> dict[str, Any]:
-    """Today's on-site count by person type and unit, and this month's attendance rate.
+async def workbench_summary(access: ProjectAccess, today: dt.date | None = None) -> dict[str, Any]:
+    """Today's on-site count by person type and unit, and this month's attendance rate, over
+    the members the caller sees (its row scope).
 
     On site today: members with at least one accepted punch today (project-local). Attendance
     rate: attended member-days ÷ expected member-days, from the 1st (or entry date) to today,
     over members on the project then (entered, not yet exited).
     """
-    project = await Project.get(id=project_id)
+    project = access.project
+    project_id = project.id
     today = today or localtime.project_today(project)
     first = today.replace(day=1)
     await settle_stale(project_id, today, first, today)
-    present = await DailyAttendance.filter(project_id=project_id, day=today).values_list(
-        "member_id", flat=True
-    )
-    present_set = set(present)
-    members = await ProjectMember.filter(project_id=project_id).values(
+    days = access.rows(DailyAttendance.filter(project_id=project_id), "member__unit_id")
+    present_set = set(await days.filter(day=today).values_list("member_id", flat=True))
+    members = await access.rows(ProjectMember.filter(project_id=project_id)).values(
         "id",
         "person_type",
         "unit_id",
@@ -211,9 +210,7 @@ async def workbench_summary(project_id: int, today: dt.date | None = None) -> di
                 {"unit_id": m["unit_id"], "unit_name": m["unit_name"] or "", "count": 0},
             )
             u["count"] += 1
-    attended = await DailyAttendance.filter(
-        project_id=project_id, day__gte=first, day__lte=today
-    ).count()
+    attended = await days.filter(day__gte=first, day__lte=today).count()
     rate = round(attended / expected, 4) if expected else 0.0
     return {
         "date": today.isoformat(),

@@ -33,7 +33,7 @@ from models import (
 from models.binding import BindingRequest
 from models.contracts import ContractStatus, LabourContract
 from models.supplement import SupplementRequest
-from services import attendance, identity
+from services import attendance, identity, localtime
 from services.member_filter import StatsFilter
 from tests.attendance.helpers import at, punch
 from tests.conftest import uid
@@ -117,6 +117,9 @@ async def scope_world(files: Any) -> World:
             await punch(member, at(DAY, 8), Direction.IN)
             await punch(member, at(DAY, 17), Direction.OUT)
             pairs.append((member.id, DAY))
+        today = localtime.project_today(base.project)  # on site today: the workbench summary
+        await punch(u.signed, at(today, 7), Direction.IN)
+        pairs.append((u.signed.id, today))
         key = await files.put(JPEG, prefix="punch", suffix=".jpg", content_type="image/jpeg")
         u.photo_punch = await punch(u.signed, at(DAY, 12), Direction.IN, photo_key=key)
         u.officer_person, _, _ = await make_person(name=uid(f"{key}劳务员"))
@@ -149,7 +152,7 @@ async def scope_world(files: Any) -> World:
             requester_kind="enterprise",
             requester_id="0",
         )
-    await attendance.settle_days(base.project.id, pairs, today=dt.date(2025, 4, 1))
+    await attendance.settle_days(base.project.id, pairs)
     for m in await ProjectMember.filter(project_id=base.project.id).prefetch_related("person"):
         w.names[m.id] = m.person.name  # type: ignore[attr-defined]
     return w
@@ -258,6 +261,27 @@ async def test_each_caller_sees_exactly_its_units_rows(app, client, redis, calle
             r = await client.post(base + path, json={"note": "不是本人"}, headers=headers)
             if r.status_code != 404:
                 wrong.append(f"{path} of {k}: {r.status_code}, want 404")
+
+    # The workbench's figures count the same members: on site today, contract warnings, the
+    # members missing a wage card (none here); the mini-program's summary for post personnel.
+    on_site = {w.units[k].unit.id for k in sees if k in UNITS}
+    summary = (await get("/attendance/summary")).json()
+    check("summary on site", {u["unit_id"] for u in summary["on_site_by_unit"]}, on_site)
+    check("summary total", {summary["on_site_total"]}, {len(on_site)})
+    bench = (await get("/workbench")).json()
+    check("workbench on site", {bench["attendance"]["on_site_total"]}, {len(on_site)})
+    red = {i["count"] for i in bench["todos"]["items"] if i["key"] == "contract_red"}
+    check("workbench red", red, {len(w.labour(sees, "unsigned"))})
+    if caller.endswith("_officer"):
+        r = await client.get(
+            f"/miniapp/v1/projects/{w.world.project.code}/summary", headers=headers
+        )
+        assert r.status_code == 200, r.text
+        mini = r.json()
+        check("miniapp on site", {mini["on_site_today"]}, {len(on_site)})
+        active = mini["members_active"]["labour"] + mini["members_active"]["management"]
+        check("miniapp members", {active}, {len(members)})
+        check("miniapp red", {mini["contract_warnings"]["counts"]["red"]}, red)
 
     # One record of another unit is not found (no probing by id); one's own is.
     for k in UNITS:
