@@ -108,26 +108,23 @@ async def test_custom_claim_mapping(idauth_settings_factory: Callable[..., Setti
     assert identity.legal_person_name == DEMO_COMPANIES[1]["name"]
 
 
-async def test_missing_claim_is_bad_claims(
-    idauth_settings_factory: Callable[..., Settings],
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({"idauth_claim_credit_code": "uscc"}, "sso_bad_claims"),  # a claim the token lacks
+        ({"idauth_client_secret": "wrong"}, "sso_unavailable"),  # the token exchange refused
+    ],
+    ids=["missing-claim", "wrong-client-secret"],
+)
+async def test_sign_in_refused_after_authorisation(
+    idauth_settings_factory: Callable[..., Settings], setting: dict[str, str], expected: str
 ) -> None:
-    client = IdAuthClient(idauth_settings_factory(idauth_claim_credit_code="uscc"))
+    client = IdAuthClient(idauth_settings_factory(**setting))
     url, _, verifier = client.authorization_url()
     code, _ = await authorize(url, COMPANY["credit_code"])
     with pytest.raises(IdAuthError) as info:
         await client.fetch_identity(code, verifier)
-    assert info.value.code == "sso_bad_claims"
-
-
-async def test_wrong_client_secret_is_unavailable(
-    idauth_settings_factory: Callable[..., Settings],
-) -> None:
-    client = IdAuthClient(idauth_settings_factory(idauth_client_secret="wrong"))
-    url, _, verifier = client.authorization_url()
-    code, _ = await authorize(url, COMPANY["credit_code"])
-    with pytest.raises(IdAuthError) as info:
-        await client.fetch_identity(code, verifier)
-    assert info.value.code == "sso_unavailable"
+    assert info.value.code == expected
 
 
 async def test_unreachable_platform_is_unavailable(
