@@ -47,8 +47,6 @@ from services.identity import Principal, ProjectAccess
 INT_MAX = 2**31 - 1
 PATH_STR_MAX = 64
 
-PUBLIC = "public"
-DEVICE = "device"
 KINDS = ("enterprise", "person", "regulator", "operator")
 
 
