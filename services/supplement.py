@@ -36,6 +36,7 @@ from models.supplement import (
     SupplementState,
     SupplementStep,
 )
+from realname import error_codes as E
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
 from services import attendance, audit, localtime, rules
 from services import files as file_service
@@ -104,7 +105,7 @@ def _clock(value: Any, day: dt.date, tz: Any, field: str, label: str) -> dt.date
         return None
     m = _TIME_RE.match(str(value).strip())
     if not m:
-        raise ValidationError(f"{label}格式应为 HH:MM", code="invalid_time", field=field)
+        raise ValidationError(f"{label}格式应为 HH:MM", code=E.INVALID_TIME.code, field=field)
     return dt.datetime.combine(
         day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), tz
     )
@@ -120,10 +121,8 @@ def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
     if filer:
         if access.manages(member.unit_id):
             return
-        raise Forbidden("只能为本单位的劳务人员发起补录", code="not_own_member")
-    raise Forbidden(
-        "仅总包/分包单位或有管理权限的岗位人员可发起考勤补录", code="not_allowed_to_file"
-    )
+        raise Forbidden(code=E.NOT_OWN_MEMBER.code)
+    raise Forbidden(code=E.NOT_ALLOWED_TO_FILE.code)
 
 
 async def file_request(
@@ -137,34 +136,34 @@ async def file_request(
     project = access.project
     raw_member = str(data.get("member_id") or "").strip()
     if not raw_member.isdigit():
-        raise ValidationError("请选择补录人员", code="required", field="member_id")
+        raise ValidationError("请选择补录人员", code=E.REQUIRED.code, field="member_id")
     member = await ProjectMember.get_or_none(id=int(raw_member), project_id=project.id)
     if member is None or not access.sees(member.unit_id):
-        raise NotFound("该项目没有此人员", code="member_not_found")
+        raise NotFound(code=E.MEMBER_NOT_FOUND.code)
     _check_filer(access, member)
     if member.person_type != PersonType.LABOUR:
-        raise ValidationError("仅可为劳务人员发起考勤补录", code="not_labour", field="member_id")
+        raise ValidationError(code=E.NOT_LABOUR.code, field="member_id")
     try:
         day = dt.date.fromisoformat(str(require(data.get("date"), "date", "补录日期")))
     except ValueError as exc:
         raise ValidationError(
-            "补录日期格式应为 YYYY-MM-DD", code="invalid_date", field="date"
+            "补录日期格式应为 YYYY-MM-DD", code=E.INVALID_DATE.code, field="date"
         ) from exc
     tz = attendance.zone(project.timezone)
     now = localtime.now()
     if day > now.astimezone(tz).date():
-        raise ValidationError("不能为未来日期补录考勤", code="future_date", field="date")
+        raise ValidationError(code=E.FUTURE_DATE.code, field="date")
     if day < member.entry_date:
-        raise ValidationError("补录日期早于该人员进场日期", code="before_entry", field="date")
+        raise ValidationError(code=E.BEFORE_ENTRY.code, field="date")
     in_time = _clock(data.get("in_time"), day, tz, "in_time", "进场时间")
     out_time = _clock(data.get("out_time"), day, tz, "out_time", "出场时间")
     if in_time is None and out_time is None:
-        raise ValidationError("请填写进场时间或出场时间", code="required", field="in_time")
+        raise ValidationError("请填写进场时间或出场时间", code=E.REQUIRED.code, field="in_time")
     if in_time and out_time and in_time >= out_time:
-        raise ValidationError("进场时间应早于出场时间", code="invalid_time", field="out_time")
+        raise ValidationError(code=E.INVALID_TIME.code, field="out_time")
     for t, name in ((in_time, "in_time"), (out_time, "out_time")):
         if t is not None and t > now:
-            raise ValidationError("补录时间不能晚于当前时间", code="future_date", field=name)
+            raise ValidationError("补录时间不能晚于当前时间", code=E.FUTURE_DATE.code, field=name)
     reason = str(require(data.get("reason"), "reason", "补录原因"))[:500]
     if len(uploads) > MAX_EVIDENCE:
         raise ValidationError(f"证明材料最多 {MAX_EVIDENCE} 个文件", field="evidence")
@@ -174,13 +173,13 @@ async def file_request(
     if block:
         raise ValidationError(
             f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
-            code="punch_blocked",
+            code=E.PUNCH_BLOCKED.code,
             field="member_id",
         )
     if await SupplementRequest.filter(
         member_id=member.id, day=day, state=SupplementState.PENDING
     ).exists():
-        raise Conflict("该人员当日已有审批中的补录申请", code="duplicate_request")
+        raise Conflict(code=E.DUPLICATE_REQUEST.code)
     principal = access.principal
     evidence = []
     for blob, name in uploads:
@@ -232,20 +231,20 @@ async def decide(
     """The current node approves or rejects (audited); the last approval creates the punches."""
     req = await SupplementRequest.get_or_none(id=request_id).select_related("member", "project")
     if req is None:
-        raise NotFound("补录申请不存在", code="supplement_not_found")
+        raise NotFound(code=E.SUPPLEMENT_NOT_FOUND.code)
     if req.state != SupplementState.PENDING:
-        raise Conflict("该补录申请已审批结束", code="already_decided")
+        raise Conflict(code=E.ALREADY_DECIDED.code)
     node = req.chain[req.step]
     mine = await nodes_of(principal, req.project_id)  # type: ignore[attr-defined]
     if node not in mine:
         if mine & set(req.chain):
             raise Forbidden(
-                f"当前审批节点为{NODE_LABELS[node]}，尚未轮到您审批", code="not_current_node"
+                f"当前审批节点为{NODE_LABELS[node]}，尚未轮到您审批", code=E.NOT_CURRENT_NODE.code
             )
-        raise Forbidden("您不在该补录申请的审批流程中", code="not_on_chain")
+        raise Forbidden(code=E.NOT_ON_CHAIN.code)
     comment = (comment or "").strip()[:500]
     if not approve and not comment:
-        raise ValidationError("驳回时请填写审批意见", code="required", field="comment")
+        raise ValidationError("驳回时请填写审批意见", code=E.REQUIRED.code, field="comment")
     final = approve and req.step + 1 == len(req.chain)
     member = req.member
     if final:
@@ -253,7 +252,7 @@ async def decide(
         if block:
             raise Conflict(
                 f"该人员当日不能考勤：{attendance.REASON_LABELS.get(block, block)}",
-                code="punch_blocked",
+                code=E.PUNCH_BLOCKED.code,
             )
     now = localtime.now()
     async with in_transaction() as conn:
@@ -269,7 +268,7 @@ async def decide(
             .update(**changes)
         )
         if not moved:  # someone else decided this node meanwhile
-            raise Conflict("该节点已被审批，请刷新后查看", code="already_decided")
+            raise Conflict("该节点已被审批，请刷新后查看", code=E.ALREADY_DECIDED.code)
         await SupplementStep.create(
             request_id=req.id,
             node=node,
@@ -389,7 +388,7 @@ async def get_request(access: ProjectAccess, request_id: int) -> dict[str, Any]:
     requests = SupplementRequest.filter(id=request_id, project_id=access.project.id)
     req = await access.rows(requests, "member__unit_id").first()
     if req is None:
-        raise NotFound("补录申请不存在", code="supplement_not_found")
+        raise NotFound(code=E.SUPPLEMENT_NOT_FOUND.code)
     return await request_public(req)
 
 

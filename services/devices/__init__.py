@@ -59,12 +59,6 @@ from services.devices.registry import (
     update_settings,
 )
 from services.devices.signing import (
-    BAD_SIGNATURE,
-    DEVICE_OFFLINE_FORCED,
-    DEVICE_UNBOUND,
-    DEVICE_UNKNOWN,
-    REPLAYED_NONCE,
-    SIGNATURE_EXPIRED,
     sign,
     signed_headers,
     verify_request,
@@ -72,15 +66,9 @@ from services.devices.signing import (
 
 __all__ = [
     "ATTENDANCE_CHANNEL",
-    "BAD_SIGNATURE",
     "COLLECTION_CHANNEL",
     "COMMAND_RETRY_AFTER",
-    "DEVICE_OFFLINE_FORCED",
-    "DEVICE_UNBOUND",
-    "DEVICE_UNKNOWN",
-    "REPLAYED_NONCE",
     "SETTING_KEYS",
-    "SIGNATURE_EXPIRED",
     "ack_command",
     "add_firmware",
     "add_firmware_file",

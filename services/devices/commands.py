@@ -14,7 +14,6 @@ from services.devices.cache import forget
 from services.devices.firmware import firmware_url, pick_firmware, report_firmware
 from services.devices.presence import now_utc
 from services.devices.registry import set_forced_offline
-from services.devices.signing import DEVICE_OFFLINE_FORCED
 from services.schemas.device_protocol import MAX_COUNT
 
 COMMAND_RETRY_AFTER = dt.timedelta(seconds=60)  # a delivered command not acked is re-sent after
@@ -208,6 +207,6 @@ async def heartbeat(device: Device, body: dict[str, Any]) -> list[DeviceCommand]
         # A forced-offline device gets only its force_offline command, then every call is refused.
         cmds = await due_commands(device, types=("force_offline",))
         if not cmds:
-            raise AppError("设备已被强制下线", code=DEVICE_OFFLINE_FORCED, status=403)
+            raise AppError("设备已被强制下线", code=E.DEVICE_OFFLINE_FORCED.code, status=403)
         return cmds
     return await due_commands(device)

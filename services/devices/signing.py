@@ -10,18 +10,10 @@ import time
 from typing import Any
 
 from models import Device
+from realname import error_codes as E
 from realname.errors import AppError
 from services.devices.cache import load_device
 from services.devices.presence import record_unregistered
-
-# --- error codes of the contract ----------------------------------------------------------------
-BAD_SIGNATURE = "bad_signature"
-SIGNATURE_EXPIRED = "signature_expired"
-REPLAYED_NONCE = "replayed_nonce"
-DEVICE_UNKNOWN = "device_unknown"
-DEVICE_UNBOUND = "device_unbound"
-DEVICE_OFFLINE_FORCED = "device_offline_forced"
-
 
 # --- signing ---------------------------------------------------------------------------------
 
@@ -83,38 +75,40 @@ async def verify_request(
 ) -> Device:
     """Check a native request's identity, signature, clock and nonce; return its bound device."""
     if not sn:
-        raise AppError("缺少设备编码", code=BAD_SIGNATURE, status=401, field="X-Device-SN")
+        raise AppError("缺少设备编码", code=E.BAD_SIGNATURE.code, status=401, field="X-Device-SN")
     if len(sn) > 64 or not sn.isascii():  # no serial can be like this (Device.sn is 64 chars)
-        raise AppError("设备未登记", code=DEVICE_UNKNOWN, status=403, field="X-Device-SN")
+        raise AppError("设备未登记", code=E.DEVICE_UNKNOWN.code, status=403, field="X-Device-SN")
     auth = await load_device(sn)
     if auth is None:
         await record_unregistered(sn, "native", ip)
-        raise AppError("设备未登记", code=DEVICE_UNKNOWN, status=403)
+        raise AppError("设备未登记", code=E.DEVICE_UNKNOWN.code, status=403)
     if not timestamp or not nonce or not signature:
         missing = next(
             h
             for h, v in (("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Signature", signature))
             if not v
         )
-        raise AppError("缺少签名信息", code=BAD_SIGNATURE, status=401, field=missing)
+        raise AppError("缺少签名信息", code=E.BAD_SIGNATURE.code, status=401, field=missing)
     if not 16 <= len(nonce) <= 64 or not nonce.isascii():
-        raise AppError("随机串长度应为16–64个字符", code=BAD_SIGNATURE, status=401, field="X-Nonce")
+        raise AppError(
+            "随机串长度应为16–64个字符", code=E.BAD_SIGNATURE.code, status=401, field="X-Nonce"
+        )
     if not signature.isascii():  # hmac.compare_digest refuses non-ASCII text
-        raise AppError("签名错误", code=BAD_SIGNATURE, status=401, field="X-Signature")
+        raise AppError("签名错误", code=E.BAD_SIGNATURE.code, status=401, field="X-Signature")
     expected = sign(auth.secret, method, path, timestamp, nonce, body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
-        raise AppError("签名错误", code=BAD_SIGNATURE, status=401)
+        raise AppError("签名错误", code=E.BAD_SIGNATURE.code, status=401)
     server_time = int(time.time())
     try:
         skew = abs(server_time - int(timestamp))
     except ValueError:
         raise AppError(
-            "时间戳格式错误", code=BAD_SIGNATURE, status=401, field="X-Timestamp"
+            "时间戳格式错误", code=E.BAD_SIGNATURE.code, status=401, field="X-Timestamp"
         ) from None
     if skew > clock_window:
         raise AppError(
             "设备时钟与服务器相差过大，请校准时间",
-            code=SIGNATURE_EXPIRED,
+            code=E.SIGNATURE_EXPIRED.code,
             status=401,
             extra={"server_time": server_time},
         )
@@ -123,10 +117,10 @@ async def verify_request(
         f"dev:nonce:{auth.device.id}:{nonce}", b"1", nx=True, ex=max(nonce_ttl, 2 * clock_window)
     )
     if not fresh:
-        raise AppError("请求已使用过（随机串重复）", code=REPLAYED_NONCE, status=401)
+        raise AppError("请求已使用过（随机串重复）", code=E.REPLAYED_NONCE.code, status=401)
     device = auth.device
     if device.project_id is None:  # type: ignore[attr-defined]
-        raise AppError("设备未绑定项目", code=DEVICE_UNBOUND, status=403)
+        raise AppError("设备未绑定项目", code=E.DEVICE_UNBOUND.code, status=403)
     if device.forced_offline and not allow_forced:
-        raise AppError("设备已被强制下线", code=DEVICE_OFFLINE_FORCED, status=403)
+        raise AppError("设备已被强制下线", code=E.DEVICE_OFFLINE_FORCED.code, status=403)
     return device

@@ -116,6 +116,34 @@ def test_every_code_literal_is_registered_with_its_status():
     assert not wrong, wrong
 
 
+def test_raise_sites_name_the_registry_constant():
+    """``code=E.TEAM_NOT_FOUND.code``, never a literal or a module's own copy of the code: each
+    code is defined once, in realname/error_codes.py."""
+    copies = []
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name == "error_codes.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            constants = {
+                t.id
+                for n in tree.body
+                if isinstance(n, ast.Assign)
+                and isinstance(n.value, ast.Constant)
+                and n.value.value in error_codes.REGISTRY
+                for t in n.targets
+                if isinstance(t, ast.Name)
+            }
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                code = next((k.value for k in node.keywords if k.arg == "code"), None)
+                literal = isinstance(code, ast.Constant) and isinstance(code.value, str)
+                if literal or (isinstance(code, ast.Name) and code.id in constants):
+                    copies.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not copies, f"use code=E.<NAME>.code at {copies}"
+
+
 def test_registry_entries_are_complete():
     for code, entry in error_codes.REGISTRY.items():
         assert entry.code == code and 400 <= entry.status <= 599
