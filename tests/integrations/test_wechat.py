@@ -262,23 +262,24 @@ async def test_stable_token_by_default_classic_on_request(
     wechat_settings: Settings, sync_redis: redis.Redis, wechat_base: str
 ) -> None:
     stats = httpx.get(f"{wechat_base}/_stats").json()
-    service = WeChatService(wechat_settings, sync_redis)
-    try:
-        await service.get_phone_number(standin_phone_code("13700002222"))
-    finally:
-        await service.close()
+    await _phone_number(wechat_settings, sync_redis, "13700002222")
     after = httpx.get(f"{wechat_base}/_stats").json()
     assert after["stable_token_calls"] == stats["stable_token_calls"] + 1
     assert after["tokens_issued"] == stats["tokens_issued"]
 
     sync_redis.flushdb()
     classic = Settings(env="test", wechat_api_base=wechat_base, wechat_stable_token=False)
-    service = WeChatService(classic, sync_redis)
+    await _phone_number(classic, sync_redis, "13700003333")
+    assert httpx.get(f"{wechat_base}/_stats").json()["tokens_issued"] == stats["tokens_issued"] + 1
+
+
+async def _phone_number(settings: Settings, sync_redis: redis.Redis, phone: str) -> None:
+    """One phone-number call by a fresh service of `settings` (which fetches its token)."""
+    service = WeChatService(settings, sync_redis)
     try:
-        await service.get_phone_number(standin_phone_code("13700003333"))
+        await service.get_phone_number(standin_phone_code(phone))
     finally:
         await service.close()
-    assert httpx.get(f"{wechat_base}/_stats").json()["tokens_issued"] == stats["tokens_issued"] + 1
 
 
 def _other_system_token(base: str) -> str:
@@ -326,21 +327,13 @@ async def test_classic_token_expires_other_systems_token_stable_does_not(
     theirs = _other_system_token(strict_wechat_base)
     assert _token_works(strict_wechat_base, theirs) == 0
     stable = Settings(env="test", wechat_api_base=strict_wechat_base)
-    service = WeChatService(stable, sync_redis)
-    try:
-        await service.get_phone_number(standin_phone_code("13700005555"))
-    finally:
-        await service.close()
+    await _phone_number(stable, sync_redis, "13700005555")
     await asyncio.sleep(3.2)  # past the grace a replaced classic token would get
     assert _token_works(strict_wechat_base, theirs) == 0  # stable_token left it alone
 
     sync_redis.flushdb()
     classic = Settings(env="test", wechat_api_base=strict_wechat_base, wechat_stable_token=False)
-    service = WeChatService(classic, sync_redis)
-    try:
-        await service.get_phone_number(standin_phone_code("13700006666"))
-    finally:
-        await service.close()
+    await _phone_number(classic, sync_redis, "13700006666")
     assert _token_works(strict_wechat_base, theirs) == 0  # still inside the grace period...
     await asyncio.sleep(3.2)
     assert _token_works(strict_wechat_base, theirs) in (40001, 42001)  # ...then it is dead
