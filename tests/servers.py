@@ -1,5 +1,6 @@
-"""Processes the tests start for real: a free port, waiting until one is ready, stopping it, and
-``realname serve`` sharing the test session's database, Redis, file store and stand-ins."""
+"""Processes the tests start for real: ``realname`` commands, a free port, waiting until a server
+is ready, stopping it, and ``realname serve`` sharing the test session's database, Redis, file
+store and stand-ins."""
 
 from __future__ import annotations
 
@@ -17,6 +18,42 @@ from typing import IO, Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(settings: Any, **extra: str) -> dict[str, str]:
+    """The environment of a ``realname`` command on the test session's database, Redis and file
+    store (what an operator's shell would set)."""
+    return {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir,
+        "STORAGE_URL": settings.storage_url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def realname_cli(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``realname <args>`` in its own process, as an operator runs it (output as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "realname.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def realname_ok(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    """The output of ``realname <args>``, which must succeed (else its error's tail)."""
+    out = realname_cli(env, *args, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
 
 
 def free_port() -> int:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from tortoise import connections
 
@@ -18,9 +15,9 @@ from models.settlement import PendingSettlement
 from services import attendance, localtime
 from tests.devices.helpers import make_device, punch, upload
 from tests.factories import make_member, make_person, make_project
+from tests.servers import cli_env, realname_cli
 
 CST = dt.timezone(dt.timedelta(hours=8))
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pg() -> bool:
@@ -57,17 +54,8 @@ async def _force_punch(
         )
 
 
-def _cli(settings, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.update({"DATABASE_URL": settings.database_url, "ENV": "test", "LOG_LEVEL": "WARNING"})
-    return subprocess.run(
-        [sys.executable, "-m", "realname.cli", "settlement", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return realname_cli(cli_env(settings), "settlement", *args, timeout=60)
 
 
 async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(

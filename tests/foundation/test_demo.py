@@ -1,23 +1,10 @@
 """The demo seed: realistic, idempotent, and no plaintext personal data in the database file."""
 
 import sqlite3
-import subprocess
-import sys
 
 from config.settings import Settings
 from services.pii import PiiCipher
-
-
-def _run(env, *args):
-    out = subprocess.run(
-        [sys.executable, "-m", "realname.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
+from tests.servers import realname_ok
 
 
 def test_demo_seed_has_no_plaintext_personal_data(tmp_path):
@@ -29,10 +16,10 @@ def test_demo_seed_has_no_plaintext_personal_data(tmp_path):
         "EMBEDDED_REDIS_DIR": str(tmp_path / "redis"),
         "STORAGE_URL": f"file://{tmp_path}/f",
     }
-    _run(env, "migrate")
-    first = _run(env, "seed-demo")
+    realname_ok(env, "migrate")
+    first = realname_ok(env, "seed-demo")
     assert "QH-DEMO-001" in first
-    again = _run(env, "seed-demo")  # idempotent
+    again = realname_ok(env, "seed-demo")  # idempotent
     assert '"seeded": "already"' in again
 
     conn = sqlite3.connect(db)

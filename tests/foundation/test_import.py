@@ -2,12 +2,11 @@
 
 import copy
 import json
-import subprocess
-import sys
 
 from models import KeyPersonnel, ParticipatingUnit, Project
 from tests.conftest import uid
 from tests.factories import auth, make_credit_code, make_id_number, make_phone, token_for
+from tests.servers import cli_env, realname_ok
 
 
 def permit_row(**kw):
@@ -103,33 +102,11 @@ async def test_import_not_a_list(client, redis):
 
 def test_cli_import_and_token(tmp_path, settings):
     """`realname import-projects` and `realname token issue` against the test database."""
-    env = {
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "PATH": "/usr/bin:/bin",
-        "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir,
-        "REDIS_URL": settings.redis_url,
-    }
+    env = cli_env(settings)
     row = permit_row()
     f = tmp_path / "p.json"
     f.write_text(json.dumps([row], ensure_ascii=False), encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "realname.cli", "import-projects", str(f)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["created"] == 1
+    assert json.loads(realname_ok(env, "import-projects", str(f)))["created"] == 1
     gc_code = row["units"][1]["credit_code"]
-    out = subprocess.run(
-        [sys.executable, "-m", "realname.cli", "token", "issue", "--enterprise", gc_code],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    token = out.stdout.strip()
+    token = realname_ok(env, "token", "issue", "--enterprise", gc_code).strip()
     assert len(token) > 30 and "\n" not in token

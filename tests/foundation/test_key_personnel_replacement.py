@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import subprocess
-import sys
 
 from models import (
     AuditLog,
@@ -23,6 +21,7 @@ from services import accounts
 from tests.conftest import uid
 from tests.factories import auth, token_for
 from tests.foundation.test_import import permit_row
+from tests.servers import cli_env, realname_ok
 from tests.signin.conftest import wechat_person
 
 
@@ -137,27 +136,14 @@ async def test_row_without_a_role_leaves_it_alone(client, redis):
 
 async def test_cli_reimport_replaces_the_pm(tmp_path, settings):
     """`realname import-projects` run twice: the second file's PM replaces the first."""
-    env = {
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "PATH": "/usr/bin:/bin",
-        "EMBEDDED_REDIS_DIR": settings.embedded_redis_dir,
-        "REDIS_URL": settings.redis_url,
-    }
+    env = cli_env(settings)
     row = permit_row()
     second = copy.deepcopy(row)
     second["key_personnel"][0].update(name="钱经理", id_number="630102197707072081")
     for data in (row, second):
         f = tmp_path / "p.json"
         f.write_text(json.dumps([data], ensure_ascii=False), encoding="utf-8")
-        out = subprocess.run(
-            [sys.executable, "-m", "realname.cli", "import-projects", str(f)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        assert not json.loads(out.stdout)["errors"], out.stdout
+        out = realname_ok(env, "import-projects", str(f))
+        assert not json.loads(out)["errors"], out
     rows = await KeyPersonnel.filter(project__code=row["code"]).order_by("id")
     assert [(r.name, r.ended_at is not None) for r in rows] == [("赵经理", True), ("钱经理", False)]

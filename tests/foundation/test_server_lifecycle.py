@@ -28,24 +28,11 @@ import httpx
 import pytest
 
 from tests.conftest import TMP, _embedded_redis_left, uid
-from tests.integrations.conftest import free_port
+from tests.servers import free_port, realname_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL = 0.2  # 5 Hz, as a load balancer probes
 WARNING = re.compile(r"warn", re.IGNORECASE)  # Python warnings and WARNING log lines
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "realname.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +57,8 @@ def site() -> Iterator[tuple[Path, dict[str, str]]]:
         }
     )
     (folder / "tmp").mkdir()
-    cli(env, "migrate")
-    cli(env, "seed-demo")
+    realname_ok(env, "migrate")
+    realname_ok(env, "seed-demo")
     yield folder, env
 
 
@@ -167,7 +154,7 @@ def _admin_token(folder: Path, env: dict[str, str]) -> str:
         ).fetchone()
     finally:
         con.close()
-    return cli(env, "token", "issue", "--enterprise", credit_code).strip()
+    return realname_ok(env, "token", "issue", "--enterprise", credit_code).strip()
 
 
 HEAVY = [

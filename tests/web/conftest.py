@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.servers import free_port, healthy, stop, wait_ready
+from tests.servers import free_port, healthy, realname_ok, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 REALNAME = [sys.executable, "-m", "realname.cli"]
@@ -36,11 +36,7 @@ class Server:
 
     def cli(self, *args: str) -> str:
         """Run a `realname` command against this server's database and Redis."""
-        out = subprocess.run(
-            [*REALNAME, *args], env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+        return realname_ok(self.env, *args, timeout=120)
 
 
 @pytest.fixture(scope="session")
