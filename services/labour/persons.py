@@ -40,8 +40,10 @@ async def search_person(access: ProjectAccess, id_number: Any) -> dict[str, Any]
     """Find an enrolled person by exact ID number, with their standing on this project."""
     person = await find_enrolled_person(id_number)
     member = await ProjectMember.get_or_none(project_id=access.project.id, person_id=person.id)
-    # Rule 11: before the person is on this project the caller sees the name and masked data only.
-    data = person_fields(person, show_pii(access) and member is not None)
+    # Rule 11: before the person is on this project (for a subcontractor: in its own unit, its
+    # row scope) the caller sees the name and masked data only.
+    mine = member is not None and access.sees(member.unit_id)
+    data = person_fields(person, show_pii(access) and mine)
     data["membership"] = None
     if member is not None:
         status = WorkStatus(member.work_status)

@@ -251,6 +251,18 @@ async def test_each_caller_sees_exactly_its_units_rows(app, client, redis, calle
         r = await client.get(base + path, headers=headers)
         if r.status_code != (200 if k in sees else 404):
             wrong.append(f"{path} of {k}: {r.status_code}, want {200 if k in sees else 404}")
+    if caller not in ("builder", "supervisor", "regulator"):  # search by ID number (VIEW_PII)
+        for k in UNITS:
+            member = w.units[k].signed
+            assert member is not None
+            number = w.numbers[member.id][0]
+            r = await client.post(
+                base + "/persons/search", json={"id_number": number}, headers=headers
+            )
+            assert r.status_code == 200, r.text
+            full = r.json()["id_number"] == number
+            if full != (k in sees):
+                wrong.append(f"persons/search of {k}: full ID number {full}")
     if caller not in ("builder", "supervisor", "regulator"):  # the labour officers' queue
         body = (await get("/binding-requests")).json()
         want = {w.names[i] for i in w.labour(sees, "unsigned")}
