@@ -83,6 +83,29 @@ def punch_key(pin: int, local: dt.datetime) -> str:
     return f"adms:{pin}:{local:%Y%m%d%H%M%S}"
 
 
+def _punch(
+    pin: int,
+    local: dt.datetime,
+    tz: ZoneInfo,
+    direction: str,
+    liveness: bool,
+    payload: dict[str, object],
+) -> PunchIn:
+    """The punch of a parsed row (ATTLOG or rtlog), keyed by (PIN, time). A direction still to
+    be decided from the day's punches (``auto``) goes in as ``in``, marked in the payload."""
+    if direction == "auto":
+        payload["direction"] = "auto"
+    return PunchIn(
+        reply_id=None,
+        key=punch_key(pin, local),
+        time=local.replace(tzinfo=tz),
+        direction="in" if direction == "auto" else direction,
+        pin=pin,
+        liveness=liveness,
+        payload=payload,
+    )
+
+
 def parse_attlog_row(row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state") -> PunchIn:
     """One ``PIN<TAB>YYYY-MM-DD HH:MM:SS<TAB>state<TAB>verify...`` row (errors → bad_field).
 
@@ -115,17 +138,7 @@ def parse_attlog_row(row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state
         return _bad(row, payload, "status")
     verify = verify_mode(cols[3]) if len(cols) > 3 else None
     payload.update({"state": state, "verify": verify, "direction_mode": mode})
-    if direction == "auto":
-        payload["direction"] = "auto"
-    return PunchIn(
-        reply_id=None,
-        key=punch_key(pin, local),
-        time=local.replace(tzinfo=tz),
-        direction="in" if direction == "auto" else direction,
-        pin=pin,
-        liveness=is_live(antispoof, verify),
-        payload=payload,
-    )
+    return _punch(pin, local, tz, direction, is_live(antispoof, verify), payload)
 
 
 def parse_kv_row(row: str) -> dict[str, str]:
@@ -163,17 +176,7 @@ def parse_rtlog_row(row: str, tz: ZoneInfo, antispoof: bool, mode: str = "state"
     payload.update(
         {"event": int(event), "inoutstatus": inout, "verify": verify, "direction_mode": mode}
     )
-    if direction == "auto":
-        payload["direction"] = "auto"
-    return PunchIn(
-        reply_id=None,
-        key=punch_key(pin, local),
-        time=local.replace(tzinfo=tz),
-        direction="in" if direction == "auto" else direction,
-        pin=pin,
-        liveness=is_live(antispoof, verify),
-        payload=payload,
-    )
+    return _punch(pin, local, tz, direction, is_live(antispoof, verify), payload)
 
 
 def from_zk_time(value: int) -> dt.datetime | None:
