@@ -34,6 +34,7 @@ import secrets
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Request, Sanic
@@ -315,25 +316,26 @@ def wechat_standin_blueprint(
             }
         )
 
+    def mint(
+        request: Request, field: str, make: Callable[[str], str], shape: re.Pattern[str]
+    ) -> HTTPResponse:
+        """A code for the body's `field`, made by `make`; it expires after ``code_ttl``."""
+        data = body_json(request) or {}
+        code = make(str(data.get(field) or ""))
+        if shape.fullmatch(code) is None:
+            return _error(40097, f"invalid args: {field}")
+        minted[code] = time.monotonic()
+        return json({"code": code, "expires_in": code_ttl})
+
     @bp.post("/_mint/login_code")
     async def mint_login_code(request: Request) -> HTTPResponse:
         """What wx.login gives the phone (not a WeChat API): `{"user"}` → a code that expires."""
-        data = body_json(request) or {}
-        code = standin_login_code(str(data.get("user") or ""))
-        if LOGIN_CODE_RE.fullmatch(code) is None:
-            return _error(40097, "invalid args: user")
-        minted[code] = time.monotonic()
-        return json({"code": code, "expires_in": code_ttl})
+        return mint(request, "user", standin_login_code, LOGIN_CODE_RE)
 
     @bp.post("/_mint/phone_code")
     async def mint_phone_code(request: Request) -> HTTPResponse:
         """What the getPhoneNumber button gives (not a WeChat API): `{"phone"}` → a code."""
-        data = body_json(request) or {}
-        code = standin_phone_code(str(data.get("phone") or ""))
-        if PHONE_CODE_RE.fullmatch(code) is None:
-            return _error(40097, "invalid args: phone")
-        minted[code] = time.monotonic()
-        return json({"code": code, "expires_in": code_ttl})
+        return mint(request, "phone", standin_phone_code, PHONE_CODE_RE)
 
     @bp.get("/_stats")
     async def standin_stats(request: Request) -> HTTPResponse:
