@@ -403,3 +403,17 @@ async def test_qr_minute_quota_is_429(strict_wechat_base: str, sync_redis: redis
         429,
     )
     assert info.value.to_dict()["retry_after"] == 60 and "一分钟" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/_mint/login_code", {"user": "有空格 的用户"}, "user"),
+        ("/_mint/phone_code", {"phone": "not-a-phone"}, "phone"),
+    ],
+)
+def test_mint_refuses_what_no_code_can_carry(
+    wechat_base: str, path: str, body: dict[str, str], field: str
+) -> None:
+    r = httpx.post(f"{wechat_base}{path}", json=body).json()
+    assert r == {"errcode": 40097, "errmsg": f"invalid args: {field}"}
