@@ -32,6 +32,7 @@ from models import (
 )
 from models.binding import BindingRequest
 from models.contracts import ContractStatus, LabourContract
+from models.files import StoredFile
 from models.supplement import SupplementRequest
 from services import attendance, identity, localtime
 from services.member_filter import StatsFilter
@@ -65,6 +66,7 @@ class Unit:
     officer: ProjectMember | None = None  # the unit's labour officer (劳务员)
     officer_person: Any = None
     photo_punch: Any = None  # a punch of `signed` with a photo
+    file_ids: list[int] = field(default_factory=list)  # contract attachment, supplement evidence
 
     @property
     def members(self) -> list[ProjectMember]:
@@ -131,8 +133,22 @@ async def scope_world(files: Any) -> World:
             post=Post.LABOUR_OFFICER,
             entry_date=ENTRY,
         )
+        attachment, evidence = [
+            await StoredFile.create(
+                key=await files.put(JPEG, prefix=purpose, suffix=".jpg", content_type="image/jpeg"),
+                name=f"{purpose}.jpg",
+                content_type="image/jpeg",
+                size=len(JPEG),
+                sha256="0" * 64,
+                project=base.project,
+                purpose=purpose,
+            )
+            for purpose in ("contract", "evidence")
+        ]
+        u.file_ids = [attachment.id, evidence.id]
         await LabourContract.create(
             project=base.project,
+            attachment=attachment,
             member=u.signed,
             number=uid("HT"),
             party_a="甲方公司",
@@ -151,6 +167,7 @@ async def scope_world(files: Any) -> World:
             chain=["gc_labour_officer", "gc_project_manager", "chief_supervisor"],
             requester_kind="enterprise",
             requester_id="0",
+            evidence=[evidence.id],
         )
     await attendance.settle_days(base.project.id, pairs)
     for m in await ProjectMember.filter(project_id=base.project.id).prefetch_related("person"):
@@ -246,6 +263,11 @@ async def test_each_caller_sees_exactly_its_units_rows(app, client, redis, calle
         )
         if r.status_code != 404:
             wrong.append(f"POST /supplements for {k}: {r.status_code}, want 404")
+    for k in UNITS:  # a contract attachment, a supplement's evidence
+        for file_id in w.units[k].file_ids:
+            r = await client.get(f"{base}/files/{file_id}", headers=headers)
+            if r.status_code != (200 if k in sees else 404):
+                wrong.append(f"files/{file_id} of {k}: {r.status_code}")
     for k in UNITS:  # a punch photo
         path = f"/attendance/punches/{w.units[k].photo_punch.id}/photo"
         r = await client.get(base + path, headers=headers)
