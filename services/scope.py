@@ -158,13 +158,8 @@ class ProjectAccess:
 
     @property
     def sees_every_unit(self) -> bool:
-        """Whether the caller sees every unit's rows (else only `visible_units`)."""
+        """Whether the caller sees every unit's rows (else only those of `scope.visible`)."""
         return self.scope.visible is None
-
-    @property
-    def visible_units(self) -> frozenset[int] | None:
-        """The units whose rows the caller sees; None for every unit."""
-        return self.scope.visible
 
     def sees(self, unit_id: int | None) -> bool:
         """Whether rows of this unit are visible to the caller."""
