@@ -9,8 +9,8 @@ from sanic.response import HTTPResponse, raw
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import ip_of, ok, page
-from services import attendance, audit, identity, localtime
+from realname.web import audit_project, ok, page
+from services import attendance, identity, localtime
 from services.exports import stream_file
 from services.identity import ProjectAccess
 from services.schemas.attendance import (
@@ -46,12 +46,11 @@ async def _stats(
     if query.format == "xlsx":
         path, exported = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
-        await audit.record(
+        await audit_project(
+            request,
+            access,
             f"attendance.export.{kind}_stats",
-            principal=access.principal,
-            project_id=access.project.id,
             target=f"{code}:{month}",
-            ip=ip_of(request),
             detail={
                 "month": month,
                 "filters": filters.audit_view(),

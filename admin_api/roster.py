@@ -8,8 +8,8 @@ from sanic.response import HTTPResponse, raw
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import Forbidden, NotFound
-from realname.web import audit_project, ip_of, ok, page
-from services import audit, labour, roster
+from realname.web import audit_project, ok, page
+from services import labour, roster
 from services.exports import XLSX_TYPE, stream_file, write_xlsx
 from services.identity import MANAGE, VIEW, VIEW_PII, ProjectAccess
 from services.schemas.roster import (
@@ -61,12 +61,11 @@ async def export_roster(
     path, rows = await write_xlsx(
         roster.EXPORT_COLUMNS, roster.export_batches(access, filters), sheet="项目花名册"
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "roster.export",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"project:{access.project.code}",
-        ip=ip_of(request),
         detail={
             "rows": rows,
             "masked": not labour.show_pii(access),

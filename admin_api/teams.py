@@ -9,8 +9,8 @@ from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
-from realname.web import audit_project, ip_of, ok, page
-from services import audit, contracts, labour, localtime, team_import
+from realname.web import audit_project, ok, page
+from services import contracts, labour, localtime, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import (
@@ -215,12 +215,11 @@ async def import_members(
     result = await team_import.import_members(
         access, team_id, upload[0], upload[1], request.app.ctx.settings.max_upload_bytes
     )
-    await audit.record(
+    await audit_project(
+        request,
+        access,
         "team.import",
-        principal=access.principal,
-        project_id=access.project.id,
         target=f"team:{team_id}",
-        ip=ip_of(request),
         detail={k: result[k] for k in ("total", "imported", "failed")},
     )
     return ok(result)
