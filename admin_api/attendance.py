@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -29,6 +30,16 @@ bp = Blueprint("admin_attendance", url_prefix="/projects/<code:str>/attendance")
 def photo_link(code: str) -> Any:
     """A function giving the admin URL of a punch's photo."""
     return lambda p: f"/admin/v1/projects/{code}/attendance/punches/{p['id']}/photo"
+
+
+# 打卡统计 and 出勤时长统计: one month's page (or its .xlsx export), the same query and reply
+stats_endpoint = partial(
+    endpoint,
+    access=Access.project(identity.VIEW),
+    query=StatsQuery,
+    response=StatsPage,
+    errors=(E.INVALID_MONTH,),
+)
 
 
 async def _stats(
@@ -68,13 +79,7 @@ async def _stats(
 
 
 @bp.get("/punch-stats")
-@endpoint(
-    summary="打卡统计",
-    access=Access.project(identity.VIEW),
-    query=StatsQuery,
-    response=StatsPage,
-    errors=(E.INVALID_MONTH,),
-)
+@stats_endpoint(summary="打卡统计")
 async def punch_stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess
 ) -> HTTPResponse | None:
@@ -83,13 +88,7 @@ async def punch_stats(
 
 
 @bp.get("/duration-stats")
-@endpoint(
-    summary="出勤时长统计",
-    access=Access.project(identity.VIEW),
-    query=StatsQuery,
-    response=StatsPage,
-    errors=(E.INVALID_MONTH,),
-)
+@stats_endpoint(summary="出勤时长统计")
 async def duration_stats(
     request: Request, code: str, query: StatsQuery, access: ProjectAccess
 ) -> HTTPResponse | None:
