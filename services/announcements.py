@@ -3,7 +3,6 @@ a region or to every project; the workbench and the mini-program read them."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from tortoise.expressions import Q
@@ -12,6 +11,7 @@ from models import AccountKind, Project, Region
 from models.announcements import Announcement
 from realname import error_codes as E
 from realname.errors import Forbidden, NotFound, ValidationError
+from services import localtime
 from services.identity import Principal, region_covers
 from services.units import text
 
@@ -115,7 +115,7 @@ async def withdraw(principal: Principal, announcement_id: int) -> Announcement:
         if region_code is None or not region_covers(own.code, region_code, str(own.level)):
             raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     if a.withdrawn_at is None:
-        a.withdrawn_at = dt.datetime.now(dt.UTC)
+        a.withdrawn_at = localtime.now()
         await a.save(update_fields=["withdrawn_at"])
     return a
 

@@ -8,7 +8,6 @@ unbinding revoke the account's tokens (a token carries the person it stood for) 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 
 import redis.asyncio as aredis
@@ -33,7 +32,7 @@ from realname.errors import (
     ValidationError,
     require,
 )
-from services import audit, identity, pii, ratelimit
+from services import audit, identity, localtime, pii, ratelimit
 from services.identity import Principal, ProjectAccess
 
 MSG_NO_MATCH = (
@@ -110,7 +109,7 @@ async def _bind(
             await (
                 BindingRequest.filter(account_id=account.id, status=BindingRequestStatus.PENDING)
                 .exclude(id=request.id if request else 0)
-                .update(status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC))
+                .update(status=BindingRequestStatus.CANCELLED, decided_at=localtime.now())
             )
     except IntegrityError as exc:
         raise Conflict(MSG_PERSON_TAKEN, code=E.PERSON_ALREADY_BOUND.code) from exc
@@ -236,7 +235,7 @@ async def _attempt(
     async with in_transaction():
         await BindingRequest.filter(
             account_id=account.id, status=BindingRequestStatus.PENDING
-        ).update(status=BindingRequestStatus.CANCELLED, decided_at=dt.datetime.now(dt.UTC))
+        ).update(status=BindingRequestStatus.CANCELLED, decided_at=localtime.now())
         req = await BindingRequest.create(
             account=account,
             person=person,
@@ -346,7 +345,7 @@ async def decide(
         raise NotFound("绑定申请不存在", code=E.BINDING_REQUEST_NOT_FOUND.code)
     if req.status != BindingRequestStatus.PENDING:
         raise Conflict("该绑定申请已处理", code=E.BINDING_REQUEST_DECIDED.code)
-    now = dt.datetime.now(dt.UTC)
+    now = localtime.now()
     if approve:
         if await WeChatBinding.exists(account_id=req.account.id):
             raise Conflict("该微信账号已绑定其他实名信息", code=E.ACCOUNT_ALREADY_BOUND.code)

@@ -349,7 +349,7 @@ async def enrol(
         e.id_photo, prefix="idphotos", suffix=".jpg", content_type="image/jpeg"
     )
     face_key = await store.put(e.face, prefix="faces", suffix=".jpg", content_type="image/jpeg")
-    now = dt.datetime.now(dt.UTC)
+    now = localtime.now()
     person_fields: dict[str, Any] = dict(
         name=e.name,
         gender=e.gender,
@@ -451,7 +451,7 @@ async def replace_face(person: Person, face: bytes, store: FileStore) -> str:
     if digest != person.face_sha256:
         key = await store.put(face, prefix="faces", suffix=".jpg", content_type="image/jpeg")
         await Person.filter(id=person.id).update(
-            face_key=key, face_sha256=digest, face_captured_at=dt.datetime.now(dt.UTC)
+            face_key=key, face_sha256=digest, face_captured_at=localtime.now()
         )
         await sync.mark_members_changed(
             cast(

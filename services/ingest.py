@@ -26,7 +26,7 @@ from config.settings import get_settings
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from models.contracts import ContractStatus
 from realname.storage import FileStore
-from services import attendance, caches, pii, rules
+from services import attendance, caches, localtime, pii, rules
 from services.attendance.settlement import _sqlite_in_transaction
 
 log = logging.getLogger("realname.ingest")
@@ -301,7 +301,7 @@ async def ingest(
     """
     project_id: int = device.project_id  # type: ignore[attr-defined]
     tz = attendance.zone(project.timezone if project is not None else None)
-    now = dt.datetime.now(dt.UTC)
+    now = localtime.now()
     results: list[dict[str, Any] | None] = [None] * len(punches)
     seen: dict[str, int] = {}
     fresh: list[tuple[int, PunchIn]] = []

@@ -149,7 +149,7 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
 async def upsert_project(data: dict[str, Any]) -> tuple[Project, bool]:
     """Create or update one validated project with its units and key personnel."""
     c = pii.cipher()
-    now = dt.datetime.now(dt.UTC)
+    now = localtime.now()
     async with in_transaction():
         project = await Project.get_or_none(code=data["code"])
         created = project is None

@@ -415,7 +415,7 @@ async def register_subcontractor(
             on_site=True,
             specialty=specialty,
             contract_file=contract.key if contract else None,
-            contract_registered_at=dt.datetime.now(dt.UTC) if contract else None,
+            contract_registered_at=localtime.now() if contract else None,
             synced=False,
             **phone,
         )
@@ -540,7 +540,7 @@ async def update_unit(
     contract = await _store_contract(store, upload, access)
     if contract is not None:
         unit.contract_file = contract.key
-        unit.contract_registered_at = dt.datetime.now(dt.UTC)
+        unit.contract_registered_at = localtime.now()
         unit_changes += ["contract_file", "contract_registered_at"]
     async with in_transaction():
         if ent_changes:

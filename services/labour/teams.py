@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 from models import ParticipatingUnit, ProjectMember, Team, UnitRole, WorkStatus
 from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError, require
+from services import localtime
 from services.identity import ProjectAccess
 from services.labour.persons import fields_of
 from services.labour.scope import CONSTRUCTION_ROLES
@@ -199,7 +199,7 @@ async def delete_team(access: ProjectAccess, team_id: int) -> None:
             f"班组内还有 {active} 名在职人员，请先为其办理离职后再删除班组",
             code=E.TEAM_HAS_MEMBERS.code,
         )
-    await Team.filter(id=team.id).update(deleted_at=dt.datetime.now(dt.UTC), on_site=False)
+    await Team.filter(id=team.id).update(deleted_at=localtime.now(), on_site=False)
 
 
 async def construction_units(access: ProjectAccess) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ import pytest
 
 from models import ParticipatingUnit, Project, UnitRole
 from services import localtime
-from tests.factories import auth, enterprise_token, make_enterprise, make_project
+from tests.devices.helpers import make_device, punch, upload
+from tests.factories import auth, enterprise_token, make_enterprise, make_member, make_project
 
 # 17:30 UTC on June 1st: already 01:30 on June 2nd in Shanghai, still 23:30 June 1st in Urumqi.
 EVENING_UTC = dt.datetime(2028, 6, 1, 17, 30, tzinfo=dt.UTC)
@@ -85,3 +86,25 @@ async def test_statistics_default_to_the_projects_month(
     )
     assert r.status_code == 200, r.text
     assert r.json()["month"] == "2028-07"
+
+
+async def test_punch_times_are_judged_by_the_clock(
+    client: Any, redis: Any, clock: Callable[[dt.datetime], None]
+) -> None:
+    """The punch pipeline's "in the future" is the clock's future (it read the system clock)."""
+    real = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock(real - dt.timedelta(days=3))
+    world = await make_project()
+    member = await make_member(world, entry_date=(real - dt.timedelta(days=10)).date())
+    dev = await make_device(world)
+    r = await upload(
+        client,
+        dev,
+        [
+            punch("c1", member.person_id, when=real - dt.timedelta(days=3, hours=1)),
+            punch("c2", member.person_id, when=real),
+        ],
+    )
+    assert r.status_code == 200, r.text
+    got = [(x["id"], x["status"], x.get("reason")) for x in r.json()["results"]]
+    assert got == [("c1", "accepted", None), ("c2", "rejected", "time_in_future")]
