@@ -165,12 +165,7 @@ async def list_unsigned(
         if newest is not None:
             qs = qs.filter(entry_date__gte=today - dt.timedelta(days=newest))
     total = await qs.count()
-    members = (
-        await qs.order_by("entry_date", "id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("person", "unit__enterprise", "team")
-    )
+    members = await labour.member_page(qs, page, size, order=("entry_date", "id"))
     states = await contract_states(members, today)
     full = labour.show_pii(access)
     first = (page - 1) * size

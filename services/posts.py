@@ -101,12 +101,7 @@ async def list_post_personnel(
             raise ValidationError("工作状态应为 active 或 left", field="work_status")
         qs = qs.filter(work_status=work_status)
     total = await qs.count()
-    members = (
-        await qs.order_by("id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("person", "unit__enterprise", "team")
-    )
+    members = await labour.member_page(qs, page, size)
     full = labour.show_pii(access)
     first = (page - 1) * size
     return [

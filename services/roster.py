@@ -115,12 +115,7 @@ async def list_roster(
     qs = await _query(access, f)
     total = await qs.count()
     missing = await qs.filter(person__face_key__isnull=True).count()
-    members = (
-        await qs.order_by("id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("person", "unit__enterprise", "team")
-    )
+    members = await labour.member_page(qs, page, size)
     full = labour.show_pii(access)
     first = (page - 1) * size
     rows = [roster_row(m, full, first + i + 1) for i, m in enumerate(members)]
@@ -162,7 +157,7 @@ async def export_batches(access: ProjectAccess, f: RosterFilter) -> AsyncIterato
             await qs.filter(id__gt=last_id)
             .order_by("id")
             .limit(EXPORT_BATCH)
-            .prefetch_related("person", "unit__enterprise", "team")
+            .prefetch_related(*labour.MEMBER_RELATIONS)
         )
         if not batch:
             return

@@ -32,7 +32,14 @@ from services.labour.members import (
 )
 from services.labour.persons import ENROL_FIRST, find_enrolled_person, search_person
 from services.labour.scope import show_pii
-from services.labour.shaping import member_public, person_fields, post_label, wage_card_incomplete
+from services.labour.shaping import (
+    MEMBER_RELATIONS,
+    member_page,
+    member_public,
+    person_fields,
+    post_label,
+    wage_card_incomplete,
+)
 from services.labour.teams import (
     active_counts,
     construction_units,
@@ -53,6 +60,7 @@ from services.labour.wagecard import (
 
 __all__ = [
     "ENROL_FIRST",
+    "MEMBER_RELATIONS",
     "WORK_TYPES",
     "WageCard",
     "active_counts",
@@ -68,6 +76,7 @@ __all__ = [
     "list_team_members",
     "list_teams",
     "load_member",
+    "member_page",
     "member_public",
     "parse_date",
     "person_fields",

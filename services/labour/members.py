@@ -15,6 +15,7 @@ from services import localtime, pii, sync
 from services.identity import ProjectAccess
 from services.labour.dates import parse_date
 from services.labour.persons import fields_of, find_enrolled_person
+from services.labour.shaping import member_page
 from services.labour.teams import get_team
 from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
 
@@ -126,13 +127,7 @@ async def list_team_members(
             raise ValidationError("工作状态应为 active 或 left", field="work_status")
         qs = qs.filter(work_status=work_status)
     total = await qs.count()
-    rows = (
-        await qs.order_by("id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("person", "unit__enterprise", "team")
-    )
-    return list(rows), total
+    return await member_page(qs, page, size), total
 
 
 async def update_member(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from models import ParticipatingUnit, Person, PersonType, Post, ProjectMember, UnitRole, WorkStatus
 from models.org import UNIT_ROLE_LABELS
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
@@ -40,6 +42,23 @@ def wage_card_incomplete(member: ProjectMember) -> list[str]:
     if not member.bank_branch_code:
         missing.append("bank_branch_code")
     return missing
+
+
+# What ``member_public`` reads besides the member row: load these with the members.
+MEMBER_RELATIONS = ("person", "unit__enterprise", "team")
+
+
+async def member_page(
+    qs: QuerySet[ProjectMember], page: int, size: int, order: tuple[str, ...] = ("id",)
+) -> list[ProjectMember]:
+    """Page `page` (of `size` rows, in `order`) of the members in `qs`, ready for
+    ``member_public``."""
+    return list(
+        await qs.order_by(*order)
+        .offset((page - 1) * size)
+        .limit(size)
+        .prefetch_related(*MEMBER_RELATIONS)
+    )
 
 
 def member_public(
