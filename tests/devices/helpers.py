@@ -58,6 +58,11 @@ async def call(
     return await client.request(method, path, content=data, headers=h)
 
 
+async def heartbeat(client: httpx.AsyncClient, dev: Dev) -> httpx.Response:
+    """A signed ``POST /device/v1/heartbeat`` (the reply carries the device's pending commands)."""
+    return await call(client, dev, "POST", "/device/v1/heartbeat", {})
+
+
 async def upload(client: httpx.AsyncClient, dev: Dev, punches: list[Any]) -> httpx.Response:
     """A signed upload of `punches` (see ``punch``) to ``POST /device/v1/punches``."""
     return await call(client, dev, "POST", "/device/v1/punches", {"punches": punches})

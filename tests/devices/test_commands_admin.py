@@ -15,7 +15,7 @@ from models import (
 )
 from services import devices as svc
 from tests.conftest import uid
-from tests.devices.helpers import call, make_device
+from tests.devices.helpers import call, heartbeat, make_device
 from tests.factories import auth, enterprise_token, make_project, regulator_token, token_for
 
 SHA = "a" * 64
@@ -54,21 +54,21 @@ async def test_register_list_search_rotate_unbind(client, redis):
     from tests.devices.helpers import Dev
 
     dev = Dev(sn, secret, world)
-    assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 200
+    assert (await heartbeat(client, dev)).status_code == 200
     r = await client.get(f"{base}?manufacturer=中控", headers=h)
     assert r.json()["data"][0]["设备状态"] == "在线"
     r = await client.post(f"{base}/{sn}/secret", headers=h)
     new = r.json()["secret"]
-    assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 401
+    assert (await heartbeat(client, dev)).status_code == 401
     dev.secret = new
-    assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 200
+    assert (await heartbeat(client, dev)).status_code == 200
     r = await client.post(f"{base}/{sn}/unbind", headers=h)
     assert r.status_code == 200
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["code"] == "device_unbound"
     r = await client.post(f"{base}/bind", json={"sn": sn}, headers=h)
     assert r.status_code == 200
-    assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 200
+    assert (await heartbeat(client, dev)).status_code == 200
     # each change is audited on the project, by the enterprise that made it, with its address
     logged = await AuditLog.filter(
         target=sn,
@@ -203,7 +203,7 @@ async def test_failed_acks_retry_then_fail(client, redis):
     device = await Device.get(sn=dev.sn)
     cmd = await svc.queue_command(device, "upload_faces", max_attempts=2)
     for attempt in (1, 2):
-        r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+        r = await heartbeat(client, dev)
         assert [c["id"] for c in r.json()["commands"]] == [str(cmd.id)], attempt
         r = await call(
             client,
@@ -213,7 +213,7 @@ async def test_failed_acks_retry_then_fail(client, redis):
             {"ok": False, "message": "camera busy"},
         )
     assert r.json()["status"] == "failed"
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["commands"] == []
     h = await _admin(redis, world)
     r = await client.get(
@@ -228,13 +228,13 @@ async def test_unacked_command_redelivered_then_failed(client):
     dev = await make_device(world)
     device = await Device.get(sn=dev.sn)
     cmd = await svc.queue_command(device, "sync_persons", {"full": True}, max_attempts=2)
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["commands"][0]["params"] == {"full": True}
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["commands"] == []  # not re-sent before the retry interval
     past = dt.datetime.now(dt.UTC) - svc.COMMAND_RETRY_AFTER - dt.timedelta(seconds=5)
     await DeviceCommand.filter(id=cmd.id).update(sent_at=past)
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert [c["id"] for c in r.json()["commands"]] == [str(cmd.id)]
     await DeviceCommand.filter(id=cmd.id).update(sent_at=past)
     await svc.expire_commands(device.id)
@@ -246,7 +246,7 @@ async def test_expired_command_times_out(client):
     dev = await make_device(world)
     device = await Device.get(sn=dev.sn)
     cmd = await svc.queue_command(device, "upload_faces", ttl=dt.timedelta(seconds=-1))
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["commands"] == []
     got = await DeviceCommand.get(id=cmd.id)
     assert got.status == CommandStatus.TIMEOUT and got.finished_at is not None
@@ -259,7 +259,7 @@ async def test_force_offline_delivered_once_then_refused(client, redis):
     base = f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}"
     r = await client.post(f"{base}/commands", json={"type": "force_offline"}, headers=h)
     assert r.status_code == 201
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["commands"][0]["type"] == "force_offline"
     r = await call(
         client,
@@ -269,12 +269,12 @@ async def test_force_offline_delivered_once_then_refused(client, redis):
         {"ok": True},
     )
     assert r.status_code == 200
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert r.json()["code"] == "device_offline_forced"
     r = await client.get(base, headers=h)
     assert r.json()["设备状态"] == "强制下线"
     await client.post(f"{base}/online", headers=h)
-    assert (await call(client, dev, "POST", "/device/v1/heartbeat", {})).status_code == 200
+    assert (await heartbeat(client, dev)).status_code == 200
 
 
 async def test_force_push_and_person_push(client, redis):
@@ -286,5 +286,5 @@ async def test_force_push_and_person_push(client, redis):
     assert r.json()["params"] == {"full": True}
     r = await client.post(f"{base}/push-persons", json={}, headers=h)
     assert r.json()["queued"] == 1
-    r = await call(client, dev, "POST", "/device/v1/heartbeat", {})
+    r = await heartbeat(client, dev)
     assert [c["params"] for c in r.json()["commands"]] == [{"full": True}, {"full": False}]
