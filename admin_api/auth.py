@@ -32,11 +32,31 @@ bp = Blueprint("admin_auth", url_prefix="/auth")
 
 WS_WAIT_SECONDS = 20.0
 SSO_COOKIE_PATH = "/admin/v1/auth/sso"
+SSO_ERROR_COOKIE = "sso_error"
 
 
 def _ttl(request: Request) -> int:
     """The session lifetime from the settings."""
     return int(request.app.ctx.settings.token_ttl_seconds)
+
+
+def _refused_in_browser(request: Request, exc: AppError) -> HTTPResponse:
+    """A refused SSO sign-in in the browser: back to the console's sign-in page, which shows the
+    reason and what to do. The error rides in a short-lived cookie set by this server (never in
+    the URL, where anyone could put any text on our page)."""
+    payload = json.dumps({"code": exc.code, "message": exc.message}, ensure_ascii=False)
+    response = redirect("/login?sso_error=" + exc.code)
+    response.add_cookie(
+        SSO_ERROR_COOKIE,
+        base64.urlsafe_b64encode(payload.encode()).decode().rstrip("="),
+        httponly=False,  # read once by the sign-in page's script, then deleted
+        samesite="Lax",
+        secure=request.app.ctx.settings.public_base_url.startswith("https://"),
+        max_age=120,
+        path="/login",
+    )
+    response.delete_cookie(signin.SSO_BROWSER_COOKIE, path=SSO_COOKIE_PATH)
+    return response
 
 
 def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPResponse:
@@ -69,7 +89,7 @@ async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
     The reply is a 302 to the platform; with ``mode=json`` the authorize URL as JSON instead."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_START, ip_of(request))
     url, browser = await signin.sso_start(
-        request.app.ctx.redis, request.app.ctx.idauth, query.next or None
+        request.app.ctx.redis, request.app.ctx.idauth, query.next or None, query.kind
     )
     response = ok({"authorize_url": url}) if query.mode == "json" else redirect(url)
     # Binds the state to this browser; SameSite=Lax still sends it on the platform's redirect back.
@@ -100,25 +120,36 @@ async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
         E.SSO_UNAVAILABLE,
         E.ENTERPRISE_NOT_ON_PROJECT,
         E.ACCOUNT_DISABLED,
+        E.WRONG_ACCOUNT_KIND,
     ),
-    redirect="登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌）",
+    redirect=(
+        "登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌）；"
+        "浏览器中被拒绝时跳转到登录页并说明原因"
+    ),
 )
 async def sso_callback(request: Request, query: SsoCallbackQuery) -> HTTPResponse:
     """The platform's redirect back: check state, redeem the code, apply rule 9, sign in.
 
-    The reply redirects to the page the sign-in started from, or is the session as JSON."""
+    The reply redirects to the page the sign-in started from, or is the session as JSON. A
+    refusal reaches a browser (``Accept: text/html``) as the console's sign-in page with the
+    reason in Chinese (the ``sso_error`` cookie), others as the JSON error."""
     ip = ip_of(request)
-    await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_CALLBACK, ip)
-    result = await signin.sso_finish(
-        request.app.ctx.redis,
-        request.app.ctx.idauth,
-        code=query.code,
-        state=query.state,
-        error=query.error,
-        ip=ip,
-        ttl=_ttl(request),
-        browser=request.cookies.get(signin.SSO_BROWSER_COOKIE),
-    )
+    try:
+        await ratelimit.hit(request.app.ctx.redis, ratelimit.SSO_CALLBACK, ip)
+        result = await signin.sso_finish(
+            request.app.ctx.redis,
+            request.app.ctx.idauth,
+            code=query.code,
+            state=query.state,
+            error=query.error,
+            ip=ip,
+            ttl=_ttl(request),
+            browser=request.cookies.get(signin.SSO_BROWSER_COOKIE),
+        )
+    except AppError as exc:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        return _refused_in_browser(request, exc)
     response = redirect(result.next_path) if result.next_path else ok(result.to_dict())
     response.delete_cookie(signin.SSO_BROWSER_COOKIE, path=SSO_COOKIE_PATH)
     return _with_cookie(response, request, result.token)

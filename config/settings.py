@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     idauth_claim_credit_code: str = "credit_code"
     idauth_claim_name: str = "legal_person_name"
     idauth_claim_account: str = "sub"
+    # a regulator account (主管部门) of the platform carries its department's region (6-digit code)
+    idauth_claim_region: str = "region_code"
     idauth_redirect_url: str = ""  # empty: {public_base_url}/admin/v1/auth/sso/callback
 
     # --- dev stand-ins ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from models import (
 from models.people import POST_LABELS, Post
 from realname import error_codes as E
 from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
-from services import audit, identity
+from services import accounts, audit, identity
 from services.held_posts import held_posts
 from services.identity import Principal
 
@@ -59,7 +59,11 @@ MSG_SSO_BROWSER = (
     "该登录链接不是由您当前的浏览器发起的，为保护您的账号已拒绝登录。"
     "请在本系统首页点击【企业登录】重新登录"
 )
+MSG_NOT_REGULATOR = "该账号是企业账号，不能登录主管部门端。请返回登录页使用【企业登录】"
+MSG_NOT_ENTERPRISE = "该账号是主管部门账号，请返回登录页使用【主管部门登录】"
+MSG_UNKNOWN_REGION = "统一身份认证平台返回的主管部门所属行政区划不在本系统的区划中，请联系平台运维"
 SSO_BROWSER_COOKIE = "sso_nonce"
+SSO_KINDS = ("enterprise", "regulator")
 
 
 @dataclass
@@ -93,9 +97,10 @@ def safe_next_path(value: str | None) -> str | None:
 
 
 async def sso_start(
-    redis: aredis.Redis, idauth: Any, next_path: str | None = None
+    redis: aredis.Redis, idauth: Any, next_path: str | None = None, kind: str = "enterprise"
 ) -> tuple[str, str]:
-    """Begin an SSO sign-in: remember state → PKCE verifier and the browser it was started in.
+    """Begin an SSO sign-in: remember state → PKCE verifier, the browser it was started in and
+    whether it is 企业登录 or 主管部门登录 (``kind``).
 
     Returns the authorize URL and a browser nonce for the short-lived ``sso_nonce`` cookie; the
     callback is accepted only from the browser holding it (RFC 6749 §10.12: login CSRF).
@@ -103,7 +108,12 @@ async def sso_start(
     url, state, verifier = idauth.authorization_url()
     browser = secrets.token_urlsafe(24)
     value = json.dumps(
-        {"verifier": verifier, "next": safe_next_path(next_path), "browser": _hash(browser)}
+        {
+            "verifier": verifier,
+            "next": safe_next_path(next_path),
+            "browser": _hash(browser),
+            "kind": kind if kind in SSO_KINDS else "enterprise",
+        }
     )
     await redis.set(SSO_STATE_PREFIX + state, value, ex=SSO_STATE_TTL)
     return url, browser
@@ -163,6 +173,20 @@ async def sso_finish(
     if not code:
         raise ValidationError("缺少授权码", code=E.REQUIRED.code, field="code")
     who = await idauth.fetch_identity(code, saved["verifier"])
+    if (saved.get("kind") == "regulator") != who.is_regulator:
+        # 企业登录 by a department's account, or 主管部门登录 by a company's: say which to use.
+        await audit.record(
+            "signin.sso_refused",
+            actor_kind="regulator" if who.is_regulator else "enterprise",
+            actor_id=who.account_id,
+            target=who.region_code or who.credit_code,
+            ip=ip,
+            detail={"reason": "wrong_entry"},
+        )
+        message = MSG_NOT_ENTERPRISE if who.is_regulator else MSG_NOT_REGULATOR
+        raise Forbidden(message, code=E.WRONG_ACCOUNT_KIND.code)
+    if who.is_regulator:
+        return await _regulator_sign_in(redis, who, ip=ip, ttl=ttl, next_path=saved.get("next"))
     try:
         enterprise, projects = await enterprise_gate(who.credit_code)
     except Forbidden:
@@ -196,6 +220,38 @@ async def sso_finish(
         detail={"projects": len(projects)},
     )
     return SignIn(token, principal, ttl, saved.get("next"))
+
+
+async def _regulator_sign_in(
+    redis: aredis.Redis, who: Any, *, ip: str, ttl: int, next_path: str | None
+) -> SignIn:
+    """主管部门登录: the department's account of its region (one per region, as the CLI's)."""
+    try:
+        account = await accounts.regulator_account(who.region_code)
+    except NotFound:
+        await audit.record(
+            "signin.sso_refused",
+            actor_kind="regulator",
+            actor_id=who.account_id,
+            target=who.region_code,
+            ip=ip,
+            detail={"reason": "unknown_region"},
+        )
+        raise AppError(MSG_UNKNOWN_REGION, code=E.SSO_BAD_CLAIMS.code, status=502) from None
+    if not account.is_active:
+        raise Forbidden("该主管部门账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
+    account.last_login_at = dt.datetime.now(dt.UTC)
+    await account.save(update_fields=["last_login_at"])
+    principal = identity.principal_for_account(account)
+    token = await identity.issue_token(redis, principal, ttl)
+    await audit.record(
+        "signin.sso",
+        principal=principal,
+        target=who.region_code,
+        ip=ip,
+        detail={"account": who.account_id[:64]},
+    )
+    return SignIn(token, principal, ttl, next_path)
 
 
 async def sign_out(redis: aredis.Redis, token: str | None, principal: Principal, ip: str) -> None:

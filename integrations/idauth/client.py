@@ -43,12 +43,19 @@ class IdAuthError(AppError):
 
 @dataclass(frozen=True)
 class Identity:
-    """The enterprise the provincial platform vouches for, mapped from its claims."""
+    """Who the provincial platform vouches for, mapped from its claims: an enterprise (its credit
+    code) or a regulator's department (主管部门: ``region_code``, the region it administers)."""
 
     credit_code: str
     legal_person_name: str
     account_id: str
     raw_claims: dict[str, Any] = field(repr=False, compare=False)
+    region_code: str = ""
+
+    @property
+    def is_regulator(self) -> bool:
+        """A department of a regulator rather than an enterprise."""
+        return bool(self.region_code)
 
 
 def verify_state(expected: str | None, got: str | None) -> bool:
@@ -74,6 +81,7 @@ class IdAuthClient:
         self.claim_credit_code = settings.idauth_claim_credit_code
         self.claim_name = settings.idauth_claim_name
         self.claim_account = settings.idauth_claim_account
+        self.claim_region = settings.idauth_claim_region
         self.timeout = timeout
 
     def authorization_url(self) -> tuple[str, str, str]:
@@ -130,9 +138,21 @@ class IdAuthClient:
         """Map userinfo claims through the configured claim names; validates the credit code."""
         if not isinstance(claims, dict):
             raise IdAuthError(MSG_BAD_CLAIMS, code=E.SSO_BAD_CLAIMS.code, status=502)
-        credit_code = uscc.compact(str(claims.get(self.claim_credit_code) or ""))
         name = str(claims.get(self.claim_name) or "").strip()
         account = str(claims.get(self.claim_account) or "").strip()
+        region = str(claims.get(self.claim_region) or "").strip()
+        if region:  # a regulator's department: its region instead of a credit code
+            if not (name and account) or not (len(region) == 6 and region.isdigit()):
+                logger.warning("sso regulator claims unusable, keys: %s", sorted(claims))
+                raise IdAuthError(MSG_BAD_CLAIMS, code=E.SSO_BAD_CLAIMS.code, status=502)
+            return Identity(
+                credit_code="",
+                legal_person_name=name,
+                account_id=account,
+                raw_claims=claims,
+                region_code=region,
+            )
+        credit_code = uscc.compact(str(claims.get(self.claim_credit_code) or ""))
         if not (credit_code and name and account) or not uscc.is_valid(credit_code):
             logger.warning("sso claims unusable, keys: %s", sorted(claims))
             raise IdAuthError(MSG_BAD_CLAIMS, code=E.SSO_BAD_CLAIMS.code, status=502)

@@ -1,10 +1,13 @@
 """Development stand-in for the provincial identity platform, speaking OAuth2 (RFC 6749 + 7636).
 
-`GET /oauth2/authorize` shows a small page listing demo companies; picking one (or passing
-`login_hint=<credit code>` for scripts and tests) redirects to `redirect_uri?code=&state=`, but only
-to a registered `redirect_uri` (exact match; anything else is an error page, never a redirect).
+`GET /oauth2/authorize` shows a small page listing demo companies and demo regulator departments
+(主管部门); picking one (or passing `login_hint=<credit code>` or
+`login_hint=regulator:<region code>` for scripts and tests) redirects to
+`redirect_uri?code=&state=`, but only to a registered `redirect_uri` (exact match; anything else
+is an error page, never a redirect).
 `POST /oauth2/token` redeems a code (single use, 5 minutes, PKCE S256 required) and
-`GET /oauth2/userinfo` returns the company's claims. Codes and tokens live in this process only.
+`GET /oauth2/userinfo` returns the account's claims: a company's `credit_code`, or a department's
+`region_code` (the region it administers). Codes and tokens live in this process only.
 
 Run standalone with `python -m integrations.idauth.standin --port 8802`.
 """
@@ -56,6 +59,14 @@ DEMO_COMPANIES: Companies = [
 ]
 
 
+DEMO_REGULATORS: Companies = [
+    {"region_code": "630000", "name": "青海省住房和城乡建设厅"},
+    {"region_code": "630100", "name": "西宁市住房和城乡建设局"},
+    {"region_code": "630102", "name": "西宁市城东区住房和城乡建设局"},
+]
+REGULATOR_HINT = "regulator:"
+
+
 def account_id_for(credit_code: str) -> str:
     """The stable `sub` the stand-in gives a company without an explicit `account`."""
     return "acct-" + hashlib.sha256(credit_code.encode()).hexdigest()[:16]
@@ -97,19 +108,22 @@ def idauth_standin_blueprint(
     client_id: str = DEFAULT_CLIENT_ID,
     client_secret: str = DEFAULT_CLIENT_SECRET,
     companies: CompanySource | None = None,
+    regulators: Companies | None = None,
     name: str = "idauth_standin",
     redirect_uris: tuple[str, ...] | None = None,
 ) -> Blueprint:
     """A Blueprint serving OAuth2 authorize/token/userinfo for demo companies.
 
     `companies` is a list of `{"credit_code", "name", "account"?}` dicts or a (sync or async)
-    callable returning one; by default two built-in demo companies. `redirect_uris` are the
+    callable returning one; by default two built-in demo companies. `regulators` are the
+    departments (`{"region_code", "name", "account"?}`; by default three). `redirect_uris` are the
     client's registered callback URLs (exact match, RFC 6749 §3.1.2); by default the app's
     `effective_idauth_redirect_url` when mounted in it.
     """
     bp = Blueprint(name, url_prefix=url_prefix or None)
     codes: dict[str, dict[str, Any]] = {}
     tokens: dict[str, dict[str, Any]] = {}
+    departments = list(DEMO_REGULATORS if regulators is None else regulators)
 
     async def company_list() -> Companies:
         source = DEMO_COMPANIES if companies is None else companies
@@ -139,6 +153,16 @@ def idauth_standin_blueprint(
                 f"<li><a href='{escape(link)}'>{escape(company['name'])}</a>"
                 f"（统一社会信用代码 {escape(company['credit_code'])}）</li>"
             )
+        departments_html = "".join(
+            "<li><a href='{}'>{}</a>（行政区划 {}）</li>".format(
+                escape(
+                    "?" + urlencode({**params, "login_hint": REGULATOR_HINT + d["region_code"]})
+                ),
+                escape(d["name"]),
+                escape(d["region_code"]),
+            )
+            for d in departments
+        )
         hidden = "".join(
             f"<input type='hidden' name='{k}' value='{escape(v)}'>" for k, v in params.items()
         )
@@ -152,6 +176,9 @@ def idauth_standin_blueprint(
             + "placeholder='18 位统一社会信用代码'> "
             + "<input name='company_name' placeholder='企业名称（可选）'> "
             + "<button type='submit'>登录</button></form>"
+            + "<p>主管部门账号：</p><ul>"
+            + (departments_html or "<li>暂无演示主管部门</li>")
+            + "</ul>"
         )
         return _page(body, status=400 if error else 200)
 
@@ -183,6 +210,12 @@ def idauth_standin_blueprint(
         hint = args.get("login_hint", "")
         if not hint:
             return await login_page(request)
+        if hint.startswith(REGULATOR_HINT):
+            region = hint[len(REGULATOR_HINT) :]
+            account = next((d for d in departments if d["region_code"] == region), None)
+            if account is None:
+                return await login_page(request, error=f"未知的主管部门：{region}")
+            return issue(request, redirect_uri, challenge, state, {**account, "regulator": True})
         credit_code = uscc.compact(hint)
         if not uscc.is_valid(credit_code):
             return await login_page(request, error=f"统一社会信用代码无效：{hint}")
@@ -194,14 +227,20 @@ def idauth_standin_blueprint(
             name = args.get("company_name", "").strip() or f"演示企业（{credit_code}）"
             company = {"credit_code": credit_code, "name": name}
 
+        return issue(request, redirect_uri, challenge, state, company)
+
+    def issue(
+        request: Request, redirect_uri: str, challenge: str, state: str, who: dict[str, Any]
+    ) -> HTTPResponse:
+        """An authorization code for the chosen account, back to the client's redirect URI."""
         purge(codes)
         code = secrets.token_urlsafe(32)
         codes[code] = {
             "client_id": client_id,
             "redirect_uri": redirect_uri,
             "challenge": challenge,
-            "scope": args.get("scope", ""),
-            "company": company,
+            "scope": request.args.get("scope", ""),
+            "company": who,
             "expires": time.monotonic() + CODE_TTL,
         }
         return redirect(
@@ -270,6 +309,16 @@ def idauth_standin_blueprint(
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return response
         company = entry["company"]
+        if company.get("regulator"):
+            return json(
+                {
+                    "sub": company.get("account") or "dept-" + company["region_code"],
+                    "region_code": company["region_code"],
+                    "legal_person_name": company["name"],
+                    "name": company["name"],
+                    "account_type": "regulator",
+                }
+            )
         return json(
             {
                 "sub": company.get("account") or account_id_for(company["credit_code"]),

@@ -45,6 +45,9 @@ class SsoStartQuery(Query):
 
     next: str = Field("", max_length=300, title="登录后返回的页面")
     mode: Literal["", "json", "redirect"] = Field("", title="返回方式")
+    kind: Literal["enterprise", "regulator"] = Field(
+        "enterprise", title="登录身份（enterprise 企业登录 / regulator 主管部门登录）"
+    )
 
 
 class SsoStartReply(BaseModel):

@@ -626,13 +626,42 @@ def test_roster_export_and_faces(enterprise: Browser, console_server: Server) ->
     b.assert_clean()
 
 
+REGULATORS = {"630102": "西宁市城东区住房和城乡建设局", "630100": "西宁市住房和城乡建设局"}
+
+
 def _regulator(chromium: Any, server: Server, region: str) -> Browser:
-    """A regulator's browser: its session cookie from `realname token issue` (no web sign-in
-    exists for regulators in the API yet)."""
-    token = server.cli("token", "issue", "--regulator", region).strip()
+    """A regulator signed in on the web: 主管部门登录 → the identity stand-in → its department."""
     b = open_browser(chromium, server)
-    b.context.add_cookies([{"name": "token", "value": token, "url": server.base}])
+    b.goto("/login")
+    b.page.get_by_role("tab", name="主管部门登录", exact=True).click()
+    b.page.locator('[data-test="sso-regulator"]').click()
+    b.page.wait_for_url("**/_dev/idauth/**")
+    b.page.get_by_role("link", name=REGULATORS[region], exact=True).click()
+    b.page.wait_for_url("**/regulator/reviews")
     return b
+
+
+def test_sso_refusal_is_a_chinese_notice_on_the_sign_in_page(
+    chromium: Any, console_server: Server
+) -> None:
+    """Rule 9: a company on no synced project is sent back to the sign-in page with the reason
+    and what to do (项目查询), not the API's JSON."""
+    b = open_browser(chromium, console_server)
+    b.goto("/login")
+    b.page.locator('[data-test="sso"]').click()
+    b.page.wait_for_url("**/_dev/idauth/**")
+    b.page.get_by_text("（演示）未参建任何项目的企业").first.click()
+    b.page.wait_for_url("**/login?sso_error=enterprise_not_on_project")
+    notice = b.page.locator('[data-test="sso-refusal"]')
+    notice.get_by_text("登录未成功").wait_for()
+    notice.get_by_text("青海省工程建设云", exact=False).wait_for()
+    notice.get_by_role("link", name="立即进行项目查询").wait_for()
+    b.shot("00-login-refused")
+    b.page.reload()  # read once: the notice does not come back
+    b.page.locator('[data-test="sso"]').wait_for()
+    assert b.page.locator('[data-test="sso-refusal"]').count() == 0
+    b.assert_clean()
+    b.context.close()
 
 
 def test_status_change_reviewed_by_the_regulators(
@@ -655,8 +684,6 @@ def test_status_change_reviewed_by_the_regulators(
 
     for region, shot in (("630102", "96-regulator-reviews"), ("630100", None)):
         r = _regulator(chromium, console_server, region)
-        r.goto("/")
-        r.page.wait_for_url("**/regulator/reviews")
         r_row = r.page.locator(".el-table__row").filter(has_text=PROJECT_NAME).first
         r_row.get_by_role("button", name="审核", exact=True).click()
         drawer = r.page.locator(".el-drawer")

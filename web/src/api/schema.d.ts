@@ -159,7 +159,9 @@ export interface paths {
          * 企业登录回调
          * @description The platform's redirect back: check state, redeem the code, apply rule 9, sign in.
          *
-         *     The reply redirects to the page the sign-in started from, or is the session as JSON.
+         *     The reply redirects to the page the sign-in started from, or is the session as JSON. A
+         *     refusal reaches a browser (``Accept: text/html``) as the console's sign-in page with the
+         *     reason in Chinese (the ``sso_error`` cookie), others as the JSON error.
          */
         get: operations["get~admin_auth.sso_callback"];
         put?: never;
@@ -7404,7 +7406,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignInReply"];
                 };
             };
-            /** @description 登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌） */
+            /** @description 登录成功，跳转回发起登录的页面（Set-Cookie 携带令牌）；浏览器中被拒绝时跳转到登录页并说明原因 */
             302: {
                 headers: {
                     /** @description 跳转地址 */
@@ -7422,7 +7424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权访问（account_disabled, enterprise_not_on_project, sso_denied, sso_state_invalid） */
+            /** @description 无权访问（account_disabled, enterprise_not_on_project, sso_denied, sso_state_invalid, wrong_account_kind） */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7476,6 +7478,8 @@ export interface operations {
                 next?: string;
                 /** @description 返回方式 */
                 mode?: "" | "json" | "redirect";
+                /** @description 登录身份（enterprise 企业登录 / regulator 主管部门登录） */
+                kind?: "enterprise" | "regulator";
             };
             header?: never;
             path?: never;
