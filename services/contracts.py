@@ -23,7 +23,7 @@ from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import labour, localtime, pii
-from services.files import DOCUMENTS, check_upload, save_upload
+from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
 from services.labour import parse_date
 
@@ -290,15 +290,13 @@ async def _contract(access: ProjectAccess, contract_id: int) -> LabourContract:
 async def _store(
     access: ProjectAccess, store: FileStore, upload: tuple[bytes, str], max_bytes: int
 ) -> StoredFile:
-    return await save_upload(
+    return await save_project_upload(
+        access,
         store,
         upload[0],
         upload[1],
-        project_id=access.project.id,
         purpose="contract",
-        allowed=DOCUMENTS,
         max_bytes=max_bytes,
-        uploaded_by=access.principal.actor,
         field="attachment",
     )
 

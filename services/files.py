@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.files import StoredFile
 from realname import error_codes as E
 from realname.errors import TooLarge, ValidationError
 from realname.storage import FileStore, sha256_hex
+
+if TYPE_CHECKING:
+    from services.identity import ProjectAccess
 
 PDF, JPEG, PNG, OFFICE = "pdf", "jpeg", "png", "office"
 DOCUMENTS = frozenset({PDF, JPEG, PNG, OFFICE})
@@ -61,6 +64,32 @@ def check_upload(
             f"文件类型不支持，仅支持 {labels}", code=E.INVALID_FILE_TYPE.code, field=field
         )
     return found[1], found[2]
+
+
+async def save_project_upload(
+    access: ProjectAccess,
+    store: FileStore,
+    data: bytes,
+    filename: str,
+    *,
+    purpose: str,
+    allowed: frozenset[str] = DOCUMENTS,
+    max_bytes: int = 10 * 1024 * 1024,
+    field: str = "file",
+) -> StoredFile:
+    """The caller's upload to its project: checked, stored and recorded with the project and
+    who uploaded it (downloads are authorised by that project)."""
+    return await save_upload(
+        store,
+        data,
+        filename,
+        project_id=access.project.id,
+        purpose=purpose,
+        allowed=allowed,
+        max_bytes=max_bytes,
+        uploaded_by=access.principal.actor,
+        field=field,
+    )
 
 
 async def save_upload(

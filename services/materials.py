@@ -53,13 +53,8 @@ async def upload_attachment(
     access.require(MANAGE)
     if upload is None:
         raise ValidationError("请选择要上传的文件", code=E.REQUIRED.code, field="file")
-    return await file_service.save_upload(
-        store,
-        upload.data,
-        upload.name,
-        project_id=access.project.id,
-        purpose=ATTACHMENT_PURPOSE,
-        uploaded_by=access.principal.actor,
+    return await file_service.save_project_upload(
+        access, store, upload.data, upload.name, purpose=ATTACHMENT_PURPOSE
     )
 
 

@@ -19,7 +19,7 @@ from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import labour, localtime, sync
-from services.files import DOCUMENTS, check_upload, save_upload
+from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
 
 
@@ -306,15 +306,8 @@ async def register_duty(
     async with in_transaction():
         stored = None
         if upload is not None:
-            stored = await save_upload(
-                store,
-                upload[0],
-                upload[1],
-                project_id=access.project.id,
-                purpose="duty",
-                allowed=DOCUMENTS,
-                max_bytes=max_bytes,
-                uploaded_by=access.principal.actor,
+            stored = await save_project_upload(
+                access, store, upload[0], upload[1], purpose="duty", max_bytes=max_bytes
             )
         record = await DutyRecord.create(
             project_id=access.project.id,

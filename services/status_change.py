@@ -97,14 +97,8 @@ async def apply(
     if await StatusChangeRequest.exists(project_id=project.id, state=RequestState.PENDING):
         raise Conflict(OPEN_EXISTS, code=E.OPEN_REQUEST_EXISTS.code)
     stored: list[StoredFile] = [
-        await file_service.save_upload(
-            store,
-            up.data,
-            up.name,
-            project_id=project.id,
-            purpose="status_change",
-            uploaded_by=access.principal.actor,
-            field="files",
+        await file_service.save_project_upload(
+            access, store, up.data, up.name, purpose="status_change", field="files"
         )
         for up in uploads
     ]

@@ -183,14 +183,8 @@ async def file_request(
     principal = access.principal
     evidence = []
     for blob, name in uploads:
-        stored = await file_service.save_upload(
-            store,
-            blob,
-            name,
-            project_id=project.id,
-            purpose="evidence",
-            uploaded_by=principal.actor,
-            field="evidence",
+        stored = await file_service.save_project_upload(
+            access, store, blob, name, purpose="evidence", field="evidence"
         )
         evidence.append(stored.id)
     chain = await chain_for(project.id)

@@ -320,14 +320,8 @@ async def _store_contract(
 ) -> StoredFile | None:
     if upload is None:
         return None
-    return await file_service.save_upload(
-        store,
-        upload.data,
-        upload.name,
-        project_id=access.project.id,
-        purpose="unit_contract",
-        uploaded_by=access.principal.actor,
-        field="contract_file",
+    return await file_service.save_project_upload(
+        access, store, upload.data, upload.name, purpose="unit_contract", field="contract_file"
     )
 
 
