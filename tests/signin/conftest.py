@@ -16,6 +16,8 @@ from models import Account, Person, PersonType
 from tests.conftest import uid
 from tests.factories import (
     ProjectWorld,
+    auth,
+    enterprise_token,
     make_id_number,
     make_member,
     make_person,
@@ -114,6 +116,25 @@ async def wechat_person(
         "token": bound["token"],
         "account": account,
     }
+
+
+async def supplement_filed(client: httpx.AsyncClient, redis: Any, world: ProjectWorld) -> int:
+    """The id of a 考勤补录 for yesterday (08:00–17:00) the general contractor filed for a new
+    labour member of `world`; it waits for the labour officer."""
+    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=3))
+    r = await client.post(
+        f"/admin/v1/projects/{world.project.code}/supplements",
+        json={
+            "member_id": member.id,
+            "date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+            "in_time": "08:00",
+            "out_time": "17:00",
+            "reason": "设备故障未能打卡",
+        },
+        headers=auth(await enterprise_token(redis, world.enterprises["gc"])),
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
 
 
 def serve_app(settings: Any, redis_handle: Any, **env_extra: str) -> Iterator[str]:

@@ -4,14 +4,18 @@ changed by a refused request."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from models.audit import AuditLog
 from models.binding import WeChatBinding
 from models.supplement import SupplementRequest
 from realname.contract import declaration
-from tests.factories import auth, enterprise_token, make_member
-from tests.signin.conftest import enrolled_person, miniapp_login, synced_project, wechat_person
+from tests.factories import auth, enterprise_token
+from tests.signin.conftest import (
+    enrolled_person,
+    miniapp_login,
+    supplement_filed,
+    synced_project,
+    wechat_person,
+)
 
 MINIAPP_ROUTES = {
     ("POST", "miniapp/v1/auth/login"),
@@ -113,20 +117,7 @@ async def test_over_long_bodies_are_refused_and_change_nothing(client, redis):
 async def test_approval_comment_bounded(client, redis):
     world = await synced_project()
     officer = await wechat_person(client, world, post="labour_officer")
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=3))
-    r = await client.post(
-        f"/admin/v1/projects/{world.project.code}/supplements",
-        json={
-            "member_id": member.id,
-            "date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
-            "in_time": "08:00",
-            "out_time": "17:00",
-            "reason": "设备故障未能打卡",
-        },
-        headers=auth(await enterprise_token(redis, world.enterprises["gc"])),
-    )
-    assert r.status_code == 201, r.text
-    request_id = r.json()["id"]
+    request_id = await supplement_filed(client, redis, world)
     r = await client.post(
         f"/miniapp/v1/approvals/{request_id}/approve",
         json={"comment": "意" * 501},

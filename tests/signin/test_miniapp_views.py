@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from models import Post
 from models.announcements import Announcement
 from tests.conftest import uid
-from tests.factories import auth, enterprise_token, make_member
-from tests.signin.conftest import synced_project, wechat_person
+from tests.factories import auth
+from tests.signin.conftest import supplement_filed, synced_project, wechat_person
 
 
 async def test_labour_officer_approval_queue(client, redis):
     world = await synced_project()
     officer = await wechat_person(client, world, post=Post.LABOUR_OFFICER)
     worker = await wechat_person(client, world, labour=True)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=3))
-    day = dt.date.today() - dt.timedelta(days=1)
-    r = await client.post(
-        f"/admin/v1/projects/{world.project.code}/supplements",
-        json={
-            "member_id": member.id,
-            "date": day.isoformat(),
-            "in_time": "08:00",
-            "out_time": "17:00",
-            "reason": "设备故障未能打卡",
-        },
-        headers=auth(await enterprise_token(redis, world.enterprises["gc"])),
-    )
-    assert r.status_code == 201, r.text
-    request_id = r.json()["id"]
+    request_id = await supplement_filed(client, redis, world)
 
     r = await client.get("/miniapp/v1/approvals", headers=auth(officer["token"]))
     assert r.status_code == 200 and request_id in [row["id"] for row in r.json()["data"]]
