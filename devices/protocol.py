@@ -189,9 +189,7 @@ def device_body(request: Request) -> dict[str, Any]:
 
 def _server_time(timezone: str | None) -> str:
     """Now in the device's configured zone (ISO 8601 with the offset, whole seconds)."""
-    import datetime as dt
-
-    return str(localtime.iso(dt.datetime.now(dt.UTC), localtime.zone(timezone)))
+    return str(localtime.iso(localtime.now(), localtime.zone(timezone)))
 
 
 async def _project(request: Request) -> Project:

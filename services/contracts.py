@@ -413,7 +413,7 @@ async def terminate_contract(
             field="termination_type",
         )
     reason = _text(data, "termination_reason", "解约原因", 255)
-    now = dt.datetime.now(dt.UTC)
+    now = localtime.now()
     initiated = _when(data.get("initiated_at"), "initiated_at", "发起解约时间", now)
     confirmed = _when(data.get("confirmed_at"), "confirmed_at", "确认解约时间", now)
     if confirmed < initiated:
@@ -439,4 +439,4 @@ async def delete_contract(access: ProjectAccess, contract_id: int) -> None:
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
         raise Conflict("已解约的合同不能删除", code=E.CONTRACT_NOT_ACTIVE.code)
-    await LabourContract.filter(id=contract.id).update(deleted_at=dt.datetime.now(dt.UTC))
+    await LabourContract.filter(id=contract.id).update(deleted_at=localtime.now())

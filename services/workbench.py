@@ -37,7 +37,7 @@ async def missing_wage_card_count(access: ProjectAccess) -> int:
 
 async def offline_device_count(project_id: int) -> int:
     """Devices bound to the project that are offline (stale contact or forced offline)."""
-    now = devices.now_utc()
+    now = localtime.now()
     return sum(
         1 for d in await Device.filter(project_id=project_id) if not devices.is_online(d, now)
     )

@@ -9,10 +9,10 @@ from models import CommandStatus, Device, DeviceCommand
 from models.devices import DevicePin
 from realname import error_codes as E
 from realname.errors import ValidationError
+from services import localtime
 from services.devices.cache import forget
 from services.devices.commands import COMMAND_TTL, ack_command, due_commands
 from services.devices.firmware import report_firmware
-from services.devices.presence import now_utc
 
 # --- ADMS (ZKTeco PUSH) -------------------------------------------------------------------
 
@@ -48,7 +48,7 @@ async def _adms_queue_delta(device: Device) -> int:
         if rows
         else {}
     )
-    expires = now_utc() + COMMAND_TTL
+    expires = localtime.now() + COMMAND_TTL
     cmds: list[DeviceCommand] = []
     new_pins: list[DevicePin] = []
     changed: list[DevicePin] = []
@@ -112,7 +112,9 @@ async def _cancel_superseded(device: Device, pins: set[int]) -> None:
     stale = [cid for cid, params in waiting if int((params or {}).get("pin") or 0) in pins]
     if stale:
         await DeviceCommand.filter(id__in=stale, status=CommandStatus.PENDING).update(
-            status=CommandStatus.CANCELED, finished_at=now_utc(), result="已被更新的人员变更取代"
+            status=CommandStatus.CANCELED,
+            finished_at=localtime.now(),
+            result="已被更新的人员变更取代",
         )
 
 
@@ -266,7 +268,7 @@ async def adms_command_result(device: Device, cmd_id: str, code: int | None, cmd
 
 
 async def _finish(cmd: DeviceCommand, status: CommandStatus, result: str) -> None:
-    cmd.status, cmd.result, cmd.finished_at = status, result, now_utc()
+    cmd.status, cmd.result, cmd.finished_at = status, result, localtime.now()
     await cmd.save(update_fields=["status", "result", "finished_at"])
 
 

@@ -31,7 +31,7 @@ from models import Device, Project, Punch, PunchStatus
 from realname.contract import Access, endpoint
 from realname.errors import AppError
 from realname.web import ip_of
-from services import attendance, ingest
+from services import attendance, ingest, localtime
 from services import devices as device_service
 from services.files import sniff
 from services.ingest import PunchIn
@@ -333,7 +333,7 @@ async def ping(request: Request, device: Device) -> HTTPResponse:
 async def rtdata(request: Request, device: Device) -> HTTPResponse:
     """``type=time``: the server clock in the terminal's zone (ZKTeco time encoding)."""
     tz = ZoneInfo(device.timezone)
-    now = dt.datetime.now(tz)
+    now = localtime.now().astimezone(tz)
     offset = now.utcoffset() or dt.timedelta(0)
     sign = "-" if offset < dt.timedelta(0) else "+"
     total = abs(int(offset.total_seconds() // 60))

@@ -7,9 +7,9 @@ from models import CommandStatus, Device, DeviceCommand, DeviceKind, Project
 from models.devices import DevicePin
 from realname import error_codes as E
 from realname.errors import Conflict
+from services import localtime
 from services.devices.cache import forget
 from services.devices.commands import COMMAND_TTL, queue_command
-from services.devices.presence import now_utc
 
 
 async def bind(device: Device, project: Project) -> Device:
@@ -33,7 +33,7 @@ async def bind(device: Device, project: Project) -> Device:
         stale = await DevicePin.filter(device_id=device.id, active=True).exclude(
             project_id=project.id
         )
-        expires = now_utc() + COMMAND_TTL
+        expires = localtime.now() + COMMAND_TTL
         if stale:
             await DeviceCommand.bulk_create(
                 [
@@ -69,4 +69,4 @@ async def cancel_pending(device: Device, reason: str) -> int:
     """Cancel every command of a device not done yet (pending or delivered without an answer)."""
     return await DeviceCommand.filter(
         device_id=device.id, status__in=[CommandStatus.PENDING, CommandStatus.SENT]
-    ).update(status=CommandStatus.CANCELED, finished_at=now_utc(), result=reason)
+    ).update(status=CommandStatus.CANCELED, finished_at=localtime.now(), result=reason)

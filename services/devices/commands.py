@@ -10,9 +10,9 @@ from tortoise.expressions import F, Q
 from models import CommandStatus, Device, DeviceCommand, UpgradeStatus
 from realname import error_codes as E
 from realname.errors import AppError, NotFound, ValidationError
+from services import localtime
 from services.devices.cache import forget
 from services.devices.firmware import firmware_url, pick_firmware, report_firmware
-from services.devices.presence import now_utc
 from services.devices.registry import set_forced_offline
 from services.schemas.device_protocol import MAX_COUNT
 
@@ -44,7 +44,7 @@ async def queue_command(
         raise ValidationError("指令类型无效", field="type")
     if type_ == "upgrade":
         pkg = await pick_firmware(device, params.get("version"), firmware_owner)
-        url = await firmware_url(pkg, device, now_utc() + ttl)
+        url = await firmware_url(pkg, device, localtime.now() + ttl)
         params = {"version": pkg.version, "url": url, "sha256": pkg.sha256}
         device.target_firmware = pkg.version
         device.upgrade_status = (
@@ -62,7 +62,7 @@ async def queue_command(
         params=params,
         max_attempts=max(1, max_attempts),
         created_by=created_by,
-        expires_at=now_utc() + ttl,
+        expires_at=localtime.now() + ttl,
     )
     forget(device.sn)
     return cmd
@@ -70,7 +70,7 @@ async def queue_command(
 
 async def expire_commands(device_id: int | None = None) -> int:
     """Time out commands past their expiry and fail those delivered too often without an ack."""
-    now = now_utc()
+    now = localtime.now()
     query = DeviceCommand.filter(status__in=[CommandStatus.PENDING, CommandStatus.SENT])
     if device_id is not None:
         query = query.filter(device_id=device_id)
@@ -91,7 +91,7 @@ async def due_commands(
 ) -> list[DeviceCommand]:
     """Commands to deliver now (pending, or sent without an ack for a while); marks them sent."""
     await expire_commands(device.id)
-    now = now_utc()
+    now = localtime.now()
     query = DeviceCommand.filter(device_id=device.id).filter(
         Q(project_id=device.project_id) | Q(project_id__isnull=True)  # type: ignore[attr-defined]
     )
@@ -161,7 +161,7 @@ async def ack_command(
         CommandStatus.CANCELED,
     ):
         return cmd  # already final: acks are idempotent
-    now = now_utc()
+    now = localtime.now()
     if ok:
         cmd.status, cmd.finished_at = CommandStatus.DONE, now
     elif cmd.attempts >= cmd.max_attempts:

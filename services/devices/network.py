@@ -10,8 +10,8 @@ from tortoise.expressions import F
 
 from models import Device
 from models.devices import SuspiciousContact
+from services import localtime
 from services.devices.cache import forget
-from services.devices.presence import now_utc
 
 NETWORK_HISTORY = 20  # networks remembered per ADMS terminal
 
@@ -52,7 +52,7 @@ async def record_suspicious(
     """Remember a refused or flagged contact (one row per serial, reason and address)."""
     sn, ip, path = sn[:64], ip[:64], path[:200]
     updated = await SuspiciousContact.filter(sn=sn, reason=reason, ip=ip).update(
-        count=F("count") + 1, last_seen=now_utc(), path=path
+        count=F("count") + 1, last_seen=localtime.now(), path=path
     )
     if updated:
         return
@@ -117,7 +117,7 @@ async def note_network(device: Device, ip: str, path: str = "") -> None:
         updates["known_networks"] = (known + [net])[-NETWORK_HISTORY:]
         if known:
             updates["network_alert"] = net
-            updates["network_alert_at"] = now_utc()
+            updates["network_alert_at"] = localtime.now()
             await record_suspicious(device.sn, device.id, NEW_NETWORK, ip, path)
     else:
         updates["known_networks"] = known

@@ -25,11 +25,6 @@ CONTACT_WRITE_INTERVAL = 10.0  # seconds: last-contact writes are coalesced per 
 ATTENDANCE_CHANNEL, COLLECTION_CHANNEL = "attendance", "collection"
 
 
-def now_utc() -> dt.datetime:
-    """The current moment (aware, UTC), from the platform's one clock (``localtime.now``)."""
-    return localtime.now()
-
-
 async def touch(device: Device, channel: str, ip: str = "") -> None:
     """Record a contact (attendance or collection channel); writes coalesced per device.
 
@@ -45,7 +40,7 @@ async def touch(device: Device, channel: str, ip: str = "") -> None:
     ):
         return
     _last_contact_write[key] = mono
-    moment = now_utc()
+    moment = localtime.now()
     setattr(device, field, moment)
     updates: dict[str, Any] = {field: moment}
     if ip:
@@ -83,7 +78,7 @@ async def _audit_presence(device: Device, action: str, ip: str = "", **detail: A
 async def sweep_presence(at: dt.datetime | None = None) -> int:
     """Audit ``device.offline`` for devices recorded online whose last contact is now older
     than ONLINE_WINDOW (each transition once, whichever process sweeps); returns how many."""
-    cutoff = (at or now_utc()) - ONLINE_WINDOW
+    cutoff = (at or localtime.now()) - ONLINE_WINDOW
     stale = (Q(last_attendance_at=None) | Q(last_attendance_at__lt=cutoff)) & (
         Q(last_collection_at=None) | Q(last_collection_at__lt=cutoff)
     )
@@ -136,7 +131,7 @@ async def record_unregistered(sn: str, protocol: str, ip: str = "") -> None:
     """Remember a serial that called without being registered ("unregistered device seen")."""
     sn = sn[:64]
     updated = await UnregisteredDevice.filter(sn=sn).update(
-        count=F("count") + 1, last_ip=ip[:64], last_seen=now_utc(), protocol=protocol
+        count=F("count") + 1, last_ip=ip[:64], last_seen=localtime.now(), protocol=protocol
     )
     if updated:
         return
@@ -154,4 +149,4 @@ def is_online(device: Device, at: dt.datetime | None = None) -> bool:
     if device.forced_offline:
         return False
     last = last_contact(device)
-    return last is not None and (at or now_utc()) - last <= ONLINE_WINDOW
+    return last is not None and (at or localtime.now()) - last <= ONLINE_WINDOW

@@ -268,7 +268,7 @@ async def test_device_presence_transitions_are_audited_once(client, redis):
     assert await presence() == ["device.online"]  # still online
 
     # Silent for ten minutes: the sweep records it offline, once.
-    quiet = device_service.now_utc() - dt.timedelta(minutes=10)
+    quiet = localtime.now() - dt.timedelta(minutes=10)
     await Device.filter(id=device.id).update(last_attendance_at=quiet)
     assert await device_service.sweep_presence() >= 1
     await device_service.sweep_presence()
