@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -22,6 +24,15 @@ DECIDE_ERRORS = (
     E.BINDING_REQUEST_NOT_FOUND,
     E.BINDING_REQUEST_DECIDED,
     E.ACCOUNT_ALREADY_BOUND,
+)
+
+# 确认 and 驳回 take the same decision and reply with the request
+decision_endpoint = partial(
+    endpoint,
+    access=OFFICER,
+    body=BindingDecision,
+    response=BindingRequestView,
+    errors=DECIDE_ERRORS,
 )
 
 
@@ -59,13 +70,7 @@ async def _decide(
 
 
 @bp.post("/<request_id:int>/approve")
-@endpoint(
-    summary="确认实名绑定",
-    access=OFFICER,
-    body=BindingDecision,
-    response=BindingRequestView,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="确认实名绑定")
 async def approve(
     request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
 ) -> HTTPResponse:
@@ -74,13 +79,7 @@ async def approve(
 
 
 @bp.post("/<request_id:int>/reject")
-@endpoint(
-    summary="驳回实名绑定",
-    access=OFFICER,
-    body=BindingDecision,
-    response=BindingRequestView,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="驳回实名绑定")
 async def reject(
     request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
 ) -> HTTPResponse:

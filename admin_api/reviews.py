@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -25,6 +27,15 @@ DECIDE_ERRORS = (
     E.NOT_YOUR_TURN,
     E.ALREADY_REVIEWED,
     E.WRONG_REVIEWER,
+)
+
+# 通过 and 不通过 take the same decision and reply with the request
+decision_endpoint = partial(
+    endpoint,
+    access=REGULATOR,
+    body=ReviewDecision,
+    response=StatusChangePublic,
+    errors=DECIDE_ERRORS,
 )
 
 
@@ -70,13 +81,7 @@ async def _decide(
 
 
 @bp.post("/status-changes/<request_id:int>/approve")
-@endpoint(
-    summary="状态变更审核通过",
-    access=REGULATOR,
-    body=ReviewDecision,
-    response=StatusChangePublic,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="状态变更审核通过")
 async def approve(
     request: Request, request_id: int, body: ReviewDecision, principal: Principal
 ) -> HTTPResponse:
@@ -85,13 +90,7 @@ async def approve(
 
 
 @bp.post("/status-changes/<request_id:int>/reject")
-@endpoint(
-    summary="状态变更审核不通过",
-    access=REGULATOR,
-    body=ReviewDecision,
-    response=StatusChangePublic,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="状态变更审核不通过")
 async def reject(
     request: Request, request_id: int, body: ReviewDecision, principal: Principal
 ) -> HTTPResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -21,6 +23,15 @@ DECIDE_ERRORS = (
     E.NOT_ON_CHAIN,
 )
 
+# 同意 and 驳回 take the same decision and reply with the request
+decision_endpoint = partial(
+    endpoint,
+    access=Access.kinds("person"),
+    body=ApprovalDecision,
+    response=SupplementView,
+    errors=DECIDE_ERRORS,
+)
+
 
 @bp.get("")
 @endpoint(
@@ -33,13 +44,7 @@ async def queue(request: Request, principal: Principal) -> HTTPResponse:
 
 
 @bp.post("/<request_id:int>/approve")
-@endpoint(
-    summary="同意补录申请",
-    access=Access.kinds("person"),
-    body=ApprovalDecision,
-    response=SupplementView,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="同意补录申请")
 async def approve(
     request: Request, request_id: int, body: ApprovalDecision, principal: Principal
 ) -> HTTPResponse:
@@ -48,13 +53,7 @@ async def approve(
 
 
 @bp.post("/<request_id:int>/reject")
-@endpoint(
-    summary="驳回补录申请",
-    access=Access.kinds("person"),
-    body=ApprovalDecision,
-    response=SupplementView,
-    errors=DECIDE_ERRORS,
-)
+@decision_endpoint(summary="驳回补录申请")
 async def reject(
     request: Request, request_id: int, body: ApprovalDecision, principal: Principal
 ) -> HTTPResponse:
