@@ -615,6 +615,12 @@ def test_roster_export_and_faces(enterprise: Browser, console_server: Server) ->
         "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
     )
     b.shot("91-roster-face")
+    # A filter nothing matches: the empty state, and the pager says 共 0 条.
+    b.page.get_by_placeholder("姓名").fill("查无此人")
+    b.page.get_by_role("button", name="查询", exact=True).click()
+    b.page.locator(".el-table__empty-text").get_by_text("暂无数据").wait_for()
+    b.page.get_by_text("共 0 条 · 10 条/页").wait_for()
+    b.page.get_by_role("button", name="重置", exact=True).click()
     with b.page.expect_download() as dl:
         b.page.get_by_role("button", name="导出花名册", exact=True).click()
     assert dl.value.suggested_filename.endswith(".xlsx")
@@ -627,6 +633,30 @@ def test_roster_export_and_faces(enterprise: Browser, console_server: Server) ->
 
 
 REGULATORS = {"630102": "西宁市城东区住房和城乡建设局", "630100": "西宁市住房和城乡建设局"}
+
+
+SUPERVISOR_NAME = "青海州恒工程监理咨询有限公司"  # the supervising company of QH-DEMO-001
+
+
+def test_personal_data_masked_for_a_role_without_it(chromium: Any, console_server: Server) -> None:
+    """The supervising company may view the project but not personal data: ID numbers and phones
+    are masked (340124*****0933, 189****1977) and face photos are not shown."""
+    b = open_browser(chromium, console_server)
+    b.goto("/roster")
+    b.page.wait_for_url("**/login**")
+    b.page.locator('[data-test="sso"]').click()
+    b.page.wait_for_url("**/_dev/idauth/**")
+    b.page.get_by_text(SUPERVISOR_NAME).first.click()
+    b.page.wait_for_url("**/roster")
+    row = b.page.locator(".el-table__row").first
+    row.wait_for()
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    assert any(re.fullmatch(r"\d{6}\*{5}[\dX]{4}", c) for c in cells), cells
+    assert any(re.fullmatch(r"1\d{2}\*{4}\d{4}", c) for c in cells), cells
+    assert not any(re.fullmatch(r"\d{17}[\dX]", c) for c in cells), cells
+    b.shot("92-roster-masked")
+    b.assert_clean()
+    b.context.close()
 
 
 def _regulator(chromium: Any, server: Server, region: str) -> Browser:
@@ -701,6 +731,11 @@ def test_status_change_reviewed_by_the_regulators(
                 "%"
             ).wait_for()
             r.shot("97-regulator-projects")
+            row = r.page.locator(".el-table__row").filter(has_text=PROJECT_NAME)
+            row.get_by_role("link", name="操作日志").click()
+            r.page.wait_for_url("**/regulator/audit?project=*")
+            r.page.locator(".el-table__row").filter(has_text="申请项目状态变更").first.wait_for()
+            r.shot("97b-regulator-audit")
             r.goto("/regulator/announcements")
             r.page.get_by_role("button", name="发布通知公告", exact=True).click()
             dlg = r.page.get_by_role("dialog", name="发布通知公告", exact=True)
