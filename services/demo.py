@@ -32,7 +32,7 @@ from models import (
     UnitRole,
 )
 from models.contracts import ContractStatus, LabourContract
-from services import pii
+from services import localtime, pii
 from services.attendance import settle_days
 from services.projects import import_projects
 from services.rules import punch_block_reasons
@@ -301,7 +301,7 @@ async def _person(
         phone_enc=c.encrypt(phone),
         phone_bidx=c.blind_index("phone", phone),
         phone_masked=pii.mask_phone(phone),
-        enrolled_at=dt.datetime.now(dt.UTC),
+        enrolled_at=localtime.now(),
     )
 
 
@@ -434,12 +434,8 @@ async def _populate(
                 secret_enc=c.encrypt(secret),
                 firmware="1.4.2",
                 antispoof=kind == DeviceKind.ATTENDANCE,
-                last_attendance_at=dt.datetime.now(dt.UTC)
-                if kind != DeviceKind.COLLECTION
-                else None,
-                last_collection_at=dt.datetime.now(dt.UTC)
-                if kind == DeviceKind.COLLECTION
-                else None,
+                last_attendance_at=localtime.now() if kind != DeviceKind.COLLECTION else None,
+                last_collection_at=localtime.now() if kind == DeviceKind.COLLECTION else None,
             ),
             secret,
         )
@@ -483,7 +479,7 @@ async def _punches(
             elif pattern < 0.10:
                 plan = [(t_out, Direction.IN, True), (t_in, Direction.OUT, True)]  # wrong mode
             if day == today:
-                plan = [p for p in plan if p[0] <= dt.datetime.now(TZ)]
+                plan = [p for p in plan if p[0] <= localtime.now()]
             for t, direction, live in plan:
                 reason = None if live else "no_liveness"
                 reason = reason or blocked.get(m.id)
@@ -512,7 +508,7 @@ async def _punches(
 async def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
     """Create the demo slice (idempotent); return a summary with one device's credentials."""
     rng = random.Random(20261123)
-    today = today or dt.datetime.now(TZ).date()
+    today = today or localtime.today(TZ)
     rows, people = _permit_rows(rng)
     result = await import_projects(rows)
     if result["errors"]:
