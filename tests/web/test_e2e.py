@@ -7,6 +7,7 @@ screenshot of every screen in var/screenshots/.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import json
@@ -505,13 +506,32 @@ def test_posts_screen(enterprise: Browser) -> None:
     dialog.locator(".el-form-item").filter(has_text="内容").locator("textarea").fill(
         "第12次监理例会"
     )
+    # the sign-in sheet photographed (a JPEG drawn by the browser's canvas)
+    sheet = base64.b64decode(
+        b.page.evaluate(
+            """() => { const c = document.createElement('canvas'); c.width = 320; c.height = 200;
+            const g = c.getContext('2d'); g.fillStyle = '#fff'; g.fillRect(0, 0, 320, 200);
+            g.strokeStyle = '#333'; for (let y = 20; y < 200; y += 30) g.strokeRect(10, y, 300, 30);
+            return c.toDataURL('image/jpeg', 0.9).split(',')[1] }"""
+        )
+    )
     dialog.locator('input[type="file"]').set_input_files(
-        {"name": "签到表.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        {"name": "签到表.jpg", "mimeType": "image/jpeg", "buffer": sheet}
     )
     dialog.get_by_role("button", name="确认", exact=True).click()
     b.page.get_by_text("履职记录已登记").wait_for()
-    b.page.locator(".el-table__row").filter(has_text="第12次监理例会").wait_for()
+    row = b.page.locator(".el-table__row").filter(has_text="第12次监理例会")
+    row.wait_for()
     b.shot("70-posts-supervision-duty")
+    # 在线预览 of an image: shown in the page, loaded
+    row.get_by_role("button", name="在线预览", exact=True).click()
+    img = b.page.locator(".el-dialog img.img")
+    img.wait_for()
+    b.page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 320", arg=img.element_handle()
+    )
+    b.shot("72-duty-sheet-preview")
+    b.page.get_by_role("button", name="关闭", exact=True).click()
     b.page.get_by_role("tab", name="总包单位", exact=True).click()
     b.page.locator(".el-table__row").filter(has_text="项目经理").first.wait_for()
     b.shot("71-posts-gc")
