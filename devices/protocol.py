@@ -194,7 +194,7 @@ def _server_time(timezone: str | None) -> str:
 
 async def _project(request: Request) -> Project:
     device = device_of(request)
-    return await Project.get(id=device.project_id)  # type: ignore[attr-defined]
+    return await Project.get(id=device.project_id)
 
 
 @bp.post("/heartbeat")
@@ -283,7 +283,7 @@ async def persons(request: Request, query: PersonsQuery) -> HTTPResponse:
     if cursor and (len(cursor) > CURSOR_MAX or not _cursor_ok(cursor)):
         raise ValidationError("cursor 无效", code=E.BAD_FIELD.code, field="cursor")
     device = device_of(request)
-    rows, cursor, more = await enrolment.person_delta(device.project_id, cursor)  # type: ignore[attr-defined]
+    rows, cursor, more = await enrolment.person_delta(device.bound_project_id, cursor)
     return ok(
         {"persons": [enrolment.person_entry(m, p) for m, p in rows], "cursor": cursor, "more": more}
     )
@@ -310,7 +310,7 @@ async def face(request: Request, person_id: int) -> HTTPResponse:
     """Download a person's face photo (the ``face_url`` of the person list; JPEG or PNG)."""
     device = device_of(request)
     data = await enrolment.face_for(
-        device.project_id,  # type: ignore[attr-defined]
+        device.bound_project_id,
         person_id,
         request.app.ctx.files,
     )

@@ -48,6 +48,7 @@ class Device(Model):
     project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Project", related_name="devices", null=True, on_delete=fields.RESTRICT
     )
+    project_id: int | None
     enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.Enterprise", related_name="devices", null=True, on_delete=fields.RESTRICT
     )
@@ -86,6 +87,14 @@ class Device(Model):
 
     class Meta:
         table = "device"
+
+    @property
+    def bound_project_id(self) -> int:
+        """The project of a bound device: the device routes serve no other (rule 10; refused
+        with ``device_unbound`` before a handler runs), so an unbound one here is a bug."""
+        if self.project_id is None:
+            raise RuntimeError(f"device {self.id} is not bound to a project")
+        return self.project_id
 
 
 DIRECTION_MODES = ("state", "fixed_in", "fixed_out", "auto")

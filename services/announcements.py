@@ -61,7 +61,7 @@ def announcement_public(
     a: Announcement, names: dict[str, str], full: bool = False
 ) -> dict[str, Any]:
     """A notice as lists show it (``full`` adds the content)."""
-    region = a.region_id  # type: ignore[attr-defined]
+    region = a.region_id
     row: dict[str, Any] = {
         "id": a.id,
         "title": a.title,
@@ -78,7 +78,7 @@ def announcement_public(
 
 async def view(a: Announcement) -> dict[str, Any]:
     """One notice with its content and region name."""
-    names = await _region_names({a.region_id} if a.region_id else set())  # type: ignore[attr-defined]
+    names = await _region_names({a.region_id} if a.region_id else set())
     return announcement_public(a, names, full=True)
 
 
@@ -111,7 +111,7 @@ async def withdraw(principal: Principal, announcement_id: int) -> Announcement:
         raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     if principal.kind == AccountKind.REGULATOR:
         own = await _publisher_region(principal)
-        region_code: str | None = a.region_id  # type: ignore[attr-defined]
+        region_code: str | None = a.region_id
         if region_code is None or not region_covers(own.code, region_code, str(own.level)):
             raise NotFound(code=E.ANNOUNCEMENT_NOT_FOUND.code)
     if a.withdrawn_at is None:
@@ -121,7 +121,7 @@ async def withdraw(principal: Principal, announcement_id: int) -> Announcement:
 
 
 def _visible_to(project: Project) -> Any:
-    code: str = project.region_id  # type: ignore[attr-defined]
+    code: str = project.region_id
     regions = {code, code[:4] + "00", code[:2] + "0000"}
     return Announcement.filter(
         Q(region_id__in=list(regions)) | Q(region_id__isnull=True), withdrawn_at__isnull=True

@@ -179,7 +179,7 @@ async def list_unsigned(
 def contract_public(c: LabourContract, full: bool, seq: int | None = None) -> dict[str, Any]:
     """A contract row: 合同编号, 姓名, 身份证号, 手机号, 甲方, dates, 解约 fields, 附件."""
     member: ProjectMember = c.member  # type: ignore[assignment]
-    person = member.person  # type: ignore[attr-defined]
+    person = member.person
     status = ContractStatus(c.status)
     return {
         "seq": seq,
@@ -200,8 +200,8 @@ def contract_public(c: LabourContract, full: bool, seq: int | None = None) -> di
         "termination_reason": c.termination_reason,
         "termination_initiated_at": c.termination_initiated_at,
         "termination_confirmed_at": c.termination_confirmed_at,
-        "attachment": {"id": c.attachment_id, "name": c.attachment_name}  # type: ignore[attr-defined]
-        if c.attachment_id  # type: ignore[attr-defined]
+        "attachment": {"id": c.attachment_id, "name": c.attachment_name}
+        if c.attachment_id
         else None,
         "uploaded_at": c.uploaded_at,
     }
@@ -271,9 +271,9 @@ async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMemb
     except (TypeError, ValueError) as exc:
         raise ValidationError("请选择签约人员", code=E.REQUIRED.code, field="member_id") from exc
     member = await ProjectMember.get_or_none(id=mid, project_id=access.project.id)
-    if member is None or not access.sees(member.unit_id):  # type: ignore[attr-defined]
+    if member is None or not access.sees(member.unit_id):
         raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
-    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)
     return member
 
 
@@ -283,7 +283,7 @@ async def _contract(access: ProjectAccess, contract_id: int) -> LabourContract:
     )
     if contract is None:
         raise NotFound(code=E.CONTRACT_NOT_FOUND.code)
-    await _contract_member(access, contract.member_id)  # type: ignore[attr-defined]
+    await _contract_member(access, contract.member_id)
     return contract
 
 

@@ -114,9 +114,9 @@ def principal_for_account(account: Account) -> Principal:
         kind=account.kind.value if hasattr(account.kind, "value") else str(account.kind),
         account_id=account.id,
         display_name=account.display_name,
-        enterprise_id=account.enterprise_id,  # type: ignore[attr-defined]
-        person_id=account.person_id,  # type: ignore[attr-defined]
-        region_code=account.region_id,  # type: ignore[attr-defined]
+        enterprise_id=account.enterprise_id,
+        person_id=account.person_id,
+        region_code=account.region_id,
     )
 
 
@@ -193,7 +193,7 @@ async def compute_access(principal: Principal, project: Project) -> ProjectAcces
         from models import Region
 
         region = await Region.get_or_none(code=principal.region_code)
-        if region and region_covers(region.code, project.region_id, str(region.level)):  # type: ignore[attr-defined]
+        if region and region_covers(region.code, project.region_id, str(region.level)):
             access.caps = {VIEW, REVIEW}
     if access.caps:
         access.scope = await row_scope(access, roles | access.unit_roles, key_roles)

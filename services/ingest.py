@@ -299,7 +299,7 @@ async def ingest(
 
     Every result is produced only after the insert is committed.
     """
-    project_id: int = device.project_id  # type: ignore[attr-defined]
+    project_id = device.bound_project_id
     tz = attendance.zone(project.timezone if project is not None else None)
     now = localtime.now()
     results: list[dict[str, Any] | None] = [None] * len(punches)

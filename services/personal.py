@@ -100,7 +100,7 @@ async def own_member(principal: Principal, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id)
     if member is None:
         raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
-    if member.person_id != person_id:  # type: ignore[attr-defined]
+    if member.person_id != person_id:
         raise Forbidden(E.NOT_OWN_RECORD.message, code=E.NOT_OWN_RECORD.code)
     return member
 

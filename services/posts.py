@@ -200,10 +200,10 @@ async def _post_member(access: ProjectAccess, member_id: int) -> ProjectMember:
 async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
     """Change a post person's post (within the posts of their unit's tab)."""
     member = await _post_member(access, member_id)
-    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职，不能编辑", code=E.MEMBER_LEFT.code)
-    role = member.unit.role  # type: ignore[attr-defined]
+    role = member.unit.role
     cat = next((c for c in CATEGORIES.values() if role in c.roles), CATEGORIES["sub"])
     post = _post_of(cat, data.get("post"))
     await ProjectMember.filter(id=member.id).update(post=post.value)
@@ -302,7 +302,7 @@ async def register_duty(
         raise ValidationError(f"请上传{rule['file']}", code=E.REQUIRED.code, field="file")
     if upload is not None:
         check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "file")
-    access.check_manages(host.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(host.unit_id)
     async with in_transaction():
         stored = None
         if upload is not None:
@@ -325,8 +325,8 @@ async def register_duty(
 def duty_public(r: DutyRecord, seq: int | None = None) -> dict[str, Any]:
     """A duty-record row: 序号, 日期, 主持人/项目负责人, 内容, 签到表/附件, 登记人, 登记时间."""
     kind = DutyKind(r.kind)
-    host = r.host  # type: ignore[attr-defined]
-    stored = r.file  # type: ignore[attr-defined]
+    host = r.host
+    stored = r.file
     return {
         "seq": seq,
         "id": r.id,
@@ -374,7 +374,7 @@ async def host_choices(access: ProjectAccess, kind: str) -> list[dict[str, Any]]
     return [
         {
             "member_id": m.id,
-            "name": m.person.name,  # type: ignore[attr-defined]
+            "name": m.person.name,
             "post": m.post,
             "post_label": labour.post_label(m.post),
         }

@@ -69,14 +69,14 @@ async def search(
     rows = []
     for p in projects:
         mine = sorted(
-            (u for u in units if u.project_id == p.id),  # type: ignore[attr-defined]
+            (u for u in units if u.project_id == p.id),
             key=lambda u: (ROLE_ORDER.get(UnitRole(u.role), 99), u.id),
         )
         rows.append(
             {
                 "name": p.name,
                 "permit_number": p.permit_number,
-                "region": await region_path(p.region_id),  # type: ignore[attr-defined]
+                "region": await region_path(p.region_id),
                 "status": p.status,
                 "units": [
                     {

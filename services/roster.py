@@ -205,11 +205,11 @@ async def push_personnel(access: ProjectAccess) -> list[DeviceCommand]:
 async def resync_face(access: ProjectAccess, member_id: int) -> list[DeviceCommand]:
     """重新下发人脸照片: ask the terminals for this person's latest face photo."""
     member = await labour.get_member(access, member_id)
-    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict(code=E.MEMBER_LEFT.code)
     params = {
-        "person_ids": [member.person_id],  # type: ignore[attr-defined]
+        "person_ids": [member.person_id],
         "member_ids": [member.id],
     }
     return [
@@ -221,7 +221,7 @@ async def resync_face(access: ProjectAccess, member_id: int) -> list[DeviceComma
 async def face_key(access: ProjectAccess, member_id: int) -> str:
     """The file-store key of a visible member's face photo (callers need VIEW_PII)."""
     member = await labour.get_member(access, member_id)
-    key = member.person.face_key  # type: ignore[attr-defined]
+    key = member.person.face_key
     if not key:
         raise NotFound(MISSING_FACE_NOTICE, code=E.FACE_MISSING.code)
     return key

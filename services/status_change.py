@@ -40,7 +40,7 @@ OPEN_EXISTS = "该项目已有审核中的状态变更申请，请等待审核�
 
 def review_chain(project: Project) -> list[tuple[str, str, bool]]:
     """Rule 8: the (level, region code, final) steps for the project's managing level."""
-    code: str = project.region_id  # type: ignore[attr-defined]
+    code: str = project.region_id
     county, city, province = code, code[:4] + "00", code[:2] + "0000"
     level = str(project.managing_level)
     if level == ManagingLevel.PROVINCE:
@@ -60,7 +60,7 @@ async def _region_names(codes: set[str]) -> dict[str, str]:
 
 
 def _reviewer_label(step: StatusReviewStep, names: dict[str, str]) -> str:
-    region = names.get(step.region_id, step.region_id)  # type: ignore[attr-defined]
+    region = names.get(step.region_id, step.region_id)
     return f"{region}主管部门（{step_label(step.level, step.final)}）"
 
 
@@ -177,9 +177,9 @@ async def review(
         )
     steps = await StatusReviewStep.filter(request_id=req.id).order_by("seq")
     current = next(s for s in steps if s.state == StepState.PENDING)
-    names = await _region_names({s.region_id for s in steps})  # type: ignore[attr-defined]
-    if principal.region_code != current.region_id:  # type: ignore[attr-defined]
-        mine = [s for s in steps if s.region_id == principal.region_code]  # type: ignore[attr-defined]
+    names = await _region_names({s.region_id for s in steps})
+    if principal.region_code != current.region_id:
+        mine = [s for s in steps if s.region_id == principal.region_code]
         if mine and mine[0].state == StepState.WAITING:
             raise Forbidden(
                 f"尚未轮到您审核，当前审核人：{_reviewer_label(current, names)}",
@@ -245,10 +245,10 @@ async def _public_many(reqs: list[StatusChangeRequest], with_detail: bool) -> li
     if not reqs:
         return []
     steps = await StatusReviewStep.filter(request_id__in=[r.id for r in reqs]).order_by("seq")
-    names = await _region_names({s.region_id for s in steps})  # type: ignore[attr-defined]
+    names = await _region_names({s.region_id for s in steps})
     by_req: dict[int, list[StatusReviewStep]] = {}
     for s in steps:
-        by_req.setdefault(s.request_id, []).append(s)  # type: ignore[attr-defined]
+        by_req.setdefault(s.request_id, []).append(s)
     files: dict[int, StoredFile] = {}
     if with_detail:
         ids = [i for r in reqs for i in (r.file_ids or [])]
@@ -282,8 +282,8 @@ async def _public_many(reqs: list[StatusChangeRequest], with_detail: bool) -> li
                     "seq": s.seq,
                     "level": s.level,
                     "step_label": step_label(s.level, s.final),
-                    "region_code": s.region_id,  # type: ignore[attr-defined]
-                    "region_name": names.get(s.region_id, ""),  # type: ignore[attr-defined]
+                    "region_code": s.region_id,
+                    "region_name": names.get(s.region_id, ""),
                     "state": str(s.state),
                     "state_label": STEP_STATE_LABELS[StepState(s.state)],
                     "reviewer": s.reviewer_name,
@@ -344,10 +344,10 @@ async def review_queue(
     reqs_by_id = {
         r.id: r
         for r in await StatusChangeRequest.filter(
-            id__in=[s.request_id for s in steps]  # type: ignore[attr-defined]
+            id__in=[s.request_id for s in steps]
         ).prefetch_related("project")
     }
-    reqs = [reqs_by_id[s.request_id] for s in steps]  # type: ignore[attr-defined]
+    reqs = [reqs_by_id[s.request_id] for s in steps]
     rows = await _public_many(reqs, with_detail=False)
     for row, s in zip(rows, steps, strict=True):
         row["my_step"] = step_label(s.level, s.final)

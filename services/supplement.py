@@ -229,7 +229,7 @@ async def decide(
     if req.state != SupplementState.PENDING:
         raise Conflict(code=E.ALREADY_DECIDED.code)
     node = req.chain[req.step]
-    mine = await nodes_of(principal, req.project_id)  # type: ignore[attr-defined]
+    mine = await nodes_of(principal, req.project_id)
     if node not in mine:
         if mine & set(req.chain):
             raise Forbidden(
@@ -276,7 +276,7 @@ async def decide(
         await audit.record(
             "supplement.approve" if approve else "supplement.reject",
             principal=principal,
-            project_id=req.project_id,  # type: ignore[attr-defined]
+            project_id=req.project_id,
             target=f"member:{member.id}",
             detail={
                 "request_id": req.id,
@@ -292,9 +292,9 @@ async def decide(
                 if t is None:
                     continue
                 await Punch.create(
-                    project_id=req.project_id,  # type: ignore[attr-defined]
+                    project_id=req.project_id,
                     member_id=member.id,
-                    person_id=member.person_id,  # type: ignore[attr-defined]
+                    person_id=member.person_id,
                     device=None,
                     device_punch_id=f"supplement:{req.id}:{direction.value}",
                     time=t,
@@ -307,7 +307,7 @@ async def decide(
                     using_db=conn,
                 )
     if final:  # after commit: settlement reads committed punches
-        await attendance.settle_days(req.project_id, [(member.id, req.day)])  # type: ignore[attr-defined]
+        await attendance.settle_days(req.project_id, [(member.id, req.day)])
     await req.refresh_from_db()
     return await request_public(req)
 
@@ -321,8 +321,8 @@ def _local(t: dt.datetime | None, tz: Any) -> str | None:
 
 async def request_public(req: SupplementRequest, url_prefix: str | None = None) -> dict[str, Any]:
     """The reply shape of a request: state, chain progress and history."""
-    project = await Project.get(id=req.project_id)  # type: ignore[attr-defined]
-    member = await ProjectMember.get(id=req.member_id).select_related("person")  # type: ignore[attr-defined]
+    project = await Project.get(id=req.project_id)
+    member = await ProjectMember.get(id=req.member_id).select_related("person")
     tz = attendance.zone(project.timezone)
     steps = {s.node: s for s in await SupplementStep.filter(request_id=req.id).order_by("id")}
     chain = []

@@ -185,7 +185,7 @@ async def import_members(
 ) -> dict[str, Any]:
     """Import the filled template into a team: row-level errors, valid rows imported."""
     team = await labour.get_team(access, team_id)
-    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(team.unit_id)
     if not team.on_site:
         raise Conflict(code=E.TEAM_OFF_SITE.code)
     if not filename.lower().endswith(".xlsx"):
@@ -249,7 +249,7 @@ async def _match_persons(project_id: int, results: list[RowResult]) -> None:
         for p in await Person.filter(id_number_bidx__in=[bidx for bidx, _ in wanted])
     }
     members = {
-        m.person_id: m  # type: ignore[attr-defined]
+        m.person_id: m
         for m in await ProjectMember.filter(
             project_id=project_id, person_id__in=[p.id for p in persons.values()]
         )

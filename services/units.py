@@ -188,7 +188,7 @@ def unit_public(
         "entry_date": unit.entry_date,
         "exit_date": unit.exit_date,
         "specialty": unit.specialty,
-        "region_code": ent.region_id,  # type: ignore[attr-defined]
+        "region_code": ent.region_id,
         "registered_on": ent.registered_on,
         "contract": file_service.file_public(contract, url_prefix),  # 承发包合同
         "contract_registered_at": unit.contract_registered_at,  # 合同登记时间
@@ -392,8 +392,8 @@ async def register_subcontractor(
             )
         else:
             changed = []
-            if enterprise.region_id is None:  # type: ignore[attr-defined]
-                enterprise.region_id = region_code  # type: ignore[attr-defined]
+            if enterprise.region_id is None:
+                enterprise.region_id = region_code
                 changed.append("region_id")
             if enterprise.registered_on is None:
                 enterprise.registered_on = registered_on
@@ -479,7 +479,7 @@ async def update_unit(
             ent.name = name
             ent_changes.append("name")
     if "region_code" in data:
-        ent.region_id = await _region(data.get("region_code"))  # type: ignore[attr-defined]
+        ent.region_id = await _region(data.get("region_code"))
         ent_changes.append("region_id")
     if "registered_on" in data:
         reg = parse_date(data.get("registered_on"), "registered_on", "企业注册日期", required=True)

@@ -36,7 +36,7 @@ async def _adms_queue_delta(device: Device) -> int:
     """
     from services import enrolment
 
-    project_id: int = device.project_id  # type: ignore[attr-defined]
+    project_id = device.bound_project_id
     rows, cursor, _more = await enrolment.person_delta(
         project_id, device.person_cursor or None, ADMS_DELTA_PAGE
     )
@@ -128,7 +128,7 @@ async def _adms_member(device: Device, pin: Any) -> tuple[Any, Any] | None:
         return None
     member = await ProjectMember.get_or_none(
         id=member_id,
-        project_id=device.project_id,  # type: ignore[attr-defined]
+        project_id=device.project_id,
         work_status=WorkStatus.ACTIVE,
     )
     if member is None:

@@ -98,7 +98,7 @@ def adms(func: Handler) -> Handler:
         refusal = await device_service.adms_refusal(device, peer, request.path)
         if refusal is not None:
             return _err(refusal, 403)
-        if device.project_id is None:  # type: ignore[attr-defined]
+        if device.project_id is None:
             return _err("device unbound", 403)
         await device_service.touch(device, device_service.ATTENDANCE_CHANNEL, peer)
         request.ctx.device = device

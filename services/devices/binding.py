@@ -19,9 +19,9 @@ async def bind(device: Device, project: Project) -> Device:
     cancelled, the person sync restarts for this project, and an ADMS terminal is told to delete
     the PINs the platform pushed for the old project (a native terminal drops its list).
     """
-    if device.project_id not in (None, project.id):  # type: ignore[attr-defined]
+    if device.project_id not in (None, project.id):
         raise Conflict(code=E.DEVICE_BOUND.code)
-    if device.project_id == project.id:  # type: ignore[attr-defined]
+    if device.project_id == project.id:
         return device
     await cancel_pending(device, "设备已绑定到其他项目，指令已取消")
     device.project = project

@@ -62,7 +62,7 @@ _projects: dict[int, tuple[Project, float]] = caches.projects
 async def project_of(device: Device) -> Project:
     """The device's project (cached per process like the registry rows: the punch hot path
     needs only its time zone)."""
-    project_id: int = device.project_id  # type: ignore[attr-defined]
+    project_id = device.bound_project_id
     cached = _projects.get(project_id)
     if cached is not None and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
         return cached[0]

@@ -57,7 +57,7 @@ async def queue_command(
         await set_forced_offline(device, True)
     cmd = await DeviceCommand.create(
         device=device,
-        project_id=device.project_id,  # type: ignore[attr-defined]
+        project_id=device.project_id,
         type=type_,
         params=params,
         max_attempts=max(1, max_attempts),
@@ -93,7 +93,7 @@ async def due_commands(
     await expire_commands(device.id)
     now = localtime.now()
     query = DeviceCommand.filter(device_id=device.id).filter(
-        Q(project_id=device.project_id) | Q(project_id__isnull=True)  # type: ignore[attr-defined]
+        Q(project_id=device.project_id) | Q(project_id__isnull=True)
     )
     query = query.filter(
         Q(status=CommandStatus.PENDING)

@@ -167,7 +167,7 @@ def firmware_public(pkg: FirmwarePackage) -> dict[str, Any]:
         "sha256": pkg.sha256,
         "uploaded": bool(pkg.file_key),
         "size": pkg.size,
-        "owner": "platform" if pkg.enterprise_id is None else "enterprise",  # type: ignore[attr-defined]
+        "owner": "platform" if pkg.enterprise_id is None else "enterprise",
         "created_at": pkg.created_at,
     }
 

@@ -68,7 +68,7 @@ async def _audit_presence(device: Device, action: str, ip: str = "", **detail: A
         action,
         actor_kind="device",
         actor_id=device.sn,
-        project_id=device.project_id,  # type: ignore[attr-defined]
+        project_id=device.project_id,
         target=device.sn,
         detail=detail,
         ip=ip,

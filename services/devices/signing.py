@@ -119,7 +119,7 @@ async def verify_request(
     if not fresh:
         raise AppError("请求已使用过（随机串重复）", code=E.REPLAYED_NONCE.code, status=401)
     device = auth.device
-    if device.project_id is None:  # type: ignore[attr-defined]
+    if device.project_id is None:
         raise AppError("设备未绑定项目", code=E.DEVICE_UNBOUND.code, status=403)
     if device.forced_offline and not allow_forced:
         raise AppError("设备已被强制下线", code=E.DEVICE_OFFLINE_FORCED.code, status=403)

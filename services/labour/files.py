@@ -33,7 +33,7 @@ async def file_for_download(access: ProjectAccess, file_id: int) -> StoredFile:
         )
         if contract is not None:
             member = contract.member
-            access.check_visible(member.unit_id, "文件", E.FILE_NOT_FOUND.code)  # type: ignore[attr-defined]
+            access.check_visible(member.unit_id, "文件", E.FILE_NOT_FOUND.code)
     if stored.purpose == "evidence" and not access.sees_every_unit:
         requests = SupplementRequest.filter(project_id=access.project.id)
         for unit_id, evidence in await requests.values_list("member__unit_id", "evidence"):

@@ -24,7 +24,7 @@ async def _member(access: ProjectAccess, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id, project_id=access.project.id)
     if member is None:
         raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
-    access.check_visible(member.unit_id, "人员")  # type: ignore[attr-defined]
+    access.check_visible(member.unit_id, "人员")
     return member
 
 
@@ -72,7 +72,7 @@ async def add_team_member(
     """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
     data = fields_of(data)
     team = await get_team(access, team_id)
-    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(team.unit_id)
     if not team.on_site:
         raise Conflict(code=E.TEAM_OFF_SITE.code)
     person = await find_enrolled_person(data.get("id_number"))
@@ -96,7 +96,7 @@ async def save_labour_member(
 ) -> ProjectMember:
     """Create (or re-activate a former) labour membership and tell terminals."""
     values = {
-        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "unit_id": team.unit_id,
         "team_id": team.id,
         "person_type": PersonType.LABOUR,
         "post": "",
@@ -139,7 +139,7 @@ async def update_member(
     """
     data = fields_of(data)
     member = await _member(access, member_id)
-    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)
     if member.person_type != PersonType.LABOUR:
         raise Conflict("岗位人员请在岗位人员管理中编辑", code=E.NOT_LABOUR.code)
     if member.work_status != WorkStatus.ACTIVE:
@@ -153,17 +153,17 @@ async def update_member(
     }
     card = validate_wage_card(merged)
     values = _card_columns(card)
-    if "team_id" in data and data["team_id"] != member.team_id:  # type: ignore[attr-defined]
+    if "team_id" in data and data["team_id"] != member.team_id:
         try:
             new_team = await get_team(access, int(data["team_id"]))
         except (TypeError, ValueError) as exc:
             raise ValidationError("班组无效", field="team_id") from exc
-        access.check_manages(new_team.unit_id)  # type: ignore[attr-defined]
+        access.check_manages(new_team.unit_id)
         if not new_team.on_site:
             raise Conflict(
                 "目标班组已退场，不能调入人员", code=E.TEAM_OFF_SITE.code, field="team_id"
             )
-        values.update(team_id=new_team.id, unit_id=new_team.unit_id)  # type: ignore[attr-defined]
+        values.update(team_id=new_team.id, unit_id=new_team.unit_id)
     if "entry_date" in data:
         entry = parse_date(data["entry_date"], "entry_date", "进场日期")
         if entry and entry > localtime.project_today(access.project):
@@ -182,7 +182,7 @@ async def exit_member(
     """A member leaves the project (离职) on an exit date; terminals drop them."""
     data = fields_of(data)
     member = await _member(access, member_id)
-    access.check_manages(member.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(member.unit_id)
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职", code=E.MEMBER_LEFT.code)
     today = localtime.project_today(access.project)

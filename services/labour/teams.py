@@ -23,7 +23,7 @@ async def get_team(access: ProjectAccess, team_id: int) -> Team:
     team = await Team.get_or_none(id=team_id, project_id=access.project.id, deleted_at=None)
     if team is None:
         raise NotFound("班组不存在", code=E.TEAM_NOT_FOUND.code)
-    access.check_visible(team.unit_id, "班组")  # type: ignore[attr-defined]
+    access.check_visible(team.unit_id, "班组")
     return team
 
 
@@ -44,7 +44,7 @@ async def active_counts(team_ids: list[int]) -> dict[int, int]:
 
 def team_public(team: Team, seq: int | None = None, active: int = 0) -> dict[str, Any]:
     """A team row: 序号, 班组名称, 班组状态, 班组长, 所属单位."""
-    unit = team.unit  # type: ignore[attr-defined]
+    unit = team.unit
     return {
         "seq": seq,
         "id": team.id,
@@ -52,7 +52,7 @@ def team_public(team: Team, seq: int | None = None, active: int = 0) -> dict[str
         "on_site": team.on_site,
         "status_label": "在场" if team.on_site else "退场",
         "leader": team.leader,
-        "unit_id": team.unit_id,  # type: ignore[attr-defined]
+        "unit_id": team.unit_id,
         "unit_name": unit.enterprise.name,
         "active_members": active,
     }
@@ -155,7 +155,7 @@ async def update_team(
     """Edit a team: name, leader, unit, status (在场/退场)."""
     data = fields_of(data)
     team = await get_team(access, team_id)
-    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(team.unit_id)
     changes: dict[str, Any] = {}
     if "name" in data:
         changes["name"] = _team_name(data["name"])
@@ -166,10 +166,10 @@ async def update_team(
     if "on_site" in data:
         changes["on_site"] = _on_site(data["on_site"])
     new_unit = None
-    if "unit_id" in data and data["unit_id"] != team.unit_id:  # type: ignore[attr-defined]
+    if "unit_id" in data and data["unit_id"] != team.unit_id:
         new_unit = await _team_unit(access, data["unit_id"])
     active = (await active_counts([team.id])).get(team.id, 0)
-    if active and new_unit is not None and new_unit.id != team.unit_id:  # type: ignore[attr-defined]
+    if active and new_unit is not None and new_unit.id != team.unit_id:
         raise Conflict(
             f"班组内还有 {active} 名在职人员，不能变更所属单位",
             code=E.TEAM_HAS_MEMBERS.code,
@@ -192,7 +192,7 @@ async def update_team(
 async def delete_team(access: ProjectAccess, team_id: int) -> None:
     """Delete a team (kept for the record, hidden); refused while it has active members."""
     team = await get_team(access, team_id)
-    access.check_manages(team.unit_id)  # type: ignore[attr-defined]
+    access.check_manages(team.unit_id)
     active = (await active_counts([team.id])).get(team.id, 0)
     if active:
         raise Conflict(
