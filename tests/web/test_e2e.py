@@ -785,7 +785,14 @@ def test_audit_log(enterprise: Browser) -> None:
         b.page.locator(".el-table__header").get_by_text(col, exact=True).wait_for()
     b.page.locator(".el-table__row").first.wait_for()
     # The status change filed and approved by an earlier step of this walk is in the log.
-    b.page.locator(".el-table__row").filter(has_text="申请项目状态变更").first.wait_for()
+    entry = b.page.locator(".el-table__row").filter(has_text="申请项目状态变更").first
+    entry.wait_for()
+    # local time: Beijing time (the browser runs in the machine's zone), to the second
+    shown = dt.datetime.strptime(
+        entry.locator("td").first.inner_text().strip(), "%Y-%m-%d %H:%M:%S"
+    )
+    beijing = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert abs((beijing.replace(tzinfo=None) - shown).total_seconds()) < 1800, shown
     b.shot("99-audit-log")
     with b.page.expect_download() as dl:
         b.page.get_by_role("button", name="导出", exact=True).click()
