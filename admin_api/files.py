@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import NotFound
+from realname.web import private_file
 from services import labour
 from services.identity import VIEW, ProjectAccess
 
@@ -35,16 +36,10 @@ async def download(
 ) -> HTTPResponse:
     """Download one file of the project (sniffed content type, original name)."""
     stored = await labour.file_for_download(access, file_id)
-    try:
-        data = await request.app.ctx.files.get(stored.key)
-    except FileNotFoundError as exc:
-        raise NotFound(E.FILE_MISSING.message, code=E.FILE_MISSING.code) from exc
-    return raw(
-        data,
+    return await private_file(
+        request,
+        stored.key,
+        missing=NotFound(E.FILE_MISSING.message, code=E.FILE_MISSING.code),
         content_type=stored.content_type,
-        headers={
-            "Content-Disposition": content_disposition(stored.name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
+        headers={"Content-Disposition": content_disposition(stored.name)},
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import Forbidden, NotFound
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, ok, page, private_file
 from services import labour, roster
 from services.exports import XLSX_TYPE, stream_file, write_xlsx
 from services.identity import MANAGE, VIEW, VIEW_PII, ProjectAccess
@@ -126,14 +126,8 @@ async def face_photo(
     """A member's collected face photo (biometric data: VIEW_PII only)."""
     if not access.can(VIEW_PII):
         raise Forbidden("无权查看人员照片", code=E.FILE_FORBIDDEN.code)
-    key = await roster.face_key(access, member_id)
-    try:
-        data = await request.app.ctx.files.get(key)
-    except FileNotFoundError as exc:
-        raise NotFound(roster.MISSING_FACE_NOTICE, code=E.FACE_MISSING.code) from exc
-    ctype = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return raw(
-        data,
-        content_type=ctype,
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    return await private_file(
+        request,
+        await roster.face_key(access, member_id),
+        missing=NotFound(roster.MISSING_FACE_NOTICE, code=E.FACE_MISSING.code),
     )

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sanic import Request, json
+from sanic import Request, json, raw
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DoesNotExist, IntegrityError
@@ -120,6 +120,32 @@ async def audit_project(
         target=target,
         detail=detail,
         ip=ip_of(request),
+    )
+
+
+async def private_file(
+    request: Request,
+    key: str,
+    *,
+    missing: AppError,
+    content_type: str = "",
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
+    """The stored file `key` as a reply no shared cache keeps and no browser content-sniffs;
+    `missing` when the store has lost it. Without `content_type`: a photo (PNG, else JPEG)."""
+    try:
+        data = await request.app.ctx.files.get(key)
+    except FileNotFoundError as exc:
+        raise missing from exc
+    ctype = content_type or ("image/png" if data.startswith(b"\x89PNG") else "image/jpeg")
+    return raw(
+        data,
+        content_type=ctype,
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            **(headers or {}),
+        },
     )
 
 

@@ -161,9 +161,16 @@ async def test_face_photo_only_with_view_pii(client, redis, app):
     h = await headers_for(redis, world, "gc")
     r = await client.get(f"{base(world)}/roster/{b.id}/face", headers=h)
     assert r.status_code == 200 and r.content == PNG
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["cache-control"] == "private, no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
     bh = await headers_for(redis, world, "builder")
     r = await client.get(f"{base(world)}/roster/{b.id}/face", headers=bh)
     assert r.status_code == 403
+    # the store lost the photo: a 404 saying so, not a server error
+    await app.ctx.files.delete(key)
+    r = await client.get(f"{base(world)}/roster/{b.id}/face", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "face_missing"
 
 
 async def test_roster_cross_project_and_company(client, redis):
@@ -198,6 +205,8 @@ async def test_file_endpoint_rules(client, redis, app):
     r = await client.get(f"{base(world)}/files/{face.id}", headers=gc)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "private, no-store"
+    assert r.headers["content-disposition"].endswith("filename*=UTF-8''face.png")
     bh = await headers_for(redis, world, "builder")
     r = await client.get(f"{base(world)}/files/{face.id}", headers=bh)
     assert r.status_code == 403 and r.json()["message"] == "无权查看人员照片"
@@ -208,3 +217,6 @@ async def test_file_endpoint_rules(client, redis, app):
     assert r.status_code == 404
     r = await client.get(f"{base(world)}/files/{face.id}")
     assert r.status_code == 401
+    await app.ctx.files.delete(face.key)  # the record stays, the store lost the bytes
+    r = await client.get(f"{base(world)}/files/{face.id}", headers=gc)
+    assert r.status_code == 404 and r.json()["code"] == "file_missing"
