@@ -6,11 +6,12 @@ from functools import partial
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import audit_project, ok, page
+from realname.errors import NotFound
+from realname.web import audit_project, ok, page, private_file
 from services import attendance, identity, localtime
 from services.exports import stream_file
 from services.identity import ProjectAccess
@@ -140,10 +141,12 @@ async def punch_photo(
     request: Request, code: str, punch_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """The photo taken with a punch (for the diagnosis view)."""
-    key = await attendance.punch_photo_key(access, punch_id)
-    data = await request.app.ctx.files.get(key)
-    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return raw(data, content_type=kind, headers={"Cache-Control": "private, max-age=300"})
+    return await private_file(
+        request,
+        await attendance.punch_photo_key(access, punch_id),
+        missing=NotFound(code=E.PHOTO_NOT_FOUND.code),
+        headers={"Cache-Control": "private, max-age=300"},
+    )
 
 
 @bp.get("/summary")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import ok
+from realname.errors import NotFound
+from realname.web import ok, private_file
 from services import personal
 from services.identity import Principal
 from services.schemas.miniapp import MonthQuery, MyMonth
@@ -51,6 +52,9 @@ async def punch_photo(
     request: Request, member_id: int, punch_id: int, principal: Principal
 ) -> HTTPResponse:
     """The photo taken with one of the caller's own punches."""
-    key = await personal.own_punch_photo(principal, member_id, punch_id)
-    data = await request.app.ctx.files.get(key)
-    return raw(data, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return await private_file(
+        request,
+        await personal.own_punch_photo(principal, member_id, punch_id),
+        missing=NotFound(code=E.PHOTO_NOT_FOUND.code),
+        headers={"Cache-Control": "private, max-age=3600"},
+    )

@@ -53,6 +53,11 @@ async def test_punch_diagnosis_lists_rejected_with_reasons(client, redis, app) -
     assert ps[0]["photo_url"] and ps[1]["photo_url"] is None
     photo = await client.get(ps[0]["photo_url"], headers=auth(token))
     assert photo.status_code == 200 and photo.content.startswith(b"\xff\xd8\xff")
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert photo.headers["cache-control"] == "private, max-age=300"
+    await app.ctx.files.delete(key)  # the store lost the photo: 404, not a server error
+    photo = await client.get(ps[0]["photo_url"], headers=auth(token))
+    assert photo.status_code == 404 and photo.json()["code"] == "photo_not_found"
     r = await client.get(url, params={"date": "2028-02-30"}, headers=auth(token))
     assert r.status_code == 422 and r.json()["field"] == "date"
     other = await make_project()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from models import Post
+import datetime as dt
+
+from models import Post, ProjectMember
 from models.announcements import Announcement
+from tests.attendance.helpers import at, punch
 from tests.conftest import uid
+from tests.devices.helpers import JPEG
 from tests.factories import auth
 from tests.signin.conftest import supplement_filed, synced_project, wechat_person
 
@@ -73,3 +77,19 @@ async def test_announcements_for_my_region(client):
     assert r.status_code == 200, r.text
     titles = [a["title"] for a in r.json()["data"]]
     assert title in titles and far not in titles
+
+
+async def test_my_punch_photo(client, app):
+    world = await synced_project()
+    me = await wechat_person(client, world, labour=True)
+    member = await ProjectMember.get(person_id=me["person"].id, project_id=world.project.id)
+    key = await app.ctx.files.put(JPEG, prefix="punch", suffix=".jpg", content_type="image/jpeg")
+    taken = await punch(member, at(dt.date.today() - dt.timedelta(days=1), 8), photo_key=key)
+    url = f"/miniapp/v1/members/{member.id}/punches/{taken.id}/photo"
+    r = await client.get(url, headers=auth(me["token"]))
+    assert r.status_code == 200 and r.content == JPEG
+    assert r.headers["content-type"] == "image/jpeg"
+    assert r.headers["cache-control"] == "private, max-age=3600"
+    await app.ctx.files.delete(key)  # the store lost the photo: 404, not a server error
+    r = await client.get(url, headers=auth(me["token"]))
+    assert r.status_code == 404 and r.json()["code"] == "photo_not_found"
