@@ -191,7 +191,7 @@ CALLERS = {
 
 async def _headers(redis: Any, w: World, caller: str) -> dict[str, str]:
     if caller == "regulator":
-        return auth(await regulator_token(redis, "630102"))
+        return auth(await regulator_token(redis, "630100"))  # the city over 630102
     if caller.endswith("_officer"):
         return auth(await person_token(redis, w.units[caller[: -len("_officer")]].officer_person))
     return auth(await enterprise_token(redis, w.world.enterprises[caller]))
