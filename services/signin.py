@@ -40,7 +40,7 @@ from models import (
 from models.people import POST_LABELS, Post
 from realname import error_codes as E
 from realname.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
-from services import accounts, audit, identity
+from services import accounts, audit, identity, localtime
 from services.held_posts import held_posts
 from services.identity import Principal
 
@@ -208,7 +208,7 @@ async def sso_finish(
         raise Forbidden("该企业账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
     if account.external_id is None and not await Account.exists(external_id=who.account_id):
         account.external_id = who.account_id
-    account.last_login_at = dt.datetime.now(dt.UTC)
+    account.last_login_at = localtime.now()
     await account.save(update_fields=["external_id", "last_login_at"])
     principal = identity.principal_for_account(account)
     token = await identity.issue_token(redis, principal, ttl)
@@ -240,7 +240,7 @@ async def _regulator_sign_in(
         raise AppError(MSG_UNKNOWN_REGION, code=E.SSO_BAD_CLAIMS.code, status=502) from None
     if not account.is_active:
         raise Forbidden("该主管部门账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
-    account.last_login_at = dt.datetime.now(dt.UTC)
+    account.last_login_at = localtime.now()
     await account.save(update_fields=["last_login_at"])
     principal = identity.principal_for_account(account)
     token = await identity.issue_token(redis, principal, ttl)
@@ -285,7 +285,7 @@ async def miniapp_login(
     )
     if account.kind != AccountKind.PERSON or not account.is_active:
         raise Forbidden("该微信账号不可用于登录小程序", code=E.ACCOUNT_DISABLED.code)
-    account.last_login_at = dt.datetime.now(dt.UTC)
+    account.last_login_at = localtime.now()
     await account.save(update_fields=["last_login_at"])
     # The session_key decrypts wx encryptedData later; it is a secret shared with WeChat only.
     await redis.set(SESSION_KEY_PREFIX + str(account.id), session["session_key"], ex=ttl)

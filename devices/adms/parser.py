@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from services import localtime
 from services.ingest import PunchIn
 
 IN_STATUSES = {"0", "3", "4"}  # check-in, break-in, overtime-in
@@ -274,7 +275,7 @@ def parse_devicecmd(body: bytes) -> list[CommandReturn]:
 def timezone_option(tz: ZoneInfo, at: dt.datetime | None = None) -> int:
     """The terminal's ``TimeZone`` option: whole hours east of UTC, or minutes for a zone with a
     half or quarter hour (``TimeZone=330`` for +05:30), as the protocol says."""
-    offset = (at or dt.datetime.now(tz)).astimezone(tz).utcoffset() or dt.timedelta(0)
+    offset = (at or localtime.now()).astimezone(tz).utcoffset() or dt.timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     return minutes // 60 if minutes % 60 == 0 else minutes
 
