@@ -7,22 +7,18 @@ everywhere an ID number is taken (enrolment, search, team add, team import, perm
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
 import pytest
 from stdnum.cn import ric
 
 from models import KeyPersonnel, Person, ProjectMember
 from realname.errors import ValidationError
 from services import accounts, pii
-from services.team_import import HEADERS
 from tests.conftest import uid
 from tests.devices.helpers import call, make_device
 from tests.devices.test_enrolment_sync import enrol_body
 from tests.factories import auth, make_project, token_for
 from tests.foundation.test_import import permit_row
-from tests.labour.helpers import BRANCH, CARD, headers_for, wage
+from tests.labour.helpers import BRANCH, CARD, headers_for, team_workbook, wage
 
 OLD = "630102197707072081"
 MADE_UP_REGION = "990101197707072087"  # correct check digit, no such division
@@ -61,17 +57,6 @@ def test_validator_region_checksum_and_birth_date():
         with pytest.raises(ValidationError) as err:
             pii.validate_id_number(number)
         assert err.value.message == "身份证号中的出生日期无效"
-
-
-def _workbook(rows: list[tuple]) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(list(HEADERS))
-    for row in rows:
-        ws.append(list(row))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 async def test_old_number_accepted_at_enrolment_search_team_add_and_imports(client, redis):
@@ -118,7 +103,7 @@ async def test_old_number_accepted_at_enrolment_search_team_add_and_imports(clie
     r = await client.post(
         f"/admin/v1/projects/{third.project.code}/teams/{third.team.id}/import",
         headers=h3,
-        files={"file": ("导入.xlsx", _workbook(rows), XLSX)},
+        files={"file": ("导入.xlsx", team_workbook(rows), XLSX)},
     )
     assert r.status_code == 200, r.text
     body = r.json()

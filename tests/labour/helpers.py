@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
+
+import openpyxl
 
 from models import ParticipatingUnit, Person, UnitRole
 from services import pii
+from services.team_import import HEADERS
 from tests.conftest import uid
 from tests.factories import (
     ProjectWorld,
@@ -61,3 +65,15 @@ async def unenrolled_person() -> tuple[Person, str]:
         id_number_masked=pii.mask_id_number(number),
     )
     return person, number
+
+
+def team_workbook(rows: list[tuple[Any, ...]], header: tuple[str, ...] = HEADERS) -> bytes:
+    """An .xlsx of the team import template's sheet: `header`, then `rows`."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -7,26 +7,14 @@ import openpyxl
 
 from models import ProjectMember, Team
 from services.schemas.labour import TeamImportResult
-from services.team_import import HEADERS
 from tests.factories import make_member, make_person, make_project
-from tests.labour.helpers import BRANCH, CARD, PDF, headers_for, unenrolled_person
+from tests.labour.helpers import BRANCH, CARD, PDF, headers_for, team_workbook, unenrolled_person
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def base(world) -> str:
     return f"/admin/v1/projects/{world.project.code}"
-
-
-def workbook(rows, header=HEADERS) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(list(header))
-    for row in rows:
-        ws.append(list(row))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 async def _post(client, world, h, data, name="导入.xlsx", team=None):
@@ -73,7 +61,7 @@ async def test_import_reports_row_errors_and_imports_valid_rows(client, redis):
         (None, None, None, None, None, None, None),  # blank: skipped
         (n6, left.name, "电工", "建设银行", CARD, BRANCH, None),  # 10: re-join
     ]
-    r = await _post(client, world, h, workbook(rows))
+    r = await _post(client, world, h, team_workbook(rows))
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["total"], body["imported"], body["failed"]) == (8, 3, 5), body["errors"]
@@ -103,10 +91,10 @@ async def test_import_reports_row_errors_and_imports_valid_rows(client, redis):
 async def test_import_file_refusals(client, redis):
     world = await make_project()
     h = await headers_for(redis, world, "gc")
-    r = await _post(client, world, h, workbook([], header=("姓名", "身份证号")))
+    r = await _post(client, world, h, team_workbook([], header=("姓名", "身份证号")))
     assert r.status_code == 422 and r.json()["code"] == "invalid_template"
     assert "模板表头不正确" in r.json()["message"]
-    r = await _post(client, world, h, workbook([]))
+    r = await _post(client, world, h, team_workbook([]))
     assert r.status_code == 422 and r.json()["message"] == "导入文件中没有人员数据"
     r = await _post(client, world, h, PDF, name="x.pdf")
     assert r.status_code == 422 and r.json()["message"] == "请上传 .xlsx 格式的导入模板"
@@ -117,16 +105,20 @@ async def test_import_file_refusals(client, redis):
     off = await Team.create(project=world.project, unit=world.gc, name="退场", on_site=False)
     p, n, _ = await make_person()
     r = await _post(
-        client, world, h, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)]), team=off
+        client,
+        world,
+        h,
+        team_workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)]),
+        team=off,
     )
     assert r.status_code == 409 and r.json()["message"] == "班组已退场，不能添加人员"
     # another project's team
     other = await make_project()
-    r = await _post(client, world, h, workbook([]), team=other.team)
+    r = await _post(client, world, h, team_workbook([]), team=other.team)
     assert r.status_code == 404
     sh = await headers_for(redis, world, "supervisor")
     r = await _post(
-        client, world, sh, workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)])
+        client, world, sh, team_workbook([(n, p.name, "木工", "中国银行", CARD, BRANCH, None)])
     )
     assert r.status_code == 403
     assert not await ProjectMember.filter(person=p).exists()
