@@ -36,6 +36,7 @@ from models.files import StoredFile
 from models.supplement import SupplementRequest
 from services import attendance, identity, localtime
 from services.member_filter import StatsFilter
+from services.scope import RowScope
 from tests.attendance.helpers import at, punch
 from tests.conftest import uid
 from tests.factories import (
@@ -398,3 +399,38 @@ async def test_stats_filter_orm_and_sql_agree(app, client, redis, caller: str) -
         assert {r[0] for r in rows} == orm, f
         assert orm <= sees, f
     assert set(await StatsFilter().queryset(access).values_list("id", flat=True)) == sees
+
+
+GC, BUILDER, SUPERVISOR = UnitRole.GENERAL_CONTRACTOR, UnitRole.BUILDER, UnitRole.SUPERVISOR
+LABOUR, SPECIALTY = UnitRole.LABOUR_SUB, UnitRole.SPECIALTY_SUB
+
+
+@pytest.mark.parametrize(
+    ("roles", "visible", "managed"),
+    [
+        ({GC}, None, None),
+        ({BUILDER}, None, {1}),
+        ({SUPERVISOR}, None, {1}),
+        ({LABOUR}, {1}, {1}),
+        ({SPECIALTY}, {1}, {1}),
+        ({LABOUR, SPECIALTY}, {1}, {1}),
+        ({LABOUR, GC}, None, None),  # a company that is also the GC sees and manages all
+        ({SUPERVISOR, LABOUR}, None, {1}),
+        (set(), {1}, {1}),
+    ],
+)
+def test_row_scope_rule(roles: set[str], visible: set[int] | None, managed: set[int] | None):
+    """The rule itself: the GC, builder and supervisor see every unit, the GC manages every
+    unit, everyone else sees and manages its own units (here unit 1)."""
+    scope = RowScope.of_units({str(r) for r in roles}, {1}, set(), can_manage=True)
+    assert scope.visible == (None if visible is None else frozenset(visible))
+    assert scope.managed == (None if managed is None else frozenset(managed))
+
+
+def test_permit_key_posts_stand_for_their_units() -> None:
+    """The permit's chief supervisor (no membership) sees every unit and manages the project's
+    supervision units; the permit's PM manages every unit."""
+    chief = RowScope.of_units({str(SUPERVISOR)}, set(), {5}, can_manage=True)
+    assert chief.visible is None and chief.managed == frozenset({5})
+    pm = RowScope.of_units({str(GC)}, set(), {7}, can_manage=True)
+    assert pm.visible is None and pm.managed is None
