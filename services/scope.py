@@ -2,7 +2,9 @@
 
 `ProjectAccess` is the caller's standing on one project (what `identity.project_access` hands every
 project handler). Besides the capabilities it carries the one row scope every list, statistic and
-export of members, teams, punches, attendance, roster, contracts and supplements goes through:
+export goes through: members and their search, teams, punches and their photos, the attendance
+statistics (`services.member_filter`) and the workbench figures, the roster, contracts and their
+attachments, supplements and their evidence, binding requests, post personnel, the audit log:
 
 - the general contractor (the company, its post personnel, the permit's project manager), the
   builder and the supervisor (the company, its post personnel, the permit's chief supervisor) see
