@@ -175,7 +175,7 @@ def run_wrk(
                 wrk_path(),
                 "-t1",
                 f"-c{CONNECTIONS}",
-                f"-d{seconds}s",
+                f"-d{max(1, round(seconds))}s",
                 "--timeout",
                 "10s",
                 "-s",
@@ -189,13 +189,17 @@ def run_wrk(
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 120
-        while not ready.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
+        waited = None  # (pid, status, rusage) once wrk has exited
+        while not ready.exists() and time.monotonic() < deadline:
+            waited = os.wait4(proc.pid, os.WNOHANG)
+            if waited[0]:
                 break
             time.sleep(0.002)
         gen0 = _cpu_ticks(proc.pid) / CLK_TCK
         srv0, db0 = _cpu_seconds(server_pids), _cpu_seconds(db_pids or [])
-        _, status, usage = os.wait4(proc.pid, 0)
+        if waited is None or not waited[0]:
+            waited = os.wait4(proc.pid, 0)
+        _, status, usage = waited
         proc.returncode = os.waitstatus_to_exitcode(status)
         srv1, db1 = _cpu_seconds(server_pids), _cpu_seconds(db_pids or [])
     gen1 = usage.ru_utime + usage.ru_stime
@@ -574,9 +578,9 @@ async def bench_requests(
         # prepared statements) and a first estimate of the platform's rate for the pool size.
         warm = min(sizes.window, 3)
         run_wrk(hello_port, hello_pool, warm, hello_pids, tmp)
-        write_pool(pool, _signed_wire(app_port, live.take(3000)))
+        write_pool(pool, _signed_wire(app_port, live.take(4000 * warm)))
         first = run_wrk(app_port, pool, warm, app_pids, tmp)
-        sent += first["requests"]
+        sent += first["requests"] - first["status_errors"]
         rate = max(first["rps"], 500)
         for _ in range(sizes.pairs):
             h = run_wrk(hello_port, hello_pool, sizes.window, hello_pids, tmp)
@@ -584,7 +588,7 @@ async def bench_requests(
             write_pool(pool, _signed_wire(app_port, live.take(need)))
             backends = await _pg_backends(db_url) if engine == "postgres" else []
             a = run_wrk(app_port, pool, sizes.window, app_pids, tmp, backends)
-            sent += a["requests"]
+            sent += a["requests"] - a["status_errors"]
             rate = max(a["rps"], 500)
             pairs.append((h, a))
     finally:

@@ -9,10 +9,11 @@
 -- time at the start of the measured part (loading the pool is not counted as load-generator
 -- cost per request). done() prints one JSON line starting with "WRKJSON ".
 
-local pool = {}
-local count = 0
-local cursor = 0
-local wrapped = 0
+-- Globals (not locals): done() reads ``wrapped`` from each thread with thread:get().
+pool = {}
+count = 0
+cursor = 0
+wrapped = 0
 
 function init(args)
   local f = assert(io.open(args[1], "rb"))
