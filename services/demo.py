@@ -288,9 +288,7 @@ async def _person(
         return existing
     return await Person.create(
         name=name or _name(rng),
-        id_number_enc=c.encrypt(number),
-        id_number_bidx=c.blind_index("id", number),
-        id_number_masked=pii.mask_id_number(number),
+        **pii.id_number_columns(number),
         gender=pii.id_gender(number),
         birth_date=pii.id_birth_date(number),
         ethnicity=rng.choice(ETHNICITIES),
@@ -298,9 +296,7 @@ async def _person(
         issuer="西宁市公安局城东分局",
         id_valid_from=dt.date(2018, 5, 1),
         id_valid_to=dt.date(2038, 5, 1),
-        phone_enc=c.encrypt(phone),
-        phone_bidx=c.blind_index("phone", phone),
-        phone_masked=pii.mask_phone(phone),
+        **pii.phone_columns(phone),
         enrolled_at=localtime.now(),
     )
 

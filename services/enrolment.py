@@ -363,10 +363,8 @@ async def enrol(
         face_key=face_key,
         face_sha256=sha256_hex(e.face),
         face_captured_at=now,
-        phone_enc=c.encrypt(e.phone),
-        phone_bidx=c.blind_index("phone", e.phone),
-        phone_masked=pii.mask_phone(e.phone),
         enrolled_at=now,
+        **pii.phone_columns(e.phone),
     )
     member_fields: dict[str, Any] = dict(
         unit_id=e.unit.id,
@@ -383,12 +381,7 @@ async def enrol(
         person = await Person.get_or_none(id_number_bidx=bidx)
         created = person is None
         if person is None:
-            person = await Person.create(
-                id_number_enc=c.encrypt(e.id_number),
-                id_number_bidx=bidx,
-                id_number_masked=pii.mask_id_number(e.id_number),
-                **person_fields,
-            )
+            person = await Person.create(**pii.id_number_columns(e.id_number), **person_fields)
         else:
             await Person.filter(id=person.id).update(**person_fields)
         member = await ProjectMember.get_or_none(project_id=project.id, person_id=person.id)

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import re
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from stdnum import exceptions as stdnum_errors
@@ -120,6 +121,27 @@ def configure(settings: Settings) -> PiiCipher:
 
 
 # --- masking -------------------------------------------------------------------------------------
+
+
+def id_number_columns(number: str) -> dict[str, Any]:
+    """How a person's ID number is stored: encrypted, its blind index (the lookup key) and the
+    masked form replies show."""
+    c = cipher()
+    return {
+        "id_number_enc": c.encrypt(number),
+        "id_number_bidx": c.blind_index("id", number),
+        "id_number_masked": mask_id_number(number),
+    }
+
+
+def phone_columns(phone: str) -> dict[str, Any]:
+    """How a person's phone number is stored: encrypted, its blind index and its masked form."""
+    c = cipher()
+    return {
+        "phone_enc": c.encrypt(phone),
+        "phone_bidx": c.blind_index("phone", phone),
+        "phone_masked": mask_phone(phone),
+    }
 
 
 def mask_id_number(value: str | None) -> str:

@@ -73,20 +73,15 @@ async def make_person(
     name: str | None = None, id_number: str | None = None, phone: str | None = None
 ) -> tuple[Person, str, str]:
     """An enrolled person; returns (person, plaintext id number, plaintext phone)."""
-    c = pii.cipher()
     number = id_number or make_id_number()
     phone = phone or make_phone()
     person = await Person.create(
         name=name or uid("工人"),
-        id_number_enc=c.encrypt(number),
-        id_number_bidx=c.blind_index("id", number),
-        id_number_masked=pii.mask_id_number(number),
         gender=pii.id_gender(number),
         birth_date=pii.id_birth_date(number),
-        phone_enc=c.encrypt(phone),
-        phone_bidx=c.blind_index("phone", phone),
-        phone_masked=pii.mask_phone(phone),
         enrolled_at=dt.datetime.now(dt.UTC),
+        **pii.id_number_columns(number),
+        **pii.phone_columns(phone),
     )
     return person, number, phone
 

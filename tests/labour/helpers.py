@@ -56,14 +56,8 @@ async def add_subcontractor(
 
 async def unenrolled_person() -> tuple[Person, str]:
     """A person known (e.g. from the mini-program) but never enrolled by a collection machine."""
-    c = pii.cipher()
     number = make_id_number()
-    person = await Person.create(
-        name=uid("未采集"),
-        id_number_enc=c.encrypt(number),
-        id_number_bidx=c.blind_index("id", number),
-        id_number_masked=pii.mask_id_number(number),
-    )
+    person = await Person.create(name=uid("未采集"), **pii.id_number_columns(number))
     return person, number
 
 
