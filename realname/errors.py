@@ -19,6 +19,17 @@ class AppError(Exception):
     code = "bad_request"
     message = "请求有误"
 
+    def __init_subclass__(cls, registered: E.ErrorCode | None = None, **kw: Any) -> None:
+        """``class NotFound(AppError, registered=E.NOT_FOUND)``: the subclass's default status,
+        code and message are the registered ones (``realname.error_codes``), not a copy."""
+        super().__init_subclass__(**kw)
+        if registered is not None:
+            cls.status, cls.code, cls.message = (
+                registered.status,
+                registered.code,
+                registered.message,
+            )
+
     def __init__(
         self,
         message: str | None = None,
@@ -53,60 +64,32 @@ class AppError(Exception):
         return body
 
 
-class ValidationError(AppError):
+class ValidationError(AppError, registered=E.INVALID_FIELD):
     """A field of the request is missing or wrong; `field` names it."""
 
-    status = 422
-    code = "invalid_field"
-    message = "提交的信息有误"
 
-
-class NotAuthenticated(AppError):
+class NotAuthenticated(AppError, registered=E.NOT_AUTHENTICATED):
     """No valid credentials."""
 
-    status = 401
-    code = "not_authenticated"
-    message = "请先登录"
 
-
-class Forbidden(AppError):
+class Forbidden(AppError, registered=E.FORBIDDEN):
     """Authenticated, but not allowed to do this."""
 
-    status = 403
-    code = "forbidden"
-    message = "无权进行此操作"
 
-
-class NotFound(AppError):
+class NotFound(AppError, registered=E.NOT_FOUND):
     """The record does not exist or is not visible to the caller."""
 
-    status = 404
-    code = "not_found"
-    message = "记录不存在"
 
-
-class Conflict(AppError):
+class Conflict(AppError, registered=E.CONFLICT):
     """The request clashes with the current state (duplicate, wrong state)."""
 
-    status = 409
-    code = "conflict"
-    message = "操作与当前状态冲突"
 
-
-class RateLimited(AppError):
+class RateLimited(AppError, registered=E.RATE_LIMITED):
     """Too many attempts in a short time."""
 
-    status = 429
-    code = "rate_limited"
-    message = "操作过于频繁，请稍后再试"
 
-
-class TooLarge(AppError):
+class TooLarge(AppError, registered=E.TOO_LARGE):
     """The request body or upload exceeds the limit."""
-
-    status = 413
-    code = "too_large"
-    message = "提交的内容过大"
 
 
 def require(value: Any, field: str, label: str) -> Any:

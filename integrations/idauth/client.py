@@ -29,16 +29,11 @@ logger = logging.getLogger(__name__)
 INVALID_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_request", "access_denied"})
 
 MSG_INVALID_GRANT = "统一身份认证登录已失效，请重新登录"
-MSG_UNAVAILABLE = "统一身份认证平台暂时不可用，请稍后再试"
 MSG_BAD_CLAIMS = "统一身份认证平台返回的企业信息不完整或有误"
 
 
-class IdAuthError(AppError):
+class IdAuthError(AppError, registered=E.SSO_UNAVAILABLE):
     """A failed SSO exchange, with a stable `code` and a Chinese message."""
-
-    status = 503
-    code = "sso_unavailable"
-    message = MSG_UNAVAILABLE
 
 
 @dataclass(frozen=True)
