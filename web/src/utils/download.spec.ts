@@ -38,7 +38,8 @@ describe('download (导出数据)', () => {
     HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) { clicked.push(this.download) }
     const done = download('/admin/v1/projects/{code}/attendance/punch-stats', { code: 'P1' }, { format: 'xlsx', month: '' }, '打卡统计')
     await new Promise((r) => setTimeout(r, 700))
-    const note = notices().at(-1) as HTMLElement
+    const shown = notices()
+    const note = shown[shown.length - 1] as HTMLElement
     expect(note.textContent).toContain('正在下载打卡统计')
     expect(note.textContent).toContain('50%')
     expect(note.querySelector('progress')?.getAttribute('max')).toBe('100000')
