@@ -21,6 +21,8 @@ from services.scope import ProjectAccess
 
 # --- monthly statistics --------------------------------------------------------------------------
 
+# The member row both paths give (the SQL page and the ORM export): own columns, then joined ones.
+_MEMBER_FIELDS = ("id", "person_type", "work_type", "post", "work_status", "unit_id", "team_id")
 _MEMBER_VALUES = dict(
     unit_name="unit__enterprise__name",
     team_name="team__name",
@@ -114,22 +116,7 @@ _PAGE_SELECT = (
     "JOIN participating_unit u ON u.id = m.unit_id JOIN enterprise e ON e.id = u.enterprise_id "
     "LEFT JOIN team t ON t.id = m.team_id WHERE "
 )
-_PAGE_KEYS = (
-    "id",
-    "person_type",
-    "work_type",
-    "post",
-    "work_status",
-    "unit_id",
-    "team_id",
-    "unit_name",
-    "team_name",
-    "person_name",
-    "id_masked",
-    "phone_masked",
-    "id_enc",
-    "phone_enc",
-)
+_PAGE_KEYS = (*_MEMBER_FIELDS, *_MEMBER_VALUES)  # the order of _PAGE_SELECT's columns
 
 
 def _render(sql: str, n: int, pg: bool) -> str:
@@ -217,16 +204,7 @@ async def iter_month_rows(
             await qs.filter(id__gt=after)
             .order_by("id")
             .limit(batch)
-            .values(
-                "id",
-                "person_type",
-                "work_type",
-                "post",
-                "work_status",
-                "unit_id",
-                "team_id",
-                **_MEMBER_VALUES,
-            )
+            .values(*_MEMBER_FIELDS, **_MEMBER_VALUES)
         )
         if not members:
             return
