@@ -15,7 +15,12 @@ from services import audit, identity
 from services.identity import VIEW, Principal, ProjectAccess
 from services.projects import import_projects
 from services.regions import region_path
-from services.schemas.projectinfo import ProjectImportResult, ProjectListItem, ProjectPublic
+from services.schemas.projectinfo import (
+    PermitRow,
+    ProjectImportResult,
+    ProjectListItem,
+    ProjectPublic,
+)
 
 bp = Blueprint("admin_projects", url_prefix="/projects")
 
@@ -49,6 +54,7 @@ def _permit_rows(request: Request) -> Any:
 @endpoint(
     summary="导入施工许可项目数据",
     access=Access.kinds("operator") | Access.provincial_regulator(),
+    body_doc=list[PermitRow],
     response=ProjectImportResult,
     errors=(E.INVALID_FILE, E.MALFORMED_JSON),
 )

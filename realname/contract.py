@@ -455,6 +455,7 @@ class Endpoint:
     content_type: str = "application/json"
     status: int = 200
     errors: tuple[ErrorCode, ...] = ()
+    body_doc: Any = None  # a body documented only: the handler reads and checks it itself
     redirect: str = ""  # what a 302 reply means, when the route may redirect instead
     description: str = ""
     handler: Any = None
@@ -475,6 +476,7 @@ def endpoint(
     content_type: str = "application/json",
     status: int = 200,
     errors: Iterable[ErrorCode] = (),
+    body_doc: Any = None,
     redirect: str = "",
 ) -> Callable[[Handler], Handler]:
     """Declare a route (see the module docstring); put it under the blueprint's route decorator."""
@@ -495,6 +497,7 @@ def endpoint(
             content_type=content_type,
             status=status,
             errors=tuple(errors),
+            body_doc=body_doc,
             redirect=redirect,
             description=(inspect.getdoc(func) or "").strip(),
             handler=func,

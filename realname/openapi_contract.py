@@ -236,7 +236,12 @@ def register(handler: Any, decl: Endpoint) -> None:
     op.disable_autodoc()
     if decl.query is not None:
         op.parameters = _query_parameters(decl.query)
-    if decl.body is not None or decl.files:
+    if decl.body_doc is not None and decl.body is None:
+        op.requestBody = {  # type: ignore[assignment]
+            "required": True,
+            "content": {"application/json": {"schema": schema_of(decl.body_doc)}},
+        }
+    elif decl.body is not None or decl.files:
         if decl.form or decl.files:
             schema: dict[str, Any] = (
                 dict(schema_of(decl.body)) if decl.body is not None else {"type": "object"}

@@ -21,19 +21,38 @@ from models import (
     WorkStatus,
 )
 from realname import error_codes as E
+from realname.contract import UNSTORABLE, storable
 from realname.errors import AppError, ValidationError
 from services import localtime, pii, sync
 from services.regions import ensure_regions
+from services.schemas.projectinfo import COST_MAX
 
 IMPORT_UNIT_ROLES = {"builder", "supervisor", "general_contractor"}
 KEY_ROLES = {"project_manager", "chief_supervisor"}
 
 
-def _req(row: dict[str, Any], key: str, label: str, where: str = "") -> Any:
+def _req(row: dict[str, Any], key: str, label: str, where: str = "", max_len: int = 64) -> Any:
     value = row.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationError(f"缺少{label}", code=E.REQUIRED.code, field=f"{where}{key}")
-    return value.strip() if isinstance(value, str) else value
+    return _text(row, key, label, where, max_len)
+
+
+def _text(row: dict[str, Any], key: str, label: str, where: str = "", max_len: int = 64) -> str:
+    """An optional text field of a permit row, as long as its column allows (PermitRow)."""
+    value = row.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError(f"{label}应为文本", code=E.INVALID_FIELD.code, field=f"{where}{key}")
+    text = str(value).strip()
+    if len(text) > max_len:
+        raise ValidationError(
+            f"{label}不能超过{max_len}个字符", code=E.TOO_LONG.code, field=f"{where}{key}"
+        )
+    if not storable(text):
+        raise ValidationError(UNSTORABLE, code=E.INVALID_FIELD.code, field=f"{where}{key}")
+    return text
 
 
 def _date(value: Any, field: str) -> dt.date | None:
@@ -50,18 +69,18 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     if not isinstance(row, dict):
         raise ValidationError("每一项应为 JSON 对象", code=E.INVALID_ROW.code, field="")
     out: dict[str, Any] = {
-        "code": str(_req(row, "code", "项目编号")),
-        "name": _req(row, "name", "项目名称"),
-        "type": str(row.get("type") or ""),
-        "permit_number": str(row.get("permit_number") or ""),
-        "permit_authority": str(row.get("permit_authority") or ""),
+        "code": _req(row, "code", "项目编号"),
+        "name": _req(row, "name", "项目名称", max_len=200),
+        "type": _text(row, "type", "项目类型"),
+        "permit_number": _text(row, "permit_number", "施工许可证号"),
+        "permit_authority": _text(row, "permit_authority", "发证机关", max_len=128),
     }
-    region_code = str(_req(row, "region_code", "项目区域"))
+    region_code = _req(row, "region_code", "项目区域")
     if region_code not in regions:
         raise ValidationError("项目区域代码不存在", code=E.UNKNOWN_REGION.code, field="region_code")
     out["region_code"] = region_code
     level = row.get("managing_level") or "county"
-    if level not in {m.value for m in ManagingLevel}:
+    if not isinstance(level, str) or level not in {m.value for m in ManagingLevel}:
         raise ValidationError(
             "管理层级应为 county / city / province",
             code=E.INVALID_CHOICE.code,
@@ -74,8 +93,11 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
             out["cost"] = Decimal(str(cost))
         except InvalidOperation as exc:
             raise ValidationError("造价应为数字", code=E.INVALID_NUMBER.code, field="cost") from exc
+        if not out["cost"].is_finite() or abs(out["cost"]) > COST_MAX:
+            raise ValidationError("造价超出范围", code=E.INVALID_NUMBER.code, field="cost")
         if out["cost"] < 0:
             raise ValidationError("造价不能为负数", code=E.INVALID_NUMBER.code, field="cost")
+        out["cost"] = min(out["cost"].quantize(Decimal("0.01")), COST_MAX)
     else:
         out["cost"] = None
     units = row.get("units") or []
@@ -87,7 +109,7 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
         if not isinstance(unit, dict):
             raise ValidationError("参建单位应为对象", code=E.INVALID_ROW.code, field=f"units[{i}]")
         role = _req(unit, "role", "责任主体", where)
-        if role not in IMPORT_UNIT_ROLES:
+        if not isinstance(role, str) or role not in IMPORT_UNIT_ROLES:
             raise ValidationError(
                 "责任主体应为 builder / supervisor / general_contractor",
                 code=E.INVALID_CHOICE.code,
@@ -96,11 +118,11 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
         out["units"].append(
             {
                 "role": role,
-                "name": _req(unit, "name", "企业名称", where),
+                "name": _req(unit, "name", "企业名称", where, max_len=128),
                 "credit_code": pii.validate_credit_code(
                     unit.get("credit_code"), f"{where}credit_code"
                 ),
-                "site_lead": str(unit.get("site_lead") or ""),
+                "site_lead": _text(unit, "site_lead", "现场负责人", where),
                 "site_lead_phone": pii.validate_phone(
                     unit.get("site_lead_phone"), f"{where}site_lead_phone", required=False
                 ),
@@ -121,7 +143,7 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
                 "关键岗位人员应为对象", code=E.INVALID_ROW.code, field=f"key_personnel[{i}]"
             )
         role = _req(kp, "role", "岗位", where)
-        if role not in KEY_ROLES:
+        if not isinstance(role, str) or role not in KEY_ROLES:
             raise ValidationError(
                 "岗位应为 project_manager / chief_supervisor",
                 code=E.INVALID_CHOICE.code,

@@ -551,6 +551,46 @@ class ImportError_(BaseModel):
     message: str
 
 
+class PermitUnit(BaseModel):
+    """A responsible unit of a permit row (责任主体)."""
+
+    role: Literal["builder", "supervisor", "general_contractor"] = Field(title="责任主体")
+    name: str = Field(min_length=1, max_length=128, title="企业名称")
+    credit_code: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", title="统一社会信用代码")
+    site_lead: str = Field("", max_length=64, title="现场负责人")
+    site_lead_phone: str = Field("", max_length=11, title="现场负责人电话")
+    entry_date: dt.date | None = Field(None, title="进场日期")
+
+
+class PermitPerson(BaseModel):
+    """A key post of a permit row (项目经理 / 总监理工程师)."""
+
+    role: Literal["project_manager", "chief_supervisor"] = Field(title="岗位")
+    name: str = Field(min_length=1, max_length=64, title="姓名")
+    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", title="身份证号")
+    unit_credit_code: str | None = Field(None, max_length=18, title="所属单位信用代码")
+
+
+# the cost column: 16 digits, 2 of them decimals (an inclusive bound: the document is OpenAPI 3.0)
+COST_MAX = Decimal("99999999999999.99")
+
+
+class PermitRow(BaseModel):
+    """One project of the construction-permit data (施工许可): the import checks each row and
+    reports a refused one by index and field, importing the others."""
+
+    code: str = Field(min_length=1, max_length=64, title="项目编号")
+    name: str = Field(min_length=1, max_length=200, title="项目名称")
+    type: str = Field("", max_length=64, title="项目类型")
+    region_code: str = Field(pattern=r"^\d{6}$", title="项目区域")
+    managing_level: Literal["county", "city", "province"] = Field("county", title="管理层级")
+    permit_number: str = Field("", max_length=64, title="施工许可证号")
+    permit_authority: str = Field("", max_length=128, title="发证机关")
+    cost: Decimal | None = Field(None, ge=0, le=COST_MAX, title="工程造价（元）")
+    units: list[PermitUnit] = Field(default_factory=list, title="参建单位")
+    key_personnel: list[PermitPerson] = Field(default_factory=list, title="关键岗位人员")
+
+
 class ProjectImportResult(BaseModel):
     """Rows created, updated, and the refused ones with their index, field and reason."""
 

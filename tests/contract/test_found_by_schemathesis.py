@@ -8,7 +8,7 @@ from typing import Any
 
 from models import Device, Punch, Team
 from tests.devices.helpers import call, make_device
-from tests.factories import auth, enterprise_token, make_member, make_project
+from tests.factories import auth, enterprise_token, make_member, make_project, token_for
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "web" / "openapi.json"
 
@@ -100,3 +100,45 @@ async def test_nul_in_admin_paths_queries_and_bodies_is_a_4xx(client, redis):
     r = await client.post(f"{base}/teams", headers=h, json=body)
     assert r.status_code == 422 and r.json()["code"] == "invalid_field", r.text
     assert await Team.filter(project_id=world.project.id).count() == 1  # the world's own
+
+
+async def test_permit_rows_beyond_their_columns_are_reported(client, redis):
+    """The import's array body was undocumented, so nothing generated rows for it; once
+    documented (PermitRow), over-long texts and huge costs were PostgreSQL 500s. Each is now
+    reported by index and field, and the valid row is imported."""
+    from models import Account, AccountKind, Project
+
+    operator = await Account.create(kind=AccountKind.OPERATOR, display_name="平台运维")
+    h = auth(await token_for(redis, operator))
+    good = {"code": "PIMPORTOK1", "name": "导入项目", "region_code": "630102"}
+    rows = [
+        {**good, "code": "P" * 65},
+        {**good, "code": "PIMPORT2", "name": "名" * 201},
+        {**good, "code": "PIMPORT3", "permit_authority": "机" * 129},
+        {**good, "code": "PIMPORT4", "cost": "1e20"},
+        {**good, "code": "PIMPORT5", "cost": "NaN"},
+        {**good, "code": "PIMPORT6", "type": {"a": 1}},
+        {**good, "code": "PIMPORT7", "name": "a\x00b"},
+        {**good, "code": "PIMPORT8", "units": [{"role": "builder", "name": "企" * 129}]},
+        good,
+    ]
+    r = await client.post("/admin/v1/projects/import", headers=h, json=rows)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    fields = [(e["index"], e["field"]) for e in result["errors"]]
+    assert fields == [
+        (0, "code"),
+        (1, "name"),
+        (2, "permit_authority"),
+        (3, "cost"),
+        (4, "cost"),
+        (5, "type"),
+        (6, "name"),
+        (7, "units[0].name"),
+    ]
+    assert (result["created"], result["total"]) == (1, 9)
+    assert await Project.filter(code="PIMPORTOK1").exists()
+    spec = await served(client)
+    body = spec["paths"]["/admin/v1/projects/import"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["type"] == "array" and schema["items"]["$ref"].endswith("/PermitRow")

@@ -5127,6 +5127,99 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * PermitPerson
+         * @description A key post of a permit row (项目经理 / 总监理工程师).
+         */
+        PermitPerson: {
+            /** 身份证号 */
+            id_number: string;
+            /** 姓名 */
+            name: string;
+            /**
+             * 岗位
+             * @enum {string}
+             */
+            role: "project_manager" | "chief_supervisor";
+            /**
+             * 所属单位信用代码
+             * @default null
+             */
+            unit_credit_code?: string | null;
+        };
+        /**
+         * PermitRow
+         * @description One project of the construction-permit data (施工许可): the import checks each row and
+         *     reports a refused one by index and field, importing the others.
+         */
+        PermitRow: {
+            /** 项目编号 */
+            code: string;
+            /**
+             * 工程造价（元）
+             * @default null
+             */
+            cost?: number | string | null;
+            /** 关键岗位人员 */
+            key_personnel?: components["schemas"]["PermitPerson"][];
+            /**
+             * 管理层级
+             * @default county
+             * @enum {string}
+             */
+            managing_level?: "county" | "city" | "province";
+            /** 项目名称 */
+            name: string;
+            /**
+             * 发证机关
+             * @default
+             */
+            permit_authority?: string;
+            /**
+             * 施工许可证号
+             * @default
+             */
+            permit_number?: string;
+            /** 项目区域 */
+            region_code: string;
+            /**
+             * 项目类型
+             * @default
+             */
+            type?: string;
+            /** 参建单位 */
+            units?: components["schemas"]["PermitUnit"][];
+        };
+        /**
+         * PermitUnit
+         * @description A responsible unit of a permit row (责任主体).
+         */
+        PermitUnit: {
+            /** 统一社会信用代码 */
+            credit_code: string;
+            /**
+             * 进场日期
+             * @default null
+             */
+            entry_date?: string | null;
+            /** 企业名称 */
+            name: string;
+            /**
+             * 责任主体
+             * @enum {string}
+             */
+            role: "builder" | "supervisor" | "general_contractor";
+            /**
+             * 现场负责人
+             * @default
+             */
+            site_lead?: string;
+            /**
+             * 现场负责人电话
+             * @default
+             */
+            site_lead_phone?: string;
+        };
         /** PersonEntry */
         PersonEntry: {
             /** Active */
@@ -7793,7 +7886,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PermitRow"][];
+            };
+        };
         responses: {
             /** @description 成功 */
             200: {
