@@ -22,8 +22,7 @@ from devices.native import parse_native
 from devices.signing import AUTO_CHANNEL, Handler, device_of, json_body, signed
 from models import Project
 from realname import error_codes as E
-from realname import openapi_contract
-from realname.contract import Access, declaration, endpoint
+from realname.contract import Access, endpoint
 from realname.errors import AppError, ValidationError
 from realname.web import ok
 from services import devices as device_service
@@ -91,12 +90,8 @@ def device_route(
             errors = errors + BODY_ERRORS
         # unsigned (channel None): the firmware download, whose URL the platform signed
         access = Access.device() if channel is not None else Access.signed_url()
-        inner = endpoint(access=access, errors=errors, **decl)(func)
-        found = declaration(inner)
-        assert found is not None
-        if body is not None:
-            found.body = body  # documented only: parsed by device_body, checked by the services
-            openapi_contract.register(inner, found)
+        # the body is documented only: read by device_body, each field checked by the services
+        inner = endpoint(access=access, errors=errors, body_doc=body, **decl)(func)
         if channel is None:
             return inner
         outer = signed(channel, max_bytes=max_bytes, allow_forced=allow_forced)(inner)
