@@ -368,6 +368,16 @@ def _post_label(code: str) -> str:
         return code
 
 
+# Targets labelled by one field of their row ("人员 张三", "合同 HT-001"...).
+_NAMED_BY: dict[str, tuple[Any, str]] = {
+    "member": (ProjectMember, "person__name"),
+    "person": (Person, "name"),
+    "team": (Team, "name"),
+    "contract": (LabourContract, "number"),
+    "unit": (ParticipatingUnit, "enterprise__name"),
+}
+
+
 async def _names(project_id: int, rows: list[AuditLog]) -> _Names:
     """Actor names and roles and target labels of a page of entries, in a few queries."""
     account_ids = {
@@ -386,43 +396,17 @@ async def _names(project_id: int, rows: list[AuditLog]) -> _Names:
         if kind in TARGET_KINDS and ident.isdigit():
             wanted.setdefault(kind, set()).add(int(ident))
     labels: dict[str, str] = {}
-
-    async def put(kind: str, pairs: Any) -> None:
-        for ident, text in pairs:
-            labels[f"{kind}:{ident}"] = f"{TARGET_KINDS[kind]} {text}"
-
-    if wanted.get("member"):
-        await put(
-            "member",
-            await ProjectMember.filter(id__in=list(wanted["member"])).values_list(
-                "id", "person__name"
-            ),
-        )
-    if wanted.get("person"):
-        await put(
-            "person", await Person.filter(id__in=list(wanted["person"])).values_list("id", "name")
-        )
+    for kind, (model, name) in _NAMED_BY.items():
+        if wanted.get(kind):
+            for ident, text in await model.filter(id__in=list(wanted[kind])).values_list(
+                "id", name
+            ):
+                labels[f"{kind}:{ident}"] = f"{TARGET_KINDS[kind]} {text}"
     if wanted.get("key_personnel"):
         for ident, role, name in await KeyPersonnel.filter(
             id__in=list(wanted["key_personnel"])
         ).values_list("id", "role", "name"):
             labels[f"key_personnel:{ident}"] = f"{_post_label(role)} {name}"
-    if wanted.get("team"):
-        await put("team", await Team.filter(id__in=list(wanted["team"])).values_list("id", "name"))
-    if wanted.get("contract"):
-        await put(
-            "contract",
-            await LabourContract.filter(id__in=list(wanted["contract"])).values_list(
-                "id", "number"
-            ),
-        )
-    if wanted.get("unit"):
-        await put(
-            "unit",
-            await ParticipatingUnit.filter(id__in=list(wanted["unit"])).values_list(
-                "id", "enterprise__name"
-            ),
-        )
     return _Names(actors, roles, labels)
 
 
