@@ -163,6 +163,16 @@ async def client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture(autouse=True)
+def _no_cookies_between_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The session's client forgets cookies after each test (a sign-in test's ``token`` cookie
+    made later "no token" requests succeed, depending on the order tests ran in)."""
+    shared = request.getfixturevalue("client") if "client" in request.fixturenames else None
+    yield
+    if shared is not None:
+        shared.cookies.clear()
+
+
 @pytest.fixture
 async def client_at(app: Sanic) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
     """Build ASGI clients connecting from a given socket address (the address rate limits and
