@@ -69,6 +69,18 @@ async def adms_device(world, **kw):
     return await make_device(world, protocol="adms", antispoof=True, **kw)
 
 
+async def queued(device: Device, project_id: int, params: dict, **kw) -> DeviceCommand:
+    """An ADMS command waiting for `device` (valid for an hour), queued straight in the table."""
+    return await DeviceCommand.create(
+        device=device,
+        project_id=project_id,
+        type="adms",
+        params=params,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        **kw,
+    )
+
+
 async def poll(client, sn: str) -> list[str]:
     r = await client.get(f"/iclock/getrequest?SN={sn}")
     assert r.status_code == 200, r.text
@@ -89,12 +101,8 @@ async def test_native_serial_is_refused_on_iclock_and_recorded(client, app, redi
     native = await make_device(world)  # a signed terminal: its serial is no secret
     m = await member(world, app, name="张三丰")
     device = await Device.get(sn=native.sn)
-    cmd = await DeviceCommand.create(
-        device=device,
-        project_id=world.project.id,
-        type="adms",
-        params={"op": "userinfo", "pin": m.id, "person_id": m.person_id},  # type: ignore[attr-defined]
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    cmd = await queued(
+        device, world.project.id, {"op": "userinfo", "pin": m.id, "person_id": m.person_id}
     )
     body = f"{m.id}\t{yesterday()} 08:00:00\t0\t15\n".encode()
     r = await client.post(f"/iclock/cdata?SN={native.sn}&table=ATTLOG", content=body)
@@ -205,21 +213,11 @@ async def test_rebinding_cancels_old_commands_and_deletes_old_pins(client, app, 
     canceled = await DeviceCommand.filter(device_id=device.id, status=CommandStatus.CANCELED)
     assert {c.type for c in canceled} >= {"adms", "upload_faces"}
     # a command queued for A but somehow still pending is never delivered to B
-    stray = await DeviceCommand.create(
-        device=device,
-        project_id=a.project.id,
-        type="adms",
-        params={"op": "raw", "raw": "INFO"},
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-    )
+    stray = await queued(device, a.project.id, {"op": "raw", "raw": "INFO"})
     assert all(f"C:{stray.id}:" not in ln for ln in await poll(client, dev.sn))
     # person data is read at delivery, only for a member of the current project
-    smuggled = await DeviceCommand.create(
-        device=device,
-        project_id=b.project.id,
-        type="adms",
-        params={"op": "userinfo", "pin": ma.id, "person_id": ma.person_id},  # type: ignore[attr-defined]
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    smuggled = await queued(
+        device, b.project.id, {"op": "userinfo", "pin": ma.id, "person_id": ma.person_id}
     )
     assert all("甲项目工人" not in ln for ln in await poll(client, dev.sn))
     assert (await DeviceCommand.get(id=smuggled.id)).status == CommandStatus.FAILED
@@ -465,11 +463,7 @@ async def test_devicecmd_rows_and_delete_of_absent_user(client, app):
     assert (await DeviceCommand.get(id=int(biophoto_id))).status == CommandStatus.DONE
     # -10 on anything but a DELETE is a failure (retried)
     device = await Device.get(sn=dev.sn)
-    raw = await DeviceCommand.create(
-        device=device, project_id=world.project.id, type="adms",
-        params={"op": "raw", "raw": "INFO"}, max_attempts=5,
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
-    )  # fmt: skip
+    raw = await queued(device, world.project.id, {"op": "raw", "raw": "INFO"}, max_attempts=5)
     assert await poll(client, dev.sn) == [f"C:{raw.id}:INFO"]
     # -10 is "user absent": done only for a DELETE
     await client.post(f"/iclock/devicecmd?SN={dev.sn}", content=f"ID={raw.id}&Return=-10".encode())
