@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import pkgutil
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -65,13 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.postgres_url:
         print("(no --postgres-url / BENCH_POSTGRES_URL: PostgreSQL rows skipped)")
     rows: list[dict] = []
-    for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        print(f"== {name}", flush=True)
-        result = asyncio.run(module.main(ctx))
-        for row in result:
-            print("  " + "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-        rows.extend(result)
+    try:
+        for name in names:
+            module = importlib.import_module(f"bench.{name}")
+            print(f"== {name}", flush=True)
+            result = asyncio.run(module.main(ctx))
+            for row in result:
+                print("  " + "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+            rows.extend(result)
+    finally:
+        shutil.rmtree(ctx.tmpdir, ignore_errors=True)  # databases, files, wrk pools
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     return 0
