@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from models.devices import DeviceKind
 from realname.contract import Body, PageQuery
@@ -102,8 +102,13 @@ class SuspiciousContact(BaseModel):
 class DevicePublic(BaseModel):
     """A device as the admin list shows it (the manual's Chinese columns plus the raw fields)."""
 
-    model_config = ConfigDict(extra="allow")
-
+    col_seq: int | None = Field(alias="序号")
+    col_sn: str = Field(alias="设备编码")
+    col_state: Literal["在线", "离线", "强制下线"] = Field(alias="设备状态")
+    col_manufacturer: str = Field(alias="设备厂商")
+    col_model: str = Field(alias="设备型号")
+    col_last_attendance: dt.datetime | None = Field(alias="最后考勤通讯时间")
+    col_last_collection: dt.datetime | None = Field(alias="最后采集通讯时间")
     sn: str
     kind: str
     kind_label: str

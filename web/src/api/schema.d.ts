@@ -3688,8 +3688,23 @@ export interface components {
             upgrade_status: string;
             /** Upgrade Status Label */
             upgrade_status_label: string;
-        } & {
-            [key: string]: unknown;
+            /** 序号 */
+            "\u5E8F\u53F7": number | null;
+            /** 最后考勤通讯时间 */
+            "\u6700\u540E\u8003\u52E4\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 最后采集通讯时间 */
+            "\u6700\u540E\u91C7\u96C6\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 设备厂商 */
+            "\u8BBE\u5907\u5382\u5546": string;
+            /** 设备型号 */
+            "\u8BBE\u5907\u578B\u53F7": string;
+            /**
+             * 设备状态
+             * @enum {string}
+             */
+            "\u8BBE\u5907\u72B6\u6001": "在线" | "离线" | "强制下线";
+            /** 设备编码 */
+            "\u8BBE\u5907\u7F16\u7801": string;
         };
         /**
          * DeviceKind
@@ -3797,8 +3812,23 @@ export interface components {
             upgrade_status: string;
             /** Upgrade Status Label */
             upgrade_status_label: string;
-        } & {
-            [key: string]: unknown;
+            /** 序号 */
+            "\u5E8F\u53F7": number | null;
+            /** 最后考勤通讯时间 */
+            "\u6700\u540E\u8003\u52E4\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 最后采集通讯时间 */
+            "\u6700\u540E\u91C7\u96C6\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 设备厂商 */
+            "\u8BBE\u5907\u5382\u5546": string;
+            /** 设备型号 */
+            "\u8BBE\u5907\u578B\u53F7": string;
+            /**
+             * 设备状态
+             * @enum {string}
+             */
+            "\u8BBE\u5907\u72B6\u6001": "在线" | "离线" | "强制下线";
+            /** 设备编码 */
+            "\u8BBE\u5907\u7F16\u7801": string;
         };
         /**
          * DeviceRegister
@@ -3943,8 +3973,23 @@ export interface components {
             upgrade_status: string;
             /** Upgrade Status Label */
             upgrade_status_label: string;
-        } & {
-            [key: string]: unknown;
+            /** 序号 */
+            "\u5E8F\u53F7": number | null;
+            /** 最后考勤通讯时间 */
+            "\u6700\u540E\u8003\u52E4\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 最后采集通讯时间 */
+            "\u6700\u540E\u91C7\u96C6\u901A\u8BAF\u65F6\u95F4": string | null;
+            /** 设备厂商 */
+            "\u8BBE\u5907\u5382\u5546": string;
+            /** 设备型号 */
+            "\u8BBE\u5907\u578B\u53F7": string;
+            /**
+             * 设备状态
+             * @enum {string}
+             */
+            "\u8BBE\u5907\u72B6\u6001": "在线" | "离线" | "强制下线";
+            /** 设备编码 */
+            "\u8BBE\u5907\u7F16\u7801": string;
         };
         /**
          * DutyCreate
