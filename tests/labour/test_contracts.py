@@ -39,6 +39,13 @@ def base(world) -> str:
     return f"/admin/v1/projects/{world.project.code}"
 
 
+async def _terminate(client, world, headers, contract_id, **body):
+    """解约: POST the termination (type, reason, initiated and confirmed times) of a contract."""
+    return await client.post(
+        f"{base(world)}/contracts/{contract_id}/terminate", headers=headers, json=body
+    )
+
+
 def form(**fields):
     return {k: str(v) for k, v in fields.items()}
 
@@ -120,10 +127,8 @@ async def test_red_blocks_punches_until_signed(client, redis):
     assert r.status_code == 201, r.text
     assert await rules.punch_block_reasons([day31], today) == {}
     # terminated: no contract in force any more → red again
-    r = await client.post(
-        f"{base(world)}/contracts/{r.json()['id']}/terminate",
-        headers=h,
-        json={"termination_type": "协商解约", "termination_reason": "离职解约"},
+    r = await _terminate(
+        client, world, h, r.json()["id"], termination_type="协商解约", termination_reason="离职解约"
     )
     assert r.status_code == 200
     assert await rules.punch_block_reasons([day31], today) == {day31.id: rules.CONTRACT_RED}
@@ -189,50 +194,38 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     assert r.status_code == 201
     cid = r.json()["id"]
     # terminate
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=h,
-        json={"termination_type": "", "termination_reason": "x"},
-    )
+    r = await _terminate(client, world, h, cid, termination_type="", termination_reason="x")
     assert r.status_code == 422 and r.json()["message"] == "请选择解约类型"
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=h,
-        json={"termination_type": "单方面跑路", "termination_reason": "x"},
+    r = await _terminate(
+        client, world, h, cid, termination_type="单方面跑路", termination_reason="x"
     )
     assert r.status_code == 422 and r.json()["code"] == "invalid_termination_type"
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate", headers=h, json={"termination_type": "甲方解约"}
-    )
+    r = await _terminate(client, world, h, cid, termination_type="甲方解约")
     assert r.status_code == 422 and r.json()["message"] == "请填写解约原因"
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=h,
-        json={
-            "termination_type": "甲方解约",
-            "termination_reason": "离职解约",
-            "initiated_at": "2026-07-20 10:00:00",
-            "confirmed_at": "2026-07-19 10:00:00",
-        },
+    r = await _terminate(
+        client,
+        world,
+        h,
+        cid,
+        termination_type="甲方解约",
+        termination_reason="离职解约",
+        initiated_at="2026-07-20 10:00:00",
+        confirmed_at="2026-07-19 10:00:00",
     )
     assert r.status_code == 422 and r.json()["message"] == "确认解约时间不能早于发起解约时间"
     assert (await LabourContract.get(id=cid)).status == ContractStatus.ACTIVE
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=h,
-        json={
-            "termination_type": "甲方解约",
-            "termination_reason": "离职解约",
-            "initiated_at": "2026-07-20",
-            "confirmed_at": "2026-07-20",
-        },
+    r = await _terminate(
+        client,
+        world,
+        h,
+        cid,
+        termination_type="甲方解约",
+        termination_reason="离职解约",
+        initiated_at="2026-07-20",
+        confirmed_at="2026-07-20",
     )
     assert r.status_code == 200, r.text
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=h,
-        json={"termination_type": "甲方解约", "termination_reason": "x"},
-    )
+    r = await _terminate(client, world, h, cid, termination_type="甲方解约", termination_reason="x")
     assert r.status_code == 409 and r.json()["message"] == "该合同已解约"
     r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h, json={"number": "x"})
     assert r.status_code == 409 and r.json()["message"] == "只能编辑履约中的合同"
@@ -289,10 +282,8 @@ async def test_contract_scoping_and_masking(client, redis):
     row = r.json()["data"][0]
     assert row["id_number"] != number and row["id_number"].count("*") == 5
     assert row["phone"] == phone[:3] + "****" + phone[-4:]
-    r = await client.post(
-        f"{base(world)}/contracts/{cid}/terminate",
-        headers=bh,
-        json={"termination_type": "甲方解约", "termination_reason": "x"},
+    r = await _terminate(
+        client, world, bh, cid, termination_type="甲方解约", termination_reason="x"
     )
     assert r.status_code == 403
     # another project's GC, through its own project, cannot touch it
