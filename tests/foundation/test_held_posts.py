@@ -18,7 +18,7 @@ async def _named(world, person, role: str, ended: bool = False) -> None:  # noqa
         project=world.project,
         role=role,
         name=person.name,
-        id_number_enc="x",
+        id_number_enc=person.id_number_enc,  # the same number, encrypted as the suite's rows are
         id_number_bidx=person.id_number_bidx,
         ended_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if ended else None,
     )
