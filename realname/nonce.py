@@ -21,6 +21,11 @@ from urllib.parse import unquote, urlparse
 REPLY_TIMEOUT = 3.0  # seconds; a Redis that does not answer fails the request, never hangs it
 
 
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError("redis did not answer in time"))
+
+
 class NonceClient:
     """``await client.set(key, value, nx=True, ex=ttl)`` → True if set, None if it existed."""
 
@@ -40,6 +45,8 @@ class NonceClient:
         self._pending: collections.deque[asyncio.Future] = collections.deque()
         self._connecting: asyncio.Lock | None = None
         self._reader_task: asyncio.Task | None = None
+        self._out: list[bytes] = []  # commands not yet written (sent at the end of the tick)
+        self._out_writer: asyncio.StreamWriter | None = None
 
     @classmethod
     def for_url(cls, url: str) -> NonceClient | None:
@@ -140,11 +147,29 @@ class NonceClient:
             raise ValueError("NonceClient only does SET ... NX")
         writer = self._writer or await self._connect()
         k = key.encode() if isinstance(key, str) else key
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
         self._pending.append(fut)
-        writer.write(self._pack(b"SET", k, value, b"NX", b"EX", str(int(ex)).encode()))
-        # A cancelled future stays queued, so a late reply is matched to it and skipped.
-        return await asyncio.wait_for(fut, timeout=REPLY_TIMEOUT)
+        # Commands of the same loop iteration go out in one write (one send() for many requests
+        # under load); their order, and so the reply matching, is unchanged.
+        if self._out_writer is not writer:
+            self._out, self._out_writer = [], writer  # the old connection's calls have failed
+        self._out.append(self._pack(b"SET", k, value, b"NX", b"EX", str(int(ex)).encode()))
+        if len(self._out) == 1:
+            loop.call_soon(self._flush_out)
+        # A timer instead of asyncio.wait_for (which wraps the future in another one). A
+        # cancelled or expired future stays queued, so a late reply is matched to it and skipped.
+        timer = loop.call_later(REPLY_TIMEOUT, _expire, fut)
+        try:
+            return await fut
+        finally:
+            timer.cancel()
+
+    def _flush_out(self) -> None:
+        out, writer = self._out, self._out_writer
+        self._out = []
+        if out and writer is not None and writer is self._writer:
+            writer.write(b"".join(out))
 
     async def aclose(self) -> None:
         """Close the connection (waiting calls fail)."""

@@ -156,3 +156,29 @@ async def test_nonce_client_is_set_nx_ex_and_reconnects(redis_handle, app):
     assert await client.set(key + "b", b"1", nx=True, ex=30) is True
     assert await client.set(key + "b", b"1", nx=True, ex=30) is None
     await client.aclose()
+
+
+async def test_nonce_client_fails_a_call_redis_never_answers():
+    """A Redis that accepts the command but never replies: the call fails after REPLY_TIMEOUT
+    (the request gets a 500 and the device retries), it does not hang the request."""
+    import asyncio
+
+    import pytest
+
+    from realname.nonce import REPLY_TIMEOUT, NonceClient
+
+    async def silent(reader, writer):
+        await reader.read(1 << 16)  # takes the command, answers nothing
+        await asyncio.sleep(60)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = NonceClient(host="127.0.0.1", port=port)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.set("k", b"1", nx=True, ex=30), REPLY_TIMEOUT + 10)
+        assert time.monotonic() - started < REPLY_TIMEOUT + 5
+    finally:
+        await client.aclose()
+        server.close()
