@@ -203,6 +203,45 @@ MEMBER_CACHE_SECONDS = 2.0
 _member_cache: dict[tuple[int, int], tuple[MemberRow, float]] = caches.members
 
 
+# Concurrent single punches of one project that miss the cache in the same loop iteration share
+# one member query (one hop to the database instead of one per request). Only a lookup that has
+# not started yet is joined, so every caller's query starts after its request arrived (a member
+# added a moment before still punches at once).
+_lookups: dict[tuple[asyncio.AbstractEventLoop, int], tuple[set[int], asyncio.Future]] = {}
+
+
+async def _members_together(project_id: int, person_ids: set[int]) -> list[MemberRow]:
+    """``_members(project_id, person_ids)``, shared with the same tick's other callers."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        return await _members(project_id, person_ids, set())  # inside a caller's transaction
+    loop = asyncio.get_running_loop()
+    key = (loop, project_id)
+    lookup = _lookups.get(key)
+    if lookup is None:
+        lookup = _lookups[key] = (set(), loop.create_future())
+        loop.create_task(_run_lookup(key, lookup))
+    lookup[0].update(person_ids)
+    rows = await asyncio.shield(lookup[1])
+    return [r for r in rows if r.person_id in person_ids]
+
+
+async def _run_lookup(
+    key: tuple[asyncio.AbstractEventLoop, int], lookup: tuple[set[int], asyncio.Future]
+) -> None:
+    if _lookups.get(key) is lookup:
+        del _lookups[key]  # later callers start the next lookup
+    persons, fut = lookup
+    try:
+        rows = await _members(key[1], persons, set())
+    except BaseException as exc:  # handed to every caller of this lookup (also on shutdown)
+        fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+        fut.exception()  # retrieved here too: no warning when every caller was cancelled
+        if not isinstance(exc, Exception):
+            raise
+    else:
+        fut.set_result(rows)
+
+
 async def _cached_members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:
     """``_members`` through the short-lived per-process cache of rows found (by person)."""
     if pins:  # ADMS PINs: not cached
@@ -217,7 +256,7 @@ async def _cached_members(project_id: int, person_ids: set[int], pins: set[int])
         else:
             missing.add(person_id)
     if missing:
-        rows = await _members(project_id, missing, set())
+        rows = await _members_together(project_id, missing)
         if len(_member_cache) > 200_000:
             _member_cache.clear()
         for row in rows:

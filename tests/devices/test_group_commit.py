@@ -42,3 +42,21 @@ async def test_one_caller_inserts_a_punch_sent_twice_into_one_group(database):
     assert sorted(len(answers[i]) for i in (0, 1, 3)) == [0, 0, 1]  # inserted by exactly one
     keys = await Punch.filter(device_id=device.id).values_list("device_punch_id", flat=True)
     assert sorted(keys) == ["gc-1", "gc-2"]
+
+
+async def test_concurrent_member_lookups_share_a_query_and_keep_members_apart(database):
+    """Cache misses of one project in the same tick share one member query; each caller gets
+    its own members only, and a member added after a lookup is found by the next one."""
+    world = await make_project()
+    members = [await make_member(world) for _ in range(4)]
+    pid = world.project.id
+    ingest._member_cache.clear()  # type: ignore[attr-defined]
+    found = await asyncio.gather(
+        *[ingest._cached_members(pid, {m.person_id}, set()) for m in members],  # type: ignore[attr-defined]
+        ingest._cached_members(pid, {members[0].person_id, members[1].person_id}, set()),  # type: ignore[attr-defined]
+    )
+    assert [[r.id for r in rows] for rows in found[:4]] == [[m.id] for m in members]
+    assert sorted(r.id for r in found[4]) == sorted([members[0].id, members[1].id])
+    late = await make_member(world)
+    (row,) = await ingest._cached_members(pid, {late.person_id}, set())  # type: ignore[attr-defined]
+    assert row.id == late.id
