@@ -361,6 +361,7 @@ async def options(request: Request, query: OptionsQuery) -> HTTPResponse:
     status=201,
     errors=(
         E.REQUIRED,
+        E.INVALID_DATE,
         E.INVALID_ID_NUMBER,
         E.INVALID_PHONE,
         E.INVALID_CREDIT_CODE,

@@ -40,7 +40,7 @@ from models.org import UNIT_ROLE_LABELS
 from models.people import POST_LABELS, Post
 from realname import error_codes as E
 from realname.errors import Forbidden, ValidationError
-from services import labour, localtime, pii
+from services import dates, localtime, pii
 from services.exports import Column
 from services.identity import ProjectAccess
 
@@ -168,9 +168,6 @@ def require_reader(access: ProjectAccess) -> None:
         raise Forbidden(code=E.AUDIT_FORBIDDEN.code)
 
 
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
-
-
 def _text(args: Any, name: str, limit: int) -> str:
     value = str(args.get(name) or "").strip()[:limit]
     try:
@@ -183,10 +180,7 @@ def _text(args: Any, name: str, limit: int) -> str:
 
 
 def _date(args: Any, name: str, label: str) -> dt.date | None:
-    day = labour.parse_date(args.get(name), name, label, False)
-    if day is not None and not EARLIEST <= day <= LATEST:
-        raise ValidationError(f"{label}超出范围", code=E.INVALID_DATE.code, field=name)
-    return day
+    return dates.parse_date(args.get(name), name, label, required=False)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import labour, localtime, pii
+from services.dates import parse_date
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
-from services.labour import parse_date
 
 YELLOW, ORANGE, RED = "yellow", "orange", "red"
 WARNING_LABELS = {YELLOW: "黄色预警", ORANGE: "橙色预警", RED: "红色预警"}

@@ -8,7 +8,6 @@ version (``services.sync``), which drives the delta person list and the ADMS USE
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -33,6 +32,7 @@ from realname import error_codes as E
 from realname.errors import AppError, NotFound, ValidationError, require
 from realname.storage import FileStore, sha256_hex
 from services import localtime, pii, sync
+from services.dates import parse_date
 from services.files import decode_base64, sniff
 
 MAX_FACE_BYTES = 2 * 1024 * 1024
@@ -201,20 +201,6 @@ _ID_FIELDS = (
     ("valid_to", "有效期止"),
     ("id_photo", "身份证照片"),
 )
-
-
-def parse_date(value: Any, field: str, label: str, allow_long_term: bool = False) -> dt.date | None:
-    """A date from ``YYYY-MM-DD``, ``YYYYMMDD`` or ``YYYY.MM.DD`` (``长期`` → None when allowed)."""
-    text = str(require(value, field, label))
-    if allow_long_term and text in ("长期", "long_term"):
-        return None
-    digits = re.sub(r"[-./]", "", text)
-    try:
-        return dt.datetime.strptime(digits, "%Y%m%d").date()
-    except ValueError:
-        raise ValidationError(
-            f"{label}格式错误（应为 YYYY-MM-DD）", code=E.BAD_FIELD.code, field=field
-        ) from None
 
 
 def image(value: Any, field: str, label: str) -> bytes:

@@ -25,11 +25,11 @@ from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
 from services import localtime
+from services.dates import parse_date
 from services.identity import MANAGE, ProjectAccess
 from services.units import (
     Upload,
     parse_amount,
-    parse_date,
     parse_percent,
     registered_unit,
     text,
@@ -161,7 +161,7 @@ async def _parse_item(
         prefixed, f"{where}counterparty", labels.counterparty, required=labels.counterparty_required
     )
     amount = parse_amount(raw.get("amount"), f"{where}amount", labels.amount, required=True)
-    occurred = parse_date(raw.get("date"), f"{where}date", labels.date, required=True)
+    occurred = parse_date(raw.get("date"), f"{where}date", labels.date, prompt="请选择")
     assert occurred is not None
     if labels.date_in_month and (occurred.year, occurred.month) != (year, month):
         raise ValidationError(
@@ -516,7 +516,7 @@ async def _parse_wage_fields(
             pct = parse_percent(raw, f.key, f.label)
             out[f.key] = str(pct) if pct is not None else None
         elif f.type == "date":
-            day = parse_date(raw, f.key, f.label, required=f.required)
+            day = parse_date(raw, f.key, f.label, required=f.required, prompt="请选择")
             out[f.key] = day.isoformat() if day else None
         else:
             value = text(data, f.key, f.label, required=f.required)

@@ -18,7 +18,7 @@ from models.people import POST_LABELS
 from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from realname.storage import FileStore
-from services import labour, localtime, sync
+from services import dates, labour, localtime, sync
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
 
@@ -153,7 +153,7 @@ async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> Projec
     person = await labour.find_enrolled_person(data.get("id_number"))
     today = localtime.project_today(access.project)
     entry = (
-        labour.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
+        dates.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
     )
     if entry > today:
         raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
@@ -272,7 +272,7 @@ async def register_duty(
     """登记: record a supervision meeting (with its sign-in sheet) or a PM duty record."""
     kind = duty_kind_of(data.get("kind"))
     rule = _DUTY_RULES[kind]
-    duty_date = labour.parse_date(data.get("duty_date"), "duty_date", rule["date"])
+    duty_date = dates.parse_date(data.get("duty_date"), "duty_date", rule["date"])
     assert duty_date is not None
     if duty_date > localtime.project_today(access.project):
         raise ValidationError(

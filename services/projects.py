@@ -24,6 +24,7 @@ from realname import error_codes as E
 from realname.contract import UNSTORABLE, storable
 from realname.errors import AppError, ValidationError
 from services import localtime, pii, sync
+from services.dates import parse_date
 from services.regions import ensure_regions
 from services.schemas.projectinfo import COST_MAX
 
@@ -53,15 +54,6 @@ def _text(row: dict[str, Any], key: str, label: str, where: str = "", max_len: i
     if not storable(text):
         raise ValidationError(UNSTORABLE, code=E.INVALID_FIELD.code, field=f"{where}{key}")
     return text
-
-
-def _date(value: Any, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValidationError(code=E.INVALID_DATE.code, field=field) from exc
 
 
 def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
@@ -126,7 +118,9 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
                 "site_lead_phone": pii.validate_phone(
                     unit.get("site_lead_phone"), f"{where}site_lead_phone", required=False
                 ),
-                "entry_date": _date(unit.get("entry_date"), f"{where}entry_date"),
+                "entry_date": parse_date(
+                    unit.get("entry_date"), f"{where}entry_date", "进场日期", required=False
+                ),
             }
         )
     people = row.get("key_personnel") or []

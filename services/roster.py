@@ -12,7 +12,7 @@ from models import Device, DeviceCommand, DeviceKind, PersonType, ProjectMember,
 from models.people import PERSON_TYPE_LABELS, WORK_STATUS_LABELS
 from realname import error_codes as E
 from realname.errors import Conflict, Forbidden, NotFound, ValidationError
-from services import devices, labour, pii
+from services import dates, devices, labour, pii
 from services.exports import Column
 from services.identity import ProjectAccess
 
@@ -57,10 +57,10 @@ class RosterFilter:
         f = cls(
             name=(args.get("name") or "").strip(),
             id_number=(args.get("id_number") or "").strip().upper(),
-            entry_from=labour.parse_date(
+            entry_from=dates.parse_date(
                 args.get("entry_from"), "entry_from", "入职开始日期", required=False
             ),
-            entry_to=labour.parse_date(
+            entry_to=dates.parse_date(
                 args.get("entry_to"), "entry_to", "入职结束日期", required=False
             ),
             gender=(args.get("gender") or "").strip(),

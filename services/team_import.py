@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from models import Person, ProjectMember, WorkStatus
 from realname import error_codes as E
 from realname.errors import AppError, Conflict, ValidationError
-from services import labour, localtime, pii
+from services import dates, labour, localtime, pii
 from services.files import OFFICE, check_upload
 from services.identity import ProjectAccess
 
@@ -171,7 +171,7 @@ def _check(result: RowResult, cells: tuple[Any, ...], today: dt.date) -> None:
             result.fail(key, exc.message)
     try:
         entry = (
-            labour.parse_date(raw["entry_date"], "entry_date", "进场日期", required=False) or today
+            dates.parse_date(raw["entry_date"], "entry_date", "进场日期", required=False) or today
         )
         if entry > today:
             result.fail("entry_date", "进场日期不能晚于今天")

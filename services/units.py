@@ -28,6 +28,7 @@ from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from realname.storage import FileStore
 from services import files as file_service
 from services import localtime, pii
+from services.dates import parse_date
 from services.identity import MANAGE, VIEW_PII, ProjectAccess
 
 SUBCONTRACTOR_ROLES = (UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB)
@@ -59,22 +60,6 @@ def text(
     if len(value) > max_len:
         raise ValidationError(f"{label}不能超过{max_len}个字符", code=E.TOO_LONG.code, field=key)
     return value
-
-
-def parse_date(value: Any, field: str, label: str, *, required: bool = False) -> dt.date | None:
-    """A YYYY-MM-DD date; raise naming `field` when wrong (or missing and required)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationError(f"请选择{label}", code=E.REQUIRED.code, field=field)
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise ValidationError(
-            f"{label}格式应为 YYYY-MM-DD", code=E.INVALID_DATE.code, field=field
-        ) from exc
 
 
 def parse_amount(
@@ -342,10 +327,10 @@ async def register_subcontractor(
     require_unit_admin(access)
     name = text(data, "name", "单位名称", required=True)
     credit_code = pii.validate_credit_code(data.get("credit_code"), "credit_code")
-    entry_date = parse_date(data.get("entry_date"), "entry_date", "进场日期", required=True)
+    entry_date = parse_date(data.get("entry_date"), "entry_date", "进场日期", prompt="请选择")
     region_code = await _region(data.get("region_code"))
     registered_on = parse_date(
-        data.get("registered_on"), "registered_on", "企业注册日期", required=True
+        data.get("registered_on"), "registered_on", "企业注册日期", prompt="请选择"
     )
     assert entry_date and registered_on
     today = localtime.project_today(access.project)
@@ -443,7 +428,9 @@ async def exit_unit(access: ProjectAccess, unit_id: Any, data: dict[str, Any]) -
     unit = await _unit_of(access.project, unit_id)
     if not unit.on_site:
         raise Conflict(code=E.UNIT_ALREADY_EXITED.code)
-    await _set_exit(unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", required=True))
+    await _set_exit(
+        unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", prompt="请选择")
+    )
     await unit.save(update_fields=["on_site", "exit_date"])
     return unit
 
@@ -482,7 +469,9 @@ async def update_unit(
         ent.region_id = await _region(data.get("region_code"))
         ent_changes.append("region_id")
     if "registered_on" in data:
-        reg = parse_date(data.get("registered_on"), "registered_on", "企业注册日期", required=True)
+        reg = parse_date(
+            data.get("registered_on"), "registered_on", "企业注册日期", prompt="请选择"
+        )
         if reg and reg > localtime.project_today(access.project):
             raise ValidationError(
                 "企业注册日期不能晚于今天", code=E.INVALID_DATE.code, field="registered_on"
@@ -491,7 +480,7 @@ async def update_unit(
         ent_changes.append("registered_on")
     if "entry_date" in data:
         unit.entry_date = parse_date(
-            data.get("entry_date"), "entry_date", "进场日期", required=True
+            data.get("entry_date"), "entry_date", "进场日期", prompt="请选择"
         )
         unit_changes.append("entry_date")
     for key, label, limit in (("specialty", "承包专业", 64), ("site_lead", "现场负责人", 64)):
@@ -510,7 +499,7 @@ async def update_unit(
                 code=E.UNIT_ADMIN_ONLY.code,
             )
         await _set_exit(
-            unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", required=True)
+            unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", prompt="请选择")
         )
         unit_changes += ["on_site", "exit_date"]
     elif on_site is True and not unit.on_site:  # back on site (再次进场)
@@ -524,7 +513,7 @@ async def update_unit(
         )
     elif "exit_date" in data and not unit.on_site:
         await _set_exit(
-            unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", required=True)
+            unit, parse_date(data.get("exit_date"), "exit_date", "出场日期", prompt="请选择")
         )
         unit_changes.append("exit_date")
     if unit.entry_date and unit.exit_date and unit.exit_date < unit.entry_date:

@@ -10,7 +10,6 @@ One module per sub-area; this package re-exports the names used elsewhere:
 
 - ``scope``: whether replies carry full personal data (the unit scope itself is
   ``ProjectAccess``'s row scope, ``services/scope.py``)
-- ``dates``: the project's today and the dates a labour record may hold
 - ``wagecard``: work types and the wage card (rule 5 validation)
 - ``shaping``: persons, members and units as replies show them
 - ``persons``: finding enrolled persons by ID number (rule 6)
@@ -19,7 +18,6 @@ One module per sub-area; this package re-exports the names used elsewhere:
 - ``files``: which stored files the caller may download
 """
 
-from services.labour.dates import parse_date
 from services.labour.files import file_for_download
 from services.labour.members import (
     add_team_member,
@@ -78,7 +76,6 @@ __all__ = [
     "load_member",
     "member_page",
     "member_public",
-    "parse_date",
     "person_fields",
     "post_label",
     "save_labour_member",

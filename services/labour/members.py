@@ -12,8 +12,8 @@ from models import Person, PersonType, ProjectMember, Team, WorkStatus
 from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError
 from services import localtime, pii, sync
+from services.dates import parse_date
 from services.identity import ProjectAccess
-from services.labour.dates import parse_date
 from services.labour.persons import fields_of, find_enrolled_person
 from services.labour.shaping import member_page
 from services.labour.teams import get_team

@@ -14303,7 +14303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 提交的信息有误（bad_field, id_expired, invalid_credit_code, invalid_field, invalid_id_number, invalid_phone, no_liveness, not_on_project, required, team_not_found, unit_not_on_project, unknown_person） */
+            /** @description 提交的信息有误（bad_field, id_expired, invalid_credit_code, invalid_date, invalid_field, invalid_id_number, invalid_phone, no_liveness, not_on_project, required, team_not_found, unit_not_on_project, unknown_person） */
             422: {
                 headers: {
                     [name: string]: unknown;
