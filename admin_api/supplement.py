@@ -52,10 +52,8 @@ async def file_request(
 ) -> HTTPResponse:
     """File a supplementary-attendance request (member_id, date, in_time, out_time, reason,
     evidence files)."""
-    data = body.model_dump(exclude_none=True)
-    data["date"] = body.date.isoformat()
     created = await supplement.file_request(
-        access, data, _evidence(request), request.app.ctx.files, ip=ip_of(request)
+        access, body, _evidence(request), request.app.ctx.files, ip=ip_of(request)
     )
     return ok(created, status=201)
 

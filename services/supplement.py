@@ -9,7 +9,6 @@ the last approval creates punches with ``source=supplement`` and re-settles the 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -37,11 +36,12 @@ from models.supplement import (
     SupplementStep,
 )
 from realname import error_codes as E
-from realname.errors import Conflict, Forbidden, NotFound, ValidationError, require
+from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from services import attendance, audit, localtime, rules
 from services import files as file_service
 from services.held_posts import HeldPost, held_posts
 from services.identity import MANAGE, Principal, ProjectAccess
+from services.schemas.supplement import SupplementCreate
 
 LABOUR_OFFICER = "gc_labour_officer"
 PROJECT_MANAGER = "gc_project_manager"
@@ -56,7 +56,6 @@ _FILER_ROLES = {
     UnitRole.SPECIALTY_SUB.value,
     UnitRole.LABOUR_SUB.value,
 }
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 MAX_EVIDENCE = 9
 
 
@@ -100,15 +99,12 @@ async def chain_for(project_id: int) -> list[str]:
 # --- filing --------------------------------------------------------------------------------------
 
 
-def _clock(value: Any, day: dt.date, tz: Any, field: str, label: str) -> dt.datetime | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _clock(value: str | None, day: dt.date, tz: Any) -> dt.datetime | None:
+    """``HH:MM[:SS]`` on `day` (the schema's pattern checked the text), None when not given."""
+    if value is None:
         return None
-    m = _TIME_RE.match(str(value).strip())
-    if not m:
-        raise ValidationError(f"{label}格式应为 HH:MM", code=E.INVALID_TIME.code, field=field)
-    return dt.datetime.combine(
-        day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), tz
-    )
+    hour, minute, *second = (int(part) for part in value.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute, second[0] if second else 0), tz)
 
 
 def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
@@ -127,36 +123,30 @@ def _check_filer(access: ProjectAccess, member: ProjectMember) -> None:
 
 async def file_request(
     access: ProjectAccess,
-    data: dict[str, Any],
+    body: SupplementCreate,
     uploads: list[tuple[bytes, str]],
     store: Any,
     ip: str = "",
 ) -> dict[str, Any]:
-    """File a request (all checks before anything is stored; audited); returns its public view."""
+    """File a request (all checks before anything is stored; audited); returns its public view.
+    The schema has checked each field's shape (a member id, a date in range, HH:MM times, a
+    reason); this checks them against the project, the member and the clock."""
     project = access.project
-    raw_member = str(data.get("member_id") or "").strip()
-    if not raw_member.isdigit():
-        raise ValidationError("请选择补录人员", code=E.REQUIRED.code, field="member_id")
-    member = await ProjectMember.get_or_none(id=int(raw_member), project_id=project.id)
+    member = await ProjectMember.get_or_none(id=body.member_id, project_id=project.id)
     if member is None or not access.sees(member.unit_id):
         raise NotFound(code=E.MEMBER_NOT_FOUND.code)
     _check_filer(access, member)
     if member.person_type != PersonType.LABOUR:
         raise ValidationError(code=E.NOT_LABOUR.code, field="member_id")
-    try:
-        day = dt.date.fromisoformat(str(require(data.get("date"), "date", "补录日期")))
-    except ValueError as exc:
-        raise ValidationError(
-            "补录日期格式应为 YYYY-MM-DD", code=E.INVALID_DATE.code, field="date"
-        ) from exc
+    day = body.date
     tz = attendance.zone(project.timezone)
     now = localtime.now()
     if day > now.astimezone(tz).date():
         raise ValidationError(code=E.FUTURE_DATE.code, field="date")
     if day < member.entry_date:
         raise ValidationError(code=E.BEFORE_ENTRY.code, field="date")
-    in_time = _clock(data.get("in_time"), day, tz, "in_time", "进场时间")
-    out_time = _clock(data.get("out_time"), day, tz, "out_time", "出场时间")
+    in_time = _clock(body.in_time, day, tz)
+    out_time = _clock(body.out_time, day, tz)
     if in_time is None and out_time is None:
         raise ValidationError("请填写进场时间或出场时间", code=E.REQUIRED.code, field="in_time")
     if in_time and out_time and in_time >= out_time:
@@ -164,7 +154,7 @@ async def file_request(
     for t, name in ((in_time, "in_time"), (out_time, "out_time")):
         if t is not None and t > now:
             raise ValidationError("补录时间不能晚于当前时间", code=E.FUTURE_DATE.code, field=name)
-    reason = str(require(data.get("reason"), "reason", "补录原因"))[:500]
+    reason = body.reason.strip()
     if len(uploads) > MAX_EVIDENCE:
         raise ValidationError(f"证明材料最多 {MAX_EVIDENCE} 个文件", field="evidence")
     for blob, name in uploads:  # check every file before storing any
