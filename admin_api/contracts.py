@@ -92,7 +92,7 @@ async def upload_contract(
     """上传: sign a member's contract (multipart: fields + ``attachment`` file)."""
     contract = await contracts.create_contract(
         access,
-        body.model_dump(exclude_unset=True),
+        body,
         upload_of(request, "attachment"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
@@ -118,7 +118,7 @@ async def edit_contract(
     contract = await contracts.update_contract(
         access,
         contract_id,
-        body.model_dump(exclude_unset=True),
+        body,
         upload_of(request, "attachment"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
@@ -140,9 +140,7 @@ async def terminate(
     request: Request, code: str, contract_id: int, body: ContractTerminate, access: ProjectAccess
 ) -> HTTPResponse:
     """解约: terminate with type, reason, initiated and confirmed times."""
-    contract = await contracts.terminate_contract(
-        access, contract_id, body.model_dump(exclude_unset=True)
-    )
+    contract = await contracts.terminate_contract(access, contract_id, body)
     await audit_project(
         request,
         access,

@@ -20,12 +20,12 @@ from models.contracts import (
 )
 from models.files import StoredFile
 from realname import error_codes as E
-from realname.errors import Conflict, NotFound, ValidationError
+from realname.errors import Conflict, NotFound, ValidationError, require
 from realname.storage import FileStore
 from services import labour, localtime, pii
-from services.dates import parse_date
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
+from services.schemas.contracts import ContractCreate, ContractTerminate, ContractUpdate
 
 YELLOW, ORANGE, RED = "yellow", "orange", "red"
 WARNING_LABELS = {YELLOW: "黄色预警", ORANGE: "橙色预警", RED: "红色预警"}
@@ -241,22 +241,16 @@ async def list_contracts(
 # --- upload, edit, terminate, delete-and-re-sign -------------------------------------------------
 
 
-def _text(data: dict[str, Any], field: str, label: str, max_len: int) -> str:
-    value = data.get(field)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"请填写{label}", code=E.REQUIRED.code, field=field)
-    if len(value.strip()) > max_len:
-        raise ValidationError(f"{label}不能超过{max_len}个字", field=field)
-    return value.strip()
-
-
 def _dates(
-    data: dict[str, Any], start: dt.date | None = None, end: dt.date | None = None
+    body: ContractCreate | ContractUpdate,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> tuple[dt.date, dt.date | None]:
-    if "start_date" in data or start is None:
-        start = parse_date(data.get("start_date"), "start_date", "合同开始日期")
-    if "end_date" in data:
-        end = parse_date(data.get("end_date"), "end_date", "合同截止日期", required=False)
+    """The contract's dates: those sent replace the stored ones (an empty end: open-ended)."""
+    if "start_date" in body.model_fields_set or start is None:
+        start = require(body.start_date, "start_date", "合同开始日期")
+    if "end_date" in body.model_fields_set:
+        end = body.end_date
     assert start is not None
     if end is not None and end < start:
         raise ValidationError(
@@ -265,12 +259,8 @@ def _dates(
     return start, end
 
 
-async def _contract_member(access: ProjectAccess, member_id: Any) -> ProjectMember:
-    try:
-        mid = int(member_id)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("请选择签约人员", code=E.REQUIRED.code, field="member_id") from exc
-    member = await ProjectMember.get_or_none(id=mid, project_id=access.project.id)
+async def _contract_member(access: ProjectAccess, member_id: int) -> ProjectMember:
+    member = await ProjectMember.get_or_none(id=member_id, project_id=access.project.id)
     if member is None or not access.sees(member.unit_id):
         raise NotFound("人员不存在", code=E.MEMBER_NOT_FOUND.code)
     access.check_manages(member.unit_id)
@@ -303,20 +293,18 @@ async def _store(
 
 async def create_contract(
     access: ProjectAccess,
-    data: dict[str, Any],
+    body: ContractCreate,
     upload: tuple[bytes, str] | None,
     store: FileStore,
     max_bytes: int,
 ) -> LabourContract:
     """上传: sign an active labour member's contract with its attachment."""
-    member = await _contract_member(access, data.get("member_id"))
+    member = await _contract_member(access, body.member_id)
     if member.person_type != PersonType.LABOUR:
         raise Conflict("仅劳务人员需要上传劳动合同", code=E.NOT_LABOUR.code, field="member_id")
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职，不能签约", code=E.MEMBER_LEFT.code, field="member_id")
-    number = _text(data, "number", "合同编号", 64)
-    party_a = _text(data, "party_a", "甲方", 128)
-    start, end = _dates(data)
+    start, end = _dates(body)
     if upload is None:
         raise ValidationError("请上传合同附件", code=E.REQUIRED.code, field="attachment")
     check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
@@ -330,8 +318,8 @@ async def create_contract(
         contract = await LabourContract.create(
             project_id=access.project.id,
             member_id=member.id,
-            number=number,
-            party_a=party_a,
+            number=body.number,
+            party_a=body.party_a,
             start_date=start,
             end_date=end,
             attachment=stored,
@@ -346,22 +334,23 @@ async def create_contract(
 async def update_contract(
     access: ProjectAccess,
     contract_id: int,
-    data: dict[str, Any],
+    body: ContractUpdate,
     upload: tuple[bytes, str] | None,
     store: FileStore,
     max_bytes: int,
 ) -> LabourContract:
-    """编辑: change a contract in force (number, party A, dates, replace the attachment)."""
+    """编辑: change a contract in force (number, party A, dates, replace the attachment); only the
+    fields sent change, and a number or party A sent empty is refused."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
         raise Conflict(code=E.CONTRACT_NOT_ACTIVE.code)
     changes: dict[str, Any] = {}
-    if "number" in data:
-        changes["number"] = _text(data, "number", "合同编号", 64)
-    if "party_a" in data:
-        changes["party_a"] = _text(data, "party_a", "甲方", 128)
+    if "number" in body.model_fields_set:
+        changes["number"] = require(body.number, "number", "合同编号")
+    if "party_a" in body.model_fields_set:
+        changes["party_a"] = require(body.party_a, "party_a", "甲方")
     changes["start_date"], changes["end_date"] = _dates(
-        data, contract.start_date, contract.end_date
+        body, contract.start_date, contract.end_date
     )
     if upload is not None:
         check_upload(upload[0], upload[1], DOCUMENTS, max_bytes, "attachment")
@@ -397,13 +386,13 @@ def _when(value: Any, field: str, label: str, default: dt.datetime) -> dt.dateti
 
 
 async def terminate_contract(
-    access: ProjectAccess, contract_id: int, data: dict[str, Any]
+    access: ProjectAccess, contract_id: int, body: ContractTerminate
 ) -> LabourContract:
     """解约: end a contract with type, reason, initiated and confirmed times."""
     contract = await _contract(access, contract_id)
     if contract.status != ContractStatus.ACTIVE:
         raise Conflict("该合同已解约", code=E.CONTRACT_NOT_ACTIVE.code)
-    ttype = data.get("termination_type")
+    ttype = body.termination_type
     if not ttype:
         raise ValidationError("请选择解约类型", code=E.REQUIRED.code, field="termination_type")
     if ttype not in TERMINATION_TYPES:
@@ -412,10 +401,9 @@ async def terminate_contract(
             code=E.INVALID_TERMINATION_TYPE.code,
             field="termination_type",
         )
-    reason = _text(data, "termination_reason", "解约原因", 255)
     now = localtime.now()
-    initiated = _when(data.get("initiated_at"), "initiated_at", "发起解约时间", now)
-    confirmed = _when(data.get("confirmed_at"), "confirmed_at", "确认解约时间", now)
+    initiated = _when(body.initiated_at, "initiated_at", "发起解约时间", now)
+    confirmed = _when(body.confirmed_at, "confirmed_at", "确认解约时间", now)
     if confirmed < initiated:
         raise ValidationError(
             "确认解约时间不能早于发起解约时间", code=E.INVALID_DATE.code, field="confirmed_at"
@@ -427,7 +415,7 @@ async def terminate_contract(
     await LabourContract.filter(id=contract.id).update(
         status=ContractStatus.TERMINATED,
         termination_type=ttype,
-        termination_reason=reason,
+        termination_reason=body.termination_reason,
         termination_initiated_at=initiated,
         termination_confirmed_at=confirmed,
     )

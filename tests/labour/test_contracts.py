@@ -177,6 +177,13 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     )
     assert r.status_code == 200 and r.json()["party_a"] == "新甲方"
     assert r.json()["end_date"] == "2027-06-30"
+    start = r.json()["start_date"]
+    # PATCH: a field sent null is refused, an end sent empty clears it, the rest stay
+    r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h, json={"number": None})
+    assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("required", "number")
+    r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h, json={"end_date": ""})
+    assert r.status_code == 200 and r.json()["end_date"] is None
+    assert (r.json()["start_date"], r.json()["party_a"]) == (start, "新甲方")
     r = await client.patch(
         f"{base(world)}/contracts/{cid}",
         headers=h,
