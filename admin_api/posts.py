@@ -74,7 +74,7 @@ async def add_post_person(
     request: Request, code: str, body: PostAdd, access: ProjectAccess
 ) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
-    member = await posts.add_post_person(access, body.model_dump(exclude_unset=True))
+    member = await posts.add_post_person(access, body)
     await audit_project(
         request, access, "post.add", target=f"member:{member.id}", detail={"post": member.post}
     )
@@ -94,7 +94,7 @@ async def change_post(
     request: Request, code: str, member_id: int, body: PostChange, access: ProjectAccess
 ) -> HTTPResponse:
     """Change a post person's post."""
-    member = await posts.change_post(access, member_id, body.model_dump(exclude_unset=True))
+    member = await posts.change_post(access, member_id, body)
     await audit_project(
         request, access, "post.change", target=f"member:{member.id}", detail={"post": member.post}
     )
@@ -114,7 +114,7 @@ async def exit_post_person(
     request: Request, code: str, member_id: int, body: PostExit, access: ProjectAccess
 ) -> HTTPResponse:
     """A post person leaves the project (离职)."""
-    member = await posts.exit_post_person(access, member_id, body.model_dump(exclude_unset=True))
+    member = await posts.exit_post_person(access, member_id, body)
     await audit_project(request, access, "post.exit", target=f"member:{member.id}")
     return ok(labour.member_public(member, labour.show_pii(access)))
 
@@ -168,7 +168,7 @@ async def register_duty(
     """登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``)."""
     record = await posts.register_duty(
         access,
-        body.model_dump(exclude_unset=True),
+        body,
         upload_of(request, "file"),
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,

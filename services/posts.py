@@ -7,6 +7,7 @@ search among enrolled persons (rule 6).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -16,11 +17,12 @@ from models import ParticipatingUnit, PersonType, Post, ProjectMember, UnitRole,
 from models.duty import DUTY_KIND_LABELS, DutyKind, DutyRecord
 from models.people import POST_LABELS
 from realname import error_codes as E
-from realname.errors import Conflict, NotFound, ValidationError
+from realname.errors import Conflict, NotFound, ValidationError, require
 from realname.storage import FileStore
-from services import dates, labour, localtime, sync
+from services import labour, localtime, sync
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
+from services.schemas.posts import DutyCreate, PostAdd, PostChange, PostExit
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,10 @@ async def list_post_personnel(
     ], total
 
 
-async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> ParticipatingUnit:
+async def _unit_for(access: ProjectAccess, cat: Category, unit_id: int | None) -> ParticipatingUnit:
     """The unit a post person joins: the chosen subcontractor, or the project's unit of the role."""
     qs = ParticipatingUnit.filter(project_id=access.project.id, role__in=list(cat.roles))
-    if unit_id in (None, ""):
+    if unit_id is None:
         units = await qs.order_by("id")
         if cat.key == "sub" or len(units) > 1:  # 分包: the unit is always picked
             raise ValidationError(f"请选择{cat.label}", code=E.REQUIRED.code, field="unit_id")
@@ -121,10 +123,7 @@ async def _unit_for(access: ProjectAccess, cat: Category, unit_id: Any) -> Parti
                 f"本项目没有{cat.label}", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_id"
             )
         return units[0]
-    try:
-        unit = await qs.get_or_none(id=int(unit_id))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("所选单位无效", field="unit_id") from exc
+    unit = await qs.get_or_none(id=unit_id)
     if unit is None or not access.sees(unit.id):
         raise ValidationError(
             f"所选单位不是本项目的{cat.label}", code=E.UNIT_NOT_ON_PROJECT.code, field="unit_id"
@@ -144,17 +143,15 @@ def _post_of(cat: Category, value: Any) -> Post:
     return post
 
 
-async def add_post_person(access: ProjectAccess, data: dict[str, Any]) -> ProjectMember:
+async def add_post_person(access: ProjectAccess, body: PostAdd) -> ProjectMember:
     """Add an enrolled person as post personnel of a unit (添加人员: ID search, unit, post)."""
-    cat = category_of(data.get("category"))
-    post = _post_of(cat, data.get("post"))
-    unit = await _unit_for(access, cat, data.get("unit_id"))
+    cat = category_of(body.category)
+    post = _post_of(cat, body.post)
+    unit = await _unit_for(access, cat, body.unit_id)
     access.check_manages(unit.id)
-    person = await labour.find_enrolled_person(data.get("id_number"))
+    person = await labour.find_enrolled_person(body.id_number)
     today = localtime.project_today(access.project)
-    entry = (
-        dates.parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
-    )
+    entry = body.entry_date or today
     if entry > today:
         raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
     existing = await ProjectMember.get_or_none(project_id=access.project.id, person_id=person.id)
@@ -197,7 +194,7 @@ async def _post_member(access: ProjectAccess, member_id: int) -> ProjectMember:
     return member
 
 
-async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any]) -> ProjectMember:
+async def change_post(access: ProjectAccess, member_id: int, body: PostChange) -> ProjectMember:
     """Change a post person's post (within the posts of their unit's tab)."""
     member = await _post_member(access, member_id)
     access.check_manages(member.unit_id)
@@ -205,17 +202,15 @@ async def change_post(access: ProjectAccess, member_id: int, data: dict[str, Any
         raise Conflict("该人员已离职，不能编辑", code=E.MEMBER_LEFT.code)
     role = member.unit.role
     cat = next((c for c in CATEGORIES.values() if role in c.roles), CATEGORIES["sub"])
-    post = _post_of(cat, data.get("post"))
+    post = _post_of(cat, body.post)
     await ProjectMember.filter(id=member.id).update(post=post.value)
     return await labour.load_member(member.id)
 
 
-async def exit_post_person(
-    access: ProjectAccess, member_id: int, data: dict[str, Any]
-) -> ProjectMember:
+async def exit_post_person(access: ProjectAccess, member_id: int, body: PostExit) -> ProjectMember:
     """A post person leaves the project (离职); they lose their standing on it."""
     await _post_member(access, member_id)
-    return await labour.exit_member(access, member_id, data)
+    return await labour.exit_member(access, member_id, body)
 
 
 # --- duty records --------------------------------------------------------------------------------
@@ -264,25 +259,21 @@ def duty_kind_of(value: Any) -> DutyKind:
 
 async def register_duty(
     access: ProjectAccess,
-    data: dict[str, Any],
+    body: DutyCreate,
     upload: tuple[bytes, str] | None,
     store: FileStore,
     max_bytes: int,
 ) -> DutyRecord:
     """登记: record a supervision meeting (with its sign-in sheet) or a PM duty record."""
-    kind = duty_kind_of(data.get("kind"))
+    kind = duty_kind_of(body.kind)
     rule = _DUTY_RULES[kind]
-    duty_date = dates.parse_date(data.get("duty_date"), "duty_date", rule["date"])
-    assert duty_date is not None
+    duty_date: dt.date = require(body.duty_date, "duty_date", rule["date"])
     if duty_date > localtime.project_today(access.project):
         raise ValidationError(
             f"{rule['date']}不能晚于今天", code=E.INVALID_DATE.code, field="duty_date"
         )
-    try:
-        host_id = int(data.get("host_member_id") or 0)
-    except (TypeError, ValueError):
-        host_id = 0
-    if not host_id:
+    host_id = body.host_member_id
+    if host_id is None:
         raise ValidationError(f"请选择{rule['host']}", code=E.REQUIRED.code, field="host_member_id")
     host = await ProjectMember.get_or_none(
         id=host_id,
@@ -293,11 +284,9 @@ async def register_duty(
     )
     if host is None or (rule["host_posts"] and host.post not in rule["host_posts"]):
         raise ValidationError(rule["host_error"], code=E.INVALID_HOST.code, field="host_member_id")
-    content = str(data.get("content") or "").strip()
+    content = body.content
     if kind == DutyKind.PM_DUTY and not content:
         raise ValidationError("请填写履职内容", code=E.REQUIRED.code, field="content")
-    if len(content) > 2000:
-        raise ValidationError("内容不能超过2000字", field="content")
     if rule["file"] and upload is None:
         raise ValidationError(f"请上传{rule['file']}", code=E.REQUIRED.code, field="file")
     if upload is not None:
