@@ -134,14 +134,9 @@ async def settings(
 ) -> HTTPResponse:
     """Change a device's direction mode, allowed source network, time zone or anti-spoofing."""
     device = await svc.project_device(access.project, sn)
-    changes = body.model_dump(exclude_unset=True)
-    device = await svc.update_settings(device, changes)
+    device = await svc.update_settings(device, body)
     await audit_project(
-        request,
-        access,
-        "device.settings",
-        target=sn,
-        detail={k: changes[k] for k in svc.SETTING_KEYS if k in changes},
+        request, access, "device.settings", target=sn, detail=body.model_dump(exclude_unset=True)
     )
     return ok(svc.device_public(device))
 

@@ -46,7 +46,6 @@ from services.devices.presence import (
     touch,
 )
 from services.devices.registry import (
-    SETTING_KEYS,
     clear_network_alert,
     device_public,
     project_device,
@@ -67,7 +66,6 @@ __all__ = [
     "ATTENDANCE_CHANNEL",
     "COLLECTION_CHANNEL",
     "COMMAND_RETRY_AFTER",
-    "SETTING_KEYS",
     "ack_command",
     "add_firmware",
     "add_firmware_file",

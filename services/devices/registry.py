@@ -16,6 +16,7 @@ from realname.errors import Conflict, NotFound, ValidationError
 from services import pii
 from services.devices.cache import forget
 from services.devices.presence import is_online
+from services.schemas.devices import DeviceSettings
 
 
 def new_secret() -> str:
@@ -152,23 +153,23 @@ def check_cidr(value: Any) -> str:
         ) from None
 
 
-SETTING_KEYS = ("direction_mode", "allowed_cidr", "timezone", "antispoof")
-
-
-async def update_settings(device: Device, body: dict[str, Any]) -> Device:
-    """Change a device's direction mode, allowed source network or time zone."""
+async def update_settings(device: Device, body: DeviceSettings) -> Device:
+    """Change a device's direction mode, allowed source network, time zone or anti-spoofing: only
+    the fields sent (the schema checked the mode's choices and the lengths; a mode sent null is
+    ``state``, a network sent null or empty is any)."""
+    sent = body.model_fields_set
     updates: dict[str, Any] = {}
-    if "direction_mode" in body:
-        updates["direction_mode"] = check_direction_mode(body["direction_mode"])
-    if "allowed_cidr" in body:
-        updates["allowed_cidr"] = check_cidr(body["allowed_cidr"])
-    if "timezone" in body:
-        _check_timezone(str(body["timezone"] or ""))
-        updates["timezone"] = str(body["timezone"])
-    if "antispoof" in body:
-        if not isinstance(body["antispoof"], bool):
+    if "direction_mode" in sent:
+        updates["direction_mode"] = body.direction_mode or "state"
+    if "allowed_cidr" in sent:
+        updates["allowed_cidr"] = check_cidr(body.allowed_cidr)
+    if "timezone" in sent:
+        _check_timezone(body.timezone or "")
+        updates["timezone"] = body.timezone
+    if "antispoof" in sent:
+        if body.antispoof is None:
             raise ValidationError("antispoof 应为 true 或 false", field="antispoof")
-        updates["antispoof"] = body["antispoof"]
+        updates["antispoof"] = body.antispoof
     if updates:
         for key, value in updates.items():
             setattr(device, key, value)

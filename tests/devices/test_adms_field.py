@@ -153,6 +153,25 @@ async def test_allowed_network_checked_against_the_socket_peer(client, client_at
     assert r.status_code == 422 and r.json()["field"] == "allowed_cidr"
 
 
+async def test_settings_change_only_the_fields_sent(client, redis):
+    world = await make_project()
+    dev = await make_device(world, protocol="adms", antispoof=False, allowed_cidr="10.9.0.0/16")
+    h = auth(await enterprise_token(redis, world.enterprises["gc"]))
+    url = f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}/settings"
+    r = await client.post(url, json={"direction_mode": "fixed_in", "antispoof": True}, headers=h)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["direction_mode"], got["antispoof"]) == ("fixed_in", True)
+    assert got["allowed_cidr"] == "10.9.0.0/16"  # not sent: unchanged
+    r = await client.post(url, json={"timezone": "Asia/Urumqi", "allowed_cidr": None}, headers=h)
+    got = r.json()
+    assert (got["timezone"], got["allowed_cidr"]) == ("Asia/Urumqi", "")  # null: any network
+    assert (got["direction_mode"], got["antispoof"]) == ("fixed_in", True)
+    for bad, field in (({"antispoof": None}, "antispoof"), ({"timezone": "Mars/Base"}, "timezone")):
+        r = await client.post(url, json=bad, headers=h)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
 async def test_new_network_warns_the_admin(client, client_at, redis):
     world = await make_project()
     dev = await adms_device(world)
