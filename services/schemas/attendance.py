@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field
 
 from realname.contract import INT_MAX, PageQuery, Query
+from services.schemas.labour import Day
 from services.schemas.miniapp import PunchView
 
 MONTH = r"^\d{4}-\d{1,2}$"
@@ -33,7 +34,7 @@ class StatsQuery(PageQuery):
 class DayQuery(Query):
     """One day of a member's punches."""
 
-    date: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31), title="日期")
+    date: Day = Field(title="日期")
 
 
 class MonthQuery(Query):

@@ -9,10 +9,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from realname.contract import INT_MAX, Body, PageQuery
 
-# "" (an empty form field) means "not given"; dates between 2000 and 2099 (the columns' sane range)
+# A date of a request: between 2000 and 2099 (the columns' sane range; years 0001 / 9999 are 422s)
+Day = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))]
+# an optional one: "" (an empty form field) means "not given"
 # (the bounds sit on the date itself: on the optional they would be checked against None → 500)
 Date = Annotated[
-    Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))] | None,
+    Day | None,
     BeforeValidator(lambda v: None if isinstance(v, str) and not v.strip() else v),
 ]
 OnSite = bool | Literal["在场", "退场", "on_site", "off_site"]

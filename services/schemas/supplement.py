@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from realname.contract import INT_MAX, Body, PageQuery
+from services.schemas.labour import Day
 
 TIME = r"^([01]?\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$"
 
@@ -16,7 +16,7 @@ class SupplementCreate(Body):
     """File a request (multipart with ``evidence`` files, or JSON without)."""
 
     member_id: int = Field(ge=1, le=INT_MAX, title="补录人员")
-    date: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31), title="补录日期")
+    date: Day = Field(title="补录日期")
     in_time: str | None = Field(None, pattern=TIME, title="进场时间（HH:MM）")
     out_time: str | None = Field(None, pattern=TIME, title="出场时间（HH:MM）")
     reason: str = Field(min_length=1, max_length=500, title="补录原因")
