@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel
 from tortoise.transactions import in_transaction
 
 from models import Person, PersonType, ProjectMember, Team, WorkStatus
 from realname import error_codes as E
-from realname.errors import Conflict, NotFound, ValidationError
+from realname.errors import Conflict, NotFound, ValidationError, require
 from services import localtime, pii, sync
-from services.dates import parse_date
 from services.identity import ProjectAccess
-from services.labour.persons import fields_of, find_enrolled_person
+from services.labour.persons import find_enrolled_person
 from services.labour.shaping import member_page
 from services.labour.teams import get_team
 from services.labour.wagecard import WageCard, _card_columns, validate_wage_card
+from services.schemas.labour import MemberAdd, MemberExit, MemberUpdate
+from services.schemas.posts import PostExit
 
 
 async def _member(access: ProjectAccess, member_id: int) -> ProjectMember:
@@ -65,20 +64,19 @@ async def check_addable(project_id: int, person: Person) -> ProjectMember | None
 async def add_team_member(
     access: ProjectAccess,
     team_id: int,
-    data: BaseModel | dict[str, Any],
+    body: MemberAdd,
     *,
     today: dt.date | None = None,
 ) -> ProjectMember:
     """Add an enrolled person to a team with work type and wage card (rules 5, 6)."""
-    data = fields_of(data)
     team = await get_team(access, team_id)
     access.check_manages(team.unit_id)
     if not team.on_site:
         raise Conflict(code=E.TEAM_OFF_SITE.code)
-    person = await find_enrolled_person(data.get("id_number"))
-    card = validate_wage_card(data)
+    person = await find_enrolled_person(body.id_number)
+    card = validate_wage_card(body.model_dump())
     today = today or localtime.project_today(access.project)
-    entry = parse_date(data.get("entry_date"), "entry_date", "进场日期", required=False) or today
+    entry = body.entry_date or today
     if entry > today:
         raise ValidationError("进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date")
     existing = await check_addable(access.project.id, person)
@@ -130,14 +128,13 @@ async def list_team_members(
     return await member_page(qs, page, size), total
 
 
-async def update_member(
-    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
-) -> ProjectMember:
+async def update_member(access: ProjectAccess, member_id: int, body: MemberUpdate) -> ProjectMember:
     """Edit a labour member: work type, wage card, team; completes migrated members (rule 5).
 
-    A field left out keeps its value; the result must hold the complete wage card and work type.
+    A field left out keeps its value (one sent null is cleared, so the check below refuses it);
+    the result must hold the complete wage card and work type.
     """
-    data = fields_of(data)
+    sent = body.model_fields_set
     member = await _member(access, member_id)
     access.check_manages(member.unit_id)
     if member.person_type != PersonType.LABOUR:
@@ -146,27 +143,25 @@ async def update_member(
         raise Conflict("该人员已离职，不能编辑", code=E.MEMBER_LEFT.code)
     current_card = pii.cipher().decrypt(member.bank_card_enc) or ""
     merged = {
-        "work_type": data.get("work_type", member.work_type),
-        "bank_name": data.get("bank_name", member.bank_name),
-        "bank_card": data.get("bank_card") or current_card,
-        "bank_branch_code": data.get("bank_branch_code", member.bank_branch_code),
+        key: getattr(body, key) if key in sent else getattr(member, key)
+        for key in ("work_type", "bank_name", "bank_branch_code")
     }
+    merged["bank_card"] = body.bank_card or current_card
     card = validate_wage_card(merged)
     values = _card_columns(card)
-    if "team_id" in data and data["team_id"] != member.team_id:
-        try:
-            new_team = await get_team(access, int(data["team_id"]))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("班组无效", field="team_id") from exc
+    if "team_id" in sent and body.team_id != member.team_id:
+        if body.team_id is None:
+            raise ValidationError("班组无效", field="team_id")
+        new_team = await get_team(access, body.team_id)
         access.check_manages(new_team.unit_id)
         if not new_team.on_site:
             raise Conflict(
                 "目标班组已退场，不能调入人员", code=E.TEAM_OFF_SITE.code, field="team_id"
             )
         values.update(team_id=new_team.id, unit_id=new_team.unit_id)
-    if "entry_date" in data:
-        entry = parse_date(data["entry_date"], "entry_date", "进场日期")
-        if entry and entry > localtime.project_today(access.project):
+    if "entry_date" in sent:
+        entry = require(body.entry_date, "entry_date", "进场日期")
+        if entry > localtime.project_today(access.project):
             raise ValidationError(
                 "进场日期不能晚于今天", code=E.INVALID_DATE.code, field="entry_date"
             )
@@ -177,16 +172,15 @@ async def update_member(
 
 
 async def exit_member(
-    access: ProjectAccess, member_id: int, data: BaseModel | dict[str, Any]
+    access: ProjectAccess, member_id: int, body: MemberExit | PostExit
 ) -> ProjectMember:
-    """A member leaves the project (离职) on an exit date; terminals drop them."""
-    data = fields_of(data)
+    """A member leaves the project (离职) on an exit date (default today); terminals drop them."""
     member = await _member(access, member_id)
     access.check_manages(member.unit_id)
     if member.work_status != WorkStatus.ACTIVE:
         raise Conflict("该人员已离职", code=E.MEMBER_LEFT.code)
     today = localtime.project_today(access.project)
-    exit_date = parse_date(data.get("exit_date"), "exit_date", "离职日期", required=False) or today
+    exit_date = body.exit_date or today
     if exit_date < member.entry_date:
         raise ValidationError(
             "离职日期不能早于进场日期", code=E.INVALID_DATE.code, field="exit_date"

@@ -229,6 +229,14 @@ async def test_complete_migrated_member(client, redis):
         f"{base(world)}/members/{member.id}", headers=h, json={"team_id": other_team.id}
     )
     assert r.status_code == 200 and r.json()["team_name"] == "二班"
+    # a field sent null is not "left out": the wage card, entry date and team stay required
+    for sent, field in (
+        ({"bank_name": None}, "bank_name"),
+        ({"entry_date": None}, "entry_date"),
+        ({"team_id": None}, "team_id"),
+    ):
+        r = await client.patch(f"{base(world)}/members/{member.id}", headers=h, json=sent)
+        assert r.status_code == 422 and r.json()["field"] == field, (sent, r.text)
 
 
 async def test_masking_for_builder_and_supervisor(client, redis):
