@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from models import Person, ProjectMember, WorkStatus
 from models.people import WORK_STATUS_LABELS
 from realname import error_codes as E
@@ -53,11 +51,4 @@ async def search_person(access: ProjectAccess, id_number: Any) -> dict[str, Any]
             "work_status": status.value,
             "work_status_label": WORK_STATUS_LABELS[status],
         }
-    return data
-
-
-def fields_of(data: BaseModel | dict[str, Any]) -> dict[str, Any]:
-    """The sent fields of a request model (``services.schemas``), or a dict as it is."""
-    if isinstance(data, BaseModel):
-        return data.model_dump(exclude_unset=True)
     return data

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from pydantic import BaseModel
-
 from models import ParticipatingUnit, ProjectMember, Team, UnitRole, WorkStatus
 from realname import error_codes as E
 from realname.errors import Conflict, NotFound, ValidationError, require
 from services import localtime
 from services.identity import ProjectAccess
-from services.labour.persons import fields_of
 from services.labour.scope import CONSTRUCTION_ROLES
 from services.labour.shaping import unit_public
+from services.schemas.labour import TeamCreate, TeamUpdate
 
 # --- teams ---------------------------------------------------------------------------------------
 
@@ -85,12 +83,9 @@ async def list_teams(
     return rows, total
 
 
-async def _team_unit(access: ProjectAccess, unit_id: Any) -> ParticipatingUnit:
+async def _team_unit(access: ProjectAccess, unit_id: int | None) -> ParticipatingUnit:
     """The unit of a team: a construction unit of this project in the caller's scope."""
-    try:
-        uid = int(require(unit_id, "unit_id", "所属单位"))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("所属单位无效", field="unit_id") from exc
+    uid = require(unit_id, "unit_id", "所属单位")
     unit = await ParticipatingUnit.get_or_none(id=uid, project_id=access.project.id)
     if unit is None or not access.sees(unit.id):
         raise ValidationError(
@@ -102,26 +97,13 @@ async def _team_unit(access: ProjectAccess, unit_id: Any) -> ParticipatingUnit:
     return unit
 
 
-def _team_name(value: Any) -> str:
-    name = require(value, "name", "班组名称")
-    if not isinstance(name, str) or len(name) > 64:
-        raise ValidationError("班组名称不能超过64个字", field="name")
-    return name
-
-
-def _leader(value: Any) -> str:
-    leader = (value or "").strip() if isinstance(value, str) or value is None else None
-    if leader is None or len(leader) > 64:
-        raise ValidationError("班组长姓名不能超过64个字", field="leader")
-    return leader
-
-
-def _on_site(value: Any) -> bool:
+def _on_site(value: bool | str | None) -> bool:
+    """在场 / 退场 as the schema lets them through (a bool or its Chinese / English word)."""
     if isinstance(value, bool):
         return value
-    if value in ("在场", "on_site", "true", "1", 1):
+    if value in ("在场", "on_site"):
         return True
-    if value in ("退场", "off_site", "false", "0", 0):
+    if value in ("退场", "off_site"):
         return False
     raise ValidationError("班组状态应为在场或退场", field="on_site")
 
@@ -133,41 +115,40 @@ async def _name_taken(project_id: int, name: str, exclude: int | None = None) ->
     return await qs.exists()
 
 
-async def create_team(access: ProjectAccess, data: BaseModel | dict[str, Any]) -> Team:
+async def create_team(access: ProjectAccess, body: TeamCreate) -> Team:
     """Create a team (新增班组) under a construction unit of the project."""
-    data = fields_of(data)
-    name = _team_name(data.get("name"))
-    leader = _leader(data.get("leader"))
-    on_site = _on_site(data.get("on_site", True))
-    unit = await _team_unit(access, data.get("unit_id"))
-    if await _name_taken(access.project.id, name):
+    unit = await _team_unit(access, body.unit_id)
+    if await _name_taken(access.project.id, body.name):
         raise Conflict(code=E.TEAM_NAME_TAKEN.code, field="name")
     team = await Team.create(
-        project_id=access.project.id, unit=unit, name=name, leader=leader, on_site=on_site
+        project_id=access.project.id,
+        unit=unit,
+        name=body.name,
+        leader=body.leader,
+        on_site=_on_site(body.on_site),
     )
     await team.fetch_related("unit__enterprise")
     return team
 
 
-async def update_team(
-    access: ProjectAccess, team_id: int, data: BaseModel | dict[str, Any]
-) -> Team:
-    """Edit a team: name, leader, unit, status (在场/退场)."""
-    data = fields_of(data)
+async def update_team(access: ProjectAccess, team_id: int, body: TeamUpdate) -> Team:
+    """Edit a team: name, leader, unit, status (在场/退场); only the fields sent change (a name,
+    unit or status sent null is refused, a leader sent null is cleared)."""
+    sent = body.model_fields_set
     team = await get_team(access, team_id)
     access.check_manages(team.unit_id)
     changes: dict[str, Any] = {}
-    if "name" in data:
-        changes["name"] = _team_name(data["name"])
+    if "name" in sent:
+        changes["name"] = require(body.name, "name", "班组名称")
         if await _name_taken(access.project.id, changes["name"], exclude=team.id):
             raise Conflict(code=E.TEAM_NAME_TAKEN.code, field="name")
-    if "leader" in data:
-        changes["leader"] = _leader(data["leader"])
-    if "on_site" in data:
-        changes["on_site"] = _on_site(data["on_site"])
+    if "leader" in sent:
+        changes["leader"] = body.leader or ""
+    if "on_site" in sent:
+        changes["on_site"] = _on_site(body.on_site)
     new_unit = None
-    if "unit_id" in data and data["unit_id"] != team.unit_id:
-        new_unit = await _team_unit(access, data["unit_id"])
+    if "unit_id" in sent and body.unit_id != team.unit_id:
+        new_unit = await _team_unit(access, body.unit_id)
     active = (await active_counts([team.id])).get(team.id, 0)
     if active and new_unit is not None and new_unit.id != team.unit_id:
         raise Conflict(

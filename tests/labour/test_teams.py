@@ -49,6 +49,12 @@ async def test_team_crud_and_list_columns(client, redis):
         f"{base(world)}/teams/{team['id']}", headers=h, json={"leader": "李四", "on_site": "退场"}
     )
     assert r.status_code == 200 and r.json()["status_label"] == "退场"
+    # only the fields sent change: a leader sent null is cleared, a name sent null refused
+    url = f"{base(world)}/teams/{team['id']}"
+    r = await client.patch(url, headers=h, json={"leader": None})
+    assert (r.json()["leader"], r.json()["status_label"]) == ("", "退场")
+    r = await client.patch(url, headers=h, json={"name": None})
+    assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("required", "name")
     r = await client.get(f"{base(world)}/teams?on_site=false", headers=h)
     assert [t["id"] for t in r.json()["data"]] == [team["id"]]
     r = await client.delete(f"{base(world)}/teams/{team['id']}", headers=h)
