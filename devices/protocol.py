@@ -22,7 +22,7 @@ from devices.native import parse_native
 from devices.signing import AUTO_CHANNEL, Handler, device_of, json_body, signed
 from models import Project
 from realname import error_codes as E
-from realname.contract import Access, endpoint
+from realname.contract import Access, endpoint, storable
 from realname.errors import AppError, ValidationError
 from realname.web import ok
 from services import devices as device_service
@@ -123,29 +123,18 @@ NOT_FINITE = "应为有限数值"
 NOT_STORABLE = "含有无法保存的字符"
 
 
-def _storable_text(text: str) -> bool:
-    """No NUL (PostgreSQL text and jsonb cannot hold one) and no lone surrogate (not UTF-8)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
     """(path, why) of a value no column can store: a NaN/Infinity number (Python's JSON reader
     accepts them), a text or key with NUL or a lone surrogate; or None. Called after the depth
     check, so the recursion is bounded."""
     if isinstance(value, float) and not math.isfinite(value):
         return path, NOT_FINITE
-    if isinstance(value, str) and not _storable_text(value):
+    if isinstance(value, str) and not storable(value):
         return path, NOT_STORABLE
     if isinstance(value, dict):
         for k, v in value.items():
             key = f"{path}.{k}" if path else str(k)
-            if not _storable_text(str(k)):
+            if not storable(str(k)):
                 return (path or "body"), NOT_STORABLE
             found = _unstorable(v, key)
             if found is not None:

@@ -133,6 +133,20 @@ async def enterprise_gate(credit_code: str) -> tuple[Enterprise, list[Project]]:
     return enterprise, projects
 
 
+async def _refused(ip: str, reason: str, who: Any = None, target: str = "", **detail: str) -> None:
+    """Audit one refused SSO sign-in: anonymous until the identity platform said who it is
+    (``who``: then the department or company and its account there)."""
+    kind = "anonymous" if who is None else ("regulator" if who.is_regulator else "enterprise")
+    await audit.record(
+        "signin.sso_refused",
+        actor_kind=kind,
+        actor_id="" if who is None else who.account_id,
+        target=target,
+        ip=ip,
+        detail={"reason": reason, **detail},
+    )
+
+
 async def sso_finish(
     redis: aredis.Redis,
     idauth: Any,
@@ -148,41 +162,22 @@ async def sso_finish(
     ``sso_nonce`` cookie), redeem the code, apply rule 9, issue a token."""
     stored = await redis.getdel(SSO_STATE_PREFIX + state) if state else None
     if stored is None:
-        await audit.record(
-            "signin.sso_refused", actor_kind="anonymous", ip=ip, detail={"reason": "state_invalid"}
-        )
+        await _refused(ip, "state_invalid")
         raise Forbidden(MSG_SSO_STATE, code=E.SSO_STATE_INVALID.code, field="state")
     saved = json.loads(stored)
     if not browser or not hmac.compare_digest(saved.get("browser", ""), _hash(browser)):
         # Someone else's sign-in (a link an attacker sent): never sign this browser in as them.
-        await audit.record(
-            "signin.sso_refused",
-            actor_kind="anonymous",
-            ip=ip,
-            detail={"reason": "browser_mismatch"},
-        )
+        await _refused(ip, "browser_mismatch")
         raise Forbidden(MSG_SSO_BROWSER, code=E.SSO_STATE_INVALID.code, field="state")
     if error:
-        await audit.record(
-            "signin.sso_refused",
-            actor_kind="anonymous",
-            ip=ip,
-            detail={"reason": "idp_error", "error": error[:64]},
-        )
+        await _refused(ip, "idp_error", error=error[:64])
         raise Forbidden("统一身份认证平台未完成授权，请重新登录", code=E.SSO_DENIED.code)
     if not code:
         raise ValidationError("缺少授权码", code=E.REQUIRED.code, field="code")
     who = await idauth.fetch_identity(code, saved["verifier"])
     if (saved.get("kind") == "regulator") != who.is_regulator:
         # 企业登录 by a department's account, or 主管部门登录 by a company's: say which to use.
-        await audit.record(
-            "signin.sso_refused",
-            actor_kind="regulator" if who.is_regulator else "enterprise",
-            actor_id=who.account_id,
-            target=who.region_code or who.credit_code,
-            ip=ip,
-            detail={"reason": "wrong_entry"},
-        )
+        await _refused(ip, "wrong_entry", who, who.region_code or who.credit_code)
         message = MSG_NOT_ENTERPRISE if who.is_regulator else MSG_NOT_REGULATOR
         raise Forbidden(message, code=E.WRONG_ACCOUNT_KIND.code)
     if who.is_regulator:
@@ -190,14 +185,7 @@ async def sso_finish(
     try:
         enterprise, projects = await enterprise_gate(who.credit_code)
     except Forbidden:
-        await audit.record(
-            "signin.sso_refused",
-            actor_kind="enterprise",
-            actor_id=who.account_id,
-            target=who.credit_code,
-            ip=ip,
-            detail={"reason": "enterprise_not_on_project"},
-        )
+        await _refused(ip, "enterprise_not_on_project", who, who.credit_code)
         raise
     account, _ = await Account.get_or_create(
         kind=AccountKind.ENTERPRISE,
@@ -229,14 +217,7 @@ async def _regulator_sign_in(
     try:
         account = await accounts.regulator_account(who.region_code)
     except NotFound:
-        await audit.record(
-            "signin.sso_refused",
-            actor_kind="regulator",
-            actor_id=who.account_id,
-            target=who.region_code,
-            ip=ip,
-            detail={"reason": "unknown_region"},
-        )
+        await _refused(ip, "unknown_region", who, who.region_code)
         raise AppError(MSG_UNKNOWN_REGION, code=E.SSO_BAD_CLAIMS.code, status=502) from None
     if not account.is_active:
         raise Forbidden("该主管部门账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
