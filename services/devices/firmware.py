@@ -20,6 +20,25 @@ from services.devices.cache import forget, load_device
 # --- firmware and upgrades ---------------------------------------------------------------------
 
 
+def _checked_kind(kind: str, version: str) -> DeviceKind:
+    """A package's device kind and version as every registration checks them."""
+    try:
+        checked = DeviceKind(kind)
+    except ValueError:
+        raise ValidationError("设备类型无效", field="kind") from None
+    if not version or len(version) > 32:
+        raise ValidationError("请填写版本号", code=E.REQUIRED.code, field="version")
+    return checked
+
+
+async def _create(**fields: Any) -> FirmwarePackage:
+    """Store a package row; the same (kind, manufacturer, version) twice is a conflict."""
+    try:
+        return await FirmwarePackage.create(**fields)
+    except IntegrityError:
+        raise Conflict(code=E.FIRMWARE_EXISTS.code) from None
+
+
 async def add_firmware(
     *,
     kind: str,
@@ -32,28 +51,20 @@ async def add_firmware(
     """Register a firmware/app package (version, download URL and SHA-256).
 
     ``enterprise_id``: the registering enterprise owns it; None: the platform operator's."""
-    try:
-        kind = DeviceKind(kind)
-    except ValueError:
-        raise ValidationError("设备类型无效", field="kind") from None
-    if not version or len(version) > 32:
-        raise ValidationError("请填写版本号", code=E.REQUIRED.code, field="version")
+    kind = _checked_kind(kind, version)
     if not url or not url.startswith(("http://", "https://", "/")):
         raise ValidationError("请填写安装包下载地址", code=E.REQUIRED.code, field="url")
     sha = (sha256 or "").strip().lower()
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValidationError("SHA-256 应为64位十六进制", field="sha256")
-    try:
-        return await FirmwarePackage.create(
-            kind=kind,
-            manufacturer=manufacturer or "",
-            version=version,
-            url=url,
-            sha256=sha,
-            enterprise_id=enterprise_id,
-        )
-    except IntegrityError:
-        raise Conflict(code=E.FIRMWARE_EXISTS.code) from None
+    return await _create(
+        kind=kind,
+        manufacturer=manufacturer or "",
+        version=version,
+        url=url,
+        sha256=sha,
+        enterprise_id=enterprise_id,
+    )
 
 
 FIRMWARE_EXTENSIONS = (
@@ -83,12 +94,7 @@ async def add_firmware_file(
 ) -> FirmwarePackage:
     """Register an uploaded firmware/app package: stored in the file store, its SHA-256 computed
     here (a SHA-256 given by the uploader must match it); devices get a signed URL to it."""
-    try:
-        kind = DeviceKind(kind)
-    except ValueError:
-        raise ValidationError("设备类型无效", field="kind") from None
-    if not version or len(version) > 32:
-        raise ValidationError("请填写版本号", code=E.REQUIRED.code, field="version")
+    kind = _checked_kind(kind, version)
     if not data:
         raise ValidationError("请上传安装包文件", code=E.REQUIRED.code, field="file")
     digest = hashlib.sha256(data).hexdigest()
@@ -101,19 +107,16 @@ async def add_firmware_file(
     key = await store.put(
         data, prefix="firmware", suffix=suffix, content_type="application/octet-stream"
     )
-    try:
-        return await FirmwarePackage.create(
-            kind=kind,
-            manufacturer=manufacturer or "",
-            version=version,
-            url="",
-            sha256=digest,
-            file_key=key,
-            size=len(data),
-            enterprise_id=enterprise_id,
-        )
-    except IntegrityError:
-        raise Conflict(code=E.FIRMWARE_EXISTS.code) from None
+    return await _create(
+        kind=kind,
+        manufacturer=manufacturer or "",
+        version=version,
+        url="",
+        sha256=digest,
+        file_key=key,
+        size=len(data),
+        enterprise_id=enterprise_id,
+    )
 
 
 def firmware_signature(secret: bytes, package_id: int, sn: str, expires: int) -> str:
