@@ -198,16 +198,27 @@ async def sso_finish(
         account.external_id = who.account_id
     account.last_login_at = localtime.now()
     await account.save(update_fields=["external_id", "last_login_at"])
+    detail = {"projects": len(projects)}
+    return await _sso_session(
+        redis, account, ttl, ip, enterprise.credit_code, detail, saved.get("next")
+    )
+
+
+async def _sso_session(
+    redis: aredis.Redis,
+    account: Account,
+    ttl: int,
+    ip: str,
+    target: str,
+    detail: dict[str, Any],
+    next_path: str | None,
+) -> SignIn:
+    """The session of an account signed in through the SSO, audited (``next_path``: where the
+    browser goes next)."""
     principal = identity.principal_for_account(account)
     token = await identity.issue_token(redis, principal, ttl)
-    await audit.record(
-        "signin.sso",
-        principal=principal,
-        target=enterprise.credit_code,
-        ip=ip,
-        detail={"projects": len(projects)},
-    )
-    return SignIn(token, principal, ttl, saved.get("next"))
+    await audit.record("signin.sso", principal=principal, target=target, ip=ip, detail=detail)
+    return SignIn(token, principal, ttl, next_path)
 
 
 async def _regulator_sign_in(
@@ -223,16 +234,8 @@ async def _regulator_sign_in(
         raise Forbidden("该主管部门账号已停用，请联系平台运维", code=E.ACCOUNT_DISABLED.code)
     account.last_login_at = localtime.now()
     await account.save(update_fields=["last_login_at"])
-    principal = identity.principal_for_account(account)
-    token = await identity.issue_token(redis, principal, ttl)
-    await audit.record(
-        "signin.sso",
-        principal=principal,
-        target=who.region_code,
-        ip=ip,
-        detail={"account": who.account_id[:64]},
-    )
-    return SignIn(token, principal, ttl, next_path)
+    detail = {"account": who.account_id[:64]}
+    return await _sso_session(redis, account, ttl, ip, who.region_code, detail, next_path)
 
 
 async def sign_out(redis: aredis.Redis, token: str | None, principal: Principal, ip: str) -> None:
