@@ -21,7 +21,10 @@ run: install web
 	$(BIN)/realname serve
 
 ## make test: set up and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
+# The console's end-to-end tests drive Debian's Chromium (with a CJK font): installed when missing.
+TEST_PACKAGES := chromium fonts-wqy-microhei
 test: install web web-check
+	bash scripts/debian-packages.sh $(TEST_PACKAGES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make web: build the web console (web/dist) when it is missing or older than its sources
