@@ -17,7 +17,7 @@ One module per sub-area; this package re-exports the names the rest of the platf
 """
 
 from services.attendance import clock
-from services.attendance.clock import DEFAULT_TZ, local_day, month_bounds, zone
+from services.attendance.clock import local_day, month_bounds, zone
 from services.attendance.export import EXPORT_STYLES, export_columns, export_month
 from services.attendance.failures import failed_days, retry_failed
 from services.attendance.labels import REASON_LABELS
@@ -34,7 +34,6 @@ from services.attendance.stats import StatsFilter, iter_month_rows, month_stats
 from services.attendance.sweep import register_background, settle_closed_days
 
 __all__ = [
-    "DEFAULT_TZ",
     "EXPORT_STYLES",
     "REASON_LABELS",
     "StatsFilter",

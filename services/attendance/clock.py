@@ -18,9 +18,6 @@ from realname import error_codes as E
 from realname.errors import ValidationError
 from services import caches, localtime
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
-
-
 # --- time zones ----------------------------------------------------------------------------------
 
 
@@ -30,10 +27,11 @@ def zone(name: str | None) -> ZoneInfo:
     return localtime.zone(name)
 
 
-def local_day(moment: dt.datetime, tz: ZoneInfo = DEFAULT_TZ) -> dt.date:
-    """The project-local calendar day a moment belongs to (for a moment with no equivalent in
-    ``tz``, such as ``0001-01-01 00:00`` at +08:00 from a reset terminal clock, the day as
-    written: the punch pipeline rejects such times, this only keeps callers from crashing)."""
+def local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
+    """The calendar day a moment belongs to in ``tz``, the project's zone (for a moment with no
+    equivalent in ``tz``, such as ``0001-01-01 00:00`` at +08:00 from a reset terminal clock, the
+    day as written: the punch pipeline rejects such times, this only keeps callers
+    from crashing)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     try:

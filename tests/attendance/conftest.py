@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from models import DailyAttendance, DayState, Direction, ParticipatingUnit, Post, Team, UnitRole
-from services import attendance
 from services.attendance import settle_days
-from tests.attendance.helpers import at, punch
+from tests.attendance.helpers import DEFAULT_TZ, at, punch
 from tests.factories import make_enterprise, make_member, make_person, make_project
 
 FEB = dt.date(2028, 2, 1)
@@ -71,4 +70,4 @@ async def stats_world() -> StatsWorld:
 def _fixed_clock(clock: Callable[[dt.datetime], None]) -> None:
     """Every attendance test runs on 2028-03-10 12:00 Asia/Shanghai unless it moves the clock
     (the ``clock`` fixture: the platform's one clock)."""
-    clock(dt.datetime(2028, 3, 10, 12, tzinfo=attendance.DEFAULT_TZ))
+    clock(dt.datetime(2028, 3, 10, 12, tzinfo=DEFAULT_TZ))

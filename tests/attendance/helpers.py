@@ -8,9 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models import Direction, ProjectMember, Punch, PunchSource, PunchStatus
-from services.attendance import DEFAULT_TZ, local_day
+from services.attendance import local_day
 from tests.conftest import uid
 
+# the zone of the projects the factories make (and of the demo): Beijing time
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 _seq = count(1)
 
 

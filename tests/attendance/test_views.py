@@ -8,7 +8,7 @@ from models import Device, DeviceKind, Direction, Post
 from services import attendance, pii
 from services.schemas.attendance import DayPunches
 from services.schemas.projectinfo import AttendanceSummary
-from tests.attendance.helpers import at, punch
+from tests.attendance.helpers import DEFAULT_TZ, at, punch
 from tests.conftest import uid
 from tests.factories import auth, enterprise_token, make_member, make_project
 
@@ -88,7 +88,7 @@ async def test_member_month_view(database) -> None:
 
 async def test_workbench_summary(client, redis, clock) -> None:
     """On site today by person type and unit; month rate = attended ÷ expected member-days."""
-    clock(dt.datetime(2028, 3, 3, 15, tzinfo=attendance.DEFAULT_TZ))
+    clock(dt.datetime(2028, 3, 3, 15, tzinfo=DEFAULT_TZ))
     world = await make_project()
     first = dt.date(2028, 3, 1)
     w1 = await make_member(world, entry_date=first)

@@ -20,7 +20,7 @@ async def test_worker_reads_only_own_attendance(client):
     assert row["project_code"] == world.project.code and row["person_type"] == "labour"
     member_id = row["member_id"]
     now = dt.datetime.now(dt.UTC)
-    day = attendance.local_day(now)
+    day = attendance.local_day(now, attendance.zone(world.project.timezone))
     await Punch.create(
         project=world.project,
         member_id=member_id,
