@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref
+
 
 class AccountKind(StrEnum):
     ENTERPRISE = "enterprise"  # enterprise admin (provincial SSO)
@@ -21,17 +23,11 @@ class Account(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(AccountKind, max_length=16)
     display_name = fields.CharField(max_length=128, default="")
-    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Enterprise", related_name="accounts", null=True, on_delete=fields.RESTRICT
-    )
+    enterprise = optional_ref("Enterprise", "accounts")
     enterprise_id: int | None
-    person: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Person", related_name="accounts", null=True, on_delete=fields.RESTRICT
-    )
+    person = optional_ref("Person", "accounts")
     person_id: int | None
-    region: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Region", related_name="accounts", null=True, on_delete=fields.RESTRICT
-    )
+    region = optional_ref("Region", "accounts")
     region_id: str | None
     external_id = fields.CharField(max_length=128, null=True, unique=True)  # SSO subject
     wechat_openid = fields.CharField(max_length=64, null=True, unique=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref
+
 
 class Announcement(Model):
     """A notice; projects whose region lies within `region` see it (no region: every project)."""
@@ -12,9 +14,7 @@ class Announcement(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=200)
     content = fields.TextField()
-    region: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Region", related_name="announcements", null=True, on_delete=fields.RESTRICT
-    )
+    region = optional_ref("Region", "announcements")
     region_id: str | None
     publisher_kind = fields.CharField(max_length=16)  # regulator | operator
     publisher_account_id = fields.IntField()

@@ -2,51 +2,39 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
-
-class RequestState(StrEnum):
-    PENDING = "pending"  # 审核中
-    APPROVED = "approved"  # 审核通过
-    REJECTED = "rejected"  # 审核不通过
-    WITHDRAWN = "withdrawn"  # 已撤回
+from models._fields import ref
+from models._labels import LabelledEnum, labels
 
 
-REQUEST_STATE_LABELS = {
-    RequestState.PENDING: "审核中",
-    RequestState.APPROVED: "审核通过",
-    RequestState.REJECTED: "审核不通过",
-    RequestState.WITHDRAWN: "已撤回",
-}
+class RequestState(LabelledEnum):
+    PENDING = "pending", "审核中"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
-class StepState(StrEnum):
-    WAITING = "waiting"  # a later step, not yet its turn
-    PENDING = "pending"  # the current step
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"  # never reached (an earlier step rejected, or withdrawn)
+REQUEST_STATE_LABELS = labels(RequestState)
 
 
-STEP_STATE_LABELS = {
-    StepState.WAITING: "待审核",
-    StepState.PENDING: "审核中",
-    StepState.APPROVED: "通过",
-    StepState.REJECTED: "不通过",
-    StepState.CANCELLED: "未审核",
-}
+class StepState(LabelledEnum):
+    WAITING = "waiting", "待审核"  # a later step, not yet its turn
+    PENDING = "pending", "审核中"  # the current step
+    APPROVED = "approved", "通过"
+    REJECTED = "rejected", "不通过"
+    CANCELLED = "cancelled", "未审核"  # never reached (an earlier step rejected, or withdrawn)
+
+
+STEP_STATE_LABELS = labels(StepState)
 
 
 class StatusChangeRequest(Model):
     """A request to change a project's status, reviewed by the regulators of rule 8's chain."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="status_changes", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "status_changes")
     project_id: int
     from_status = fields.CharField(max_length=16)  # 变更前状态
     to_status = fields.CharField(max_length=16)  # 变更状态
@@ -70,16 +58,12 @@ class StatusReviewStep(Model):
     """One regulator review of a request: the region and level that must decide it."""
 
     id = fields.IntField(primary_key=True)
-    request: fields.ForeignKeyRelation[StatusChangeRequest] = fields.ForeignKeyField(
-        "models.StatusChangeRequest", related_name="steps", on_delete=fields.RESTRICT
-    )
+    request: fields.ForeignKeyRelation[StatusChangeRequest] = ref("StatusChangeRequest", "steps")
     request_id: int
     seq = fields.SmallIntField()  # 1 = first review
     level = fields.CharField(max_length=8)  # county | city | province
     final = fields.BooleanField(default=False)  # 终审
-    region: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Region", related_name="status_reviews", on_delete=fields.RESTRICT
-    )
+    region = ref("Region", "status_reviews")
     region_id: str
     state = fields.CharEnumField(StepState, max_length=10, default=StepState.WAITING)
     reviewer_account_id = fields.IntField(null=True)

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref, ref
+
 
 class Direction(StrEnum):
     IN = "in"  # 进场
@@ -33,21 +35,13 @@ class Punch(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Project", related_name="punches", null=True, on_delete=fields.RESTRICT
-    )
+    project = optional_ref("Project", "punches")
     project_id: int | None
-    member: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.ProjectMember", related_name="punches", null=True, on_delete=fields.RESTRICT
-    )
+    member = optional_ref("ProjectMember", "punches")
     member_id: int | None
-    person: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Person", related_name="punches", null=True, on_delete=fields.RESTRICT
-    )
+    person = optional_ref("Person", "punches")
     person_id: int | None
-    device: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Device", related_name="punches", null=True, on_delete=fields.RESTRICT
-    )
+    device = optional_ref("Device", "punches")
     device_id: int | None
     device_punch_id = fields.CharField(max_length=96)
     time = fields.DatetimeField()  # the moment of the punch (aware, stored UTC)
@@ -82,13 +76,9 @@ class DailyAttendance(Model):
     """A member's settled day: first in, last out, duration and state (rules 1–2)."""
 
     id = fields.BigIntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="days", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "days")
     project_id: int
-    member: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ProjectMember", related_name="days", on_delete=fields.RESTRICT
-    )
+    member = ref("ProjectMember", "days")
     member_id: int
     day = fields.DateField()
     first_in = fields.DatetimeField(null=True)

@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref
+
 
 class AuditLog(Model):
     """One audited action. `detail` never holds plaintext personal data."""
@@ -16,9 +18,7 @@ class AuditLog(Model):
     actor_kind = fields.CharField(max_length=16, default="")
     actor_id = fields.CharField(max_length=64, default="")
     action = fields.CharField(max_length=64, db_index=True)
-    project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Project", related_name="audit", null=True, on_delete=fields.RESTRICT
-    )
+    project = optional_ref("Project", "audit")
     project_id: int | None
     target = fields.CharField(max_length=128, default="")
     detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)

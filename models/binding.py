@@ -13,6 +13,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import one_to_one, optional_ref, ref
+from models._labels import LabelledEnum, labels
+
 
 class BindingMethod(StrEnum):
     """How a binding was confirmed."""
@@ -25,18 +28,12 @@ class WeChatBinding(Model):
     """One WeChat account ↔ one person."""
 
     id = fields.IntField(primary_key=True)
-    account: fields.OneToOneRelation = fields.OneToOneField(
-        "models.Account", related_name="binding", on_delete=fields.RESTRICT
-    )
+    account = one_to_one("Account", "binding")
     account_id: int
-    person: fields.OneToOneRelation = fields.OneToOneField(
-        "models.Person", related_name="wechat_binding", on_delete=fields.RESTRICT
-    )
+    person = one_to_one("Person", "wechat_binding")
     person_id: int
     method = fields.CharEnumField(BindingMethod, max_length=16)
-    request: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.BindingRequest", related_name="bindings", null=True, on_delete=fields.SET_NULL
-    )
+    request = optional_ref("BindingRequest", "bindings", on_delete=fields.SET_NULL)
     request_id: int | None
     bound_at = fields.DatetimeField(auto_now_add=True)
 
@@ -44,34 +41,25 @@ class WeChatBinding(Model):
         table = "wechat_binding"
 
 
-class BindingRequestStatus(StrEnum):
+class BindingRequestStatus(LabelledEnum):
     """The states of a binding request."""
 
-    PENDING = "pending"  # 待确认
-    APPROVED = "approved"  # 已确认
-    REJECTED = "rejected"  # 已驳回
-    CANCELLED = "cancelled"  # 已撤销 (superseded or withdrawn)
+    PENDING = "pending", "待劳务员确认"
+    APPROVED = "approved", "已确认"
+    REJECTED = "rejected", "已驳回"
+    CANCELLED = "cancelled", "已撤销"  # superseded or withdrawn
 
 
-BINDING_STATUS_LABELS = {
-    BindingRequestStatus.PENDING: "待劳务员确认",
-    BindingRequestStatus.APPROVED: "已确认",
-    BindingRequestStatus.REJECTED: "已驳回",
-    BindingRequestStatus.CANCELLED: "已撤销",
-}
+BINDING_STATUS_LABELS = labels(BindingRequestStatus)
 
 
 class BindingRequest(Model):
     """A binding waiting for a labour officer, because the WeChat phone did not match."""
 
     id = fields.IntField(primary_key=True)
-    account: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Account", related_name="binding_requests", on_delete=fields.RESTRICT
-    )
+    account = ref("Account", "binding_requests")
     account_id: int
-    person: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Person", related_name="binding_requests", on_delete=fields.RESTRICT
-    )
+    person = ref("Person", "binding_requests")
     person_id: int
     status = fields.CharEnumField(
         BindingRequestStatus, max_length=16, default=BindingRequestStatus.PENDING, db_index=True

@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref, ref
+from models._labels import LabelledEnum, labels
 
-class ContractStatus(StrEnum):
-    UNSIGNED = "unsigned"  # 未签约
-    ACTIVE = "active"  # 履约中
-    TERMINATED = "terminated"  # 已解约
+
+class ContractStatus(LabelledEnum):
+    UNSIGNED = "unsigned", "未签约"
+    ACTIVE = "active", "履约中"
+    TERMINATED = "terminated", "已解约"
 
 
 TERMINATION_TYPES = ("甲方解约", "乙方解约", "协商解约", "合同到期", "其他")
 
-CONTRACT_STATUS_LABELS = {
-    ContractStatus.UNSIGNED: "未签约",
-    ContractStatus.ACTIVE: "履约中",
-    ContractStatus.TERMINATED: "已解约",
-}
+CONTRACT_STATUS_LABELS = labels(ContractStatus)
 
 
 class LabourContract(Model):
     """A member's uploaded contract, in force until terminated (or deleted to re-sign)."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="contracts", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "contracts")
     project_id: int
-    member: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ProjectMember", related_name="contracts", on_delete=fields.RESTRICT
-    )
+    member = ref("ProjectMember", "contracts")
     member_id: int
     number = fields.CharField(max_length=64)  # 合同编号
     party_a = fields.CharField(max_length=128)  # 甲方
@@ -41,12 +34,8 @@ class LabourContract(Model):
     end_date = fields.DateField(null=True)
     attachment_key = fields.CharField(max_length=255, null=True)
     attachment_name = fields.CharField(max_length=255, default="")
-    attachment: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.StoredFile",
-        related_name="contract_attachments",
-        null=True,
-        on_delete=fields.RESTRICT,
-    )  # served by GET /projects/{code}/files/{id}
+    # served by GET /projects/{code}/files/{id}
+    attachment = optional_ref("StoredFile", "contract_attachments")
     attachment_id: int | None
     status = fields.CharEnumField(ContractStatus, max_length=12, default=ContractStatus.ACTIVE)
     termination_type = fields.CharField(max_length=32, default="")  # 甲方解约 / 乙方解约 / 协商解约

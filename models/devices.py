@@ -8,33 +8,27 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-
-class DeviceKind(StrEnum):
-    ATTENDANCE = "attendance"  # 考勤设备
-    COLLECTION = "collection"  # 采集设备
-    MOBILE = "mobile"  # 移动考勤设备 (handset + Bluetooth reader)
-    LEGACY = "legacy"  # 一体机 (old platform)
+from models._fields import optional_ref, ref
+from models._labels import LabelledEnum, labels
 
 
-DEVICE_KIND_LABELS = {
-    DeviceKind.ATTENDANCE: "考勤设备",
-    DeviceKind.COLLECTION: "采集设备",
-    DeviceKind.MOBILE: "移动考勤设备",
-    DeviceKind.LEGACY: "一体机设备",
-}
+class DeviceKind(LabelledEnum):
+    ATTENDANCE = "attendance", "考勤设备"
+    COLLECTION = "collection", "采集设备"
+    MOBILE = "mobile", "移动考勤设备"  # handset + Bluetooth reader
+    LEGACY = "legacy", "一体机设备"  # the old platform's all-in-one
 
 
-class UpgradeStatus(StrEnum):
-    NONE = "none"  # 未升级
-    UPGRADING = "upgrading"  # 升级中
-    UPGRADED = "upgraded"  # 已升级
+DEVICE_KIND_LABELS = labels(DeviceKind)
 
 
-UPGRADE_STATUS_LABELS = {
-    UpgradeStatus.NONE: "未升级",
-    UpgradeStatus.UPGRADING: "升级中",
-    UpgradeStatus.UPGRADED: "已升级",
-}
+class UpgradeStatus(LabelledEnum):
+    NONE = "none", "未升级"
+    UPGRADING = "upgrading", "升级中"
+    UPGRADED = "upgraded", "已升级"
+
+
+UPGRADE_STATUS_LABELS = labels(UpgradeStatus)
 
 
 class Device(Model):
@@ -45,13 +39,9 @@ class Device(Model):
     kind = fields.CharEnumField(DeviceKind, max_length=16)
     manufacturer = fields.CharField(max_length=64, default="")
     model = fields.CharField(max_length=64, default="")
-    project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Project", related_name="devices", null=True, on_delete=fields.RESTRICT
-    )
+    project = optional_ref("Project", "devices")
     project_id: int | None
-    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Enterprise", related_name="devices", null=True, on_delete=fields.RESTRICT
-    )
+    enterprise = optional_ref("Enterprise", "devices")
     enterprise_id: int | None
     secret_enc = fields.TextField()
     antispoof = fields.BooleanField(default=False)  # trusted for liveness (ADMS terminals)
@@ -113,9 +103,7 @@ class DeviceCommand(Model):
     """A command for a device, delivered on heartbeat (native) or getrequest (ADMS)."""
 
     id = fields.BigIntField(primary_key=True)
-    device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
-        "models.Device", related_name="commands", on_delete=fields.RESTRICT
-    )
+    device: fields.ForeignKeyRelation[Device] = ref("Device", "commands")
     device_id: int
     type = fields.CharField(max_length=32)
     # The project the command was queued for: never delivered once the device is bound elsewhere.
@@ -150,9 +138,7 @@ class FirmwarePackage(Model):
     size = fields.BigIntField(default=0)
     # Who registered it: an enterprise (only its devices may be upgraded to it, only it sees it)
     # or, when null, the platform operator (offered to every enterprise's devices).
-    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Enterprise", related_name="firmware_packages", null=True, on_delete=fields.RESTRICT
-    )
+    enterprise = optional_ref("Enterprise", "firmware_packages")
     enterprise_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -181,9 +167,7 @@ class DevicePin(Model):
     queued last: only these PINs are ever deleted, and one change queues one update."""
 
     id = fields.BigIntField(primary_key=True)
-    device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
-        "models.Device", related_name="pins", on_delete=fields.CASCADE
-    )
+    device: fields.ForeignKeyRelation[Device] = ref("Device", "pins", on_delete=fields.CASCADE)
     device_id: int
     pin = fields.BigIntField()
     project_id = fields.IntField()

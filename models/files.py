@@ -5,6 +5,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref
+
 
 class StoredFile(Model):
     """A file in the file store, owned by a project (or a person) so access can be checked."""
@@ -15,9 +17,7 @@ class StoredFile(Model):
     content_type = fields.CharField(max_length=100)
     size = fields.IntField()
     sha256 = fields.CharField(max_length=64)
-    project: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.Project", related_name="files", null=True, on_delete=fields.RESTRICT
-    )
+    project = optional_ref("Project", "files")
     project_id: int | None
     purpose = fields.CharField(max_length=32)  # contract, duty, material, evidence, face ...
     uploaded_by = fields.CharField(max_length=64, default="")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from models._fields import optional_ref, ref
+from models._labels import LabelledEnum, labels
 
 
 class MonthlyReport(Model):
     """A monthly material report (材料月报) of one project for one year-month."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="monthly_reports", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "monthly_reports")
     project_id: int
     year = fields.SmallIntField()
     month = fields.SmallIntField()
@@ -29,43 +29,31 @@ class MonthlyReport(Model):
         unique_together = (("project", "year", "month"),)
 
 
-class VoucherKind(StrEnum):
-    CONTRACT = "contract"  # 分包/采购合同
-    RECEIPT = "receipt"  # 工程款收款凭证
-    PAYMENT = "payment"  # 材料款付款凭证
+class VoucherKind(LabelledEnum):
+    CONTRACT = "contract", "合同"  # 分包/采购合同
+    RECEIPT = "receipt", "工程款收款凭证"
+    PAYMENT = "payment", "材料款付款凭证"
 
 
-VOUCHER_KIND_LABELS = {
-    VoucherKind.CONTRACT: "合同",
-    VoucherKind.RECEIPT: "工程款收款凭证",
-    VoucherKind.PAYMENT: "材料款付款凭证",
-}
+VOUCHER_KIND_LABELS = labels(VoucherKind)
 
 
 class MaterialVoucher(Model):
     """One contract or receipt/payment voucher registered in a monthly report, with its file."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="material_vouchers", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "material_vouchers")
     project_id: int
-    report: fields.ForeignKeyRelation[MonthlyReport] = fields.ForeignKeyField(
-        "models.MonthlyReport", related_name="vouchers", on_delete=fields.RESTRICT
-    )
+    report: fields.ForeignKeyRelation[MonthlyReport] = ref("MonthlyReport", "vouchers")
     report_id: int
     kind = fields.CharEnumField(VoucherKind, max_length=16)
-    unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ParticipatingUnit", related_name="material_vouchers", on_delete=fields.RESTRICT
-    )
+    unit = ref("ParticipatingUnit", "material_vouchers")
     unit_id: int
     number = fields.CharField(max_length=64, default="")  # 合同编号 / 凭证号
     counterparty = fields.CharField(max_length=128, default="")  # 付款方 / 收款方 / 合同相对方
     amount = fields.DecimalField(max_digits=16, decimal_places=2)
     occurred_on = fields.DateField()  # 签订 / 收款 / 付款日期
-    file: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.StoredFile", related_name="material_vouchers", on_delete=fields.RESTRICT
-    )
+    file = ref("StoredFile", "material_vouchers")
     file_id: int
     registered_by = fields.CharField(max_length=128, default="")
     registered_actor = fields.CharField(max_length=64, default="")
@@ -77,21 +65,15 @@ class MaterialVoucher(Model):
         indexes = (("project", "kind"),)
 
 
-class WageMaterialKind(StrEnum):
-    ESCROW_AGREEMENT = "escrow_agreement"  # 资金托管协议
-    ACCOUNT_OPENING = "account_opening"  # 农民工工资专户开户单
-    WAGE_DEPOSIT = "wage_deposit"  # 工资保证金
-    PAYMENT_GUARANTEE = "payment_guarantee"  # 工程款支付担保
-    GC_PAYROLL_AGREEMENT = "gc_payroll_agreement"  # 总包代发协议
+class WageMaterialKind(LabelledEnum):
+    ESCROW_AGREEMENT = "escrow_agreement", "资金托管协议"
+    ACCOUNT_OPENING = "account_opening", "农民工工资专户开户单"
+    WAGE_DEPOSIT = "wage_deposit", "工资保证金"
+    PAYMENT_GUARANTEE = "payment_guarantee", "工程款支付担保"
+    GC_PAYROLL_AGREEMENT = "gc_payroll_agreement", "总包代发协议"
 
 
-WAGE_MATERIAL_LABELS = {
-    WageMaterialKind.ESCROW_AGREEMENT: "资金托管协议",
-    WageMaterialKind.ACCOUNT_OPENING: "农民工工资专户开户单",
-    WageMaterialKind.WAGE_DEPOSIT: "工资保证金",
-    WageMaterialKind.PAYMENT_GUARANTEE: "工程款支付担保",
-    WageMaterialKind.GC_PAYROLL_AGREEMENT: "总包代发协议",
-}
+WAGE_MATERIAL_LABELS = labels(WageMaterialKind)
 
 
 class WageAccountMaterial(Model):
@@ -99,15 +81,11 @@ class WageAccountMaterial(Model):
     validated by services.materials against that kind's field list."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="wage_materials", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "wage_materials")
     project_id: int
     kind = fields.CharEnumField(WageMaterialKind, max_length=24)
     data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
-    file: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "models.StoredFile", related_name="wage_materials", null=True, on_delete=fields.RESTRICT
-    )
+    file = optional_ref("StoredFile", "wage_materials")
     file_id: int | None
     registered_by = fields.CharField(max_length=128, default="")  # 登记人
     registered_actor = fields.CharField(max_length=64, default="")

@@ -7,6 +7,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models._fields import optional_ref, ref
+from models._labels import LabelledEnum, labels
+
 
 class RegionLevel(StrEnum):
     PROVINCE = "province"
@@ -20,9 +23,7 @@ class Region(Model):
     code = fields.CharField(max_length=6, primary_key=True)
     name = fields.CharField(max_length=64)
     level = fields.CharEnumField(RegionLevel, max_length=8)
-    parent: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="children", null=True, on_delete=fields.RESTRICT
-    )
+    parent: fields.ForeignKeyNullableRelation[Region] = optional_ref("Region", "children")
     parent_id: str | None
 
     class Meta:
@@ -35,9 +36,7 @@ class Enterprise(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=128)
     credit_code = fields.CharField(max_length=18, unique=True)
-    region: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="enterprises", null=True, on_delete=fields.RESTRICT
-    )
+    region: fields.ForeignKeyNullableRelation[Region] = optional_ref("Region", "enterprises")
     region_id: str | None
     registered_on = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -59,9 +58,7 @@ class Project(Model):
     code = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=200)
     type = fields.CharField(max_length=64, default="")
-    region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="projects", on_delete=fields.RESTRICT
-    )
+    region: fields.ForeignKeyRelation[Region] = ref("Region", "projects")
     region_id: str
     managing_level = fields.CharEnumField(ManagingLevel, max_length=8, default=ManagingLevel.COUNTY)
     permit_number = fields.CharField(max_length=64, default="", db_index=True)
@@ -78,34 +75,24 @@ class Project(Model):
         table = "project"
 
 
-class UnitRole(StrEnum):
-    BUILDER = "builder"  # 建设单位
-    SUPERVISOR = "supervisor"  # 监理单位
-    GENERAL_CONTRACTOR = "general_contractor"  # 施工总承包单位
-    SPECIALTY_SUB = "specialty_subcontractor"  # 专业分包
-    LABOUR_SUB = "labour_subcontractor"  # 劳务分包
+class UnitRole(LabelledEnum):
+    BUILDER = "builder", "建设单位"
+    SUPERVISOR = "supervisor", "监理单位"
+    GENERAL_CONTRACTOR = "general_contractor", "施工总承包单位"
+    SPECIALTY_SUB = "specialty_subcontractor", "专业分包"
+    LABOUR_SUB = "labour_subcontractor", "劳务分包"
 
 
-UNIT_ROLE_LABELS = {
-    UnitRole.BUILDER: "建设单位",
-    UnitRole.SUPERVISOR: "监理单位",
-    UnitRole.GENERAL_CONTRACTOR: "施工总承包单位",
-    UnitRole.SPECIALTY_SUB: "专业分包",
-    UnitRole.LABOUR_SUB: "劳务分包",
-}
+UNIT_ROLE_LABELS = labels(UnitRole)
 
 
 class ParticipatingUnit(Model):
     """An enterprise taking part in a project in a responsibility role (参建单位)."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
-        "models.Project", related_name="units", on_delete=fields.RESTRICT
-    )
+    project: fields.ForeignKeyRelation[Project] = ref("Project", "units")
     project_id: int
-    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
-        "models.Enterprise", related_name="participations", on_delete=fields.RESTRICT
-    )
+    enterprise: fields.ForeignKeyRelation[Enterprise] = ref("Enterprise", "participations")
     enterprise_id: int
     role = fields.CharEnumField(UnitRole, max_length=32)
     site_lead = fields.CharField(max_length=64, default="")
@@ -129,19 +116,14 @@ class KeyPersonnel(Model):
     """Key post personnel named on the construction permit (PM, chief supervising engineer)."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
-        "models.Project", related_name="key_personnel", on_delete=fields.RESTRICT
-    )
+    project: fields.ForeignKeyRelation[Project] = ref("Project", "key_personnel")
     project_id: int
     role = fields.CharField(max_length=32)  # project_manager | chief_supervisor
     name = fields.CharField(max_length=64)
     id_number_enc = fields.TextField()
     id_number_bidx = fields.CharField(max_length=40, db_index=True)
-    unit: fields.ForeignKeyNullableRelation[ParticipatingUnit] = fields.ForeignKeyField(
-        "models.ParticipatingUnit",
-        related_name="key_personnel",
-        null=True,
-        on_delete=fields.RESTRICT,
+    unit: fields.ForeignKeyNullableRelation[ParticipatingUnit] = optional_ref(
+        "ParticipatingUnit", "key_personnel"
     )
     unit_id: int | None
     started_at = fields.DatetimeField(auto_now_add=True)

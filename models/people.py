@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
+
+from models._fields import optional_ref, ref
+from models._labels import LabelledEnum, labels
 
 
 class Person(Model):
@@ -42,33 +43,29 @@ class Person(Model):
         table = "person"
 
 
-class PersonType(StrEnum):
-    LABOUR = "labour"  # 劳务人员
-    MANAGEMENT = "management"  # 管理人员
+class PersonType(LabelledEnum):
+    LABOUR = "labour", "劳务人员"
+    MANAGEMENT = "management", "管理人员"
 
 
-PERSON_TYPE_LABELS = {PersonType.LABOUR: "劳务人员", PersonType.MANAGEMENT: "管理人员"}
+PERSON_TYPE_LABELS = labels(PersonType)
 
 
-class WorkStatus(StrEnum):
-    ACTIVE = "active"  # 在职
-    LEFT = "left"  # 离职
+class WorkStatus(LabelledEnum):
+    ACTIVE = "active", "在职"
+    LEFT = "left", "离职"
 
 
-WORK_STATUS_LABELS = {WorkStatus.ACTIVE: "在职", WorkStatus.LEFT: "离职"}
+WORK_STATUS_LABELS = labels(WorkStatus)
 
 
 class Team(Model):
     """A labour team (班组) of one participating unit on a project."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="teams", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "teams")
     project_id: int
-    unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ParticipatingUnit", related_name="teams", on_delete=fields.RESTRICT
-    )
+    unit = ref("ParticipatingUnit", "teams")
     unit_id: int
     name = fields.CharField(max_length=64)
     leader = fields.CharField(max_length=64, default="")
@@ -84,21 +81,13 @@ class ProjectMember(Model):
     """A person on a project (项目人员). Its id is the terminal PIN, stable for life."""
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="members", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "members")
     project_id: int
-    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
-        "models.Person", related_name="memberships", on_delete=fields.RESTRICT
-    )
+    person: fields.ForeignKeyRelation[Person] = ref("Person", "memberships")
     person_id: int
-    unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ParticipatingUnit", related_name="members", on_delete=fields.RESTRICT
-    )
+    unit = ref("ParticipatingUnit", "members")
     unit_id: int
-    team: fields.ForeignKeyNullableRelation[Team] = fields.ForeignKeyField(
-        "models.Team", related_name="members", null=True, on_delete=fields.RESTRICT
-    )
+    team: fields.ForeignKeyNullableRelation[Team] = optional_ref("Team", "members")
     team_id: int | None
     person_type = fields.CharEnumField(PersonType, max_length=16)
     work_type = fields.CharField(max_length=32, default="")  # 工种 (labour)
@@ -120,44 +109,26 @@ class ProjectMember(Model):
         unique_together = (("project", "person"),)
 
 
-class Post(StrEnum):
+class Post(LabelledEnum):
     """Key posts (岗位) of post personnel; the approval chains refer to these codes."""
 
-    PROJECT_MANAGER = "project_manager"  # 项目经理
-    DEPUTY_PROJECT_MANAGER = "deputy_project_manager"  # 项目副经理
-    CHIEF_SUPERVISOR = "chief_supervisor"  # 总监理工程师
-    DEPUTY_CHIEF_SUPERVISOR = "deputy_chief_supervisor"  # 总监理工程师代表 / 副总监
-    SUPERVISOR_ENGINEER = "supervisor_engineer"  # 专业监理工程师
-    LABOUR_OFFICER = "labour_officer"  # 劳务员
-    SAFETY_OFFICER = "safety_officer"  # 安全员
-    TECHNICAL_LEAD = "technical_lead"  # 技术负责人
-    CONSTRUCTION_OFFICER = "construction_officer"  # 施工员
-    QUALITY_OFFICER = "quality_officer"  # 质量员
-    MATERIAL_OFFICER = "material_officer"  # 材料员
-    DOCUMENT_OFFICER = "document_officer"  # 资料员
-    MACHINERY_OFFICER = "machinery_officer"  # 机械员
-    STANDARDS_OFFICER = "standards_officer"  # 标准员
-    COST_OFFICER = "cost_officer"  # 造价员
-    SUPERVISION_OFFICER = "supervision_officer"  # 监理员
-    OTHER = "other"  # 其他
+    PROJECT_MANAGER = "project_manager", "项目经理"
+    DEPUTY_PROJECT_MANAGER = "deputy_project_manager", "项目副经理"
+    CHIEF_SUPERVISOR = "chief_supervisor", "总监理工程师"
+    DEPUTY_CHIEF_SUPERVISOR = "deputy_chief_supervisor", "总监理工程师代表"  # or 副总监
+    SUPERVISOR_ENGINEER = "supervisor_engineer", "专业监理工程师"
+    LABOUR_OFFICER = "labour_officer", "劳务员"
+    SAFETY_OFFICER = "safety_officer", "安全员"
+    TECHNICAL_LEAD = "technical_lead", "技术负责人"
+    CONSTRUCTION_OFFICER = "construction_officer", "施工员"
+    QUALITY_OFFICER = "quality_officer", "质量员"
+    MATERIAL_OFFICER = "material_officer", "材料员"
+    DOCUMENT_OFFICER = "document_officer", "资料员"
+    MACHINERY_OFFICER = "machinery_officer", "机械员"
+    STANDARDS_OFFICER = "standards_officer", "标准员"
+    COST_OFFICER = "cost_officer", "造价员"
+    SUPERVISION_OFFICER = "supervision_officer", "监理员"
+    OTHER = "other", "其他"
 
 
-POST_LABELS = {
-    Post.PROJECT_MANAGER: "项目经理",
-    Post.DEPUTY_PROJECT_MANAGER: "项目副经理",
-    Post.CHIEF_SUPERVISOR: "总监理工程师",
-    Post.DEPUTY_CHIEF_SUPERVISOR: "总监理工程师代表",
-    Post.SUPERVISOR_ENGINEER: "专业监理工程师",
-    Post.LABOUR_OFFICER: "劳务员",
-    Post.SAFETY_OFFICER: "安全员",
-    Post.TECHNICAL_LEAD: "技术负责人",
-    Post.CONSTRUCTION_OFFICER: "施工员",
-    Post.QUALITY_OFFICER: "质量员",
-    Post.MATERIAL_OFFICER: "材料员",
-    Post.DOCUMENT_OFFICER: "资料员",
-    Post.MACHINERY_OFFICER: "机械员",
-    Post.STANDARDS_OFFICER: "标准员",
-    Post.COST_OFFICER: "造价员",
-    Post.SUPERVISION_OFFICER: "监理员",
-    Post.OTHER: "其他",
-}
+POST_LABELS = labels(Post)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
-
-class SupplementState(StrEnum):
-    PENDING = "pending"  # 审批中
-    APPROVED = "approved"  # 已通过
-    REJECTED = "rejected"  # 已驳回
+from models._fields import ref
+from models._labels import LabelledEnum, labels
 
 
-SUPPLEMENT_STATE_LABELS = {
-    SupplementState.PENDING: "审批中",
-    SupplementState.APPROVED: "已通过",
-    SupplementState.REJECTED: "已驳回",
-}
+class SupplementState(LabelledEnum):
+    PENDING = "pending", "审批中"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "已驳回"
+
+
+SUPPLEMENT_STATE_LABELS = labels(SupplementState)
 
 
 class SupplementRequest(Model):
@@ -29,13 +26,9 @@ class SupplementRequest(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Project", related_name="supplements", on_delete=fields.RESTRICT
-    )
+    project = ref("Project", "supplements")
     project_id: int
-    member: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.ProjectMember", related_name="supplements", on_delete=fields.RESTRICT
-    )
+    member = ref("ProjectMember", "supplements")
     member_id: int
     day = fields.DateField()
     in_time = fields.DatetimeField(null=True)
@@ -61,8 +54,8 @@ class SupplementStep(Model):
     """One decision of a node on a request (the history the requester sees)."""
 
     id = fields.IntField(primary_key=True)
-    request: fields.ForeignKeyRelation[SupplementRequest] = fields.ForeignKeyField(
-        "models.SupplementRequest", related_name="steps", on_delete=fields.CASCADE
+    request: fields.ForeignKeyRelation[SupplementRequest] = ref(
+        "SupplementRequest", "steps", on_delete=fields.CASCADE
     )
     request_id: int
     node = fields.CharField(max_length=32)
