@@ -60,9 +60,7 @@ def idauth_base() -> Iterator[str]:
     """The provincial SSO stand-in, a real HTTP server in a subprocess."""
     # The client's one registered callback: the test app's (PUBLIC_BASE_URL http://testserver).
     yield from _serve(
-        "integrations.idauth.standin",
-        "--redirect-uri",
-        "http://testserver/admin/v1/auth/sso/callback",
+        "integrations.idauth.standin", redirect_uri="http://testserver/admin/v1/auth/sso/callback"
     )
 
 

@@ -13,6 +13,20 @@ from tests.conftest import uid
 
 # the zone of the projects the factories make (and of the demo): Beijing time
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+# The first columns of the punch-statistics export, one per member, as the manual names them
+# (the day columns and the totals follow); the API test and the console's end-to-end test read them.
+EXPORT_MEMBER_COLUMNS = (
+    "序号",
+    "所属单位",
+    "所属班组",
+    "人员类型",
+    "工种/岗位",
+    "工作状态",
+    "姓名",
+    "身份证号",
+    "手机号",
+)
 _seq = count(1)
 
 

@@ -8,6 +8,7 @@ import openpyxl
 
 from models import AuditLog
 from tests.attendance.conftest import stats_world
+from tests.attendance.helpers import EXPORT_MEMBER_COLUMNS
 from tests.factories import auth, enterprise_token, make_enterprise
 
 URL = "/admin/v1/projects/{}/attendance/{}"
@@ -131,15 +132,7 @@ async def test_export_punch_stats_xlsx(client, redis) -> None:
     ws = wb.active
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == [
-        "序号",
-        "所属单位",
-        "所属班组",
-        "人员类型",
-        "工种/岗位",
-        "工作状态",
-        "姓名",
-        "身份证号",
-        "手机号",
+        *EXPORT_MEMBER_COLUMNS,
         *[str(d) for d in range(1, 30)],
         "出勤天数",
         "有效出勤天数",

@@ -18,6 +18,16 @@ from tests.factories import ProjectWorld
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
 JPEG_B64 = base64.b64encode(JPEG).decode()
 
+# The columns of the console's device list (the API's rows carry them as keys).
+DEVICE_LIST_COLUMNS = (
+    "设备编码",
+    "设备状态",
+    "设备厂商",
+    "设备型号",
+    "最后考勤通讯时间",
+    "最后采集通讯时间",
+)
+
 
 @dataclass
 class Dev:
@@ -87,6 +97,25 @@ def punch(
         "liveness": liveness,
         **extra,
     }
+
+
+async def upload_in_out(
+    client: httpx.AsyncClient,
+    dev: Dev,
+    person_id: int,
+    t_in: dt.datetime,
+    t_out: dt.datetime,
+    ids: tuple[str, str] = ("in", "out"),
+) -> httpx.Response:
+    """A signed upload of a day's two punches: the person in at `t_in`, out at `t_out`."""
+    return await upload(
+        client,
+        dev,
+        [
+            punch(ids[0], person_id, when=t_in),
+            punch(ids[1], person_id, when=t_out, direction="out"),
+        ],
+    )
 
 
 def valid_id_number(male: bool = True) -> str:

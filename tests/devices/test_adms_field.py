@@ -69,6 +69,11 @@ async def adms_device(world, **kw):
     return await make_device(world, protocol="adms", antispoof=True, **kw)
 
 
+async def attlog(client, sn: str, body: bytes):
+    """An attendance upload (ATTLOG table) from the ADMS terminal `sn`."""
+    return await client.post(f"/iclock/cdata?SN={sn}&table=ATTLOG", content=body)
+
+
 async def queued(device: Device, project_id: int, params: dict, **kw) -> DeviceCommand:
     """An ADMS command waiting for `device` (valid for an hour), queued straight in the table."""
     return await DeviceCommand.create(
@@ -105,7 +110,7 @@ async def test_native_serial_is_refused_on_iclock_and_recorded(client, app, redi
         device, world.project.id, {"op": "userinfo", "pin": m.id, "person_id": m.person_id}
     )
     body = f"{m.id}\t{yesterday()} 08:00:00\t0\t15\n".encode()
-    r = await client.post(f"/iclock/cdata?SN={native.sn}&table=ATTLOG", content=body)
+    r = await attlog(client, native.sn, body)
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/plain")
     assert await Punch.filter(device_id=device.id).count() == 0
     r = await client.get(f"/iclock/getrequest?SN={native.sn}")
@@ -263,10 +268,7 @@ async def test_only_face_or_palm_verification_is_live(client, app):
     world = await make_project()
     dev = await adms_device(world)
     m = await member(world, app)
-    r = await client.post(
-        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-        content=fixture("attlog_verify_modes.txt", pin=m.id, day=yesterday()),
-    )
+    r = await attlog(client, dev.sn, fixture("attlog_verify_modes.txt", pin=m.id, day=yesterday()))
     assert r.text == "OK: 5"
     rows = {
         p.time.astimezone(CST).strftime("%H:%M"): p for p in await Punch.filter(device__sn=dev.sn)
@@ -290,8 +292,8 @@ async def test_state_255_is_auto_first_in_then_alternating(client, app):
     m = await member(world)
     body = fixture("attlog_state255.txt", pin=m.id, day=yesterday())
     first, rest = body.split(b"\n", 1)
-    await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=first + b"\n")
-    r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=rest)
+    await attlog(client, dev.sn, first + b"\n")
+    r = await attlog(client, dev.sn, rest)
     assert r.text == "OK: 2"
     rows = await Punch.filter(device__sn=dev.sn).order_by("time")
     assert [(p.status, p.member_id, p.direction) for p in rows] == [
@@ -300,7 +302,7 @@ async def test_state_255_is_auto_first_in_then_alternating(client, app):
         (PunchStatus.ACCEPTED, m.id, "in"),
     ]
     # the same rows again: duplicates, directions unchanged
-    await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=body)
+    await attlog(client, dev.sn, body)
     assert await Punch.filter(device__sn=dev.sn).count() == 3
 
 
@@ -310,14 +312,9 @@ async def test_fixed_direction_modes(client):
     exit_ = await adms_device(world, direction_mode="fixed_out")
     m = await member(world)
     day = yesterday()
-    await client.post(
-        f"/iclock/cdata?SN={entrance.sn}&table=ATTLOG",
-        content=f"{m.id}\t{day} 07:30:00\t1\t15\n".encode(),  # state says out: the mode wins
-    )
-    await client.post(
-        f"/iclock/cdata?SN={exit_.sn}&table=ATTLOG",
-        content=f"{m.id}\t{day} 18:30:00\t255\t15\n".encode(),
-    )
+    # the state says out: the entrance's mode wins
+    await attlog(client, entrance.sn, f"{m.id}\t{day} 07:30:00\t1\t15\n".encode())
+    await attlog(client, exit_.sn, f"{m.id}\t{day} 18:30:00\t255\t15\n".encode())
     assert (await Punch.get(device__sn=entrance.sn)).direction == "in"
     assert (await Punch.get(device__sn=exit_.sn)).direction == "out"
     r = await client.get(f"/iclock/ping?SN={entrance.sn}")
@@ -340,9 +337,10 @@ async def test_leading_zero_pins_are_one_punch(client):
     world = await make_project()
     dev = await adms_device(world)
     m = await member(world)
-    r = await client.post(
-        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-        content=fixture("attlog_leading_zeros.txt", pin=m.id, zpin=f"000{m.id}", day=yesterday()),
+    r = await attlog(
+        client,
+        dev.sn,
+        fixture("attlog_leading_zeros.txt", pin=m.id, zpin=f"000{m.id}", day=yesterday()),
     )
     assert r.text == "OK: 2"
     rows = await Punch.filter(device__sn=dev.sn)
@@ -353,10 +351,7 @@ async def test_key_value_attlog_rows(client):
     world = await make_project()
     dev = await adms_device(world)
     m = await member(world)
-    r = await client.post(
-        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-        content=fixture("attlog_key_value.txt", pin=m.id, day=yesterday()),
-    )
+    r = await attlog(client, dev.sn, fixture("attlog_key_value.txt", pin=m.id, day=yesterday()))
     assert r.text == "OK: 1"
     p = await Punch.get(device__sn=dev.sn)
     assert (p.member_id, p.direction, p.status) == (m.id, "in", "accepted")
@@ -447,9 +442,7 @@ async def test_firmware_endpoints_answer_plain_text(client, app):
     stamp = day.replace("-", "") + "081500"
     body = f"PIN={stamp}-{m.id}.jpg\nSN={sn}\nsize={len(JPEG)}\nCMD=uploadphoto\x00".encode() + JPEG
     assert (await client.post(f"/iclock/fdata?SN={sn}", content=body)).text == "OK"
-    await client.post(
-        f"/iclock/cdata?SN={sn}&table=ATTLOG", content=f"{m.id}\t{day} 08:15:00\t1\t15\n".encode()
-    )
+    await attlog(client, sn, f"{m.id}\t{day} 08:15:00\t1\t15\n".encode())
     late = await Punch.get(device__sn=sn, direction="out")
     assert late.photo_key and await app.ctx.files.get(late.photo_key) == JPEG
 
@@ -561,10 +554,7 @@ async def test_former_500s_answer_4xx_plain_text(client):
     assert r.status_code == 422 and r.text == "ERROR: bad_field UserCount"
     assert (await Device.get(sn=dev.sn)).face_count == 0  # nothing of that body stored
     # a PIN beyond any member id is a bad row, not a server error
-    r = await client.post(
-        f"/iclock/cdata?SN={dev.sn}&table=ATTLOG",
-        content=f"99999999999999999\t{yesterday()} 08:00:00\t0\t15\n".encode(),
-    )
+    r = await attlog(client, dev.sn, f"99999999999999999\t{yesterday()} 08:00:00\t0\t15\n".encode())
     assert r.text == "OK: 1"
     assert (await Punch.get(device__sn=dev.sn)).reason == "bad_field"
 

@@ -15,7 +15,7 @@ from models import (
 )
 from services import devices as svc
 from tests.conftest import uid
-from tests.devices.helpers import call, heartbeat, make_device
+from tests.devices.helpers import DEVICE_LIST_COLUMNS, call, heartbeat, make_device
 from tests.factories import auth, enterprise_token, make_project, regulator_token, token_for
 
 SHA = "a" * 64
@@ -23,6 +23,12 @@ SHA = "a" * 64
 
 async def _admin(redis, world):
     return auth(await enterprise_token(redis, world.enterprises["gc"]))
+
+
+async def _managed_device(redis):
+    """A project, its general contractor's headers and one registered device."""
+    world = await make_project()
+    return world, await _admin(redis, world), await make_device(world)
 
 
 async def test_register_list_search_rotate_unbind(client, redis):
@@ -41,14 +47,7 @@ async def test_register_list_search_rotate_unbind(client, redis):
     assert r.status_code == 409
     r = await client.get(f"{base}?q=中控&kind=attendance", headers=h)
     row = r.json()["data"][0]
-    for col in (
-        "设备编码",
-        "设备状态",
-        "设备厂商",
-        "设备型号",
-        "最后考勤通讯时间",
-        "最后采集通讯时间",
-    ):
+    for col in DEVICE_LIST_COLUMNS:
         assert col in row
     assert row["设备编码"] == sn and row["设备状态"] == "离线"
     from tests.devices.helpers import Dev
@@ -253,9 +252,7 @@ async def test_expired_command_times_out(client):
 
 
 async def test_force_offline_delivered_once_then_refused(client, redis):
-    world = await make_project()
-    h = await _admin(redis, world)
-    dev = await make_device(world)
+    world, h, dev = await _managed_device(redis)
     base = f"/admin/v1/projects/{world.project.code}/devices/{dev.sn}"
     r = await client.post(f"{base}/commands", json={"type": "force_offline"}, headers=h)
     assert r.status_code == 201
@@ -278,9 +275,7 @@ async def test_force_offline_delivered_once_then_refused(client, redis):
 
 
 async def test_force_push_and_person_push(client, redis):
-    world = await make_project()
-    h = await _admin(redis, world)
-    dev = await make_device(world)
+    world, h, dev = await _managed_device(redis)
     base = f"/admin/v1/projects/{world.project.code}/devices"
     r = await client.post(f"{base}/{dev.sn}/commands", json={"type": "force_push"}, headers=h)
     assert r.json()["params"] == {"full": True}

@@ -13,7 +13,7 @@ from tortoise import connections
 from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
 from services import attendance, localtime
-from tests.devices.helpers import make_device, punch, upload
+from tests.devices.helpers import make_device, punch, upload, upload_in_out
 from tests.factories import make_member, make_person, make_project
 from tests.servers import cli_env, realname_cli
 
@@ -83,14 +83,7 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
     t_out = dt.datetime.combine(day, dt.time(17, 30), CST)
 
     with caplog.at_level(logging.ERROR, logger="realname.attendance"):
-        r = await upload(
-            client,
-            dev,
-            [
-                punch("g-in", good.person_id, when=t_in),
-                punch("g-out", good.person_id, when=t_out, direction="out"),
-            ],
-        )
+        r = await upload_in_out(client, dev, good.person_id, t_in, t_out, ids=("g-in", "g-out"))
         assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
         await attendance.wait_pending()
 

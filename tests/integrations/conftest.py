@@ -19,10 +19,13 @@ REDIRECT_URL = "http://127.0.0.1:9/admin/v1/auth/sso/callback"  # never called: 
 DEFAULTS = Settings(env="test")
 
 
-def _serve(module: str, *args: str) -> Iterator[str]:
+def _serve(module: str, **options: object) -> Iterator[str]:
+    """Run a stand-in module on a free port, each option as its command-line flag
+    (``code_ttl=3`` is ``--code-ttl 3``); yields its base URL and stops it at teardown."""
     port = free_port()
+    flags = [a for k, v in options.items() for a in (f"--{k.replace('_', '-')}", str(v))]
     proc = subprocess.Popen(
-        [sys.executable, "-m", module, "--port", str(port), *args],
+        [sys.executable, "-m", module, "--port", str(port), *flags],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -46,11 +49,7 @@ def _serve(module: str, *args: str) -> Iterator[str]:
 def wechat_base() -> Iterator[str]:
     """Base URL of a WeChat stand-in running in its own process."""
     yield from _serve(
-        "integrations.wechat.standin",
-        "--appid",
-        DEFAULTS.wechat_appid,
-        "--secret",
-        DEFAULTS.wechat_secret,
+        "integrations.wechat.standin", appid=DEFAULTS.wechat_appid, secret=DEFAULTS.wechat_secret
     )
 
 
@@ -59,12 +58,9 @@ def idauth_base() -> Iterator[str]:
     """Base URL of a provincial-SSO stand-in running in its own process."""
     yield from _serve(
         "integrations.idauth.standin",
-        "--client-id",
-        DEFAULTS.idauth_client_id,
-        "--client-secret",
-        DEFAULTS.idauth_client_secret,
-        "--redirect-uri",
-        REDIRECT_URL,
+        client_id=DEFAULTS.idauth_client_id,
+        client_secret=DEFAULTS.idauth_client_secret,
+        redirect_uri=REDIRECT_URL,
     )
 
 

@@ -310,14 +310,10 @@ def strict_wechat_base() -> Iterator[str]:
     """A WeChat stand-in with short lifetimes and a tiny QR quota, in its own process."""
     yield from _serve(
         "integrations.wechat.standin",
-        "--code-ttl",
-        "3",
-        "--old-token-grace",
-        "3",
-        "--token-expires-in",
-        "8",
-        "--qr-per-minute",
-        "3",
+        code_ttl=3,
+        old_token_grace=3,
+        token_expires_in=8,
+        qr_per_minute=3,
     )
 
 

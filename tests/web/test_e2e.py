@@ -20,6 +20,8 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.attendance.helpers import EXPORT_MEMBER_COLUMNS
+from tests.devices.helpers import DEVICE_LIST_COLUMNS
 from tests.web.conftest import Browser, Server, open_browser
 
 GC_NAME = "青海高原建设工程有限公司"  # the general contractor of QH-DEMO-001 (services/demo.py)
@@ -27,17 +29,24 @@ PROJECT = "QH-DEMO-001"
 PROJECT_NAME = "西宁市城东区康川保障性住房建设项目"
 
 
+def _company_sso(chromium: Any, server: Server, start: str, company: str, lands: str) -> Browser:
+    """A fresh browser sent from `start` to the sign-in page, through 企业登录 to the SSO
+    stand-in, whose authorize page lists the demo companies: it picks `company` and waits until
+    the console lands on `lands` (a URL pattern)."""
+    b = open_browser(chromium, server)
+    b.goto(start)
+    b.page.wait_for_url("**/login**")
+    b.page.locator('[data-test="sso"]').click()
+    b.page.wait_for_url("**/_dev/idauth/**")
+    b.page.get_by_text(company).first.click()
+    b.page.wait_for_url(lands)
+    return b
+
+
 @pytest.fixture(scope="module")
 def enterprise(chromium: Any, console_server: Server) -> Iterator[Browser]:
     """A browser signed in as the general contractor through the SSO stand-in."""
-    b = open_browser(chromium, console_server)
-    b.goto("/workbench")
-    b.page.wait_for_url("**/login**")
-    b.page.locator('[data-test="sso"]').click()
-    # The stand-in's authorize page lists the demo companies; pick the general contractor.
-    b.page.wait_for_url("**/_dev/idauth/**")
-    b.page.get_by_text(GC_NAME).first.click()
-    b.page.wait_for_url("**/workbench")
+    b = _company_sso(chromium, console_server, "/workbench", GC_NAME, "**/workbench")
     yield b
     b.context.close()
 
@@ -187,17 +196,7 @@ def test_punch_statistics_grid_drawer_and_export(enterprise: Browser) -> None:
     assert dl.value.suggested_filename.endswith(".xlsx")
     ws = load_workbook(io.BytesIO(open(path, "rb").read()), read_only=True).active
     header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True))
-    assert header[:9] == (
-        "序号",
-        "所属单位",
-        "所属班组",
-        "人员类型",
-        "工种/岗位",
-        "工作状态",
-        "姓名",
-        "身份证号",
-        "手机号",
-    )
+    assert header[: len(EXPORT_MEMBER_COLUMNS)] == EXPORT_MEMBER_COLUMNS
     assert sum(1 for _ in ws.iter_rows(min_row=2)) == members
     b.page.get_by_role("tab", name="出勤时长统计", exact=True).click()
     b.page.wait_for_url("**/attendance/duration")
@@ -219,14 +218,7 @@ def test_devices_register_and_command(enterprise: Browser) -> None:
     b.goto("/devices")
     for tab in ("考勤设备", "采集设备", "移动考勤设备", "一体机"):
         b.page.get_by_role("tab", name=tab, exact=True).wait_for()
-    for col in (
-        "设备编码",
-        "设备状态",
-        "设备厂商",
-        "设备型号",
-        "最后考勤通讯时间",
-        "最后采集通讯时间",
-    ):
+    for col in DEVICE_LIST_COLUMNS:
         b.page.locator(".el-table__header").get_by_text(col, exact=True).first.wait_for()
     b.page.locator(".el-table__row").first.wait_for()
     b.shot("30-devices")
@@ -661,13 +653,7 @@ SUPERVISOR_NAME = "青海州恒工程监理咨询有限公司"  # the supervisin
 def test_personal_data_masked_for_a_role_without_it(chromium: Any, console_server: Server) -> None:
     """The supervising company may view the project but not personal data: ID numbers and phones
     are masked (340124*****0933, 189****1977) and face photos are not shown."""
-    b = open_browser(chromium, console_server)
-    b.goto("/roster")
-    b.page.wait_for_url("**/login**")
-    b.page.locator('[data-test="sso"]').click()
-    b.page.wait_for_url("**/_dev/idauth/**")
-    b.page.get_by_text(SUPERVISOR_NAME).first.click()
-    b.page.wait_for_url("**/roster")
+    b = _company_sso(chromium, console_server, "/roster", SUPERVISOR_NAME, "**/roster")
     row = b.page.locator(".el-table__row").first
     row.wait_for()
     cells = [c.strip() for c in row.locator("td").all_inner_texts()]
@@ -696,12 +682,13 @@ def test_sso_refusal_is_a_chinese_notice_on_the_sign_in_page(
 ) -> None:
     """Rule 9: a company on no synced project is sent back to the sign-in page with the reason
     and what to do (项目查询), not the API's JSON."""
-    b = open_browser(chromium, console_server)
-    b.goto("/login")
-    b.page.locator('[data-test="sso"]').click()
-    b.page.wait_for_url("**/_dev/idauth/**")
-    b.page.get_by_text("（演示）未参建任何项目的企业").first.click()
-    b.page.wait_for_url("**/login?sso_error=enterprise_not_on_project")
+    b = _company_sso(
+        chromium,
+        console_server,
+        "/login",
+        "（演示）未参建任何项目的企业",
+        "**/login?sso_error=enterprise_not_on_project",
+    )
     notice = b.page.locator('[data-test="sso-refusal"]')
     notice.get_by_text("登录未成功").wait_for()
     notice.get_by_text("青海省工程建设云", exact=False).wait_for()
