@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import DailyAttendance, DayState, KeyPersonnel, Post, Punch, PunchSource
+from models import DailyAttendance, DayState, Post, Punch, PunchSource
 from services import supplement
 from services.identity import Principal
 from tests.factories import (
@@ -13,7 +13,9 @@ from tests.factories import (
     make_enterprise,
     make_member,
     make_person,
+    make_post_holder,
     make_project,
+    name_on_permit,
     person_token,
 )
 
@@ -26,46 +28,23 @@ async def _chain_world(with_supervisor: bool = True, pm_on_permit: bool = False)
     world = await make_project(with_supervisor=with_supervisor)
     worker = await make_member(world, entry_date=ENTRY)
     lo_person, _, _ = await make_person()
-    await make_member(
-        world,
-        person=lo_person,
-        person_type="management",
-        post=Post.LABOUR_OFFICER,
-        entry_date=ENTRY,
-    )
-    pm_person, pm_id, _ = await make_person()
+    await make_post_holder(world, Post.LABOUR_OFFICER, person=lo_person, entry_date=ENTRY)
+    pm_person, _, _ = await make_person()
     if pm_on_permit:
-        from services import pii
-
-        await KeyPersonnel.create(
-            project=world.project,
-            role="project_manager",
-            name=pm_person.name,
-            id_number_enc=pii.cipher().encrypt(pm_id),
-            id_number_bidx=pm_person.id_number_bidx,
-            unit=world.gc,
-        )
         # a permit PM with no membership still gets a principal on the project
+        await name_on_permit(world, pm_person, Post.PROJECT_MANAGER, unit=world.gc)
     else:
-        await make_member(
-            world,
-            person=pm_person,
-            person_type="management",
-            post=Post.PROJECT_MANAGER,
-            entry_date=ENTRY,
-        )
+        await make_post_holder(world, Post.PROJECT_MANAGER, person=pm_person, entry_date=ENTRY)
     people = {"lo": lo_person, "pm": pm_person}
     if with_supervisor:
-        cs_person, _, _ = await make_person()
-        await make_member(
+        people["cs"], _, _ = await make_person()
+        await make_post_holder(
             world,
-            person=cs_person,
-            person_type="management",
-            post=Post.DEPUTY_CHIEF_SUPERVISOR,
+            Post.DEPUTY_CHIEF_SUPERVISOR,
+            person=people["cs"],
             unit=world.supervisor,
             entry_date=ENTRY,
         )
-        people["cs"] = cs_person
     return world, worker, people
 
 

@@ -10,19 +10,13 @@ from models import Punch
 from models.contracts import LabourContract
 from models.supplement import SupplementRequest
 from tests.attendance.test_supplement import _chain_world, _decide, _file
-from tests.factories import make_member
+from tests.factories import make_contract, make_member
 
 LONG_AGO = dt.date(2028, 1, 15)  # 54 days before DAY: red without a contract
 
 
 async def _contract(world, member) -> LabourContract:
-    return await LabourContract.create(
-        project=world.project,
-        member=member,
-        number=f"HT-{member.id}",
-        party_a="青海建工集团有限公司",
-        start_date=LONG_AGO,
-    )
+    return await make_contract(member, start_date=LONG_AGO)
 
 
 async def test_filing_refused_for_a_member_under_contract_red_warning(client, redis) -> None:

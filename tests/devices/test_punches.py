@@ -6,11 +6,18 @@ import asyncio
 import datetime as dt
 
 from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
-from models.contracts import ContractStatus, LabourContract
+from models.contracts import ContractStatus
 from services import attendance
 from tests.conftest import uid
-from tests.devices.helpers import JPEG_B64, make_device, punch, upload, valid_id_number
-from tests.factories import make_member, make_person, make_project
+from tests.devices.helpers import (
+    JPEG_B64,
+    make_device,
+    punch,
+    upload,
+    upload_in_out,
+    valid_id_number,
+)
+from tests.factories import make_contract, make_member, make_person, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -137,14 +144,7 @@ async def test_late_punches_keep_real_time_and_resettle(client):
     day = dt.date.today() - dt.timedelta(days=3)
     t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
-    r = await upload(
-        client,
-        dev,
-        [
-            punch("l1", member.person_id, when=t_in),
-            punch("l2", member.person_id, when=t_out, direction="out"),
-        ],
-    )
+    r = await upload_in_out(client, dev, member.person_id, t_in, t_out, ids=("l1", "l2"))
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="l1")
     assert stored.local_date == day and stored.time == t_in
@@ -214,15 +214,7 @@ async def test_contract_in_force_is_read_with_the_member(client):
         (ended, ContractStatus.TERMINATED, None),
         (removed, ContractStatus.ACTIVE, dt.datetime.now(dt.UTC)),
     ):
-        await LabourContract.create(
-            project=world.project,
-            member=m,
-            number=uid("HT"),
-            party_a="甲方",
-            start_date=entered,
-            status=status,
-            deleted_at=deleted,
-        )
+        await make_contract(m, status=status, deleted_at=deleted)
     items = [punch(f"c{i}", m.person_id) for i, m in enumerate(members)]
     r = await upload(client, dev, items)
     assert r.status_code == 200, r.text

@@ -13,6 +13,7 @@ from models import (
     Account,
     AccountKind,
     Enterprise,
+    KeyPersonnel,
     ParticipatingUnit,
     Person,
     PersonType,
@@ -21,6 +22,7 @@ from models import (
     Team,
     UnitRole,
 )
+from models.contracts import LabourContract
 from services import accounts, identity, pii
 from tests.conftest import uid
 
@@ -163,6 +165,38 @@ async def make_member(
         bank_card_masked=pii.mask_bank_card(bank_card),
         **kw,
     )
+
+
+async def make_post_holder(
+    world: ProjectWorld, post: str, *, person: Person | None = None, **kw: Any
+) -> ProjectMember:
+    """A management member holding `post` on the world's project (a new person unless given;
+    the general contractor's unless ``unit`` says otherwise)."""
+    return await make_member(
+        world, person=person, person_type=PersonType.MANAGEMENT, post=post, **kw
+    )
+
+
+async def name_on_permit(world: ProjectWorld, person: Person, role: str, **kw: Any) -> KeyPersonnel:
+    """`person` named for `role` on the world's construction permit (a key personnel row with
+    the person's name and encrypted ID number; ``unit``, ``ended_at`` and the like may be given)."""
+    return await KeyPersonnel.create(
+        project=world.project,
+        role=role,
+        name=person.name,
+        id_number_enc=person.id_number_enc,
+        id_number_bidx=person.id_number_bidx,
+        **kw,
+    )
+
+
+async def make_contract(member: ProjectMember, **kw: Any) -> LabourContract:
+    """A labour contract of `member` on its project, in force from its entry date unless
+    ``start_date`` says otherwise (any other field of the contract may be given)."""
+    kw.setdefault("number", uid("HT"))
+    kw.setdefault("party_a", "青海建工集团")
+    kw.setdefault("start_date", member.entry_date)
+    return await LabourContract.create(project_id=member.project_id, member=member, **kw)
 
 
 async def token_for(redis: Any, account: Account, ttl: int = 3600) -> str:

@@ -18,6 +18,7 @@ from tests.devices.test_cli import register_attendance_device
 from tests.factories import (
     auth,
     enterprise_token,
+    make_contract,
     make_enterprise,
     make_member,
     make_person,
@@ -214,15 +215,7 @@ async def test_filters_columns_and_export(client, redis):
 async def test_supplementary_attendance_is_audited(client, redis):
     world, _, people = await _chain_world()
     worker = await make_member(world, entry_date=dt.date(2026, 10, 1))
-    from models.contracts import LabourContract
-
-    await LabourContract.create(
-        project=world.project,
-        member=worker,
-        number="HT-A1",
-        party_a="青海建工集团",
-        start_date=dt.date(2026, 10, 1),
-    )
+    await make_contract(worker)
     r = await _file(client, redis, world, worker, date="2026-11-02")
     assert r.status_code == 201, r.text
     rid = r.json()["id"]

@@ -6,38 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import AccountKind, KeyPersonnel, Post, UnitRole, WorkStatus
+from models import AccountKind, Post, UnitRole, WorkStatus
 from services import identity, personal, signin, supplement
 from services.held_posts import HeldPost, held_posts
-from tests.factories import make_member, make_person, make_project
-
-
-async def _named(world, person, role: str, ended: bool = False) -> None:  # noqa: ANN001
-    """Name the person on the world's construction permit for `role`."""
-    await KeyPersonnel.create(
-        project=world.project,
-        role=role,
-        name=person.name,
-        id_number_enc=person.id_number_enc,  # the same number, encrypted as the suite's rows are
-        id_number_bidx=person.id_number_bidx,
-        ended_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if ended else None,
-    )
+from tests.factories import (
+    make_member,
+    make_person,
+    make_post_holder,
+    make_project,
+    name_on_permit,
+)
 
 
 async def test_posts_held_now_and_every_caller_agrees(database: None) -> None:
     person, _, _ = await make_person()
     added, left, worker, permit, ended = [await make_project() for _ in range(5)]
-    await make_member(added, person=person, person_type="management", post=Post.LABOUR_OFFICER)
-    await make_member(
-        left,
-        person=person,
-        person_type="management",
-        post=Post.PROJECT_MANAGER,
-        work_status=WorkStatus.LEFT,
-    )
+    await make_post_holder(added, Post.LABOUR_OFFICER, person=person)
+    await make_post_holder(left, Post.PROJECT_MANAGER, person=person, work_status=WorkStatus.LEFT)
     await make_member(worker, person=person)  # labour: no post
-    await _named(permit, person, Post.PROJECT_MANAGER)
-    await _named(ended, person, Post.CHIEF_SUPERVISOR, ended=True)
+    await name_on_permit(permit, person, Post.PROJECT_MANAGER)
+    await name_on_permit(
+        ended, person, Post.CHIEF_SUPERVISOR, ended_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
     gc = UnitRole.GENERAL_CONTRACTOR.value
 
     held = await held_posts(person.id)
@@ -76,17 +66,11 @@ async def test_a_supervisors_post_fills_the_chief_node(database: None) -> None:
     post in the general contractor's unit fills none."""
     world = await make_project()
     person, _, _ = await make_person()
-    await make_member(
-        world,
-        person=person,
-        unit=world.supervisor,
-        person_type="management",
-        post=Post.DEPUTY_CHIEF_SUPERVISOR,
+    await make_post_holder(
+        world, Post.DEPUTY_CHIEF_SUPERVISOR, person=person, unit=world.supervisor
     )
     other, _, _ = await make_person()
-    await make_member(
-        world, person=other, person_type="management", post=Post.DEPUTY_CHIEF_SUPERVISOR
-    )
+    await make_post_holder(world, Post.DEPUTY_CHIEF_SUPERVISOR, person=other)
     p1 = identity.Principal(kind=AccountKind.PERSON, account_id=0, person_id=person.id)
     p2 = identity.Principal(kind=AccountKind.PERSON, account_id=0, person_id=other.id)
     assert await supplement.nodes_of(p1, world.project.id) == {supplement.CHIEF_SUPERVISOR}

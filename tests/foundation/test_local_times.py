@@ -15,13 +15,19 @@ from typing import Any
 import openpyxl
 
 from models import Direction, Project
-from models.contracts import LabourContract
 from services import localtime
 from services.attendance import settle_days
 from tests.attendance.helpers import punch
 from tests.attendance.test_supplement import _chain_world, _file
 from tests.devices.helpers import call, make_device
-from tests.factories import auth, enterprise_token, make_member, person_token, regulator_token
+from tests.factories import (
+    auth,
+    enterprise_token,
+    make_contract,
+    make_member,
+    person_token,
+    regulator_token,
+)
 from tests.projectinfo.test_status_changes import apply
 from tests.projectinfo.test_units import unit_form
 
@@ -103,12 +109,8 @@ def test_encoder_renders_local_iso_seconds_and_plain_dates():
 async def test_every_area_replies_in_project_local_time(client, redis):
     world, _, people = await _chain_world()
     worker = await make_member(world, entry_date=dt.date(2026, 10, 1))
-    await LabourContract.create(
-        project=world.project,
-        member=worker,
-        number="HT-001",
-        party_a="青海建工集团",
-        start_date=dt.date(2026, 10, 1),
+    await make_contract(
+        worker,
         end_date=dt.date(2027, 9, 30),
         termination_initiated_at=PUNCH_IN,  # a moment stored with microseconds
     )

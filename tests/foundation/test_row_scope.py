@@ -31,7 +31,6 @@ from models import (
     UnitRole,
 )
 from models.binding import BindingRequest
-from models.contracts import ContractStatus, LabourContract
 from models.files import StoredFile
 from models.supplement import SupplementRequest
 from services import attendance, identity, localtime
@@ -42,6 +41,7 @@ from tests.conftest import uid
 from tests.factories import (
     auth,
     enterprise_token,
+    make_contract,
     make_enterprise,
     make_member,
     make_person,
@@ -147,15 +147,7 @@ async def scope_world(files: Any) -> World:
             for purpose in ("contract", "evidence")
         ]
         u.file_ids = [attachment.id, evidence.id]
-        await LabourContract.create(
-            project=base.project,
-            attachment=attachment,
-            member=u.signed,
-            number=uid("HT"),
-            party_a="甲方公司",
-            start_date=ENTRY,
-            status=ContractStatus.ACTIVE,
-        )
+        await make_contract(u.signed, attachment=attachment, start_date=ENTRY)
         account = await Account.create(kind=AccountKind.PERSON, display_name="微信用户")
         await BindingRequest.create(
             account=account, person_id=u.unsigned.person_id, reason="phone_mismatch"

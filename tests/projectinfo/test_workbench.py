@@ -4,12 +4,12 @@ import datetime as dt
 
 from models import Device, DeviceKind, KeyPersonnel, PersonType, Post
 from models.announcements import Announcement
-from models.contracts import LabourContract
 from services import pii
 from tests.conftest import uid
 from tests.factories import (
     auth,
     enterprise_token,
+    make_contract,
     make_id_number,
     make_member,
     make_person,
@@ -107,9 +107,7 @@ async def test_workbench(client, redis):
     await make_member(world, entry_date=TODAY - dt.timedelta(days=11))
     await make_member(world, entry_date=TODAY - dt.timedelta(days=6))
     signed = await make_member(world, entry_date=TODAY - dt.timedelta(days=40))
-    await LabourContract.create(
-        project=world.project, member=signed, number="C1", party_a="甲方", start_date=TODAY
-    )
+    await make_contract(signed, start_date=TODAY)
     await make_member(world, bank_card=None)  # missing wage card
     pm, _, _ = await make_person()
     await make_member(

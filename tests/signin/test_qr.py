@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from models import AuditLog, KeyPersonnel, Post
-from services import pii, signin
-from tests.factories import auth
+from models import AuditLog, Post
+from services import signin
+from tests.factories import auth, name_on_permit
 from tests.signin.conftest import miniapp_login, synced_project, wechat_person
 
 
@@ -70,14 +70,8 @@ async def test_pending_scanned_confirmed_then_single_use(client):
 async def test_permit_named_chief_supervisor_may_confirm(client):
     world = await synced_project()
     person = await wechat_person(client)  # on no project as a member...
-    await KeyPersonnel.create(  # ...but named on the permit
-        project=world.project,
-        role=Post.CHIEF_SUPERVISOR,
-        name=person["person"].name,
-        id_number_enc=pii.cipher().encrypt(person["number"]),
-        id_number_bidx=person["person"].id_number_bidx,
-        unit=world.supervisor,
-    )
+    # ...but named on the permit
+    await name_on_permit(world, person["person"], Post.CHIEF_SUPERVISOR, unit=world.supervisor)
     t = await _ticket(client)
     assert (await _mini(client, person["token"], t["ticket"], "scan")).json()["can_confirm"]
     r = await _mini(client, person["token"], t["ticket"], "confirm")
