@@ -21,7 +21,6 @@ PUBLISHERS = Access.kinds("regulator", "operator")
 @endpoint(
     summary="发布通知公告",
     access=PUBLISHERS,
-    body=AnnouncementCreate,
     response=AnnouncementPublic,
     status=201,
     errors=(E.UNKNOWN_REGION, E.OUTSIDE_REGION, E.NO_REGION),
@@ -42,7 +41,6 @@ async def publish(request: Request, body: AnnouncementCreate, principal: Princip
 @endpoint(
     summary="已发布的通知公告",
     access=PUBLISHERS,
-    query=PageQuery,
     response=Page[AnnouncementPublic],
     errors=(E.NO_REGION,),
 )
@@ -75,7 +73,6 @@ async def withdraw(request: Request, announcement_id: int, principal: Principal)
 @endpoint(
     summary="项目通知公告",
     access=Access.project(VIEW),
-    query=PageQuery,
     response=Page[AnnouncementPublic],
 )
 async def for_project(

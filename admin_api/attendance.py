@@ -37,7 +37,6 @@ def photo_link(code: str) -> Any:
 stats_endpoint = partial(
     endpoint,
     access=Access.project(identity.VIEW),
-    query=StatsQuery,
     response=StatsPage,
     errors=(E.INVALID_MONTH,),
 )
@@ -101,7 +100,6 @@ async def duration_stats(
 @endpoint(
     summary="打卡诊断（某人某日的全部打卡）",
     access=Access.project(identity.VIEW),
-    query=DayQuery,
     response=DayPunches,
     errors=(E.MEMBER_NOT_FOUND,),
 )
@@ -116,7 +114,6 @@ async def member_punches(
 @endpoint(
     summary="人员考勤月历",
     access=Access.project(identity.VIEW),
-    query=MonthQuery,
     response=MyMonth,
     errors=(E.MEMBER_NOT_FOUND, E.INVALID_MONTH),
 )

@@ -24,7 +24,6 @@ READERS = Access.project(VIEW, "enterprise", "regulator")
 @endpoint(
     summary="操作日志",
     access=READERS,
-    query=AuditQuery,
     response=Page[AuditEntry],
     errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),
 )
@@ -45,7 +44,6 @@ async def list_audit(
 @endpoint(
     summary="导出操作日志",
     access=READERS,
-    query=AuditExportQuery,
     response="binary",
     content_type=XLSX_TYPE,
     errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),

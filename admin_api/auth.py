@@ -78,7 +78,6 @@ def _with_cookie(response: HTTPResponse, request: Request, token: str) -> HTTPRe
 @endpoint(
     summary="企业登录（跳转统一身份认证平台）",
     access=Access.public(),
-    query=SsoStartQuery,
     response=SsoStartReply,
     errors=(E.RATE_LIMITED, E.INVALID_NEXT),
     redirect="跳转到统一身份认证平台的授权页（mode=json 时改为返回授权地址）",
@@ -109,7 +108,6 @@ async def sso_start(request: Request, query: SsoStartQuery) -> HTTPResponse:
 @endpoint(
     summary="企业登录回调",
     access=Access.public(),
-    query=SsoCallbackQuery,
     response=SignInReply,
     errors=(
         E.RATE_LIMITED,
@@ -198,7 +196,6 @@ QR_TICKET_ERRORS = (E.RATE_LIMITED, E.TICKET_INVALID, E.TICKET_EXPIRED)
 @endpoint(
     summary="扫码登录状态（长轮询）",
     access=Access.public(),
-    query=QrWaitQuery,
     response=QrTicketView,
     errors=QR_TICKET_ERRORS,
 )
@@ -223,7 +220,6 @@ async def qr_ticket_poll(request: Request, ticket: str, query: QrWaitQuery) -> H
 @endpoint(  # type: ignore[arg-type]  # a websocket handler answers through `ws`
     summary="扫码登录状态推送（WebSocket）",
     access=Access.public(),
-    query=QrWsQuery,
     response=QrTicketView,
     errors=QR_TICKET_ERRORS,
 )

@@ -30,7 +30,6 @@ DECIDE_ERRORS = (
 decision_endpoint = partial(
     endpoint,
     access=OFFICER,
-    body=BindingDecision,
     response=BindingRequestView,
     errors=DECIDE_ERRORS,
 )
@@ -40,7 +39,6 @@ decision_endpoint = partial(
 @endpoint(
     summary="实名绑定待确认列表",
     access=OFFICER,
-    query=BindingRequestQuery,
     response=Page[BindingRequestRow],
 )
 async def list_requests(

@@ -32,7 +32,6 @@ UPLOAD_ERRORS = (E.INVALID_FILE_TYPE, E.EMPTY_FILE, E.TOO_LARGE)
 @endpoint(
     summary="未签约人员",
     access=Access.project(VIEW),
-    query=UnsignedQuery,
     response=Page[UnsignedRow],
 )
 async def unsigned(
@@ -57,7 +56,6 @@ async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPRe
 @endpoint(
     summary="合同列表（履约中/已解约）",
     access=Access.project(VIEW),
-    query=ContractsQuery,
     response=ContractPage,
 )
 async def list_contracts(
@@ -79,7 +77,6 @@ async def list_contracts(
 @endpoint(
     summary="上传劳动合同",
     access=Access.project(MANAGE),
-    body=ContractCreate,
     form=True,
     files=("attachment",),
     response=ContractPublic,
@@ -105,7 +102,6 @@ async def upload_contract(
 @endpoint(
     summary="编辑劳动合同",
     access=Access.project(MANAGE),
-    body=ContractUpdate,
     form=True,
     files=("attachment",),
     response=ContractPublic,
@@ -131,7 +127,6 @@ async def edit_contract(
 @endpoint(
     summary="劳动合同解约",
     access=Access.project(MANAGE),
-    body=ContractTerminate,
     form=True,
     response=ContractPublic,
     errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE, E.INVALID_DATE),

@@ -52,7 +52,6 @@ DEVICE_ERRORS = (E.DEVICE_NOT_FOUND,)
 @endpoint(
     summary="设备列表",
     access=Access.project(identity.VIEW),
-    query=DeviceQuery,
     response=Page[DevicePublic],
 )
 async def list_devices(
@@ -74,7 +73,6 @@ async def list_devices(
 @endpoint(
     summary="登记设备",
     access=Access.project(identity.MANAGE),
-    body=DeviceRegister,
     response=DeviceWithSecret,
     status=201,
     errors=(E.DEVICE_EXISTS,),
@@ -125,7 +123,6 @@ async def detail(request: Request, code: str, sn: str, access: ProjectAccess) ->
 @endpoint(
     summary="修改设备设置",
     access=Access.project(identity.MANAGE),
-    body=DeviceSettings,
     response=DevicePublic,
     errors=DEVICE_ERRORS,
 )
@@ -188,7 +185,6 @@ async def unbind(request: Request, code: str, sn: str, access: ProjectAccess) ->
 @endpoint(
     summary="绑定设备",
     access=Access.project(identity.MANAGE),
-    body=DeviceBind,
     response=DevicePublic,
     errors=(E.DEVICE_NOT_FOUND, E.DEVICE_OTHER_ENTERPRISE, E.DEVICE_BOUND),
 )
@@ -230,7 +226,6 @@ async def restore_online(
 @endpoint(
     summary="向设备下发指令",
     access=Access.project(identity.MANAGE),
-    body=DeviceCommandCreate,
     response=CommandPublic,
     status=201,
     errors=(E.DEVICE_NOT_FOUND, E.FIRMWARE_NOT_FOUND),
@@ -283,7 +278,6 @@ async def commands(request: Request, code: str, sn: str, access: ProjectAccess) 
 @endpoint(
     summary="人员更新下发",
     access=Access.project(identity.MANAGE),
-    body=PushPersons,
     response=Queued,
 )
 async def push_persons(
@@ -360,7 +354,6 @@ async def firmware_list(request: Request, principal: Principal) -> HTTPResponse:
 @endpoint(
     summary="登记升级包",
     access=Access.kinds(*FIRMWARE_KINDS),
-    body=FirmwareCreate,
     form=True,
     files=("file",),
     response=FirmwarePublic,

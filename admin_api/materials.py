@@ -62,7 +62,6 @@ async def upload_attachment(request: Request, code: str, access: ProjectAccess) 
 @endpoint(
     summary="材料月报（按年）",
     access=Access.project(VIEW),
-    query=MonthlyQuery,
     response=Page[MonthState],
     errors=(E.INVALID_MONTH,),
 )
@@ -94,7 +93,6 @@ async def monthly_detail(
 @endpoint(
     summary="登记材料月报",
     access=Access.project(MANAGE),
-    body=MonthRegister,
     response=MonthReport,
     status=201,
     errors=(*ITEM_ERRORS, E.FUTURE_MONTH, E.REPORT_EXISTS),
@@ -117,7 +115,6 @@ async def register_month(
 @endpoint(
     summary="补充材料月报明细",
     access=Access.project(MANAGE),
-    body=MaterialItems,
     response=MonthReport,
     status=201,
     errors=(*ITEM_ERRORS, E.REPORT_NOT_FOUND),
@@ -155,7 +152,6 @@ async def delete_voucher(
 @endpoint(
     summary="收款/付款凭证列表",
     access=Access.project(VIEW),
-    query=VoucherQuery,
     response=VoucherPage,
     errors=(E.INVALID_MONTH,),
 )
@@ -173,7 +169,6 @@ async def list_vouchers(
 @endpoint(
     summary="工资专户材料",
     access=Access.project(VIEW),
-    query=WageQuery,
     response=WageMaterials,
 )
 async def wage_materials(
@@ -187,7 +182,6 @@ async def wage_materials(
 @endpoint(
     summary="登记工资专户材料",
     access=Access.project(MANAGE),
-    body=WageMaterialCreate,
     response=WageMaterialPublic,
     status=201,
     errors=(

@@ -25,7 +25,6 @@ bp = Blueprint("admin_members", url_prefix="/projects")
 @endpoint(
     summary="按身份证号查找人员",
     access=Access.project(MANAGE),
-    body=PersonSearch,
     form=True,
     response=PersonFound,
     errors=(E.PERSON_NOT_ENROLLED, E.INVALID_ID_NUMBER),
@@ -63,7 +62,6 @@ async def get_member(
 @endpoint(
     summary="编辑人员（完善工资卡、工种、班组）",
     access=Access.project(MANAGE),
-    body=MemberUpdate,
     form=True,
     response=MemberPublic,
     errors=(
@@ -88,7 +86,6 @@ async def update_member(
 @endpoint(
     summary="人员离职",
     access=Access.project(MANAGE),
-    body=MemberExit,
     form=True,
     response=MemberPublic,
     errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.INVALID_DATE),

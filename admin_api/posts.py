@@ -39,7 +39,6 @@ async def post_options(request: Request, code: str, access: ProjectAccess) -> HT
 @endpoint(
     summary="岗位人员列表",
     access=Access.project(VIEW),
-    query=PostsQuery,
     response=Page[MemberPublic],
     errors=(E.INVALID_CATEGORY,),
 )
@@ -57,7 +56,6 @@ async def list_posts(
 @endpoint(
     summary="添加岗位人员",
     access=Access.project(MANAGE),
-    body=PostAdd,
     form=True,
     response=MemberPublic,
     status=201,
@@ -85,7 +83,6 @@ async def add_post_person(
 @endpoint(
     summary="变更岗位",
     access=Access.project(MANAGE),
-    body=PostChange,
     form=True,
     response=MemberPublic,
     errors=(E.MEMBER_NOT_FOUND, E.INVALID_POST),
@@ -105,7 +102,6 @@ async def change_post(
 @endpoint(
     summary="岗位人员离职",
     access=Access.project(MANAGE),
-    body=PostExit,
     form=True,
     response=MemberPublic,
     errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.INVALID_DATE),
@@ -123,7 +119,6 @@ async def exit_post_person(
 @endpoint(
     summary="履职记录列表",
     access=Access.project(VIEW),
-    query=DutyQuery,
     response=Page[DutyRecordPublic],
     errors=(E.INVALID_KIND,),
 )
@@ -139,7 +134,6 @@ async def list_duty(
 @endpoint(
     summary="可选主持人/项目负责人",
     access=Access.project(VIEW),
-    query=HostsQuery,
     response=Page[DutyHost],
     errors=(E.INVALID_KIND,),
 )
@@ -155,7 +149,6 @@ async def duty_hosts(
 @endpoint(
     summary="登记履职记录",
     access=Access.project(MANAGE),
-    body=DutyCreate,
     form=True,
     files=("file",),
     response=DutyRecordPublic,

@@ -18,7 +18,6 @@ bp = Blueprint("admin_public", url_prefix="/public")
 @endpoint(
     summary="项目查询（公开）",
     access=Access.public(),
-    query=PublicProjectQuery,
     response=Page[PublicProject],
     errors=(E.RATE_LIMITED,),
 )

@@ -33,7 +33,6 @@ DECIDE_ERRORS = (
 decision_endpoint = partial(
     endpoint,
     access=REGULATOR,
-    body=ReviewDecision,
     response=StatusChangePublic,
     errors=DECIDE_ERRORS,
 )
@@ -43,7 +42,6 @@ decision_endpoint = partial(
 @endpoint(
     summary="我的状态变更审核列表",
     access=REGULATOR,
-    query=ReviewQueueQuery,
     response=Page[StatusChangePublic],
 )
 async def my_queue(request: Request, query: ReviewQueueQuery, principal: Principal) -> HTTPResponse:

@@ -27,7 +27,6 @@ bp = Blueprint("admin_roster", url_prefix="/projects")
 @endpoint(
     summary="项目花名册",
     access=Access.project(VIEW),
-    query=RosterQuery,
     response=RosterPage,
     errors=(E.INVALID_DATE,),
 )
@@ -48,7 +47,6 @@ async def list_roster(
 @endpoint(
     summary="导出花名册",
     access=Access.project(VIEW),
-    query=RosterFilters,
     response="binary",
     content_type=XLSX_TYPE,
     errors=(E.INVALID_DATE,),

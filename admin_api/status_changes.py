@@ -26,7 +26,6 @@ bp = Blueprint("admin_status_changes", url_prefix="/projects")
 @endpoint(
     summary="项目状态变更记录",
     access=Access.project(VIEW),
-    query=StatusChangeQuery,
     response=StatusChangePage,
 )
 async def list_requests(
@@ -53,7 +52,6 @@ async def list_requests(
 @endpoint(
     summary="项目状态变更申请",
     access=Access.project(MANAGE),
-    body=StatusChangeApply,
     form=True,
     files=("files",),
     response=StatusChangePublic,

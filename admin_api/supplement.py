@@ -28,7 +28,6 @@ def _evidence(request: Request) -> list[tuple[bytes, str]]:
 @endpoint(
     summary="发起考勤补录",
     access=Access.project(identity.VIEW),
-    body=SupplementCreate,
     form=True,
     files=("evidence",),
     response=SupplementView,
@@ -62,7 +61,6 @@ async def file_request(
 @endpoint(
     summary="考勤补录列表",
     access=Access.project(identity.VIEW),
-    query=SupplementQuery,
     response=Page[SupplementView],
 )
 async def list_requests(
@@ -93,7 +91,6 @@ async def get_request(
 @endpoint(
     summary="审批考勤补录",
     access=Access.project(identity.VIEW),
-    body=SupplementDecision,
     response=SupplementView,
     errors=(
         E.SUPPLEMENT_NOT_FOUND,

@@ -29,9 +29,7 @@ bp = Blueprint("admin_teams", url_prefix="/projects")
 
 
 @bp.get("/<code:str>/teams")
-@endpoint(
-    summary="班组列表", access=Access.project(VIEW), query=TeamQuery, response=Page[TeamPublic]
-)
+@endpoint(summary="班组列表", access=Access.project(VIEW), response=Page[TeamPublic])
 async def list_teams(
     request: Request, code: str, query: TeamQuery, access: ProjectAccess
 ) -> HTTPResponse:
@@ -61,7 +59,6 @@ async def work_types(request: Request, code: str, access: ProjectAccess) -> HTTP
 @endpoint(
     summary="新增班组",
     access=Access.project(MANAGE),
-    body=TeamCreate,
     form=True,
     response=TeamPublic,
     status=201,
@@ -97,7 +94,6 @@ async def get_team(
 @endpoint(
     summary="编辑班组",
     access=Access.project(MANAGE),
-    body=TeamUpdate,
     form=True,
     response=TeamPublic,
     errors=(E.TEAM_NOT_FOUND, E.TEAM_NAME_TAKEN, E.TEAM_HAS_MEMBERS, E.UNIT_NOT_ON_PROJECT),
@@ -131,7 +127,6 @@ async def delete_team(
 @endpoint(
     summary="班组人员列表",
     access=Access.project(VIEW),
-    query=TeamMembersQuery,
     response=Page[MemberPublic],
     errors=(E.TEAM_NOT_FOUND,),
 )
@@ -155,7 +150,6 @@ async def team_members(
 @endpoint(
     summary="班组添加人员",
     access=Access.project(MANAGE),
-    body=MemberAdd,
     form=True,
     response=MemberPublic,
     status=201,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -54,9 +56,7 @@ def first_upload(uploads: dict[str, list[Upload]], name: str) -> Upload | None:
 
 
 @bp.get("/<code:str>/units")
-@endpoint(
-    summary="参建单位列表", access=Access.project(VIEW), query=UnitQuery, response=Page[UnitPublic]
-)
+@endpoint(summary="参建单位列表", access=Access.project(VIEW), response=Page[UnitPublic])
 async def list_units(
     request: Request, code: str, query: UnitQuery, access: ProjectAccess
 ) -> HTTPResponse:
@@ -93,7 +93,6 @@ async def unit_detail(
 @endpoint(
     summary="登记分包单位",
     access=Access.project(MANAGE),
-    body=UnitCreate,
     form=True,
     files=("contract_file",),
     response=UnitPublic,
@@ -119,20 +118,21 @@ async def register_unit(
     return ok(await unit_service.unit_detail(access, unit.id), status=201)
 
 
-EDIT = {
-    "access": Access.project(MANAGE),
-    "body": UnitUpdate,
-    "form": True,
-    "files": ("contract_file",),
-    "response": UnitPublic,
-    "errors": (
+# PUT and PATCH: the same edit (only the fields sent change)
+edit_endpoint = partial(
+    endpoint,
+    access=Access.project(MANAGE),
+    form=True,
+    files=("contract_file",),
+    response=UnitPublic,
+    errors=(
         *UNIT_WRITE_ERRORS,
         E.UNIT_NOT_FOUND,
         E.UNIT_NOT_YOURS,
         E.READ_ONLY,
         E.UNIT_HAS_MEMBERS,
     ),
-}
+)
 
 
 async def _edit(
@@ -157,7 +157,7 @@ async def _edit(
 
 
 @bp.put("/<code:str>/units/<unit_id:int>")
-@endpoint(summary="编辑参建单位", **EDIT)  # type: ignore[arg-type]
+@edit_endpoint(summary="编辑参建单位")
 async def edit_unit(
     request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
 ) -> HTTPResponse:
@@ -166,7 +166,7 @@ async def edit_unit(
 
 
 @bp.patch("/<code:str>/units/<unit_id:int>")
-@endpoint(summary="编辑参建单位（部分字段）", **EDIT)  # type: ignore[arg-type]
+@edit_endpoint(summary="编辑参建单位（部分字段）")
 async def patch_unit(
     request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
 ) -> HTTPResponse:
@@ -178,7 +178,6 @@ async def patch_unit(
 @endpoint(
     summary="参建单位退场",
     access=Access.project(MANAGE),
-    body=UnitExit,
     form=True,
     response=UnitPublic,
     errors=(

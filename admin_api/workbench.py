@@ -15,7 +15,7 @@ bp = Blueprint("admin_workbench", url_prefix="/projects")
 
 
 @bp.get("/<code:str>/workbench")
-@endpoint(summary="工作台", access=Access.project(VIEW), query=WorkbenchQuery, response=Workbench)
+@endpoint(summary="工作台", access=Access.project(VIEW), response=Workbench)
 async def workbench(
     request: Request, code: str, query: WorkbenchQuery, access: ProjectAccess
 ) -> HTTPResponse:

@@ -19,7 +19,6 @@ bp = Blueprint("miniapp_announcements", url_prefix="/announcements")
 @endpoint(
     summary="通知公告",
     access=Access.kinds("person", bound=True),
-    query=AnnouncementQuery,
     response=Page[AnnouncementView],
     errors=(E.NOT_BOUND,),
 )

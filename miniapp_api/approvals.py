@@ -27,7 +27,6 @@ DECIDE_ERRORS = (
 decision_endpoint = partial(
     endpoint,
     access=Access.kinds("person"),
-    body=ApprovalDecision,
     response=SupplementView,
     errors=DECIDE_ERRORS,
 )

@@ -24,7 +24,6 @@ OWN = (E.NOT_BOUND, E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND)
 @endpoint(
     summary="我的考勤（月历）",
     access=Access.kinds("person", bound=True),
-    query=MonthQuery,
     response=MyMonth,
     errors=(*OWN, E.INVALID_MONTH),
 )

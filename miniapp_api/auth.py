@@ -19,7 +19,6 @@ bp = Blueprint("miniapp_auth", url_prefix="/auth")
 @endpoint(
     summary="小程序登录",
     access=Access.public(),
-    body=MiniappLogin,
     response=MiniappLoginReply,
     errors=(
         E.WECHAT_INVALID_CODE,

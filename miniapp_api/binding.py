@@ -26,7 +26,6 @@ async def state(request: Request, principal: Principal) -> HTTPResponse:
 @endpoint(
     summary="实名绑定",
     access=Access.kinds("person"),
-    body=BindingCreate,
     response=BindingResult,
     status=201,
     errors=(

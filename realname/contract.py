@@ -1,20 +1,15 @@
 """The API contract: one declaration per route says who may call it, what it takes and returns.
 
     @bp.get("/<code:str>/teams")
-    @endpoint(
-        summary="班组列表",
-        access=Access.project(VIEW),
-        query=TeamQuery,
-        response=Page[TeamPublic],
-        errors=(E.PROJECT_NOT_FOUND,),
-    )
+    @endpoint(summary="班组列表", access=Access.project(VIEW), response=Page[TeamPublic])
     async def list_teams(request, code: str, query: TeamQuery, access: ProjectAccess): ...
 
 Before the handler runs, the wrapper enforces ``access`` (deny by default: a route of the three
 surfaces without a declaration fails ``tests/foundation/test_contract.py``), checks the path
 parameters (ints within the database's range, bounded strings), parses the query string with the
 ``query`` model (unknown parameters are refused with 422 naming them) and the body with the
-``body`` model (JSON, or a multipart/url-encoded form when ``form=True``), and hands the typed
+``body`` model (JSON, or a multipart/url-encoded form when ``form=True``) — the models are the
+annotations of the handler's ``query`` and ``body`` parameters, written once — and hands the typed
 objects to the handler by parameter name (``query``, ``body``, ``access``, ``principal``). A
 pydantic failure becomes the one error shape ``{code, message, field}`` with a Chinese message.
 The same declaration registers the OpenAPI operation (summary, parameters, requestBody, 2xx
@@ -25,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -464,6 +460,23 @@ class Endpoint:
     SCHEMAS: ClassVar[dict[str, Any]] = {}
 
 
+def _model_of(func: Handler, name: str, given: type[Any] | None, base: type[Any]) -> Any:
+    """The model the handler's `name` parameter (``query`` or ``body``) is annotated with, or
+    `given` for a handler without that parameter; a disagreement fails at import."""
+    if name not in inspect.signature(func).parameters:
+        return given
+    where = f"{func.__module__}.{func.__qualname__}"
+    try:
+        annotated = typing.get_type_hints(func).get(name)
+    except NameError as exc:  # an annotation naming what the module does not define
+        raise TypeError(f"{where}: its annotations must name module-level types") from exc
+    if not (isinstance(annotated, type) and issubclass(annotated, base)):
+        raise TypeError(f"{where}: parameter {name!r} must be annotated with a {base.__name__}")
+    if given is not None and given is not annotated:
+        raise TypeError(f"{where}: {name}={given.__name__} but the handler takes {annotated!r}")
+    return annotated
+
+
 def endpoint(
     *,
     summary: str,
@@ -479,18 +492,24 @@ def endpoint(
     body_doc: Any = None,
     redirect: str = "",
 ) -> Callable[[Handler], Handler]:
-    """Declare a route (see the module docstring); put it under the blueprint's route decorator."""
+    """Declare a route (see the module docstring); put it under the blueprint's route decorator.
+
+    The query and body models come from the handler's annotated ``query`` and ``body``
+    parameters; `query` / `body` given here are for a handler that does not take the parsed
+    model itself (it is still checked), and must agree with the annotation when it does."""
     if not summary:
         raise ValueError("every endpoint needs a Chinese summary")
 
     def deco(func: Handler) -> Handler:
         params = inspect.signature(func).parameters
         injects = frozenset(p for p in ("query", "body", "access", "principal") if p in params)
+        query_model = _model_of(func, "query", query, Query)
+        body_model = _model_of(func, "body", body, BaseModel)
         decl = Endpoint(
             summary=summary,
             access=access,
-            query=query,
-            body=body,
+            query=query_model,
+            body=body_model,
             form=form,
             files=tuple(files),
             response=response,
@@ -508,15 +527,15 @@ def endpoint(
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             check_path(kwargs)
             given = await access.enforce(request, kwargs)
-            if query is not None:
-                given["query"] = parse_query(request, query)
+            if query_model is not None:
+                given["query"] = parse_query(request, query_model)
             elif request.args and not (access.is_device or access.is_signed_url):
                 name = next(iter(request.args))
                 raise ValidationError(
                     f"不支持的查询参数：{name}", code=E.UNKNOWN_PARAMETER.code, field=name
                 )
-            if body is not None:
-                given["body"] = parse_body(request, body, form=form)
+            if body_model is not None:
+                given["body"] = parse_body(request, body_model, form=form)
             for key in injects:
                 if key not in given:
                     if key == "principal" and not (

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sanic import Sanic
 
 from realname import error_codes
-from realname.contract import declaration
+from realname.contract import Body, PageQuery, Query, declaration
 from realname.errors import (
     AppError,
     Conflict,
@@ -257,6 +258,10 @@ def test_declared_operations_are_complete(app, spec):
     assert schemes["deviceSignature"]["name"] == "X-Signature"
 
 
+class Other(Query):
+    """A query model no handler below takes."""
+
+
 # --- the declaration at work ----------------------------------------------------------------------
 
 
@@ -318,6 +323,37 @@ async def test_query_body_and_path_checked_before_the_handler(client, redis):
     assert r.status_code == 404 and r.json()["code"] == "project_not_found"
     r = await client.get(f"{base}/teams?name=乙班", headers=h)
     assert r.json()["total"] == 0
+
+
+def test_query_and_body_models_come_from_the_handler_annotations():
+    """Each model is written once, on the handler; an ``endpoint(query=/body=)`` that disagrees
+    with the annotation, or an annotation that is no model, fails when the module is imported."""
+    from realname.contract import Access, endpoint
+
+    async def listing(request: Any, query: PageQuery, body: Body) -> Any: ...
+
+    decl = declaration(endpoint(summary="列表", access=Access.public())(listing))
+    assert decl is not None and decl.query is PageQuery and decl.body is Body
+    # an explicit model the handler agrees with, or one for a handler that does not take it
+    agreeing = endpoint(summary="列表", access=Access.public(), query=PageQuery)(listing)
+    assert declaration(agreeing).query is PageQuery  # type: ignore[union-attr]
+
+    async def no_query(request: Any) -> Any: ...
+
+    checked = endpoint(summary="列表", access=Access.public(), query=Other)(no_query)
+    assert declaration(checked).query is Other  # type: ignore[union-attr]
+    with pytest.raises(TypeError, match="query=Other"):
+        endpoint(summary="列表", access=Access.public(), query=Other)(listing)
+
+    async def untyped(request: Any, body: dict) -> Any: ...
+
+    with pytest.raises(TypeError, match="body"):
+        endpoint(summary="新增", access=Access.public())(untyped)
+
+    async def wrong_base(request: Any, query: BaseModel) -> Any: ...
+
+    with pytest.raises(TypeError, match="Query"):
+        endpoint(summary="列表", access=Access.public())(wrong_base)
 
 
 async def test_interactive_docs_need_no_cdn(client):
