@@ -25,6 +25,7 @@ from realname.storage import FileStore
 from services import labour, localtime, pii
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
+from services.listing import numbered, paged
 from services.schemas.contracts import ContractCreate, ContractTerminate, ContractUpdate
 
 YELLOW, ORANGE, RED = "yellow", "orange", "red"
@@ -227,15 +228,9 @@ async def list_contracts(
         qs = qs.filter(termination_type=termination_type)
     qs = _search(qs, q, member_path="member__")
     total = await qs.count()
-    rows = (
-        await qs.order_by("-id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("member__person")
-    )
+    rows = await paged(qs, page, size, "-id").prefetch_related("member__person")
     full = labour.show_pii(access)
-    first = (page - 1) * size
-    return [contract_public(c, full, first + i + 1) for i, c in enumerate(rows)], total
+    return [contract_public(c, full, seq) for seq, c in numbered(rows, page, size)], total
 
 
 # --- upload, edit, terminate, delete-and-re-sign -------------------------------------------------

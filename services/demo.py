@@ -210,56 +210,35 @@ def _permit_rows(
     rows: list[dict[str, Any]] = []
     people: dict[str, dict[str, dict[str, str]]] = {}
     for i, p in enumerate(PROJECTS):
+        roles = ["builder", "general_contractor"] + (["supervisor"] if p["supervisor"] else [])
         units = [
             {
-                "role": "builder",
-                "name": COMPANY_NAMES["builder"][i],
+                "role": role,
+                "name": COMPANY_NAMES[role][i],
                 "credit_code": _credit_code(rng, p["region_code"]),
                 "site_lead": _name(rng),
                 "site_lead_phone": _phone(rng),
                 "entry_date": "2026-03-01",
-            },
-            {
-                "role": "general_contractor",
-                "name": COMPANY_NAMES["general_contractor"][i],
-                "credit_code": _credit_code(rng, p["region_code"]),
-                "site_lead": _name(rng),
-                "site_lead_phone": _phone(rng),
-                "entry_date": "2026-03-01",
-            },
-        ]
-        if p["supervisor"]:
-            units.append(
-                {
-                    "role": "supervisor",
-                    "name": COMPANY_NAMES["supervisor"][i],
-                    "credit_code": _credit_code(rng, p["region_code"]),
-                    "site_lead": _name(rng),
-                    "site_lead_phone": _phone(rng),
-                    "entry_date": "2026-03-01",
-                }
-            )
-        pm = {"name": _name(rng), "id_number": _id_number(rng), "phone": _phone(rng)}
-        key = [
-            {
-                "role": "project_manager",
-                "name": pm["name"],
-                "id_number": pm["id_number"],
-                "unit_credit_code": units[1]["credit_code"],
             }
+            for role in roles
         ]
-        people[p["code"]] = {"project_manager": pm}
+        # the general contractor's project manager; the supervisor's chief, where there is one
+        posts = [("project_manager", units[1])]
         if p["supervisor"]:
-            cs = {"name": _name(rng), "id_number": _id_number(rng), "phone": _phone(rng)}
+            posts.append(("chief_supervisor", units[2]))
+        key = []
+        people[p["code"]] = {}
+        for post, unit in posts:
+            named = {"name": _name(rng), "id_number": _id_number(rng), "phone": _phone(rng)}
+            people[p["code"]][post] = named
             key.append(
                 {
-                    "role": "chief_supervisor",
-                    "name": cs["name"],
-                    "id_number": cs["id_number"],
-                    "unit_credit_code": units[2]["credit_code"],
+                    "role": post,
+                    "name": named["name"],
+                    "id_number": named["id_number"],
+                    "unit_credit_code": unit["credit_code"],
                 }
             )
-            people[p["code"]]["chief_supervisor"] = cs
         rows.append(
             {
                 "code": p["code"],

@@ -27,6 +27,7 @@ from services import files as file_service
 from services import localtime
 from services.dates import parse_date
 from services.identity import MANAGE, ProjectAccess
+from services.listing import numbered, paged
 from services.units import (
     Upload,
     parse_amount,
@@ -201,13 +202,22 @@ async def _parse_items(
     ]
 
 
+def _registered(access: ProjectAccess) -> dict[str, Any]:
+    """The columns every material row is created with: its project and who registered it."""
+    p = access.principal
+    return {
+        "project_id": access.project.id,
+        "registered_by": p.display_name,
+        "registered_actor": p.actor,
+    }
+
+
 async def _create_items(
     access: ProjectAccess, report: MonthlyReport, items: list[dict[str, Any]]
 ) -> None:
-    p = access.principal
     for item in items:
         await MaterialVoucher.create(
-            project_id=access.project.id,
+            **_registered(access),
             report=report,
             kind=item["kind"],
             unit=item["unit"],
@@ -216,8 +226,6 @@ async def _create_items(
             amount=item["amount"],
             occurred_on=item["occurred_on"],
             file=item["file"],
-            registered_by=p.display_name,
-            registered_actor=p.actor,
         )
 
 
@@ -265,16 +273,8 @@ async def register_month(
         )
     note = text(data, "note", "备注", max_len=255)
     items = await _parse_items(access.project, data.get("items"), y, m, required=True)
-    p = access.principal
     async with in_transaction():
-        report = await MonthlyReport.create(
-            project_id=access.project.id,
-            year=y,
-            month=m,
-            note=note,
-            registered_by=p.display_name,
-            registered_actor=p.actor,
-        )
+        report = await MonthlyReport.create(**_registered(access), year=y, month=m, note=note)
         await _create_items(access, report, items)
     return report
 
@@ -371,17 +371,11 @@ async def list_vouchers(
         query = query.filter(report__year=y, report__month=m)
     total = await query.count()
     amounts = await query.values_list("amount", flat=True)
-    rows = (
-        await query.order_by("-occurred_on", "-id")
-        .offset((page_no - 1) * size)
-        .limit(size)
-        .prefetch_related("unit__enterprise", "file", "report")
+    rows = await paged(query, page_no, size, "-occurred_on", "-id").prefetch_related(
+        "unit__enterprise", "file", "report"
     )
     prefix = _url_prefix(access.project)
-    out = [
-        {"seq": i, **voucher_public(v, prefix)}
-        for i, v in enumerate(rows, start=(page_no - 1) * size + 1)
-    ]
+    out = [{"seq": seq, **voucher_public(v, prefix)} for seq, v in numbered(rows, page_no, size)]
     return out, total, str(sum((Decimal(str(a)) for a in amounts), Decimal("0.00")))
 
 
@@ -568,15 +562,7 @@ async def register_wage_material(
     file = await _attachment(
         access.project, data.get("file_id"), "file_id", WAGE_FILE_LABELS[k], False
     )
-    p = access.principal
-    return await WageAccountMaterial.create(
-        project_id=access.project.id,
-        kind=k,
-        data=values,
-        file=file,
-        registered_by=p.display_name,
-        registered_actor=p.actor,
-    )
+    return await WageAccountMaterial.create(**_registered(access), kind=k, data=values, file=file)
 
 
 async def delete_wage_material(access: ProjectAccess, kind: str, material_id: int) -> None:

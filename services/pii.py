@@ -144,31 +144,29 @@ def phone_columns(phone: str) -> dict[str, Any]:
     }
 
 
-def mask_id_number(value: str | None) -> str:
-    """``340124199001010933`` → ``340124*****0933`` (as the manual shows it)."""
+def _mask(value: str | None, shortest: int, head: int, stars: str) -> str:
+    """``value`` with its first ``head`` and last four characters kept around ``stars``; a value
+    shorter than ``shortest`` is all stars, an empty one stays empty."""
     if not value:
         return ""
-    if len(value) < 10:
+    if len(value) < shortest:
         return "*" * len(value)
-    return f"{value[:6]}*****{value[-4:]}"
+    return f"{value[:head]}{stars}{value[-4:]}"
+
+
+def mask_id_number(value: str | None) -> str:
+    """``340124199001010933`` → ``340124*****0933`` (as the manual shows it)."""
+    return _mask(value, 10, 6, "*****")
 
 
 def mask_phone(value: str | None) -> str:
     """``18956091977`` → ``189****1977``."""
-    if not value:
-        return ""
-    if len(value) < 7:
-        return "*" * len(value)
-    return f"{value[:3]}****{value[-4:]}"
+    return _mask(value, 7, 3, "****")
 
 
 def mask_bank_card(value: str | None) -> str:
     """``6222021234567890123`` → ``6222 **** **** 0123``."""
-    if not value:
-        return ""
-    if len(value) < 8:
-        return "*" * len(value)
-    return f"{value[:4]} **** **** {value[-4:]}"
+    return _mask(value, 8, 4, " **** **** ")
 
 
 # --- validation ----------------------------------------------------------------------------------

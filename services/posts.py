@@ -22,6 +22,7 @@ from realname.storage import FileStore
 from services import labour, localtime, sync
 from services.files import DOCUMENTS, check_upload, save_project_upload
 from services.identity import ProjectAccess
+from services.listing import numbered, paged
 from services.schemas.posts import DutyCreate, PostAdd, PostChange, PostExit
 
 
@@ -338,14 +339,8 @@ async def list_duty(
     """The project's duty records of one kind, newest first."""
     qs = DutyRecord.filter(project_id=access.project.id, kind=duty_kind_of(kind))
     total = await qs.count()
-    rows = (
-        await qs.order_by("-duty_date", "-id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("host__person", "file")
-    )
-    first = (page - 1) * size
-    return [duty_public(r, first + i + 1) for i, r in enumerate(rows)], total
+    rows = await paged(qs, page, size, "-duty_date", "-id").prefetch_related("host__person", "file")
+    return [duty_public(r, seq) for seq, r in numbered(rows, page, size)], total
 
 
 async def host_choices(access: ProjectAccess, kind: str) -> list[dict[str, Any]]:

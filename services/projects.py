@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -28,8 +29,8 @@ from services.dates import parse_date
 from services.regions import ensure_regions
 from services.schemas.projectinfo import COST_MAX
 
-IMPORT_UNIT_ROLES = {"builder", "supervisor", "general_contractor"}
-KEY_ROLES = {"project_manager", "chief_supervisor"}
+IMPORT_UNIT_ROLES = ("builder", "supervisor", "general_contractor")
+KEY_ROLES = ("project_manager", "chief_supervisor")
 
 
 def _req(row: dict[str, Any], key: str, label: str, where: str = "", max_len: int = 64) -> Any:
@@ -56,6 +57,27 @@ def _text(row: dict[str, Any], key: str, label: str, where: str = "", max_len: i
     return text
 
 
+def _choice(value: Any, allowed: Sequence[str], label: str, field: str) -> str:
+    """``value`` when it is one of ``allowed``; otherwise 「<label>应为 a / b / c」."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(
+            f"{label}应为 {' / '.join(allowed)}", code=E.INVALID_CHOICE.code, field=field
+        )
+    return value
+
+
+def _objects(row: dict[str, Any], key: str, label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The objects of the list ``row[key]`` (absent: none), each with its field prefix
+    (``units[0].``); refused as it goes: not a list, or an item that is not an object."""
+    items = row.get(key) or []
+    if not isinstance(items, list):
+        raise ValidationError(f"{label}应为列表", code=E.INVALID_FIELD.code, field=key)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValidationError(f"{label}应为对象", code=E.INVALID_ROW.code, field=f"{key}[{i}]")
+        yield f"{key}[{i}].", item
+
+
 def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     """Validate one permit row; raise ValidationError naming the field."""
     if not isinstance(row, dict):
@@ -71,14 +93,12 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
     if region_code not in regions:
         raise ValidationError("项目区域代码不存在", code=E.UNKNOWN_REGION.code, field="region_code")
     out["region_code"] = region_code
-    level = row.get("managing_level") or "county"
-    if not isinstance(level, str) or level not in {m.value for m in ManagingLevel}:
-        raise ValidationError(
-            "管理层级应为 county / city / province",
-            code=E.INVALID_CHOICE.code,
-            field="managing_level",
-        )
-    out["managing_level"] = level
+    out["managing_level"] = _choice(
+        row.get("managing_level") or "county",
+        [m.value for m in ManagingLevel],
+        "管理层级",
+        "managing_level",
+    )
     cost = row.get("cost")
     if cost not in (None, ""):
         try:
@@ -92,21 +112,11 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
         out["cost"] = min(out["cost"].quantize(Decimal("0.01")), COST_MAX)
     else:
         out["cost"] = None
-    units = row.get("units") or []
-    if not isinstance(units, list):
-        raise ValidationError("参建单位应为列表", code=E.INVALID_FIELD.code, field="units")
     out["units"] = []
-    for i, unit in enumerate(units):
-        where = f"units[{i}]."
-        if not isinstance(unit, dict):
-            raise ValidationError("参建单位应为对象", code=E.INVALID_ROW.code, field=f"units[{i}]")
-        role = _req(unit, "role", "责任主体", where)
-        if not isinstance(role, str) or role not in IMPORT_UNIT_ROLES:
-            raise ValidationError(
-                "责任主体应为 builder / supervisor / general_contractor",
-                code=E.INVALID_CHOICE.code,
-                field=f"{where}role",
-            )
+    for where, unit in _objects(row, "units", "参建单位"):
+        role = _choice(
+            _req(unit, "role", "责任主体", where), IMPORT_UNIT_ROLES, "责任主体", f"{where}role"
+        )
         out["units"].append(
             {
                 "role": role,
@@ -123,26 +133,10 @@ def parse_project_row(row: Any, regions: set[str]) -> dict[str, Any]:
                 ),
             }
         )
-    people = row.get("key_personnel") or []
-    if not isinstance(people, list):
-        raise ValidationError(
-            "关键岗位人员应为列表", code=E.INVALID_FIELD.code, field="key_personnel"
-        )
     out["key_personnel"] = []
     codes = {u["credit_code"] for u in out["units"]}
-    for i, kp in enumerate(people):
-        where = f"key_personnel[{i}]."
-        if not isinstance(kp, dict):
-            raise ValidationError(
-                "关键岗位人员应为对象", code=E.INVALID_ROW.code, field=f"key_personnel[{i}]"
-            )
-        role = _req(kp, "role", "岗位", where)
-        if not isinstance(role, str) or role not in KEY_ROLES:
-            raise ValidationError(
-                "岗位应为 project_manager / chief_supervisor",
-                code=E.INVALID_CHOICE.code,
-                field=f"{where}role",
-            )
+    for where, kp in _objects(row, "key_personnel", "关键岗位人员"):
+        role = _choice(_req(kp, "role", "岗位", where), KEY_ROLES, "岗位", f"{where}role")
         unit_code = kp.get("unit_credit_code")
         if unit_code:
             unit_code = pii.validate_credit_code(unit_code, f"{where}unit_credit_code")

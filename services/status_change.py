@@ -29,6 +29,7 @@ from realname.storage import FileStore
 from services import files as file_service
 from services import localtime
 from services.identity import MANAGE, REVIEW, Principal, ProjectAccess, compute_access
+from services.listing import filter_choice, numbered, paged
 from services.units import Upload, text
 
 PROJECT_STATUSES = ("未开工", "在建", "停工", "完工")
@@ -301,16 +302,13 @@ async def list_for_project(
 ) -> tuple[list[dict[str, Any]], int]:
     """The project's requests, newest first, with the manual's columns."""
     query = StatusChangeRequest.filter(project_id=access.project.id)
-    if state:
-        if state not in {s.value for s in RequestState}:
-            raise ValidationError("审批状态取值无效", code=E.INVALID_CHOICE.code, field="state")
-        query = query.filter(state=state)
+    query = filter_choice(query, "state", state, RequestState, "审批状态")
     total = await query.count()
-    reqs = await query.order_by("-id").offset((page_no - 1) * size).limit(size)
+    reqs = await paged(query, page_no, size, "-id")
     for r in reqs:
         r.project = access.project
     rows = await _public_many(reqs, with_detail=False)
-    return [{"seq": i, **row} for i, row in enumerate(rows, start=(page_no - 1) * size + 1)], total
+    return [{"seq": seq, **row} for seq, row in numbered(rows, page_no, size)], total
 
 
 async def detail_for_project(access: ProjectAccess, request_id: int) -> dict[str, Any]:
@@ -340,7 +338,7 @@ async def review_queue(
     wanted = [StepState.PENDING] if state == "pending" else [StepState.APPROVED, StepState.REJECTED]
     query = StatusReviewStep.filter(region_id=principal.region_code, state__in=wanted)
     total = await query.count()
-    steps = await query.order_by("-id").offset((page_no - 1) * size).limit(size)
+    steps = await paged(query, page_no, size, "-id")
     reqs_by_id = {
         r.id: r
         for r in await StatusChangeRequest.filter(

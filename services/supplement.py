@@ -41,6 +41,7 @@ from services import attendance, audit, localtime, rules
 from services import files as file_service
 from services.held_posts import HeldPost, held_posts
 from services.identity import MANAGE, Principal, ProjectAccess
+from services.listing import paged
 from services.schemas.supplement import SupplementCreate
 
 LABOUR_OFFICER = "gc_labour_officer"
@@ -188,9 +189,7 @@ async def file_request(
             reason=reason,
             evidence=evidence,
             chain=chain,
-            requester_kind=principal.kind,
-            requester_id=str(principal.account_id),
-            requester_name=principal.display_name,
+            **_who("requester", principal),
             requester_unit_ids=sorted(access.unit_ids),
             using_db=conn,
         )
@@ -204,6 +203,15 @@ async def file_request(
             using_db=conn,
         )
     return await request_public(req)
+
+
+def _who(role: str, principal: Principal) -> dict[str, str]:
+    """The ``<role>_kind``, ``<role>_id`` and ``<role>_name`` columns naming ``principal``."""
+    return {
+        f"{role}_kind": principal.kind,
+        f"{role}_id": str(principal.account_id),
+        f"{role}_name": principal.display_name,
+    }
 
 
 # --- deciding ------------------------------------------------------------------------------------
@@ -258,9 +266,7 @@ async def decide(
             node=node,
             approve=approve,
             comment=comment,
-            actor_kind=principal.kind,
-            actor_id=str(principal.account_id),
-            actor_name=principal.display_name,
+            **_who("actor", principal),
             using_db=conn,
         )
         await audit.record(
@@ -400,7 +406,7 @@ async def list_requests(
     elif scope != "all":
         raise ValidationError("scope 应为 all、mine 或 queue", field="scope")
     total = await qs.count()
-    reqs = await qs.order_by("-id").offset((page_no - 1) * size).limit(size)
+    reqs = await paged(qs, page_no, size, "-id")
     return [await request_public(r) for r in reqs], total
 
 

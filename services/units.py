@@ -30,6 +30,7 @@ from services import files as file_service
 from services import localtime, pii
 from services.dates import parse_date
 from services.identity import MANAGE, VIEW_PII, ProjectAccess
+from services.listing import filter_choice
 
 SUBCONTRACTOR_ROLES = (UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB)
 # Enterprises in these roles run the whole project's unit list; subcontractors only their own row.
@@ -191,10 +192,7 @@ async def list_units(
 ) -> tuple[list[dict[str, Any]], int]:
     """The project's participating units, filtered by role and name/credit code/site lead."""
     query = ParticipatingUnit.filter(project_id=access.project.id)
-    if role:
-        if role not in {r.value for r in UnitRole}:
-            raise ValidationError("责任主体取值无效", code=E.INVALID_CHOICE.code, field="role")
-        query = query.filter(role=role)
+    query = filter_choice(query, "role", role, UnitRole, "责任主体")
     if q and q.strip():
         from tortoise.expressions import Q
 

@@ -40,19 +40,17 @@ async def _set_aside_unmarked(project_id: int, failed: _Failed) -> None:
             retry_at.isoformat(timespec="seconds"),
             error,
         )
+        failure: dict[str, Any] = {
+            "attempts": attempts,
+            "error": error,
+            "failed_at": now,
+            "retry_at": retry_at,
+        }
         if marks:
-            await PendingSettlement.filter(id__in=[i for i, _ in marks]).update(
-                attempts=attempts, error=error, failed_at=now, retry_at=retry_at
-            )
+            await PendingSettlement.filter(id__in=[i for i, _ in marks]).update(**failure)
         else:
             await PendingSettlement.create(
-                project_id=project_id,
-                member_id=member_id,
-                day=day,
-                attempts=attempts,
-                error=error,
-                failed_at=now,
-                retry_at=retry_at,
+                project_id=project_id, member_id=member_id, day=day, **failure
             )
 
 

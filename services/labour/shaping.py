@@ -10,6 +10,7 @@ from models import ParticipatingUnit, Person, PersonType, Post, ProjectMember, U
 from models.org import UNIT_ROLE_LABELS
 from models.people import PERSON_TYPE_LABELS, POST_LABELS, WORK_STATUS_LABELS
 from services import pii
+from services.listing import paged
 
 # --- shaping -------------------------------------------------------------------------------------
 
@@ -53,12 +54,7 @@ async def member_page(
 ) -> list[ProjectMember]:
     """Page `page` (of `size` rows, in `order`) of the members in `qs`, ready for
     ``member_public``."""
-    return list(
-        await qs.order_by(*order)
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related(*MEMBER_RELATIONS)
-    )
+    return list(await paged(qs, page, size, *order).prefetch_related(*MEMBER_RELATIONS))
 
 
 def member_public(

@@ -11,6 +11,7 @@ from services import localtime
 from services.identity import ProjectAccess
 from services.labour.scope import CONSTRUCTION_ROLES
 from services.labour.shaping import unit_public
+from services.listing import numbered, paged
 from services.schemas.labour import TeamCreate, TeamUpdate
 
 # --- teams ---------------------------------------------------------------------------------------
@@ -71,15 +72,9 @@ async def list_teams(
     if on_site is not None:
         qs = qs.filter(on_site=on_site)
     total = await qs.count()
-    teams = (
-        await qs.order_by("id")
-        .offset((page - 1) * size)
-        .limit(size)
-        .prefetch_related("unit__enterprise")
-    )
+    teams = await paged(qs, page, size, "id").prefetch_related("unit__enterprise")
     counts = await active_counts([t.id for t in teams])
-    first = (page - 1) * size
-    rows = [team_public(t, first + i + 1, counts.get(t.id, 0)) for i, t in enumerate(teams)]
+    rows = [team_public(t, seq, counts.get(t.id, 0)) for seq, t in numbered(teams, page, size)]
     return rows, total
 
 

@@ -131,7 +131,17 @@ class PersonFound(BaseModel):
     membership: Membership | None
 
 
-class MemberPublic(BaseModel):
+class ContractState(BaseModel):
+    """A membership's contract state and warning (rule 4), as member rows carry it."""
+
+    contract_status: str | None = None
+    contract_status_label: str | None = None
+    contract_warning: str | None = None
+    contract_warning_label: str | None = None
+    days_since_entry: int | None = None
+
+
+class MemberPublic(ContractState):
     """The one reply shape of a project member (person, team, unit, wage card, contract state)."""
 
     model_config = ConfigDict(extra="allow")
@@ -163,11 +173,6 @@ class MemberPublic(BaseModel):
     bank_branch_code: str | None
     migrated: bool
     incomplete_fields: list[str]
-    contract_status: str | None = None
-    contract_status_label: str | None = None
-    contract_warning: str | None = None
-    contract_warning_label: str | None = None
-    days_since_entry: int | None = None
 
 
 class ImportRowError(BaseModel):

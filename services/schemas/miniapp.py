@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from realname.contract import Body, PageQuery, Query
+from services.schemas.labour import ContractState
 
 # --- sign-in ---
 
@@ -160,7 +161,7 @@ class QrCancelled(BaseModel):
 # --- my projects, my attendance, my contracts ---
 
 
-class MyProject(BaseModel):
+class MyProject(ContractState):
     """A project of the caller: membership (if any) and permit posts (持证岗位)."""
 
     project_code: str
@@ -180,11 +181,6 @@ class MyProject(BaseModel):
     work_status_label: str | None = None
     entry_date: dt.date | None = None
     exit_date: dt.date | None = None
-    contract_status: str | None = None
-    contract_status_label: str | None = None
-    contract_warning: str | None = None
-    contract_warning_label: str | None = None
-    days_since_entry: int | None = None
 
 
 class CountBy(BaseModel):
