@@ -18,6 +18,7 @@ from tests.factories import (
     enterprise_token,
     make_enterprise,
     make_id_number,
+    make_project,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -41,6 +42,12 @@ def wage(**over: Any) -> dict[str, Any]:
 async def headers_for(redis: Any, world: ProjectWorld, role: str) -> dict[str, str]:
     """Auth headers of one of the world's companies (builder, gc, supervisor)."""
     return auth(await enterprise_token(redis, world.enterprises[role]))
+
+
+async def gc_world(redis: Any) -> tuple[ProjectWorld, dict[str, str]]:
+    """A new project and its general contractor's auth headers."""
+    world = await make_project()
+    return world, await headers_for(redis, world, "gc")
 
 
 async def add_subcontractor(

@@ -12,7 +12,7 @@ from realname.contract import Page
 from services import contracts, localtime, rules
 from services.schemas.contracts import ContractPage, UnsignedRow
 from tests.factories import auth, enterprise_token, make_member, make_person, make_project
-from tests.labour.helpers import PDF, PNG, add_subcontractor, headers_for
+from tests.labour.helpers import PDF, PNG, add_subcontractor, gc_world, headers_for
 
 D0 = dt.date(2026, 3, 1)
 
@@ -66,8 +66,7 @@ async def _sign(client, world, h, member, number="HT-1", attachment=PDF, **over)
 
 
 async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     today = localtime.project_today(world.project)
     members = {
         d: await make_member(world, entry_date=today - dt.timedelta(days=d))
@@ -103,8 +102,7 @@ async def test_unsigned_tab_shows_warning_levels_on_boundaries(client, redis):
 
 
 async def test_red_blocks_punches_until_signed(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     today = localtime.project_today(world.project)
     day30 = await make_member(world, entry_date=today - dt.timedelta(days=30))
     day31 = await make_member(world, entry_date=today - dt.timedelta(days=31))
@@ -135,8 +133,7 @@ async def test_red_blocks_punches_until_signed(client, redis):
 
 
 async def test_upload_validation_and_refusals(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     member = await make_member(world)
     r = await _sign(client, world, h, member, attachment=None)
     assert r.status_code == 422 and r.json()["message"] == "请上传合同附件"
@@ -165,8 +162,7 @@ async def test_upload_validation_and_refusals(client, redis):
 
 
 async def test_edit_terminate_delete_and_resign(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     person, number, phone = await make_person(name="郭涛")
     member = await make_member(world, person=person)
     cid = (await _sign(client, world, h, member)).json()["id"]
@@ -209,28 +205,13 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     assert r.status_code == 422 and r.json()["code"] == "invalid_termination_type"
     r = await _terminate(client, world, h, cid, termination_type="甲方解约")
     assert r.status_code == 422 and r.json()["message"] == "请填写解约原因"
-    r = await _terminate(
-        client,
-        world,
-        h,
-        cid,
-        termination_type="甲方解约",
-        termination_reason="离职解约",
-        initiated_at="2026-07-20 10:00:00",
-        confirmed_at="2026-07-19 10:00:00",
-    )
+    ended = {"termination_type": "甲方解约", "termination_reason": "离职解约"}
+    times = {"initiated_at": "2026-07-20 10:00:00", "confirmed_at": "2026-07-19 10:00:00"}
+    r = await _terminate(client, world, h, cid, **ended, **times)
     assert r.status_code == 422 and r.json()["message"] == "确认解约时间不能早于发起解约时间"
     assert (await LabourContract.get(id=cid)).status == ContractStatus.ACTIVE
-    r = await _terminate(
-        client,
-        world,
-        h,
-        cid,
-        termination_type="甲方解约",
-        termination_reason="离职解约",
-        initiated_at="2026-07-20",
-        confirmed_at="2026-07-20",
-    )
+    times = {"initiated_at": "2026-07-20", "confirmed_at": "2026-07-20"}
+    r = await _terminate(client, world, h, cid, **ended, **times)
     assert r.status_code == 200, r.text
     r = await _terminate(client, world, h, cid, termination_type="甲方解约", termination_reason="x")
     assert r.status_code == 409 and r.json()["message"] == "该合同已解约"

@@ -15,7 +15,13 @@ from tests.factories import (
     make_project,
     person_token,
 )
-from tests.labour.helpers import PDF, add_subcontractor, headers_for, unenrolled_person
+from tests.labour.helpers import (
+    PDF,
+    add_subcontractor,
+    gc_world,
+    headers_for,
+    unenrolled_person,
+)
 
 
 def base(world) -> str:
@@ -59,8 +65,7 @@ async def test_add_supervision_gc_and_sub_staff(client, redis):
 
 
 async def test_post_refusals(client, redis):
-    world = await make_project()
-    gc = await headers_for(redis, world, "gc")
+    world, gc = await gc_world(redis)
     sup = await headers_for(redis, world, "supervisor")
     _, raw = await unenrolled_person()
     r = await _add(client, world, gc, "gc", raw, Post.SAFETY_OFFICER)
@@ -91,8 +96,7 @@ async def test_post_refusals(client, redis):
 
 
 async def test_post_change_and_exit(client, redis):
-    world = await make_project()
-    gc = await headers_for(redis, world, "gc")
+    world, gc = await gc_world(redis)
     member = await make_member(world, person_type=PersonType.MANAGEMENT, post=Post.SAFETY_OFFICER)
     r = await client.patch(
         f"{base(world)}/posts/{member.id}", headers=gc, json={"post": Post.TECHNICAL_LEAD}
@@ -176,8 +180,7 @@ async def test_supervision_meeting_and_pm_duty(client, redis):
 
 async def test_post_options_reply(client, redis):
     """The 添加人员 pickers: the three tabs with their posts and the units the caller may use."""
-    world = await make_project()
-    gc = await headers_for(redis, world, "gc")
+    world, gc = await gc_world(redis)
     r = await client.get(f"{base(world)}/posts/options", headers=gc)
     assert r.status_code == 200, r.text
     options = PostOptions.model_validate_json(r.content, strict=True)

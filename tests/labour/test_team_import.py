@@ -8,7 +8,15 @@ import openpyxl
 from models import ProjectMember, Team
 from services.schemas.labour import TeamImportResult
 from tests.factories import make_member, make_person, make_project
-from tests.labour.helpers import BRANCH, CARD, PDF, headers_for, team_workbook, unenrolled_person
+from tests.labour.helpers import (
+    BRANCH,
+    CARD,
+    PDF,
+    gc_world,
+    headers_for,
+    team_workbook,
+    unenrolled_person,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,8 +33,7 @@ async def _post(client, world, h, data, name="导入.xlsx", team=None):
 
 
 async def test_template_has_chinese_headers(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     r = await client.get(f"{base(world)}/teams/import-template", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
@@ -39,8 +46,7 @@ async def test_template_has_chinese_headers(client, redis):
 
 
 async def test_import_reports_row_errors_and_imports_valid_rows(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     ok1, n1, _ = await make_person()
     ok2, n2, _ = await make_person()
     _, raw = await unenrolled_person()
@@ -89,8 +95,7 @@ async def test_import_reports_row_errors_and_imports_valid_rows(client, redis):
 
 
 async def test_import_file_refusals(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     r = await _post(client, world, h, team_workbook([], header=("姓名", "身份证号")))
     assert r.status_code == 422 and r.json()["code"] == "invalid_template"
     assert "模板表头不正确" in r.json()["message"]

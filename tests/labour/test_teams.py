@@ -17,6 +17,7 @@ from tests.labour.helpers import (
     BRANCH,
     CARD,
     add_subcontractor,
+    gc_world,
     headers_for,
     unenrolled_person,
     wage,
@@ -28,8 +29,7 @@ def base(world) -> str:
 
 
 async def test_team_crud_and_list_columns(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     r = await client.post(
         f"{base(world)}/teams",
         headers=h,
@@ -65,8 +65,7 @@ async def test_team_crud_and_list_columns(client, redis):
 
 
 async def test_team_validation(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     r = await client.post(f"{base(world)}/teams", headers=h, json={"unit_id": world.gc.id})
     assert r.status_code == 422 and r.json()["field"] == "name"
     assert r.json()["message"] == "请填写班组名称"
@@ -88,8 +87,7 @@ async def test_team_validation(client, redis):
 
 
 async def test_delete_or_exit_team_with_active_members_refused(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     member = await make_member(world)
     r = await client.delete(f"{base(world)}/teams/{world.team.id}", headers=h)
     assert r.status_code == 409
@@ -106,8 +104,7 @@ async def test_delete_or_exit_team_with_active_members_refused(client, redis):
 
 
 async def test_search_person_by_id_number(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     person, number, phone = await make_person()
     r = await client.post(f"{base(world)}/persons/search", headers=h, json={"id_number": number})
     assert r.status_code == 200
@@ -139,8 +136,7 @@ async def test_search_person_by_id_number(client, redis):
 
 
 async def test_add_member_requires_enrolment_and_wage_card(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     url = f"{base(world)}/teams/{world.team.id}/members"
     _, raw = await unenrolled_person()
     r = await client.post(url, headers=h, json={"id_number": raw, **wage()})
@@ -173,8 +169,7 @@ async def test_add_member_requires_enrolment_and_wage_card(client, redis):
 
 
 async def test_rejoin_after_exit_and_off_site_team(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     person, number, _ = await make_person()
     member = await make_member(
         world, person=person, entry_date=dt.date.today() - dt.timedelta(days=40)
@@ -209,8 +204,7 @@ async def test_rejoin_after_exit_and_off_site_team(client, redis):
 
 
 async def test_complete_migrated_member(client, redis):
-    world = await make_project()
-    h = await headers_for(redis, world, "gc")
+    world, h = await gc_world(redis)
     member = await make_member(world, work_type="", bank_card=None, migrated=True)
     r = await client.get(f"{base(world)}/members/{member.id}", headers=h)
     assert set(r.json()["incomplete_fields"]) == {

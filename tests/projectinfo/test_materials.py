@@ -5,7 +5,7 @@ import datetime as dt
 from models.materials import MaterialVoucher, MonthlyReport, WageAccountMaterial
 from services import localtime
 from tests.factories import auth, enterprise_token, make_project, regulator_token
-from tests.projectinfo.helpers import EXE, pdf
+from tests.projectinfo.helpers import EXE, pdf, voucher
 
 TODAY = localtime.today(localtime.zone("Asia/Shanghai"))  # the test projects' today
 Y, M = TODAY.year, TODAY.month
@@ -30,31 +30,11 @@ async def test_monthly_report_register_and_overview(client, redis):
     world, code = await setup()
     token = await enterprise_token(redis, world.enterprises["gc"])
     f1, f2, f3 = [await upload(client, code, token) for _ in range(3)]
+    gc = world.gc.id
     items = [
-        {
-            "kind": "contract",
-            "unit_id": world.gc.id,
-            "number": "HT-01",
-            "amount": "1000000",
-            "date": "2020-01-01",
-            "file_id": f1,
-        },
-        {
-            "kind": "receipt",
-            "unit_id": world.gc.id,
-            "counterparty": "建设单位",
-            "amount": "50000.5",
-            "date": TODAY.isoformat(),
-            "file_id": f2,
-        },
-        {
-            "kind": "payment",
-            "unit_id": world.gc.id,
-            "counterparty": "西宁钢材公司",
-            "amount": "1200",
-            "date": TODAY.isoformat(),
-            "file_id": f3,
-        },
+        voucher("contract", gc, f1, dt.date(2020, 1, 1), "1000000", number="HT-01"),
+        voucher("receipt", gc, f2, TODAY, "50000.5", counterparty="建设单位"),
+        voucher("payment", gc, f3, TODAY, "1200", counterparty="西宁钢材公司"),
     ]
     url = f"/admin/v1/projects/{code}/materials/monthly/{Y}/{M}"
     r = await client.post(url, json={"items": items}, headers=auth(token))
@@ -112,13 +92,7 @@ async def test_monthly_report_refusals_change_nothing(client, redis):
     fid = await upload(client, code, token)
     other_token = await enterprise_token(redis, other.enterprises["gc"])
     foreign_file = await upload(client, other.project.code, other_token)
-    good = {
-        "kind": "receipt",
-        "unit_id": world.gc.id,
-        "amount": "100",
-        "date": TODAY.isoformat(),
-        "file_id": fid,
-    }
+    good = voucher("receipt", world.gc.id, fid, TODAY, "100")
     url = f"/admin/v1/projects/{code}/materials/monthly/{Y}/{M}"
     cases = [
         ({"items": []}, "items", "请至少添加一项合同或收付款凭证"),
@@ -280,85 +254,54 @@ async def test_wage_account_materials(client, redis):
     assert set(r.json()["counts"].values()) == {1}
     assert r.json()["kinds"][1]["data"][0]["bank_branch_code"] == "105851000010"
 
+    # (kind, the one field sent wrong, its value, the message naming it)
     cases = [
         (
             "escrow_agreement",
-            dict(escrow, monthly_min_ratio="120"),
             "monthly_min_ratio",
+            "120",
             "工资月执行金额占进度款最低比例应在0到100之间",
         ),
+        ("escrow_agreement", "advance_min_ratio", "-1", "工资预付款占合同价最低比例应在0到100之间"),
+        ("escrow_agreement", "advance_min_ratio", "abc", "工资预付款占合同价最低比例应为数字"),
+        ("escrow_agreement", "bank_name", "", "请填写丙方（开户银行）"),
+        ("escrow_agreement", "party_b_unit_id", world.builder.id, "甲方和乙方不能是同一单位"),
         (
             "escrow_agreement",
-            dict(escrow, advance_min_ratio="-1"),
-            "advance_min_ratio",
-            "工资预付款占合同价最低比例应在0到100之间",
-        ),
-        (
-            "escrow_agreement",
-            dict(escrow, advance_min_ratio="abc"),
-            "advance_min_ratio",
-            "工资预付款占合同价最低比例应为数字",
-        ),
-        ("escrow_agreement", dict(escrow, bank_name=""), "bank_name", "请填写丙方（开户银行）"),
-        (
-            "escrow_agreement",
-            dict(escrow, party_b_unit_id=world.builder.id),
-            "party_b_unit_id",
-            "甲方和乙方不能是同一单位",
-        ),
-        (
-            "escrow_agreement",
-            dict(escrow, party_a_unit_id=999999999),
             "party_a_unit_id",
+            999999999,
             "所选甲方不是本项目已登记的参建单位，分包单位需要先在参建单位页面登记",
         ),
+        ("account_opening", "bank_branch_code", "12345", "联行号应为12位数字"),
         (
             "account_opening",
-            dict(opening, bank_branch_code="12345"),
-            "bank_branch_code",
-            "联行号应为12位数字",
-        ),
-        (
-            "account_opening",
-            dict(opening, agreement_no="NOPE"),
             "agreement_no",
+            "NOPE",
             "关联的资金托管协议号不存在，请先登记资金托管协议",
         ),
-        ("wage_deposit", dict(deposit, amount="0"), "amount", "存款或担保/保单金额(元)应大于0"),
+        ("wage_deposit", "amount", "0", "存款或担保/保单金额(元)应大于0"),
         (
             "wage_deposit",
-            dict(deposit, deposit_method="现金"),
             "deposit_method",
+            "现金",
             "保证金缴纳方式应为：现金存储、银行保函、工程担保公司保函、工程保证保险",
         ),
-        (
-            "wage_deposit",
-            dict(deposit, institution=""),
-            "institution",
-            "保函或保险方式缴纳时请填写担保/保险机构",
-        ),
-        (
-            "wage_deposit",
-            dict(deposit, end_date="2025-01-01"),
-            "end_date",
-            "结束日期不能早于开始日期",
-        ),
-        ("payment_guarantee", dict(guarantee, start_date=""), "start_date", "请选择担保开始日期"),
-        (
-            "gc_payroll_agreement",
-            dict(payroll, signed_on="2026/02/01"),
-            "signed_on",
-            "签订日期格式应为 YYYY-MM-DD",
-        ),
-        (
-            "escrow_agreement",
-            dict(escrow, file_id=123456789),
-            "file_id",
-            "附件不存在或不属于本项目，请重新上传",
-        ),
+        ("wage_deposit", "institution", "", "保函或保险方式缴纳时请填写担保/保险机构"),
+        ("wage_deposit", "end_date", "2025-01-01", "结束日期不能早于开始日期"),
+        ("payment_guarantee", "start_date", "", "请选择担保开始日期"),
+        ("gc_payroll_agreement", "signed_on", "2026/02/01", "签订日期格式应为 YYYY-MM-DD"),
+        ("escrow_agreement", "file_id", 123456789, "附件不存在或不属于本项目，请重新上传"),
     ]
+    bodies = {
+        "escrow_agreement": escrow,
+        "account_opening": opening,
+        "wage_deposit": deposit,
+        "payment_guarantee": guarantee,
+        "gc_payroll_agreement": payroll,
+    }
     before = await WageAccountMaterial.filter(project_id=world.project.id).count()
-    for kind, body, field, message in cases:
+    for kind, field, value, message in cases:
+        body = dict(bodies[kind], **{field: value})
         r = await client.post(f"{base}/{kind}", json=body, headers=auth(token))
         assert r.status_code == 422, (field, r.text)
         assert (r.json()["field"], r.json()["message"]) == (field, message)
@@ -401,17 +344,7 @@ async def test_materials_access(client, redis):
     fid = await upload(client, code_b, token_b)
     r = await client.post(
         f"/admin/v1/projects/{code_b}/materials/monthly/{Y}/{M}",
-        json={
-            "items": [
-                {
-                    "kind": "receipt",
-                    "unit_id": b.gc.id,
-                    "amount": "1",
-                    "date": TODAY.isoformat(),
-                    "file_id": fid,
-                }
-            ]
-        },
+        json={"items": [voucher("receipt", b.gc.id, fid, TODAY)]},
         headers=auth(token_b),
     )
     vid = r.json()["receipts"][0]["id"]

@@ -17,7 +17,7 @@ from tests.factories import (
     regulator_token,
     token_for,
 )
-from tests.projectinfo.helpers import pdf
+from tests.projectinfo.helpers import pdf, voucher
 
 TODAY = dt.date.today()
 
@@ -155,17 +155,7 @@ async def test_workbench(client, redis):
     )
     r = await client.post(
         f"/admin/v1/projects/{code}/materials/monthly/{TODAY.year}/{TODAY.month}",
-        json={
-            "items": [
-                {
-                    "kind": "receipt",
-                    "unit_id": world.gc.id,
-                    "amount": "1",
-                    "date": TODAY.isoformat(),
-                    "file_id": fid,
-                }
-            ]
-        },
+        json={"items": [voucher("receipt", world.gc.id, fid, TODAY)]},
         headers=auth(gc),
     )
     assert r.status_code == 201

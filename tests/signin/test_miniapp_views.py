@@ -57,22 +57,16 @@ async def test_my_contracts_with_warning(client):
 async def test_announcements_for_my_region(client):
     world = await synced_project(region="630102")
     me = await wechat_person(client, world, labour=True)
-    title = uid("公告")
-    await Announcement.create(
-        title=title,
-        content="春节放假安排",
-        region_id="630100",
-        publisher_kind="regulator",
-        publisher_account_id=1,
-    )
-    far = uid("公告")
-    await Announcement.create(
-        title=far,
-        content="外地",
-        region_id="632300",
-        publisher_kind="regulator",
-        publisher_account_id=1,
-    )
+    title, far = uid("公告"), uid("公告")
+    # one of the city above the project's district, one of another prefecture
+    for name, content, region in ((title, "春节放假安排", "630100"), (far, "外地", "632300")):
+        await Announcement.create(
+            title=name,
+            content=content,
+            region_id=region,
+            publisher_kind="regulator",
+            publisher_account_id=1,
+        )
     r = await client.get("/miniapp/v1/announcements", headers=auth(me["token"]))
     assert r.status_code == 200, r.text
     titles = [a["title"] for a in r.json()["data"]]
