@@ -75,9 +75,7 @@ async def withdraw(request: Request, announcement_id: int, principal: Principal)
     access=Access.project(VIEW),
     response=Page[AnnouncementPublic],
 )
-async def for_project(
-    request: Request, code: str, query: PageQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def for_project(request: Request, query: PageQuery, access: ProjectAccess) -> HTTPResponse:
     """The notices this project sees, newest first."""
     rows, total = await announcements.for_project(access.project, query.page, query.page_size)
     return page(rows, total)
@@ -90,8 +88,6 @@ async def for_project(
     response=AnnouncementPublic,
     errors=(E.ANNOUNCEMENT_NOT_FOUND,),
 )
-async def detail(
-    request: Request, code: str, announcement_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def detail(request: Request, announcement_id: int, access: ProjectAccess) -> HTTPResponse:
     """One notice with its content."""
     return ok(await announcements.project_detail(access.project, announcement_id))

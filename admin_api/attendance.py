@@ -134,9 +134,7 @@ async def member_month(
     content_type="image/jpeg",
     errors=(E.PHOTO_NOT_FOUND,),
 )
-async def punch_photo(
-    request: Request, code: str, punch_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def punch_photo(request: Request, punch_id: int, access: ProjectAccess) -> HTTPResponse:
     """The photo taken with a punch (for the diagnosis view)."""
     return await private_file(
         request,
@@ -150,6 +148,6 @@ async def punch_photo(
 @endpoint(
     summary="工作台考勤概况", access=Access.project(identity.VIEW), response=AttendanceSummary
 )
-async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def summary(request: Request, access: ProjectAccess) -> HTTPResponse:
     """Workbench attendance summary: on site today by person type and unit, month rate."""
     return ok(await attendance.workbench_summary(access))

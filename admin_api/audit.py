@@ -27,9 +27,7 @@ READERS = Access.project(VIEW, "enterprise", "regulator")
     response=Page[AuditEntry],
     errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),
 )
-async def list_audit(
-    request: Request, code: str, query: AuditQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_audit(request: Request, query: AuditQuery, access: ProjectAccess) -> HTTPResponse:
     """操作日志: who, role, action, target, masked or not, time, IP; newest first.
 
     Filters ``action``, ``person`` (name or ID number), ``date_from``, ``date_to``.
@@ -49,7 +47,7 @@ async def list_audit(
     errors=(E.AUDIT_FORBIDDEN, E.INVALID_RANGE),
 )
 async def export_audit(
-    request: Request, code: str, query: AuditExportQuery, access: ProjectAccess
+    request: Request, query: AuditExportQuery, access: ProjectAccess
 ) -> HTTPResponse | None:
     """导出操作日志: the filtered log as .xlsx with the list's columns (audited)."""
     audit_view.require_reader(access)

@@ -42,7 +42,7 @@ decision_endpoint = partial(
     response=Page[BindingRequestRow],
 )
 async def list_requests(
-    request: Request, code: str, query: BindingRequestQuery, access: ProjectAccess
+    request: Request, query: BindingRequestQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """Binding requests of persons on the project (`status`, default pending; `all` for every)."""
     access.require(identity.VIEW_PII)
@@ -70,7 +70,7 @@ async def _decide(
 @bp.post("/<request_id:int>/approve")
 @decision_endpoint(summary="确认实名绑定")
 async def approve(
-    request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
+    request: Request, request_id: int, body: BindingDecision, access: ProjectAccess
 ) -> HTTPResponse:
     """Confirm the binding: the WeChat account is bound to the person."""
     return await _decide(request, access, request_id, True, body.note)
@@ -79,7 +79,7 @@ async def approve(
 @bp.post("/<request_id:int>/reject")
 @decision_endpoint(summary="驳回实名绑定")
 async def reject(
-    request: Request, code: str, request_id: int, body: BindingDecision, access: ProjectAccess
+    request: Request, request_id: int, body: BindingDecision, access: ProjectAccess
 ) -> HTTPResponse:
     """Refuse the binding (a `note` with the reason is required)."""
     return await _decide(request, access, request_id, False, body.note)

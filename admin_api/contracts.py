@@ -34,9 +34,7 @@ UPLOAD_ERRORS = (E.INVALID_FILE_TYPE, E.EMPTY_FILE, E.TOO_LARGE)
     access=Access.project(VIEW),
     response=Page[UnsignedRow],
 )
-async def unsigned(
-    request: Request, code: str, query: UnsignedQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def unsigned(request: Request, query: UnsignedQuery, access: ProjectAccess) -> HTTPResponse:
     """未签约: active labour members without a contract in force, with their warning level."""
     rows, total = await contracts.list_unsigned(
         access, q=query.q, warning=query.warning, page=query.page, size=query.page_size
@@ -46,7 +44,7 @@ async def unsigned(
 
 @bp.get("/<code:str>/contracts/warnings")
 @endpoint(summary="合同预警统计", access=Access.project(VIEW), response=WarningCounts)
-async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def warnings(request: Request, access: ProjectAccess) -> HTTPResponse:
     """Counts of yellow / orange / red contract warnings on the project."""
     summary = await contracts.warning_summary(access, localtime.project_today(access.project))
     return ok({"counts": summary["counts"], "labels": summary["labels"]})
@@ -59,7 +57,7 @@ async def warnings(request: Request, code: str, access: ProjectAccess) -> HTTPRe
     response=ContractPage,
 )
 async def list_contracts(
-    request: Request, code: str, query: ContractsQuery, access: ProjectAccess
+    request: Request, query: ContractsQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """履约中 (status=active, default) or 已解约 (status=terminated) contracts."""
     rows, total = await contracts.list_contracts(
@@ -84,7 +82,7 @@ async def list_contracts(
     errors=(E.MEMBER_NOT_FOUND, E.CONTRACT_EXISTS, E.NOT_LABOUR, E.INVALID_DATE, *UPLOAD_ERRORS),
 )
 async def upload_contract(
-    request: Request, code: str, body: ContractCreate, access: ProjectAccess
+    request: Request, body: ContractCreate, access: ProjectAccess
 ) -> HTTPResponse:
     """上传: sign a member's contract (multipart: fields + ``attachment`` file)."""
     contract = await contracts.create_contract(
@@ -108,7 +106,7 @@ async def upload_contract(
     errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE, E.INVALID_DATE, *UPLOAD_ERRORS),
 )
 async def edit_contract(
-    request: Request, code: str, contract_id: int, body: ContractUpdate, access: ProjectAccess
+    request: Request, contract_id: int, body: ContractUpdate, access: ProjectAccess
 ) -> HTTPResponse:
     """编辑: change a contract in force (JSON, or multipart with a new ``attachment``)."""
     contract = await contracts.update_contract(
@@ -132,7 +130,7 @@ async def edit_contract(
     errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE, E.INVALID_DATE),
 )
 async def terminate(
-    request: Request, code: str, contract_id: int, body: ContractTerminate, access: ProjectAccess
+    request: Request, contract_id: int, body: ContractTerminate, access: ProjectAccess
 ) -> HTTPResponse:
     """解约: terminate with type, reason, initiated and confirmed times."""
     contract = await contracts.terminate_contract(access, contract_id, body)
@@ -154,7 +152,7 @@ async def terminate(
     errors=(E.CONTRACT_NOT_FOUND, E.CONTRACT_NOT_ACTIVE),
 )
 async def delete_contract(
-    request: Request, code: str, contract_id: int, access: ProjectAccess
+    request: Request, contract_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """删除: remove a contract in force so the member can be signed again."""
     await contracts.delete_contract(access, contract_id)

@@ -54,9 +54,7 @@ DEVICE_ERRORS = (E.DEVICE_NOT_FOUND,)
     access=Access.project(identity.VIEW),
     response=Page[DevicePublic],
 )
-async def list_devices(
-    request: Request, code: str, query: DeviceQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_devices(request: Request, query: DeviceQuery, access: ProjectAccess) -> HTTPResponse:
     """The project's devices (per kind), searchable by manufacturer or code, with online state."""
     rows, total = await svc.search_devices(
         access.project,
@@ -77,9 +75,7 @@ async def list_devices(
     status=201,
     errors=(E.DEVICE_EXISTS,),
 )
-async def register(
-    request: Request, code: str, body: DeviceRegister, access: ProjectAccess
-) -> HTTPResponse:
+async def register(request: Request, body: DeviceRegister, access: ProjectAccess) -> HTTPResponse:
     """登记设备: register a device on this project; the secret is shown only in this reply."""
     principal = access.principal
     device, secret = await svc.register_device(
@@ -106,7 +102,7 @@ async def register(
     response=DeviceDetail,
     errors=DEVICE_ERRORS,
 )
-async def detail(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
+async def detail(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """One device with its recent commands and their states, and its suspicious contacts."""
     device = await svc.project_device(access.project, sn)
     cmds = await svc.list_commands(device)
@@ -127,7 +123,7 @@ async def detail(request: Request, code: str, sn: str, access: ProjectAccess) ->
     errors=DEVICE_ERRORS,
 )
 async def settings(
-    request: Request, code: str, sn: str, body: DeviceSettings, access: ProjectAccess
+    request: Request, sn: str, body: DeviceSettings, access: ProjectAccess
 ) -> HTTPResponse:
     """Change a device's direction mode, allowed source network, time zone or anti-spoofing."""
     device = await svc.project_device(access.project, sn)
@@ -145,7 +141,7 @@ async def settings(
     response=DevicePublic,
     errors=DEVICE_ERRORS,
 )
-async def network_ack(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
+async def network_ack(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The admin checked the new network an ADMS terminal reported from: clear the warning."""
     device = await svc.clear_network_alert(await svc.project_device(access.project, sn))
     await audit_project(request, access, "device.network_ack", target=sn)
@@ -159,7 +155,7 @@ async def network_ack(request: Request, code: str, sn: str, access: ProjectAcces
     response=SecretReply,
     errors=DEVICE_ERRORS,
 )
-async def rotate(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
+async def rotate(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Rotate the device secret; the new one is shown only in this reply."""
     device = await svc.project_device(access.project, sn)
     secret = await svc.rotate_secret(device)
@@ -174,7 +170,7 @@ async def rotate(request: Request, code: str, sn: str, access: ProjectAccess) ->
     response=DevicePublic,
     errors=DEVICE_ERRORS,
 )
-async def unbind(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
+async def unbind(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Unbind the device from this project (it stops working until bound again)."""
     device = await svc.unbind(await svc.project_device(access.project, sn))
     await audit_project(request, access, "device.unbind", target=sn)
@@ -188,9 +184,7 @@ async def unbind(request: Request, code: str, sn: str, access: ProjectAccess) ->
     response=DevicePublic,
     errors=(E.DEVICE_NOT_FOUND, E.DEVICE_OTHER_ENTERPRISE, E.DEVICE_BOUND),
 )
-async def bind(
-    request: Request, code: str, body: DeviceBind, access: ProjectAccess
-) -> HTTPResponse:
+async def bind(request: Request, body: DeviceBind, access: ProjectAccess) -> HTTPResponse:
     """Bind an unbound, registered device (by serial) to this project."""
     device = await Device.get_or_none(sn=body.sn)
     if device is None:
@@ -213,9 +207,7 @@ async def bind(
     response=DevicePublic,
     errors=DEVICE_ERRORS,
 )
-async def restore_online(
-    request: Request, code: str, sn: str, access: ProjectAccess
-) -> HTTPResponse:
+async def restore_online(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Lift a forced offline: the device may connect again."""
     device = await svc.set_forced_offline(await svc.project_device(access.project, sn), False)
     await audit_project(request, access, "device.restore_online", target=sn)
@@ -231,7 +223,7 @@ async def restore_online(
     errors=(E.DEVICE_NOT_FOUND, E.FIRMWARE_NOT_FOUND),
 )
 async def command(
-    request: Request, code: str, sn: str, body: DeviceCommandCreate, access: ProjectAccess
+    request: Request, sn: str, body: DeviceCommandCreate, access: ProjectAccess
 ) -> HTTPResponse:
     """升级 / 强制下线 / 强制下发 / 人员更新下发 / 重新下发人脸照片 for one device."""
     device = await svc.project_device(access.project, sn)
@@ -267,7 +259,7 @@ async def command(
     response=Page[CommandPublic],
     errors=DEVICE_ERRORS,
 )
-async def commands(request: Request, code: str, sn: str, access: ProjectAccess) -> HTTPResponse:
+async def commands(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The device's commands with their delivery state (pending/sent/done/failed/timeout)."""
     device = await svc.project_device(access.project, sn)
     rows = [svc.command_admin(c) for c in await svc.list_commands(device)]
@@ -280,9 +272,7 @@ async def commands(request: Request, code: str, sn: str, access: ProjectAccess) 
     access=Access.project(identity.MANAGE),
     response=Queued,
 )
-async def push_persons(
-    request: Request, code: str, body: PushPersons, access: ProjectAccess
-) -> HTTPResponse:
+async def push_persons(request: Request, body: PushPersons, access: ProjectAccess) -> HTTPResponse:
     """人员更新下发 (or 强制下发 with ``full``) to every terminal of the project."""
     principal = access.principal
     devices = await Device.filter(project_id=access.project.id, forced_offline=False)

@@ -31,9 +31,7 @@ def content_disposition(name: str) -> str:
     content_type="application/octet-stream",
     errors=(E.FILE_NOT_FOUND, E.FILE_FORBIDDEN, E.FILE_MISSING),
 )
-async def download(
-    request: Request, code: str, file_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def download(request: Request, file_id: int, access: ProjectAccess) -> HTTPResponse:
     """Download one file of the project (sniffed content type, original name)."""
     stored = await labour.file_for_download(access, file_id)
     return await private_file(

@@ -66,7 +66,7 @@ async def upload_attachment(request: Request, code: str, access: ProjectAccess) 
     errors=(E.INVALID_MONTH,),
 )
 async def monthly_overview(
-    request: Request, code: str, query: MonthlyQuery, access: ProjectAccess
+    request: Request, query: MonthlyQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """材料月报: the twelve months of ``year`` (default this year), registered or not."""
     rows = await materials.month_overview(
@@ -83,7 +83,7 @@ async def monthly_overview(
     errors=(E.INVALID_MONTH, E.REPORT_NOT_FOUND),
 )
 async def monthly_detail(
-    request: Request, code: str, year: int, month: int, access: ProjectAccess
+    request: Request, year: int, month: int, access: ProjectAccess
 ) -> HTTPResponse:
     """One registered month with its contracts, receipts and payments."""
     return ok(await materials.report_detail(access, year, month))
@@ -98,7 +98,7 @@ async def monthly_detail(
     errors=(*ITEM_ERRORS, E.FUTURE_MONTH, E.REPORT_EXISTS),
 )
 async def register_month(
-    request: Request, code: str, year: int, month: int, body: MonthRegister, access: ProjectAccess
+    request: Request, year: int, month: int, body: MonthRegister, access: ProjectAccess
 ) -> HTTPResponse:
     """登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id)."""
     await materials.register_month(access, year, month, fields(body))
@@ -120,7 +120,7 @@ async def register_month(
     errors=(*ITEM_ERRORS, E.REPORT_NOT_FOUND),
 )
 async def add_items(
-    request: Request, code: str, year: int, month: int, body: MaterialItems, access: ProjectAccess
+    request: Request, year: int, month: int, body: MaterialItems, access: ProjectAccess
 ) -> HTTPResponse:
     """补充 more lines to a registered month."""
     await materials.add_items(access, year, month, fields(body))
@@ -134,9 +134,7 @@ async def add_items(
     response=Deleted,
     errors=(E.VOUCHER_NOT_FOUND,),
 )
-async def delete_voucher(
-    request: Request, code: str, voucher_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def delete_voucher(request: Request, voucher_id: int, access: ProjectAccess) -> HTTPResponse:
     """Remove a contract/voucher line from view (kept for the record)."""
     await materials.delete_voucher(access, voucher_id)
     await audit_project(
@@ -156,7 +154,7 @@ async def delete_voucher(
     errors=(E.INVALID_MONTH,),
 )
 async def list_vouchers(
-    request: Request, code: str, query: VoucherQuery, access: ProjectAccess
+    request: Request, query: VoucherQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """工程款收款凭证 (``kind=receipt``) / 材料款付款凭证 (``kind=payment``), ``month=YYYY-MM``."""
     rows, total, amount = await materials.list_vouchers(
@@ -171,9 +169,7 @@ async def list_vouchers(
     access=Access.project(VIEW),
     response=WageMaterials,
 )
-async def wage_materials(
-    request: Request, code: str, query: WageQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def wage_materials(request: Request, query: WageQuery, access: ProjectAccess) -> HTTPResponse:
     """工资专户材料: counts per kind and each kind's fields and rows."""
     return ok(await materials.wage_materials(access, query.kind or None))
 
@@ -219,7 +215,7 @@ async def register_wage_material(
     errors=(E.MATERIAL_KIND_NOT_FOUND, E.MATERIAL_NOT_FOUND),
 )
 async def delete_wage_material(
-    request: Request, code: str, kind: str, material_id: int, access: ProjectAccess
+    request: Request, kind: str, material_id: int, access: ProjectAccess
 ) -> HTTPResponse:
     """Remove a wage-account material from view (kept for the record)."""
     await materials.delete_wage_material(access, kind, material_id)

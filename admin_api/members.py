@@ -30,7 +30,7 @@ bp = Blueprint("admin_members", url_prefix="/projects")
     errors=(E.PERSON_NOT_ENROLLED, E.INVALID_ID_NUMBER),
 )
 async def search_person(
-    request: Request, code: str, body: PersonSearch, access: ProjectAccess
+    request: Request, body: PersonSearch, access: ProjectAccess
 ) -> HTTPResponse:
     """Find an enrolled person by exact ID number (POST so the number stays out of URLs/logs).
 
@@ -51,9 +51,7 @@ async def _reply(access: ProjectAccess, member) -> HTTPResponse:  # noqa: ANN001
     response=MemberPublic,
     errors=(E.MEMBER_NOT_FOUND,),
 )
-async def get_member(
-    request: Request, code: str, member_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def get_member(request: Request, member_id: int, access: ProjectAccess) -> HTTPResponse:
     """One member, with wage card (masked by role) and contract warning."""
     return await _reply(access, await labour.get_member(access, member_id))
 
@@ -74,7 +72,7 @@ async def get_member(
     ),
 )
 async def update_member(
-    request: Request, code: str, member_id: int, body: MemberUpdate, access: ProjectAccess
+    request: Request, member_id: int, body: MemberUpdate, access: ProjectAccess
 ) -> HTTPResponse:
     """Edit a labour member / complete a migrated one (work type, wage card, team)."""
     member = await labour.update_member(access, member_id, body)
@@ -91,7 +89,7 @@ async def update_member(
     errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.INVALID_DATE),
 )
 async def exit_member(
-    request: Request, code: str, member_id: int, body: MemberExit, access: ProjectAccess
+    request: Request, member_id: int, body: MemberExit, access: ProjectAccess
 ) -> HTTPResponse:
     """The member leaves the project (离职) on the exit date (default today)."""
     member = await labour.exit_member(access, member_id, body)

@@ -30,7 +30,7 @@ bp = Blueprint("admin_posts", url_prefix="/projects")
 
 @bp.get("/<code:str>/posts/options")
 @endpoint(summary="岗位人员类别与岗位", access=Access.project(VIEW), response=PostOptions)
-async def post_options(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def post_options(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The tabs (监理 / 总包 / 分包) with their posts, and the units to pick from."""
     return ok({"categories": posts.options(), "units": await labour.construction_units(access)})
 
@@ -42,9 +42,7 @@ async def post_options(request: Request, code: str, access: ProjectAccess) -> HT
     response=Page[MemberPublic],
     errors=(E.INVALID_CATEGORY,),
 )
-async def list_posts(
-    request: Request, code: str, query: PostsQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_posts(request: Request, query: PostsQuery, access: ProjectAccess) -> HTTPResponse:
     """Post personnel of one tab (``category`` = supervision | gc | sub)."""
     rows, total = await posts.list_post_personnel(
         access, query.category, work_status=query.work_status, page=query.page, size=query.page_size
@@ -68,9 +66,7 @@ async def list_posts(
         E.ALREADY_MEMBER,
     ),
 )
-async def add_post_person(
-    request: Request, code: str, body: PostAdd, access: ProjectAccess
-) -> HTTPResponse:
+async def add_post_person(request: Request, body: PostAdd, access: ProjectAccess) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
     member = await posts.add_post_person(access, body)
     await audit_project(
@@ -88,7 +84,7 @@ async def add_post_person(
     errors=(E.MEMBER_NOT_FOUND, E.INVALID_POST),
 )
 async def change_post(
-    request: Request, code: str, member_id: int, body: PostChange, access: ProjectAccess
+    request: Request, member_id: int, body: PostChange, access: ProjectAccess
 ) -> HTTPResponse:
     """Change a post person's post."""
     member = await posts.change_post(access, member_id, body)
@@ -107,7 +103,7 @@ async def change_post(
     errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.INVALID_DATE),
 )
 async def exit_post_person(
-    request: Request, code: str, member_id: int, body: PostExit, access: ProjectAccess
+    request: Request, member_id: int, body: PostExit, access: ProjectAccess
 ) -> HTTPResponse:
     """A post person leaves the project (离职)."""
     member = await posts.exit_post_person(access, member_id, body)
@@ -122,9 +118,7 @@ async def exit_post_person(
     response=Page[DutyRecordPublic],
     errors=(E.INVALID_KIND,),
 )
-async def list_duty(
-    request: Request, code: str, query: DutyQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_duty(request: Request, query: DutyQuery, access: ProjectAccess) -> HTTPResponse:
     """Duty records of one kind (``kind`` = supervision_meeting | pm_duty)."""
     rows, total = await posts.list_duty(access, query.kind, page=query.page, size=query.page_size)
     return page(rows, total)
@@ -137,9 +131,7 @@ async def list_duty(
     response=Page[DutyHost],
     errors=(E.INVALID_KIND,),
 )
-async def duty_hosts(
-    request: Request, code: str, query: HostsQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def duty_hosts(request: Request, query: HostsQuery, access: ProjectAccess) -> HTTPResponse:
     """Who can be chosen as 主持人 (meeting) or 项目负责人 (PM duty)."""
     rows = await posts.host_choices(access, query.kind)
     return page(rows, len(rows))
@@ -155,9 +147,7 @@ async def duty_hosts(
     status=201,
     errors=(E.INVALID_KIND, E.INVALID_HOST, E.INVALID_DATE, E.INVALID_FILE_TYPE, E.TOO_LARGE),
 )
-async def register_duty(
-    request: Request, code: str, body: DutyCreate, access: ProjectAccess
-) -> HTTPResponse:
+async def register_duty(request: Request, body: DutyCreate, access: ProjectAccess) -> HTTPResponse:
     """登记: a duty record (multipart: kind, duty_date, host_member_id, content, ``file``)."""
     record = await posts.register_duty(
         access,

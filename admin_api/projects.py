@@ -90,7 +90,7 @@ async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
 
 @bp.get("/<code:str>")
 @endpoint(summary="项目基础信息", access=Access.project(VIEW), response=ProjectPublic)
-async def basic_info(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def basic_info(request: Request, access: ProjectAccess) -> HTTPResponse:
     """Basic information of one project (基础信息查看)."""
     data = await project_public(access.project)
     data["my_capabilities"] = sorted(access.caps)

@@ -30,9 +30,7 @@ bp = Blueprint("admin_roster", url_prefix="/projects")
     response=RosterPage,
     errors=(E.INVALID_DATE,),
 )
-async def list_roster(
-    request: Request, code: str, query: RosterQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_roster(request: Request, query: RosterQuery, access: ProjectAccess) -> HTTPResponse:
     """The roster with filters (name, id_number, entry_from/to, gender, person_type)."""
     rows, total, extra = await roster.list_roster(
         access,
@@ -52,7 +50,7 @@ async def list_roster(
     errors=(E.INVALID_DATE,),
 )
 async def export_roster(
-    request: Request, code: str, query: RosterFilters, access: ProjectAccess
+    request: Request, query: RosterFilters, access: ProjectAccess
 ) -> HTTPResponse | None:
     """导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited)."""
     filters = roster.RosterFilter.from_args(query.args())
@@ -81,7 +79,7 @@ async def export_roster(
     response=PushReply,
     errors=(E.NO_TERMINALS, E.UNIT_FORBIDDEN),
 )
-async def push_personnel(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def push_personnel(request: Request, access: ProjectAccess) -> HTTPResponse:
     """人员更新下发: queue a person sync on every terminal bound to the project."""
     commands = await roster.push_personnel(access)
     await audit_project(request, access, "roster.push", detail={"devices": len(commands)})
@@ -101,9 +99,7 @@ async def push_personnel(request: Request, code: str, access: ProjectAccess) -> 
     response=FaceSyncReply,
     errors=(E.MEMBER_NOT_FOUND, E.MEMBER_LEFT, E.NO_TERMINALS),
 )
-async def resync_face(
-    request: Request, code: str, member_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def resync_face(request: Request, member_id: int, access: ProjectAccess) -> HTTPResponse:
     """重新下发人脸照片: ask the terminals for the person's latest face photo."""
     commands = await roster.resync_face(access, member_id)
     await audit_project(request, access, "roster.face_sync", target=f"member:{member_id}")
@@ -118,9 +114,7 @@ async def resync_face(
     content_type="image/jpeg",
     errors=(E.FILE_FORBIDDEN, E.MEMBER_NOT_FOUND, E.FACE_MISSING),
 )
-async def face_photo(
-    request: Request, code: str, member_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def face_photo(request: Request, member_id: int, access: ProjectAccess) -> HTTPResponse:
     """A member's collected face photo (biometric data: VIEW_PII only)."""
     if not access.can(VIEW_PII):
         raise Forbidden("无权查看人员照片", code=E.FILE_FORBIDDEN.code)

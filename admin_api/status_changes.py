@@ -29,7 +29,7 @@ bp = Blueprint("admin_status_changes", url_prefix="/projects")
     response=StatusChangePage,
 )
 async def list_requests(
-    request: Request, code: str, query: StatusChangeQuery, access: ProjectAccess
+    request: Request, query: StatusChangeQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """变更记录: 变更前状态, 变更状态, 审批状态, 当前审核人, 发起人, 发起时间 (filter ``state``)."""
     rows, total = await status_change.list_for_project(
@@ -66,9 +66,7 @@ async def list_requests(
         E.NO_REVIEWER,
     ),
 )
-async def apply(
-    request: Request, code: str, body: StatusChangeApply, access: ProjectAccess
-) -> HTTPResponse:
+async def apply(request: Request, body: StatusChangeApply, access: ProjectAccess) -> HTTPResponse:
     """变更申请: ``to_status``, ``reason`` and optional ``files`` (multipart or JSON)."""
     req = await status_change.apply(
         access, fields(body), uploads_of(request).get("files", []), request.app.ctx.files
@@ -90,9 +88,7 @@ async def apply(
     response=StatusChangePublic,
     errors=(E.REQUEST_NOT_FOUND,),
 )
-async def detail(
-    request: Request, code: str, request_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def detail(request: Request, request_id: int, access: ProjectAccess) -> HTTPResponse:
     """查看详情: the request with its files and each review's notes."""
     return ok(await status_change.detail_for_project(access, request_id))
 
@@ -104,9 +100,7 @@ async def detail(
     response=StatusChangePublic,
     errors=(E.REQUEST_NOT_FOUND, E.REQUEST_CLOSED, E.REQUEST_IN_REVIEW),
 )
-async def withdraw(
-    request: Request, code: str, request_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def withdraw(request: Request, request_id: int, access: ProjectAccess) -> HTTPResponse:
     """撤回 an open request nobody has reviewed yet."""
     await status_change.withdraw(access, request_id)
     await audit_project(

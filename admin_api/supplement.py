@@ -47,7 +47,7 @@ def _evidence(request: Request) -> list[tuple[bytes, str]]:
     ),
 )
 async def file_request(
-    request: Request, code: str, body: SupplementCreate, access: ProjectAccess
+    request: Request, body: SupplementCreate, access: ProjectAccess
 ) -> HTTPResponse:
     """File a supplementary-attendance request (member_id, date, in_time, out_time, reason,
     evidence files)."""
@@ -64,7 +64,7 @@ async def file_request(
     response=Page[SupplementView],
 )
 async def list_requests(
-    request: Request, code: str, query: SupplementQuery, access: ProjectAccess
+    request: Request, query: SupplementQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """The project's requests: ``scope`` all | mine | queue, optional ``state``."""
     rows, total = await supplement.list_requests(
@@ -80,9 +80,7 @@ async def list_requests(
     response=SupplementView,
     errors=(E.SUPPLEMENT_NOT_FOUND,),
 )
-async def get_request(
-    request: Request, code: str, request_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def get_request(request: Request, request_id: int, access: ProjectAccess) -> HTTPResponse:
     """One request with its chain progress and history."""
     return ok(await supplement.get_request(access, request_id))
 
@@ -102,7 +100,7 @@ async def get_request(
     ),
 )
 async def decide(
-    request: Request, code: str, request_id: int, body: SupplementDecision, access: ProjectAccess
+    request: Request, request_id: int, body: SupplementDecision, access: ProjectAccess
 ) -> HTTPResponse:
     """The current node approves (``approve: true``) or rejects with a comment."""
     await supplement.get_request(access, request_id)  # 404 for other projects and units

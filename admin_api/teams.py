@@ -30,9 +30,7 @@ bp = Blueprint("admin_teams", url_prefix="/projects")
 
 @bp.get("/<code:str>/teams")
 @endpoint(summary="班组列表", access=Access.project(VIEW), response=Page[TeamPublic])
-async def list_teams(
-    request: Request, code: str, query: TeamQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_teams(request: Request, query: TeamQuery, access: ProjectAccess) -> HTTPResponse:
     """The project's teams (序号, 班组名称, 班组状态, 班组长, 所属单位)."""
     rows, total = await labour.list_teams(
         access, name=query.name, on_site=query.on_site, page=query.page, size=query.page_size
@@ -42,7 +40,7 @@ async def list_teams(
 
 @bp.get("/<code:str>/team-units")
 @endpoint(summary="班组可选所属单位", access=Access.project(MANAGE), response=Page[UnitBrief])
-async def team_units(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def team_units(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The units a new team can belong to (所属单位 picker)."""
     rows = await labour.construction_units(access)
     return page(rows, len(rows))
@@ -50,7 +48,7 @@ async def team_units(request: Request, code: str, access: ProjectAccess) -> HTTP
 
 @bp.get("/<code:str>/work-types")
 @endpoint(summary="工种列表", access=Access.project(VIEW), response=Page[str])
-async def work_types(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def work_types(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The work types (工种) to choose from."""
     return page(list(labour.WORK_TYPES), len(labour.WORK_TYPES))
 
@@ -64,9 +62,7 @@ async def work_types(request: Request, code: str, access: ProjectAccess) -> HTTP
     status=201,
     errors=(E.TEAM_NAME_TAKEN, E.UNIT_NOT_ON_PROJECT, E.UNIT_ROLE_INVALID),
 )
-async def create_team(
-    request: Request, code: str, body: TeamCreate, access: ProjectAccess
-) -> HTTPResponse:
+async def create_team(request: Request, body: TeamCreate, access: ProjectAccess) -> HTTPResponse:
     """Create a team (新增班组)."""
     team = await labour.create_team(access, body)
     await audit_project(request, access, "team.create", target=f"team:{team.id}")
@@ -80,9 +76,7 @@ async def create_team(
     response=TeamPublic,
     errors=(E.TEAM_NOT_FOUND,),
 )
-async def get_team(
-    request: Request, code: str, team_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def get_team(request: Request, team_id: int, access: ProjectAccess) -> HTTPResponse:
     """One team."""
     team = await labour.get_team(access, team_id)
     await team.fetch_related("unit__enterprise")
@@ -99,7 +93,7 @@ async def get_team(
     errors=(E.TEAM_NOT_FOUND, E.TEAM_NAME_TAKEN, E.TEAM_HAS_MEMBERS, E.UNIT_NOT_ON_PROJECT),
 )
 async def update_team(
-    request: Request, code: str, team_id: int, body: TeamUpdate, access: ProjectAccess
+    request: Request, team_id: int, body: TeamUpdate, access: ProjectAccess
 ) -> HTTPResponse:
     """Edit a team (name, leader, unit, 在场/退场)."""
     team = await labour.update_team(access, team_id, body)
@@ -114,9 +108,7 @@ async def update_team(
     response=Deleted,
     errors=(E.TEAM_NOT_FOUND, E.TEAM_HAS_MEMBERS),
 )
-async def delete_team(
-    request: Request, code: str, team_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def delete_team(request: Request, team_id: int, access: ProjectAccess) -> HTTPResponse:
     """Delete a team; refused while it has active members."""
     await labour.delete_team(access, team_id)
     await audit_project(request, access, "team.delete", target=f"team:{team_id}")
@@ -131,7 +123,7 @@ async def delete_team(
     errors=(E.TEAM_NOT_FOUND,),
 )
 async def team_members(
-    request: Request, code: str, team_id: int, query: TeamMembersQuery, access: ProjectAccess
+    request: Request, team_id: int, query: TeamMembersQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """Members of a team with wage card and contract warning (序号, 姓名, 身份证号, 工种...)."""
     members, total = await labour.list_team_members(
@@ -164,7 +156,7 @@ async def team_members(
     ),
 )
 async def add_member(
-    request: Request, code: str, team_id: int, body: MemberAdd, access: ProjectAccess
+    request: Request, team_id: int, body: MemberAdd, access: ProjectAccess
 ) -> HTTPResponse:
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     member = await labour.add_team_member(access, team_id, body)
@@ -182,7 +174,7 @@ async def add_member(
     response="binary",
     content_type=XLSX_TYPE,
 )
-async def import_template(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def import_template(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The .xlsx template for importing a team's members."""
     return raw(
         team_import.template_bytes(),
@@ -199,9 +191,7 @@ async def import_template(request: Request, code: str, access: ProjectAccess) ->
     response=TeamImportResult,
     errors=(E.TEAM_NOT_FOUND, E.INVALID_FILE_TYPE, E.INVALID_TEMPLATE, E.TOO_LARGE),
 )
-async def import_members(
-    request: Request, code: str, team_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def import_members(request: Request, team_id: int, access: ProjectAccess) -> HTTPResponse:
     """Import the filled template (multipart ``file``): row errors back, valid rows imported."""
     upload = upload_of(request, "file")
     if upload is None:

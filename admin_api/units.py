@@ -57,9 +57,7 @@ def first_upload(uploads: dict[str, list[Upload]], name: str) -> Upload | None:
 
 @bp.get("/<code:str>/units")
 @endpoint(summary="参建单位列表", access=Access.project(VIEW), response=Page[UnitPublic])
-async def list_units(
-    request: Request, code: str, query: UnitQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def list_units(request: Request, query: UnitQuery, access: ProjectAccess) -> HTTPResponse:
     """参建单位 list; filters ``role`` (责任主体) and ``q`` (name, credit code or site lead)."""
     rows, total = await unit_service.list_units(
         access, role=query.role, q=query.q, page_no=query.page, size=query.page_size
@@ -69,7 +67,7 @@ async def list_units(
 
 @bp.get("/<code:str>/units/options")
 @endpoint(summary="可选参建单位", access=Access.project(VIEW), response=Page[UnitChoice])
-async def unit_options(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def unit_options(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The registered units a form may choose from (materials, post personnel...)."""
     rows = await unit_service.selectable_units(access.project)
     return page(rows, len(rows))
@@ -82,9 +80,7 @@ async def unit_options(request: Request, code: str, access: ProjectAccess) -> HT
     response=UnitPublic,
     errors=(E.UNIT_NOT_FOUND,),
 )
-async def unit_detail(
-    request: Request, code: str, unit_id: int, access: ProjectAccess
-) -> HTTPResponse:
+async def unit_detail(request: Request, unit_id: int, access: ProjectAccess) -> HTTPResponse:
     """One participating unit."""
     return ok(await unit_service.unit_detail(access, unit_id))
 
@@ -99,9 +95,7 @@ async def unit_detail(
     status=201,
     errors=(*UNIT_WRITE_ERRORS, E.UNIT_EXISTS),
 )
-async def register_unit(
-    request: Request, code: str, body: UnitCreate, access: ProjectAccess
-) -> HTTPResponse:
+async def register_unit(request: Request, body: UnitCreate, access: ProjectAccess) -> HTTPResponse:
     """登记分包单位 (multipart: fields + ``contract_file``), by the builder/GC/project managers."""
     unit = await unit_service.register_subcontractor(
         access,
@@ -159,7 +153,7 @@ async def _edit(
 @bp.put("/<code:str>/units/<unit_id:int>")
 @edit_endpoint(summary="编辑参建单位")
 async def edit_unit(
-    request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
+    request: Request, unit_id: int, body: UnitUpdate, access: ProjectAccess
 ) -> HTTPResponse:
     """编辑单位 (multipart or JSON; only the fields sent change)."""
     return await _edit(request, access, unit_id, body)
@@ -168,7 +162,7 @@ async def edit_unit(
 @bp.patch("/<code:str>/units/<unit_id:int>")
 @edit_endpoint(summary="编辑参建单位（部分字段）")
 async def patch_unit(
-    request: Request, code: str, unit_id: int, body: UnitUpdate, access: ProjectAccess
+    request: Request, unit_id: int, body: UnitUpdate, access: ProjectAccess
 ) -> HTTPResponse:
     """编辑单位 (multipart or JSON; only the fields sent change)."""
     return await _edit(request, access, unit_id, body)
@@ -189,7 +183,7 @@ async def patch_unit(
     ),
 )
 async def exit_unit(
-    request: Request, code: str, unit_id: int, body: UnitExit, access: ProjectAccess
+    request: Request, unit_id: int, body: UnitExit, access: ProjectAccess
 ) -> HTTPResponse:
     """退场: the unit leaves the site on ``exit_date``."""
     await unit_service.exit_unit(access, unit_id, fields(body))

@@ -16,8 +16,6 @@ bp = Blueprint("admin_workbench", url_prefix="/projects")
 
 @bp.get("/<code:str>/workbench")
 @endpoint(summary="工作台", access=Access.project(VIEW), response=Workbench)
-async def workbench(
-    request: Request, code: str, query: WorkbenchQuery, access: ProjectAccess
-) -> HTTPResponse:
+async def workbench(request: Request, query: WorkbenchQuery, access: ProjectAccess) -> HTTPResponse:
     """Materials state, attendance, to-dos, announcements, report months (``year``), projects."""
     return ok(await workbench_service.workbench(access, query.year))

@@ -34,6 +34,6 @@ async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
     access=Access.project(VIEW, "person"),
     response=ProjectSummary,
 )
-async def summary(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
+async def summary(request: Request, access: ProjectAccess) -> HTTPResponse:
     """Post personnel only: today on site, active members, contract warnings."""
     return ok(await personal.project_summary(access))

@@ -2,7 +2,7 @@
 
     @bp.get("/<code:str>/teams")
     @endpoint(summary="班组列表", access=Access.project(VIEW), response=Page[TeamPublic])
-    async def list_teams(request, code: str, query: TeamQuery, access: ProjectAccess): ...
+    async def list_teams(request, query: TeamQuery, access: ProjectAccess): ...
 
 Before the handler runs, the wrapper enforces ``access`` (deny by default: a route of the three
 surfaces without a declaration fails ``tests/foundation/test_contract.py``), checks the path
@@ -10,7 +10,8 @@ parameters (ints within the database's range, bounded strings), parses the query
 ``query`` model (unknown parameters are refused with 422 naming them) and the body with the
 ``body`` model (JSON, or a multipart/url-encoded form when ``form=True``) — the models are the
 annotations of the handler's ``query`` and ``body`` parameters, written once — and hands the typed
-objects to the handler by parameter name (``query``, ``body``, ``access``, ``principal``). A
+objects to the handler by parameter name (``query``, ``body``, ``access``, ``principal``; the
+project ``code`` of the path only to a handler that names it). A
 pydantic failure becomes the one error shape ``{code, message, field}`` with a Chinese message.
 The same declaration registers the OpenAPI operation (summary, parameters, requestBody, 2xx
 schema, error responses referencing the ``Error`` component, security). See docs/contract.md.
@@ -503,6 +504,11 @@ def endpoint(
     def deco(func: Handler) -> Handler:
         params = inspect.signature(func).parameters
         injects = frozenset(p for p in ("query", "body", "access", "principal") if p in params)
+        # the project code of the path is the wrapper's (``access`` carries the project): a
+        # handler names it only when it uses it
+        drop_code = "code" not in params and not any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
         query_model = _model_of(func, "query", query, Query)
         body_model = _model_of(func, "body", body, BaseModel)
         decl = Endpoint(
@@ -544,6 +550,8 @@ def endpoint(
                         raise NotAuthenticated()
                     given[key] = None
                 kwargs[key] = given[key]
+            if drop_code:
+                kwargs.pop("code", None)
             return await func(request, *args, **kwargs)
 
         wrapper.__endpoint__ = decl  # type: ignore[attr-defined]
