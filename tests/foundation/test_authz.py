@@ -1,21 +1,13 @@
 """The one authorisation check: company, post personnel, worker and regulator standing."""
 
 from models import PersonType, Post
-from tests.factories import (
-    auth,
-    enterprise_token,
-    make_enterprise,
-    make_member,
-    make_person,
-    make_project,
-    person_token,
-    regulator_token,
-)
+from tests import factories
+from tests.factories import auth
 
 
 async def test_company_sees_own_project_only(client, redis):
-    a, b = await make_project(), await make_project()
-    token = await enterprise_token(redis, a.enterprises["gc"])
+    a, b = await factories.make_project(), await factories.make_project()
+    token = await factories.enterprise_token(redis, a.enterprises["gc"])
     r = await client.get(f"/admin/v1/projects/{a.project.code}", headers=auth(token))
     assert r.status_code == 200 and "manage" in r.json()["my_capabilities"]
     r = await client.get(f"/admin/v1/projects/{b.project.code}", headers=auth(token))
@@ -26,15 +18,15 @@ async def test_company_sees_own_project_only(client, redis):
 
 
 async def test_unrelated_company_refused(client, redis):
-    world = await make_project()
-    stranger = await make_enterprise()
-    token = await enterprise_token(redis, stranger)
+    world = await factories.make_project()
+    stranger = await factories.make_enterprise()
+    token = await factories.enterprise_token(redis, stranger)
     r = await client.get(f"/admin/v1/projects/{world.project.code}", headers=auth(token))
     assert r.status_code == 404
 
 
 async def test_no_token_and_bad_token(client):
-    world = await make_project()
+    world = await factories.make_project()
     r = await client.get(f"/admin/v1/projects/{world.project.code}")
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
     r = await client.get(f"/admin/v1/projects/{world.project.code}", headers=auth("forged"))
@@ -42,30 +34,31 @@ async def test_no_token_and_bad_token(client):
 
 
 async def test_post_person_and_worker_capabilities(client, redis):
-    world = await make_project()
-    pm_person, _, _ = await make_person()
-    await make_member(
+    world = await factories.make_project()
+    pm_person, _, _ = await factories.make_person()
+    await factories.make_member(
         world, person=pm_person, person_type=PersonType.MANAGEMENT, post=Post.PROJECT_MANAGER
     )
-    worker, _, _ = await make_person()
-    await make_member(world, person=worker)
+    worker, _, _ = await factories.make_person()
+    await factories.make_member(world, person=worker)
     r = await client.get(
         f"/admin/v1/projects/{world.project.code}",
-        headers=auth(await person_token(redis, pm_person)),
+        headers=auth(await factories.person_token(redis, pm_person)),
     )
     assert r.status_code == 200 and {"manage", "view_pii"} <= set(r.json()["my_capabilities"])
     # A labour member has no standing on the web project side.
     r = await client.get(
-        f"/admin/v1/projects/{world.project.code}", headers=auth(await person_token(redis, worker))
+        f"/admin/v1/projects/{world.project.code}",
+        headers=auth(await factories.person_token(redis, worker)),
     )
     assert r.status_code == 404
 
 
 async def test_regulator_region_scope(client, redis):
-    world = await make_project(region="630102")
-    city = await regulator_token(redis, "630100")
-    other_city = await regulator_token(redis, "632800")
-    province = await regulator_token(redis, "630000")
+    world = await factories.make_project(region="630102")
+    city = await factories.regulator_token(redis, "630100")
+    other_city = await factories.regulator_token(redis, "632800")
+    province = await factories.regulator_token(redis, "630000")
     for token, expected in ((city, 200), (province, 200), (other_city, 404)):
         r = await client.get(f"/admin/v1/projects/{world.project.code}", headers=auth(token))
         assert r.status_code == expected
@@ -76,8 +69,8 @@ async def test_regulator_region_scope(client, redis):
 async def test_revoked_token(client, redis):
     from services import identity
 
-    world = await make_project()
-    token = await enterprise_token(redis, world.enterprises["gc"])
+    world = await factories.make_project()
+    token = await factories.enterprise_token(redis, world.enterprises["gc"])
     await identity.revoke_token(redis, token)
     r = await client.get(f"/admin/v1/projects/{world.project.code}", headers=auth(token))
     assert r.status_code == 401

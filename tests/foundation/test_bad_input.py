@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 
 from models import Person
+from tests import factories
 from tests.devices.helpers import call, make_device
-from tests.factories import (
-    auth,
-    enterprise_token,
-    make_member,
-    make_person,
-    make_project,
-    person_token,
-)
+from tests.factories import auth
 
 BIG = str(2**64 + 7)
 
@@ -33,8 +27,8 @@ def assert_4xx(r: Any, what: str) -> None:
 
 @pytest.fixture
 async def world_h(redis):
-    world = await make_project()
-    return world, auth(await enterprise_token(redis, world.enterprises["gc"]))
+    world = await factories.make_project()
+    return world, auth(await factories.enterprise_token(redis, world.enterprises["gc"]))
 
 
 ADMIN_GETS = [
@@ -139,7 +133,7 @@ async def test_long_and_odd_headers(client, world_h):
 
 
 async def test_device_protocol_bad_input(client):
-    world = await make_project()
+    world = await factories.make_project()
     dev = await make_device(world)
     odd = {"X-Signature": "签名".encode(), "X-Nonce": ("ü" * 10).encode()}
     for headers in (
@@ -167,10 +161,10 @@ async def test_device_protocol_bad_input(client):
 
 
 async def test_miniapp_bad_input(client, redis):
-    world = await make_project()
-    person, _, _ = await make_person()
-    await make_member(world, person=person)
-    h = auth(await person_token(redis, person))
+    world = await factories.make_project()
+    person, _, _ = await factories.make_person()
+    await factories.make_member(world, person=person)
+    h = auth(await factories.person_token(redis, person))
     for url in (
         f"/miniapp/v1/attendance?month={BIG}",
         "/miniapp/v1/attendance?month=0001-01",

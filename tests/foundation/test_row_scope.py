@@ -36,19 +36,10 @@ from models.supplement import SupplementRequest
 from services import attendance, identity, localtime
 from services.member_filter import StatsFilter
 from services.scope import RowScope
+from tests import factories
 from tests.attendance.helpers import at, punch
 from tests.conftest import uid
-from tests.factories import (
-    auth,
-    enterprise_token,
-    make_contract,
-    make_enterprise,
-    make_member,
-    make_person,
-    make_project,
-    person_token,
-    regulator_token,
-)
+from tests.factories import auth
 
 MONTH = "2025-03"
 DAY = dt.date(2025, 3, 12)
@@ -93,14 +84,14 @@ class World:
 
 async def scope_world(files: Any) -> World:
     """The project described in the module docstring (punch photos stored in `files`)."""
-    base = await make_project(region="630102")
+    base = await factories.make_project(region="630102")
     w = World(base)
     w.units["builder"] = Unit(base.builder)
     assert base.supervisor is not None
     w.units["supervisor"] = Unit(base.supervisor)
     w.units["gc"] = Unit(base.gc, team=base.team)
     for key, role in (("labour", UnitRole.LABOUR_SUB), ("specialty", UnitRole.SPECIALTY_SUB)):
-        ent = await make_enterprise()
+        ent = await factories.make_enterprise()
         base.enterprises[key] = ent
         unit = await ParticipatingUnit.create(
             project=base.project, enterprise=ent, role=role, entry_date=ENTRY
@@ -111,8 +102,8 @@ async def scope_world(files: Any) -> World:
     for key in UNITS:
         u = w.units[key]
         for attr in ("signed", "unsigned"):
-            person, number, phone = await make_person(name=uid(f"{key}{attr}"))
-            member = await make_member(base, person=person, unit=u.unit, entry_date=ENTRY)
+            person, number, phone = await factories.make_person(name=uid(f"{key}{attr}"))
+            member = await factories.make_member(base, person=person, unit=u.unit, entry_date=ENTRY)
             w.numbers[member.id] = (number, phone)
             member.team = u.team
             await member.save()
@@ -125,8 +116,8 @@ async def scope_world(files: Any) -> World:
         pairs.append((u.signed.id, today))
         key = await files.put(JPEG, prefix="punch", suffix=".jpg", content_type="image/jpeg")
         u.photo_punch = await punch(u.signed, at(DAY, 12), Direction.IN, photo_key=key)
-        u.officer_person, _, _ = await make_person(name=uid(f"{key}劳务员"))
-        u.officer = await make_member(
+        u.officer_person, _, _ = await factories.make_person(name=uid(f"{key}劳务员"))
+        u.officer = await factories.make_member(
             base,
             person=u.officer_person,
             unit=u.unit,
@@ -147,7 +138,7 @@ async def scope_world(files: Any) -> World:
             for purpose in ("contract", "evidence")
         ]
         u.file_ids = [attachment.id, evidence.id]
-        await make_contract(u.signed, attachment=attachment, start_date=ENTRY)
+        await factories.make_contract(u.signed, attachment=attachment, start_date=ENTRY)
         account = await Account.create(kind=AccountKind.PERSON, display_name="微信用户")
         await BindingRequest.create(
             account=account, person_id=u.unsigned.person_id, reason="phone_mismatch"
@@ -184,10 +175,12 @@ CALLERS = {
 
 async def _headers(redis: Any, w: World, caller: str) -> dict[str, str]:
     if caller == "regulator":
-        return auth(await regulator_token(redis, "630100"))  # the city over 630102
+        return auth(await factories.regulator_token(redis, "630100"))  # the city over 630102
     if caller.endswith("_officer"):
-        return auth(await person_token(redis, w.units[caller[: -len("_officer")]].officer_person))
-    return auth(await enterprise_token(redis, w.world.enterprises[caller]))
+        return auth(
+            await factories.person_token(redis, w.units[caller[: -len("_officer")]].officer_person)
+        )
+    return auth(await factories.enterprise_token(redis, w.world.enterprises[caller]))
 
 
 def _xlsx_names(content: bytes) -> set[str]:
@@ -332,13 +325,13 @@ async def test_each_caller_sees_exactly_its_units_rows(app, client, redis, calle
 async def test_project_switcher_lists_only_projects_the_caller_can_open(client, redis) -> None:
     """A person working as labour on one project and labour officer on another: the switcher
     offers only the second (the first answers 404: a worker has no standing on the web side)."""
-    worked, posted = await make_project(), await make_project()
-    person, _, _ = await make_person()
-    await make_member(worked, person=person)
-    await make_member(
+    worked, posted = await factories.make_project(), await factories.make_project()
+    person, _, _ = await factories.make_person()
+    await factories.make_member(worked, person=person)
+    await factories.make_member(
         posted, person=person, person_type=PersonType.MANAGEMENT, post=Post.LABOUR_OFFICER
     )
-    headers = auth(await person_token(redis, person))
+    headers = auth(await factories.person_token(redis, person))
     r = await client.get("/admin/v1/projects", headers=headers)
     assert r.status_code == 200, r.text
     assert [row["code"] for row in r.json()["data"]] == [posted.project.code]

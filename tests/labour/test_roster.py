@@ -8,16 +8,9 @@ import openpyxl
 from models import AuditLog, DeviceCommand, Person, PersonType, Post
 from services import devices, pii
 from services.schemas.roster import RosterPage
+from tests import factories
 from tests.conftest import uid
-from tests.factories import (
-    auth,
-    enterprise_token,
-    make_enterprise,
-    make_id_number,
-    make_member,
-    make_person,
-    make_project,
-)
+from tests.factories import auth
 from tests.labour.helpers import CARD, PNG, headers_for
 
 
@@ -26,13 +19,15 @@ def base(world) -> str:
 
 
 async def _world_with_people():
-    world = await make_project()
+    world = await factories.make_project()
     today = dt.date.today()
-    woman, w_num, w_phone = await make_person(name=uid("李"), id_number=make_id_number(male=False))
-    man, m_num, m_phone = await make_person(name=uid("王"))
+    woman, w_num, w_phone = await factories.make_person(
+        name=uid("李"), id_number=factories.make_id_number(male=False)
+    )
+    man, m_num, m_phone = await factories.make_person(name=uid("王"))
     await Person.filter(id=man.id).update(face_key="faces/x.png")
-    a = await make_member(world, person=woman, entry_date=today - dt.timedelta(days=20))
-    b = await make_member(
+    a = await factories.make_member(world, person=woman, entry_date=today - dt.timedelta(days=20))
+    b = await factories.make_member(
         world,
         person=man,
         person_type=PersonType.MANAGEMENT,
@@ -175,7 +170,7 @@ async def test_face_photo_only_with_view_pii(client, redis, app):
 
 async def test_roster_cross_project_and_company(client, redis):
     world, (a, *_), _ = await _world_with_people()
-    stranger = auth(await enterprise_token(redis, await make_enterprise()))
+    stranger = auth(await factories.enterprise_token(redis, await factories.make_enterprise()))
     for method, path in (
         ("GET", "/roster"),
         ("GET", "/roster/export"),
@@ -184,7 +179,7 @@ async def test_roster_cross_project_and_company(client, redis):
     ):
         r = await client.request(method, f"{base(world)}{path}", headers=stranger)
         assert r.status_code == 404, path
-    other = await make_project()
+    other = await factories.make_project()
     oh = await headers_for(redis, other, "gc")
     r = await client.post(
         f"/admin/v1/projects/{other.project.code}/roster/{a.id}/face-sync", headers=oh
@@ -197,7 +192,7 @@ async def test_roster_cross_project_and_company(client, redis):
 async def test_file_endpoint_rules(client, redis, app):
     from services.files import save_upload
 
-    world = await make_project()
+    world = await factories.make_project()
     face = await save_upload(
         app.ctx.files, PNG, "face.png", project_id=world.project.id, purpose="face"
     )

@@ -5,16 +5,8 @@ import datetime as dt
 import pytest
 
 from models import PersonType, Post
-from tests.factories import (
-    auth,
-    enterprise_token,
-    make_credit_code,
-    make_enterprise,
-    make_member,
-    make_person,
-    make_project,
-    person_token,
-)
+from tests import factories
+from tests.factories import auth
 from tests.projectinfo.helpers import pdf
 
 TODAY = dt.date.today()
@@ -41,21 +33,21 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize("who", ["stranger_company", "other_project_pm", "worker"])
 async def test_every_resource_refuses_outsiders(client, redis, who):
-    world = await make_project()
+    world = await factories.make_project()
     if who == "stranger_company":
-        token = await enterprise_token(redis, await make_enterprise())
+        token = await factories.enterprise_token(redis, await factories.make_enterprise())
     elif who == "other_project_pm":
-        other = await make_project()
-        pm, _, _ = await make_person()
-        await make_member(
+        other = await factories.make_project()
+        pm, _, _ = await factories.make_person()
+        await factories.make_member(
             other, person=pm, person_type=PersonType.MANAGEMENT, post=Post.PROJECT_MANAGER
         )
-        token = await person_token(redis, pm)
+        token = await factories.person_token(redis, pm)
     else:  # a labour member of this very project has no standing on the web side
-        worker, _, _ = await make_person()
-        await make_member(world, person=worker)
-        token = await person_token(redis, worker)
-    gc = await enterprise_token(redis, world.enterprises["gc"])
+        worker, _, _ = await factories.make_person()
+        await factories.make_member(world, person=worker)
+        token = await factories.person_token(redis, worker)
+    gc = await factories.enterprise_token(redis, world.enterprises["gc"])
     rid = (
         await client.post(
             f"/admin/v1/projects/{world.project.code}/status-changes",
@@ -79,13 +71,13 @@ async def test_every_resource_refuses_outsiders(client, redis, who):
 
 
 async def test_files_served_only_within_the_project(client, redis):
-    a, b = await make_project(), await make_project()
-    gc_a = await enterprise_token(redis, a.enterprises["gc"])
+    a, b = await factories.make_project(), await factories.make_project()
+    gc_a = await factories.enterprise_token(redis, a.enterprises["gc"])
     r = await client.post(
         f"/admin/v1/projects/{a.project.code}/units",
         data={
             "name": "甲分包",
-            "credit_code": make_credit_code(),
+            "credit_code": factories.make_credit_code(),
             "entry_date": TODAY.isoformat(),
             "region_code": "630102",
             "registered_on": "2010-01-01",
@@ -97,7 +89,7 @@ async def test_files_served_only_within_the_project(client, redis):
     url = r.json()["contract"]["url"]
     r = await client.get(url, headers=auth(gc_a))
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
-    gc_b = await enterprise_token(redis, b.enterprises["gc"])
+    gc_b = await factories.enterprise_token(redis, b.enterprises["gc"])
     r = await client.get(url, headers=auth(gc_b))
     assert r.status_code == 404
     file_id = url.rsplit("/", 1)[1]
