@@ -27,7 +27,7 @@ from models import Device, Person, Project, ProjectMember, Punch, PunchSource, P
 from models.contracts import ContractStatus
 from realname.storage import FileStore
 from services import attendance, caches, localtime, pii, rules
-from services.attendance.settlement import _sqlite_in_transaction
+from services.attendance.settlement import _sqlite_in_transaction, _sqlite_settle
 
 log = logging.getLogger("realname.ingest")
 
@@ -109,6 +109,8 @@ def time_reason(
     payload), and never reaches the settlement.
     """
     if moment is None:
+        return None
+    if earliest <= moment <= latest:  # the common case; a moment near now is representable
         return None
     try:
         moment.astimezone(dt.UTC)
@@ -401,9 +403,8 @@ async def ingest(
         )
         for _, p in fresh
     ]
-    inserted = await insert_punches(rows)
+    inserted = await insert_punches(rows, {project_id: received_day})
 
-    settle: set[tuple[int, dt.date]] = set()
     for i, p in fresh:
         if p.key not in inserted:
             results[i] = {"id": p.reply_id, "status": DUPLICATE}
@@ -418,12 +419,8 @@ async def ingest(
             results[i] = {"id": p.reply_id, "status": REJECTED, "reason": p.reason}
         else:
             results[i] = {"id": p.reply_id, "status": ACCEPTED}
-            assert p.member is not None and p.time is not None and p.day is not None
-            settle.add((p.member.id, p.day))
-    if settle:
-        # The touched days were marked pending in the insert's transaction: settle them right
-        # after the reply (a crash before that is recovered by the pending-settlement sweep).
-        attendance.kick_pending()
+    # The touched days were settled in the insert's transaction (SQLite, grouped inserts) or
+    # marked pending there; the insert kicks the drain for marked days (``_insert_now``).
     return [r for r in results if r is not None]
 
 
@@ -485,13 +482,18 @@ def _row(
 ) -> list[Any]:
     """The punch's column values in ``_COLUMNS`` order, as the driver takes them (``source`` is
     the source's string value, computed once per batch)."""
+    moment = p.time
     if p.error is not None:
         status, reason = _STATUS_REJECTED, BAD_FIELD
         payload = {**p.payload, "_bad_field": p.error}
+        moment = _storable(moment, now)
     elif p.reason is not None:
         status, reason, payload = _STATUS_REJECTED, p.reason, p.payload
-    else:
+        moment = _storable(moment, now)
+    else:  # its time passed ``time_reason``: representable as it is
         status, reason, payload = _STATUS_ACCEPTED, None, p.payload
+        if moment is None:
+            moment = now
     member = p.member
     return [
         project_id,
@@ -499,7 +501,7 @@ def _row(
         p.resolved_person_id,
         device_id,
         p.key,
-        _storable(p.time, now),
+        moment,
         p.day,
         p.direction if p.direction in ("in", "out") else "in",
         p.liveness,
@@ -557,24 +559,68 @@ _SQLITE_MARK = "INSERT INTO settle_pending (project_id, member_id, day, attempts
 
 
 def _sqlite_insert(
-    sqlconn: Any, sql: str, values: list[Any], marks: dict[tuple[int, str], tuple[int, int, str]]
-) -> list[tuple[int, str]]:
+    sqlconn: Any,
+    sql: str,
+    values: list[Any],
+    marks: dict[tuple[int, str], tuple[int, int, str]],
+    todays: dict[int, dt.date] | None,
+    now: dt.datetime,
+) -> tuple[list[tuple[int, str]], bool]:
     """Run in the aiosqlite thread (inside ``_sqlite_in_transaction``): insert the punches and
-    mark their days."""
+    settle their member-days in the same transaction when the projects' ``todays`` are given
+    (one commit for both); the days not settled there are marked pending. The (device, key)
+    pairs inserted, and whether any day was marked."""
     keys = [(r[0], r[1]) for r in sqlconn.execute(sql, values).fetchall()]
     pending = {marks[k] for k in keys if k in marks}
+    if pending and todays is not None:
+        pending = _settle_inline(sqlconn, pending, todays, now)
     if pending:
         sqlconn.executemany(_SQLITE_MARK, list(pending))
-    return keys
+    return keys, bool(pending)
+
+
+def _settle_inline(
+    sqlconn: Any,
+    days: set[tuple[int, int, str]],
+    todays: dict[int, dt.date],
+    now: dt.datetime,
+) -> set[tuple[int, int, str]]:
+    """Settle (project, member, day) in the insert's transaction (SQLite: the transaction holds
+    the database's write lock, so it reads every committed punch of the day and no other writer
+    can interleave). The days it did not settle, to be marked pending: a day that fails (set
+    aside by the pending pass, which logs it), every day when the pass itself raises, and a
+    project without a given today."""
+    items = sorted(
+        (project_id, member_id, dt.date.fromisoformat(day), todays[project_id])
+        for project_id, member_id, day in days
+        if project_id in todays
+    )
+    left = {d for d in days if d[0] not in todays}
+    sqlconn.execute("SAVEPOINT settle_inline")
+    try:
+        _, failed = _sqlite_settle(sqlconn, items, now)
+    except Exception:  # noqa: BLE001 - nothing of the pass is kept; the marks settle it later
+        sqlconn.execute("ROLLBACK TO settle_inline")
+        failed = {(it[1], it[2]): "" for it in items}
+    sqlconn.execute("RELEASE settle_inline")
+    return left | {d for d in days if (d[1], dt.date.fromisoformat(d[2])) in failed}
 
 
 _CHUNK_ROWS = 500
 
 
-async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
-    """The insert itself, 500 rows per statement/transaction; the (device, key) pairs inserted."""
+async def _insert_now(
+    rows: list[list[Any]], todays: dict[int, dt.date] | None = None
+) -> set[tuple[int, str]]:
+    """The insert itself, 500 rows per statement/transaction; the (device, key) pairs inserted.
+
+    With ``todays`` (project id → the project-local today) SQLite settles the touched days in
+    the insert's transaction; otherwise (and on PostgreSQL) they are marked pending and the
+    drain is kicked to settle them right after the reply (a crash before that is recovered by
+    the pending-settlement sweep)."""
     conn = connections.get("default")
     inserted: set[tuple[int, str]] = set()
+    marked = False
     # One fixed order of the unique (device, punch id) keys for every statement, so two
     # concurrent inserts of overlapping keys (a retry racing its original) wait, never deadlock.
     rows = sorted(rows, key=lambda r: (r[_DEVICE], r[_KEY]))
@@ -584,7 +630,15 @@ async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
             columns = list(zip(*part, strict=True))
             async with conn.acquire_connection() as c:
                 result = await c.fetch(_PG_INSERT, *[list(col) for col in columns])
-            inserted.update((r[0], r[1]) for r in result)
+            new = {(r[0], r[1]) for r in result}
+            inserted |= new
+            marked = marked or any(
+                (r[_DEVICE], r[_KEY]) in new
+                and r[_STATUS] == _STATUS_ACCEPTED
+                and r[_MEMBER] is not None
+                and r[_DAY] is not None
+                for r in part
+            )
             continue
         marks = {
             (r[_DEVICE], r[_KEY]): (r[0], r[_MEMBER], r[_DAY].isoformat())
@@ -598,13 +652,24 @@ async def _insert_now(rows: list[list[Any]]) -> set[tuple[int, str]]:
             " RETURNING device_id, device_punch_id"
         )
         flat = [v for row in part for v in row]
+        now = localtime.now()
         async with conn.acquire_connection() as aconn:
             # One hop to the connection's thread for the whole transaction (aiosqlite runs the
             # function there, serialised with every other statement of this connection).
-            keys = await aconn._execute(
-                _sqlite_in_transaction, aconn._conn, _sqlite_insert, sql, flat, marks
+            keys, marked_here = await aconn._execute(
+                _sqlite_in_transaction,
+                aconn._conn,
+                _sqlite_insert,
+                sql,
+                flat,
+                marks,
+                todays,
+                now,
             )
         inserted.update(keys)
+        marked = marked or marked_here
+    if marked:
+        attendance.kick_pending()
     return inserted
 
 
@@ -618,7 +683,10 @@ GROUP_MAX_ROWS = 20  # larger requests are inserted directly (they are their own
 
 @dataclass
 class _Group:
-    queue: list[tuple[list[list[Any]], asyncio.Future]] = field(default_factory=list)
+    # (rows, the caller's project-local todays or None, the caller's future)
+    queue: list[tuple[list[list[Any]], dict[int, dt.date] | None, asyncio.Future]] = field(
+        default_factory=list
+    )
     task: asyncio.Task | None = None
 
 
@@ -638,54 +706,73 @@ async def _flush(group: _Group) -> None:
     try:
         await _flush_groups(group)
     except BaseException as exc:  # cancelled (shutdown): no caller may wait forever
-        for _, fut in group.queue:
+        for _, _, fut in group.queue:
             if not fut.done():
                 fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
         group.queue = []
         raise
 
 
+def _merged_todays(
+    entries: list[tuple[list[list[Any]], dict[int, dt.date] | None, asyncio.Future]],
+) -> dict[int, dt.date] | None:
+    """The todays of a group's callers (None when one has none: its days are then marked)."""
+    merged: dict[int, dt.date] = {}
+    for _, todays, _ in entries:
+        if todays is None:
+            return None
+        for project_id, today in todays.items():
+            merged[project_id] = max(today, merged.get(project_id, today))
+    return merged
+
+
 async def _flush_groups(group: _Group) -> None:
     while group.queue:
-        taken: list[tuple[list[list[Any]], asyncio.Future]] = []
-        rest: list[tuple[list[list[Any]], asyncio.Future]] = []
+        taken: list[tuple[list[list[Any]], dict[int, dt.date] | None, asyncio.Future]] = []
+        rest: list[tuple[list[list[Any]], dict[int, dt.date] | None, asyncio.Future]] = []
         keys: set[tuple[int, str]] = set()
         n = 0
-        for rows, fut in group.queue:
+        for entry in group.queue:
+            rows = entry[0]
             own = {(r[_DEVICE], r[_KEY]) for r in rows}
             if n + len(rows) > _CHUNK_ROWS or own & keys:
-                rest.append((rows, fut))
+                rest.append(entry)
                 continue
-            taken.append((rows, fut))
+            taken.append(entry)
             keys |= own
             n += len(rows)
         group.queue = rest + taken  # still visible to the shutdown path until answered
         try:
-            done = await _insert_now([r for rows, _ in taken for r in rows])
+            done = await _insert_now(
+                [r for rows, _, _ in taken for r in rows], _merged_todays(taken)
+            )
         except Exception:  # noqa: BLE001 - retry each caller alone so only the bad one fails
-            for rows, fut in taken:
+            for rows, todays, fut in taken:
                 try:
-                    mine = await _insert_now(rows)
+                    mine = await _insert_now(rows, todays)
                 except Exception as exc:  # noqa: BLE001 - handed to that caller
                     if not fut.done():
                         fut.set_exception(exc)
                 else:
                     if not fut.done():
                         fut.set_result({k for d, k in mine})
-            group.queue = [item for item in group.queue if not item[1].done()]
+            group.queue = [item for item in group.queue if not item[2].done()]
             continue
-        for rows, fut in taken:
+        for rows, _, fut in taken:
             if not fut.done():
                 fut.set_result({r[_KEY] for r in rows if (r[_DEVICE], r[_KEY]) in done})
-        group.queue = [item for item in group.queue if not item[1].done()]
+        group.queue = [item for item in group.queue if not item[2].done()]
 
 
-async def insert_punches(rows: list[list[Any]]) -> set[str]:
+async def insert_punches(
+    rows: list[list[Any]], todays: dict[int, dt.date] | None = None
+) -> set[str]:
     """Idempotent bulk insert of one device's punches; the keys actually inserted (conflicts on
     (device, punch id) are skipped, so concurrent retries of the same punch store it once).
 
-    In the same transaction, every accepted new punch's (member, day) is marked pending
-    settlement (``settle_pending``). When this returns, both are committed.
+    In the same transaction, every accepted new punch's (member, day) is settled (SQLite, a
+    grouped insert given the projects' ``todays``: project id → the project-local today) or
+    marked pending settlement (``settle_pending``). When this returns, both are committed.
     """
     if not rows:
         return set()
@@ -696,7 +783,7 @@ async def insert_punches(rows: list[list[Any]]) -> set[str]:
     loop = asyncio.get_running_loop()
     group = _group_of(loop)
     fut: asyncio.Future = loop.create_future()
-    group.queue.append((rows, fut))
+    group.queue.append((rows, todays, fut))
     if group.task is None or group.task.done():
         group.task = loop.create_task(_flush(group))
     return await asyncio.shield(fut)

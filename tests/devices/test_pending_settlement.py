@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from models import DailyAttendance, DayState, Punch
 from models.settlement import PendingSettlement
-from services import attendance
+from services import attendance, ingest
 from tests.devices.helpers import call, make_device, punch, upload
 from tests.factories import make_member, make_project
 
 CST = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture(autouse=True)
+def _marked_not_settled_inline(monkeypatch):
+    """These tests follow the pending marks: the path of PostgreSQL, and of SQLite when the days
+    are not settled in the insert's own transaction (here: that settlement fails). The inline
+    settlement itself: ``test_inline_settlement``."""
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("the inline settlement fails")
+
+    monkeypatch.setattr(ingest, "_sqlite_settle", fail)
 
 
 async def _late_pair(client, dev, member, day, prefix):
