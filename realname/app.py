@@ -162,32 +162,21 @@ def _open_integrations(app: Sanic, settings: Settings, handle: RedisHandle) -> N
 
 def _mount_standins(app: Sanic, settings: Settings) -> None:
     """Mount the WeChat and SSO development stand-ins (never in production)."""
-    try:
-        from integrations.wechat.standin import wechat_standin_blueprint
+    from integrations.idauth.standin import idauth_standin_blueprint
+    from integrations.wechat.standin import wechat_standin_blueprint
+    from services.demo import standin_companies
 
-        app.blueprint(
-            wechat_standin_blueprint(
-                url_prefix="/_dev/wechat",
-                appid=settings.wechat_appid,
-                secret=settings.wechat_secret,
-            )
-        )
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from integrations.idauth.standin import idauth_standin_blueprint
-        from services.demo import standin_companies
-
-        app.blueprint(
-            idauth_standin_blueprint(
-                url_prefix="/_dev/idauth",
-                client_id=settings.idauth_client_id,
-                client_secret=settings.idauth_client_secret,
-                companies=standin_companies,
-            )
-        )
-    except ImportError:  # pragma: no cover
-        pass
+    wechat = wechat_standin_blueprint(
+        url_prefix="/_dev/wechat", appid=settings.wechat_appid, secret=settings.wechat_secret
+    )
+    idauth = idauth_standin_blueprint(
+        url_prefix="/_dev/idauth",
+        client_id=settings.idauth_client_id,
+        client_secret=settings.idauth_client_secret,
+        companies=standin_companies,
+    )
+    app.blueprint(wechat)
+    app.blueprint(idauth)
 
 
 def _setup_openapi(app: Sanic) -> None:

@@ -14,7 +14,6 @@ Run standalone with `python -m integrations.idauth.standin --port 8802`.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -29,6 +28,8 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunspli
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, html, json, redirect
 from stdnum.cn import uscc
+
+from integrations.standin import bare_app, command_line, serve
 
 DEFAULT_CLIENT_ID = "realname-dev"
 DEFAULT_CLIENT_SECRET = "realname-dev-secret"
@@ -333,10 +334,7 @@ def idauth_standin_blueprint(
 
 def make_standin_app(name: str = "idauth-standin", **kw: Any) -> Sanic:
     """A tiny Sanic app serving the stand-in at the root, as the real platform would."""
-    app = Sanic(name)
-    app.config.AUTO_EXTEND = False  # a bare server: no OpenAPI or other sanic-ext extras
-    app.blueprint(idauth_standin_blueprint(url_prefix="", **kw))
-    return app
+    return bare_app(name, idauth_standin_blueprint(url_prefix="", **kw))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -344,9 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     from config.settings import get_settings
 
     settings = get_settings()
-    parser = argparse.ArgumentParser(description="Provincial SSO (OAuth2) development stand-in")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8802)
+    parser = command_line("Provincial SSO (OAuth2) development stand-in", 8802)
     parser.add_argument("--client-id", default=settings.idauth_client_id)
     parser.add_argument("--client-secret", default=settings.idauth_client_secret)
     parser.add_argument(
@@ -360,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
         client_secret=args.client_secret,
         redirect_uris=tuple(args.redirect_uri or [settings.effective_idauth_redirect_url]),
     )
-    app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
+    serve(app, args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ Run standalone with `python -m integrations.wechat.standin --port 8801`.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import collections
 import hashlib
@@ -39,6 +38,8 @@ from typing import Any
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json, raw
+
+from integrations.standin import bare_app, command_line, serve
 
 DEFAULT_APPID = "wx-dev-appid"
 DEFAULT_SECRET = "wx-dev-secret"
@@ -160,6 +161,15 @@ def wechat_standin_blueprint(
             return None
         return data if isinstance(data, dict) else None
 
+    def token_and_json(request: Request) -> HTTPResponse | dict[str, Any]:
+        """The JSON object of a call made with an access token, or WeChat's error for a bad
+        token or body (what the QR-code and phone-number calls check first)."""
+        failure = token_error(request)
+        if failure is not None:
+            return failure
+        data = body_json(request)
+        return _error(47001, "data format error") if data is None else data
+
     def credentials_error(
         grant_type: Any, given_appid: Any, given_secret: Any
     ) -> HTTPResponse | None:
@@ -261,11 +271,9 @@ def wechat_standin_blueprint(
     @bp.post("/wxa/getwxacodeunlimit")
     async def getwxacodeunlimit(request: Request) -> HTTPResponse:
         """A PNG mini-program code whose tEXt chunks carry scene and page."""
-        if (failure := token_error(request)) is not None:
-            return failure
-        data = body_json(request)
-        if data is None:
-            return _error(47001, "data format error")
+        data = token_and_json(request)
+        if isinstance(data, HTTPResponse):
+            return data
         now = time.monotonic()
         while qr_calls and qr_calls[0] < now - 60:
             qr_calls.popleft()
@@ -291,11 +299,9 @@ def wechat_standin_blueprint(
     @bp.post("/wxa/business/getuserphonenumber")
     async def getuserphonenumber(request: Request) -> HTTPResponse:
         """Redeem a getPhoneNumber button code once for that phone number."""
-        if (failure := token_error(request)) is not None:
-            return failure
-        data = body_json(request)
-        if data is None:
-            return _error(47001, "data format error")
+        data = token_and_json(request)
+        if isinstance(data, HTTPResponse):
+            return data
         code = data.get("code")
         match = PHONE_CODE_RE.fullmatch(code) if isinstance(code, str) else None
         if match is None:
@@ -347,10 +353,7 @@ def wechat_standin_blueprint(
 
 def make_standin_app(name: str = "wechat-standin", **kw: Any) -> Sanic:
     """A tiny Sanic app serving the stand-in at the root, as api.weixin.qq.com would."""
-    app = Sanic(name)
-    app.config.AUTO_EXTEND = False  # a bare server: no OpenAPI or other sanic-ext extras
-    app.blueprint(wechat_standin_blueprint(url_prefix="", **kw))
-    return app
+    return bare_app(name, wechat_standin_blueprint(url_prefix="", **kw))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -358,9 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     from config.settings import get_settings
 
     settings = get_settings()
-    parser = argparse.ArgumentParser(description="WeChat API development stand-in")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8801)
+    parser = command_line("WeChat API development stand-in", 8801)
     parser.add_argument("--appid", default=settings.wechat_appid)
     parser.add_argument("--secret", default=settings.wechat_secret)
     parser.add_argument(
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
         code_ttl=args.code_ttl,
         qr_per_minute=args.qr_per_minute,
     )
-    app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
+    serve(app, args)
 
 
 if __name__ == "__main__":
