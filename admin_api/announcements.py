@@ -8,8 +8,8 @@ from sanic.response import HTTPResponse
 from models.announcements import Announcement
 from realname import error_codes as E
 from realname.contract import Access, Page, PageQuery, endpoint
-from realname.web import ip_of, ok, page
-from services import announcements, audit
+from realname.web import audit_request, ok, page
+from services import announcements
 from services.identity import VIEW, Principal, ProjectAccess
 from services.schemas.projectinfo import AnnouncementCreate, AnnouncementPublic, Withdrawn, fields
 
@@ -28,12 +28,7 @@ PUBLISHERS = Access.kinds("regulator", "operator")
 async def publish(request: Request, body: AnnouncementCreate, principal: Principal) -> HTTPResponse:
     """发布通知公告: ``title``, ``content``, optional ``region_code`` within my region."""
     a: Announcement = await announcements.publish(principal, fields(body))
-    await audit.record(
-        "announcements.publish",
-        principal=principal,
-        target=f"announcement:{a.id}",
-        ip=ip_of(request),
-    )
+    await audit_request(request, principal, "announcements.publish", target=f"announcement:{a.id}")
     return ok(await announcements.view(a), status=201)
 
 
@@ -60,11 +55,8 @@ async def published(request: Request, query: PageQuery, principal: Principal) ->
 async def withdraw(request: Request, announcement_id: int, principal: Principal) -> HTTPResponse:
     """撤回 a notice of my region."""
     await announcements.withdraw(principal, announcement_id)
-    await audit.record(
-        "announcements.withdraw",
-        principal=principal,
-        target=f"announcement:{announcement_id}",
-        ip=ip_of(request),
+    await audit_request(
+        request, principal, "announcements.withdraw", target=f"announcement:{announcement_id}"
     )
     return ok({"withdrawn": True})
 

@@ -10,9 +10,9 @@ from models import AccountKind, Device
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.errors import Forbidden, NotFound, ValidationError
-from realname.web import audit_project, ip_of, ok, page
-from services import audit, identity
+from realname.web import audit_project, audit_request, ok, page
 from services import devices as svc
+from services import identity
 from services.identity import Principal, ProjectAccess
 from services.schemas.devices import (
     CommandPublic,
@@ -381,7 +381,5 @@ async def firmware_add(
             sha256=body.sha256,
             enterprise_id=owner,
         )
-    await audit.record(
-        "device.firmware", principal=principal, target=pkg.version, ip=ip_of(request)
-    )
+    await audit_request(request, principal, "device.firmware", target=pkg.version)
     return ok(svc.firmware_public(pkg), status=201)

@@ -10,8 +10,8 @@ from sanic.response import HTTPResponse
 from models import Project
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import body_of, ip_of, ok, page
-from services import audit, identity
+from realname.web import audit_request, body_of, ok, page
+from services import identity
 from services.identity import VIEW, Principal, ProjectAccess
 from services.projects import import_projects
 from services.regions import region_path
@@ -62,10 +62,10 @@ async def import_permit_data(request: Request, principal: Principal) -> HTTPResp
     """Upsert projects from construction-permit data (a JSON array of permit rows; operators and
     provincial regulators). Invalid rows are reported by index and field, valid ones imported."""
     result = await import_projects(_permit_rows(request))
-    await audit.record(
+    await audit_request(
+        request,
+        principal,
         "projects.import",
-        principal=principal,
-        ip=ip_of(request),
         detail={k: result[k] for k in ("created", "updated", "total")},
     )
     return ok(result)

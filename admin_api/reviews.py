@@ -9,8 +9,8 @@ from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import ip_of, ok, page
-from services import audit, status_change
+from realname.web import audit_request, ok, page
+from services import status_change
 from services.identity import Principal
 from services.schemas.projectinfo import (
     ReviewDecision,
@@ -68,12 +68,12 @@ async def _decide(
     request: Request, principal: Principal, request_id: int, approve: bool, notes: str
 ) -> HTTPResponse:
     req = await status_change.review(principal, request_id, approve, notes)
-    await audit.record(
+    await audit_request(
+        request,
+        principal,
         "status_change.approve" if approve else "status_change.reject",
-        principal=principal,
-        project_id=req.project_id,
         target=f"status_change:{req.id}",
-        ip=ip_of(request),
+        project_id=req.project_id,
     )
     return ok(await status_change.detail_for_reviewer(principal, request_id))
 

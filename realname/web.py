@@ -102,6 +102,28 @@ def ip_of(request: Request) -> str:
     return cached
 
 
+async def audit_request(
+    request: Request,
+    principal: Principal,
+    action: str,
+    *,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    project_id: int | None = None,
+) -> None:
+    """Audit an action of the caller: who, from where (and, given, on which project)."""
+    from services import audit
+
+    await audit.record(
+        action,
+        principal=principal,
+        project_id=project_id,
+        target=target,
+        detail=detail,
+        ip=ip_of(request),
+    )
+
+
 async def audit_project(
     request: Request,
     access: ProjectAccess,
@@ -111,15 +133,13 @@ async def audit_project(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Audit an action of the caller on a project (who, which project, from where)."""
-    from services import audit
-
-    await audit.record(
+    await audit_request(
+        request,
+        access.principal,
         action,
-        principal=access.principal,
-        project_id=access.project.id,
         target=target,
         detail=detail,
-        ip=ip_of(request),
+        project_id=access.project.id,
     )
 
 
