@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 
@@ -63,7 +64,7 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
         os.environ[key.upper()] = str(value)
 
     _tolerate_shutdown_race()
-    loader = AppLoader(factory=partial(create_app, settings))
+    loader = AppLoader(factory=partial(_served_app, create_app, settings))
     app = loader.load()
     app.prepare(
         host=settings.host,
@@ -79,6 +80,23 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
         flush=True,
     )
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def _served_app(create_app: Any, settings: Settings) -> Any:
+    """The app as each worker builds it, with the start-up heap frozen once it serves."""
+    app = create_app(settings)
+    app.after_server_start(_freeze_startup_heap)
+    return app
+
+
+async def _freeze_startup_heap(_app: Any, _loop: Any = None) -> None:
+    """Move what start-up built (modules, routes, the OpenAPI document, ORM metadata: it lives as
+    long as the worker) out of the garbage collector's generations. Full collections then walk
+    only what requests left behind: before, each took 130-230 ms on the served platform, a
+    pause every few seconds under load that every request in flight waited out (the p99 of
+    signed punches). Only the served worker does this: tests build many apps in one process."""
+    gc.collect()
+    gc.freeze()
 
 
 def _tolerate_shutdown_race() -> None:
