@@ -41,6 +41,7 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 # The native punch fields stored as received in ``punch.payload`` (no personal data in them).
 _PLAIN_FIELDS = ("id", "person_id", "time", "direction", "liveness", "lat", "lng")
+_PLAIN_SET = frozenset(_PLAIN_FIELDS)
 
 
 def protect_payload(raw: Any) -> dict[str, Any]:
@@ -52,10 +53,12 @@ def protect_payload(raw: Any) -> dict[str, Any]:
     punch that is not an object at all, is kept only encrypted (``extra_enc`` / ``raw_enc``).
     ``realname rotate-pii`` re-encrypts the ``*_enc`` values.
     """
-    c = pii.cipher()
     if not isinstance(raw, dict):
-        return {"raw_enc": c.encrypt(_encode(raw))}
+        return {"raw_enc": pii.cipher().encrypt(_encode(raw))}
     payload: dict[str, Any] = {k: raw[k] for k in _PLAIN_FIELDS if k in raw}
+    if raw.keys() <= _PLAIN_SET:  # the common case: nothing to omit or encrypt
+        return payload
+    c = pii.cipher()
     if "photo" in raw:
         payload["photo"] = "<omitted>"
     if "id_number" in raw:
