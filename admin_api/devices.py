@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -46,6 +49,24 @@ ADMIN_COMMANDS = {
 
 
 DEVICE_ERRORS = (E.DEVICE_NOT_FOUND,)
+
+# a manager changes one device of the project; the reply is the device
+device_change = partial(
+    endpoint, access=Access.project(identity.MANAGE), response=DevicePublic, errors=DEVICE_ERRORS
+)
+
+
+async def _change(
+    request: Request,
+    access: ProjectAccess,
+    sn: str,
+    action: str,
+    change: Callable[[Device], Awaitable[Device]],
+) -> HTTPResponse:
+    """Apply `change` to the project's device `sn`, audit it as ``device.<action>``."""
+    device = await change(await svc.project_device(access.project, sn))
+    await audit_project(request, access, f"device.{action}", target=sn)
+    return ok(svc.device_public(device))
 
 
 @bp.get("/projects/<code:str>/devices")
@@ -116,12 +137,7 @@ async def detail(request: Request, sn: str, access: ProjectAccess) -> HTTPRespon
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/settings")
-@endpoint(
-    summary="修改设备设置",
-    access=Access.project(identity.MANAGE),
-    response=DevicePublic,
-    errors=DEVICE_ERRORS,
-)
+@device_change(summary="修改设备设置")
 async def settings(
     request: Request, sn: str, body: DeviceSettings, access: ProjectAccess
 ) -> HTTPResponse:
@@ -135,17 +151,10 @@ async def settings(
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/network-warning/ack")
-@endpoint(
-    summary="确认设备新网络",
-    access=Access.project(identity.MANAGE),
-    response=DevicePublic,
-    errors=DEVICE_ERRORS,
-)
+@device_change(summary="确认设备新网络")
 async def network_ack(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """The admin checked the new network an ADMS terminal reported from: clear the warning."""
-    device = await svc.clear_network_alert(await svc.project_device(access.project, sn))
-    await audit_project(request, access, "device.network_ack", target=sn)
-    return ok(svc.device_public(device))
+    return await _change(request, access, sn, "network_ack", svc.clear_network_alert)
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/secret")
@@ -164,17 +173,10 @@ async def rotate(request: Request, sn: str, access: ProjectAccess) -> HTTPRespon
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/unbind")
-@endpoint(
-    summary="解绑设备",
-    access=Access.project(identity.MANAGE),
-    response=DevicePublic,
-    errors=DEVICE_ERRORS,
-)
+@device_change(summary="解绑设备")
 async def unbind(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Unbind the device from this project (it stops working until bound again)."""
-    device = await svc.unbind(await svc.project_device(access.project, sn))
-    await audit_project(request, access, "device.unbind", target=sn)
-    return ok(svc.device_public(device))
+    return await _change(request, access, sn, "unbind", svc.unbind)
 
 
 @bp.post("/projects/<code:str>/devices/bind")
@@ -201,17 +203,12 @@ async def bind(request: Request, body: DeviceBind, access: ProjectAccess) -> HTT
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/online")
-@endpoint(
-    summary="解除强制下线",
-    access=Access.project(identity.MANAGE),
-    response=DevicePublic,
-    errors=DEVICE_ERRORS,
-)
+@device_change(summary="解除强制下线")
 async def restore_online(request: Request, sn: str, access: ProjectAccess) -> HTTPResponse:
     """Lift a forced offline: the device may connect again."""
-    device = await svc.set_forced_offline(await svc.project_device(access.project, sn), False)
-    await audit_project(request, access, "device.restore_online", target=sn)
-    return ok(svc.device_public(device))
+    return await _change(
+        request, access, sn, "restore_online", partial(svc.set_forced_offline, forced=False)
+    )
 
 
 @bp.post("/projects/<code:str>/devices/<sn:str>/commands")

@@ -25,7 +25,7 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json, redirect
 from stdnum.cn import uscc
 
@@ -332,11 +332,6 @@ def idauth_standin_blueprint(
     return bp
 
 
-def make_standin_app(name: str = "idauth-standin", **kw: Any) -> Sanic:
-    """A tiny Sanic app serving the stand-in at the root, as the real platform would."""
-    return bare_app(name, idauth_standin_blueprint(url_prefix="", **kw))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Serve the stand-in on its own: `python -m integrations.idauth.standin --port N`."""
     from config.settings import get_settings
@@ -351,12 +346,13 @@ def main(argv: list[str] | None = None) -> None:
         help="a registered callback URL (repeatable; default: the settings' SSO callback)",
     )
     args = parser.parse_args(argv)
-    app = make_standin_app(
+    standin = idauth_standin_blueprint(
+        url_prefix="",
         client_id=args.client_id,
         client_secret=args.client_secret,
         redirect_uris=tuple(args.redirect_uri or [settings.effective_idauth_redirect_url]),
     )
-    serve(app, args)
+    serve(bare_app("idauth-standin", standin), args)
 
 
 if __name__ == "__main__":

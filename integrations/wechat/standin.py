@@ -36,7 +36,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
 from integrations.standin import bare_app, command_line, serve
@@ -351,11 +351,6 @@ def wechat_standin_blueprint(
     return bp
 
 
-def make_standin_app(name: str = "wechat-standin", **kw: Any) -> Sanic:
-    """A tiny Sanic app serving the stand-in at the root, as api.weixin.qq.com would."""
-    return bare_app(name, wechat_standin_blueprint(url_prefix="", **kw))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Serve the stand-in on its own: `python -m integrations.wechat.standin --port N`."""
     from config.settings import get_settings
@@ -372,7 +367,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--code-ttl", type=int, default=CODE_TTL)
     parser.add_argument("--qr-per-minute", type=int, default=QR_PER_MINUTE)
     args = parser.parse_args(argv)
-    app = make_standin_app(
+    standin = wechat_standin_blueprint(
+        url_prefix="",
         appid=args.appid,
         secret=args.secret,
         pages=tuple(args.page or [settings.wechat_miniapp_page]),
@@ -381,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
         code_ttl=args.code_ttl,
         qr_per_minute=args.qr_per_minute,
     )
-    serve(app, args)
+    serve(bare_app("wechat-standin", standin), args)
 
 
 if __name__ == "__main__":
