@@ -419,8 +419,9 @@ async def ingest(
             results[i] = {"id": p.reply_id, "status": REJECTED, "reason": p.reason}
         else:
             results[i] = {"id": p.reply_id, "status": ACCEPTED}
-    # The touched days were settled in the insert's transaction (SQLite, grouped inserts) or
-    # marked pending there; the insert kicks the drain for marked days (``_insert_now``).
+    # The touched days were settled in the insert's transaction (SQLite, grouped inserts and
+    # batches) or marked pending there; the insert kicks the drain for marked days
+    # (``_insert_now``).
     return [r for r in results if r is not None]
 
 
@@ -770,16 +771,19 @@ async def insert_punches(
     """Idempotent bulk insert of one device's punches; the keys actually inserted (conflicts on
     (device, punch id) are skipped, so concurrent retries of the same punch store it once).
 
-    In the same transaction, every accepted new punch's (member, day) is settled (SQLite, a
-    grouped insert given the projects' ``todays``: project id → the project-local today) or
-    marked pending settlement (``settle_pending``). When this returns, both are committed.
+    In the same transaction, every accepted new punch's (member, day) is settled (SQLite, given
+    the projects' ``todays``: project id → the project-local today; not inside a caller's
+    transaction) or marked pending settlement (``settle_pending``). When this returns, both are
+    committed.
     """
     if not rows:
         return set()
     conn = connections.get("default")
-    if len(rows) > GROUP_MAX_ROWS or isinstance(conn, TransactionalDBClient):
-        # Inside a caller's transaction the insert must join it: never grouped.
+    if isinstance(conn, TransactionalDBClient):
+        # Inside a caller's transaction the insert must join it: never grouped, its days marked.
         return {k for _, k in await _insert_now(rows)}
+    if len(rows) > GROUP_MAX_ROWS:  # a batch upload is its own group (settled like one)
+        return {k for _, k in await _insert_now(rows, todays)}
     loop = asyncio.get_running_loop()
     group = _group_of(loop)
     fut: asyncio.Future = loop.create_future()

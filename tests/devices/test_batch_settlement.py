@@ -1,0 +1,62 @@
+"""A batch upload (more punches than a group takes) is its own group: on SQLite the days it touches
+are settled in the insert's own transaction, as for grouped single punches
+(``test_inline_settlement``); PostgreSQL marks them and the drain settles them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tortoise import connections
+
+from models import DailyAttendance, DayState
+from models.settlement import PendingSettlement
+from services import attendance, ingest
+from tests.devices.helpers import make_device, punch, upload
+from tests.factories import make_member, make_project
+
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch):
+    world = await make_project()
+    dev = await make_device(world)
+    entered = dt.date.today() - dt.timedelta(days=20)
+    members = [await make_member(world, entry_date=entered) for _ in range(3)]
+    days = [dt.date.today() - dt.timedelta(days=n) for n in (2, 3, 4, 5)]
+    batch = []
+    for m in members:
+        for day in days:
+            start = dt.datetime.combine(day, dt.time(8, 0), CST)
+            batch.append(punch(f"{m.id}-{day}-i", m.person_id, when=start))
+            batch.append(
+                punch(
+                    f"{m.id}-{day}-o",
+                    m.person_id,
+                    when=start + dt.timedelta(hours=9),
+                    direction="out",
+                )
+            )
+    assert len(batch) > ingest.GROUP_MAX_ROWS
+    kicks: list[None] = []
+    monkeypatch.setattr(attendance, "kick_pending", lambda: kicks.append(None))
+    r = await upload(client, dev, batch)
+    assert [x["status"] for x in r.json()["results"]] == ["accepted"] * len(batch)
+    ids = [m.id for m in members]
+    marked = await PendingSettlement.filter(member_id__in=ids).count()
+    if connections.get("default").capabilities.dialect == "sqlite":
+        # Settled when the reply was sent: no mark, no drain.
+        assert marked == 0 and not kicks
+    else:
+        assert marked == len(members) * len(days) and kicks
+        await attendance.settle_pending()
+    settled = await DailyAttendance.filter(member_id__in=ids).order_by("member_id", "day")
+    assert [(d.member_id, d.day) for d in settled] == [
+        (i, day) for i in ids for day in sorted(days)
+    ]
+    assert {(d.state, d.punch_count, d.duration_seconds) for d in settled} == {
+        (DayState.NORMAL, 2, 9 * 3600)
+    }
+    # Sent again: every punch a duplicate, nothing stored or settled twice.
+    again = await upload(client, dev, batch)
+    assert {x["status"] for x in again.json()["results"]} == {"duplicate"}
+    assert await DailyAttendance.filter(member_id__in=ids).count() == len(settled)
