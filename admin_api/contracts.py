@@ -9,7 +9,7 @@ from admin_api._forms import upload_of
 from models.contracts import TERMINATION_TYPES
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, deleted, ok, page
 from services import contracts, labour, localtime
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.contracts import (
@@ -156,5 +156,4 @@ async def delete_contract(
 ) -> HTTPResponse:
     """删除: remove a contract in force so the member can be signed again."""
     await contracts.delete_contract(access, contract_id)
-    await audit_project(request, access, "contract.delete", target=f"contract:{contract_id}")
-    return ok({"deleted": True})
+    return await deleted(request, access, "contract.delete", f"contract:{contract_id}")

@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api.units import first_upload, uploads_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, deleted, ok, page
 from services import files as file_service
 from services import localtime, materials
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -137,13 +137,7 @@ async def add_items(
 async def delete_voucher(request: Request, voucher_id: int, access: ProjectAccess) -> HTTPResponse:
     """Remove a contract/voucher line from view (kept for the record)."""
     await materials.delete_voucher(access, voucher_id)
-    await audit_project(
-        request,
-        access,
-        "materials.voucher_delete",
-        target=f"voucher:{voucher_id}",
-    )
-    return ok({"deleted": True})
+    return await deleted(request, access, "materials.voucher_delete", f"voucher:{voucher_id}")
 
 
 @bp.get("/<code:str>/materials/vouchers")
@@ -219,10 +213,4 @@ async def delete_wage_material(
 ) -> HTTPResponse:
     """Remove a wage-account material from view (kept for the record)."""
     await materials.delete_wage_material(access, kind, material_id)
-    await audit_project(
-        request,
-        access,
-        "materials.wage_delete",
-        target=f"{kind}:{material_id}",
-    )
-    return ok({"deleted": True})
+    return await deleted(request, access, "materials.wage_delete", f"{kind}:{material_id}")

@@ -9,7 +9,7 @@ from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, deleted, ok, page
 from services import contracts, labour, localtime, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -111,8 +111,7 @@ async def update_team(
 async def delete_team(request: Request, team_id: int, access: ProjectAccess) -> HTTPResponse:
     """Delete a team; refused while it has active members."""
     await labour.delete_team(access, team_id)
-    await audit_project(request, access, "team.delete", target=f"team:{team_id}")
-    return ok({"deleted": True})
+    return await deleted(request, access, "team.delete", f"team:{team_id}")
 
 
 @bp.get("/<code:str>/teams/<team_id:int>/members")

@@ -143,6 +143,14 @@ async def audit_project(
     )
 
 
+async def deleted(
+    request: Request, access: ProjectAccess, action: str, target: str
+) -> HTTPResponse:
+    """The reply to a removal on a project (``{"deleted": true}``), once it is audited."""
+    await audit_project(request, access, action, target=target)
+    return ok({"deleted": True})
+
+
 async def private_file(
     request: Request,
     key: str,
