@@ -13,6 +13,7 @@ from realname import error_codes as E
 from realname.errors import Forbidden, NotFound, ValidationError
 from services import localtime
 from services.identity import Principal, region_covers
+from services.listing import paged
 from services.units import text
 
 _PREFIX = {"province": 2, "city": 4, "county": 6}
@@ -86,7 +87,7 @@ async def _page(
     query: Any, page_no: int, size: int, full: bool = False
 ) -> tuple[list[dict[str, Any]], int]:
     total = await query.count()
-    rows = await query.order_by("-published_at", "-id").offset((page_no - 1) * size).limit(size)
+    rows = await paged(query, page_no, size, "-published_at", "-id")
     names = await _region_names({r.region_id for r in rows if r.region_id})
     return [announcement_public(r, names, full) for r in rows], total
 

@@ -43,6 +43,7 @@ from realname.errors import Forbidden, ValidationError
 from services import dates, localtime, pii
 from services.exports import Column
 from services.identity import ProjectAccess
+from services.listing import paged
 
 READER_KINDS = {AccountKind.ENTERPRISE, AccountKind.REGULATOR}
 MAX_PERSONS = 500  # a name matching more people than this is narrowed to the first ones
@@ -449,7 +450,7 @@ async def project_log(
     """One page of the project's audit log, newest first, with the total."""
     qs = await _query(access, f)
     total = await qs.count()
-    rows = await qs.order_by("-id").offset((page - 1) * size).limit(size)
+    rows = await paged(qs, page, size, "-id")
     names = await _names(access.project.id, rows)
     return [_public(r, names) for r in rows], total
 

@@ -169,10 +169,9 @@ async def list_unsigned(
     members = await labour.member_page(qs, page, size, order=("entry_date", "id"))
     states = await contract_states(members, today)
     full = labour.show_pii(access)
-    first = (page - 1) * size
     rows = [
-        {"seq": first + i + 1, **labour.member_public(m, full, states[m.id])}
-        for i, m in enumerate(members)
+        {"seq": seq, **labour.member_public(m, full, states[m.id])}
+        for seq, m in numbered(members, page, size)
     ]
     return rows, total
 

@@ -106,9 +106,8 @@ async def list_post_personnel(
     total = await qs.count()
     members = await labour.member_page(qs, page, size)
     full = labour.show_pii(access)
-    first = (page - 1) * size
     return [
-        {"seq": first + i + 1, **labour.member_public(m, full)} for i, m in enumerate(members)
+        {"seq": seq, **labour.member_public(m, full)} for seq, m in numbered(members, page, size)
     ], total
 
 

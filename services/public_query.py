@@ -13,6 +13,7 @@ from models.people import POST_LABELS, Post
 from realname import error_codes as E
 from realname.errors import ValidationError
 from services import ratelimit
+from services.listing import paged
 from services.regions import region_path
 from services.units import ROLE_ORDER
 
@@ -56,7 +57,7 @@ async def search(
     if permit_number:
         query = query.filter(permit_number=permit_number)
     total = await query.count()
-    projects = await query.order_by("name", "id").offset((page_no - 1) * size).limit(size)
+    projects = await paged(query, page_no, size, "name", "id")
     if not projects:
         return [], total
     ids = [p.id for p in projects]

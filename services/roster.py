@@ -15,6 +15,7 @@ from realname.errors import Conflict, Forbidden, NotFound, ValidationError
 from services import dates, devices, labour, pii
 from services.exports import Column
 from services.identity import ProjectAccess
+from services.listing import numbered
 
 MISSING_FACE_NOTICE = "缺失照片人员请使用实名制采集机重新采集人员实名制信息"
 TERMINAL_KINDS = (DeviceKind.ATTENDANCE, DeviceKind.MOBILE, DeviceKind.LEGACY)
@@ -117,8 +118,7 @@ async def list_roster(
     missing = await qs.filter(person__face_key__isnull=True).count()
     members = await labour.member_page(qs, page, size)
     full = labour.show_pii(access)
-    first = (page - 1) * size
-    rows = [roster_row(m, full, first + i + 1) for i, m in enumerate(members)]
+    rows = [roster_row(m, full, seq) for seq, m in numbered(members, page, size)]
     extra = {"missing_face_count": missing, "notice": MISSING_FACE_NOTICE if missing else ""}
     return rows, total, extra
 

@@ -349,7 +349,7 @@ async def review_queue(
     rows = await _public_many(reqs, with_detail=False)
     for row, s in zip(rows, steps, strict=True):
         row["my_step"] = step_label(s.level, s.final)
-    return [{"seq": i, **row} for i, row in enumerate(rows, start=(page_no - 1) * size + 1)], total
+    return [{"seq": seq, **row} for seq, row in numbered(rows, page_no, size)], total
 
 
 async def pending_review_count(principal: Principal, project_id: int | None = None) -> int:

@@ -30,7 +30,7 @@ from services import files as file_service
 from services import localtime, pii
 from services.dates import parse_date
 from services.identity import MANAGE, VIEW_PII, ProjectAccess
-from services.listing import filter_choice
+from services.listing import filter_choice, numbered
 
 SUBCONTRACTOR_ROLES = (UnitRole.SPECIALTY_SUB, UnitRole.LABOUR_SUB)
 # Enterprises in these roles run the whole project's unit list; subcontractors only their own row.
@@ -211,9 +211,9 @@ async def list_units(
     prefix = f"/admin/v1/projects/{access.project.code}"
     show = access.can(VIEW_PII)
     rows = []
-    for i, u in enumerate(units, start=(page_no - 1) * size + 1):
+    for seq, u in numbered(units, page_no, size):
         row = unit_public(u, counts.get(u.id, 0), files.get(u.contract_file or ""), show, prefix)
-        rows.append({"seq": i, **row})
+        rows.append({"seq": seq, **row})
     return rows, total
 
 
