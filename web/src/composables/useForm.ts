@@ -1,4 +1,4 @@
-import { reactive } from 'vue'
+import { reactive, ref } from 'vue'
 import type { Ref } from 'vue'
 import { ElMessage } from 'element-plus'
 import { ApiError } from '../api/client'
@@ -37,4 +37,40 @@ export function useFieldErrors(fields: string[], codeFields: Record<string, stri
     }
   }
   return { errors, clear, show, submit }
+}
+
+/** A form in a FormDialog (see useDialogForm). */
+export interface DialogForm<F> {
+  open: boolean
+  saving: boolean
+  form: F
+  errors: Record<string, string>
+  clear: () => void
+  show: (e: unknown) => void
+  start: (values?: Partial<F>) => void
+  save: (step: () => Promise<unknown>, done: string) => Promise<boolean>
+}
+
+/**
+ * A form in a FormDialog, as a reactive object: `open` and `saving` for the dialog, the form's values (`blank()` when it
+ * opens, then the given ones), the API's errors by field (as useFieldErrors). `save(step, done)`
+ * submits it: on success the message `done`, the dialog closed, and true.
+ */
+export function useDialogForm<F extends object>(blank: () => F, fields: string[], codeFields: Record<string, string> = {}): DialogForm<F> {
+  const open = ref(false)
+  const saving = ref(false)
+  const form = reactive(blank()) as F
+  const { errors, clear, show, submit } = useFieldErrors(fields, codeFields)
+  function start(values: Partial<F> = {}) {
+    clear()
+    Object.assign(form, blank(), values)
+    open.value = true
+  }
+  async function save(step: () => Promise<unknown>, done: string): Promise<boolean> {
+    if (!(await submit(saving, step))) return false
+    ElMessage.success(done)
+    open.value = false
+    return true
+  }
+  return reactive({ open, saving, form, errors, clear, show, start, save }) as DialogForm<F>
 }
