@@ -5,11 +5,12 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._exports import send_export
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_project, page
+from realname.web import page
 from services import audit_view
-from services.exports import XLSX_TYPE, stream_file, write_xlsx
+from services.exports import XLSX_TYPE
 from services.identity import VIEW, ProjectAccess
 from services.schemas.audit import AuditEntry, AuditExportQuery, AuditQuery
 
@@ -52,15 +53,14 @@ async def export_audit(
     """导出操作日志: the filtered log as .xlsx with the list's columns (audited)."""
     audit_view.require_reader(access)
     filters = audit_view.AuditFilter.from_args(query.filter_args())
-    path, rows = await write_xlsx(
-        audit_view.EXPORT_COLUMNS, audit_view.export_batches(access, filters), sheet="操作日志"
-    )
-    await audit_project(
+    await send_export(
         request,
         access,
         "audit.export",
-        target=f"project:{access.project.code}",
-        detail={"rows": rows, "filters": filters.audit_view()},
+        columns=audit_view.EXPORT_COLUMNS,
+        batches=audit_view.export_batches(access, filters),
+        sheet="操作日志",
+        title="操作日志",
+        detail={"filters": filters.audit_view()},
     )
-    await stream_file(request, path, filename=f"{access.project.name}-操作日志.xlsx")
     return None

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import ip_of, ok, page
+from realname.web import every, ip_of, ok
 from services import binding, identity
 from services.identity import ProjectAccess
 from services.schemas.miniapp import BindingRequestView
@@ -47,8 +47,7 @@ async def list_requests(
     """Binding requests of persons on the project (`status`, default pending; `all` for every)."""
     access.require(identity.VIEW_PII)
     status = None if query.status == "all" else query.status
-    rows = await binding.requests_for_project(access, status)
-    return page(rows, len(rows))
+    return every(await binding.requests_for_project(access, status))
 
 
 async def _decide(

@@ -13,7 +13,7 @@ from models import AccountKind, Device
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.errors import Forbidden, NotFound, ValidationError
-from realname.web import audit_project, audit_request, ok, page
+from realname.web import audit_project, audit_request, every, ok, page
 from services import devices as svc
 from services import identity
 from services.identity import Principal, ProjectAccess
@@ -260,7 +260,7 @@ async def commands(request: Request, sn: str, access: ProjectAccess) -> HTTPResp
     """The device's commands with their delivery state (pending/sent/done/failed/timeout)."""
     device = await svc.project_device(access.project, sn)
     rows = [svc.command_admin(c) for c in await svc.list_commands(device)]
-    return page(rows, len(rows))
+    return every(rows)
 
 
 @bp.post("/projects/<code:str>/devices/push-persons")
@@ -302,8 +302,7 @@ async def push_persons(request: Request, body: PushPersons, access: ProjectAcces
 async def unregistered(request: Request) -> HTTPResponse:
     """Serials that contacted the platform without being registered (platform operators only:
     serials and addresses of any terminal are not an enterprise's business)."""
-    rows = await svc.unregistered_seen()
-    return page(rows, len(rows))
+    return every(await svc.unregistered_seen())
 
 
 @bp.get("/devices/suspicious")
@@ -315,8 +314,7 @@ async def unregistered(request: Request) -> HTTPResponse:
 async def suspicious(request: Request) -> HTTPResponse:
     """Refused or flagged device contacts (platform operators): a native serial on /iclock, an
     ADMS terminal outside its allowed network or reporting from a new one."""
-    rows = await svc.suspicious_contacts()
-    return page(rows, len(rows))
+    return every(await svc.suspicious_contacts())
 
 
 FIRMWARE_KINDS = (AccountKind.OPERATOR.value, AccountKind.ENTERPRISE.value)
@@ -334,7 +332,7 @@ async def firmware_list(request: Request, principal: Principal) -> HTTPResponse:
         principal.enterprise_id, operator=principal.kind == AccountKind.OPERATOR
     )
     rows = [svc.firmware_public(p) for p in packages]
-    return page(rows, len(rows))
+    return every(rows)
 
 
 @bp.post("/firmware")

@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api.units import first_upload, uploads_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
-from realname.web import audit_project, deleted, ok, page
+from realname.web import audit_project, deleted, every, ok, page
 from services import files as file_service
 from services import localtime, materials
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -69,10 +69,8 @@ async def monthly_overview(
     request: Request, query: MonthlyQuery, access: ProjectAccess
 ) -> HTTPResponse:
     """材料月报: the twelve months of ``year`` (default this year), registered or not."""
-    rows = await materials.month_overview(
-        access.project, query.year or localtime.project_today(access.project).year
-    )
-    return page(rows, len(rows))
+    year = query.year or localtime.project_today(access.project).year
+    return every(await materials.month_overview(access.project, year))
 
 
 @bp.get("/<code:str>/materials/monthly/<year:int>/<month:int>")

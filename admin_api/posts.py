@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, every, ok, page
 from services import labour, posts
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import MemberPublic
@@ -133,8 +133,7 @@ async def list_duty(request: Request, query: DutyQuery, access: ProjectAccess) -
 )
 async def duty_hosts(request: Request, query: HostsQuery, access: ProjectAccess) -> HTTPResponse:
     """Who can be chosen as 主持人 (meeting) or 项目负责人 (PM duty)."""
-    rows = await posts.host_choices(access, query.kind)
-    return page(rows, len(rows))
+    return every(await posts.host_choices(access, query.kind))
 
 
 @bp.post("/<code:str>/duty-records")

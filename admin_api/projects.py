@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 from models import Project
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_request, body_of, ok, page
+from realname.web import audit_request, body_of, every, ok
 from services import identity
 from services.identity import VIEW, Principal, ProjectAccess
 from services.projects import import_projects
@@ -85,7 +85,7 @@ async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
         }
         for p in projects
     ]
-    return page(rows, len(rows))
+    return every(rows)
 
 
 @bp.get("/<code:str>")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._exports import send_export
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import Forbidden, NotFound
 from realname.web import audit_project, ok, page, private_file
 from services import labour, roster
-from services.exports import XLSX_TYPE, stream_file, write_xlsx
+from services.exports import XLSX_TYPE
 from services.identity import MANAGE, VIEW, VIEW_PII, ProjectAccess
 from services.schemas.roster import (
     FaceSyncReply,
@@ -54,21 +55,19 @@ async def export_roster(
 ) -> HTTPResponse | None:
     """导出花名册: the filtered roster as .xlsx (masked unless VIEW_PII; audited)."""
     filters = roster.RosterFilter.from_args(query.args())
-    path, rows = await write_xlsx(
-        roster.EXPORT_COLUMNS, roster.export_batches(access, filters), sheet="项目花名册"
-    )
-    await audit_project(
+    await send_export(
         request,
         access,
         "roster.export",
-        target=f"project:{access.project.code}",
+        columns=roster.EXPORT_COLUMNS,
+        batches=roster.export_batches(access, filters),
+        sheet="项目花名册",
+        title="花名册",
         detail={
-            "rows": rows,
             "masked": not labour.show_pii(access),
             "filters": sorted(k for k, v in vars(filters).items() if v),
         },
     )
-    await stream_file(request, path, filename=f"{access.project.name}-花名册.xlsx")
     return None
 
 

@@ -9,7 +9,7 @@ from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
-from realname.web import audit_project, deleted, ok, page
+from realname.web import audit_project, deleted, every, ok, page
 from services import contracts, labour, localtime, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -42,15 +42,14 @@ async def list_teams(request: Request, query: TeamQuery, access: ProjectAccess) 
 @endpoint(summary="班组可选所属单位", access=Access.project(MANAGE), response=Page[UnitBrief])
 async def team_units(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The units a new team can belong to (所属单位 picker)."""
-    rows = await labour.construction_units(access)
-    return page(rows, len(rows))
+    return every(await labour.construction_units(access))
 
 
 @bp.get("/<code:str>/work-types")
 @endpoint(summary="工种列表", access=Access.project(VIEW), response=Page[str])
 async def work_types(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The work types (工种) to choose from."""
-    return page(list(labour.WORK_TYPES), len(labour.WORK_TYPES))
+    return every(list(labour.WORK_TYPES))
 
 
 @bp.post("/<code:str>/teams")

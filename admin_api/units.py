@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 from admin_api._forms import files_of, is_form
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_project, ok, page
+from realname.web import audit_project, every, ok, page
 from services import units as unit_service
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.projectinfo import (
@@ -69,8 +69,7 @@ async def list_units(request: Request, query: UnitQuery, access: ProjectAccess) 
 @endpoint(summary="可选参建单位", access=Access.project(VIEW), response=Page[UnitChoice])
 async def unit_options(request: Request, access: ProjectAccess) -> HTTPResponse:
     """The registered units a form may choose from (materials, post personnel...)."""
-    rows = await unit_service.selectable_units(access.project)
-    return page(rows, len(rows))
+    return every(await unit_service.selectable_units(access.project))
 
 
 @bp.get("/<code:str>/units/<unit_id:int>")

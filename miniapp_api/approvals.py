@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import ip_of, ok, page
+from realname.web import every, ip_of, ok
 from services import supplement
 from services.identity import Principal
 from services.schemas.miniapp import ApprovalDecision, SupplementView
@@ -38,8 +38,7 @@ decision_endpoint = partial(
 )
 async def queue(request: Request, principal: Principal) -> HTTPResponse:
     """Every supplementary-attendance request now waiting for the caller's decision."""
-    rows = await supplement.pending_for(principal)
-    return page(rows, len(rows))
+    return every(await supplement.pending_for(principal))
 
 
 @bp.post("/<request_id:int>/approve")

@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import ok, page
+from realname.web import every, ok
 from services import personal
 from services.identity import VIEW, Principal, ProjectAccess
 from services.schemas.miniapp import MyProject, ProjectSummary
@@ -24,8 +24,7 @@ bp = Blueprint("miniapp_projects", url_prefix="/projects")
 )
 async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
     """The caller's projects: membership, team, contract warning and permit posts."""
-    rows = await personal.my_projects(principal)
-    return page(rows, len(rows))
+    return every(await personal.my_projects(principal))
 
 
 @bp.get("/<code:str>/summary")

@@ -39,6 +39,11 @@ def page(rows: list[Any], total: int, **extra: Any) -> HTTPResponse:
     return ok({"data": rows, "total": total, **extra})
 
 
+def every(rows: list[Any]) -> HTTPResponse:
+    """A list reply of all the rows there are (no paging): ``{"data": [...], "total": len}``."""
+    return page(rows, len(rows))
+
+
 def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or a ValidationError naming the problem."""
     try:
