@@ -147,6 +147,23 @@ def _unstorable(value: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether nothing in the value is nested too deep or unstorable: ``_too_deep`` and
+    ``_unstorable`` both None, in one walk that builds no paths (they run only when it fails,
+    to name the field)."""
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(storable(str(k)) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    return True
+
+
 def _short(path: str) -> str:
     """The first two steps of a path below a list item (``punches[0].extra``)."""
     head, dot, rest = path.partition(".")
@@ -160,6 +177,8 @@ def device_body(request: Request) -> dict[str, Any]:
     ``bad_field`` naming the field when nested deeper than any contract body can be, or
     holding what no column stores (NaN/Infinity, NUL, a lone surrogate)."""
     data = json_body(request)
+    if _plain(data):
+        return data  # the common case, checked without building paths
     deep = _too_deep(data, "")
     if deep is not None:
         field = _short(deep)
