@@ -7,7 +7,7 @@ from typing import Any
 
 from sanic import Request
 
-from realname.web import audit_project
+from realname.web import audit_request
 from services.exports import Column, stream_file, write_xlsx
 from services.identity import ProjectAccess
 
@@ -26,7 +26,7 @@ async def send_export(
     """Write `batches` as a .xlsx sheet, audit the export as `action` (its row count first, then
     `detail`) and stream it as ``<project name>-<title>.xlsx``; the reply is then complete."""
     path, rows = await write_xlsx(columns, batches, sheet=sheet)
-    await audit_project(
+    await audit_request(
         request,
         access,
         action,

@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import NotFound
-from realname.web import audit_project, ok, page, private_file
+from realname.web import audit_request, ok, page, private_file
 from services import attendance, identity, localtime
 from services.exports import stream_file
 from services.identity import ProjectAccess
@@ -57,7 +57,7 @@ async def _stats(
     if query.format == "xlsx":
         path, exported = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
-        await audit_project(
+        await audit_request(
             request,
             access,
             f"attendance.export.{kind}_stats",

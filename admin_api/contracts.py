@@ -9,7 +9,7 @@ from admin_api._forms import upload_of
 from models.contracts import TERMINATION_TYPES
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
-from realname.web import audit_project, deleted, ok, page
+from realname.web import audit_request, deleted, ok, page
 from services import contracts, labour, localtime
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.contracts import (
@@ -92,7 +92,7 @@ async def upload_contract(
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_project(request, access, "contract.upload", target=f"contract:{contract.id}")
+    await audit_request(request, access, "contract.upload", target=f"contract:{contract.id}")
     return ok(contracts.contract_public(contract, labour.show_pii(access)), status=201)
 
 
@@ -117,7 +117,7 @@ async def edit_contract(
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_project(request, access, "contract.update", target=f"contract:{contract.id}")
+    await audit_request(request, access, "contract.update", target=f"contract:{contract.id}")
     return ok(contracts.contract_public(contract, labour.show_pii(access)))
 
 
@@ -134,7 +134,7 @@ async def terminate(
 ) -> HTTPResponse:
     """解约: terminate with type, reason, initiated and confirmed times."""
     contract = await contracts.terminate_contract(access, contract_id, body)
-    await audit_project(
+    await audit_request(
         request,
         access,
         "contract.terminate",

@@ -13,7 +13,7 @@ from models import AccountKind, Device
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.errors import Forbidden, NotFound, ValidationError
-from realname.web import audit_project, audit_request, every, ok, page
+from realname.web import audit_request, every, ok, page
 from services import devices as svc
 from services import identity
 from services.identity import Principal, ProjectAccess
@@ -65,7 +65,7 @@ async def _change(
 ) -> HTTPResponse:
     """Apply `change` to the project's device `sn`, audit it as ``device.<action>``."""
     device = await change(await svc.project_device(access.project, sn))
-    await audit_project(request, access, f"device.{action}", target=sn)
+    await audit_request(request, access, f"device.{action}", target=sn)
     return ok(svc.device_public(device))
 
 
@@ -112,7 +112,7 @@ async def register(request: Request, body: DeviceRegister, access: ProjectAccess
         direction_mode=body.direction_mode,
         allowed_cidr=body.allowed_cidr,
     )
-    await audit_project(request, access, "device.register", target=device.sn)
+    await audit_request(request, access, "device.register", target=device.sn)
     return ok({**svc.device_public(device), "secret": secret}, status=201)
 
 
@@ -144,7 +144,7 @@ async def settings(
     """Change a device's direction mode, allowed source network, time zone or anti-spoofing."""
     device = await svc.project_device(access.project, sn)
     device = await svc.update_settings(device, body)
-    await audit_project(
+    await audit_request(
         request, access, "device.settings", target=sn, detail=body.model_dump(exclude_unset=True)
     )
     return ok(svc.device_public(device))
@@ -168,7 +168,7 @@ async def rotate(request: Request, sn: str, access: ProjectAccess) -> HTTPRespon
     """Rotate the device secret; the new one is shown only in this reply."""
     device = await svc.project_device(access.project, sn)
     secret = await svc.rotate_secret(device)
-    await audit_project(request, access, "device.rotate_secret", target=sn)
+    await audit_request(request, access, "device.rotate_secret", target=sn)
     return ok({"sn": sn, "secret": secret})
 
 
@@ -198,7 +198,7 @@ async def bind(request: Request, body: DeviceBind, access: ProjectAccess) -> HTT
     ):
         raise Forbidden("该设备由其他企业登记", code=E.DEVICE_OTHER_ENTERPRISE.code)
     device = await svc.bind(device, access.project)
-    await audit_project(request, access, "device.bind", target=body.sn)
+    await audit_request(request, access, "device.bind", target=body.sn)
     return ok(svc.device_public(device))
 
 
@@ -245,7 +245,7 @@ async def command(
         created_by=f"{principal.kind}:{principal.account_id}",
         firmware_owner=owner,
     )
-    await audit_project(request, access, f"device.command.{name}", target=sn)
+    await audit_request(request, access, f"device.command.{name}", target=sn)
     return ok(svc.command_admin(cmd), status=201)
 
 
@@ -283,7 +283,7 @@ async def push_persons(request: Request, body: PushPersons, access: ProjectAcces
         for d in devices
         if d.kind != "collection"
     ]
-    await audit_project(
+    await audit_request(
         request,
         access,
         "device.push_persons",

@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api.units import first_upload, uploads_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
-from realname.web import audit_project, deleted, every, ok, page
+from realname.web import audit_request, deleted, every, ok, page
 from services import files as file_service
 from services import localtime, materials
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -100,7 +100,7 @@ async def register_month(
 ) -> HTTPResponse:
     """登记 a month: ``items`` of contracts/receipts/payments (unit_id, amount, date, file_id)."""
     await materials.register_month(access, year, month, fields(body))
-    await audit_project(
+    await audit_request(
         request,
         access,
         "materials.month",
@@ -189,7 +189,7 @@ async def register_wage_material(
 ) -> HTTPResponse:
     """登记 one wage-account material of ``kind`` (escrow_agreement, account_opening...)."""
     row = await materials.register_wage_material(access, kind, fields(body))
-    await audit_project(
+    await audit_request(
         request,
         access,
         "materials.wage",

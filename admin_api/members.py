@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import audit_project, ok
+from realname.web import audit_request, ok
 from services import contracts, labour, localtime
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import (
@@ -76,7 +76,7 @@ async def update_member(
 ) -> HTTPResponse:
     """Edit a labour member / complete a migrated one (work type, wage card, team)."""
     member = await labour.update_member(access, member_id, body)
-    await audit_project(request, access, "member.update", target=f"member:{member.id}")
+    await audit_request(request, access, "member.update", target=f"member:{member.id}")
     return await _reply(access, member)
 
 
@@ -93,5 +93,5 @@ async def exit_member(
 ) -> HTTPResponse:
     """The member leaves the project (离职) on the exit date (default today)."""
     member = await labour.exit_member(access, member_id, body)
-    await audit_project(request, access, "member.exit", target=f"member:{member.id}")
+    await audit_request(request, access, "member.exit", target=f"member:{member.id}")
     return await _reply(access, member)

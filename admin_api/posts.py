@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_project, every, ok, page
+from realname.web import audit_request, every, ok, page
 from services import labour, posts
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import MemberPublic
@@ -69,7 +69,7 @@ async def list_posts(request: Request, query: PostsQuery, access: ProjectAccess)
 async def add_post_person(request: Request, body: PostAdd, access: ProjectAccess) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
     member = await posts.add_post_person(access, body)
-    await audit_project(
+    await audit_request(
         request, access, "post.add", target=f"member:{member.id}", detail={"post": member.post}
     )
     return ok(labour.member_public(member, labour.show_pii(access)), status=201)
@@ -88,7 +88,7 @@ async def change_post(
 ) -> HTTPResponse:
     """Change a post person's post."""
     member = await posts.change_post(access, member_id, body)
-    await audit_project(
+    await audit_request(
         request, access, "post.change", target=f"member:{member.id}", detail={"post": member.post}
     )
     return ok(labour.member_public(member, labour.show_pii(access)))
@@ -107,7 +107,7 @@ async def exit_post_person(
 ) -> HTTPResponse:
     """A post person leaves the project (离职)."""
     member = await posts.exit_post_person(access, member_id, body)
-    await audit_project(request, access, "post.exit", target=f"member:{member.id}")
+    await audit_request(request, access, "post.exit", target=f"member:{member.id}")
     return ok(labour.member_public(member, labour.show_pii(access)))
 
 
@@ -155,7 +155,7 @@ async def register_duty(request: Request, body: DutyCreate, access: ProjectAcces
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_project(
+    await audit_request(
         request,
         access,
         "duty.register",

@@ -9,7 +9,7 @@ from admin_api._exports import send_export
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import Forbidden, NotFound
-from realname.web import audit_project, ok, page, private_file
+from realname.web import audit_request, ok, page, private_file
 from services import labour, roster
 from services.exports import XLSX_TYPE
 from services.identity import MANAGE, VIEW, VIEW_PII, ProjectAccess
@@ -81,7 +81,7 @@ async def export_roster(
 async def push_personnel(request: Request, access: ProjectAccess) -> HTTPResponse:
     """人员更新下发: queue a person sync on every terminal bound to the project."""
     commands = await roster.push_personnel(access)
-    await audit_project(request, access, "roster.push", detail={"devices": len(commands)})
+    await audit_request(request, access, "roster.push", detail={"devices": len(commands)})
     return ok(
         {
             "devices": len(commands),
@@ -101,7 +101,7 @@ async def push_personnel(request: Request, access: ProjectAccess) -> HTTPRespons
 async def resync_face(request: Request, member_id: int, access: ProjectAccess) -> HTTPResponse:
     """重新下发人脸照片: ask the terminals for the person's latest face photo."""
     commands = await roster.resync_face(access, member_id)
-    await audit_project(request, access, "roster.face_sync", target=f"member:{member_id}")
+    await audit_request(request, access, "roster.face_sync", target=f"member:{member_id}")
     return ok({"devices": len(commands), "command_ids": [c.id for c in commands]})
 
 

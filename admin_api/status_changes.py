@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from admin_api.units import uploads_of
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import audit_project, ok, page
+from realname.web import audit_request, ok, page
 from services import status_change
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.projectinfo import (
@@ -71,7 +71,7 @@ async def apply(request: Request, body: StatusChangeApply, access: ProjectAccess
     req = await status_change.apply(
         access, fields(body), uploads_of(request).get("files", []), request.app.ctx.files
     )
-    await audit_project(
+    await audit_request(
         request,
         access,
         "status_change.apply",
@@ -103,7 +103,7 @@ async def detail(request: Request, request_id: int, access: ProjectAccess) -> HT
 async def withdraw(request: Request, request_id: int, access: ProjectAccess) -> HTTPResponse:
     """撤回 an open request nobody has reviewed yet."""
     await status_change.withdraw(access, request_id)
-    await audit_project(
+    await audit_request(
         request,
         access,
         "status_change.withdraw",

@@ -9,7 +9,7 @@ from admin_api._forms import upload_of
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
-from realname.web import audit_project, deleted, every, ok, page
+from realname.web import audit_request, deleted, every, ok, page
 from services import contracts, labour, localtime, team_import
 from services.exports import XLSX_TYPE, content_disposition
 from services.identity import MANAGE, VIEW, ProjectAccess
@@ -64,7 +64,7 @@ async def work_types(request: Request, access: ProjectAccess) -> HTTPResponse:
 async def create_team(request: Request, body: TeamCreate, access: ProjectAccess) -> HTTPResponse:
     """Create a team (新增班组)."""
     team = await labour.create_team(access, body)
-    await audit_project(request, access, "team.create", target=f"team:{team.id}")
+    await audit_request(request, access, "team.create", target=f"team:{team.id}")
     return ok(labour.team_public(team), status=201)
 
 
@@ -96,7 +96,7 @@ async def update_team(
 ) -> HTTPResponse:
     """Edit a team (name, leader, unit, 在场/退场)."""
     team = await labour.update_team(access, team_id, body)
-    await audit_project(request, access, "team.update", target=f"team:{team.id}")
+    await audit_request(request, access, "team.update", target=f"team:{team.id}")
     return ok(labour.team_public(team))
 
 
@@ -158,7 +158,7 @@ async def add_member(
 ) -> HTTPResponse:
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     member = await labour.add_team_member(access, team_id, body)
-    await audit_project(request, access, "member.add", target=f"member:{member.id}")
+    await audit_request(request, access, "member.add", target=f"member:{member.id}")
     states = await contracts.contract_states([member], localtime.project_today(access.project))
     return ok(
         labour.member_public(member, labour.show_pii(access), states.get(member.id)), status=201
@@ -197,7 +197,7 @@ async def import_members(request: Request, team_id: int, access: ProjectAccess) 
     result = await team_import.import_members(
         access, team_id, upload[0], upload[1], request.app.ctx.settings.max_upload_bytes
     )
-    await audit_project(
+    await audit_request(
         request,
         access,
         "team.import",

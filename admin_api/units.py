@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 from admin_api._forms import files_of, is_form
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
-from realname.web import audit_project, every, ok, page
+from realname.web import audit_request, every, ok, page
 from services import units as unit_service
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.projectinfo import (
@@ -102,7 +102,7 @@ async def register_unit(request: Request, body: UnitCreate, access: ProjectAcces
         first_upload(uploads_of(request), "contract_file"),
         request.app.ctx.files,
     )
-    await audit_project(
+    await audit_request(
         request,
         access,
         "units.register",
@@ -139,7 +139,7 @@ async def _edit(
         first_upload(uploads_of(request), "contract_file"),
         request.app.ctx.files,
     )
-    await audit_project(
+    await audit_request(
         request,
         access,
         "units.edit",
@@ -186,7 +186,7 @@ async def exit_unit(
 ) -> HTTPResponse:
     """退场: the unit leaves the site on ``exit_date``."""
     await unit_service.exit_unit(access, unit_id, fields(body))
-    await audit_project(
+    await audit_request(
         request,
         access,
         "units.exit",

@@ -109,16 +109,21 @@ def ip_of(request: Request) -> str:
 
 async def audit_request(
     request: Request,
-    principal: Principal,
+    who: Principal | ProjectAccess,
     action: str,
     *,
     target: str = "",
     detail: dict[str, Any] | None = None,
     project_id: int | None = None,
 ) -> None:
-    """Audit an action of the caller: who, from where (and, given, on which project)."""
+    """Audit an action of the caller: who, from where, and on which project (the one of `who`
+    when it is a ProjectAccess, else `project_id` when given)."""
     from services import audit
 
+    if isinstance(who, ProjectAccess):
+        principal, project_id = who.principal, who.project.id
+    else:
+        principal = who
     await audit.record(
         action,
         principal=principal,
@@ -129,30 +134,11 @@ async def audit_request(
     )
 
 
-async def audit_project(
-    request: Request,
-    access: ProjectAccess,
-    action: str,
-    *,
-    target: str = "",
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Audit an action of the caller on a project (who, which project, from where)."""
-    await audit_request(
-        request,
-        access.principal,
-        action,
-        target=target,
-        detail=detail,
-        project_id=access.project.id,
-    )
-
-
 async def deleted(
     request: Request, access: ProjectAccess, action: str, target: str
 ) -> HTTPResponse:
     """The reply to a removal on a project (``{"deleted": true}``), once it is audited."""
-    await audit_project(request, access, action, target=target)
+    await audit_request(request, access, action, target=target)
     return ok({"deleted": True})
 
 
