@@ -18,9 +18,11 @@ class LabelledEnum(StrEnum):
     _value_: str
     label: str
 
-    # ``label`` has a default only for the type checker: it reads ``Enum(value)`` (a lookup by
-    # value, which never calls this) as a call of ``__new__``.
-    def __new__(cls, value: str, label: str = "") -> Self:
+    # ``label`` is optional only for the type checker, which reads ``Enum(value)`` (a lookup by
+    # value, which never calls this) as a call of ``__new__``; a member declared without one fails.
+    def __new__(cls, value: str, label: str | None = None) -> Self:
+        if label is None:
+            raise TypeError(f"{cls.__name__} member {value!r} has no label")
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

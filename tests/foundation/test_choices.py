@@ -1,10 +1,12 @@
 """A choice outside its values is refused naming them (permit import) or as 「…取值无效」 (list
 filters, which leave the query alone when no value is given); a permit row's lists are refused
-item by item; list rows are numbered across pages."""
+item by item; list rows are numbered across pages; an enum member is declared with its label."""
 
 import pytest
 
+from models._labels import LabelledEnum
 from models.org import UnitRole
+from models.people import WORK_STATUS_LABELS, WorkStatus
 from realname import error_codes as E
 from realname.errors import ValidationError
 from services.listing import filter_choice, numbered
@@ -48,3 +50,13 @@ def test_filter_choice() -> None:
 
 def test_numbered_across_pages() -> None:
     assert list(numbered("ab", 3, 10)) == [(21, "a"), (22, "b")]
+
+
+def test_labelled_enum() -> None:
+    assert WorkStatus("left") is WorkStatus.LEFT and WorkStatus.LEFT == "left"
+    assert WorkStatus.LEFT.label == "离职"
+    assert WORK_STATUS_LABELS == {"active": "在职", "left": "离职"}
+    with pytest.raises(TypeError, match="has no label"):
+
+        class Unlabelled(LabelledEnum):
+            ONLY = "only"
