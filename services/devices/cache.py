@@ -5,8 +5,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 
 from models import Device, Project
 from services import caches, pii
@@ -30,6 +36,7 @@ _last_contact_write: dict[tuple[int, str], float] = caches.contact_writes
 def forget(sn: str) -> None:
     """Drop a device from this process's cache (after an admin change)."""
     _cache.pop(sn, None)
+    _loading.pop(("device", sn), None)  # a read still running may predate the change
 
 
 def forget_all() -> None:
@@ -37,6 +44,34 @@ def forget_all() -> None:
     _cache.clear()
     _projects.clear()
     _last_contact_write.clear()
+    _loading.clear()
+
+
+# Reads of an expired entry running now, by (kind, key): the requests that miss together share
+# one read instead of each reading the same row (every DEVICE_CACHE_SECONDS, all the requests in
+# flight for a device missed at once: ~32 device reads, secret decryptions and project reads
+# per device under load). A read runs as its own task: a caller that goes away does not cancel
+# it for the others. Entries are those of the running loop only.
+_loading: dict[tuple[str, Any], asyncio.Task] = {}
+_T = TypeVar("_T")
+
+
+async def _shared(key: tuple[str, Any], read: Callable[[], Awaitable[_T]]) -> _T:
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        return await read()  # inside a caller's transaction: its own read, in it
+    loop = asyncio.get_running_loop()
+    task = _loading.get(key)
+    if task is None or task.get_loop() is not loop:
+        task = _loading[key] = loop.create_task(read())  # type: ignore[arg-type]
+
+        def done(t: asyncio.Task, key: tuple[str, Any] = key) -> None:
+            if _loading.get(key) is t:
+                del _loading[key]
+            if not t.cancelled():
+                t.exception()  # retrieved here too: no warning when every caller went away
+
+        task.add_done_callback(done)
+    return await asyncio.shield(task)
 
 
 async def load_device(sn: str) -> DeviceAuth | None:
@@ -44,6 +79,10 @@ async def load_device(sn: str) -> DeviceAuth | None:
     cached = _cache.get(sn)
     if cached is not None and time.monotonic() - cached.loaded_at < DEVICE_CACHE_SECONDS:
         return cached
+    return await _shared(("device", sn), lambda: _read_device(sn))
+
+
+async def _read_device(sn: str) -> DeviceAuth | None:
     device = await Device.get_or_none(sn=sn)
     if device is None:
         _cache.pop(sn, None)
@@ -66,6 +105,10 @@ async def project_of(device: Device) -> Project:
     cached = _projects.get(project_id)
     if cached is not None and time.monotonic() - cached[1] < DEVICE_CACHE_SECONDS:
         return cached[0]
+    return await _shared(("project", project_id), lambda: _read_project(project_id))
+
+
+async def _read_project(project_id: int) -> Project:
     project = await Project.get(id=project_id)
     if len(_projects) > 10_000:
         _projects.clear()
