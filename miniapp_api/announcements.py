@@ -5,7 +5,6 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.web import page
 from services import personal
@@ -20,7 +19,6 @@ bp = Blueprint("miniapp_announcements", url_prefix="/announcements")
     summary="通知公告",
     access=Access.kinds("person", bound=True),
     response=Page[AnnouncementView],
-    errors=(E.NOT_BOUND,),
 )
 async def announcements(
     request: Request, query: AnnouncementQuery, principal: Principal

@@ -17,7 +17,7 @@ from services.schemas.miniapp import MonthQuery, MyMonth
 
 bp = Blueprint("miniapp_attendance", url_prefix="/members/<member_id:int>")
 
-OWN = (E.NOT_BOUND, E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND)
+OWN = (E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND)
 
 
 @bp.get("/attendance")

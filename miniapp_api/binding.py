@@ -62,7 +62,6 @@ async def bind(request: Request, body: BindingCreate, principal: Principal) -> H
     summary="解除实名绑定",
     access=Access.kinds("person", bound=True),
     response=UnbindResult,
-    errors=(E.NOT_BOUND,),
 )
 async def unbind(request: Request, principal: Principal) -> HTTPResponse:
     """Remove the caller's binding (audited); the reply carries a fresh, unbound token."""

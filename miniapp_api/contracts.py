@@ -20,7 +20,7 @@ bp = Blueprint("miniapp_contracts", url_prefix="/members/<member_id:int>/contrac
     summary="我的劳动合同",
     access=Access.kinds("person", bound=True),
     response=MyContracts,
-    errors=(E.NOT_BOUND, E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND),
+    errors=(E.NOT_OWN_RECORD, E.MEMBER_NOT_FOUND),
 )
 async def my_contracts(request: Request, member_id: int, principal: Principal) -> HTTPResponse:
     """The contracts of one of the caller's own memberships, with the missing-contract warning."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.web import every, ok
 from services import personal
@@ -20,7 +19,6 @@ bp = Blueprint("miniapp_projects", url_prefix="/projects")
     summary="我的项目",
     access=Access.kinds("person", bound=True),
     response=Page[MyProject],
-    errors=(E.NOT_BOUND,),
 )
 async def my_projects(request: Request, principal: Principal) -> HTTPResponse:
     """The caller's projects: membership, team, contract warning and permit posts."""

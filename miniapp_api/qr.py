@@ -47,7 +47,7 @@ async def _step(
     summary="扫描网页登录二维码",
     access=Access.kinds("person", bound=True),
     response=QrScanned,
-    errors=(*TICKET_ERRORS, E.NOT_BOUND, E.RATE_LIMITED),
+    errors=(*TICKET_ERRORS, E.RATE_LIMITED),
 )
 async def scan(request: Request, ticket: str, principal: Principal) -> HTTPResponse:
     """The scanned code's ticket: mark it scanned, say whether this person may confirm and who
@@ -63,7 +63,6 @@ async def scan(request: Request, ticket: str, principal: Principal) -> HTTPRespo
     errors=(
         *TICKET_ERRORS,
         E.TICKET_NOT_SCANNED,
-        E.NOT_BOUND,
         E.NOT_POST_PERSONNEL,
         E.ACCOUNT_DISABLED,
         E.RATE_LIMITED,

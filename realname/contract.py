@@ -158,6 +158,10 @@ class Access:
     def needs_project(self) -> bool:
         return any(r.cap for r in self.rules)
 
+    @property
+    def needs_binding(self) -> bool:
+        return any(r.bound for r in self.rules)
+
     def describe(self) -> str:
         return " | ".join(r.describe() for r in self.rules)
 

@@ -193,6 +193,8 @@ def _error_responses(decl: Endpoint) -> dict[str, Any]:
         )
         if not decl.access.is_device:
             by_status[403].append(E.WRONG_ACCOUNT_KIND.code)
+        if decl.access.needs_binding:
+            by_status[403].append(E.NOT_BOUND.code)  # a WeChat user not bound yet
     if decl.access.needs_project:
         by_status[404].append(E.PROJECT_NOT_FOUND.code)
         by_status[403].append(E.PROJECT_FORBIDDEN.code)

@@ -258,6 +258,16 @@ def test_declared_operations_are_complete(app, spec):
     assert schemes["deviceSignature"]["name"] == "X-Signature"
 
 
+def test_binding_refusal_documented_where_access_asks_for_it(app, spec):
+    """A route for bound WeChat users documents their 403 not_bound without saying it again."""
+    bound = [
+        (route, op) for route, _, decl, op in operations(app, spec) if decl.access.needs_binding
+    ]
+    assert len(bound) >= 9
+    for route, op in bound:
+        assert "not_bound" in op["responses"]["403"]["description"], route.path
+
+
 class Other(Query):
     """A query model no handler below takes."""
 

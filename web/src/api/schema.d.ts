@@ -18616,7 +18616,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description 无权访问（wrong_account_kind） */
+            /** @description 无权访问（not_bound, wrong_account_kind） */
             403: {
                 headers: {
                     [name: string]: unknown;
