@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from admin_api._forms import upload_of
-from models.contracts import TERMINATION_TYPES
+from models.contracts import TERMINATION_TYPES, LabourContract
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.web import audit_request, deleted, ok, page
@@ -26,6 +28,20 @@ from services.schemas.contracts import (
 
 bp = Blueprint("admin_contracts", url_prefix="/projects")
 UPLOAD_ERRORS = (E.INVALID_FILE_TYPE, E.EMPTY_FILE, E.TOO_LARGE)
+
+
+async def _changed(
+    request: Request,
+    access: ProjectAccess,
+    action: str,
+    contract: LabourContract,
+    *,
+    status: int = 200,
+    detail: dict[str, Any] | None = None,
+) -> HTTPResponse:
+    """A contract changed: audited as `action`, answered with the contract."""
+    await audit_request(request, access, action, target=f"contract:{contract.id}", detail=detail)
+    return ok(contracts.contract_public(contract, labour.show_pii(access)), status=status)
 
 
 @bp.get("/<code:str>/contracts/unsigned")
@@ -92,8 +108,7 @@ async def upload_contract(
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_request(request, access, "contract.upload", target=f"contract:{contract.id}")
-    return ok(contracts.contract_public(contract, labour.show_pii(access)), status=201)
+    return await _changed(request, access, "contract.upload", contract, status=201)
 
 
 @bp.patch("/<code:str>/contracts/<contract_id:int>")
@@ -117,8 +132,7 @@ async def edit_contract(
         request.app.ctx.files,
         request.app.ctx.settings.max_upload_bytes,
     )
-    await audit_request(request, access, "contract.update", target=f"contract:{contract.id}")
-    return ok(contracts.contract_public(contract, labour.show_pii(access)))
+    return await _changed(request, access, "contract.update", contract)
 
 
 @bp.post("/<code:str>/contracts/<contract_id:int>/terminate")
@@ -134,14 +148,8 @@ async def terminate(
 ) -> HTTPResponse:
     """解约: terminate with type, reason, initiated and confirmed times."""
     contract = await contracts.terminate_contract(access, contract_id, body)
-    await audit_request(
-        request,
-        access,
-        "contract.terminate",
-        target=f"contract:{contract.id}",
-        detail={"type": contract.termination_type},
-    )
-    return ok(contracts.contract_public(contract, labour.show_pii(access)))
+    detail = {"type": contract.termination_type}
+    return await _changed(request, access, "contract.terminate", contract, detail=detail)
 
 
 @bp.delete("/<code:str>/contracts/<contract_id:int>")

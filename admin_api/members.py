@@ -5,10 +5,11 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._members import member_changed, member_reply
 from realname import error_codes as E
 from realname.contract import Access, endpoint
-from realname.web import audit_request, ok
-from services import contracts, labour, localtime
+from realname.web import ok
+from services import labour
 from services.identity import MANAGE, VIEW, ProjectAccess
 from services.schemas.labour import (
     MemberExit,
@@ -39,11 +40,6 @@ async def search_person(
     return ok(await labour.search_person(access, body.id_number))
 
 
-async def _reply(access: ProjectAccess, member) -> HTTPResponse:  # noqa: ANN001 - internal helper
-    states = await contracts.contract_states([member], localtime.project_today(access.project))
-    return ok(labour.member_public(member, labour.show_pii(access), states.get(member.id)))
-
-
 @bp.get("/<code:str>/members/<member_id:int>")
 @endpoint(
     summary="人员详情",
@@ -53,7 +49,7 @@ async def _reply(access: ProjectAccess, member) -> HTTPResponse:  # noqa: ANN001
 )
 async def get_member(request: Request, member_id: int, access: ProjectAccess) -> HTTPResponse:
     """One member, with wage card (masked by role) and contract warning."""
-    return await _reply(access, await labour.get_member(access, member_id))
+    return await member_reply(access, await labour.get_member(access, member_id))
 
 
 @bp.patch("/<code:str>/members/<member_id:int>")
@@ -76,8 +72,7 @@ async def update_member(
 ) -> HTTPResponse:
     """Edit a labour member / complete a migrated one (work type, wage card, team)."""
     member = await labour.update_member(access, member_id, body)
-    await audit_request(request, access, "member.update", target=f"member:{member.id}")
-    return await _reply(access, member)
+    return await member_changed(request, access, "member.update", member)
 
 
 @bp.post("/<code:str>/members/<member_id:int>/exit")
@@ -93,5 +88,4 @@ async def exit_member(
 ) -> HTTPResponse:
     """The member leaves the project (离职) on the exit date (default today)."""
     member = await labour.exit_member(access, member_id, body)
-    await audit_request(request, access, "member.exit", target=f"member:{member.id}")
-    return await _reply(access, member)
+    return await member_changed(request, access, "member.exit", member)

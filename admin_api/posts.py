@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from admin_api._forms import upload_of
+from models import ProjectMember
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.web import audit_request, every, ok, page
@@ -26,6 +29,20 @@ from services.schemas.posts import (
 )
 
 bp = Blueprint("admin_posts", url_prefix="/projects")
+
+
+async def _changed(
+    request: Request,
+    access: ProjectAccess,
+    action: str,
+    member: ProjectMember,
+    detail: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HTTPResponse:
+    """A post person changed: audited as `action`, answered with the member."""
+    await audit_request(request, access, action, target=f"member:{member.id}", detail=detail)
+    return ok(labour.member_public(member, labour.show_pii(access)), status=status)
 
 
 @bp.get("/<code:str>/posts/options")
@@ -69,10 +86,7 @@ async def list_posts(request: Request, query: PostsQuery, access: ProjectAccess)
 async def add_post_person(request: Request, body: PostAdd, access: ProjectAccess) -> HTTPResponse:
     """添加人员: an enrolled person (by ID number) as post personnel of a unit, with a post."""
     member = await posts.add_post_person(access, body)
-    await audit_request(
-        request, access, "post.add", target=f"member:{member.id}", detail={"post": member.post}
-    )
-    return ok(labour.member_public(member, labour.show_pii(access)), status=201)
+    return await _changed(request, access, "post.add", member, {"post": member.post}, status=201)
 
 
 @bp.patch("/<code:str>/posts/<member_id:int>")
@@ -88,10 +102,7 @@ async def change_post(
 ) -> HTTPResponse:
     """Change a post person's post."""
     member = await posts.change_post(access, member_id, body)
-    await audit_request(
-        request, access, "post.change", target=f"member:{member.id}", detail={"post": member.post}
-    )
-    return ok(labour.member_public(member, labour.show_pii(access)))
+    return await _changed(request, access, "post.change", member, {"post": member.post})
 
 
 @bp.post("/<code:str>/posts/<member_id:int>/exit")
@@ -107,8 +118,7 @@ async def exit_post_person(
 ) -> HTTPResponse:
     """A post person leaves the project (离职)."""
     member = await posts.exit_post_person(access, member_id, body)
-    await audit_request(request, access, "post.exit", target=f"member:{member.id}")
-    return ok(labour.member_public(member, labour.show_pii(access)))
+    return await _changed(request, access, "post.exit", member)
 
 
 @bp.get("/<code:str>/duty-records")

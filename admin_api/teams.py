@@ -6,6 +6,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from admin_api._forms import upload_of
+from admin_api._members import member_changed
+from models import Team
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.errors import ValidationError
@@ -26,6 +28,14 @@ from services.schemas.labour import (
 )
 
 bp = Blueprint("admin_teams", url_prefix="/projects")
+
+
+async def _changed(
+    request: Request, access: ProjectAccess, action: str, team: Team, *, status: int = 200
+) -> HTTPResponse:
+    """A team created or edited: audited as `action`, answered with the team."""
+    await audit_request(request, access, action, target=f"team:{team.id}")
+    return ok(labour.team_public(team), status=status)
 
 
 @bp.get("/<code:str>/teams")
@@ -64,8 +74,7 @@ async def work_types(request: Request, access: ProjectAccess) -> HTTPResponse:
 async def create_team(request: Request, body: TeamCreate, access: ProjectAccess) -> HTTPResponse:
     """Create a team (新增班组)."""
     team = await labour.create_team(access, body)
-    await audit_request(request, access, "team.create", target=f"team:{team.id}")
-    return ok(labour.team_public(team), status=201)
+    return await _changed(request, access, "team.create", team, status=201)
 
 
 @bp.get("/<code:str>/teams/<team_id:int>")
@@ -96,8 +105,7 @@ async def update_team(
 ) -> HTTPResponse:
     """Edit a team (name, leader, unit, 在场/退场)."""
     team = await labour.update_team(access, team_id, body)
-    await audit_request(request, access, "team.update", target=f"team:{team.id}")
-    return ok(labour.team_public(team))
+    return await _changed(request, access, "team.update", team)
 
 
 @bp.delete("/<code:str>/teams/<team_id:int>")
@@ -158,11 +166,7 @@ async def add_member(
 ) -> HTTPResponse:
     """Add an enrolled person to the team with work type and wage card (添加人员)."""
     member = await labour.add_team_member(access, team_id, body)
-    await audit_request(request, access, "member.add", target=f"member:{member.id}")
-    states = await contracts.contract_states([member], localtime.project_today(access.project))
-    return ok(
-        labour.member_public(member, labour.show_pii(access), states.get(member.id)), status=201
-    )
+    return await member_changed(request, access, "member.add", member, status=201)
 
 
 @bp.get("/<code:str>/teams/import-template")
