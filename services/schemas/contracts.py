@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.contracts import TERMINATION_TYPES
 from realname.contract import INT_MAX, Body, PageQuery
-from services.schemas.labour import Date, MemberPublic
+from services.schemas.labour import ContractHead, Date, MemberPublic
 from services.schemas.miniapp import FileRef
 
 
@@ -61,18 +61,12 @@ class ContractTerminate(Body):
     confirmed_at: str | None = Field(None, max_length=32, title="确认解约时间")
 
 
-class ContractPublic(BaseModel):
+class ContractPublic(ContractHead):
     """A contract row: 合同编号, 姓名, 身份证号, 手机号, 甲方, dates, 解约 fields, 附件."""
 
     model_config = ConfigDict(extra="allow")
 
     seq: int | None = None
-    id: int
-    member_id: int
-    number: str
-    name: str
-    id_number: str
-    phone: str
     party_a: str
     start_date: dt.date | None
     end_date: dt.date | None

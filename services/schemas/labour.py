@@ -118,8 +118,8 @@ class Membership(BaseModel):
     work_status_label: str
 
 
-class PersonFound(BaseModel):
-    """An enrolled person: full ID number and phone only once on the caller's project."""
+class PersonFields(BaseModel):
+    """A person as replies show them (ID number and phone masked unless the caller may see them)."""
 
     person_id: int
     name: str
@@ -128,7 +128,24 @@ class PersonFound(BaseModel):
     phone: str
     has_face: bool
     enrolled: bool
+
+
+class PersonFound(PersonFields):
+    """An enrolled person: full ID number and phone only once on the caller's project."""
+
     membership: Membership | None
+
+
+class ContractHead(BaseModel):
+    """What every contract row starts with: the contract, its member and the member's name, ID
+    number and phone (masked unless the caller may see them)."""
+
+    id: int
+    member_id: int
+    number: str
+    name: str
+    id_number: str
+    phone: str
 
 
 class ContractState(BaseModel):
@@ -141,20 +158,13 @@ class ContractState(BaseModel):
     days_since_entry: int | None = None
 
 
-class MemberPublic(ContractState):
+class MemberPublic(PersonFields, ContractState):
     """The one reply shape of a project member (person, team, unit, wage card, contract state)."""
 
     model_config = ConfigDict(extra="allow")
 
     id: int
     seq: int | None = None
-    person_id: int
-    name: str
-    gender: str | None = None
-    id_number: str
-    phone: str
-    has_face: bool
-    enrolled: bool
     person_type: str
     person_type_label: str
     unit_id: int

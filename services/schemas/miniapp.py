@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from realname.contract import Body, PageQuery, Query
-from services.schemas.labour import ContractState
+from services.schemas.labour import ContractHead, ContractState
 
 # --- sign-in ---
 
@@ -266,16 +266,10 @@ class FileRef(BaseModel):
     name: str
 
 
-class MyContract(BaseModel):
+class MyContract(ContractHead):
     """A contract of the caller's (ID number and phone masked)."""
 
     seq: int | None
-    id: int
-    member_id: int
-    number: str
-    name: str
-    id_number: str
-    phone: str
     gender: str | None = None
     party_a: str
     start_date: dt.date
