@@ -10,6 +10,7 @@ from sanic.request import RequestParameters
 from realname import error_codes as E
 from realname.errors import ValidationError
 from realname.web import body_of
+from services.units import Upload
 
 
 def is_form(request: Request) -> bool:
@@ -52,3 +53,20 @@ def upload_of(request: Request, name: str = "file") -> tuple[bytes, str] | None:
     if upload is None:
         return None
     return upload.body, upload.name or ""
+
+
+def uploads_of(request: Request) -> dict[str, list[Upload]]:
+    """The non-empty files of a multipart form by field name (none for JSON bodies)."""
+    if not is_form(request):
+        return {}
+    uploads = {
+        k: [Upload(data=f.body, name=f.name or "") for f in v if f.body]
+        for k, v in (files_of(request) or {}).items()
+    }
+    return {k: v for k, v in uploads.items() if v}
+
+
+def upload_named(request: Request, name: str) -> Upload | None:
+    """The first non-empty file uploaded under `name`, if any."""
+    found = uploads_of(request).get(name) or []
+    return found[0] if found else None

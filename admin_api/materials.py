@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api.units import first_upload, uploads_of
+from admin_api._forms import upload_named
 from realname import error_codes as E
 from realname.contract import Access, Deleted, Page, endpoint
 from realname.web import audit_request, deleted, every, ok, page
@@ -53,7 +53,7 @@ ITEM_ERRORS = (
 async def upload_attachment(request: Request, code: str, access: ProjectAccess) -> HTTPResponse:
     """Upload one material file (multipart ``file``); rows then refer to it by ``file_id``."""
     stored = await materials.upload_attachment(
-        access, first_upload(uploads_of(request), "file"), request.app.ctx.files
+        access, upload_named(request, "file"), request.app.ctx.files
     )
     return ok(file_service.file_public(stored, f"/admin/v1/projects/{code}"), status=201)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api.units import uploads_of
+from admin_api._forms import uploads_of
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.web import audit_request, ok, page

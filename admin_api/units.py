@@ -7,7 +7,7 @@ from functools import partial
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from admin_api._forms import files_of, is_form
+from admin_api._forms import upload_named
 from realname import error_codes as E
 from realname.contract import Access, Page, endpoint
 from realname.web import audit_request, every, ok, page
@@ -22,7 +22,6 @@ from services.schemas.projectinfo import (
     UnitUpdate,
     fields,
 )
-from services.units import Upload
 
 bp = Blueprint("admin_units", url_prefix="/projects")
 
@@ -36,23 +35,6 @@ UNIT_WRITE_ERRORS = (
     E.INVALID_FILE_TYPE,
     E.TOO_LARGE,
 )
-
-
-def uploads_of(request: Request) -> dict[str, list[Upload]]:
-    """The non-empty files of a multipart form by field name (none for JSON bodies)."""
-    if not is_form(request):
-        return {}
-    uploads = {
-        k: [Upload(data=f.body, name=f.name or "") for f in v if f.body]
-        for k, v in (files_of(request) or {}).items()
-    }
-    return {k: v for k, v in uploads.items() if v}
-
-
-def first_upload(uploads: dict[str, list[Upload]], name: str) -> Upload | None:
-    """The first file uploaded under `name`, if any."""
-    found = uploads.get(name) or []
-    return found[0] if found else None
 
 
 @bp.get("/<code:str>/units")
@@ -99,7 +81,7 @@ async def register_unit(request: Request, body: UnitCreate, access: ProjectAcces
     unit = await unit_service.register_subcontractor(
         access,
         fields(body),
-        first_upload(uploads_of(request), "contract_file"),
+        upload_named(request, "contract_file"),
         request.app.ctx.files,
     )
     await audit_request(
@@ -136,7 +118,7 @@ async def _edit(
         access,
         unit_id,
         data,
-        first_upload(uploads_of(request), "contract_file"),
+        upload_named(request, "contract_file"),
         request.app.ctx.files,
     )
     await audit_request(
