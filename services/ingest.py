@@ -192,7 +192,11 @@ async def _members(project_id: int, person_ids: set[int], pins: set[int]) -> lis
         f"SELECT {_MEMBER_COLUMNS} FROM project_member WHERE project_id = ?"
         f" AND ({' OR '.join(where)})"
     )
-    _, rows = await conn.execute_query(sql, params)
+    read = getattr(conn, "read", None)  # SQLite's reader connection, outside transactions
+    if read is not None and not isinstance(conn, TransactionalDBClient):
+        rows = await read(sql, params)
+    else:
+        _, rows = await conn.execute_query(sql, params)
     return [MemberRow(tuple(r), project_id) for r in rows]
 
 

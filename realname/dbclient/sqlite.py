@@ -124,6 +124,42 @@ class SafeSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self._opening = SingleFlight()
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_opening = SingleFlight()
+
+    async def read(self, sql: str, params: list[Any]) -> list[Any]:
+        """A read outside any transaction on the client's second connection: with WAL a reader
+        does not wait for the writer, so a hot-path lookup (the punch pipeline's members) is not
+        queued behind a write transaction's ``COMMIT`` (an fsync) on the first connection, which
+        takes every statement in turn. It sees what is committed, as a read on the first
+        connection outside a transaction does. An in-memory database has one connection only."""
+        if self.filename == ":memory:":
+            _, rows = await self.execute_query(sql, params)
+            return list(rows)
+        if not _usable(self._reader):
+            await self._reader_opening.run(self._open_reader)
+        reader = self._reader
+        assert reader is not None
+        try:
+            return list(await reader.execute_fetchall(sql, params))
+        except sqlite3.Error:
+            if reader is self._reader:  # reopened by the next read
+                self._reader = None
+                await _close_quietly(reader)
+            raise
+
+    async def _open_reader(self) -> None:
+        if _usable(self._reader):
+            return
+        conn = await aiosqlite.connect(self.filename, isolation_level=None)
+        try:
+            for pragma, val in self.pragmas.items():
+                cursor = await conn.execute(f"PRAGMA {pragma}={val}")
+                await cursor.close()
+        except BaseException:
+            await _close_quietly(conn)
+            raise
+        self._reader = conn
 
     async def create_connection(self, with_db: bool) -> None:
         if _usable(self._connection):
@@ -157,6 +193,10 @@ class SafeSqliteClient(SqliteClient):
             await _close_quietly(conn)
 
     async def close(self) -> None:
+        await self._reader_opening.settle()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await _close_quietly(reader)
         await self._opening.settle()
         conn, self._connection = self._connection, None
         if conn is not None:
