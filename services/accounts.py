@@ -29,11 +29,13 @@ async def regulator_account(region_code: str) -> Account:
     region = await Region.get_or_none(code=region_code)
     if region is None:
         raise NotFound(code=E.REGION_NOT_FOUND.code, field="region_code")
-    account, _ = await Account.get_or_create(
-        kind=AccountKind.REGULATOR,
-        region=region,
-        defaults={"display_name": f"{region.name}主管部门"},
-    )
+    # the oldest when there are two (accounts made before sign-in found this one, or a race of
+    # two first sign-ins): the region's department must still sign in, not fail on the lookup
+    account = await Account.filter(kind=AccountKind.REGULATOR, region=region).order_by("id").first()
+    if account is None:
+        account = await Account.create(
+            kind=AccountKind.REGULATOR, region=region, display_name=f"{region.name}主管部门"
+        )
     return account
 
 

@@ -10,7 +10,8 @@ import httpx
 
 from config.settings import get_settings
 from integrations.idauth.client import IdAuthClient, IdAuthError
-from models import AuditLog
+from models import Account, AccountKind, AuditLog
+from services import accounts
 from tests.factories import auth, make_enterprise
 from tests.signin.conftest import synced_project
 
@@ -52,6 +53,18 @@ async def test_same_region_twice_is_one_account(client):
         me = await client.get("/admin/v1/auth/me", headers=auth(token))
         ids.add(me.json()["display_name"])
     assert len(ids) == 1
+
+
+async def test_a_second_account_of_the_region_does_not_lock_it_out(client):
+    """Two regulator accounts of one region (made before sign-in found the first, or two first
+    sign-ins at once): the department still signs in, as the older one."""
+    first = await accounts.regulator_account("630102")
+    await Account.create(kind=AccountKind.REGULATOR, region_id="630102", display_name="第二个")
+    assert (await accounts.regulator_account("630102")).id == first.id
+    r = await client.get(await _callback(client, "regulator:630102", kind="regulator"))
+    assert r.status_code == 200, r.text
+    me = await client.get("/admin/v1/auth/me", headers=auth(r.json()["token"]))
+    assert me.json()["display_name"] == first.display_name
 
 
 async def test_wrong_entry_is_told_which_to_use(client):
