@@ -8,12 +8,12 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from admin_api._exports import send_written
 from realname import error_codes as E
 from realname.contract import Access, endpoint
 from realname.errors import NotFound
-from realname.web import audit_request, ok, page, private_file
+from realname.web import ok, page, private_file
 from services import attendance, identity, localtime
-from services.exports import stream_file
 from services.identity import ProjectAccess
 from services.schemas.attendance import (
     DayPunches,
@@ -57,20 +57,21 @@ async def _stats(
     if query.format == "xlsx":
         path, exported = await attendance.export_month(access, month, filters, durations=durations)
         kind = "duration" if durations else "punch"
-        await audit_request(
+        label = "出勤时长统计" if durations else "打卡统计"
+        await send_written(
             request,
             access,
             f"attendance.export.{kind}_stats",
+            path,
+            exported,
+            filename=f"{label}_{code}_{month}.xlsx",
             target=f"{code}:{month}",
             detail={
                 "month": month,
                 "filters": filters.audit_view(),
-                "rows": exported,
                 "full_pii": access.can(identity.VIEW_PII),
             },
         )
-        label = "出勤时长统计" if durations else "打卡统计"
-        await stream_file(request, path, filename=f"{label}_{code}_{month}.xlsx")
         return None
     rows, total = await attendance.month_stats(
         access, month, filters, query.page, query.page_size, durations=durations
