@@ -27,7 +27,7 @@ from models import Device, Person, Project, ProjectMember, Punch, PunchSource, P
 from models.contracts import ContractStatus
 from realname.storage import FileStore
 from services import attendance, caches, localtime, pii, rules
-from services.attendance.settlement import _sqlite_in_transaction, _sqlite_settle
+from services.attendance.settlement import sqlite_in_transaction, sqlite_settle
 
 log = logging.getLogger("realname.ingest")
 
@@ -571,7 +571,7 @@ def _sqlite_insert(
     todays: dict[int, dt.date] | None,
     now: dt.datetime,
 ) -> tuple[list[tuple[int, str]], bool]:
-    """Run in the aiosqlite thread (inside ``_sqlite_in_transaction``): insert the punches and
+    """Run in the aiosqlite thread (inside ``sqlite_in_transaction``): insert the punches and
     settle their member-days in the same transaction when the projects' ``todays`` are given
     (one commit for both); the days not settled there are marked pending. The (device, key)
     pairs inserted, and whether any day was marked."""
@@ -603,7 +603,7 @@ def _settle_inline(
     left = {d for d in days if d[0] not in todays}
     sqlconn.execute("SAVEPOINT settle_inline")
     try:
-        _, failed = _sqlite_settle(sqlconn, items, now)
+        _, failed = sqlite_settle(sqlconn, items, now)
     except Exception:  # noqa: BLE001 - nothing of the pass is kept; the marks settle it later
         sqlconn.execute("ROLLBACK TO settle_inline")
         failed = {(it[1], it[2]): "" for it in items}
@@ -662,7 +662,7 @@ async def _insert_now(
             # One hop to the connection's thread for the whole transaction (aiosqlite runs the
             # function there, serialised with every other statement of this connection).
             keys, marked_here = await aconn._execute(
-                _sqlite_in_transaction,
+                sqlite_in_transaction,
                 aconn._conn,
                 _sqlite_insert,
                 sql,

@@ -19,7 +19,7 @@ from models.settlement import PendingSettlement
 from services import localtime
 from services.attendance.clock import _zone_of
 from services.attendance.failures import _Failed, _retry_delay
-from services.attendance.settlement import _Item, _pg_settle, _sqlite_in_transaction, _sqlite_settle
+from services.attendance.settlement import _Item, _pg_settle, sqlite_in_transaction, sqlite_settle
 from services.attendance.sql import _CHUNK, _dialect
 
 log = logging.getLogger("realname.attendance")
@@ -135,7 +135,7 @@ def _sqlite_pending(
 ) -> tuple[int, _Failed]:
     """In the aiosqlite thread's transaction: settle, delete the settled days' marks (only the
     ones read: a mark written meanwhile is a new row), set the failed days' marks aside."""
-    written, failed = _sqlite_settle(sqlconn, items, now)
+    written, failed = sqlite_settle(sqlconn, items, now)
     done = claim.done_ids(failed)
     for i in range(0, len(done), _CHUNK):
         ids = done[i : i + _CHUNK]
@@ -158,7 +158,7 @@ async def _pending_pass_sqlite(limit: int) -> tuple[int, int]:
     items = await claim.items()
     async with conn.acquire_connection() as aconn:
         written, _ = await aconn._execute(
-            _sqlite_in_transaction, aconn._conn, _sqlite_pending, claim, items, now
+            sqlite_in_transaction, aconn._conn, _sqlite_pending, claim, items, now
         )
     return len(rows), int(written)
 

@@ -242,7 +242,7 @@ def _plausible(items: list[_Item]) -> tuple[list[_Item], _Failed]:
     return ok, failed
 
 
-def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[int, _Failed]:
+def sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[int, _Failed]:
     """Settle member-days inside the aiosqlite thread's current transaction: read their accepted
     punches, settle each with ``settle()`` and upsert. A day that raises (an impossible punch
     time, a failing row) is left out and reported; every other day is written."""
@@ -296,7 +296,7 @@ def _sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[
     return len(rows), failed
 
 
-def _sqlite_in_transaction(sqlconn: Any, work: Any, *args: Any) -> Any:
+def sqlite_in_transaction(sqlconn: Any, work: Any, *args: Any) -> Any:
     """Run ``work(sqlconn, *args)`` in the aiosqlite thread in one transaction (joining a
     caller's open transaction, which then commits)."""
     own = not sqlconn.in_transaction
@@ -356,7 +356,7 @@ async def _settle_items(items: list[_Item]) -> tuple[int, _Failed]:
             return await _pg_settle(c, items, now, savepoints=c.is_in_transaction())
     async with conn.acquire_connection() as aconn:
         written, failed = await aconn._execute(
-            _sqlite_in_transaction, aconn._conn, _sqlite_settle, items, now
+            sqlite_in_transaction, aconn._conn, sqlite_settle, items, now
         )
         return int(written), failed
 

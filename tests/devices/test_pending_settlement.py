@@ -25,7 +25,7 @@ def _marked_not_settled_inline(monkeypatch):
     def fail(*args: object) -> None:
         raise RuntimeError("the inline settlement fails")
 
-    monkeypatch.setattr(ingest, "_sqlite_settle", fail)
+    monkeypatch.setattr(ingest, "sqlite_settle", fail)
 
 
 async def _late_pair(client, dev, member, day, prefix):
