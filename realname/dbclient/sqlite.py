@@ -151,15 +151,21 @@ class SafeSqliteClient(SqliteClient):
     async def _open_reader(self) -> None:
         if _usable(self._reader):
             return
+        self._reader = await self._connect()  # rows as tuples: the reads are positional
+
+    async def _connect(self, row_factory: Any = None) -> aiosqlite.Connection:
+        """A new connection to the file with the client's pragmas set (closed if that fails)."""
         conn = await aiosqlite.connect(self.filename, isolation_level=None)
         try:
+            if row_factory is not None:
+                conn._conn.row_factory = row_factory
             for pragma, val in self.pragmas.items():
                 cursor = await conn.execute(f"PRAGMA {pragma}={val}")
                 await cursor.close()
         except BaseException:
             await _close_quietly(conn)
             raise
-        self._reader = conn
+        return conn
 
     async def create_connection(self, with_db: bool) -> None:
         if _usable(self._connection):
@@ -173,15 +179,7 @@ class SafeSqliteClient(SqliteClient):
         stale, self._connection = self._connection, None
         if stale is not None:
             await _close_quietly(stale)
-        conn = await aiosqlite.connect(self.filename, isolation_level=None)
-        try:
-            conn._conn.row_factory = sqlite3.Row
-            for pragma, val in self.pragmas.items():
-                cursor = await conn.execute(f"PRAGMA {pragma}={val}")
-                await cursor.close()
-        except BaseException:
-            await _close_quietly(conn)
-            raise
+        conn = await self._connect(sqlite3.Row)
         self._connection = conn
         await self._post_connect()
         self.log.debug("Created connection %s with params: filename=%s", conn, self.filename)
