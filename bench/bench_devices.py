@@ -839,8 +839,13 @@ def _flush_redis(url: str) -> None:
 
 
 async def main(ctx: Any) -> list[dict[str, Any]]:
-    """(a) fresh, (b) over a month's load, (a) again on the month-sized table; every engine."""
-    wrk_path()
+    """(a) fresh, (b) over a month's load, (a) again on the month-sized table; every engine.
+    ``--only requests`` runs (a) alone (on the fresh table), ``--only batches`` (b) alone."""
+    only = ctx.extra.get("only") or {"requests", "batches"}
+    if only - {"requests", "batches"}:
+        raise RuntimeError(f"bench_devices parts are requests and batches, not {only}")
+    if "requests" in only:
+        wrk_path()
     sizes = QUICK if ctx.quick else FULL
     redis_url = ctx.extra.get("redis_url") or ""
     rows: list[dict[str, Any]] = []
@@ -859,11 +864,16 @@ async def main(ctx: Any) -> list[dict[str, Any]]:
         world = await seed(url, sizes, today)
         print(f"  [{engine}] seeded {world.mix}", flush=True)
         live = LivePunches(world, live_days)
-        rows.append(await bench_requests(engine, url, redis_url, ctx.tmpdir, sizes, live, "fresh"))
-        rows += await bench_batches(engine, url, world, sizes, first_month_day)
-        rows.append(
-            await bench_requests(engine, url, redis_url, ctx.tmpdir, sizes, live, "month-sized")
-        )
+        if "requests" in only:
+            rows.append(
+                await bench_requests(engine, url, redis_url, ctx.tmpdir, sizes, live, "fresh")
+            )
+        if "batches" in only:
+            rows += await bench_batches(engine, url, world, sizes, first_month_day)
+        if only == {"requests", "batches"}:
+            rows.append(
+                await bench_requests(engine, url, redis_url, ctx.tmpdir, sizes, live, "month-sized")
+            )
         if engine == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 Path(url[len("sqlite://") :] + suffix).unlink(missing_ok=True)

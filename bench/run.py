@@ -49,6 +49,21 @@ def main(argv: list[str] | None = None) -> int:
         " (default: the embedded Redis that realname serve starts)",
     )
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PART",
+        help="run only this part of a bench (repeatable; e.g. bench_devices: requests, batches)",
+    )
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=["sqlite", "postgres"],
+        default=[],
+        help="run only on this engine (repeatable; default: SQLite, and PostgreSQL when a URL"
+        " is given)",
+    )
     args = parser.parse_args(argv)
     import bench
 
@@ -56,12 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
     )
     engines = ["sqlite"] + (["postgres"] if args.postgres_url else [])
+    if args.engine:
+        if "postgres" in args.engine and not args.postgres_url:
+            parser.error("--engine postgres needs --postgres-url (or BENCH_POSTGRES_URL)")
+        engines = [e for e in engines if e in args.engine]
     ctx = BenchContext(
         engines=engines,
         postgres_url=args.postgres_url,
         tmpdir=Path(tempfile.mkdtemp(prefix="realname-bench-")),
         quick=args.quick,
-        extra={"redis_url": args.redis_url},
+        extra={"redis_url": args.redis_url, "only": set(args.only)},
     )
     if not args.postgres_url:
         print("(no --postgres-url / BENCH_POSTGRES_URL: PostgreSQL rows skipped)")
