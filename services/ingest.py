@@ -25,6 +25,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from config.settings import get_settings
 from models import Device, Person, Project, ProjectMember, Punch, PunchSource, PunchStatus
 from models.contracts import ContractStatus
+from realname.singleflight import SingleFlight
 from realname.storage import FileStore
 from services import attendance, caches, localtime, pii, rules
 from services.attendance.settlement import sqlite_in_transaction, sqlite_settle
@@ -210,42 +211,27 @@ _member_cache: dict[tuple[int, int], tuple[MemberRow, float]] = caches.members
 
 
 # Concurrent single punches of one project that miss the cache in the same loop iteration share
-# one member query (one hop to the database instead of one per request). Only a lookup that has
-# not started yet is joined, so every caller's query starts after its request arrived (a member
-# added a moment before still punches at once).
-_lookups: dict[tuple[asyncio.AbstractEventLoop, int], tuple[set[int], asyncio.Future]] = {}
+# one member query (one hop to the database instead of one per request): the persons of the
+# callers that join a lookup are gathered until it starts. Only a lookup that has not started yet
+# is joined, so every caller's query starts after its request arrived (a member added a moment
+# before still punches at once).
+_lookups: SingleFlight[tuple[asyncio.AbstractEventLoop, int], list[MemberRow]] = SingleFlight()
+_gathered: dict[tuple[asyncio.AbstractEventLoop, int], set[int]] = {}
 
 
 async def _members_together(project_id: int, person_ids: set[int]) -> list[MemberRow]:
     """``_members(project_id, person_ids)``, shared with the same tick's other callers."""
     if isinstance(connections.get("default"), TransactionalDBClient):
         return await _members(project_id, person_ids, set())  # inside a caller's transaction
-    loop = asyncio.get_running_loop()
-    key = (loop, project_id)
-    lookup = _lookups.get(key)
-    if lookup is None:
-        lookup = _lookups[key] = (set(), loop.create_future())
-        loop.create_task(_run_lookup(key, lookup))
-    lookup[0].update(person_ids)
-    rows = await asyncio.shield(lookup[1])
+    key = (asyncio.get_running_loop(), project_id)
+    _gathered.setdefault(key, set()).update(person_ids)
+    rows = await _lookups.run(key, lambda: _run_lookup(key))
     return [r for r in rows if r.person_id in person_ids]
 
 
-async def _run_lookup(
-    key: tuple[asyncio.AbstractEventLoop, int], lookup: tuple[set[int], asyncio.Future]
-) -> None:
-    if _lookups.get(key) is lookup:
-        del _lookups[key]  # later callers start the next lookup
-    persons, fut = lookup
-    try:
-        rows = await _members(key[1], persons, set())
-    except BaseException as exc:  # handed to every caller of this lookup (also on shutdown)
-        fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
-        fut.exception()  # retrieved here too: no warning when every caller was cancelled
-        if not isinstance(exc, Exception):
-            raise
-    else:
-        fut.set_result(rows)
+async def _run_lookup(key: tuple[asyncio.AbstractEventLoop, int]) -> list[MemberRow]:
+    _lookups.forget(key)  # started: later callers start the next lookup
+    return await _members(key[1], _gathered.pop(key), set())
 
 
 async def _cached_members(project_id: int, person_ids: set[int], pins: set[int]) -> list[MemberRow]:

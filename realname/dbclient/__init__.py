@@ -18,8 +18,9 @@ The clients here (``realname.dbclient.sqlite``, ``realname.dbclient.postgres``, 
 ``realname.db.tortoise_config``) close those windows:
 
 - the connection (SQLite) or pool (PostgreSQL) is opened by one shared task that callers await
-  through ``asyncio.shield``: a cancelled caller leaves at once, the opening completes on its own
-  and is published only once fully set up; the next caller reuses it (or retries a failed one);
+  through ``asyncio.shield`` (``realname.singleflight``): a cancelled caller leaves at once, the
+  opening completes on its own and is published only once fully set up; the next caller reuses
+  it (or retries a failed one);
 - whatever a caller took before a cancellation (the lock, a pooled connection, a ``BEGIN``) is
   given back before the cancellation propagates;
 - the end of a transaction (``COMMIT``/``ROLLBACK``) and the rollback of a half-begun one run to
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -62,33 +63,3 @@ def _consume(task: asyncio.Future[Any]) -> None:
     """Mark a finished task's exception as retrieved (it is reported another way)."""
     if not task.cancelled():
         task.exception()
-
-
-class SingleFlight:
-    """One opening (of a connection or a pool) at a time, shared by every caller.
-
-    ``await flight.run(open_fn)`` starts ``open_fn()`` in a task of its own unless one is under
-    way, and waits for it through ``shield``: cancelling a caller never interrupts the opening,
-    so nothing is left half open; a failed opening is retried by the next caller.
-    """
-
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
-
-    async def run(self, open_fn: Callable[[], Awaitable[None]]) -> None:
-        task = self._task
-        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
-            task = asyncio.get_running_loop().create_task(_as_coro(open_fn))
-            task.add_done_callback(_consume)
-            self._task = task
-        await asyncio.shield(task)
-
-    async def settle(self) -> None:
-        """Wait for an opening under way (before closing), ignoring its outcome."""
-        task, self._task = self._task, None
-        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
-            await asyncio.wait({task})
-
-
-async def _as_coro(open_fn: Callable[[], Awaitable[None]]) -> None:
-    await open_fn()

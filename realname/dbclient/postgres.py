@@ -14,7 +14,8 @@ from tortoise.backends.base.client import TransactionalDBClient, TransactionCont
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from realname.dbclient import SingleFlight, run_to_completion
+from realname.dbclient import run_to_completion
+from realname.singleflight import SingleFlight
 
 
 class SafeTransactionContext(TransactionContextPooled):
@@ -73,7 +74,7 @@ class SafeAsyncpgClient(AsyncpgDBClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._opening = SingleFlight()
+        self._opening: SingleFlight[str, None] = SingleFlight()
 
     async def create_connection(self, with_db: bool) -> None:
         if self._pool is not None:
@@ -83,14 +84,14 @@ class SafeAsyncpgClient(AsyncpgDBClient):
             if self._pool is None:
                 await AsyncpgDBClient.create_connection(self, with_db)
 
-        await self._opening.run(open_pool)
+        await self._opening.run("pool", open_pool)
 
     async def create_pool(self, **kwargs: Any) -> Any:
         kwargs.setdefault("reset", keep_session)
         return await super().create_pool(**kwargs)
 
     async def close(self) -> None:
-        await self._opening.settle()
+        await self._opening.settle("pool")
         await run_to_completion(super().close())
 
     def _in_transaction(self) -> SafeTransactionContext:

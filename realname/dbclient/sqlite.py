@@ -20,7 +20,8 @@ from tortoise.backends.sqlite.client import (
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from realname.dbclient import SingleFlight, log, run_to_completion
+from realname.dbclient import log, run_to_completion
+from realname.singleflight import SingleFlight
 
 
 def _usable(conn: aiosqlite.Connection | None) -> bool:
@@ -123,9 +124,8 @@ class SafeSqliteClient(SqliteClient):
 
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
-        self._opening = SingleFlight()
+        self._opening: SingleFlight[str, None] = SingleFlight()  # "writer", "reader"
         self._reader: aiosqlite.Connection | None = None
-        self._reader_opening = SingleFlight()
 
     async def read(self, sql: str, params: list[Any]) -> list[Any]:
         """A read outside any transaction on the client's second connection: with WAL a reader
@@ -137,7 +137,7 @@ class SafeSqliteClient(SqliteClient):
             _, rows = await self.execute_query(sql, params)
             return list(rows)
         if not _usable(self._reader):
-            await self._reader_opening.run(self._open_reader)
+            await self._opening.run("reader", self._open_reader)
         reader = self._reader
         assert reader is not None
         try:
@@ -170,7 +170,7 @@ class SafeSqliteClient(SqliteClient):
     async def create_connection(self, with_db: bool) -> None:
         if _usable(self._connection):
             return
-        await self._opening.run(self._open)
+        await self._opening.run("writer", self._open)
 
     async def _open(self) -> None:
         """Open and set up a connection; it is published only once complete."""
@@ -191,11 +191,11 @@ class SafeSqliteClient(SqliteClient):
             await _close_quietly(conn)
 
     async def close(self) -> None:
-        await self._reader_opening.settle()
+        await self._opening.settle("reader")
         reader, self._reader = self._reader, None
         if reader is not None:
             await _close_quietly(reader)
-        await self._opening.settle()
+        await self._opening.settle("writer")
         conn, self._connection = self._connection, None
         if conn is not None:
             await run_to_completion(conn.close())

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
 from models import Device, Project
+from realname.singleflight import SingleFlight
 from services import caches, pii
 
 DEVICE_CACHE_SECONDS = 2.0  # registry rows cached per process (admin changes also clear it)
@@ -36,7 +36,7 @@ _last_contact_write: dict[tuple[int, str], float] = caches.contact_writes
 def forget(sn: str) -> None:
     """Drop a device from this process's cache (after an admin change)."""
     _cache.pop(sn, None)
-    _loading.pop(("device", sn), None)  # a read still running may predate the change
+    _loading.forget(("device", sn))  # a read still running may predate the change
 
 
 def forget_all() -> None:
@@ -50,28 +50,16 @@ def forget_all() -> None:
 # Reads of an expired entry running now, by (kind, key): the requests that miss together share
 # one read instead of each reading the same row (every DEVICE_CACHE_SECONDS, all the requests in
 # flight for a device missed at once: ~32 device reads, secret decryptions and project reads
-# per device under load). A read runs as its own task: a caller that goes away does not cancel
-# it for the others. Entries are those of the running loop only.
-_loading: dict[tuple[str, Any], asyncio.Task] = {}
+# per device under load). A caller that goes away does not cancel the read for the others.
+_loading: SingleFlight[tuple[str, Any], Any] = SingleFlight()
 _T = TypeVar("_T")
 
 
 async def _shared(key: tuple[str, Any], read: Callable[[], Awaitable[_T]]) -> _T:
     if isinstance(connections.get("default"), TransactionalDBClient):
         return await read()  # inside a caller's transaction: its own read, in it
-    loop = asyncio.get_running_loop()
-    task = _loading.get(key)
-    if task is None or task.get_loop() is not loop:
-        task = _loading[key] = loop.create_task(read())  # type: ignore[arg-type]
-
-        def done(t: asyncio.Task, key: tuple[str, Any] = key) -> None:
-            if _loading.get(key) is t:
-                del _loading[key]
-            if not t.cancelled():
-                t.exception()  # retrieved here too: no warning when every caller went away
-
-        task.add_done_callback(done)
-    return await asyncio.shield(task)
+    result: _T = await _loading.run(key, read)
+    return result
 
 
 async def load_device(sn: str) -> DeviceAuth | None:
