@@ -177,6 +177,7 @@ class Load:
     early_duplicates: list[tuple[str, str]] = field(default_factory=list)
     bad_results: list[dict[str, Any]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task] = field(default_factory=list)
 
     def acks_since(self, since: float, upstream: str | None = None) -> int:
         """Punches acknowledged by replies that came back after ``since`` (by one instance)."""
@@ -238,8 +239,21 @@ class Load:
                     self.acknowledged[key] = res["status"]
                 await asyncio.sleep(random.uniform(0, 2 * self.pause))
 
-    def run(self) -> list[asyncio.Task]:
-        return [asyncio.ensure_future(self.terminal(d)) for d in self.devices]
+    def run(self) -> None:
+        """Start one sender per device."""
+        self.tasks = [asyncio.ensure_future(self.terminal(d)) for d in self.devices]
+
+    async def finish(self, member_ids: list[int], timezone: str | None) -> Reckoning:
+        """Stop the senders once their batches in hand are acknowledged, then ``reckon``."""
+        self.stop.set()
+        await asyncio.wait_for(asyncio.gather(*self.tasks), timeout=60)
+        return await reckon(self, member_ids, timezone)
+
+    def abandon(self) -> None:
+        """Stop the senders at once (the test's clean-up, whatever happened)."""
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
 
 
 async def wait_for_kill_moment(load: Load, since: float, need: int, upstream: str | None = None):

@@ -8,7 +8,6 @@ settled. Runs on the suite's engine (SQLite by default, PostgreSQL with DATABASE
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 import time
@@ -18,7 +17,6 @@ from tests.devices.durability import (
     ENTRY,
     Load,
     Server,
-    reckon,
     server_env,
     wait_for_kill_moment,
 )
@@ -41,12 +39,11 @@ async def test_acknowledged_punches_survive_sigkill_mid_traffic(
     server = Server("serve", free_port(), server_env(settings, redis_url), log_dir)
     load = Load(f"http://127.0.0.1:{server.port}", devices, [m.person_id for m in members])
     moments: list[tuple[int, int]] = []
-    tasks: list[asyncio.Task] = []
     try:
         server.start()
         await server.wait_ready()
         started = time.monotonic()
-        tasks = load.run()
+        load.run()
         for _ in range(KILLS):
             acks, in_flight = await wait_for_kill_moment(load, started, ACKS_BEFORE_KILL)
             server.kill()
@@ -57,13 +54,9 @@ async def test_acknowledged_punches_survive_sigkill_mid_traffic(
         # After the last restart the server acknowledges again, then the terminals finish the
         # batch in hand (retrying until acknowledged) and stop.
         await wait_for_kill_moment(load, started, ACKS_BEFORE_KILL)
-        load.stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
-        result = await reckon(load, [m.id for m in members], world.project.timezone)
+        result = await load.finish([m.id for m in members], world.project.timezone)
     finally:
-        load.stop.set()
-        for task in tasks:
-            task.cancel()
+        load.abandon()
         server.kill()
         shutil.rmtree(log_dir, ignore_errors=True)
 

@@ -29,7 +29,6 @@ from tests.devices.durability import (
     dies_with_us,
     exited,
     kill_group,
-    reckon,
     server_env,
     wait_for_kill_moment,
 )
@@ -111,7 +110,6 @@ async def test_two_instances_behind_nginx_survive_sigkill(settings, database, re
     (work / "nginx.conf").write_text(nginx_conf(work, listen, [s.port for s in servers]))
     load = Load(f"http://127.0.0.1:{listen}", devices, [m.person_id for m in members])
     nginx: subprocess.Popen | None = None
-    tasks: list[asyncio.Task] = []
     moments: list[tuple[str, int, int]] = []
     windows: list[tuple[str, int]] = []  # (survivor, replies it sent during the kill window)
     try:
@@ -128,7 +126,7 @@ async def test_two_instances_behind_nginx_survive_sigkill(settings, database, re
         )
         await _wait_nginx(nginx, listen, work)
         started = {s.name: time.monotonic() for s in servers}
-        tasks = load.run()
+        load.run()
         for k in range(KILLS):
             victim, survivor = servers[k % 2], servers[(k + 1) % 2]
             upstream = f"127.0.0.1:{victim.port}"
@@ -150,13 +148,9 @@ async def test_two_instances_behind_nginx_survive_sigkill(settings, database, re
             windows.append((survivor.name, served))
         for s in servers:  # both instances acknowledge again after the last restart
             await wait_for_kill_moment(load, started[s.name], 1, f"127.0.0.1:{s.port}")
-        load.stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
-        result = await reckon(load, [m.id for m in members], world.project.timezone)
+        result = await load.finish([m.id for m in members], world.project.timezone)
     finally:
-        load.stop.set()
-        for task in tasks:
-            task.cancel()
+        load.abandon()
         _stop(nginx)
         for s in servers:
             s.kill()
