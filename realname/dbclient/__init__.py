@@ -34,6 +34,8 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+from tortoise.exceptions import TransactionManagementError
+
 T = TypeVar("T")
 
 log = logging.getLogger("realname.db")
@@ -57,6 +59,17 @@ async def run_to_completion(aw: Awaitable[T]) -> T:
             _consume(task)
         raise asyncio.CancelledError()
     return task.result()
+
+
+async def end_transaction(client: Any, exc_type: type[BaseException] | None) -> None:
+    """Commit the transaction of ``client`` (a ``TransactionWrapper``), or roll it back when the
+    block raised, unless it was already ended; to completion (``run_to_completion``)."""
+    if client._finalized:
+        return
+    if exc_type is None:
+        await run_to_completion(client.commit())
+    elif exc_type is not TransactionManagementError:  # raised by an end already attempted
+        await run_to_completion(client.rollback())
 
 
 def _consume(task: asyncio.Future[Any]) -> None:

@@ -12,9 +12,8 @@ from typing import Any
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionalDBClient, TransactionContextPooled
 from tortoise.connection import get_connections
-from tortoise.exceptions import TransactionManagementError
 
-from realname.dbclient import run_to_completion
+from realname.dbclient import end_transaction, run_to_completion
 from realname.singleflight import SingleFlight
 
 
@@ -44,12 +43,7 @@ class SafeTransactionContext(TransactionContextPooled):
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
         try:
-            if not self.client._finalized:
-                if exc_type:
-                    if exc_type is not TransactionManagementError:
-                        await run_to_completion(self.client.rollback())
-                else:
-                    await run_to_completion(self.client.commit())
+            await end_transaction(self.client, exc_type)
         finally:
             try:
                 await run_to_completion(self._pool.release(self.client._connection))

@@ -18,9 +18,8 @@ from tortoise.backends.sqlite.client import (
     translate_exceptions,
 )
 from tortoise.connection import get_connections
-from tortoise.exceptions import TransactionManagementError
 
-from realname.dbclient import log, run_to_completion
+from realname.dbclient import end_transaction, log, run_to_completion
 from realname.singleflight import SingleFlight
 
 
@@ -108,12 +107,7 @@ class SafeSqliteTransactionContext(SqliteTransactionContext):
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
         try:
-            if not self.connection._finalized:
-                if exc_type:
-                    if exc_type is not TransactionManagementError:
-                        await run_to_completion(self.connection.rollback())
-                else:
-                    await run_to_completion(self.connection.commit())
+            await end_transaction(self.connection, exc_type)
         finally:
             get_connections().reset(self.token)
             self._trxlock.release()
