@@ -214,42 +214,40 @@ async def test_wage_account_materials(client, redis):
     assert row["party_a_unit_name"] == world.enterprises["builder"].name
     assert row["monthly_min_ratio"] == "20" and row["file"]["name"] == "凭证.pdf"
     assert row["registered_by"] == world.enterprises["gc"].name and row["registered_at"]
-    opening = {
-        "agreement_no": "TG-2026-01",
-        "unit_id": world.gc.id,
-        "bank_name": "建设银行",
-        "bank_branch_code": "105851000010",
-        "account_name": "某项目农民工工资专用账户",
+    bodies = {
+        "escrow_agreement": escrow,
+        "account_opening": {
+            "agreement_no": "TG-2026-01",
+            "unit_id": world.gc.id,
+            "bank_name": "建设银行",
+            "bank_branch_code": "105851000010",
+            "account_name": "某项目农民工工资专用账户",
+        },
+        "wage_deposit": {
+            "unit_id": world.gc.id,
+            "deposit_method": "银行保函",
+            "institution": "工商银行",
+            "amount": "300000",
+            "start_date": "2026-01-01",
+            "end_date": "2027-01-01",
+        },
+        "payment_guarantee": {
+            "unit_id": world.builder.id,
+            "guarantee_method": "银行保函",
+            "institution": "农业银行",
+            "amount": "1000000",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+        },
+        "gc_payroll_agreement": {
+            "party_a_unit_id": world.gc.id,
+            "party_b_unit_id": world.supervisor.id,
+            "signed_on": "2026-02-01",
+        },
     }
-    r = await client.post(f"{base}/account_opening", json=opening, headers=auth(token))
-    assert r.status_code == 201, r.text
-    deposit = {
-        "unit_id": world.gc.id,
-        "deposit_method": "银行保函",
-        "institution": "工商银行",
-        "amount": "300000",
-        "start_date": "2026-01-01",
-        "end_date": "2027-01-01",
-    }
-    r = await client.post(f"{base}/wage_deposit", json=deposit, headers=auth(token))
-    assert r.status_code == 201, r.text
-    guarantee = {
-        "unit_id": world.builder.id,
-        "guarantee_method": "银行保函",
-        "institution": "农业银行",
-        "amount": "1000000",
-        "start_date": "2026-01-01",
-        "end_date": "2026-12-31",
-    }
-    r = await client.post(f"{base}/payment_guarantee", json=guarantee, headers=auth(token))
-    assert r.status_code == 201, r.text
-    payroll = {
-        "party_a_unit_id": world.gc.id,
-        "party_b_unit_id": world.supervisor.id,
-        "signed_on": "2026-02-01",
-    }
-    r = await client.post(f"{base}/gc_payroll_agreement", json=payroll, headers=auth(token))
-    assert r.status_code == 201, r.text
+    for kind, body in list(bodies.items())[1:]:  # the escrow agreement was registered above
+        r = await client.post(f"{base}/{kind}", json=body, headers=auth(token))
+        assert r.status_code == 201, (kind, r.text)
     r = await client.get(base, headers=auth(token))
     assert set(r.json()["counts"].values()) == {1}
     assert r.json()["kinds"][1]["data"][0]["bank_branch_code"] == "105851000010"
@@ -292,13 +290,6 @@ async def test_wage_account_materials(client, redis):
         ("gc_payroll_agreement", "signed_on", "2026/02/01", "签订日期格式应为 YYYY-MM-DD"),
         ("escrow_agreement", "file_id", 123456789, "附件不存在或不属于本项目，请重新上传"),
     ]
-    bodies = {
-        "escrow_agreement": escrow,
-        "account_opening": opening,
-        "wage_deposit": deposit,
-        "payment_guarantee": guarantee,
-        "gc_payroll_agreement": payroll,
-    }
     before = await WageAccountMaterial.filter(project_id=world.project.id).count()
     for kind, field, value, message in cases:
         body = dict(bodies[kind], **{field: value})
@@ -309,7 +300,7 @@ async def test_wage_account_materials(client, redis):
     # Cash deposits need no institution.
     r = await client.post(
         f"{base}/wage_deposit",
-        json=dict(deposit, deposit_method="现金存储", institution=""),
+        json=dict(bodies["wage_deposit"], deposit_method="现金存储", institution=""),
         headers=auth(token),
     )
     assert r.status_code == 201
