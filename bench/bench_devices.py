@@ -7,7 +7,11 @@
     signed in advance by this module (unique nonce and punch id each). Windows are interleaved
     hello/platform/hello/platform/…; the ratio is the median of the per-pair ratios. Beside it:
     the generator's CPU per request (``/proc/<pid>/stat`` of wrk) and the server's (the server
-    process; on PostgreSQL also the database backends serving it), and the p99 latency.
+    process; on PostgreSQL also the database backends serving it), and the p99 latency. Each pair
+    also sends the platform window's requests (same bytes) to the bare app's punch-shaped handler
+    (reads the JSON body, answers the same reply shape, checks and stores nothing):
+    ``bare_punch_shape_ratio`` is that ÷ hello, the most any handler of this request could reach
+    on this stack, so the gap between it and ``ratio`` is the platform's own work.
 (b) ``devices.batch_ingest_vs_raw_insert``: punches/s through ``services.ingest.ingest`` in
     500-punch batches (parse, rules, insert, settlement of the touched days: the clock stops only
     when every touched day is settled) ÷ rows/s of the plainest bulk insert of the same number of
@@ -569,6 +573,7 @@ async def bench_requests(
     write_pool(hello_pool, [hello_wire])
     pool = tmp / "punch.pool"
     pairs: list[tuple[dict, dict]] = []
+    shapes: list[dict] = []
     sent = 0
     try:
         _wait_ok(hello_port, "/hello", hello)
@@ -590,6 +595,9 @@ async def bench_requests(
             a = run_wrk(app_port, pool, sizes.window, app_pids, tmp, backends)
             sent += a["requests"] - a["status_errors"]
             rate = max(a["rps"], 500)
+            # The same requests (bytes) to the bare Sanic app's punch-shaped handler: what any
+            # Sanic handler pays for this request and reply, before authentication or storage.
+            shapes.append(run_wrk(hello_port, pool, sizes.window, hello_pids, tmp))
             pairs.append((h, a))
     finally:
         _stop(hello)
@@ -615,8 +623,17 @@ async def bench_requests(
         "goal": ">= 0.4" if engine == "postgres" else ">= 0.3",
         "p99_ms": round(m(1, "p99_us") / 1000, 1),
         "p99_goal": "<= 50",
+        # The ceiling of the stack: a bare Sanic handler that reads the same signed-punch request
+        # (headers, JSON body) and answers the same reply shape, without authentication, Redis or
+        # storage, relative to hello (same server, same generator, same window length).
+        "bare_punch_shape_ratio": round(
+            med([s["rps"] / h["rps"] for (h, _), s in zip(pairs, shapes, strict=True)]), 3
+        ),
         "gen_us_per_req": f"hello {m(0, 'gen_us'):.0f} / punch {m(1, 'gen_us'):.0f}",
-        "server_us_per_req": f"hello {m(0, 'server_us'):.0f} / punch {m(1, 'server_us'):.0f}",
+        "server_us_per_req": (
+            f"hello {m(0, 'server_us'):.0f} / bare punch shape "
+            f"{med([s['server_us'] for s in shapes]):.0f} / punch {m(1, 'server_us'):.0f}"
+        ),
         **({"db_us_per_req": round(m(1, "db_us"))} if engine == "postgres" else {}),
         "non_2xx_or_errors": problems,
         "punches_in_table": counts,
@@ -890,6 +907,15 @@ def _serve_hello(port: int) -> None:
     async def hello(request: Any) -> Any:
         """Hello."""
         return json({"hello": "world"})
+
+    @app.post("/device/v1/punches")
+    async def punch_shape(request: Any) -> Any:
+        """A signed punch request read (JSON body), its reply shape; nothing checked or kept."""
+        punches = request.json["punches"]
+        results = [
+            {"id": p["id"], "status": "accepted", "reason": None, "field": None} for p in punches
+        ]
+        return json({"results": results}, ensure_ascii=False)
 
     app.run(host="127.0.0.1", port=port, single_process=True, access_log=False, motd=False)
 
