@@ -24,22 +24,14 @@ async def _step(
     request: Request,
     ticket: str,
     principal: Principal,
-    step: Callable[..., Awaitable[dict[str, Any]]],
+    step: Callable[[Any, str, Principal, signin.Phone], Awaitable[dict[str, Any]]],
 ) -> HTTPResponse:
     """Scan or confirm: rate-limited per account, with the browser's region looked up and times
     in the platform's zone for the confirm screen."""
     await ratelimit.hit(request.app.ctx.redis, ratelimit.QR_SCAN, str(principal.account_id))
     settings = request.app.ctx.settings
-    return ok(
-        await step(
-            request.app.ctx.redis,
-            ticket,
-            principal,
-            ip_of(request),
-            ip_regions=settings.ip_regions,
-            tz=settings.timezone,
-        )
-    )
+    phone = signin.Phone(ip_of(request), ip_regions=settings.ip_regions, tz=settings.timezone)
+    return ok(await step(request.app.ctx.redis, ticket, principal, phone))
 
 
 @bp.post("/<ticket:str>/scan")

@@ -624,14 +624,22 @@ async def requester_view(
     }
 
 
+@dataclass(frozen=True)
+class Phone:
+    """Where a mini-program's QR step comes from (its IP), and what it is shown of the browser
+    that asked: its region by the IP→region table, its time in the platform's zone."""
+
+    ip: str
+    ip_regions: str = ""
+    tz: str = "Asia/Shanghai"
+
+    async def requester(self, data: dict[str, str]) -> dict[str, Any]:
+        """``requester_view`` of the ticket's data for this phone."""
+        return await requester_view(data, phone_ip=self.ip, ip_regions=self.ip_regions, tz=self.tz)
+
+
 async def scan(
-    redis: aredis.Redis,
-    ticket: str,
-    principal: Principal,
-    ip: str,
-    *,
-    ip_regions: str = "",
-    tz: str = "Asia/Shanghai",
+    redis: aredis.Redis, ticket: str, principal: Principal, phone: Phone
 ) -> dict[str, Any]:
     """The mini-program scanned the web QR code: pending → scanned (by this account).
 
@@ -648,19 +656,17 @@ async def scan(
         status = _effective(data)
         _refuse_finished(status)
         if status == SCANNED and data.get("account_id") != me:
-            raise Conflict(
-                "该二维码已被其他微信扫描，请刷新二维码", code=E.TICKET_TAKEN.code, field="ticket"
-            )
+            raise _taken()
         return {"status": SCANNED, "account_id": me}
 
     data, _ = await _update(redis, ticket, mark)
     projects = await post_personnel_projects(principal.person_id)
-    requester = await requester_view(data, phone_ip=ip, ip_regions=ip_regions, tz=tz)
+    requester = await phone.requester(data)
     await audit.record(
         "signin.qr_scanned",
         principal=principal,
         target=ticket[:8],
-        ip=ip,
+        ip=phone.ip,
         detail={"requester_ip": requester["ip"], "same_network": requester["same_network"]},
     )
     reply: dict[str, Any] = {
@@ -676,6 +682,13 @@ async def scan(
     return reply
 
 
+def _taken() -> Conflict:
+    """The ticket was scanned by another account."""
+    return Conflict(
+        "该二维码已被其他微信扫描，请刷新二维码", code=E.TICKET_TAKEN.code, field="ticket"
+    )
+
+
 def _mine_scanned(data: dict[str, str], me: str) -> None:
     """Check the ticket is live and scanned by account `me`."""
     status = _effective(data)
@@ -683,19 +696,11 @@ def _mine_scanned(data: dict[str, str], me: str) -> None:
     if status == PENDING:
         raise Conflict("请先扫描二维码", code=E.TICKET_NOT_SCANNED.code, field="ticket")
     if data.get("account_id") != me:
-        raise Conflict(
-            "该二维码已被其他微信扫描，请刷新二维码", code=E.TICKET_TAKEN.code, field="ticket"
-        )
+        raise _taken()
 
 
 async def confirm(
-    redis: aredis.Redis,
-    ticket: str,
-    principal: Principal,
-    ip: str,
-    *,
-    ip_regions: str = "",
-    tz: str = "Asia/Shanghai",
+    redis: aredis.Redis, ticket: str, principal: Principal, phone: Phone
 ) -> dict[str, Any]:
     """The scanning post person confirms: scanned → confirmed; others cancel it with the reason.
 
@@ -724,7 +729,7 @@ async def confirm(
             "signin.qr_refused",
             principal=fresh,
             target=ticket[:8],
-            ip=ip,
+            ip=phone.ip,
             detail={"reason": reason},
         )
         raise refusal
@@ -735,12 +740,12 @@ async def confirm(
         return {"status": CONFIRMED, "principal": fresh.to_json()}
 
     data, _ = await _update(redis, ticket, accept)
-    requester = await requester_view(data, phone_ip=ip, ip_regions=ip_regions, tz=tz)
+    requester = await phone.requester(data)
     await audit.record(
         "signin.qr_confirmed",
         principal=fresh,
         target=ticket[:8],
-        ip=ip,
+        ip=phone.ip,
         detail={
             "requester_ip": requester["ip"],
             "requester_region": requester["region"],
