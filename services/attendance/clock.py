@@ -71,3 +71,10 @@ async def _zone_of(project_id: int) -> ZoneInfo:
         _zones.clear()
     _zones[project_id] = (tz, now)
     return tz
+
+
+def cached_zones() -> dict[int, ZoneInfo]:
+    """The project time zones ``_zone_of`` holds and still trusts (younger than its TTL), by
+    project id: the pending drain settles these projects' marks in one statement."""
+    now = _time.monotonic()
+    return {pid: tz for pid, (tz, at) in list(_zones.items()) if now - at < _ZONE_TTL}

@@ -11,15 +11,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.expressions import Q
 
 from models.settlement import PendingSettlement
 from services import localtime
-from services.attendance.clock import _zone_of
+from services.attendance.clock import _zone_of, cached_zones
 from services.attendance.failures import _Failed, _retry_delay
-from services.attendance.settlement import _Item, _pg_settle, sqlite_in_transaction, sqlite_settle
+from services.attendance.settlement import (
+    FIRST_SETTLED_DAY,
+    _Item,
+    _pg_settle,
+    _pg_settle_ctes,
+    sqlite_in_transaction,
+    sqlite_settle,
+)
 from services.attendance.sql import _CHUNK, _dialect
 
 log = logging.getLogger("realname.attendance")
@@ -102,7 +110,71 @@ def _db_time(value: dt.datetime) -> str:
     return str(value.astimezone(dt.UTC))
 
 
+# PostgreSQL, the common pass in one statement (one round trip, its own atomic transaction):
+# claim up to $1 ready marks ($2: now) of the projects whose today is known ($3 project ids, $4
+# their todays), settle their member-days (the settlement's CTEs) and delete the claimed marks of
+# the days settled. A day outside the settled range (``FIRST_SETTLED_DAY`` … the project's
+# tomorrow) is neither settled nor deleted: the statement counts such days, and, when it claimed
+# fewer than $1 marks, whether ready marks of other projects are left; either sends the caller to
+# the general pass (``_pending_pass_pg_general``), which sets such days aside and learns the
+# other projects' zones. Its answer: (marks claimed, days written, days out of range, others).
+_PG_DRAIN = (
+    "WITH c AS (SELECT id, project_id, member_id, day FROM settle_pending"
+    f" WHERE {_READY.format(now='$2')} AND project_id = ANY($3::int[])"
+    " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+    " ct AS (SELECT c.*, t.today,"
+    f" c.day >= DATE '{FIRST_SETTLED_DAY.isoformat()}' AND c.day <= t.today + 1 AS plausible"
+    " FROM c JOIN unnest($3::int[], $4::date[]) AS t(project_id, today) USING (project_id)),"
+    " k AS (SELECT DISTINCT ON (member_id, day) project_id, member_id, day, today, plausible"
+    " FROM ct ORDER BY member_id, day),"
+    " w AS (SELECT project_id, member_id, day, today FROM k WHERE plausible),"
+    + _pg_settle_ctes("$2")
+    # By id (one index probe each): a join of two CTEs is estimated at one row and was planned
+    # as a nested loop, quadratic in the claimed marks.
+    + ", del AS (DELETE FROM settle_pending"
+    " WHERE id = ANY(ARRAY(SELECT id FROM ct WHERE plausible)))"
+    " SELECT (SELECT count(*) FROM c)::int, (SELECT count(*) FROM agg)::int,"
+    " (SELECT count(*) FROM k WHERE NOT plausible)::int,"
+    " CASE WHEN (SELECT count(*) FROM c) < $1 THEN EXISTS (SELECT 1 FROM settle_pending"
+    f" WHERE {_READY.format(now='$2')} AND NOT (project_id = ANY($3::int[]))) ELSE false END"
+)
+
+
+async def _pg_drain_pass(limit: int, zones: dict[int, ZoneInfo]) -> tuple[int, int, int, bool]:
+    """``_PG_DRAIN`` over the marks of these projects (their zones give their todays): (marks
+    claimed, days written, days left out of range, ready marks of other projects left)."""
+    now = localtime.now()
+    projects = sorted(zones)
+    todays = [localtime.today(zones[p]) for p in projects]
+    conn = connections.get("default")
+    async with conn.acquire_connection() as c:
+        if c.is_in_transaction():  # a caller's: a failure must not abort it
+            async with c.transaction():
+                row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
+        else:
+            row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
+    return row[0], row[1], row[2], row[3]
+
+
 async def _pending_pass_pg(limit: int) -> tuple[int, int]:
+    """One pass on PostgreSQL: the one-statement pass (``_PG_DRAIN``) over the projects whose
+    zone the drain knows, then the general pass when it leaves anything to it (a day out of
+    range, marks of other projects, an error)."""
+    zones = cached_zones()
+    if zones:
+        try:
+            claimed, written, out_of_range, others = await _pg_drain_pass(limit, zones)
+        except Exception:  # noqa: BLE001 - nothing of it is kept; the general pass isolates it
+            log.warning("the one-statement settlement pass failed", exc_info=True)
+        else:
+            if not out_of_range and not others:
+                return claimed, written
+            more, written_more = await _pending_pass_pg_general(limit)
+            return max(claimed, more), written + written_more
+    return await _pending_pass_pg_general(limit)
+
+
+async def _pending_pass_pg_general(limit: int) -> tuple[int, int]:
     """One pass on PostgreSQL, in one transaction: claim up to ``limit`` ready marks (skipping
     those another worker holds), settle their days (a failing day alone, in a savepoint), delete
     the claimed marks of the days settled and set the failed ones aside."""

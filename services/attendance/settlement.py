@@ -195,21 +195,39 @@ _Item = tuple[int, int, dt.date, dt.date]
 # accepted punches get no row (absent), exactly like ``settle()``. A fixed text: prepared once per
 # connection. The rule is written twice on purpose (one round trip per pass): every case of
 # ``tests/attendance/settle_cases.py`` runs through both copies.
+#
+# ``_pg_settle_ctes`` is the part after the wanted member-days (a CTE ``w``: project_id,
+# member_id, day, today; one row per (member, day)): ``_PG_SETTLE`` takes them as arrays, the
+# pending drain (``services.attendance.pending``) from the marks it claims in the same statement.
+# Each member-day's punches are read through the (member_id, local_date) index (a LATERAL
+# aggregate per member-day): a plain join let the planner hash the whole accepted punch table
+# on every pass (a sequential scan that grows with the table).
+
+
+def _pg_settle_ctes(now: str) -> str:
+    """The ``agg`` and ``up`` CTEs settling the member-days of ``w`` (``now``: the parameter of
+    the settlement moment, e.g. ``$5``)."""
+    return (
+        " agg AS (SELECT w.project_id, w.member_id, w.day, w.today, a.first_in, a.last_out, a.n"
+        " FROM w CROSS JOIN LATERAL (SELECT"
+        " min(p.time) FILTER (WHERE p.direction = 'in') AS first_in,"
+        " max(p.time) FILTER (WHERE p.direction <> 'in') AS last_out, count(*)::int AS n"
+        " FROM punch p WHERE p.member_id = w.member_id AND p.local_date = w.day"
+        " AND p.status = 'accepted') a WHERE a.n > 0),"
+        f" up AS (INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"
+        " SELECT project_id, member_id, day, first_in, last_out,"
+        " CASE WHEN day < today AND first_in < last_out"
+        " THEN floor(extract(epoch FROM last_out - first_in))::int ELSE 0 END,"
+        " CASE WHEN day >= today THEN 'today' WHEN first_in < last_out THEN 'normal'"
+        f" ELSE 'abnormal' END, n, {now}::timestamptz FROM agg"
+        f" ORDER BY member_id, day{_UPSERT_TAIL})"
+    )
+
+
 _PG_SETTLE = (
-    "WITH w AS (SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::date[])"
-    " AS w(project_id, member_id, day, today)),"
-    " agg AS (SELECT w.project_id, w.member_id, w.day, w.today,"
-    " min(p.time) FILTER (WHERE p.direction = 'in') AS first_in,"
-    " max(p.time) FILTER (WHERE p.direction <> 'in') AS last_out, count(*)::int AS n"
-    " FROM w JOIN punch p ON p.member_id = w.member_id AND p.local_date = w.day"
-    " WHERE p.status = 'accepted' GROUP BY w.project_id, w.member_id, w.day, w.today),"
-    f" up AS (INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"
-    " SELECT project_id, member_id, day, first_in, last_out,"
-    " CASE WHEN day < today AND first_in < last_out"
-    " THEN floor(extract(epoch FROM last_out - first_in))::int ELSE 0 END,"
-    " CASE WHEN day >= today THEN 'today' WHEN first_in < last_out THEN 'normal'"
-    f" ELSE 'abnormal' END, n, $5::timestamptz FROM agg ORDER BY member_id, day{_UPSERT_TAIL})"
-    " SELECT count(*) FROM agg"
+    "WITH w AS (SELECT DISTINCT ON (member_id, day) * FROM"
+    " unnest($1::int[], $2::int[], $3::date[], $4::date[]) AS w(project_id, member_id, day, today)"
+    " ORDER BY member_id, day)," + _pg_settle_ctes("$5") + " SELECT count(*) FROM agg"
 )
 _SQLITE_UPSERT = (
     f"INSERT INTO daily_attendance ({','.join(_UPSERT_COLUMNS)})"

@@ -6,6 +6,8 @@ on (SQLite locally, PostgreSQL in CI's second pass):
   ``_PG_SETTLE``, the rule written again in SQL;
 - ``pending``: the marks the punch pipeline leaves, drained by ``settle_pending`` (the same two
   copies, inside the claim's transaction);
+- ``drain`` (PostgreSQL): the same marks through the drain's one-statement pass (``_PG_DRAIN``:
+  claim, settle, delete in one statement), taken when the drain knows the project's zone;
 - ``settle_range``: a whole-range scan settled by ``settle()`` on both engines.
 
 A late batch (``|`` in a case) is stored and settled after the earlier ones, as punches from a
@@ -18,15 +20,18 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from tortoise import connections
 
 from models import DailyAttendance, DayState, Direction, Project
 from models.settlement import PendingSettlement
 from services import attendance
+from services.attendance import pending
+from services.attendance.clock import project_zone
 from tests.attendance.helpers import punch
 from tests.attendance.settle_cases import ABSENT, CASES, Expected, SettleCase
 from tests.factories import make_member, make_project
 
-PATHS = ("settle_days", "pending", "settle_range")
+PATHS = ("settle_days", "pending", "drain", "settle_range")
 
 
 def _as_expected(case: SettleCase, result: tuple) -> Expected:
@@ -63,6 +68,13 @@ async def _settle(path: str, project_id: int, pairs: set[tuple[int, dt.date]]) -
             await PendingSettlement.create(project_id=project_id, member_id=member_id, day=day)
         await attendance.settle_pending()
         assert not await PendingSettlement.filter(project_id=project_id).exists()
+    elif path == "drain":
+        for member_id, day in sorted(pairs):
+            await PendingSettlement.create(project_id=project_id, member_id=member_id, day=day)
+        zones = {project_id: await project_zone(project_id)}
+        claimed, _, out_of_range, _ = await pending._pg_drain_pass(100, zones)
+        assert (claimed, out_of_range) == (len(pairs), 0)
+        assert not await PendingSettlement.filter(project_id=project_id).exists()
     else:
         days = [d for _, d in pairs]
         await attendance.settle_range(project_id, min(days), max(days))
@@ -74,6 +86,8 @@ async def test_database_paths(
     database: None, clock: Callable[[dt.datetime], None], case: SettleCase, path: str
 ) -> None:
     """The stored day rows of each path equal the table (an absent day: no row)."""
+    if path == "drain" and connections.get("default").capabilities.dialect != "postgres":
+        pytest.skip("the one-statement drain is PostgreSQL's (SQLite: the pending path)")
     clock(case.now_moment)
     world = await make_project()
     await Project.filter(id=world.project.id).update(timezone=case.zone)
