@@ -660,7 +660,7 @@ async def _insert_now(
         inserted.update(keys)
         marked = marked or marked_here
     if marked:
-        attendance.kick_pending()
+        attendance.kick_pending(batch=len(rows) > GROUP_MAX_ROWS)
     return inserted
 
 

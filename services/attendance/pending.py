@@ -258,15 +258,18 @@ async def settle_pending(limit: int = _PENDING_BATCH) -> int:
 class _Drainer:
     task: asyncio.Task | None = None
     again: bool = False
+    soon: bool = False  # the next pass starts without the coalescing delay
 
 
 _drainers: dict[asyncio.AbstractEventLoop, _Drainer] = {}
 
 
-def kick_pending() -> None:
+def kick_pending(batch: bool = False) -> None:
     """Settle the pending member-days soon, in this process (after the current reply).
 
-    Runs at most one drain per event loop; a kick during a drain makes it run once more.
+    Runs at most one drain per event loop; a kick during a drain makes it run once more. A
+    ``batch`` kick (a large upload: its days alone fill a pass) starts that pass without
+    waiting ``PENDING_COALESCE_SECONDS`` for other requests' days.
     """
     loop = asyncio.get_running_loop()
     drainer = _drainers.get(loop)
@@ -274,6 +277,7 @@ def kick_pending() -> None:
         for old in [lp for lp in _drainers if lp.is_closed()]:
             del _drainers[old]
         drainer = _drainers[loop] = _Drainer()
+    drainer.soon = drainer.soon or batch
     if drainer.task is not None and not drainer.task.done():
         drainer.again = True
         return
@@ -283,8 +287,10 @@ def kick_pending() -> None:
 
 async def _drain(drainer: _Drainer) -> None:
     while True:
-        await asyncio.sleep(PENDING_COALESCE_SECONDS)  # the reply that kicked goes out first
-        drainer.again = False
+        # The reply that kicked goes out first (the drain is a task of its own, run after the
+        # kicking code's next await); small requests' days are gathered for a moment.
+        await asyncio.sleep(0 if drainer.soon else PENDING_COALESCE_SECONDS)
+        drainer.again = drainer.soon = False
         try:
             await settle_pending()
         except asyncio.CancelledError:

@@ -4,6 +4,7 @@ are settled in the insert's own transaction, as for grouped single punches
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from tortoise import connections
@@ -11,6 +12,7 @@ from tortoise import connections
 from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
 from services import attendance, ingest
+from services.attendance import pending
 from tests.devices.helpers import make_device, punch, upload
 from tests.factories import make_member, make_project
 
@@ -38,7 +40,7 @@ async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch
             )
     assert len(batch) > ingest.GROUP_MAX_ROWS
     kicks: list[None] = []
-    monkeypatch.setattr(attendance, "kick_pending", lambda: kicks.append(None))
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: kicks.append(None))
     r = await upload(client, dev, batch)
     assert [x["status"] for x in r.json()["results"]] == ["accepted"] * len(batch)
     ids = [m.id for m in members]
@@ -60,3 +62,28 @@ async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch
     again = await upload(client, dev, batch)
     assert {x["status"] for x in again.json()["results"]} == {"duplicate"}
     assert await DailyAttendance.filter(member_id__in=ids).count() == len(settled)
+
+
+async def test_a_batch_is_drained_without_the_coalescing_delay(client, monkeypatch):
+    """PostgreSQL: a batch's days fill a drain pass alone, so the drain does not wait the moment
+    it gathers single punches' days for (here made 30 s: the days are settled long before)."""
+    if connections.get("default").capabilities.dialect != "postgres":
+        return  # SQLite settles a batch in its insert's transaction (the test above)
+    monkeypatch.setattr(pending, "PENDING_COALESCE_SECONDS", 30.0)
+    world = await make_project()
+    dev = await make_device(world)
+    members = [
+        await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
+        for _ in range(ingest.GROUP_MAX_ROWS + 1)
+    ]
+    when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(8, 0), CST)
+    batch = [punch(f"{m.id}-nd", m.person_id, when=when) for m in members]
+    r = await upload(client, dev, batch)
+    assert {x["status"] for x in r.json()["results"]} == {"accepted"}
+    # The drain this upload kicked (in the test's loop) ends long before the delay would.
+    drainer = pending._drainers[asyncio.get_running_loop()]
+    assert drainer.task is not None
+    await asyncio.wait_for(asyncio.shield(drainer.task), timeout=5)
+    ids = [m.id for m in members]
+    assert not await PendingSettlement.filter(member_id__in=ids).exists()
+    assert await DailyAttendance.filter(member_id__in=ids).count() == len(members)

@@ -28,7 +28,7 @@ async def test_the_days_are_settled_in_the_insert_commit(client, monkeypatch):
     member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=4)
     kicks: list[None] = []
-    monkeypatch.setattr(attendance, "kick_pending", lambda: kicks.append(None))
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: kicks.append(None))
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 0), CST)
     r = await upload(
@@ -83,7 +83,7 @@ async def test_a_day_that_fails_inline_is_marked_and_the_others_settle(client, m
         [world.project.id, broken.id, broken.person_id, "forced-in", day],
     )
     kicks: list[None] = []
-    monkeypatch.setattr(attendance, "kick_pending", lambda: kicks.append(None))
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: kicks.append(None))
     t_out = dt.datetime.combine(day, dt.time(17, 0), CST)
     r = await upload(
         client,

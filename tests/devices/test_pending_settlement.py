@@ -48,7 +48,7 @@ async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkey
     dev = await make_device(world)
     member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=4)
-    monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # "crash" before settling
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)  # "crash" before settling
     await _late_pair(client, dev, member, day, "m")
     assert await PendingSettlement.filter(member_id=member.id, day=day).exists()
     assert not await DailyAttendance.filter(member_id=member.id, day=day).exists()
@@ -60,7 +60,7 @@ async def test_sweep_settles_days_left_pending_by_a_crash(client, monkeypatch):
     dev = await make_device(world)
     member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=5)
-    monkeypatch.setattr(attendance, "kick_pending", lambda: None)  # the process died here
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)  # the process died here
     t_in, t_out = await _late_pair(client, dev, member, day, "c")
     assert not await DailyAttendance.filter(member_id=member.id, day=day).exists()
     # On restart (and every few seconds) the sweep settles what is still pending.
@@ -78,7 +78,7 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
     dev = await make_device(world)
     member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=6)
-    monkeypatch.setattr(attendance, "kick_pending", lambda: None)
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
     await upload(client, dev, [punch("v1", member.person_id, when=t_in)])
     real_items = attendance.pending._Claim.items
@@ -106,7 +106,7 @@ async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
     member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
     day = dt.date.today() - dt.timedelta(days=7)
     when = dt.datetime.combine(day, dt.time(9, 0), CST)
-    monkeypatch.setattr(attendance, "kick_pending", lambda: None)
+    monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)
     body = {"punches": [punch("r1", member.person_id, when=when, liveness=False)]}
     r = await call(client, dev, "POST", "/device/v1/punches", body)
     assert r.json()["results"][0]["reason"] == "no_liveness"
