@@ -222,6 +222,13 @@ def _setup_openapi(app: Sanic) -> None:
 
     # components (pydantic schemas, Error) and security schemes of the declared routes
     app.before_server_start(lambda _app: openapi_contract.install(app=_app))
+    # the document of this app, kept at start-up (sanic-ext's state is shared by every app)
+    app.before_server_start(
+        openapi_contract.keep_document, priority=openapi_contract.KEEP_DOCUMENT_PRIORITY
+    )
+    app.register_named_middleware(
+        openapi_contract.serve_kept_document, [f"{app.name}.openapi.spec"], "request"
+    )
 
 
 async def healthz(request: Request) -> HTTPResponse:

@@ -7,13 +7,15 @@ registered once on sanic-ext's specification builder.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi.builders import OperationStore, SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Parameter
 
@@ -157,6 +159,30 @@ def install(spec: SpecificationBuilder | None = None, app: Sanic | None = None) 
         description="ADMS 终端序列号：须已登记为 ADMS 设备并从允许的网络上报",
     )
     _installed.add(id(spec))
+
+
+# After sanic-ext's ``build_spec`` (priority -1000), which runs after ``install`` (priority 0).
+KEEP_DOCUMENT_PRIORITY = -2_000
+
+
+def keep_document(app: Sanic) -> None:
+    """Build the app's document once, at start-up, into ``app.ctx.openapi_document``.
+
+    sanic-ext keeps the specification in process-wide state (one builder, one operation object
+    per handler, owned by the app that started last) and builds ``/docs/openapi.json`` from it on
+    each request: another app started in the same process (a test's one-surface or dead-Redis
+    app) took the shared handlers' operations from the first app's document. The document kept
+    here is this app's own, whatever starts later; a path none of its operations documents
+    (another app's) is left out."""
+    spec = SpecificationBuilder().build(app).serialize()
+    spec["paths"] = {path: item for path, item in spec["paths"].items() if item}
+    app.ctx.openapi_document = copy.deepcopy(spec)
+
+
+def serve_kept_document(request: Request) -> HTTPResponse:
+    """The request middleware of sanic-ext's ``openapi.spec`` route (``/docs/openapi.json``):
+    the document kept at start-up (``keep_document``), not one built from the shared state."""
+    return json(request.app.ctx.openapi_document)
 
 
 def _query_parameters(model: type[BaseModel]) -> list[Parameter]:
