@@ -529,18 +529,41 @@ _PG_TYPES = {
 # PostgreSQL: one statement (so one atomic autocommit) inserts the punches from column arrays
 # and marks the member-days of the accepted new ones pending settlement. A fixed text, so
 # asyncpg prepares it once per connection.
-_PG_INSERT = (
-    "WITH ins AS (INSERT INTO punch ("
-    + ",".join(_COLUMNS)
-    + ") SELECT * FROM unnest("
-    + ",".join(f"${i + 1}::{_PG_TYPES[c]}[]" for i, c in enumerate(_COLUMNS))
-    + ")"
+_PG_INSERT_TAIL = (
     " ON CONFLICT (device_id, device_punch_id) DO NOTHING"
     " RETURNING device_id, device_punch_id, project_id, member_id, local_date, status),"
     " mark AS (INSERT INTO settle_pending (project_id, member_id, day, attempts)"
     " SELECT DISTINCT project_id, member_id, local_date, 0 FROM ins"
     " WHERE status = 'accepted' AND member_id IS NOT NULL AND local_date IS NOT NULL)"
     " SELECT device_id, device_punch_id FROM ins"
+)
+_PG_INSERT = (
+    "WITH ins AS (INSERT INTO punch ("
+    + ",".join(_COLUMNS)
+    + ") SELECT * FROM unnest("
+    + ",".join(f"${i + 1}::{_PG_TYPES[c]}[]" for i, c in enumerate(_COLUMNS))
+    + ")"
+    + _PG_INSERT_TAIL
+)
+# The same for a batch upload's rows, which share the columns one upload has in common (project,
+# device, source, receipt time): those are sent once, as scalars, the others as arrays — fewer
+# array elements to encode (asyncpg checks each one) and to send.
+_PG_SHARED = tuple(_COLUMNS.index(c) for c in ("project_id", "device_id", "source", "received_at"))
+_PG_OWN = tuple(i for i in range(len(_COLUMNS)) if i not in _PG_SHARED)
+_PG_INSERT_SHARED = (
+    "WITH ins AS (INSERT INTO punch ("
+    + ",".join(_COLUMNS)
+    + ") SELECT "
+    + ",".join(
+        f"${len(_PG_OWN) + _PG_SHARED.index(i) + 1}::{_PG_TYPES[c]}"
+        if i in _PG_SHARED
+        else f"u.{c}"
+        for i, c in enumerate(_COLUMNS)
+    )
+    + " FROM unnest("
+    + ",".join(f"${k + 1}::{_PG_TYPES[_COLUMNS[i]]}[]" for k, i in enumerate(_PG_OWN))
+    + f") AS u({','.join(_COLUMNS[i] for i in _PG_OWN)})"
+    + _PG_INSERT_TAIL
 )
 # The marks are plain appended rows (no unique key, no update): concurrent uploads never wait on
 # each other's marks, and the settlement deletes only the rows it claimed (see
@@ -619,8 +642,15 @@ async def _insert_now(
         part = rows[start : start + _CHUNK_ROWS]
         if conn.capabilities.dialect == "postgres":
             columns = list(zip(*part, strict=True))
+            first = part[0]
+            batch = len(part) > GROUP_MAX_ROWS
+            if batch and all(r[i] == first[i] for i in _PG_SHARED for r in part):
+                sql = _PG_INSERT_SHARED
+                args = [list(columns[i]) for i in _PG_OWN] + [first[i] for i in _PG_SHARED]
+            else:  # a group of several uploads
+                sql, args = _PG_INSERT, [list(col) for col in columns]
             async with conn.acquire_connection() as c:
-                result = await c.fetch(_PG_INSERT, *[list(col) for col in columns])
+                result = await c.fetch(sql, *args)
             new = {(r[0], r[1]) for r in result}
             inserted |= new
             marked = marked or any(

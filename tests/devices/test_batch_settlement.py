@@ -9,7 +9,7 @@ import datetime as dt
 
 from tortoise import connections
 
-from models import DailyAttendance, DayState
+from models import DailyAttendance, DayState, Device, Punch
 from models.settlement import PendingSettlement
 from services import attendance, ingest
 from services.attendance import pending
@@ -44,6 +44,19 @@ async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch
     r = await upload(client, dev, batch)
     assert [x["status"] for x in r.json()["results"]] == ["accepted"] * len(batch)
     ids = [m.id for m in members]
+    # The columns one upload shares (PostgreSQL sends them once for a batch) are stored on
+    # every row, beside each punch's own.
+    stored = await Punch.filter(member_id__in=ids).values_list(
+        "project_id", "device_id", "source", "received_at", "member_id", "device_punch_id"
+    )
+    assert len(stored) == len(batch)
+    device_id = await Device.get(sn=dev.sn).values_list("id", flat=True)
+    assert {row[:3] for row in stored} == {(world.project.id, device_id, "device")}
+    assert len({row[3] for row in stored}) == 1
+    assert {row[5] for row in stored} == {p["id"] for p in batch}
+    assert {(row[4], row[5].split("-")[0]) for row in stored} == {
+        (m.id, str(m.id)) for m in members
+    }
     marked = await PendingSettlement.filter(member_id__in=ids).count()
     if connections.get("default").capabilities.dialect == "sqlite":
         # Settled when the reply was sent: no mark, no drain.
