@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import signal
+import sys
+import threading
+import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +68,7 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
         os.environ[key.upper()] = str(value)
 
     _tolerate_shutdown_race()
+    os.environ[MANAGER_PID] = str(os.getpid())  # the workers' parent, for _exit_with_manager
     loader = AppLoader(factory=partial(_served_app, create_app, settings))
     app = loader.load()
     app.prepare(
@@ -85,8 +90,49 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
 def _served_app(create_app: Any, settings: Settings) -> Any:
     """The app as each worker builds it, with the start-up heap frozen once it serves."""
     app = create_app(settings)
+    if os.environ.get("SANIC_WORKER_NAME"):  # a worker process (not the manager's own copy)
+        _exit_with_manager(app)
     app.after_server_start(_freeze_startup_heap)
     return app
+
+
+MANAGER_PID = "REALNAME_SERVE_MANAGER_PID"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _exit_with_manager(app: Any) -> None:
+    """Stop this worker when its parent, Sanic's manager, dies (Linux).
+
+    A manager killed outright (SIGKILL, the OOM killer, a test runner killed) runs no shutdown,
+    and its workers went on serving on the port, orphaned. The kernel sends the worker SIGTERM
+    when the manager dies (``PR_SET_PDEATHSIG``), which stops it as the manager's own shutdown
+    does. A SIGTERM that reaches Sanic while the worker is still starting is lost (its
+    ``loop.stop()`` ends a start-up step instead of the serving loop), so a watch thread sends it
+    again each second until the worker's shutdown begins, and ends the worker after the graceful
+    shutdown timeout, as the manager would have."""
+    if not sys.platform.startswith("linux"):
+        return
+    manager = int(os.environ.get(MANAGER_PID) or os.getppid())
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    stopping = threading.Event()
+    app.before_server_stop(lambda *_: stopping.set())
+    grace = float(app.config.GRACEFUL_SHUTDOWN_TIMEOUT)
+    threading.Thread(
+        target=_watch_manager, args=(manager, stopping, grace), name="manager-watch", daemon=True
+    ).start()
+
+
+def _watch_manager(manager: int, stopping: threading.Event, grace: float) -> None:
+    """In a worker: once its manager is gone (also before the PR_SET_PDEATHSIG call), SIGTERM
+    until its shutdown begins, then SIGKILL if it has not ended ``grace`` seconds later."""
+    while os.getppid() == manager:
+        time.sleep(0.5)
+    while not stopping.wait(1.0):
+        os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(grace + 1)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 async def _freeze_startup_heap(_app: Any, _loop: Any = None) -> None:

@@ -290,3 +290,70 @@ def test_killed_server_still_stops_its_embedded_redis(site) -> None:
     while _embedded_redis_left([folder]) or registry.exists():
         assert time.monotonic() < deadline, "embedded Redis left running after SIGKILL"
         time.sleep(0.05)
+
+
+def _workers_of(server: Server, count: int) -> list[int]:
+    """The pids of the server's ``count`` Sanic worker processes (not its other children: the
+    embedded Redis watchdog, multiprocessing's shared-state manager), once all are running."""
+    import psutil
+
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.proc.poll() is None, server.output()[-3000:]
+        found = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(server.proc.pid).children():
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                    if child.environ().get("SANIC_WORKER_NAME", "").startswith("Sanic-Server"):
+                        found.append(child.pid)
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, f"{len(found)} of {count} workers started"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_workers_exit_when_their_manager_is_killed(site) -> None:
+    """SIGKILL of the manager of ``realname serve --workers 2`` (a test runner or supervisor
+    killed): its workers are told by the kernel and exit, none keeps serving or holding the port.
+    (multiprocessing's shared-state manager and resource tracker, which Sanic starts too, are
+    not ours to change: they stay, and this test ends them.)"""
+    import psutil
+
+    folder, env = site
+    server = Server(folder, {**env, "WORKERS": "2"})
+    workers: list[int] = []
+    helpers: list[int] = []
+    try:
+        with httpx.Client(timeout=2) as client:
+            server.poll_until_healthy(client)
+        workers = _workers_of(server, 2)
+        for child in psutil.Process(server.proc.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if "multiprocessing" in " ".join(child.cmdline()) and child.pid not in workers:
+                    helpers.append(child.pid)
+        os.kill(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in workers):
+            assert time.monotonic() < deadline, "workers still running after their manager died"
+            time.sleep(0.05)
+    finally:
+        for pid in workers + helpers:  # this test's own processes
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+    deadline = time.monotonic() + 20
+    while _embedded_redis_left([folder]):  # stopped by its watchdog, as in the test above
+        assert time.monotonic() < deadline, "embedded Redis left running"
+        time.sleep(0.05)
