@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,27 @@ async def app(
     yield application
     await application._server_event("shutdown", "before")
     await application._server_event("shutdown", "after")
+
+
+@asynccontextmanager
+async def another_app(settings: Settings, name: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app in this process (its own settings and Redis handle), started as the session's
+    is; an ASGI client to it. Stopped and unregistered afterwards."""
+    from realname.app import create_app
+
+    application = create_app(
+        settings, name=name, manage_db=False, redis_handle=RedisHandle(settings)
+    )
+    application.asgi = True
+    await application._startup()
+    await application._server_event("init", "before")
+    try:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+    finally:
+        await application._server_event("shutdown", "before")
+        Sanic._app_registry.pop(name, None)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
+from tests.conftest import another_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,33 +29,14 @@ async def test_an_app_started_later_leaves_the_served_document_whole(client, set
     one-surface app here; test_health's dead-Redis app did it) took the shared handlers'
     operations out of the session app's /docs/openapi.json (four contract tests failed when
     tests/foundation ran first). Each app serves the document it built at start-up."""
-    from sanic import Sanic
-
-    from realname.app import create_app
-    from realname.redis_conn import RedisHandle
-
     before = (await client.get("/docs/openapi.json")).json()
     assert "/admin/v1/auth/sso/start" in before["paths"] and "/device/v1/punches" in before["paths"]
     devices_only = settings.model_copy(
         update={"surfaces": "device", "redis_url": "redis://127.0.0.1:1/0"}
     )
-    other = create_app(
-        devices_only,
-        name="realname_docs_other",
-        manage_db=False,
-        redis_handle=RedisHandle(devices_only),
-    )
-    other.asgi = True
-    await other._startup()
-    await other._server_event("init", "before")
-    try:
-        transport = httpx.ASGITransport(app=other)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            theirs = (await c.get("/docs/openapi.json")).json()
+    async with another_app(devices_only, "realname_docs_other") as c:
+        theirs = (await c.get("/docs/openapi.json")).json()
         after = (await client.get("/docs/openapi.json")).json()
-    finally:
-        await other._server_event("shutdown", "before")
-        Sanic._app_registry.pop("realname_docs_other", None)
     assert after == before
     assert "/device/v1/punches" in theirs["paths"]
     assert not any(p.startswith(("/admin/", "/miniapp/")) for p in theirs["paths"])
