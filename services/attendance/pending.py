@@ -111,22 +111,23 @@ def _db_time(value: dt.datetime) -> str:
 
 
 # PostgreSQL, the common pass in one statement (one round trip, its own atomic transaction):
-# claim up to $1 ready marks ($2: now) of the projects whose today is known ($3 project ids, $4
-# their todays), settle their member-days (the settlement's CTEs) and delete the claimed marks of
-# the days settled. A day outside the settled range (``FIRST_SETTLED_DAY`` … the project's
-# tomorrow) is neither settled nor deleted: the statement counts such days, and, when it claimed
-# fewer than $1 marks, whether ready marks of other projects are left; either sends the caller to
-# the general pass (``_pending_pass_pg_general``), which sets such days aside and learns the
-# other projects' zones. Its answer: (marks claimed, days written, days out of range, others).
+# claim up to $1 ready marks ($2: now), settle the member-days of the projects whose today is
+# known ($3 project ids, $4 their todays; the settlement's CTEs) and delete the claimed marks of
+# the days settled. A claimed mark of another project, or of a day outside the settled range
+# (``FIRST_SETTLED_DAY`` … the project's tomorrow), is neither settled nor deleted (its lock ends
+# with the statement): the statement counts both, and either sends the caller to the general pass
+# (``_pending_pass_pg_general``), which learns the other projects' zones and sets such days
+# aside. Its answer: (marks claimed, days written, days out of range, marks of other projects).
+# (The claim is the general pass's; a separate look for other projects' marks scanned the whole
+# table, dead rows included, on every pass.)
 _PG_DRAIN = (
     "WITH c AS (SELECT id, project_id, member_id, day FROM settle_pending"
-    f" WHERE {_READY.format(now='$2')} AND project_id = ANY($3::int[])"
-    " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+    f" WHERE {_READY.format(now='$2')} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),"
     " ct AS (SELECT c.*, t.today,"
     f" c.day >= DATE '{FIRST_SETTLED_DAY.isoformat()}' AND c.day <= t.today + 1 AS plausible"
-    " FROM c JOIN unnest($3::int[], $4::date[]) AS t(project_id, today) USING (project_id)),"
+    " FROM c LEFT JOIN unnest($3::int[], $4::date[]) AS t(project_id, today) USING (project_id)),"
     " k AS (SELECT DISTINCT ON (member_id, day) project_id, member_id, day, today, plausible"
-    " FROM ct ORDER BY member_id, day),"
+    " FROM ct WHERE today IS NOT NULL ORDER BY member_id, day),"
     " w AS (SELECT project_id, member_id, day, today FROM k WHERE plausible),"
     + _pg_settle_ctes("$2")
     # By id (one index probe each): a join of two CTEs is estimated at one row and was planned
@@ -135,14 +136,13 @@ _PG_DRAIN = (
     " WHERE id = ANY(ARRAY(SELECT id FROM ct WHERE plausible)))"
     " SELECT (SELECT count(*) FROM c)::int, (SELECT count(*) FROM agg)::int,"
     " (SELECT count(*) FROM k WHERE NOT plausible)::int,"
-    " CASE WHEN (SELECT count(*) FROM c) < $1 THEN EXISTS (SELECT 1 FROM settle_pending"
-    f" WHERE {_READY.format(now='$2')} AND NOT (project_id = ANY($3::int[]))) ELSE false END"
+    " (SELECT count(*) FROM ct WHERE today IS NULL)::int"
 )
 
 
 async def _pg_drain_pass(limit: int, zones: dict[int, ZoneInfo]) -> tuple[int, int, int, bool]:
-    """``_PG_DRAIN`` over the marks of these projects (their zones give their todays): (marks
-    claimed, days written, days left out of range, ready marks of other projects left)."""
+    """``_PG_DRAIN`` with these projects' zones (their todays): (marks claimed, days written,
+    days left out of range, marks of other projects left)."""
     now = localtime.now()
     projects = sorted(zones)
     todays = [localtime.today(zones[p]) for p in projects]
@@ -153,7 +153,7 @@ async def _pg_drain_pass(limit: int, zones: dict[int, ZoneInfo]) -> tuple[int, i
                 row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
         else:
             row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
-    return row[0], row[1], row[2], row[3]
+    return row[0], row[1], row[2], row[3] > 0
 
 
 async def _pending_pass_pg(limit: int) -> tuple[int, int]:

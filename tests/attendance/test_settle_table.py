@@ -72,8 +72,9 @@ async def _settle(path: str, project_id: int, pairs: set[tuple[int, dt.date]]) -
         for member_id, day in sorted(pairs):
             await PendingSettlement.create(project_id=project_id, member_id=member_id, day=day)
         zones = {project_id: await project_zone(project_id)}
-        claimed, _, out_of_range, _ = await pending._pg_drain_pass(100, zones)
-        assert (claimed, out_of_range) == (len(pairs), 0)
+        # (it may claim other tests' ready marks too: those it leaves to the general pass)
+        _, _, out_of_range, _ = await pending._pg_drain_pass(100, zones)
+        assert out_of_range == 0
         assert not await PendingSettlement.filter(project_id=project_id).exists()
     else:
         days = [d for _, d in pairs]

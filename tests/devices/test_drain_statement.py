@@ -1,7 +1,7 @@
-"""PostgreSQL's one-statement drain pass (``services.attendance.pending._PG_DRAIN``): it claims,
-settles and deletes the marks of the projects whose zone the drain knows, and leaves to the
-general pass what it cannot do itself — marks of other projects, a day outside the settled range
-(set aside there), a day whose settlement raises."""
+"""PostgreSQL's one-statement drain pass (``services.attendance.pending._PG_DRAIN``): it claims
+ready marks, settles and deletes those of the projects whose zone the drain knows, and leaves to
+the general pass what it cannot do itself — marks of other projects, a day outside the settled
+range (set aside there), a day whose settlement raises."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from tests.factories import make_member, make_project
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only(database: None) -> None:
+async def _postgres_only(database: None) -> None:
     if connections.get("default").capabilities.dialect != "postgres":
         pytest.skip("the one-statement drain is PostgreSQL's")
+    await attendance.settle_pending()  # earlier tests' ready marks: the claims below are exact
 
 
 async def _member_with_day(world, day: dt.date):
@@ -47,14 +48,14 @@ async def test_it_settles_its_projects_and_leaves_the_rest_to_the_general_pass()
 
     claimed, written, out_of_range, others = await pending._pg_drain_pass(100, zones)
 
-    assert (claimed, written, out_of_range, others) == (2, 1, 1, True)
+    assert (claimed, written, out_of_range, others) == (3, 1, 1, True)
     row = await DailyAttendance.get(member_id=settled.id, day=day)
     assert (row.state, row.duration_seconds, row.punch_count) == (DayState.NORMAL, 9 * 3600, 2)
     assert not await PendingSettlement.filter(member_id=settled.id).exists()
     # The day before the settled range is neither settled nor deleted, nor set aside here.
     kept = await PendingSettlement.get(member_id=early.id)
     assert (kept.attempts, kept.retry_at) == (0, None)
-    # The other project's mark is untouched.
+    # The other project's mark (claimed for the statement only) is untouched.
     assert await PendingSettlement.filter(member_id=foreign.id).exists()
     assert not await DailyAttendance.filter(member_id=foreign.id).exists()
 
@@ -75,7 +76,6 @@ async def test_it_claims_at_most_its_limit_oldest_first() -> None:
 
     claimed, written, out_of_range, others = await pending._pg_drain_pass(1, zones)
 
-    # A full claim does not look for other projects' marks: the caller passes again anyway.
     assert (claimed, written, out_of_range, others) == (1, 1, 0, False)
     assert await DailyAttendance.filter(member_id=first.id, day=day).exists()
     assert await PendingSettlement.filter(member_id=second.id).exists()
