@@ -446,6 +446,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 _KEY, _STATUS, _MEMBER, _DAY, _DEVICE = (
     _COLUMNS.index(c) for c in ("device_punch_id", "status", "member_id", "local_date", "device_id")
 )
+_RECEIVED = _COLUMNS.index("received_at")
 
 
 _encode = _JSON.encode
@@ -673,6 +674,16 @@ async def _insert_now(
             " RETURNING device_id, device_punch_id"
         )
         flat = [v for row in part for v in row]
+        # The receipt time, shared by an upload's rows, as the sqlite3 adapter Tortoise
+        # registers writes it: formatted once per upload instead of once per row.
+        stamps: dict[int, str] = {}
+        for k in range(_RECEIVED, len(flat), len(_COLUMNS)):
+            value = flat[k]
+            if type(value) is dt.datetime:
+                text = stamps.get(id(value))
+                if text is None:
+                    text = stamps[id(value)] = value.isoformat(" ")
+                flat[k] = text
         now = localtime.now()
         async with conn.acquire_connection() as aconn:
             # One hop to the connection's thread for the whole transaction (aiosqlite runs the

@@ -282,10 +282,12 @@ def sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[i
             for member_id, time, direction in cur.fetchall():
                 grouped[(member_id, day)].append((time, direction))
     rows = []
+    # settled_at as the sqlite3 adapter Tortoise registers writes it, once (not once per row)
+    stamp = now.isoformat(" ") if type(now) is dt.datetime else now
     for project_id, member_id, day, today in items:
         try:
             punches = [(_aware(t), d) for t, d in grouped.get((member_id, day), ())]
-            row = _settled_row(project_id, member_id, day, punches, today, now)
+            row = _settled_row(project_id, member_id, day, punches, today, stamp)
         except Exception as exc:  # noqa: BLE001 - this day is set aside, the others settle
             failed[(member_id, day)] = _error_text(exc)
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 
 from tortoise import connections
 
@@ -71,6 +72,19 @@ async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch
     assert {(d.state, d.punch_count, d.duration_seconds) for d in settled} == {
         (DayState.NORMAL, 2, 9 * 3600)
     }
+    if connections.get("default").capabilities.dialect == "sqlite":
+        # The moments formatted once per batch are stored as the driver's adapter writes any
+        # other moment (text compared as text: one format).
+        adapt = sqlite3.adapters[(dt.datetime, sqlite3.PrepareProtocol)]
+        conn = connections.get("default")
+        _, raw = await conn.execute_query(
+            "SELECT received_at FROM punch WHERE member_id = ? LIMIT 1", [ids[0]]
+        )
+        assert raw[0][0] == adapt(stored[0][3])
+        _, raw = await conn.execute_query(
+            "SELECT settled_at FROM daily_attendance WHERE id = ?", [settled[0].id]
+        )
+        assert raw[0][0] == adapt(settled[0].settled_at)
     # Sent again: every punch a duplicate, nothing stored or settled twice.
     again = await upload(client, dev, batch)
     assert {x["status"] for x in again.json()["results"]} == {"duplicate"}
