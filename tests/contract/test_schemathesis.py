@@ -19,7 +19,6 @@ schemathesis can call.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
@@ -61,6 +60,7 @@ from tests.factories import (
     make_member,
     make_person,
     make_project,
+    site_today,
 )
 from tests.foundation.test_access_matrix import Caller, admitted
 from tests.foundation.test_contract import handler_of
@@ -150,7 +150,7 @@ async def st_world(app: Any, redis: Any) -> World:
         project=world.project,
         enterprise=await make_enterprise(),
         role=UnitRole.LABOUR_SUB,
-        entry_date=dt.date.today(),
+        entry_date=site_today(),
     )
     team = await Team.create(project=world.project, unit=unit, name="钢筋班", leader="班组长")
     target = await make_member(world, unit=unit)

@@ -30,12 +30,13 @@ from models.settlement import PendingSettlement
 from services import attendance, localtime
 from services import devices as svc
 from tests.devices.helpers import Dev, punch
+from tests.factories import site_today
 
 ROOT = Path(__file__).resolve().parents[2]
 CST = dt.timezone(dt.timedelta(hours=8))
 # Members entered a few days ago: punches of the last 36 hours fall after their entry date, and no
 # contract warning blocks them yet (red only after 30 days without a contract).
-ENTRY = dt.date.today() - dt.timedelta(days=5)
+ENTRY = site_today() - dt.timedelta(days=5)
 
 
 # Runs a command with "SIGKILL me when my parent dies" set (Linux prctl PR_SET_PDEATHSIG, kept

@@ -9,14 +9,14 @@ from models import CommandStatus, Device, DeviceCommand, Punch, UnregisteredDevi
 from services import devices as svc
 from tests.conftest import uid
 from tests.devices.helpers import JPEG, make_device
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 FIXTURES = Path(__file__).resolve().parents[2] / "devices" / "adms" / "fixtures"
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _stamp(days_ago: int = 1, hour: int = 7, minute: int = 58) -> str:
-    day = dt.date.today() - dt.timedelta(days=days_ago)
+    day = site_today() - dt.timedelta(days=days_ago)
     return f"{day:%Y-%m-%d} {hour:02d}:{minute:02d}:12"
 
 

@@ -33,6 +33,7 @@ from tests.factories import (
     make_member,
     make_person,
     make_project,
+    site_today,
     token_for,
 )
 
@@ -55,7 +56,7 @@ def yesterday() -> str:
 async def member(world, app=None, name: str | None = None) -> ProjectMember:
     """A labour member who entered a few days ago, with a face photo when ``app`` is given."""
     person, _, _ = await make_person(name=name)
-    m = await make_member(world, person=person, entry_date=dt.date.today() - dt.timedelta(days=5))
+    m = await make_member(world, person=person, entry_date=site_today() - dt.timedelta(days=5))
     if app is not None:
         key = await app.ctx.files.put(
             JPEG, prefix="faces", suffix=".jpg", content_type="image/jpeg"

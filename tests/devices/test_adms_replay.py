@@ -12,7 +12,7 @@ import httpx
 from models import CommandStatus, DeviceCommand, Person, ProjectMember, Punch
 from services.sync import mark_members_changed
 from tests.devices.helpers import JPEG, make_device
-from tests.factories import make_member, make_person, make_project
+from tests.factories import make_member, make_person, make_project, site_today
 from tests.servers import serve_realname
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -20,7 +20,7 @@ CST = dt.timezone(dt.timedelta(hours=8))
 
 async def _member(world, app, name: str) -> ProjectMember:
     person, _, _ = await make_person(name=name)
-    m = await make_member(world, person=person, entry_date=dt.date.today() - dt.timedelta(days=5))
+    m = await make_member(world, person=person, entry_date=site_today() - dt.timedelta(days=5))
     key = await app.ctx.files.put(JPEG, prefix="faces", suffix=".jpg", content_type="image/jpeg")
     await Person.filter(id=person.id).update(face_key=key, face_sha256="d" * 64)
     await mark_members_changed([m.id])

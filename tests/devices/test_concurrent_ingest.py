@@ -11,7 +11,7 @@ from models import DailyAttendance, Punch, PunchStatus
 from models.settlement import PendingSettlement
 from services import attendance
 from tests.devices.helpers import call, make_device, punch
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -19,8 +19,7 @@ CST = dt.timezone(dt.timedelta(hours=8))
 async def test_concurrent_batches_never_fail_and_all_days_settle(client):
     world = await make_project()
     members = [
-        await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-        for _ in range(25)
+        await make_member(world, entry_date=site_today() - dt.timedelta(days=20)) for _ in range(25)
     ]
     devices = [await make_device(world) for _ in range(6)]
     today = dt.datetime.now(CST).date()

@@ -13,7 +13,7 @@ from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
 from services import attendance
 from tests.devices.helpers import make_device, punch, upload
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -25,8 +25,8 @@ def _sqlite() -> bool:
 async def test_the_days_are_settled_in_the_insert_commit(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=4)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=4)
     kicks: list[None] = []
     monkeypatch.setattr(attendance, "kick_pending", lambda **_: kicks.append(None))
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
@@ -65,10 +65,10 @@ async def test_the_days_are_settled_in_the_insert_commit(client, monkeypatch):
 async def test_a_day_that_fails_inline_is_marked_and_the_others_settle(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    entered = dt.date.today() - dt.timedelta(days=20)
+    entered = site_today() - dt.timedelta(days=20)
     good = await make_member(world, entry_date=entered)
     broken = await make_member(world, entry_date=entered)
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = site_today() - dt.timedelta(days=3)
     # A damaged punch of the broken member's day (as an old import could have left it): its
     # settlement raises on both engines.
     conn = connections.get("default")

@@ -12,14 +12,14 @@ from tortoise.transactions import in_transaction
 
 from models import Project
 from services import ingest
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 
 async def test_member_lookup_does_not_wait_for_a_write_transaction(database):
     if connections.get("default").capabilities.dialect != "sqlite":
         pytest.skip("SQLite's one-writer connection")
     world = await make_project()
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
     entered, release = asyncio.Event(), asyncio.Event()
 
     async def hold() -> None:
@@ -39,6 +39,6 @@ async def test_member_lookup_does_not_wait_for_a_write_transaction(database):
         release.set()
         await holder
     # A member committed a moment ago is found at once (the reader sees every commit).
-    other = await make_member(world, entry_date=dt.date.today())
+    other = await make_member(world, entry_date=site_today())
     rows = await ingest._members(world.project.id, {other.person_id}, set())
     assert [r.id for r in rows] == [other.id]

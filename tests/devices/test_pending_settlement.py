@@ -11,7 +11,7 @@ from models import DailyAttendance, DayState, Punch
 from models.settlement import PendingSettlement
 from services import attendance, ingest
 from tests.devices.helpers import call, make_device, punch, upload
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -46,8 +46,8 @@ async def _late_pair(client, dev, member, day, prefix):
 async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=4)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=4)
     monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)  # "crash" before settling
     await _late_pair(client, dev, member, day, "m")
     assert await PendingSettlement.filter(member_id=member.id, day=day).exists()
@@ -58,8 +58,8 @@ async def test_accepted_punches_mark_their_day_in_the_same_commit(client, monkey
 async def test_sweep_settles_days_left_pending_by_a_crash(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=5)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=5)
     monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)  # the process died here
     t_in, t_out = await _late_pair(client, dev, member, day, "c")
     assert not await DailyAttendance.filter(member_id=member.id, day=day).exists()
@@ -76,8 +76,8 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
     deletes only the marks it claimed, so the new one is settled on the next pass."""
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=6)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=6)
     monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)
     t_in = dt.datetime.combine(day, dt.time(8, 0), CST)
     await upload(client, dev, [punch("v1", member.person_id, when=t_in)])
@@ -103,8 +103,8 @@ async def test_a_mark_made_during_settlement_survives_it(client, monkeypatch):
 async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=7)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=7)
     when = dt.datetime.combine(day, dt.time(9, 0), CST)
     monkeypatch.setattr(attendance, "kick_pending", lambda **_: None)
     body = {"punches": [punch("r1", member.person_id, when=when, liveness=False)]}
@@ -123,8 +123,8 @@ async def test_rejected_and_duplicate_punches_mark_nothing(client, monkeypatch):
 async def test_ingest_settles_right_after_the_reply(client):
     world = await make_project()
     dev = await make_device(world)
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
-    day = dt.date.today() - dt.timedelta(days=8)
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
+    day = site_today() - dt.timedelta(days=8)
     await _late_pair(client, dev, member, day, "k")
     await attendance.wait_pending()
     assert (await DailyAttendance.get(member_id=member.id, day=day)).state == DayState.NORMAL

@@ -14,7 +14,7 @@ from services import attendance, identity, pii
 from services.identity import Principal
 from services.pii import PiiCipher
 from tests.devices.helpers import make_device, punch, upload, valid_id_number
-from tests.factories import make_member, make_person, make_project
+from tests.factories import make_member, make_person, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -89,7 +89,7 @@ async def test_adms_row_dated_year_one_is_rejected(client):
     world = await make_project()
     dev = await make_device(world, protocol="adms", antispoof=True)
     member = await make_member(world)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = site_today() - dt.timedelta(days=1)
     body = f"{member.id}\t0001-01-01 00:00:00\t0\t15\n{member.id}\t{yesterday} 08:01:00\t0\t15\n"
     r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=body.encode())
     assert r.status_code == 200
@@ -113,7 +113,7 @@ async def test_adms_year_one_in_another_zone_with_auto_direction(client):
         world, protocol="adms", antispoof=True, timezone="Asia/Urumqi", direction_mode="auto"
     )
     member = await make_member(world)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = site_today() - dt.timedelta(days=1)
     body = (
         f"{member.id}\t0001-01-01 00:00:00\t255\t15\n{member.id}\t{yesterday} 09:00:00\t255\t15\n"
     )
@@ -184,7 +184,7 @@ async def test_rejected_punches_keep_a_known_pin_or_person(client):
     other = await make_project()
     stranger = await make_member(other)  # a member of another project
     dev = await make_device(world, protocol="adms", antispoof=True)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = site_today() - dt.timedelta(days=1)
     body = f"{stranger.id}\t{yesterday} 08:00:00\t0\t15\n"
     r = await client.post(f"/iclock/cdata?SN={dev.sn}&table=ATTLOG", content=body.encode())
     assert r.status_code == 200

@@ -17,7 +17,7 @@ from tests.devices.helpers import (
     upload_in_out,
     valid_id_number,
 )
-from tests.factories import make_contract, make_member, make_person, make_project
+from tests.factories import make_contract, make_member, make_person, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -33,7 +33,7 @@ async def test_mixed_batch_results_in_order_with_every_reason(client):
     world, dev, good = await _world()
     left = await make_member(world, work_status=WorkStatus.LEFT)
     no_card = await make_member(world, bank_card=None)
-    red = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=40))
+    red = await make_member(world, entry_date=site_today() - dt.timedelta(days=40))
     outsider, _, _ = await make_person()
     other_world = await make_project()
     elsewhere = await make_member(other_world)
@@ -141,7 +141,7 @@ async def test_grouped_single_punches_keep_duplicates_and_devices_apart(client):
 
 async def test_late_punches_keep_real_time_and_resettle(client):
     world, dev, member = await _world()
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = site_today() - dt.timedelta(days=3)
     t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
     r = await upload_in_out(client, dev, member.person_id, t_in, t_out, ids=("l1", "l2"))
@@ -157,7 +157,7 @@ async def test_late_punches_keep_real_time_and_resettle(client):
 async def test_local_date_uses_project_time_zone(client):
     world, dev, member = await _world()
     # 23:30 UTC is the next morning in Xining (UTC+8).
-    when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
+    when = dt.datetime.combine(site_today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
     await upload(client, dev, [punch("tz1", member.person_id, when=when)])
     stored = await Punch.get(device__sn=dev.sn, device_punch_id="tz1")
     assert stored.local_date == when.astimezone(CST).date()
@@ -206,7 +206,7 @@ async def test_contract_in_force_is_read_with_the_member(client):
     """Rule 4 on the device path reads the contract state with the member row: only a contract
     in force (not terminated, not deleted) keeps a member entered 40 days ago from red."""
     world, dev, _ = await _world()
-    entered = dt.date.today() - dt.timedelta(days=40)
+    entered = site_today() - dt.timedelta(days=40)
     members = [await make_member(world, entry_date=entered) for _ in range(4)]
     signed, ended, removed, unsigned = members
     for m, status, deleted in (

@@ -14,7 +14,7 @@ from models import DailyAttendance, DayState
 from models.settlement import PendingSettlement
 from services import attendance, localtime
 from tests.devices.helpers import make_device, punch, upload, upload_in_out
-from tests.factories import make_member, make_person, make_project
+from tests.factories import make_member, make_person, make_project, site_today
 from tests.servers import cli_env, realname_cli
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -63,11 +63,11 @@ async def test_a_day_that_cannot_settle_is_set_aside_and_the_others_settle(
 ):
     world = await make_project()
     dev = await make_device(world)
-    entered = dt.date.today() - dt.timedelta(days=20)
+    entered = site_today() - dt.timedelta(days=20)
     good = await make_member(world, entry_date=entered)
     person, id_number, phone = await make_person()
     bad = await make_member(world, person=person, entry_date=entered)
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = site_today() - dt.timedelta(days=3)
     # The punch: 0001-01-01 00:00 on a terminal at +08:00.
     await _force_punch(bad, "forced-0001", "'0001-01-01 00:00:00+08:00'", "0001-01-01")
     # A damaged day of a plausible date that makes the settlement itself raise: on PostgreSQL a

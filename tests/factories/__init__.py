@@ -23,8 +23,17 @@ from models import (
     UnitRole,
 )
 from models.contracts import LabourContract
-from services import accounts, identity, pii
+from services import accounts, identity, localtime, pii
 from tests.conftest import uid
+
+
+def site_today() -> dt.date:
+    """Today on the sites the factories create (their projects' zone, Asia/Shanghai), by the
+    platform's clock: from 16:00 UTC it is already tomorrow there, so the machine's
+    ``date.today()`` (UTC on CI) would put "6 days ago" on the 7th day and the month's first day
+    in the previous month."""
+    return localtime.today(localtime.zone("Asia/Shanghai"))
+
 
 _rng = random.Random()
 
@@ -111,7 +120,7 @@ async def make_project(
         managing_level=managing_level,
         permit_number=uid("SG"),
     )
-    today = dt.date.today()
+    today = site_today()
     ents = {"builder": await make_enterprise(), "gc": await make_enterprise()}
     builder = await ParticipatingUnit.create(
         project=project, enterprise=ents["builder"], role=UnitRole.BUILDER, entry_date=today
@@ -159,7 +168,7 @@ async def make_member(
         person_type=person_type,
         work_type=work_type if labour else "",
         post=post,
-        entry_date=entry_date or dt.date.today() - dt.timedelta(days=DEFAULT_ENTRY_DAYS_AGO),
+        entry_date=entry_date or site_today() - dt.timedelta(days=DEFAULT_ENTRY_DAYS_AGO),
         bank_name="中国工商银行" if bank_card else "",
         bank_card_enc=c.encrypt(bank_card),
         bank_card_masked=pii.mask_bank_card(bank_card),

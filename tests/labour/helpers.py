@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.factories import (
     make_enterprise,
     make_id_number,
     make_project,
+    site_today,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -57,7 +57,7 @@ async def add_subcontractor(
     ent = await make_enterprise()
     world.enterprises[f"sub_{ent.id}"] = ent
     return await ParticipatingUnit.create(
-        project=world.project, enterprise=ent, role=role, entry_date=dt.date.today()
+        project=world.project, enterprise=ent, role=role, entry_date=site_today()
     )
 
 

@@ -10,7 +10,7 @@ from services import devices, pii
 from services.schemas.roster import RosterPage
 from tests import factories
 from tests.conftest import uid
-from tests.factories import auth
+from tests.factories import auth, site_today
 from tests.labour.helpers import CARD, PNG, headers_for
 
 
@@ -20,7 +20,7 @@ def base(world) -> str:
 
 async def _world_with_people():
     world = await factories.make_project()
-    today = dt.date.today()
+    today = site_today()
     woman, w_num, w_phone = await factories.make_person(
         name=uid("李"), id_number=factories.make_id_number(male=False)
     )
@@ -40,7 +40,7 @@ async def _world_with_people():
 async def test_roster_filters_and_missing_face_notice(client, redis):
     world, (a, woman, w_num, _), (b, man, m_num, _) = await _world_with_people()
     h = await headers_for(redis, world, "gc")
-    today = dt.date.today()
+    today = site_today()
     r = await client.get(f"{base(world)}/roster", headers=h)
     body = r.json()
     assert body["total"] == 2 and body["missing_face_count"] == 1

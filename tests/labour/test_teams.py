@@ -12,6 +12,7 @@ from tests.factories import (
     make_member,
     make_person,
     make_project,
+    site_today,
 )
 from tests.labour.helpers import (
     BRANCH,
@@ -172,12 +173,12 @@ async def test_rejoin_after_exit_and_off_site_team(client, redis):
     world, h = await gc_world(redis)
     person, number, _ = await make_person()
     member = await make_member(
-        world, person=person, entry_date=dt.date.today() - dt.timedelta(days=40)
+        world, person=person, entry_date=site_today() - dt.timedelta(days=40)
     )
     r = await client.post(
         f"{base(world)}/members/{member.id}/exit",
         headers=h,
-        json={"exit_date": str(dt.date.today() - dt.timedelta(days=41))},
+        json={"exit_date": str(site_today() - dt.timedelta(days=41))},
     )
     assert r.status_code == 422 and r.json()["message"] == "离职日期不能早于进场日期"
     r = await client.post(f"{base(world)}/members/{member.id}/exit", headers=h, json={})

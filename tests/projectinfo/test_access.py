@@ -1,15 +1,13 @@
 """Cross-project and cross-company access to every project-info resource is refused."""
 
-import datetime as dt
-
 import pytest
 
 from models import PersonType, Post
 from tests import factories
-from tests.factories import auth
+from tests.factories import auth, site_today
 from tests.projectinfo.helpers import pdf
 
-TODAY = dt.date.today()
+TODAY = site_today()
 Y, M = TODAY.year, TODAY.month
 
 ENDPOINTS = [

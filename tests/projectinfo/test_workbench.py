@@ -15,11 +15,12 @@ from tests.factories import (
     make_person,
     make_project,
     regulator_token,
+    site_today,
     token_for,
 )
 from tests.projectinfo.helpers import pdf, voucher
 
-TODAY = dt.date.today()
+TODAY = site_today()
 
 
 async def operator_token(redis):

@@ -22,6 +22,7 @@ from tests.factories import (
     make_member,
     make_person,
     make_project,
+    site_today,
 )
 from tests.replies import watch_replies
 from tests.servers import serve_realname
@@ -121,12 +122,12 @@ async def wechat_person(
 async def supplement_filed(client: httpx.AsyncClient, redis: Any, world: ProjectWorld) -> int:
     """The id of a 考勤补录 for yesterday (08:00–17:00) the general contractor filed for a new
     labour member of `world`; it waits for the labour officer."""
-    member = await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=3))
+    member = await make_member(world, entry_date=site_today() - dt.timedelta(days=3))
     r = await client.post(
         f"/admin/v1/projects/{world.project.code}/supplements",
         json={
             "member_id": member.id,
-            "date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+            "date": (site_today() - dt.timedelta(days=1)).isoformat(),
             "in_time": "08:00",
             "out_time": "17:00",
             "reason": "设备故障未能打卡",

@@ -9,7 +9,7 @@ from models.announcements import Announcement
 from tests.attendance.helpers import at, punch
 from tests.conftest import uid
 from tests.devices.helpers import JPEG
-from tests.factories import auth
+from tests.factories import auth, site_today
 from tests.signin.conftest import supplement_filed, synced_project, wechat_person
 
 
@@ -78,7 +78,7 @@ async def test_my_punch_photo(client, app):
     me = await wechat_person(client, world, labour=True)
     member = await ProjectMember.get(person_id=me["person"].id, project_id=world.project.id)
     key = await app.ctx.files.put(JPEG, prefix="punch", suffix=".jpg", content_type="image/jpeg")
-    taken = await punch(member, at(dt.date.today() - dt.timedelta(days=1), 8), photo_key=key)
+    taken = await punch(member, at(site_today() - dt.timedelta(days=1), 8), photo_key=key)
     url = f"/miniapp/v1/members/{member.id}/punches/{taken.id}/photo"
     r = await client.get(url, headers=auth(me["token"]))
     assert r.status_code == 200 and r.content == JPEG

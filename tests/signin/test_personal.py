@@ -6,7 +6,7 @@ import datetime as dt
 
 from models import Direction, Post, Punch, PunchSource, PunchStatus
 from services import attendance
-from tests.factories import auth, make_member
+from tests.factories import auth, make_member, site_today
 from tests.signin.conftest import synced_project, wechat_person
 
 
@@ -74,7 +74,7 @@ async def test_post_person_summary_and_worker_refused(client):
     world = await synced_project()
     pm = await wechat_person(client, world, post=Post.PROJECT_MANAGER)
     worker = await wechat_person(client, world, labour=True)
-    old = dt.date.today() - dt.timedelta(days=40)
+    old = site_today() - dt.timedelta(days=40)
     await make_member(world, entry_date=old)  # a red contract warning
     r = await client.get(
         f"/miniapp/v1/projects/{world.project.code}/summary", headers=auth(pm["token"])

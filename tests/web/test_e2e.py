@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 
 from tests.attendance.helpers import EXPORT_MEMBER_COLUMNS
 from tests.devices.helpers import DEVICE_LIST_COLUMNS
+from tests.factories import site_today
 from tests.web.conftest import Browser, Server, open_browser
 
 GC_NAME = "青海高原建设工程有限公司"  # the general contractor of QH-DEMO-001 (services/demo.py)
@@ -174,10 +175,23 @@ def test_workbench(enterprise: Browser) -> None:
     b.assert_clean()
 
 
+def _month_with_finished_days(b: Browser) -> None:
+    """On a month's first day (the sites' date) the statistics open on a month without a
+    finished day: show the previous one, where the demo's punches of the last 30 days are."""
+    yesterday = site_today() - dt.timedelta(days=1)
+    if yesterday.month == site_today().month:
+        return
+    picker = b.page.locator(".el-date-editor input").first
+    picker.fill(yesterday.strftime("%Y-%m"))
+    picker.press("Enter")
+    b.page.get_by_role("button", name="搜索", exact=True).click()
+
+
 def test_punch_statistics_grid_drawer_and_export(enterprise: Browser) -> None:
     b = enterprise
     b.goto("/attendance/punch")
     b.page.get_by_text("需各完成一次进场、出场打卡").wait_for()
+    _month_with_finished_days(b)
     pager = b.page.locator(".pager-total")
     pager.get_by_text(re.compile(r"共 [1-9]\d* 条 · 10 条/页")).wait_for()
     members = int(re.search(r"共 (\d+) 条", pager.inner_text()).group(1))  # type: ignore[union-attr]
@@ -201,6 +215,7 @@ def test_punch_statistics_grid_drawer_and_export(enterprise: Browser) -> None:
     b.page.get_by_role("tab", name="出勤时长统计", exact=True).click()
     b.page.wait_for_url("**/attendance/duration")
     b.page.get_by_text("绿色时长可点击查看出勤记录").wait_for()
+    _month_with_finished_days(b)
     b.page.locator(".cell.green").first.wait_for()
     b.shot("22-duration-stats")
     b.assert_clean()
@@ -409,7 +424,7 @@ def test_supplement_filed_and_approved_along_the_chain(
     option.wait_for()
     member = option.inner_text().split("（")[0]
     option.click()
-    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    day = (site_today() - dt.timedelta(days=1)).isoformat()
     wanted = (("补录日期", day), ("进场时间", "08:00"), ("出场时间", "17:30"))
     for label, value in wanted:
         field = dialog.locator(".el-form-item").filter(has_text=label).locator("input")
@@ -491,7 +506,7 @@ def test_posts_screen(enterprise: Browser) -> None:
     dialog = b.page.get_by_role("dialog", name="登记", exact=True)
     dialog.get_by_text("监理例会签到表").wait_for()
     meeting = dialog.locator(".el-form-item").filter(has_text="会议日期").locator("input")
-    meeting.fill((dt.date.today() - dt.timedelta(days=2)).isoformat())
+    meeting.fill((site_today() - dt.timedelta(days=2)).isoformat())
     meeting.press("Enter")  # closes the calendar, which would cover the next field
     dialog.locator(".el-form-item").filter(has_text="主持人").locator(".el-select").click()
     b.page.locator(".el-select-dropdown__item:visible").first.click()
