@@ -15,7 +15,7 @@ from models.settlement import PendingSettlement
 from services import attendance, ingest
 from services.attendance import pending
 from tests.devices.helpers import make_device, punch, upload
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -23,9 +23,9 @@ CST = dt.timezone(dt.timedelta(hours=8))
 async def test_a_batch_settles_its_days_in_the_insert_commit(client, monkeypatch):
     world = await make_project()
     dev = await make_device(world)
-    entered = dt.date.today() - dt.timedelta(days=20)
+    entered = site_today() - dt.timedelta(days=20)
     members = [await make_member(world, entry_date=entered) for _ in range(3)]
-    days = [dt.date.today() - dt.timedelta(days=n) for n in (2, 3, 4, 5)]
+    days = [site_today() - dt.timedelta(days=n) for n in (2, 3, 4, 5)]
     batch = []
     for m in members:
         for day in days:
@@ -100,10 +100,10 @@ async def test_a_batch_is_drained_without_the_coalescing_delay(client, monkeypat
     world = await make_project()
     dev = await make_device(world)
     members = [
-        await make_member(world, entry_date=dt.date.today() - dt.timedelta(days=20))
+        await make_member(world, entry_date=site_today() - dt.timedelta(days=20))
         for _ in range(ingest.GROUP_MAX_ROWS + 1)
     ]
-    when = dt.datetime.combine(dt.date.today() - dt.timedelta(days=2), dt.time(8, 0), CST)
+    when = dt.datetime.combine(site_today() - dt.timedelta(days=2), dt.time(8, 0), CST)
     batch = [punch(f"{m.id}-nd", m.person_id, when=when) for m in members]
     r = await upload(client, dev, batch)
     assert {x["status"] for x in r.json()["results"]} == {"accepted"}

@@ -17,7 +17,7 @@ from services import attendance
 from services.attendance import pending
 from services.attendance.clock import project_zone
 from tests.attendance.helpers import at, punch
-from tests.factories import make_member, make_project
+from tests.factories import make_member, make_project, site_today
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ async def _member_with_day(world, day: dt.date):
 
 
 async def test_it_settles_its_projects_and_leaves_the_rest_to_the_general_pass() -> None:
-    day = dt.date.today() - dt.timedelta(days=2)
+    day = site_today() - dt.timedelta(days=2)
     known, other = await make_project(), await make_project()
     settled = await _member_with_day(known, day)
     early = await make_member(known, entry_date=dt.date(1999, 1, 1))
@@ -68,7 +68,7 @@ async def test_it_settles_its_projects_and_leaves_the_rest_to_the_general_pass()
 
 
 async def test_it_claims_at_most_its_limit_oldest_first() -> None:
-    day = dt.date.today() - dt.timedelta(days=3)
+    day = site_today() - dt.timedelta(days=3)
     world = await make_project()
     first = await _member_with_day(world, day)
     second = await _member_with_day(world, day)
@@ -86,7 +86,7 @@ async def test_it_claims_at_most_its_limit_oldest_first() -> None:
 async def test_a_day_that_raises_falls_back_to_the_general_pass(caplog) -> None:
     """The statement settling a day whose duration does not fit the column fails as a whole;
     the general pass then settles the other day and sets the broken one aside."""
-    day = dt.date.today() - dt.timedelta(days=4)
+    day = site_today() - dt.timedelta(days=4)
     world = await make_project()
     good = await _member_with_day(world, day)
     broken = await make_member(world, entry_date=day - dt.timedelta(days=30))
