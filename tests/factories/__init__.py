@@ -49,15 +49,18 @@ DEFAULT_ENTRY_DAYS_AGO = 5
 
 
 def make_id_number(birth: dt.date | None = None, region: str = "632521", male: bool = True) -> str:
-    """A valid synthetic resident ID number (retried until stdnum accepts the birth place)."""
-    for _ in range(100):
+    """A valid synthetic resident ID number, never one handed out before in this run (retried
+    until stdnum accepts the birth place and the number is new: random birth dates, sequence
+    numbers and one region give ~6 M numbers, and a run makes thousands of persons — a repeat
+    made a person's insert fail on the unique ID number index now and then)."""
+    for _ in range(1000):
         born = birth or dt.date(
             1970 + _rng.randint(0, 35), _rng.randint(1, 12), _rng.randint(1, 28)
         )
         seq = _rng.randint(0, 49) * 2 + (1 if male else 0)
         first17 = f"{region}{born:%Y%m%d}{_rng.randint(0, 9)}{seq:02d}"
         number = first17 + ric.calc_check_digit(first17 + "0")
-        if ric.is_valid(number):
+        if ric.is_valid(number) and number not in GENERATED_ID_NUMBERS:
             GENERATED_ID_NUMBERS.add(number)
             return number
     raise ValueError(f"no valid ID number for region {region} born {birth}")
