@@ -65,6 +65,7 @@ lint: install
 
 ## make bench: benchmarks, reported as ratios against baselines measured in the same run
 bench: install
+	bash scripts/debian-packages.sh wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## make migrations: after changing models, rewrite migrations/0001_initial.py from them. Nothing is

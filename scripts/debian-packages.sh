@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the given Debian packages when missing (as root, or through sudo). Used by `make test`
-# (the browser the console's end-to-end tests drive) and by .ci/run (its whole list).
+# (the browser the console's end-to-end tests drive), `make bench` (wrk) and .ci/run (its whole
+# list).
 set -euo pipefail
 missing=()
 for pkg in "$@"; do
