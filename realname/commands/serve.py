@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import os
 import signal
-import sys
 import threading
 import time
 from functools import partial
@@ -97,25 +95,19 @@ def _served_app(create_app: Any, settings: Settings) -> Any:
 
 
 MANAGER_PID = "REALNAME_SERVE_MANAGER_PID"
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _exit_with_manager(app: Any) -> None:
-    """Stop this worker when its parent, Sanic's manager, dies (Linux).
+    """Stop this worker when its parent, Sanic's manager, dies.
 
     A manager killed outright (SIGKILL, the OOM killer, a test runner killed) runs no shutdown,
-    and its workers went on serving on the port, orphaned. The kernel sends the worker SIGTERM
-    when the manager dies (``PR_SET_PDEATHSIG``), which stops it as the manager's own shutdown
-    does. A SIGTERM that reaches Sanic while the worker is still starting is lost (its
-    ``loop.stop()`` ends a start-up step instead of the serving loop), so a watch thread sends it
-    again each second until the worker's shutdown begins, and ends the worker after the graceful
-    shutdown timeout, as the manager would have."""
-    if not sys.platform.startswith("linux"):
-        return
+    and its workers went on serving on the port, orphaned. A watch thread notices the manager is
+    gone (the worker's parent changes) and sends the worker SIGTERM, which stops it as the
+    manager's own shutdown does; again each second, since a SIGTERM that reaches Sanic while the
+    worker is still starting is lost (its ``loop.stop()`` ends a start-up step instead of the
+    serving loop), until the worker's shutdown begins; then SIGKILL after the graceful shutdown
+    timeout, as the manager would have."""
     manager = int(os.environ.get(MANAGER_PID) or os.getppid())
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     stopping = threading.Event()
     app.before_server_stop(lambda *_: stopping.set())
     grace = float(app.config.GRACEFUL_SHUTDOWN_TIMEOUT)
@@ -125,8 +117,8 @@ def _exit_with_manager(app: Any) -> None:
 
 
 def _watch_manager(manager: int, stopping: threading.Event, grace: float) -> None:
-    """In a worker: once its manager is gone (also before the PR_SET_PDEATHSIG call), SIGTERM
-    until its shutdown begins, then SIGKILL if it has not ended ``grace`` seconds later."""
+    """In a worker: once its manager is gone (also if it died before this thread started),
+    SIGTERM until its shutdown begins, then SIGKILL if it has not ended ``grace`` seconds later."""
     while os.getppid() == manager:
         time.sleep(0.5)
     while not stopping.wait(1.0):

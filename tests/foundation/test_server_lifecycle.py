@@ -323,7 +323,7 @@ def _running(pid: int) -> bool:
 
 def test_workers_exit_when_their_manager_is_killed(site) -> None:
     """SIGKILL of the manager of ``realname serve --workers 2`` (a test runner or supervisor
-    killed): its workers are told by the kernel and exit, none keeps serving or holding the port.
+    killed): its workers notice and exit, none keeps serving or holding the port.
     (multiprocessing's shared-state manager and resource tracker, which Sanic starts too, are
     not ours to change: they stay, and this test ends them.)"""
     import psutil
