@@ -674,15 +674,15 @@ async def _insert_now(
             " RETURNING device_id, device_punch_id"
         )
         flat = [v for row in part for v in row]
-        # The receipt time, shared by an upload's rows, as the sqlite3 adapter Tortoise
-        # registers writes it: formatted once per upload instead of once per row.
+        # The receipt time, shared by an upload's rows, as SQLite holds it: formatted once per
+        # upload instead of once per row.
         stamps: dict[int, str] = {}
         for k in range(_RECEIVED, len(flat), len(_COLUMNS)):
             value = flat[k]
             if type(value) is dt.datetime:
                 text = stamps.get(id(value))
                 if text is None:
-                    text = stamps[id(value)] = value.isoformat(" ")
+                    text = stamps[id(value)] = localtime.sqlite_text(value)
                 flat[k] = text
         now = localtime.now()
         async with conn.acquire_connection() as aconn:

@@ -92,6 +92,13 @@ def iso(moment: dt.datetime | None, tz: ZoneInfo | None = None) -> str | None:
     return None if moment is None else local(moment, tz).isoformat()
 
 
+def sqlite_text(moment: dt.datetime) -> str:
+    """A moment as SQLite holds Tortoise's datetimes: the text the sqlite3 adapter Tortoise
+    registers writes (``isoformat(" ")``), for the statements that bypass the ORM. UTC moments
+    of one column compare as text."""
+    return moment.isoformat(" ")
+
+
 # --- the clock -----------------------------------------------------------------------------------
 
 _now: Callable[[], dt.datetime] | None = None

@@ -25,6 +25,7 @@ from services.attendance.settlement import (
     _Item,
     _pg_settle,
     _pg_settle_ctes,
+    pg_contained,
     sqlite_in_transaction,
     sqlite_settle,
 )
@@ -106,8 +107,8 @@ _SET_ASIDE = "UPDATE settle_pending SET attempts = {}, error = {}, failed_at = {
 
 
 def _db_time(value: dt.datetime) -> str:
-    """A moment as SQLite stores Tortoise datetimes (UTC text, comparable as text)."""
-    return str(value.astimezone(dt.UTC))
+    """A moment of ``settle_pending`` as SQLite holds it: UTC text, comparable as text."""
+    return localtime.sqlite_text(value.astimezone(dt.UTC))
 
 
 # PostgreSQL, the common pass in one statement (one round trip, its own atomic transaction):
@@ -148,11 +149,7 @@ async def _pg_drain_pass(limit: int, zones: dict[int, ZoneInfo]) -> tuple[int, i
     todays = [localtime.today(zones[p]) for p in projects]
     conn = connections.get("default")
     async with conn.acquire_connection() as c:
-        if c.is_in_transaction():  # a caller's: a failure must not abort it
-            async with c.transaction():
-                row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
-        else:
-            row = await c.fetchrow(_PG_DRAIN, limit, now, projects, todays)
+        row = await pg_contained(c, c.fetchrow, _PG_DRAIN, limit, now, projects, todays)
     return row[0], row[1], row[2], row[3] > 0
 
 
@@ -186,7 +183,7 @@ async def _pending_pass_pg_general(limit: int) -> tuple[int, int]:
             return 0, 0
         claim = _Claim.of(tuple(r) for r in rows)
         items = await claim.items()
-        written, failed = await _pg_settle(c, items, now, savepoints=True)
+        written, failed = await _pg_settle(c, items, now)
         done = claim.done_ids(failed)
         if done:
             await c.execute("DELETE FROM settle_pending WHERE id = ANY($1::bigint[])", done)

@@ -282,8 +282,8 @@ def sqlite_settle(sqlconn: Any, items: list[_Item], now: dt.datetime) -> tuple[i
             for member_id, time, direction in cur.fetchall():
                 grouped[(member_id, day)].append((time, direction))
     rows = []
-    # settled_at as the sqlite3 adapter Tortoise registers writes it, once (not once per row)
-    stamp = now.isoformat(" ") if type(now) is dt.datetime else now
+    # settled_at as SQLite holds it, formatted once (not once per row)
+    stamp = localtime.sqlite_text(now) if type(now) is dt.datetime else now
     for project_id, member_id, day, today in items:
         try:
             punches = [(_aware(t), d) for t, d in grouped.get((member_id, day), ())]
@@ -333,18 +333,22 @@ def sqlite_in_transaction(sqlconn: Any, work: Any, *args: Any) -> Any:
     return result
 
 
-async def _pg_settle(
-    c: Any, items: list[_Item], now: dt.datetime, savepoints: bool
-) -> tuple[int, _Failed]:
+async def pg_contained(c: Any, fetch: Any, sql: str, *args: Any) -> Any:
+    """``fetch(sql, *args)`` on PostgreSQL connection `c`, inside a savepoint when `c` is in a
+    caller's transaction: a failing statement must not abort the caller's work."""
+    if c.is_in_transaction():
+        async with c.transaction():
+            return await fetch(sql, *args)
+    return await fetch(sql, *args)
+
+
+async def _pg_settle(c: Any, items: list[_Item], now: dt.datetime) -> tuple[int, _Failed]:
     """Settle member-days on PostgreSQL: one statement for all; if it fails, each day alone
-    (in savepoints when inside a transaction), so one failing day does not stop the others."""
+    (each contained: ``pg_contained``), so one failing day does not stop the others."""
 
     async def run(part: list[_Item]) -> int:
         columns = [list(col) for col in zip(*part, strict=True)]
-        if savepoints:
-            async with c.transaction():
-                return int(await c.fetchval(_PG_SETTLE, *columns, now))
-        return int(await c.fetchval(_PG_SETTLE, *columns, now))
+        return int(await pg_contained(c, c.fetchval, _PG_SETTLE, *columns, now))
 
     items, failed = _plausible(items)
     if not items:
@@ -373,7 +377,7 @@ async def _settle_items(items: list[_Item]) -> tuple[int, _Failed]:
     now = localtime.now()
     if conn.capabilities.dialect == "postgres":
         async with conn.acquire_connection() as c:
-            return await _pg_settle(c, items, now, savepoints=c.is_in_transaction())
+            return await _pg_settle(c, items, now)
     async with conn.acquire_connection() as aconn:
         written, failed = await aconn._execute(
             sqlite_in_transaction, aconn._conn, sqlite_settle, items, now
