@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the surfaces: auth helpers, JSON bodies, paging, error rendering."""
+"""HTTP plumbing shared by the surfaces: auth helpers, JSON bodies and replies, error rendering."""
 
 from __future__ import annotations
 
@@ -57,18 +57,6 @@ def body_of(request: Request) -> dict[str, Any]:
     return data
 
 
-def paging(request: Request, default_size: int = 10, max_size: int = 500) -> tuple[int, int]:
-    """``page`` (1-based) and ``page_size`` query arguments, checked."""
-    try:
-        page_no = int(request.args.get("page", 1))
-        size = int(request.args.get("page_size", default_size))
-    except ValueError as exc:
-        raise ValidationError("分页参数应为整数", code=E.INVALID_FIELD.code, field="page") from exc
-    if not 1 <= page_no <= 100_000 or not 1 <= size <= max_size:
-        raise ValidationError(f"分页参数超出范围（每页 1–{max_size} 条）", field="page_size")
-    return page_no, size
-
-
 def bearer(request: Request) -> str | None:
     """The bearer token of the request (Authorization header or ``token`` cookie)."""
     header = request.headers.get("authorization", "")
@@ -85,14 +73,6 @@ async def current_principal(request: Request) -> Principal:
     principal = await identity.resolve_token(request.app.ctx.redis, bearer(request))
     request.ctx.principal = principal
     return principal
-
-
-async def project_access(request: Request, code: str, cap: str = identity.VIEW) -> ProjectAccess:
-    """The one authorisation check for project resources: the caller must hold `cap`."""
-    principal = await current_principal(request)
-    access = await identity.project_access(principal, code, cap)
-    localtime.use_project(access.project)  # this reply's times are the project's local time
-    return access
 
 
 def ip_of(request: Request) -> str:

@@ -7,8 +7,8 @@ stored moment into what a reply or an export shows:
 * JSON replies go through :func:`json_default` (the ``default`` of the one JSON encoder in
   ``realname.web.ok``): a datetime becomes ``2026-11-01T07:34:00+08:00``, a date ``2026-11-01``,
   a time of day ``07:34:00``.
-* The zone of a reply is the project the handler resolved (``realname.web.project_access`` calls
-  :func:`use_project`); replies not about one project use the setting.
+* The zone of a reply is the project the route's declaration resolved (``realname.contract``'s
+  access check calls :func:`use_project`); replies not about one project use the setting.
 * Spreadsheet cells get :func:`excel_value`: a naive local datetime without microseconds.
 
 It is also the platform's one clock: :func:`now` is the current moment and :func:`today` /
