@@ -142,6 +142,9 @@ def concrete(path: str, code: str) -> str:
 
 
 def declared_routes(app: Any) -> list[tuple[str, str, Endpoint]]:
+    """Every declared (method, path), sorted: the router's own order depends on the process's
+    string hashing (PYTHONHASHSEED), so unsorted, a slice such as ``[100]`` held other routes, in
+    another order, in every run, and a failing case could not be run again as it failed."""
     rows = []
     for route in surface_routes(app):
         decl = declaration(handler_of(route))
@@ -149,7 +152,7 @@ def declared_routes(app: Any) -> list[tuple[str, str, Endpoint]]:
             continue
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             rows.append((method, route.path, decl))
-    return rows
+    return sorted(rows, key=lambda row: (row[1], row[0]))
 
 
 async def send(client: Any, caller: Caller, method: str, url: str) -> Any:
