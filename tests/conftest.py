@@ -177,9 +177,13 @@ async def another_app(settings: Settings, name: str) -> AsyncIterator[httpx.Asyn
 
 @pytest.fixture(scope="session")
 async def client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client speaking to the app over ASGI."""
+    """An HTTP client speaking to the app over ASGI; every 2xx JSON reply it receives, in every
+    test, must match the response model its route declares (``tests.replies``)."""
+    from tests.replies import watch_replies
+
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        watch_replies(c, app)
         yield c
 
 
@@ -197,11 +201,14 @@ def _no_cookies_between_tests(request: pytest.FixtureRequest) -> Iterator[None]:
 async def client_at(app: Sanic) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
     """Build ASGI clients connecting from a given socket address (the address rate limits and
     audit rows see: forwarding headers count only from TRUSTED_PROXIES)."""
+    from tests.replies import watch_replies
+
     made: list[httpx.AsyncClient] = []
 
     def build(ip: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(ip, 50000))
         made.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        watch_replies(made[-1], app)
         return made[-1]
 
     yield build

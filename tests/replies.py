@@ -28,10 +28,8 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return _adapters[key]
 
 
-def check_reply(app: Sanic, response: httpx.Response, only: frozenset[str] | None = None) -> bool:
-    """Validate one reply against its route's declared response; True when it was checked.
-
-    With `only`, just the routes of those handler modules (``admin_api.units``...)."""
+def check_reply(app: Sanic, response: httpx.Response) -> bool:
+    """Validate one reply against its route's declared response; True when it was checked."""
     if not 200 <= response.status_code < 300:
         return False
     if "application/json" not in response.headers.get("content-type", ""):
@@ -44,8 +42,6 @@ def check_reply(app: Sanic, response: httpx.Response, only: frozenset[str] | Non
     decl = declaration(handler)
     if decl is None or decl.response is None or isinstance(decl.response, (str, dict)):
         return False
-    if only is not None and getattr(decl.handler, "__module__", "") not in only:
-        return False
     model = decl.response
     if isinstance(model, type) and issubclass(model, BaseModel):
         model.model_validate_json(response.content, strict=True)
@@ -55,21 +51,11 @@ def check_reply(app: Sanic, response: httpx.Response, only: frozenset[str] | Non
     return True
 
 
-def watch_replies(
-    client: httpx.AsyncClient, app: Sanic, only: frozenset[str] | None = None
-) -> None:
+def watch_replies(client: httpx.AsyncClient, app: Sanic) -> None:
     """Validate every reply `client` receives (see the module docstring)."""
 
     async def hook(response: httpx.Response) -> None:
         await response.aread()
-        check_reply(app, response, only)
+        check_reply(app, response)
 
     client.event_hooks["response"] = [*client.event_hooks["response"], hook]
-
-
-def watch_test_clients(request: Any, only: frozenset[str] | None = None) -> None:
-    """For an autouse fixture: watch the test's ``client`` (and ``client_at`` ones) if it uses
-    them, without making tests that do not use the app start it."""
-    names = set(request.fixturenames)
-    if "client" in names:
-        watch_replies(request.getfixturevalue("client"), request.getfixturevalue("app"), only)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from models import Punch
 from realname.contract import declaration
 from services.schemas.device_protocol import (
@@ -19,12 +17,6 @@ from services.schemas.device_protocol import (
 )
 from tests.devices.helpers import JPEG_B64, call, make_device, punch
 from tests.factories import make_member, make_project
-from tests.replies import watch_replies
-
-
-@pytest.fixture(autouse=True)
-def _replies_match_their_declaration(client, app):
-    watch_replies(client, app)
 
 
 def _nested(depth: int) -> str:

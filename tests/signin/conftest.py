@@ -24,7 +24,6 @@ from tests.factories import (
     make_project,
     site_today,
 )
-from tests.replies import watch_replies
 from tests.servers import serve_realname
 
 
@@ -35,12 +34,6 @@ async def _clear_rate_limits(redis: Any) -> AsyncIterator[None]:
     if keys:
         await redis.delete(*keys)
     yield
-
-
-@pytest.fixture(autouse=True)
-def _replies_match_their_declaration(client: httpx.AsyncClient, app: Any) -> None:
-    """2xx JSON replies of declared routes (the mini-program's) must match their response model."""
-    watch_replies(client, app)
 
 
 def valid_id_number() -> str:
