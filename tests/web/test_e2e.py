@@ -134,6 +134,37 @@ def test_qr_sign_in_confirmed_from_the_mini_program(pm: Browser) -> None:
     pm.assert_clean()
 
 
+PHONE = {"width": 390, "height": 844}  # a common phone's CSS viewport
+
+
+def test_a_project_manager_on_a_phone(pm: Browser) -> None:
+    """The screens a PM opens on a phone (workbench, roster, attendance) fit its width: the menu
+    is a panel opened from the header (菜单), nothing makes the page scroll sideways (wide
+    tables scroll inside themselves), and the menu still leads to every screen."""
+    b = pm
+    b.page.set_viewport_size(PHONE)
+    try:
+        for path, ready in (
+            ("/workbench", "待办事项"),
+            ("/roster", "导出花名册"),
+            ("/attendance/punch", "导出数据"),
+        ):
+            b.goto(path)
+            b.page.get_by_text(ready).first.wait_for()
+            b.page.locator('[data-test="aside"]').wait_for(state="hidden")
+            widths = b.page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert widths[0] <= widths[1], (path, widths)
+            b.shot(f"05-phone{path.replace('/', '-')}")
+        b.page.locator('[data-test="menu-toggle"]').click()
+        b.page.locator('[data-test="aside"]').get_by_text("项目花名册").click()
+        b.page.wait_for_url("**/roster")
+        b.page.get_by_text("导出花名册").first.wait_for()
+        b.page.locator('[data-test="aside"]').wait_for(state="hidden")  # closed once picked
+    finally:
+        b.page.set_viewport_size({"width": 1440, "height": 900})
+    b.assert_clean()
+
+
 def test_frame_and_project_switcher(enterprise: Browser) -> None:
     b = enterprise
     for label in (
