@@ -134,6 +134,11 @@ ROLE_LABELS: dict[str, str] = {
     "cli": "命令行",
     "anonymous": "匿名",
 }
+# What the platform's own writers put in actor_id (actor_kind "system"): shown by name, never the
+# code; an id not named here shows as 系统 alone.
+SYSTEM_ACTORS: dict[str, str] = {
+    "import": "施工许可证同步",  # services.projects: key posts from the permit data
+}
 TARGET_KINDS = {
     "member": "人员",
     "person": "人员",
@@ -419,8 +424,11 @@ def _target_label(row: AuditLog, labels: dict[str, str]) -> str:
 def _actor_name(row: AuditLog, names: _Names) -> str:
     if row.actor_kind == "device":
         return f"设备 {row.actor_id}"
-    if row.actor_kind in ("system", "cli"):
-        return f"{ROLE_LABELS[row.actor_kind]}（{row.actor_id}）" if row.actor_id else "系统"
+    if row.actor_kind == "system":
+        named = SYSTEM_ACTORS.get(row.actor_id)
+        return f"系统（{named}）" if named else "系统"
+    if row.actor_kind == "cli":  # the operating-system user who ran the command
+        return f"命令行（{row.actor_id}）" if row.actor_id else "命令行"
     return names.actors.get(f"{row.actor_kind}:{row.actor_id}", row.actor_id)
 
 

@@ -19,7 +19,7 @@ from models import (
 )
 from services import accounts
 from tests.conftest import uid
-from tests.factories import auth, token_for
+from tests.factories import auth, enterprise_token, token_for
 from tests.foundation.test_import import permit_row
 from tests.servers import cli_env, realname_ok
 from tests.signin.conftest import wechat_person
@@ -112,6 +112,15 @@ async def test_reimport_with_new_pm_ends_the_old_post(client, redis):
     assert await AuditLog.filter(
         project=project, action="post.exit", target=f"member:{pm_member.id}"
     ).exists()
+    # The log names the writer in Chinese (the permit sync), never its code ("import").
+    gc_token = await enterprise_token(redis, await gc.enterprise)
+    r = await client.get(
+        f"/admin/v1/projects/{row['code']}/audit",
+        params={"action": "key_personnel.,post.exit"},
+        headers=auth(gc_token),
+    )
+    assert r.status_code == 200, r.text
+    assert [e["actor_name"] for e in r.json()["data"]] == ["系统（施工许可证同步）"] * 4
 
     # The same data again changes nothing; naming the old PM again re-appoints the kept row.
     await _import(client, op_token, second)
