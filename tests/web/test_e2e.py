@@ -134,6 +134,17 @@ def test_qr_sign_in_confirmed_from_the_mini_program(pm: Browser) -> None:
     pm.assert_clean()
 
 
+def test_post_personnel_are_not_shown_the_company_log(pm: Browser) -> None:
+    """操作日志 is a company screen (not in a person's menu; its API answers them 403): typed in,
+    the address leads a post person to the workbench instead of an error and an empty table."""
+    with pm.page.expect_response(lambda r: r.url.endswith("/auth/me")):
+        pm.goto("/audit")
+    pm.page.wait_for_url("**/workbench")
+    pm.page.get_by_text("待办事项").first.wait_for()
+    assert pm.page.locator(".menu").get_by_text("操作日志").count() == 0
+    pm.assert_clean()
+
+
 PHONE = {"width": 390, "height": 844}  # a common phone's CSS viewport
 
 

@@ -6,6 +6,8 @@ declare module 'vue-router' {
     public?: boolean
     title?: string
     regulator?: boolean
+    /** Company accounts only (the project's operation log: post personnel may not read it). */
+    enterprise?: boolean
   }
 }
 
@@ -29,7 +31,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'project/units', component: () => import('./views/project/UnitsView.vue'), meta: { title: '参建单位管理' } },
       { path: 'project/materials', component: () => import('./views/project/MaterialsView.vue'), meta: { title: '项目材料管理' } },
       { path: 'project/info', component: () => import('./views/project/BasicInfoView.vue'), meta: { title: '基础信息查看' } },
-      { path: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: '操作日志' } },
+      { path: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: '操作日志', enterprise: true } },
       { path: 'regulator/audit', component: () => import('./views/AuditView.vue'), meta: { title: '操作日志', regulator: true } },
       { path: 'regulator/reviews', component: () => import('./views/regulator/ReviewsView.vue'), meta: { title: '状态变更审核', regulator: true } },
       { path: 'regulator/projects', component: () => import('./views/regulator/RegionProjectsView.vue'), meta: { title: '辖区项目', regulator: true } },
@@ -50,6 +52,7 @@ router.beforeEach(async (to) => {
   // Regulators have their own screens; the project screens are the enterprises' and persons'.
   const home = session.isRegulator ? '/regulator/reviews' : '/workbench'
   if (to.path === '/' || !!to.meta.regulator !== session.isRegulator) return home
+  if (to.meta.enterprise && session.me?.kind !== 'enterprise') return home
   return true
 })
 
