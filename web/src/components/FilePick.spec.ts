@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
+import ElementPlus from 'element-plus'
 import FilePick from './FilePick.vue'
 
 function choose(input: HTMLInputElement, files: File[]) {
@@ -30,6 +31,22 @@ describe('FilePick (a form\'s file field)', () => {
     const files = [new File(['a'], 'a.jpg'), new File(['b'], 'b.png')]
     choose(input, files)
     expect(w.emitted('update:modelValue')![0]).toEqual([files])
+  })
+
+  it('speaks Chinese whatever the browser\'s language: 选择文件 opens the hidden input, the names show', async () => {
+    const w = mount(FilePick, { props: { modelValue: null as File | null }, global: { plugins: [ElementPlus] } })
+    const input = w.find('input').element as HTMLInputElement
+    expect(getComputedStyle(input).display === 'none' || input.classList.contains('native')).toBe(true)
+    expect(w.text()).toContain('选择文件')
+    expect(w.find('[data-test="file-chosen"]').text()).toBe('未选择文件')
+    let opened = false
+    input.click = () => { opened = true }
+    await w.find('button').trigger('click')
+    expect(opened).toBe(true)
+    await w.setProps({ modelValue: new File(['a'], '签到表.pdf') })
+    expect(w.find('[data-test="file-chosen"]').text()).toBe('签到表.pdf')
+    const many = mount(FilePick, { props: { modelValue: [new File(['a'], 'a.jpg'), new File(['b'], 'b.png')] as File[] }, global: { plugins: [ElementPlus] } })
+    expect(many.find('[data-test="file-chosen"]').text()).toBe('a.jpg、b.png')
   })
 
   it('empties the field when the model is emptied (a form opened afresh)', async () => {
