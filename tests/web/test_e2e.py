@@ -359,6 +359,16 @@ def test_teams_add_team_and_member(enterprise: Browser) -> None:
     row.get_by_role("button", name="班组人员", exact=True).click()
     b.page.locator(".el-table__row").filter(has_text=person["name"]).wait_for()
     b.shot("42-team-members")
+    # 编辑: the card number is not shown back; the field says a blank keeps it, and saving does.
+    member = b.page.locator(".el-table__row").filter(has_text=person["name"])
+    member.get_by_role("button", name="编辑", exact=True).click()
+    edit = b.page.get_by_role("dialog", name="编辑人员", exact=True)
+    card = edit.locator(".el-form-item").filter(has_text="工资卡号").locator("input")
+    assert card.get_attribute("placeholder") == "已登记，不修改请留空"
+    assert card.input_value() == ""
+    edit.get_by_role("button", name="确认", exact=True).click()
+    b.page.get_by_text("人员信息已保存").wait_for()
+    member.get_by_text("6222021234567890123").wait_for()
 
     # 班组导入: the template filled with one good row and one bad one.
     _, people = _permit_rows_demo()
