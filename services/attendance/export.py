@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from models import DayState
+from services import localtime
 from services.attendance.clock import month_bounds
 from services.attendance.stats import StatsFilter, _hours, _member_columns, iter_month_rows
 from services.scope import ProjectAccess
@@ -48,14 +49,18 @@ def _export_rows(
     n_days: int,
     durations: bool,
     full_pii: bool,
+    future_from: int | None = None,
 ) -> list[list]:
-    """Sheet rows for a batch of members (✓/X or hours per day)."""
+    """Sheet rows for a batch of members (✓/X or hours per day); the days from `future_from`
+    (after the project's today) are blank unless punched."""
     from services.exports import Cell
 
     green, grey, absent = Cell("✓", "green"), Cell("✓", "grey"), Cell("X", "absent")
     grey0 = Cell(0, "grey")
     normal, absent_state = DayState.NORMAL.value, DayState.ABSENT.value
-    blank = [0 if durations else absent] * n_days
+    blank: list[Any] = [0 if durations else absent] * n_days
+    if future_from is not None:
+        blank[future_from - 1 :] = [None] * (n_days - future_from + 1)
     empty: dict[int, tuple[str, int]] = {}
     out = []
     for i, m in enumerate(members):
@@ -104,11 +109,13 @@ async def export_month(
 
     _, _, first, last = month_bounds(month)
     full = access.can("view_pii")
+    today = localtime.project_today(access.project)
+    future_from = None if today >= last else max(1, (today - first).days + 2)
 
     async def batches() -> AsyncIterator[list[list]]:
         index = 1
         async for members, days in iter_month_rows(access, month, f):
-            yield _export_rows(members, days, index, last.day, durations, full)
+            yield _export_rows(members, days, index, last.day, durations, full, future_from)
             index += len(members)
 
     sheet = "出勤时长统计" if durations else "打卡统计"

@@ -65,17 +65,24 @@ def _hours(seconds: int) -> float:
 
 
 def _day_cells(
-    cells: dict[int, tuple[str, int]], first: dt.date, n_days: int, durations: bool
+    cells: dict[int, tuple[str, int]],
+    first: dt.date,
+    n_days: int,
+    durations: bool,
+    today: dt.date,
 ) -> tuple[list[dict[str, Any]], int, int, int]:
-    """Per-day cells and (attendance days, effective days, effective seconds)."""
+    """Per-day cells and (attendance days, effective days, effective seconds); a day after the
+    project's `today` is marked ``future`` (shown blank: it is not an absence yet)."""
     out = []
     attended = effective = seconds = 0
     for d in range(1, n_days + 1):
         state, secs = cells.get(d, (DayState.ABSENT.value, 0))
+        day = first.replace(day=d)
         cell: dict[str, Any] = {
             "day": d,
-            "date": (first.replace(day=d)).isoformat(),
+            "date": day.isoformat(),
             "state": state,
+            "future": day > today,
         }
         if state != DayState.ABSENT:
             attended += 1
@@ -180,7 +187,7 @@ async def month_stats(
     for i, m in enumerate(members):
         row = _member_columns(m, (page_no - 1) * size + i + 1, full)
         cells, attended, effective, seconds = _day_cells(
-            days.get(m["id"], {}), first, last.day, durations
+            days.get(m["id"], {}), first, last.day, durations, today
         )
         row.update(days=cells, attendance_days=attended, effective_days=effective)
         if durations:

@@ -44,11 +44,13 @@ class MonthQuery(Query):
 
 
 class StatsDay(BaseModel):
-    """One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X."""
+    """One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X; a day
+    still to come (``future``, after the project's today) is left blank, not X."""
 
     day: int
     date: str
     state: Literal["normal", "abnormal", "today", "absent"]
+    future: bool = Field(False, title="尚未到来（项目所在地日期之后，显示为空白）")
     hours: float | None = Field(None, title="出勤时长（小时，仅出勤时长统计）")
 
 

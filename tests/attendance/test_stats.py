@@ -33,7 +33,7 @@ async def test_punch_stats_cells_and_totals(client, redis) -> None:
     assert [row["index"] for row in body["data"]] == [1, 2, 3, 4]
     m1 = rows[w.m1.id]
     assert len(m1["days"]) == 29  # leap February
-    assert m1["days"][28] == {"day": 29, "date": "2028-02-29", "state": "normal"}
+    assert m1["days"][28] == {"day": 29, "date": "2028-02-29", "state": "normal", "future": False}
     assert m1["days"][0]["state"] == "abnormal"
     assert m1["days"][1]["state"] == "absent"
     assert (m1["attendance_days"], m1["effective_days"]) == (2, 1)
@@ -47,6 +47,30 @@ async def test_punch_stats_cells_and_totals(client, redis) -> None:
     m4 = rows[w.m4.id]
     assert (m4["attendance_days"], m4["effective_days"]) == (0, 0)
     assert {c["state"] for c in m4["days"]} == {"absent"}
+
+
+async def test_days_still_to_come_are_blank_not_absent(client, redis) -> None:
+    """The month holding the project's today (10 March 2028 on site): the days after it are
+    ``future`` (the grid leaves them blank, the export too), not 31 X on the month's first days."""
+    w = await stats_world()
+    for kind in ("punch-stats", "duration-stats"):
+        r = await _get(client, redis, w, kind=kind, month="2028-03")
+        assert r.status_code == 200, r.text
+        for row in r.json()["data"]:
+            days = row["days"]
+            assert [c["future"] for c in days] == [False] * 10 + [True] * 21
+            assert row["attendance_days"] == 0
+    r = await _get(client, redis, w, kind="punch-stats", month="2028-02")
+    assert not any(c["future"] for row in r.json()["data"] for c in row["days"])
+    r = await _get(client, redis, w, format="xlsx", month="2028-03")
+    assert r.status_code == 200, r.text
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    for row in rows[1:]:
+        assert row[9 : 9 + 10] == ("X",) * 10  # 1-10 March: absent
+        assert row[9 + 10 : 9 + 31] == (None,) * 21  # 11-31 March: blank
+    r = await _get(client, redis, w, kind="duration-stats", format="xlsx", month="2028-04")
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert all(row[9 : 9 + 30] == (None,) * 30 for row in rows[1:])  # a month still to come
 
 
 async def test_duration_stats_hours(client, redis) -> None:

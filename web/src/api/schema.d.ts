@@ -6057,13 +6057,19 @@ export interface components {
         };
         /**
          * StatsDay
-         * @description One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X.
+         * @description One day of a member's month: normal ✓ green, abnormal/today ✓ grey, absent X; a day
+         *     still to come (``future``, after the project's today) is left blank, not X.
          */
         StatsDay: {
             /** Date */
             date: string;
             /** Day */
             day: number;
+            /**
+             * 尚未到来（项目所在地日期之后，显示为空白）
+             * @default false
+             */
+            future?: boolean;
             /**
              * 出勤时长（小时，仅出勤时长统计）
              * @default null

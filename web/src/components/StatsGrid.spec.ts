@@ -7,12 +7,12 @@ import type { Row } from '../api/client'
 type StatsRow = Row<'/admin/v1/projects/{code}/attendance/punch-stats'>
 type DayCell = StatsRow['days'][number]
 
-function row(states: DayCell['state'][], hours: number[] = []): StatsRow {
+function row(states: DayCell['state'][], hours: number[] = [], future = 0): StatsRow {
   return {
     index: 1, member_id: 7, unit_id: 1, unit_name: '青海高原建设工程有限公司', team_id: 2, team_name: '钢筋班',
     person_type: 'labour', person_type_label: '劳务人员', work_type_or_post: '钢筋工', work_status: 'active',
     work_status_label: '在职', name: '王建国', id_number: '630102********1234', phone: '138****0000',
-    days: states.map((state, i) => ({ day: i + 1, date: `2026-11-${String(i + 1).padStart(2, '0')}`, state, hours: hours[i] })),
+    days: states.map((state, i) => ({ day: i + 1, date: `2026-11-${String(i + 1).padStart(2, '0')}`, state, hours: hours[i], future: i >= states.length - future })),
     attendance_days: states.filter((s) => s !== 'absent').length,
     effective_days: states.filter((s) => s === 'normal').length,
     effective_hours: hours.reduce((a, b) => a + b, 0),
@@ -39,6 +39,18 @@ describe('StatsGrid (打卡统计)', () => {
     expect(text).toContain('出勤天数')
     expect(text).toContain('有效出勤天数')
     w.unmount()
+  })
+
+  it('leaves the days still to come blank (not X, not 0) in both grids', async () => {
+    for (const durations of [false, true]) {
+      const w = grid([row(['normal', 'absent', 'absent', 'absent'], [8, 0, 0, 0], 2)], durations)
+      await new Promise((r) => setTimeout(r, 0))
+      expect(w.find('[data-day="1"]').exists()).toBe(true)
+      expect(w.find('[data-day="2"]').text()).toBe(durations ? '0' : 'X') // a past day without punches: absent
+      expect(w.find('[data-day="3"]').exists()).toBe(false)
+      expect(w.find('[data-day="4"]').exists()).toBe(false)
+      w.unmount()
+    }
   })
 
   it('a punched day opens the diagnosis; an absent day does not', async () => {
