@@ -13,6 +13,7 @@ from services.files import decode_base64, sniff
 from services.ingest import PunchIn, _encode
 
 MAX_ID_LEN = 64
+MAX_PERSON_ID = 2**31 - 1  # person ids are 32-bit (PostgreSQL int)
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
@@ -94,8 +95,12 @@ def parse_native(raw: Any) -> PunchIn:
     if person_id is not None and id_number is None:
         try:
             p.person_id = int(person_id)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 parses as inf
             p.error = "person_id"
+        else:
+            # beyond the id column a PostgreSQL lookup cannot even bind it (was a 500)
+            if not 1 <= p.person_id <= MAX_PERSON_ID:
+                p.person_id, p.error = None, "person_id"
     elif id_number is not None and person_id is None and isinstance(id_number, str):
         p.id_number = id_number.strip().upper()
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,37 @@ async def test_permit_rows_beyond_their_columns_are_reported(client, redis):
     body = spec["paths"]["/admin/v1/projects/import"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert schema["type"] == "array" and schema["items"]["$ref"].endswith("/PermitRow")
+
+
+async def test_punch_person_ids_beyond_the_column_are_bad_field(client):
+    """A punch with person_id -6634517017087492302569472 was a PostgreSQL 500: the batch's member
+    lookup could not bind it as a 32-bit int. Such a punch is rejected as bad_field person_id;
+    the batch's other punches are stored as usual."""
+    world = await make_project()
+    dev = await make_device(world)
+    member = await make_member(world)
+    now = dt.datetime.now(dt.UTC).isoformat()
+    punch = {"time": now, "direction": "in", "liveness": True}
+    bad = [-6634517017087492302569472, 2**31, 0, -1]
+    batch = [{"id": f"b{i}", "person_id": v, **punch} for i, v in enumerate(bad)]
+    batch.append({"id": "ok", "person_id": member.person_id, **punch})  # type: ignore[attr-defined]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": batch})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    for result in results[:-1]:
+        assert (result["status"], result["reason"], result["field"]) == (
+            "rejected",
+            "bad_field",
+            "person_id",
+        ), result
+    assert results[-1]["status"] == "accepted", results[-1]
+    assert await Punch.filter(member_id=member.id).count() == 1
+    raw = (
+        b'{"punches": [{"id": "inf", "person_id": 1e400, "time": "%s", "direction": "in",'
+        % (now.encode())
+        + b' "liveness": true}]}'
+    )
+    r = await call(client, dev, "POST", "/device/v1/punches", raw=raw)
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert r.json()["results"][0]["field"] == "person_id"
