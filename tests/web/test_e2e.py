@@ -165,6 +165,8 @@ def test_a_project_manager_on_a_phone(pm: Browser) -> None:
             b.page.locator('[data-test="aside"]').wait_for(state="hidden")
             widths = b.page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
             assert widths[0] <= widths[1], (path, widths)
+            # no column pinned over the rows (the roster's 操作 would leave the names no room)
+            assert b.page.locator(".el-table-fixed-column--right").count() == 0, path
             b.shot(f"05-phone{path.replace('/', '-')}")
         b.page.locator('[data-test="menu-toggle"]').click()
         b.page.locator('[data-test="aside"]').get_by_text("项目花名册").click()
