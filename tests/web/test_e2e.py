@@ -67,6 +67,11 @@ def test_sign_in_page_and_public_query(chromium: Any, console_server: Server) ->
     b.shot("01-login")
     b.page.get_by_role("link", name="项目查询", exact=True).click()
     b.page.wait_for_url("**/query")
+    asked: list[str] = []
+    b.page.on("request", lambda r: "/public/projects" in r.url and asked.append(r.url))
+    b.page.get_by_role("button", name="查询", exact=True).click()  # nothing typed yet
+    b.page.get_by_text("请输入项目名称或施工许可证号").wait_for()
+    assert asked == []  # told at once, without a refused (422) request
     b.page.get_by_placeholder("项目名称（包含）").fill("康川")
     b.page.get_by_role("button", name="查询", exact=True).click()
     b.page.get_by_text(PROJECT_NAME).wait_for()
