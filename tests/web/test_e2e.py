@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
+from stdnum.cn import uscc
 
 from tests.attendance.helpers import EXPORT_MEMBER_COLUMNS
 from tests.devices.helpers import DEVICE_LIST_COLUMNS
@@ -28,6 +29,7 @@ from tests.web.conftest import Browser, Server, open_browser
 GC_NAME = "青海高原建设工程有限公司"  # the general contractor of QH-DEMO-001 (services/demo.py)
 PROJECT = "QH-DEMO-001"
 PROJECT_NAME = "西宁市城东区康川保障性住房建设项目"
+SUB_NAME = "西宁河湟劳务分包有限公司"  # its labour subcontractor
 
 
 def _company_sso(chromium: Any, server: Server, start: str, company: str, lands: str) -> Browser:
@@ -601,6 +603,14 @@ def test_posts_screen(enterprise: Browser) -> None:
     b.page.get_by_role("tab", name="总包单位", exact=True).click()
     b.page.locator(".el-table__row").filter(has_text="项目经理").first.wait_for()
     b.shot("71-posts-gc")
+    # 分包单位 · 添加人员 offers the project's subcontractors (matched by the API's role codes)
+    b.page.get_by_role("tab", name="分包单位", exact=True).click()
+    b.page.get_by_role("button", name="添加人员", exact=True).click()
+    add = b.page.get_by_role("dialog", name="添加人员", exact=True)
+    add.locator(".el-form-item").filter(has_text="所属单位").locator(".el-select").click()
+    b.page.locator(".el-select-dropdown__item:visible").filter(has_text=SUB_NAME).wait_for()
+    b.page.keyboard.press("Escape")
+    add.get_by_role("button", name="取消", exact=True).click()
     b.assert_clean()
 
 
@@ -620,7 +630,29 @@ def test_project_information_screens(enterprise: Browser) -> None:
     code_input.blur()
     dialog.get_by_text("统一社会信用代码校验位不正确").wait_for()
     b.shot("80-units-register")
-    dialog.get_by_role("button", name="取消", exact=True).click()
+    # registered for real, as a 劳务分包 (the role codes the API takes)
+    code_input.fill("91630100MA7QHX001" + uscc.calc_check_digit("91630100MA7QHX001"))
+    code_input.blur()
+    dialog.get_by_text("劳务分包", exact=True).click()
+    entry = dialog.locator(".el-form-item").filter(has_text="进场日期").locator("input")
+    entry.fill(site_today().isoformat())
+    entry.press("Enter")
+    dialog.locator(".el-form-item").filter(has_text="企业注册区域").locator(".el-cascader").click()
+    for place in ("青海省", "西宁市", "城东区"):
+        b.page.locator(".el-cascader-node:visible").filter(has_text=place).first.click()
+    registered = dialog.locator(".el-form-item").filter(has_text="企业注册日期").locator("input")
+    registered.fill("2020-05-06")
+    registered.press("Enter")
+    dialog.get_by_role("button", name="确认", exact=True).click()
+    b.page.get_by_text("青海E2E机电安装有限公司").wait_for()
+    # the 责任主体 filter sends the API's codes too
+    b.page.locator(".toolbar .el-select").first.click()  # 责任主体
+    b.page.locator(".el-select-dropdown__item:visible").filter(has_text="劳务分包单位").click()
+    b.page.get_by_role("button", name="查询", exact=True).click()
+    rows = b.page.locator(".el-table__row")
+    rows.filter(has_text="青海E2E机电安装有限公司").wait_for()
+    rows.filter(has_text=GC_NAME).wait_for(state="detached")
+    assert {t.strip() for t in rows.locator("td:nth-child(4)").all_inner_texts()} == {"劳务分包"}
     b.goto("/project/materials")
     b.page.get_by_role("tab", name="工资专户材料", exact=True).click()
     b.page.get_by_text("登记人").first.wait_for()
