@@ -76,6 +76,27 @@ def protect_payload(raw: Any) -> dict[str, Any]:
     return payload
 
 
+def _person_id(value: Any) -> int | None:
+    """A punch's ``person_id``: a whole number (a JSON integer, an integral number, or its digits
+    as text) within the id column, else None. ``true`` is no person (``int(True)`` would be
+    person 1), nor is 12.5; beyond the column a PostgreSQL lookup could not even bind it (a 500
+    once); ``1e400`` parses as infinity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():  # also inf and nan
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            return None
+        value = int(text)
+    elif not isinstance(value, int):
+        return None
+    return value if 1 <= value <= MAX_PERSON_ID else None
+
+
 def parse_native(raw: Any) -> PunchIn:
     """Normalise one native-protocol punch object (errors become ``bad_field`` punches)."""
     if not isinstance(raw, dict):
@@ -93,14 +114,9 @@ def parse_native(raw: Any) -> PunchIn:
     p = PunchIn(reply_id=pid, key=key, payload=payload)
     person_id, id_number = raw.get("person_id"), raw.get("id_number")
     if person_id is not None and id_number is None:
-        try:
-            p.person_id = int(person_id)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 parses as inf
+        p.person_id = _person_id(person_id)
+        if p.person_id is None:
             p.error = "person_id"
-        else:
-            # beyond the id column a PostgreSQL lookup cannot even bind it (was a 500)
-            if not 1 <= p.person_id <= MAX_PERSON_ID:
-                p.person_id, p.error = None, "person_id"
     elif id_number is not None and person_id is None and isinstance(id_number, str):
         p.id_number = id_number.strip().upper()
     else:

@@ -154,7 +154,7 @@ async def test_punch_person_ids_beyond_the_column_are_bad_field(client):
     member = await make_member(world)
     now = dt.datetime.now(dt.UTC).isoformat()
     punch = {"time": now, "direction": "in", "liveness": True}
-    bad = [-6634517017087492302569472, 2**31, 0, -1]
+    bad = [-6634517017087492302569472, 2**31, 0, -1, True, 12.5, "12a", "9" * 5000, [1]]
     batch = [{"id": f"b{i}", "person_id": v, **punch} for i, v in enumerate(bad)]
     batch.append({"id": "ok", "person_id": member.person_id, **punch})  # type: ignore[attr-defined]
     r = await call(client, dev, "POST", "/device/v1/punches", {"punches": batch})
@@ -168,6 +168,13 @@ async def test_punch_person_ids_beyond_the_column_are_bad_field(client):
         ), result
     assert results[-1]["status"] == "accepted", results[-1]
     assert await Punch.filter(member_id=member.id).count() == 1
+    # a terminal sending the id as digits, or as an integral number, names the person
+    as_text = [
+        {"id": "text", "person_id": f" {member.person_id} ", **punch},
+        {"id": "float", "person_id": float(member.person_id), **punch},
+    ]
+    r = await call(client, dev, "POST", "/device/v1/punches", {"punches": as_text})
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"], r.text
     raw = (
         b'{"punches": [{"id": "inf", "person_id": 1e400, "time": "%s", "direction": "in",'
         % (now.encode())
