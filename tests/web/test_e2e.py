@@ -319,6 +319,12 @@ def test_devices_register_and_command(enterprise: Browser) -> None:
     drawer = b.page.locator(".el-drawer")
     drawer.get_by_text("人员更新下发").wait_for()
     drawer.get_by_text("待下发").wait_for()
+    # every column, 结果 the last, inside the drawer (no sideways scrolling in it)
+    b.page.wait_for_function(  # measured in one go (the drawer slides in)
+        """() => { const d = document.querySelector('.el-drawer__body').getBoundingClientRect();
+        const th = [...document.querySelectorAll('.el-drawer th')].pop().getBoundingClientRect();
+        return d.right >= innerWidth - 1 && th.right <= d.right + 1 }"""
+    )
     b.shot("32-device-commands")
     b.page.keyboard.press("Escape")
     b.assert_clean()
