@@ -176,6 +176,10 @@ def test_a_project_manager_on_a_phone(pm: Browser) -> None:
             assert b.page.locator(".el-table-fixed-column--right").count() == 0, path
             b.shot(f"05-phone{path.replace('/', '-')}")
         b.page.locator('[data-test="menu-toggle"]').click()
+        b.page.locator('[data-test="aside"]').get_by_text("项目花名册").wait_for()
+        b.page.keyboard.press("Escape")  # closes it, as it closes a dialog
+        b.page.locator('[data-test="aside"]').wait_for(state="hidden")
+        b.page.locator('[data-test="menu-toggle"]').click()
         b.page.locator('[data-test="aside"]').get_by_text("项目花名册").click()
         b.page.wait_for_url("**/roster")
         b.page.get_by_text("导出花名册").first.wait_for()
@@ -853,6 +857,7 @@ def test_status_change_reviewed_by_the_regulators(
             row = r.page.locator(".el-table__row").filter(has_text=PROJECT_NAME)
             row.get_by_role("link", name="操作日志").click()
             r.page.wait_for_url("**/regulator/audit?project=*")
+            r.page.locator(".menu .el-menu-item.is-active").get_by_text("辖区项目").wait_for()
             r.page.locator(".el-table__row").filter(has_text="申请项目状态变更").first.wait_for()
             r.shot("97b-regulator-audit")
             r.goto("/regulator/announcements")
