@@ -781,6 +781,20 @@ def test_personal_data_masked_for_a_role_without_it(chromium: Any, console_serve
     b.context.close()
 
 
+def test_a_subcontractor_opens_post_personnel_on_its_own_tab(
+    chromium: Any, console_server: Server
+) -> None:
+    """A labour subcontractor's admin adds post personnel to its own unit only: 岗位人员管理 opens
+    on 分包单位 (not on 监理单位, where it has no unit), with its unit to choose."""
+    b = _company_sso(chromium, console_server, "/posts", SUB_NAME, "**/posts")
+    b.page.locator(".el-tabs__item.is-active").get_by_text("分包单位").wait_for()
+    b.page.get_by_role("button", name="添加人员", exact=True).click()
+    add = b.page.get_by_role("dialog", name="添加人员", exact=True)
+    add.locator(".el-form-item").filter(has_text="所属单位").get_by_text(SUB_NAME).wait_for()
+    b.assert_clean()
+    b.context.close()
+
+
 def _regulator(chromium: Any, server: Server, region: str) -> Browser:
     """A regulator signed in on the web: 主管部门登录 → the identity stand-in → its department."""
     b = open_browser(chromium, server)
