@@ -781,6 +781,25 @@ def test_personal_data_masked_for_a_role_without_it(chromium: Any, console_serve
     b.context.close()
 
 
+def test_the_supervising_company_is_not_offered_team_actions(
+    chromium: Any, console_server: Server
+) -> None:
+    """Teams belong to the GC and the subcontractors: the supervising company sees the teams
+    but is offered neither 新增班组 nor a team's 添加人员 / 编辑 / 删除 (its 所属单位 picker,
+    ``team-units``, is empty), which it could not complete."""
+    b = _company_sso(chromium, console_server, "/workbench", SUPERVISOR_NAME, "**/workbench")
+    with b.page.expect_response(lambda r: r.url.endswith("/team-units")) as answer:
+        b.goto("/labour/teams")
+    assert answer.value.status == 200 and answer.value.json()["data"] == []
+    row = b.page.locator(".el-table__row").first
+    row.get_by_role("button", name="班组人员", exact=True).wait_for()
+    assert row.get_by_role("button", name="添加人员", exact=True).count() == 0
+    assert row.get_by_role("button", name="删除", exact=True).count() == 0
+    assert b.page.get_by_role("button", name="新增班组", exact=True).count() == 0
+    b.assert_clean()
+    b.context.close()
+
+
 def test_a_subcontractor_opens_post_personnel_on_its_own_tab(
     chromium: Any, console_server: Server
 ) -> None:
