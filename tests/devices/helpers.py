@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 
+from models import ProjectMember
 from services import devices as svc
 from tests.conftest import uid
-from tests.factories import ProjectWorld
+from tests.factories import ProjectWorld, make_member, make_project
 
 # A minimal valid JPEG header followed by filler: enough for the content sniffing.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
@@ -45,6 +46,16 @@ async def make_device(world: ProjectWorld | None, kind: str = "attendance", **kw
         world.project if world else None, kind=kind, sn=sn, manufacturer="海康", model="DS-K1", **kw
     )
     return Dev(sn, secret, world)
+
+
+async def device_world(
+    kind: str = "attendance", **member: Any
+) -> tuple[ProjectWorld, Dev, ProjectMember]:
+    """A new project with a device of `kind` bound to it and one member (``make_member``'s
+    keywords: a labour member with work type and wage card by default)."""
+    world = await make_project()
+    dev = await make_device(world, kind=kind)
+    return world, dev, await make_member(world, **member)
 
 
 async def call(

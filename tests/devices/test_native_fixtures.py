@@ -17,7 +17,7 @@ from typing import Any
 
 from models import DailyAttendance, DayState, Person, Punch, PunchStatus
 from services import attendance, pii
-from tests.devices.helpers import JPEG, call, make_device, valid_id_number
+from tests.devices.helpers import JPEG, call, device_world, make_device, valid_id_number
 from tests.factories import make_member, make_person, make_phone, make_project, site_today
 
 FIXTURES = Path(__file__).resolve().parents[2] / "devices" / "native" / "fixtures"
@@ -67,9 +67,7 @@ async def test_heartbeat(client):
 
 
 async def test_a_gate_terminals_day_settles_and_a_retry_stores_nothing_twice(client):
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
+    _, dev, member = await device_world()
     day = days_ago(1)
     payload = body(
         "punches_gate_day.json", person_id=member.person_id, day=day, day_compact=f"{day:%Y%m%d}"
@@ -110,9 +108,7 @@ async def test_a_handset_naming_workers_by_id_number_in_utc(client):
 
 
 async def test_an_offline_handsets_late_upload_keeps_its_real_time(client):
-    world = await make_project()
-    dev = await make_device(world, kind="mobile")
-    member = await make_member(world, entry_date=days_ago(30))
+    _, dev, member = await device_world("mobile", entry_date=days_ago(30))
     old = days_ago(12)
     results = await punches(
         client, dev, body("punches_offline_handset.json", person_id=member.person_id, old_day=old)
@@ -125,9 +121,7 @@ async def test_an_offline_handsets_late_upload_keeps_its_real_time(client):
 
 
 async def test_a_punch_photo_goes_to_the_file_store(client, app):
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
+    _, dev, member = await device_world()
     results = await punches(
         client, dev, body("punches_photo.json", person_id=member.person_id, day=days_ago(1))
     )
@@ -138,9 +132,7 @@ async def test_a_punch_photo_goes_to_the_file_store(client, app):
 
 
 async def test_each_rejection_has_its_reason_and_is_kept(client):
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
+    _, dev, member = await device_world()
     elsewhere = await make_member(await make_project())
     results = await punches(
         client,

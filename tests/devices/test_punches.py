@@ -11,6 +11,7 @@ from services import attendance
 from tests.conftest import uid
 from tests.devices.helpers import (
     JPEG_B64,
+    device_world,
     make_device,
     punch,
     upload,
@@ -22,15 +23,8 @@ from tests.factories import make_contract, make_member, make_person, make_projec
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
-async def _world():
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
-    return world, dev, member
-
-
 async def test_mixed_batch_results_in_order_with_every_reason(client):
-    world, dev, good = await _world()
+    world, dev, good = await device_world()
     left = await make_member(world, work_status=WorkStatus.LEFT)
     no_card = await make_member(world, bank_card=None)
     red = await make_member(world, entry_date=site_today() - dt.timedelta(days=40))
@@ -97,7 +91,7 @@ async def test_mixed_batch_results_in_order_with_every_reason(client):
 
 
 async def test_duplicates_across_retries_and_within_a_batch(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     items = [punch("d1", member.person_id), punch("d2", member.person_id, liveness=False)]
     r1 = await upload(client, dev, items)
     r2 = await upload(
@@ -114,7 +108,7 @@ async def test_duplicates_across_retries_and_within_a_batch(client):
 
 
 async def test_concurrent_retries_store_once(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     items = [punch(f"c{i}", member.person_id) for i in range(20)]
     replies = await asyncio.gather(*[upload(client, dev, items) for _ in range(4)])
     statuses = [x["status"] for r in replies for x in r.json()["results"]]
@@ -125,7 +119,7 @@ async def test_concurrent_retries_store_once(client):
 async def test_grouped_single_punches_keep_duplicates_and_devices_apart(client):
     """Concurrent single-punch requests share one insert (group commit): a retry of the same
     punch is still answered "duplicate", and the same punch id on two devices is two punches."""
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     dev2 = await make_device(world)
     same = punch("g1", member.person_id)
     others = [punch(f"g{i}", member.person_id) for i in range(2, 8)]
@@ -140,7 +134,7 @@ async def test_grouped_single_punches_keep_duplicates_and_devices_apart(client):
 
 
 async def test_late_punches_keep_real_time_and_resettle(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     day = site_today() - dt.timedelta(days=3)
     t_in = dt.datetime.combine(day, dt.time(7, 58), CST)
     t_out = dt.datetime.combine(day, dt.time(17, 31), CST)
@@ -155,7 +149,7 @@ async def test_late_punches_keep_real_time_and_resettle(client):
 
 
 async def test_local_date_uses_project_time_zone(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     # 23:30 UTC is the next morning in Xining (UTC+8).
     when = dt.datetime.combine(site_today() - dt.timedelta(days=2), dt.time(23, 30), dt.UTC)
     await upload(client, dev, [punch("tz1", member.person_id, when=when)])
@@ -164,14 +158,14 @@ async def test_local_date_uses_project_time_zone(client):
 
 
 async def test_small_clock_skew_is_accepted(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     ahead = dt.datetime.now(CST) + dt.timedelta(seconds=90)
     r = await upload(client, dev, [punch("s1", member.person_id, when=ahead)])
     assert r.json()["results"][0]["status"] == "accepted"
 
 
 async def test_bad_ids_are_rejected_and_stored_once(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     items = [{"id": "x" * 65, "person_id": member.person_id}, "not-an-object"]
     r = await upload(client, dev, items)
     assert [(x["status"], x["reason"]) for x in r.json()["results"]] == [
@@ -185,7 +179,7 @@ async def test_bad_ids_are_rejected_and_stored_once(client):
 
 
 async def test_unknown_id_number(client):
-    world, dev, member = await _world()
+    world, dev, member = await device_world()
     r = await upload(
         client,
         dev,
@@ -205,7 +199,7 @@ async def test_unknown_id_number(client):
 async def test_contract_in_force_is_read_with_the_member(client):
     """Rule 4 on the device path reads the contract state with the member row: only a contract
     in force (not terminated, not deleted) keeps a member entered 40 days ago from red."""
-    world, dev, _ = await _world()
+    world, dev, _ = await device_world()
     entered = site_today() - dt.timedelta(days=40)
     members = [await make_member(world, entry_date=entered) for _ in range(4)]
     signed, ended, removed, unsigned = members
