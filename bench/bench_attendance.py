@@ -211,8 +211,9 @@ def _row(bench: str, engine: str, value: float, baseline: float, goal: str, **ex
 
 async def _run_engine(engine: str, ctx: Any) -> list[dict]:
     from models import Direction
-    from services import attendance
+    from services import attendance, localtime
     from services.attendance import StatsFilter
+    from services.attendance.clock import month_bounds
     from services.exports import XlsxSheet
     from services.identity import Principal
     from services.scope import ProjectAccess, RowScope
@@ -306,9 +307,13 @@ async def _run_engine(engine: str, ctx: Any) -> list[dict]:
         size = os.path.getsize(path)
         os.unlink(path)
         cells: list[list] = []
+        _, _, first, _ = month_bounds(MONTH)
+        today = localtime.project_today(access.project)  # as export_month blanks days to come
         async for members, days in attendance.iter_month_rows(access, MONTH, StatsFilter()):
             cells.extend(
-                attendance.export._export_rows(members, days, len(cells) + 1, N_DAYS, False, False)
+                attendance.export._export_rows(
+                    members, days, len(cells) + 1, N_DAYS, False, False, first, today
+                )
             )
         base_path = str(ctx.tmpdir / "baseline.xlsx")
         t0 = time.perf_counter()

@@ -8,12 +8,12 @@ import datetime as dt
 import json
 from typing import Any
 
+from realname.contract import INT_MAX
 from services import pii
 from services.files import decode_base64, sniff
 from services.ingest import PunchIn, _encode
 
 MAX_ID_LEN = 64
-MAX_PERSON_ID = 2**31 - 1  # person ids are 32-bit (PostgreSQL int)
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
@@ -94,7 +94,7 @@ def _person_id(value: Any) -> int | None:
         value = int(text)
     elif not isinstance(value, int):
         return None
-    return value if 1 <= value <= MAX_PERSON_ID else None
+    return value if 1 <= value <= INT_MAX else None
 
 
 def parse_native(raw: Any) -> PunchIn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -49,18 +50,18 @@ def _export_rows(
     n_days: int,
     durations: bool,
     full_pii: bool,
-    future_from: int | None = None,
+    first: dt.date,
+    today: dt.date,
 ) -> list[list]:
-    """Sheet rows for a batch of members (✓/X or hours per day); the days from `future_from`
-    (after the project's today) are blank unless punched."""
+    """Sheet rows for a batch of members (✓/X or hours per day) of the month starting on
+    `first`; a day after the project's `today` is blank unless punched (not an absence yet)."""
     from services.exports import Cell
 
     green, grey, absent = Cell("✓", "green"), Cell("✓", "grey"), Cell("X", "absent")
     grey0 = Cell(0, "grey")
     normal, absent_state = DayState.NORMAL.value, DayState.ABSENT.value
-    blank: list[Any] = [0 if durations else absent] * n_days
-    if future_from is not None:
-        blank[future_from - 1 :] = [None] * (n_days - future_from + 1)
+    unpunched = 0 if durations else absent
+    blank = [None if first.replace(day=d) > today else unpunched for d in range(1, n_days + 1)]
     empty: dict[int, tuple[str, int]] = {}
     out = []
     for i, m in enumerate(members):
@@ -110,12 +111,11 @@ async def export_month(
     _, _, first, last = month_bounds(month)
     full = access.can("view_pii")
     today = localtime.project_today(access.project)
-    future_from = None if today >= last else max(1, (today - first).days + 2)
 
     async def batches() -> AsyncIterator[list[list]]:
         index = 1
         async for members, days in iter_month_rows(access, month, f):
-            yield _export_rows(members, days, index, last.day, durations, full, future_from)
+            yield _export_rows(members, days, index, last.day, durations, full, first, today)
             index += len(members)
 
     sheet = "出勤时长统计" if durations else "打卡统计"

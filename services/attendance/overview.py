@@ -149,7 +149,9 @@ async def member_month(
         by_day[r["day"]].append(
             punch_public(r, photo_url(r) if photo_url and r["photo_key"] else None)
         )
-    days, attended, effective, seconds = _day_cells(cells, first, last.day, True, today)
+    days, attended, effective, seconds = _day_cells(
+        cells, first, last.day, durations=True, today=today
+    )
     for cell in days:
         cell["state_label"] = STATE_LABELS[DayState(cell["state"])]
         cell["punches"] = by_day.get(dt.date.fromisoformat(cell["date"]), [])
