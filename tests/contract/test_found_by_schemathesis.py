@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from models import Device, Punch, Team
-from tests.devices.helpers import call, make_device
-from tests.factories import auth, enterprise_token, make_member, make_project, token_for
+from tests.devices.helpers import call, device_world, make_device
+from tests.factories import auth, enterprise_token, make_project, token_for
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "web" / "openapi.json"
 
@@ -71,9 +71,7 @@ async def test_heartbeat_counts_beyond_the_column_are_bad_field(client):
 async def test_unstorable_text_in_a_device_body_is_bad_field(client):
     """A NUL inside a punch was a PostgreSQL 500 (jsonb/text cannot hold it); lone surrogates
     cannot be written as UTF-8 at all."""
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
+    _, dev, member = await device_world()
     for raw in (
         '{"punches": [{"id": "n1", "person_id": %d, "note": "a\\u0000b"}]}',
         '{"punches": [{"id": "n2", "person_id": %d, "note": "\\ud800"}]}',
@@ -149,9 +147,7 @@ async def test_punch_person_ids_beyond_the_column_are_bad_field(client):
     """A punch with person_id -6634517017087492302569472 was a PostgreSQL 500: the batch's member
     lookup could not bind it as a 32-bit int. Such a punch is rejected as bad_field person_id;
     the batch's other punches are stored as usual."""
-    world = await make_project()
-    dev = await make_device(world)
-    member = await make_member(world)
+    _, dev, member = await device_world()
     now = dt.datetime.now(dt.UTC).isoformat()
     punch = {"time": now, "direction": "in", "liveness": True}
     bad = [-6634517017087492302569472, 2**31, 0, -1, True, 12.5, "12a", "9" * 5000, [1]]
