@@ -174,7 +174,9 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
 
     On site today: members with at least one accepted punch today (project-local). Attendance
     rate: attended member-days ÷ expected member-days, from the 1st (or entry date) to today,
-    over members on the project then (entered, not yet exited).
+    over members on the project then (entered, not yet exited). Today is not over: it is
+    expected only of those already on site, so the rate does not fall each morning (and on the
+    1st, before the first punch, nothing is expected yet: 0 of 0).
     """
     project = access.project
     project_id = project.id
@@ -202,6 +204,8 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
             end = min(end, m["exit_date"])
         elif m["work_status"] == WorkStatus.LEFT:
             end = first - dt.timedelta(days=1)  # left, exit date unknown: not expected
+        if m["id"] not in present_set:
+            end = min(end, today - dt.timedelta(days=1))
         if end >= start:
             expected += (end - start).days + 1
         if m["id"] in present_set:

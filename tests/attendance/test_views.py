@@ -113,8 +113,31 @@ async def test_workbench_summary(client, redis, clock) -> None:
     by_type = {t["person_type"]: t["count"] for t in body["on_site_by_person_type"]}
     assert by_type == {"labour": 1, "management": 1}
     assert body["on_site_by_unit"][0]["count"] == 2
-    # expected: w1 3 days + w2 2 days + mgr 3 days = 8; attended: w1 2 + mgr 1 = 3
-    assert (body["attended_member_days"], body["expected_member_days"]) == (3, 8)
-    assert body["attendance_rate"] == round(3 / 8, 4)
+    # expected: w1 3 days + w2 1 day (today is expected only of those on site) + mgr 3 days
+    # = 7; attended: w1 2 + mgr 1 = 3
+    assert (body["attended_member_days"], body["expected_member_days"]) == (3, 7)
+    assert body["attendance_rate"] == round(3 / 7, 4)
     AttendanceSummary.model_validate_json(r.content, strict=True)  # the declared reply
     assert w2.id
+
+
+async def test_workbench_rate_morning_of_the_first(client, redis, clock) -> None:
+    """On a month's first morning nobody has missed a day yet: 0 of 0 expected until the first
+    punch, then only those on site count today (not 0.0% for the whole crew)."""
+    clock(dt.datetime(2028, 4, 1, 7, tzinfo=DEFAULT_TZ))
+    world = await make_project()
+    early = await make_member(world, entry_date=dt.date(2028, 3, 1))
+    await make_member(world, entry_date=dt.date(2028, 3, 15))
+    token = await enterprise_token(redis, world.enterprises["gc"])
+    url = f"/admin/v1/projects/{world.project.code}/attendance/summary"
+    body = (await client.get(url, headers=auth(token))).json()
+    assert (body["month"], body["attended_member_days"], body["expected_member_days"]) == (
+        "2028-04",
+        0,
+        0,
+    )
+    await punch(early, at(dt.date(2028, 4, 1), 6, 50), Direction.IN)
+    await attendance.settle_days(world.project.id, [(early.id, dt.date(2028, 4, 1))])
+    body = (await client.get(url, headers=auth(token))).json()
+    assert (body["attended_member_days"], body["expected_member_days"]) == (1, 1)
+    assert body["on_site_total"] == 1 and body["attendance_rate"] == 1.0

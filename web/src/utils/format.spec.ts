@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { localTime } from './format'
+import { attendanceRate, localTime } from './format'
 
 describe('localTime (times in the project zone, Asia/Shanghai)', () => {
   it('shows an instant as Beijing time whatever the browser zone', () => {
@@ -11,5 +11,13 @@ describe('localTime (times in the project zone, Asia/Shanghai)', () => {
     expect(localTime(null)).toBe('')
     expect(localTime('')).toBe('')
     expect(localTime('长期')).toBe('长期')
+  })
+})
+
+describe('attendanceRate', () => {
+  it('is a dash while no member-day is expected yet, a percentage after', () => {
+    expect(attendanceRate({ attendance_rate: 0, expected_member_days: 0 })).toBe('—')
+    expect(attendanceRate({ attendance_rate: 0, expected_member_days: 12 })).toBe('0.0%')
+    expect(attendanceRate({ attendance_rate: 0.4286, expected_member_days: 7 })).toBe('42.9%')
   })
 })

@@ -20,3 +20,9 @@ export function today(): string {
 export function thisMonth(): string {
   return today().slice(0, 7)
 }
+
+/** A month's attendance rate as people read it: "—" while no member-day is expected yet (a
+ * month's first morning, before anyone has punched), else a percentage with one decimal. */
+export function attendanceRate(s: { attendance_rate: number; expected_member_days: number }): string {
+  return s.expected_member_days ? `${(s.attendance_rate * 100).toFixed(1)}%` : '—'
+}
