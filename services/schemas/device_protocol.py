@@ -12,11 +12,11 @@ protocol only grows by adding).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from realname.contract import Query
+from realname.contract import INT_MAX, Query
 
 PUNCH_REASONS = Literal[
     "bad_field",
@@ -88,11 +88,20 @@ class CommandAckReply(BaseModel):
 # --- punches -------------------------------------------------------------------------------------
 
 
+# a person id as terminals send it: a whole number within the id column, or its digits as text
+# (devices/native/parser.py decides; an integral float such as 1042.0 is read too)
+PunchPersonId = (
+    Annotated[int, Field(ge=1, le=INT_MAX)] | Annotated[str, Field(pattern=r"^\s*[0-9]{1,10}\s*$")]
+)
+
+
 class PunchIn(DeviceBody):
     """One punch (``person_id`` or ``id_number``); a bad field makes only this punch rejected."""
 
     id: str = Field(max_length=64, title="设备本地打卡编号（每台设备唯一）")
-    person_id: int | None = Field(None, title="人员编号")
+    person_id: PunchPersonId | None = Field(
+        None, title="人员编号（整数，或其十进制数字文本）", examples=[1042, "1042"]
+    )
     id_number: str | None = Field(None, max_length=18, title="身份证号")
     time: dt.datetime = Field(title="打卡时间（ISO 8601 带时区偏移）")
     direction: Literal["in", "out"] = Field(title="进出方向")

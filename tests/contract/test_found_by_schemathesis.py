@@ -180,3 +180,34 @@ async def test_punch_person_ids_beyond_the_column_are_bad_field(client):
     assert r.status_code in (200, 422), r.text
     if r.status_code == 200:
         assert r.json()["results"][0]["field"] == "person_id"
+
+
+async def test_punch_person_id_is_documented_as_read(client):
+    """The document said ``person_id: integer`` with no bounds, while the parser takes 1..2³¹−1,
+    as a number or its digits as text: a device maker reading it could not know either. Each
+    value below is within the documented schema exactly when the parser reads a person from it."""
+    import re
+
+    from devices.native.parser import parse_native
+    from realname.contract import INT_MAX
+
+    spec = await served(client)
+    prop = spec["components"]["schemas"]["PunchIn"]["properties"]["person_id"]
+    (number,) = [s for s in prop["anyOf"] if s.get("type") == "integer"]
+    (text,) = [s for s in prop["anyOf"] if s.get("type") == "string"]
+    assert (number["minimum"], number["maximum"]) == (1, INT_MAX)
+
+    def documented(v: Any) -> bool:
+        if isinstance(v, bool):
+            return False
+        if isinstance(v, int | float):
+            return float(v).is_integer() and number["minimum"] <= v <= number["maximum"]
+        # the pattern gives the form; the range is the number's (digits beyond it are rejected)
+        return bool(re.search(text["pattern"], v)) and 1 <= int(v) <= INT_MAX
+
+    now = dt.datetime.now(dt.UTC).isoformat()
+    values: list[Any] = [1, 1042, INT_MAX, 0, -1, INT_MAX + 1, 1042.0, 12.5, True]
+    values += ["1042", " 1042 ", "0", "12a", "1e3", "١٢", "2147483648", "9" * 11, ""]
+    for v in values:
+        raw = {"id": "p", "person_id": v, "time": now, "direction": "in", "liveness": True}
+        assert (parse_native(raw).error != "person_id") == documented(v), v

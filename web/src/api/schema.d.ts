@@ -5617,10 +5617,12 @@ export interface components {
              */
             lng?: number | null;
             /**
-             * 人员编号
+             * 人员编号（整数，或其十进制数字文本）
              * @default null
+             * @example 1042
+             * @example 1042
              */
-            person_id?: number | null;
+            person_id?: number | string | null;
             /**
              * 现场照片（base64 JPEG，≤2MB）
              * @default null
