@@ -232,7 +232,7 @@ def _setup_openapi(app: Sanic) -> None:
 
 
 async def healthz(request: Request) -> HTTPResponse:
-    """Database and Redis reachability; 503 when either is down."""
+    """Database, Redis and file-store reachability; 503 when any is down."""
     checks: dict[str, str] = {}
     try:
         conn = connections.get("default")
@@ -245,6 +245,11 @@ async def healthz(request: Request) -> HTTPResponse:
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"down: {type(exc).__name__}"
+    try:
+        up = await asyncio.wait_for(request.app.ctx.files.ping(), timeout=3)
+        checks["files"] = "ok" if up else "down: unreachable"
+    except Exception as exc:  # noqa: BLE001
+        checks["files"] = f"down: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return ok(
         {"status": "ok" if healthy else "degraded", "checks": checks},

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from config.settings import Settings
@@ -76,8 +77,12 @@ class LocalFileStore:
         await asyncio.to_thread(self._path(key).unlink, True)
 
     async def ping(self) -> bool:
-        """True when the directory is writable."""
-        return self.root.is_dir()
+        """True when the directory is there and writable."""
+        return self.root.is_dir() and os.access(self.root, os.W_OK)
+
+
+S3_CONNECT_TIMEOUT = 3.0  # seconds
+S3_READ_TIMEOUT = 20.0  # a photo or an attachment (≤ 20 MB) on a slow link
 
 
 class S3FileStore:
@@ -85,16 +90,33 @@ class S3FileStore:
 
     def __init__(self, settings: Settings, bucket: str, prefix: str) -> None:
         import boto3
+        from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url or None,
-            aws_access_key_id=settings.s3_access_key or None,
-            aws_secret_access_key=settings.s3_secret_key or None,
-            region_name=settings.s3_region,
+
+        def client(config: Config) -> Any:
+            return boto3.client(
+                "s3",
+                endpoint_url=settings.s3_endpoint_url or None,
+                aws_access_key_id=settings.s3_access_key or None,
+                aws_secret_access_key=settings.s3_secret_key or None,
+                region_name=settings.s3_region,
+                config=config,
+            )
+
+        # bounded: an unreachable store fails a request (a terminal retries its batch) within
+        # seconds, instead of holding one of the few worker threads for botocore's minutes
+        self.client = client(
+            Config(
+                connect_timeout=S3_CONNECT_TIMEOUT,
+                read_timeout=S3_READ_TIMEOUT,
+                retries={"max_attempts": 3, "mode": "standard"},
+                max_pool_connections=16,
+            )
         )
+        # the health probe: one try, within /healthz's own bound
+        self.probe = client(Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}))
 
     def _full(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -130,7 +152,7 @@ class S3FileStore:
     async def ping(self) -> bool:
         """True when the bucket answers."""
         try:
-            await asyncio.to_thread(self.client.head_bucket, Bucket=self.bucket)
+            await asyncio.to_thread(self.probe.head_bucket, Bucket=self.bucket)
             return True
         except Exception:  # noqa: BLE001 - any failure means unreachable
             return False

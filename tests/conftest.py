@@ -155,13 +155,16 @@ async def app(
 
 
 @asynccontextmanager
-async def another_app(settings: Settings, name: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app in this process (its own settings and Redis handle), started as the session's
-    is; an ASGI client to it. Stopped and unregistered afterwards."""
+async def another_app(
+    settings: Settings, name: str, redis_handle: RedisHandle | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app in this process (its own settings; its own Redis handle unless the session's
+    is given), started as the session's is; an ASGI client to it. Stopped and unregistered
+    afterwards."""
     from realname.app import create_app
 
     application = create_app(
-        settings, name=name, manage_db=False, redis_handle=RedisHandle(settings)
+        settings, name=name, manage_db=False, redis_handle=redis_handle or RedisHandle(settings)
     )
     application.asgi = True
     await application._startup()

@@ -1,4 +1,4 @@
-"""Health endpoint: 200 when database and Redis answer, 503 when Redis is down."""
+"""Health endpoint: 200 when the database, Redis and the file store answer, else 503."""
 
 from tests.conftest import another_app
 
@@ -6,7 +6,7 @@ from tests.conftest import another_app
 async def test_health_ok(client):
     r = await client.get("/healthz")
     assert r.status_code == 200
-    assert r.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert r.json()["checks"] == {"database": "ok", "redis": "ok", "files": "ok"}
 
 
 async def test_health_redis_down(settings, database):

@@ -2086,7 +2086,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and Redis reachability; 503 when either is down. */
+        /** Database, Redis and file-store reachability; 503 when any is down. */
         get: operations["get~healthz"];
         put?: never;
         post?: never;
