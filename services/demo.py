@@ -1,7 +1,9 @@
 """Demo data: a realistic slice of Qinghai, so a newcomer sees a living system (seed-demo).
 
 Deterministic (fixed random seed) and idempotent: projects are upserted through the permit import,
-and people, teams, devices and punches are only created when the demo project has none yet.
+and people, teams, devices and punches are only created when the demo project has none yet. The
+work done since (announcements, requests and their reviews, contracts ended, duty records,
+materials, device commands) is added by `services.demo_activity`, each kind only where missing.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from models import (
     UnitRole,
 )
 from models.contracts import ContractStatus, LabourContract
+from realname.storage import FileStore
 from services import localtime, pii
 from services.attendance import settle_days
+from services.demo_activity import seed_activity
 from services.projects import import_projects
 from services.rules import punch_block_reasons
 
@@ -480,8 +484,9 @@ async def _punches(
     await settle_days(project.id, pairs, today)
 
 
-async def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
-    """Create the demo slice (idempotent); return a summary with one device's credentials."""
+async def seed_demo(store: FileStore, today: dt.date | None = None) -> dict[str, Any]:
+    """Create the demo slice (idempotent); return a summary with one device's credentials and
+    how much demo activity the projects hold (attachments are written to `store`)."""
     rng = random.Random(20261123)
     today = today or localtime.today(TZ)
     rows, people = _permit_rows(rng)
@@ -498,4 +503,5 @@ async def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
             summary["projects"].append({"project": project.code, "seeded": "already"})
             continue
         summary["projects"].append(await _populate(project, spec, people[spec["code"]], rng, today))
+    summary["activity"] = await seed_activity([p["code"] for p in PROJECTS], today, store)
     return summary

@@ -10,12 +10,15 @@ from realname.commands._common import database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("seed-demo", help="create demo projects, people, devices and punches")
+    p = sub.add_parser(
+        "seed-demo", help="create demo projects, people, devices, punches and their recent activity"
+    )
     p.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Seed and print the summary (with one terminal's SN and secret for `realname simulate`)."""
+    from realname.storage import make_file_store
     from services.demo import seed_demo
     from services.regions import ensure_regions
 
@@ -24,6 +27,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     async with database(settings):
         await ensure_regions()
-        summary = await seed_demo()
+        summary = await seed_demo(make_file_store(settings))
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
