@@ -40,6 +40,7 @@ from models import (
 )
 from models.announcements import Announcement
 from models.approvals import StatusChangeRequest, StatusReviewStep
+from models.audit import AuditLog
 from models.binding import BindingRequest, BindingRequestStatus
 from models.contracts import ContractStatus, LabourContract
 from models.devices import DeviceCommand
@@ -91,8 +92,9 @@ def _pdf(title: str) -> bytes:
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    """A moment of a demo day, in the projects' local time."""
-    return dt.datetime.combine(day, dt.time(hour, minute), TZ)
+    """A moment of a demo day given in the projects' local time, as stored (UTC, like every
+    timestamp the ORM writes: SQLite compares them as text)."""
+    return dt.datetime.combine(day, dt.time(hour, minute), TZ).astimezone(dt.UTC)
 
 
 # --- who acts ------------------------------------------------------------------------------------
@@ -263,6 +265,8 @@ async def _supplements(project: Project, today: dt.date, store: FileStore) -> No
             {"member_id": member.id, "date": day, "out_time": "17:45", "reason": _REASONS[plan]}
         )
         evidence = [(_pdf("Team leader statement"), "班组长证明.pdf")] if plan == _APPROVED else []
+        last = await AuditLog.all().order_by("-id").first()
+        audited = last.id if last else 0
         filed = await supplements.file_request(gc, body, evidence, store)
         rid = filed["id"]
         steps: list[tuple[Principal, bool, str]] = []
@@ -278,12 +282,16 @@ async def _supplements(project: Project, today: dt.date, store: FileStore) -> No
         # two days (the latest on the day before `today`)
         filed_at = _at(day + dt.timedelta(days=1), 9, 10)
         await SupplementRequest.filter(id=rid).update(created_at=filed_at)
-        decided_at = filed_at
+        moments = [filed_at]
         for n, step in enumerate(await SupplementStep.filter(request_id=rid).order_by("id")):
-            decided_at = _at(day + dt.timedelta(days=1 + (n + 1) // 2), *_OFFICE_HOURS[n])
-            await SupplementStep.filter(id=step.id).update(decided_at=decided_at)
+            moments.append(_at(day + dt.timedelta(days=1 + (n + 1) // 2), *_OFFICE_HOURS[n]))
+            await SupplementStep.filter(id=step.id).update(decided_at=moments[-1])
         if plan in (_APPROVED, _REJECTED):
-            await SupplementRequest.filter(id=rid).update(decided_at=decided_at)
+            await SupplementRequest.filter(id=rid).update(decided_at=moments[-1])
+        # the project log (操作日志) shows the filing and each decision when they happened
+        logged = AuditLog.filter(id__gt=audited, project_id=project.id, action__startswith="supp")
+        for entry, at in zip(await logged.order_by("id"), moments, strict=False):
+            await AuditLog.filter(id=entry.id).update(at=at)
 
 
 # --- 项目状态变更 --------------------------------------------------------------------------------
@@ -581,7 +589,7 @@ async def _device_commands(project: Project, today: dt.date) -> None:
     by = f"{gc.principal.kind}:{gc.principal.account_id}" if gc else ""
     for type_, params, days_ago, result in (
         ("sync_persons", {"full": True}, 6, "已下发人员信息"),
-        ("upload_faces", {}, 6, "已上传人脸照片"),
+        ("upload_faces", {}, 4, "已上传人脸照片"),
     ):
         cmd = await commands.queue_command(terminal, type_, params, created_by=by)
         await commands.due_commands(terminal)  # the terminal's next heartbeat collects it
