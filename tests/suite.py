@@ -1,5 +1,9 @@
-"""Test fixtures: real SQLite (or PostgreSQL from DATABASE_URL), real Redis (embedded or REDIS_URL),
-the WeChat and SSO stand-ins as real HTTP servers, and the app driven over ASGI.
+"""The suite's fixtures: real SQLite (or PostgreSQL from DATABASE_URL), real Redis (embedded or
+REDIS_URL), the WeChat and SSO stand-ins as real HTTP servers, and the app driven over ASGI.
+
+A plugin, loaded by the rootdir's ``conftest.py`` for every test folder (``tests/`` and the
+protocol adapters' ``devices/*/tests``); test modules import its helpers (``uid``, ``another_app``)
+from here.
 
 Settings are fixed before the app is imported. With ``DATABASE_URL`` pointing at PostgreSQL, the
 database name must contain ``test``: its schema is dropped and rebuilt at session start.

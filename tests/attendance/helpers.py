@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from models import Direction, ProjectMember, Punch, PunchSource, PunchStatus
 from services.attendance import local_day
-from tests.conftest import uid
+from tests.suite import uid
 
 # the zone of the projects the factories make (and of the demo): Beijing time
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")

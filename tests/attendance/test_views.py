@@ -9,8 +9,8 @@ from services import attendance, pii
 from services.schemas.attendance import DayPunches
 from services.schemas.projectinfo import AttendanceSummary
 from tests.attendance.helpers import DEFAULT_TZ, at, punch
-from tests.conftest import uid
 from tests.factories import auth, enterprise_token, make_member, make_project
+from tests.suite import uid
 
 DAY = dt.date(2028, 2, 29)
 

@@ -56,7 +56,6 @@ from models.binding import BindingMethod, WeChatBinding
 from realname.contract import declaration
 from services import accounts, identity, pii
 from services import devices as device_service
-from tests.conftest import uid
 from tests.devices.helpers import Dev, make_device
 from tests.factories import (
     ProjectWorld,
@@ -69,6 +68,7 @@ from tests.factories import (
 )
 from tests.foundation.test_access_matrix import Caller, admitted
 from tests.foundation.test_contract import handler_of
+from tests.suite import uid
 
 # What the run saw: replies per operation, and operations that refused a seeded caller.
 REPLIES: defaultdict[str, Counter[int]] = defaultdict(Counter)

@@ -12,8 +12,8 @@ import httpx
 
 from models import ProjectMember
 from services import devices as svc
-from tests.conftest import uid
 from tests.factories import ProjectWorld, make_member, make_project
+from tests.suite import uid
 
 # A minimal valid JPEG header followed by filler: enough for the content sniffing.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"

@@ -6,9 +6,9 @@ import json
 import subprocess
 
 from services import devices as svc
-from tests.conftest import uid
 from tests.factories import make_project
 from tests.servers import cli_env, realname_cli
+from tests.suite import uid
 
 
 def register_attendance_device(

@@ -14,9 +14,9 @@ from models import (
     UpgradeStatus,
 )
 from services import devices as svc
-from tests.conftest import uid
 from tests.devices.helpers import DEVICE_LIST_COLUMNS, call, heartbeat, make_device
 from tests.factories import auth, enterprise_token, make_project, regulator_token, token_for
+from tests.suite import uid
 
 SHA = "a" * 64
 

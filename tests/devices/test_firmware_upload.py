@@ -7,9 +7,9 @@ import hashlib
 import os
 
 from models import Device, FirmwarePackage
-from tests.conftest import uid
 from tests.devices.helpers import call, make_device
 from tests.factories import auth, enterprise_token, make_project
+from tests.suite import uid
 
 
 async def test_uploaded_package_reaches_the_device_by_a_signed_url(client, redis):

@@ -8,7 +8,6 @@ import datetime as dt
 from models import DailyAttendance, DayState, Punch, PunchStatus, WorkStatus
 from models.contracts import ContractStatus
 from services import attendance
-from tests.conftest import uid
 from tests.devices.helpers import (
     JPEG_B64,
     device_world,
@@ -19,6 +18,7 @@ from tests.devices.helpers import (
     valid_id_number,
 )
 from tests.factories import make_contract, make_member, make_person, make_project, site_today
+from tests.suite import uid
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -6,9 +6,9 @@ import time
 
 from models import Device, UnregisteredDevice
 from services import devices as svc
-from tests.conftest import uid
 from tests.devices.helpers import call, make_device
 from tests.factories import make_project
+from tests.suite import uid
 
 
 async def test_good_heartbeat_updates_contact(client):

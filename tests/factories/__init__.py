@@ -24,7 +24,7 @@ from models import (
 )
 from models.contracts import LabourContract
 from services import accounts, identity, localtime, pii
-from tests.conftest import uid
+from tests.suite import uid
 
 
 def site_today() -> dt.date:

@@ -22,7 +22,6 @@ from models.binding import BindingMethod, WeChatBinding
 from realname.contract import INT_MAX, Endpoint, declaration, is_provincial
 from services import devices as device_service
 from services import identity
-from tests.conftest import uid
 from tests.devices.helpers import make_device
 from tests.factories import (
     auth,
@@ -35,6 +34,7 @@ from tests.factories import (
     token_for,
 )
 from tests.foundation.test_contract import handler_of, surface_routes
+from tests.suite import uid
 
 PRINCIPALS = (
     "anonymous",

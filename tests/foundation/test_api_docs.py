@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import another_app
+from tests.suite import another_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

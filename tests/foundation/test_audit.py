@@ -12,7 +12,6 @@ from models import Account, AuditLog, Device
 from services import accounts, localtime
 from services import devices as device_service
 from tests.attendance.test_supplement import _chain_world, _decide, _file
-from tests.conftest import uid
 from tests.devices.helpers import call, make_device
 from tests.devices.test_cli import register_attendance_device
 from tests.factories import (
@@ -28,6 +27,7 @@ from tests.factories import (
     token_for,
 )
 from tests.labour.helpers import add_subcontractor
+from tests.suite import uid
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from realname import db
-from tests.conftest import uid
+from tests.suite import uid
 
 PROMPT = 3.0  # seconds: a wedged client never answers; a healthy one answers at once
 

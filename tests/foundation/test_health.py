@@ -1,6 +1,6 @@
 """Health endpoint: 200 when the database, Redis and the file store answer, else 503."""
 
-from tests.conftest import another_app
+from tests.suite import another_app
 
 
 async def test_health_ok(client):

@@ -13,12 +13,12 @@ from stdnum.cn import ric
 from models import KeyPersonnel, Person, ProjectMember
 from realname.errors import ValidationError
 from services import accounts, pii
-from tests.conftest import uid
 from tests.devices.helpers import call, make_device
 from tests.devices.test_enrolment_sync import enrol_body
 from tests.factories import auth, make_project, token_for
 from tests.foundation.test_import import permit_row
 from tests.labour.helpers import BRANCH, CARD, headers_for, team_workbook, wage
+from tests.suite import uid
 
 OLD = "630102197707072081"
 MADE_UP_REGION = "990101197707072087"  # correct check digit, no such division

@@ -4,9 +4,9 @@ import copy
 import json
 
 from models import KeyPersonnel, ParticipatingUnit, Project
-from tests.conftest import uid
 from tests.factories import auth, make_credit_code, make_id_number, make_phone, token_for
 from tests.servers import cli_env, realname_ok
+from tests.suite import uid
 
 
 def permit_row(**kw):

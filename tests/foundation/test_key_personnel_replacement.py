@@ -18,11 +18,11 @@ from models import (
     WorkStatus,
 )
 from services import accounts
-from tests.conftest import uid
 from tests.factories import auth, enterprise_token, token_for
 from tests.foundation.test_import import permit_row
 from tests.servers import cli_env, realname_ok
 from tests.signin.conftest import wechat_person
+from tests.suite import uid
 
 
 async def _import(client, token, row):

@@ -38,8 +38,8 @@ from services.member_filter import StatsFilter
 from services.scope import RowScope
 from tests import factories
 from tests.attendance.helpers import at, punch
-from tests.conftest import uid
 from tests.factories import auth
+from tests.suite import uid
 
 MONTH = "2025-03"
 DAY = dt.date(2025, 3, 12)

@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TMP, _embedded_redis_left, uid
 from tests.servers import free_port, realname_ok
+from tests.suite import TMP, _embedded_redis_left, uid
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL = 0.2  # 5 Hz, as a load balancer probes

@@ -19,10 +19,10 @@ import pytest
 from config.settings import Settings
 from models import Punch
 from realname.storage import S3FileStore, make_file_store
-from tests.conftest import another_app, uid
 from tests.devices.helpers import JPEG, call, device_world
 from tests.factories import auth, enterprise_token
 from tests.servers import ROOT, free_port, listening, stop, wait_ready
+from tests.suite import another_app, uid
 
 BUCKET = "realname-files"
 KEYS = {"s3_access_key": "test-key", "s3_secret_key": "test-secret", "s3_region": "us-east-1"}

@@ -10,7 +10,6 @@ import openpyxl
 from models import ParticipatingUnit, Person, UnitRole
 from services import pii
 from services.team_import import HEADERS
-from tests.conftest import uid
 from tests.factories import (
     ProjectWorld,
     auth,
@@ -20,6 +19,7 @@ from tests.factories import (
     make_project,
     site_today,
 )
+from tests.suite import uid
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -9,9 +9,9 @@ from models import AuditLog, DeviceCommand, Person, PersonType, Post
 from services import devices, pii
 from services.schemas.roster import RosterPage
 from tests import factories
-from tests.conftest import uid
 from tests.factories import auth, site_today
 from tests.labour.helpers import CARD, PNG, headers_for
+from tests.suite import uid
 
 
 def base(world) -> str:

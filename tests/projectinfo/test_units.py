@@ -4,7 +4,6 @@ import datetime as dt
 
 from models import Enterprise, ParticipatingUnit, PersonType, Post, WorkStatus
 from services import localtime
-from tests.conftest import uid
 from tests.factories import (
     auth,
     enterprise_token,
@@ -18,6 +17,7 @@ from tests.factories import (
     regulator_token,
 )
 from tests.projectinfo.helpers import EXE, pdf
+from tests.suite import uid
 
 TODAY = localtime.today(localtime.zone("Asia/Shanghai"))  # the test projects' today
 

@@ -5,7 +5,6 @@ import datetime as dt
 from models import Device, DeviceKind, KeyPersonnel, PersonType, Post
 from models.announcements import Announcement
 from services import pii
-from tests.conftest import uid
 from tests.factories import (
     auth,
     enterprise_token,
@@ -19,6 +18,7 @@ from tests.factories import (
     token_for,
 )
 from tests.projectinfo.helpers import pdf, voucher
+from tests.suite import uid
 
 TODAY = site_today()
 

@@ -13,7 +13,6 @@ from stdnum.cn import ric
 
 from integrations.wechat.standin import standin_login_code, standin_phone_code
 from models import Account, Person, PersonType
-from tests.conftest import uid
 from tests.factories import (
     ProjectWorld,
     auth,
@@ -25,6 +24,7 @@ from tests.factories import (
     site_today,
 )
 from tests.servers import serve_realname
+from tests.suite import uid
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ from integrations.wechat.standin import standin_login_code, standin_openid
 from models import Account, AuditLog
 from services import ratelimit
 from services.identity import client_ip
-from tests.conftest import uid
 from tests.signin.conftest import serve_app
+from tests.suite import uid
 
 NGINX = "10.0.0.5"
 

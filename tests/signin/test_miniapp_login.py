@@ -5,9 +5,9 @@ from __future__ import annotations
 from integrations.wechat.standin import standin_login_code, standin_openid, standin_session_key
 from models import Account, AuditLog
 from services import identity, signin
-from tests.conftest import uid
 from tests.factories import auth
 from tests.signin.conftest import miniapp_login
+from tests.suite import uid
 
 
 async def test_login_creates_person_account_and_keeps_session_key_server_side(client, redis):

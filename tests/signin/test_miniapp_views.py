@@ -7,10 +7,10 @@ import datetime as dt
 from models import Post, ProjectMember
 from models.announcements import Announcement
 from tests.attendance.helpers import at, punch
-from tests.conftest import uid
 from tests.devices.helpers import JPEG
 from tests.factories import auth, site_today
 from tests.signin.conftest import supplement_filed, synced_project, wechat_person
+from tests.suite import uid
 
 
 async def test_labour_officer_approval_queue(client, redis):

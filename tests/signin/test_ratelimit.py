@@ -11,9 +11,9 @@ from integrations.wechat.standin import standin_login_code, standin_phone_code
 from models import AuditLog
 from realname.errors import RateLimited
 from services import identity, ratelimit
-from tests.conftest import uid
 from tests.factories import auth
 from tests.signin.conftest import enrolled_person, miniapp_login, valid_id_number
+from tests.suite import uid
 
 
 async def test_miniapp_login_limited_per_ip(client_at):

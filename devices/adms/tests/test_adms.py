@@ -7,11 +7,11 @@ from pathlib import Path
 
 from models import CommandStatus, Device, DeviceCommand, Punch, UnregisteredDevice
 from services import devices as svc
-from tests.conftest import uid
 from tests.devices.helpers import JPEG, make_device
 from tests.factories import make_member, make_project, site_today
+from tests.suite import uid
 
-FIXTURES = Path(__file__).resolve().parents[2] / "devices" / "adms" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CST = dt.timezone(dt.timedelta(hours=8))
 
 

@@ -37,7 +37,7 @@ from tests.factories import (
     token_for,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "devices" / "adms" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -611,7 +611,7 @@ async def test_cli_registers_an_adms_terminal_with_direction_mode_and_network(se
     import subprocess
     import sys
 
-    from tests.conftest import uid
+    from tests.suite import uid
 
     world = await make_project()
     sn = uid("ZKCLI")
@@ -626,7 +626,7 @@ async def test_cli_registers_an_adms_terminal_with_direction_mode_and_network(se
             world.project.code, "--kind", "attendance", "--sn", sn, "--manufacturer", "中控",
             "--model", "iFace702", "--protocol", "adms", "--antispoof",
             "--direction-mode", "fixed_out", "--allowed-cidr", "198.51.100.7"]  # fmt: skip
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]  # the repository
     out = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

@@ -20,7 +20,7 @@ from services import attendance, pii
 from tests.devices.helpers import JPEG, call, device_world, make_device, valid_id_number
 from tests.factories import make_member, make_person, make_phone, make_project, site_today
 
-FIXTURES = Path(__file__).resolve().parents[2] / "devices" / "native" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CST = dt.timezone(dt.timedelta(hours=8))
 
 

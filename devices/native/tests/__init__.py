@@ -1,0 +1,1 @@
+"""The native adapter's own tests: its captured payloads and its protocol contract."""
