@@ -46,14 +46,7 @@ def s3_endpoint() -> Iterator[str]:
     proc = _start(port)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        raw = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id=KEYS["s3_access_key"],
-            aws_secret_access_key=KEYS["s3_secret_key"],
-            region_name=KEYS["s3_region"],
-        )
-        raw.create_bucket(Bucket=BUCKET)
+        plain_client(endpoint).create_bucket(Bucket=BUCKET)
         yield endpoint
     finally:
         stop(proc)
@@ -65,15 +58,20 @@ def s3_settings(settings: Settings, endpoint: str, prefix: str) -> Settings:
     )
 
 
-def objects(endpoint: str, prefix: str) -> dict[str, bytes]:
-    """What the bucket holds under `prefix`, read with a plain S3 client."""
-    raw = boto3.client(
+def plain_client(endpoint: str) -> Any:
+    """A plain S3 client of the server (not the platform's store)."""
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=KEYS["s3_access_key"],
         aws_secret_access_key=KEYS["s3_secret_key"],
         region_name=KEYS["s3_region"],
     )
+
+
+def objects(endpoint: str, prefix: str) -> dict[str, bytes]:
+    """What the bucket holds under `prefix`, read with a plain S3 client."""
+    raw = plain_client(endpoint)
     listed = raw.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/").get("Contents", [])
     return {o["Key"]: raw.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listed}
 
