@@ -93,9 +93,15 @@ def iso(moment: dt.datetime | None, tz: ZoneInfo | None = None) -> str | None:
 
 
 def sqlite_text(moment: dt.datetime) -> str:
-    """A moment as SQLite holds Tortoise's datetimes: the text the sqlite3 adapter Tortoise
-    registers writes (``isoformat(" ")``), for the statements that bypass the ORM. UTC moments
-    of one column compare as text."""
+    """A moment as SQLite holds it: UTC text (``isoformat(" ")``), so that the moments of a
+    column compare and sort as text whatever offset they arrived with (a terminal's +08:00, a
+    handset's Z). The sqlite3 adapter for every datetime the ORM writes or filters by
+    (``realname.dbclient.sqlite``), and the statements that bypass the ORM."""
+    if moment.tzinfo is not None and moment.utcoffset():
+        try:
+            moment = moment.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01 00:00+08:00 has no UTC equivalent: kept as it is
+            pass
     return moment.isoformat(" ")
 
 

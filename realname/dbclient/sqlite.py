@@ -6,6 +6,7 @@ See the package docstring for the failure modes of the stock client this one clo
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from typing import Any
 
@@ -21,6 +22,12 @@ from tortoise.connection import get_connections
 
 from realname.dbclient import end_transaction, log, run_to_completion
 from realname.singleflight import SingleFlight
+from services.localtime import sqlite_text
+
+# Datetimes as SQLite stores and compares them: UTC text. Tortoise's own adapter (registered when
+# its SQLite executor is imported, above) keeps each value's offset, so a terminal's +08:00 and a
+# handset's Z punches of one day sorted and filtered wrongly as text.
+sqlite3.register_adapter(dt.datetime, sqlite_text)
 
 
 def _usable(conn: aiosqlite.Connection | None) -> bool:

@@ -218,3 +218,37 @@ async def test_contract_in_force_is_read_with_the_member(client):
         ("rejected", "contract_red"),
         ("rejected", "contract_red"),
     ]
+
+
+async def test_punches_in_other_offsets_are_stored_as_one_timeline(client, redis):
+    """A gate terminal sends China time (+08:00), a Bluetooth handset UTC (Z), and a supplement
+    is China time: stored as one UTC timeline, the day's punches list in the order they
+    happened and the window filters see them (SQLite compares the stored text: with each
+    punch's own offset kept, 08:30 China time sent as 00:30Z sorted before 08:00+08:00)."""
+    from tortoise import connections
+
+    from tests.factories import auth, enterprise_token
+
+    world, dev, member = await device_world()
+    handset = await make_device(world, kind="mobile")
+    day = site_today() - dt.timedelta(days=1)
+    gate_in = dt.datetime.combine(day, dt.time(8, 0), CST)
+    handset_in = dt.datetime.combine(day, dt.time(8, 30), CST).astimezone(dt.UTC)
+    gate_out = dt.datetime.combine(day, dt.time(17, 0), CST)
+    pid = member.person_id  # type: ignore[attr-defined]
+    r = await upload(client, dev, [punch(uid("g"), pid, when=gate_in)])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    r = await upload(client, handset, [punch(uid("h"), pid, when=handset_in)])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    r = await upload(client, dev, [punch(uid("g"), pid, when=gate_out, direction="out")])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT time FROM punch WHERE member_id = {int(member.id)} ORDER BY time"
+    )
+    texts = [r["time"] for r in rows if isinstance(r["time"], str)]
+    assert all(t.endswith("+00:00") for t in texts), texts  # SQLite: UTC text only
+    token = await enterprise_token(redis, world.enterprises["gc"])
+    url = f"/admin/v1/projects/{world.project.code}/attendance/members/{member.id}/punches"
+    r = await client.get(url, params={"date": day.isoformat()}, headers=auth(token))
+    listed = [dt.datetime.fromisoformat(p["time"]) for p in r.json()["punches"]]
+    assert listed == [gate_in, handset_in, gate_out], listed

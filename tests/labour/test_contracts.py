@@ -5,6 +5,7 @@ import datetime as dt
 from urllib.parse import quote
 
 import pytest
+from tortoise import connections
 
 from models import PersonType, Post
 from models.contracts import ContractStatus, LabourContract
@@ -213,6 +214,13 @@ async def test_edit_terminate_delete_and_resign(client, redis):
     times = {"initiated_at": "2026-07-20", "confirmed_at": "2026-07-20"}
     r = await _terminate(client, world, h, cid, **ended, **times)
     assert r.status_code == 200, r.text
+    # China time, stored as UTC like every timestamp: SQLite keeps and compares the text
+    stored = (await LabourContract.get(id=cid)).termination_confirmed_at
+    assert stored == dt.datetime(2026, 7, 19, 16, tzinfo=dt.UTC)
+    (raw,) = await connections.get("default").execute_query_dict(
+        f"SELECT termination_confirmed_at AS t FROM labour_contract WHERE id = {int(cid)}"
+    )
+    assert not isinstance(raw["t"], str) or raw["t"].endswith("+00:00"), raw
     r = await _terminate(client, world, h, cid, termination_type="甲方解约", termination_reason="x")
     assert r.status_code == 409 and r.json()["message"] == "该合同已解约"
     r = await client.patch(f"{base(world)}/contracts/{cid}", headers=h, json={"number": "x"})

@@ -607,34 +607,24 @@ async def test_access_control_dialect(client, app):
 
 async def test_cli_registers_an_adms_terminal_with_direction_mode_and_network(settings, database):
     import json
-    import os
-    import subprocess
-    import sys
 
+    from tests.servers import cli_env, realname_cli
     from tests.suite import uid
 
     world = await make_project()
     sn = uid("ZKCLI")
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ENV": "test",
-        "LOG_LEVEL": "WARNING",
-        "STORAGE_URL": settings.storage_url,
-    }
-    args = [sys.executable, "-m", "realname.cli", "device", "register", "--project",
-            world.project.code, "--kind", "attendance", "--sn", sn, "--manufacturer", "中控",
-            "--model", "iFace702", "--protocol", "adms", "--antispoof",
-            "--direction-mode", "fixed_out", "--allowed-cidr", "198.51.100.7"]  # fmt: skip
-    root = Path(__file__).resolve().parents[3]  # the repository
-    out = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    env = cli_env(settings)
+    args = ["device", "register", "--project", world.project.code, "--kind", "attendance",
+            "--sn", sn, "--manufacturer", "中控", "--model", "iFace702", "--protocol", "adms",
+            "--antispoof", "--direction-mode", "fixed_out",
+            "--allowed-cidr", "198.51.100.7"]  # fmt: skip
+    out = realname_cli(env, *args, timeout=60)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["direction_mode"] == "fixed_out" and data["allowed_cidr"] == "198.51.100.7/32"
     device = await Device.get(sn=sn)
     assert device.protocol == "adms" and device.direction_mode == "fixed_out"
-    bad = args[:-1] + ["not-a-network"]
-    out = subprocess.run(bad, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    out = realname_cli(env, *args[:-1], "not-a-network", timeout=60)
     assert out.returncode != 0 and "invalid_field" in out.stderr
 
 
