@@ -19,7 +19,7 @@ from config.settings import Settings, get_settings
 from realname import db
 from realname.nonce import nonce_client
 from realname.redis_conn import RedisHandle
-from realname.storage import make_file_store
+from realname.storage import FileStoreRefused, make_file_store
 from realname.web import ok, render_error
 from services import localtime, pii
 
@@ -248,6 +248,8 @@ async def healthz(request: Request) -> HTTPResponse:
     try:
         up = await asyncio.wait_for(request.app.ctx.files.ping(), timeout=3)
         checks["files"] = "ok" if up else "down: unreachable"
+    except FileStoreRefused as exc:  # reachable, but no such bucket or keys refused
+        checks["files"] = f"down: {exc}"
     except Exception as exc:  # noqa: BLE001
         checks["files"] = f"down: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())

@@ -85,6 +85,10 @@ S3_CONNECT_TIMEOUT = 3.0  # seconds
 S3_READ_TIMEOUT = 20.0  # a photo or an attachment (≤ 20 MB) on a slow link
 
 
+class FileStoreRefused(Exception):
+    """The file store answered but cannot be used as configured (its message says why)."""
+
+
 class S3FileStore:
     """Files in an S3-compatible bucket (MinIO, OSS, COS...), through boto3 off the event loop."""
 
@@ -150,11 +154,24 @@ class S3FileStore:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._full(key))
 
     async def ping(self) -> bool:
-        """True when the bucket answers."""
+        """True when the bucket answers; False when the store cannot be reached. A store that
+        answers but has no such bucket, or refuses these keys, raises FileStoreRefused saying
+        so (an operator's fix differs: create the bucket, check the keys)."""
+        from botocore.exceptions import ClientError
+
         try:
             await asyncio.to_thread(self.probe.head_bucket, Bucket=self.bucket)
             return True
-        except Exception:  # noqa: BLE001 - any failure means unreachable
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404:
+                raise FileStoreRefused(f"bucket {self.bucket} does not exist") from exc
+            if status in (401, 403):
+                raise FileStoreRefused(
+                    f"access to bucket {self.bucket} denied (S3_ACCESS_KEY, S3_SECRET_KEY)"
+                ) from exc
+            return False
+        except Exception:  # noqa: BLE001 - any other failure means unreachable
             return False
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import http.server
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 
 from config.settings import Settings
 from models import Punch
-from realname.storage import S3FileStore, make_file_store
+from realname.storage import FileStoreRefused, S3FileStore, make_file_store
 from tests.devices.helpers import JPEG, call, device_world
 from tests.factories import auth, enterprise_token
 from tests.servers import ROOT, free_port, listening, stop, wait_ready
@@ -159,3 +161,51 @@ async def test_platform_on_s3(settings, database, redis_handle, redis, s3_endpoi
             headers=auth(token),
         )
         assert photo.status_code == 200 and photo.content == JPEG
+
+
+async def test_missing_bucket_is_named_by_healthz(settings, database, redis_handle, s3_endpoint):
+    """A store that answers but has no such bucket (an operator who has not created it yet):
+    /healthz says so instead of "unreachable", which would send them checking the network."""
+    conf = s3_settings(settings, s3_endpoint, "x").model_copy(
+        update={"storage_url": "s3://no-such-bucket/x"}
+    )
+    with pytest.raises(FileStoreRefused, match="bucket no-such-bucket does not exist"):
+        await make_file_store(conf).ping()
+    async with another_app(conf, "realname_s3_no_bucket", redis_handle) as c:
+        r = await c.get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["checks"] == {
+        "database": "ok",
+        "redis": "ok",
+        "files": "down: bucket no-such-bucket does not exist",
+    }
+
+
+@pytest.fixture
+def refusing_endpoint() -> Iterator[str]:
+    """An S3 endpoint that answers 403 to everything (keys it does not accept)."""
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_refused_keys_are_named(settings, refusing_endpoint):
+    """403 on the bucket: the keys are wrong (or lack the right), which ping says."""
+    store = make_file_store(s3_settings(settings, refusing_endpoint, "x"))
+    with pytest.raises(FileStoreRefused, match="access to bucket realname-files denied"):
+        await store.ping()
