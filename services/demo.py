@@ -143,7 +143,7 @@ PROJECTS: list[dict[str, Any]] = [
     },
     {
         "code": "QH-DEMO-003",
-        "name": "黄南州贵德县水岸华庭建设项目施工工程",
+        "name": "海南州贵德县水岸华庭建设项目施工工程",
         "type": "房屋建筑工程",
         "region_code": "632523",
         "managing_level": "county",
