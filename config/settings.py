@@ -23,6 +23,27 @@ DEV_PII_KEY = "dev:" + base64.urlsafe_b64encode(b"dev-pii-key-0123456789abcdefgh
 DEV_BLIND_INDEX_KEY = "dev-blind-index-key-change-me"
 
 
+# Settings whose value never contains whitespace (URLs, identifiers, keys).
+ONE_WORD_SETTINGS = (
+    "database_url",
+    "redis_url",
+    "storage_url",
+    "s3_endpoint_url",
+    "s3_access_key",
+    "s3_secret_key",
+    "public_base_url",
+    "secret_key",
+    "blind_index_key",
+    "wechat_appid",
+    "wechat_secret",
+    "wechat_api_base",
+    "idauth_base_url",
+    "idauth_client_id",
+    "idauth_client_secret",
+    "idauth_redirect_url",
+)
+
+
 class Settings(BaseSettings):
     """Every setting of the platform; environment variable names are the upper-case field names."""
 
@@ -98,6 +119,19 @@ class Settings(BaseSettings):
     # `time_out_of_range`; punches ahead of the server by more than DEVICE_CLOCK_WINDOW_SECONDS
     # are `time_in_future`. See docs/attendance.md "Plausible punch times".
     punch_lookback_days: int = Field(default=60, ge=1, le=3660)
+
+    @field_validator(*ONE_WORD_SETTINGS)
+    @classmethod
+    def _check_one_word(cls, value: str) -> str:
+        # `A=1  B=2` on one line of a .env file reads as A = "1  B=2": say so, without the value
+        # (it may be a secret), instead of failing later on B's absence or a malformed URL.
+        if any(ch.isspace() for ch in value):
+            raise ValueError(
+                "contains whitespace: in a .env file write one VARIABLE=value per line (a "
+                "second assignment on the same line, or a comment without a space before its "
+                "#, becomes part of the value)"
+            )
+        return value
 
     @field_validator("surfaces")
     @classmethod

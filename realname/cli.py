@@ -14,6 +14,8 @@ import pkgutil
 import sys
 from typing import Any
 
+from pydantic import ValidationError
+
 from config.settings import get_settings
 
 
@@ -31,15 +33,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_error(exc: ValidationError) -> str:
+    """Which settings are wrong and why, one per line, without their values: pydantic's own text
+    repeats each input, and these are secrets (PII_KEYS, SECRET_KEY...) going to a terminal
+    or a service's journal."""
+    lines = ["配置错误 / settings error:"]
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}" if name else f"  {message}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    args = build_parser().parse_args(argv)
     try:
+        # the commands' modules read the settings as they are imported (realname.db)
+        args = build_parser().parse_args(argv)
         settings = get_settings()
-    except Exception as exc:  # noqa: BLE001 - pydantic's message says which setting is wrong
+    except ValidationError as exc:
+        print(settings_error(exc), file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - e.g. a .env file that cannot be read
         print(f"配置错误 / settings error: {exc}", file=sys.stderr)
         return 2
     func: Any = args.func
