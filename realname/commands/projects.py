@@ -20,7 +20,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Import; print the summary as JSON; exit 1 when any row was invalid."""
     from services.projects import import_projects
 
-    raw = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    try:
+        raw = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"无法读取文件 / cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
     try:
         rows = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 
 from config.settings import Settings
 from realname.commands._common import database
@@ -34,13 +35,14 @@ async def run_failed(args: argparse.Namespace, settings: Settings) -> int:
         if args.project:
             project = await Project.get_or_none(code=args.project)
             if project is None:
-                print(f"项目不存在: {args.project}")
+                print(f"项目不存在: {args.project}", file=sys.stderr)
                 return 2
             project_id = project.id
         rows = await attendance.failed_days(project_id)
         projects = {p.id: p for p in await Project.filter(id__in={r["project_id"] for r in rows})}
     if not rows:
-        print("没有结算失败的考勤日 (no set-aside days)")
+        if not args.json:  # --json: no line at all, so a monitoring script's parser is fine
+            print("没有结算失败的考勤日 (no set-aside days)")
         return 0
     for r in rows:
         project = projects.get(r["project_id"])
