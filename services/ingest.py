@@ -415,6 +415,9 @@ async def ingest(
     return [r for r in results if r is not None]
 
 
+PHOTO_PUTS = 8  # a batch's photos stored at once (the S3 client's pool holds 16 connections)
+
+
 async def _store_photos(
     device: Device, fresh: list[tuple[int, PunchIn]], store: FileStore | None
 ) -> dict[str, str]:
@@ -427,17 +430,26 @@ async def _store_photos(
             device_id=device.id, device_punch_id__in=[p.key for p in with_photo]
         ).values_list("device_punch_id", flat=True)
     )
+    todo = [p for p in with_photo if p.key not in existing and p.photo is not None]
     keys: dict[str, str] = {}
-    for p in with_photo:
-        if p.key in existing or p.photo is None:
-            continue
-        ext = ".png" if p.photo.startswith(b"\x89PNG") else ".jpg"
-        keys[p.key] = await store.put(
-            p.photo,
-            prefix="punches",
-            suffix=ext,
-            content_type="image/png" if ext == ".png" else "image/jpeg",
-        )
+    # A few at a time: against an S3 store each put is a network round trip, and an offline
+    # handset's backlog of 500 photos one by one outlasts the terminal's request timeout.
+    gate = asyncio.Semaphore(PHOTO_PUTS)
+
+    async def put(p: PunchIn) -> None:
+        photo = p.photo
+        assert photo is not None
+        png = photo.startswith(b"\x89PNG")
+        async with gate:
+            keys[p.key] = await store.put(
+                photo,
+                prefix="punches",
+                suffix=".png" if png else ".jpg",
+                content_type="image/png" if png else "image/jpeg",
+            )
+
+    # all stored, or the batch fails (the terminal retries it; nothing is acknowledged)
+    await asyncio.gather(*(put(p) for p in todo))
     return keys
 
 
