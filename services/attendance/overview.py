@@ -174,7 +174,8 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
 
     On site today: members with at least one accepted punch today (project-local). Attendance
     rate: attended member-days ÷ expected member-days, from the 1st (or entry date) to today,
-    over members on the project then (entered, not yet exited). Today is not over: it is
+    over members on the project then (entered, not yet exited); only attended days inside a
+    member's expected days count, so the rate stays within 100%. Today is not over: it is
     expected only of those already on site, so the rate does not fall each morning (and on the
     1st, before the first punch, nothing is expected yet: 0 of 0).
     """
@@ -197,6 +198,7 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
     by_type: dict[str, int] = {PersonType.LABOUR.value: 0, PersonType.MANAGEMENT.value: 0}
     by_unit: dict[int, dict[str, Any]] = {}
     expected = 0
+    windows: dict[int, tuple[dt.date, dt.date]] = {}
     for m in members:
         start = max(first, m["entry_date"] or first)
         end = today
@@ -208,6 +210,7 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
             end = min(end, today - dt.timedelta(days=1))
         if end >= start:
             expected += (end - start).days + 1
+            windows[m["id"]] = (start, end)
         if m["id"] in present_set:
             by_type[str(m["person_type"])] = by_type.get(str(m["person_type"]), 0) + 1
             u = by_unit.setdefault(
@@ -215,7 +218,16 @@ async def workbench_summary(access: ProjectAccess, today: dt.date | None = None)
                 {"unit_id": m["unit_id"], "unit_name": m["unit_name"] or "", "count": 0},
             )
             u["count"] += 1
-    attended = await days.filter(day__gte=first, day__lte=today).count()
+    # Only days inside a member's expected window count, so the rate never exceeds 100%: a
+    # member whose exit was recorded later with an earlier exit date keeps the days they
+    # worked after it, but those days are not expected of them.
+    attended = sum(
+        1
+        for member_id, day in await days.filter(day__gte=first, day__lte=today).values_list(
+            "member_id", "day"
+        )
+        if member_id in windows and windows[member_id][0] <= day <= windows[member_id][1]
+    )
     rate = round(attended / expected, 4) if expected else 0.0
     return {
         "date": today.isoformat(),

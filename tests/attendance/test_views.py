@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import Device, DeviceKind, Direction, Post
+from models import Device, DeviceKind, Direction, Post, ProjectMember, WorkStatus
 from services import attendance, pii
 from services.schemas.attendance import DayPunches
 from services.schemas.projectinfo import AttendanceSummary
@@ -141,3 +141,30 @@ async def test_workbench_rate_morning_of_the_first(client, redis, clock) -> None
     body = (await client.get(url, headers=auth(token))).json()
     assert (body["attended_member_days"], body["expected_member_days"]) == (1, 1)
     assert body["on_site_total"] == 1 and body["attendance_rate"] == 1.0
+
+
+async def test_workbench_rate_counts_no_day_after_a_recorded_exit(client, redis, clock) -> None:
+    """A worker whose exit is recorded with an earlier exit date (离职 filed days later) keeps
+    the days punched after it, but those days are not expected of them: they do not count as
+    attended either, so the month's rate cannot pass 100% (the demo's leavers showed 105.9%)."""
+    clock(dt.datetime(2028, 3, 5, 15, tzinfo=DEFAULT_TZ))
+    world = await make_project()
+    stays = await make_member(world, entry_date=dt.date(2028, 2, 1))
+    leaves = await make_member(world, entry_date=dt.date(2028, 2, 1))
+    days = [dt.date(2028, 3, d) for d in range(1, 6)]
+    for mm in (stays, leaves):
+        for day in days:
+            await punch(mm, at(day, 8), Direction.IN)
+            await punch(mm, at(day, 17), Direction.OUT)
+    await attendance.settle_days(
+        world.project.id, [(mm.id, day) for mm in (stays, leaves) for day in days]
+    )
+    await ProjectMember.filter(id=leaves.id).update(
+        work_status=WorkStatus.LEFT, exit_date=dt.date(2028, 3, 2)
+    )
+    token = await enterprise_token(redis, world.enterprises["gc"])
+    url = f"/admin/v1/projects/{world.project.code}/attendance/summary"
+    body = (await client.get(url, headers=auth(token))).json()
+    # expected: stays 5 days + leaves 2 days (1st and 2nd); attended: the same 7, not 10
+    assert (body["attended_member_days"], body["expected_member_days"]) == (7, 7)
+    assert body["attendance_rate"] == 1.0
