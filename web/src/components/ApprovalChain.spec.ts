@@ -33,9 +33,13 @@ describe('ApprovalChain (考勤补录)', () => {
     expect(steps[2].text()).toContain('待审批')
   })
 
-  it('a rejected node is shown as an error', () => {
+  it('a rejected node is shown as an error, and the nodes after it are not waiting', () => {
     const w = make({ chain: chain(['approved', 'rejected', 'waiting']) })
-    expect(w.findAll('.el-step')[1].find('.el-step__head').classes()).toContain('is-error')
+    const steps = w.findAll('.el-step')
+    expect(steps[1].find('.el-step__head').classes()).toContain('is-error')
+    expect(steps[2].text()).toContain('无需审批')
+    expect(steps[2].text()).not.toContain('待审批')
+    expect(make({ chain: chain(['rejected', 'waiting', 'waiting']) }).findAll('.el-step')[1].text()).toContain('无需审批')
   })
 
   it('only the caller\'s node gets the buttons; rejecting needs a comment', async () => {
