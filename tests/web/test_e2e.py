@@ -479,6 +479,70 @@ def test_contracts_upload(enterprise: Browser) -> None:
     b.assert_clean()
 
 
+def test_terminated_contracts_show_the_manuals_columns(enterprise: Browser) -> None:
+    """合同管理 · 已解约 lists the manual's columns (手机号, 合同开始日期, 合同截止日期 and
+    发起解约时间 were missing) over the demo's terminated contracts, both times shown."""
+    b = enterprise
+    b.goto("/labour/contracts")
+    b.page.get_by_role("tab", name="已解约", exact=True).click()
+    header = b.page.locator(".el-table__header-wrapper").first
+    for col in (
+        "序号", "合同编号", "姓名", "身份证号", "手机号", "甲方", "合同开始日期", "合同截止日期",
+        "解约类型", "解约原因", "发起解约时间", "确认解约时间", "附件",
+    ):  # fmt: skip
+        header.get_by_text(col, exact=True).wait_for()
+    row = b.page.locator(".el-table__body-wrapper .el-table__row").first
+    row.get_by_text("解约", exact=False).first.wait_for()
+    times = re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", row.inner_text())
+    assert len(times) == 2, row.inner_text()  # initiated and confirmed, in local time
+    assert re.search(r"1\d{2}\*{4}\d{4}|1\d{10}", row.inner_text()), row.inner_text()  # 手机号
+    b.shot("52-contracts-terminated")
+    b.assert_clean()
+
+
+def test_binding_request_confirmed_by_the_labour_side(
+    enterprise: Browser, console_server: Server
+) -> None:
+    """实名绑定申请: a worker binding in the mini-program with a WeChat phone that is not the
+    enrolled one waits for the project's labour side, which confirms it on this screen (the
+    requests had no screen: the demo's waited where no labour officer could see them)."""
+    b = enterprise
+    roster = b.context.request.get(
+        f"{console_server.base}/admin/v1/projects/{PROJECT}/roster?person_type=labour&page_size=50"
+    ).json()["data"]
+    worker = [w for w in roster if w["work_status"] == "active"][-1]
+    api = httpx.Client(base_url=console_server.base, timeout=10)
+    login = api.post("/miniapp/v1/auth/login", json={"code": "dev-e2e-binding"}).json()
+    asked = api.post(
+        "/miniapp/v1/binding",
+        json={
+            "name": worker["name"],
+            "id_number": worker["id_number"],
+            "phone_code": "phone-13609710000",  # not the phone enrolled
+        },
+        headers={"Authorization": f"Bearer {login['token']}"},
+    )
+    assert asked.status_code in (200, 201, 202), asked.text
+    b.goto("/workbench")
+    b.page.get_by_text("劳务工管理", exact=True).click()
+    b.page.get_by_role("menuitem", name="实名绑定申请").click()
+    b.page.wait_for_url("**/labour/binding-requests")
+    row = b.page.locator(".el-table__body-wrapper .el-table__row").filter(has_text=worker["name"])
+    row.get_by_text("微信手机号与登记手机号不一致").wait_for()
+    row.get_by_text("136****0000").wait_for()
+    b.shot("53-binding-requests")
+    b.page.locator(".el-table__fixed-right, .el-table__body-wrapper").get_by_role(
+        "button", name="确认绑定"
+    ).first.click()
+    _confirm(b)
+    b.page.get_by_text("已确认绑定").wait_for()
+    b.page.get_by_role("tab", name="已确认", exact=True).click()
+    b.page.locator(".el-table__body-wrapper .el-table__row").filter(
+        has_text=worker["name"]
+    ).get_by_text("已确认").wait_for()
+    b.assert_clean()
+
+
 def test_supplement_filed_and_approved_along_the_chain(
     enterprise: Browser, pm: Browser, console_server: Server
 ) -> None:

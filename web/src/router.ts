@@ -25,6 +25,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'devices', component: () => import('./views/DevicesView.vue'), meta: { title: '设备管理' } },
       { path: 'labour/teams', component: () => import('./views/labour/TeamsView.vue'), meta: { title: '班组管理' } },
       { path: 'labour/contracts', component: () => import('./views/labour/ContractsView.vue'), meta: { title: '合同管理' } },
+      { path: 'labour/binding-requests', component: () => import('./views/labour/BindingRequestsView.vue'), meta: { title: '实名绑定申请' } },
       { path: 'posts', component: () => import('./views/PostsView.vue'), meta: { title: '岗位人员管理' } },
       { path: 'roster', component: () => import('./views/RosterView.vue'), meta: { title: '项目花名册' } },
       { path: 'status-changes', component: () => import('./views/StatusChangesView.vue'), meta: { title: '项目状态变更申请' } },
