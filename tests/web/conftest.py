@@ -113,9 +113,11 @@ class Browser:
         assert self.outside == [], self.outside
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium (never a downloaded browser), headless."""
+    """Debian's Chromium (never a downloaded browser), headless. Package-scoped: Playwright's
+    sync API keeps an event loop running in this thread while it is open, and the async tests
+    collected after this folder (``devices/*/tests``) could not run their own."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
