@@ -64,6 +64,10 @@ DEMO_REGULATORS: Companies = [
     {"region_code": "630000", "name": "青海省住房和城乡建设厅"},
     {"region_code": "630100", "name": "西宁市住房和城乡建设局"},
     {"region_code": "630102", "name": "西宁市城东区住房和城乡建设局"},
+    # the demo's other review chains (项目状态变更 waiting at 海东市, at 海南州 after 贵德县)
+    {"region_code": "630200", "name": "海东市住房和城乡建设局"},
+    {"region_code": "632500", "name": "海南藏族自治州住房和城乡建设局"},
+    {"region_code": "632523", "name": "贵德县住房和城乡建设局"},
 ]
 REGULATOR_HINT = "regulator:"
 

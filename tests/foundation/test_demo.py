@@ -37,6 +37,12 @@ def _screens_have_something(seen: dict[str, Any]) -> None:
     assert queues["632500"]["pending"] >= 1  # after 贵德县's first review of QH-DEMO-003
     assert queues["630102"] == {"pending": 0, "done": 1}  # approved, then rejected by the city
     assert queues["630100"] == {"pending": 0, "done": 1}
+    # every regulator with a queue to review can sign in to it from the SSO stand-in's page
+    from integrations.idauth.standin import DEMO_REGULATORS
+
+    offered = {d["region_code"] for d in DEMO_REGULATORS}
+    reviewing = {region for region, q in queues.items() if q["pending"] or q["done"]}
+    assert reviewing <= offered, reviewing - offered
     assert not seen["walked_open_status_change"]
     assert seen["worker_announcements"] >= 3  # the province's, Xining's and Chengdong's
     assert seen["walked_approvals"] == {
