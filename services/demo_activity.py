@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from models import (
     Account,
     AccountKind,
+    DailyAttendance,
     Device,
     DeviceKind,
     Direction,
@@ -34,6 +35,7 @@ from models import (
     Project,
     ProjectMember,
     Punch,
+    PunchSource,
     PunchStatus,
     UnitRole,
     WorkStatus,
@@ -379,6 +381,9 @@ async def _binding_requests(project: Project, today: dt.date) -> None:
 # --- 合同 ----------------------------------------------------------------------------------------
 
 
+_GENERATED = (PunchSource.DEVICE, PunchSource.MOBILE)  # services.demo's month of punches
+
+
 async def _contracts(project: Project, today: dt.date, store: FileStore) -> None:
     """Two contracts ended (a worker who left, one by agreement) and three ending soon."""
     if await LabourContract.exists(project_id=project.id, status=ContractStatus.TERMINATED):
@@ -410,7 +415,14 @@ async def _contracts(project: Project, today: dt.date, store: FileStore) -> None
             ),
         )
         member = await ProjectMember.get(id=contract.member_id)
-        await exit_member(gc, member.id, MemberExit(exit_date=max(day, member.entry_date)))
+        left_on = max(day, member.entry_date)
+        await exit_member(gc, member.id, MemberExit(exit_date=left_on))
+        # the month of punches the demo generated for everyone did not stop on that day: those
+        # after it never happened (else the leaver is 今日在场 and attends after leaving)
+        await Punch.filter(
+            member_id=member.id, local_date__gt=left_on, source__in=_GENERATED
+        ).delete()
+        await DailyAttendance.filter(member_id=member.id, day__gt=left_on).delete()
     for contract, days in zip(ending, (6, 13, 27), strict=False):
         end = today + dt.timedelta(days=days)
         if end < contract.start_date:

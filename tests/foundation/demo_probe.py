@@ -13,11 +13,13 @@ from typing import Any
 from config.settings import Settings
 from models import (
     AccountKind,
+    DailyAttendance,
     ParticipatingUnit,
     PersonType,
     Post,
     Project,
     ProjectMember,
+    Punch,
     UnitRole,
 )
 from models.announcements import Announcement
@@ -93,6 +95,16 @@ async def probe() -> dict[str, Any]:
     account = await accounts.enterprise_account(gc.enterprise.credit_code)
     access = await compute_access(principal_for_account(account), project)
     out["walked_binding_requests"] = len(await binding.requests_for_project(access))
+    # members who left: nothing accepted or settled after their exit date
+    left = await ProjectMember.filter(exit_date__isnull=False).values("id", "exit_date")
+    after = 0
+    for m in left:
+        after += await Punch.filter(
+            member_id=m["id"], local_date__gt=m["exit_date"], status="accepted"
+        ).count()
+        after += await DailyAttendance.filter(member_id=m["id"], day__gt=m["exit_date"]).count()
+    out["leavers"] = len(left)
+    out["attended_after_leaving"] = after
     out["walked_open_status_change"] = await StatusChangeRequest.exists(
         project_id=project.id, state="pending"
     )

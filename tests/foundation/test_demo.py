@@ -44,6 +44,7 @@ def _screens_have_something(seen: dict[str, Any]) -> None:
     reviewing = {region for region, q in queues.items() if q["pending"] or q["done"]}
     assert reviewing <= offered, reviewing - offered
     assert not seen["walked_open_status_change"]
+    assert seen["leavers"] >= 2 and seen["attended_after_leaving"] == 0
     assert seen["worker_announcements"] >= 3  # the province's, Xining's and Chengdong's
     assert seen["walked_approvals"] == {
         "labour_officer": 0,
