@@ -108,10 +108,12 @@ def _bind(api: httpx.Client, user: str, who: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {bound.json()['token']}"}
 
 
-@pytest.fixture(scope="module")
-def pm(chromium: Any, console_server: Server) -> Iterator[Browser]:
-    """A browser signed in by QR as the project manager, confirmed from the mini-program."""
-    b = open_browser(chromium, console_server)
+def _qr_sign_in(
+    chromium: Any, server: Server, user: str, who: dict[str, str], shots: bool = False
+) -> Browser:
+    """A fresh browser signed in by QR as `who`, confirmed from the mini-program (WeChat user
+    `user`, bound to `who`'s real name first)."""
+    b = open_browser(chromium, server)
     b.goto("/login")
     with b.page.expect_response(lambda r: r.url.endswith("/admin/v1/auth/qr/tickets")) as created:
         b.page.get_by_role("tab", name="个人扫码登录", exact=True).click()
@@ -119,17 +121,26 @@ def pm(chromium: Any, console_server: Server) -> Iterator[Browser]:
     qr = b.page.locator(".qr")
     qr.locator("img.qr-img").wait_for()
     assert qr.get_attribute("data-status") == "pending"
-    b.shot("03-login-qr")
-    api = httpx.Client(base_url=console_server.base, timeout=10)
-    headers = _bind(api, "e2e-pm", _demo_pm())
+    if shots:
+        b.shot("03-login-qr")
+    api = httpx.Client(base_url=server.base, timeout=10)
+    headers = _bind(api, user, who)
     scan = api.post(f"/miniapp/v1/qr/{ticket}/scan", headers=headers)
     assert scan.status_code == 200, scan.text
     b.page.wait_for_selector('.qr[data-status="scanned"]')
     b.page.locator(".qr-message").get_by_text("已扫码，请在手机上确认登录").wait_for()
-    b.shot("04-login-qr-scanned")
+    if shots:
+        b.shot("04-login-qr-scanned")
     confirm = api.post(f"/miniapp/v1/qr/{ticket}/confirm", headers=headers)
     assert confirm.status_code == 200, confirm.text
     b.page.wait_for_url("**/workbench")
+    return b
+
+
+@pytest.fixture(scope="module")
+def pm(chromium: Any, console_server: Server) -> Iterator[Browser]:
+    """A browser signed in by QR as the project manager, confirmed from the mini-program."""
+    b = _qr_sign_in(chromium, console_server, "e2e-pm", _demo_pm(), shots=True)
     yield b
     b.context.close()
 
@@ -153,6 +164,12 @@ def test_post_personnel_are_not_shown_the_company_log(pm: Browser) -> None:
 
 
 PHONE = {"width": 390, "height": 844}  # a common phone's CSS viewport
+# Each pager bar's left edge and its pagination's (which is cut off where it starts further left).
+PAGER_BOXES = """[...document.querySelectorAll('.pager')].map(p => ({
+  bar: Math.floor(p.getBoundingClientRect().left),
+  inner: Math.floor(p.querySelector('.el-pagination').getBoundingClientRect().left),
+  text: p.innerText,
+}))"""
 
 
 def test_a_project_manager_on_a_phone(pm: Browser) -> None:
@@ -166,14 +183,21 @@ def test_a_project_manager_on_a_phone(pm: Browser) -> None:
             ("/workbench", "待办事项"),
             ("/roster", "导出花名册"),
             ("/attendance/punch", "导出数据"),
+            ("/devices", "登记考勤设备"),
+            ("/labour/binding-requests", "待确认"),
         ):
             b.goto(path)
             b.page.get_by_text(ready).first.wait_for()
             b.page.locator('[data-test="aside"]').wait_for(state="hidden")
             widths = b.page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
             assert widths[0] <= widths[1], (path, widths)
-            # no column pinned over the rows (the roster's 操作 would leave the names no room)
+            # no column pinned over the rows (the roster's 操作 would leave the names no room,
+            # the devices' five commands covered the device's own columns entirely)
             assert b.page.locator(".el-table-fixed-column--right").count() == 0, path
+            # the pager fits its bar: right-aligned, what overflowed was cut off at the left
+            # (共 N 条 and the previous-page button out of reach on a list of many pages)
+            for box in b.page.evaluate(PAGER_BOXES):
+                assert box["inner"] >= box["bar"], (path, box)
             b.shot(f"05-phone{path.replace('/', '-')}")
         b.page.locator('[data-test="menu-toggle"]').click()
         b.page.locator('[data-test="aside"]').get_by_text("项目花名册").wait_for()
@@ -187,6 +211,73 @@ def test_a_project_manager_on_a_phone(pm: Browser) -> None:
     finally:
         b.page.set_viewport_size({"width": 1440, "height": 900})
     b.assert_clean()
+
+
+# (screen, text it shows once loaded, actions a post that only views must not be offered)
+VIEW_ONLY_SCREENS = (
+    ("/attendance/supplements", "全部补录", ("考勤补录",)),
+    ("/devices", "指令记录", ("登记考勤设备", "人员更新下发", "升级", "强制下线", "强制下发")),
+    ("/labour/contracts", "未签约", ("上传",)),
+    ("/posts", "监理人员", ("添加人员", "离职")),
+    ("/roster", "导出花名册", ("人员更新下发", "重新上传人脸照片")),
+    ("/status-changes", "变更前状态", ("变更申请", "撤回")),
+    ("/project/units", "企业名称", ("登记单位", "编辑")),
+    ("/project/materials", "材料月报", ("登记", "补充")),
+)
+
+
+def test_a_post_that_only_views_is_offered_no_action(
+    enterprise: Browser, chromium: Any, console_server: Server
+) -> None:
+    """A post whose capability is view only (安全员, 总监理工程师代表, 技术负责人…) signs in by QR
+    and walks the screens on a phone: no button offers what the API would refuse it (403:
+    登记设备, 强制下线, 添加人员, 变更申请, 登记单位, 材料登记…), and no screen asks for what it
+    may not read (the teams screen's 所属单位 choices)."""
+    who = _permit_rows_demo()[1]["QH-DEMO-004"]["chief_supervisor"]  # enrolled, not on the project
+    units = enterprise.context.request.get(
+        f"{console_server.base}/admin/v1/projects/{PROJECT}/units?page_size=50"
+    ).json()["data"]
+    gc = next(u for u in units if u["role"] == "general_contractor")
+    added = enterprise.context.request.post(
+        f"{console_server.base}/admin/v1/projects/{PROJECT}/posts",
+        data={
+            "category": "gc",
+            "post": "safety_officer",
+            "unit_id": gc["id"],
+            "id_number": who["id_number"],
+        },
+    )
+    assert added.status == 201, added.text()
+    b = _qr_sign_in(chromium, console_server, "e2e-safety", who)
+    refused: list[str] = []
+
+    def watch(r: Any) -> None:
+        if "/admin/v1/" in r.url and r.status >= 400:
+            refused.append(f"{r.status} {r.url}")
+
+    b.page.on("response", watch)
+    b.page.set_viewport_size(PHONE)
+    try:
+        for path, ready, actions in VIEW_ONLY_SCREENS:
+            b.goto(path)
+            b.page.get_by_text(ready).first.wait_for()
+            b.page.wait_for_load_state("networkidle")
+            b.page.locator(".el-table__row").first.wait_for()
+            for action in actions:
+                assert b.page.get_by_role("button", name=action, exact=True).count() == 0, (
+                    path,
+                    action,
+                )
+            b.shot(f"06-view-only{path.replace('/', '-')}")
+        b.goto("/labour/teams")
+        b.page.locator(".el-table__row").first.get_by_text("班组人员").wait_for()
+        b.page.wait_for_load_state("networkidle")
+        assert b.page.get_by_role("button", name="新增班组", exact=True).count() == 0
+    finally:
+        b.page.set_viewport_size({"width": 1440, "height": 900})
+    assert refused == []
+    b.assert_clean()
+    b.context.close()
 
 
 def test_frame_and_project_switcher(enterprise: Browser) -> None:

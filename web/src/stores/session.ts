@@ -18,6 +18,10 @@ export const useSession = defineStore('session', {
     signedIn: (s) => s.me !== null,
     isRegulator: (s) => s.me?.kind === 'regulator',
     caps: (s) => new Set(s.project?.my_capabilities || []),
+    /** May change the project's data (its API answers the others 403): the GC and the
+     * subcontractors' companies, and post personnel whose post manages (项目经理, 劳务员, 总监…);
+     * a post that only views (安全员, 总监理工程师代表…) is offered no action that would fail. */
+    canManage: (s) => (s.project?.my_capabilities || []).includes('manage'),
   },
   actions: {
     async load(): Promise<boolean> {
