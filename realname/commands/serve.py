@@ -66,7 +66,6 @@ def _serve(settings: Settings, updates: dict[str, object]) -> None:
         os.environ[key.upper()] = str(value)
 
     _tolerate_shutdown_race()
-    _stop_waiting_for_workers_on_shutdown()
     os.environ[MANAGER_PID] = str(os.getpid())  # the workers' parent, for _exit_with_manager
     loader = AppLoader(factory=partial(_served_app, create_app, settings))
     app = loader.load()
@@ -162,31 +161,6 @@ def _tolerate_shutdown_race() -> None:
 
     sync_states._tolerates_shutdown = True  # type: ignore[attr-defined]
     WorkerManager._sync_states = sync_states  # type: ignore[method-assign]
-
-
-def _stop_waiting_for_workers_on_shutdown() -> None:
-    """Let a SIGTERM that arrives while the workers start stop the server (Sanic 25.x hang).
-
-    Sanic's manager waits for every worker's start-up acknowledgement in ``wait_for_ack``. A
-    SIGTERM then (a supervisor stopping a slow start, a restart issued twice) terminates the
-    workers and posts the stop message to the monitor pipe, but ``wait_for_ack`` reads that
-    message, posts it back and waits on, for acknowledgements that never come: the manager spun
-    forever at half a core, workers dead, still holding the port (found restarting an instance
-    right after a deploy; behind nginx its requests hung until the proxy's read timeout). Once
-    the manager is shutting down it waits for no acknowledgement; the monitor loop then reads
-    the stop message and the manager ends as on any SIGTERM.
-    """
-    from sanic.worker.manager import WorkerManager
-
-    original = WorkerManager._all_workers_ack
-    if getattr(original, "_stops_on_shutdown", False):
-        return
-
-    def all_workers_ack(self: WorkerManager) -> bool:
-        return bool(self._shutting_down) or bool(original(self))
-
-    all_workers_ack._stops_on_shutdown = True  # type: ignore[attr-defined]
-    WorkerManager._all_workers_ack = all_workers_ack  # type: ignore[method-assign]
 
 
 def _start_embedded(handle: RedisHandle) -> None:

@@ -357,38 +357,3 @@ def test_workers_exit_when_their_manager_is_killed(site) -> None:
     while _embedded_redis_left([folder]):  # stopped by its watchdog, as in the test above
         assert time.monotonic() < deadline, "embedded Redis left running"
         time.sleep(0.05)
-
-
-# Makes each Sanic worker of the server take 4 s longer to start (its interpreter's site hook):
-# the manager is then certainly still waiting for the workers' start-up acknowledgements.
-SLOW_WORKER_START = """import os, time
-if os.environ.get("SANIC_WORKER_NAME"):
-    time.sleep(4)
-"""
-
-
-def test_sigterm_while_workers_start_stops_the_server(site) -> None:
-    """SIGTERM to ``realname serve --workers 2`` while its workers are still starting (a
-    supervisor stopping a slow start, a restart issued twice): it exits and frees its port.
-    Sanic's manager used to read its own stop message while waiting for the workers' start-up
-    acknowledgements, post it back and wait on: it spun forever, workers dead, port held."""
-    folder, env = site
-    hook = folder / uid("slow-start-")
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(SLOW_WORKER_START)
-    server = Server(folder, {**env, "WORKERS": "2", "PYTHONPATH": str(hook)})
-    try:
-        _workers_of(server, 2)
-        assert "Worker ready" not in server.output()
-        server.proc.send_signal(signal.SIGTERM)
-        code = server.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"no exit 30 s after SIGTERM: {server.output()[-3000:]}") from None
-    finally:
-        if server.proc.poll() is None:  # the whole group: manager, workers, Sanic's helpers
-            os.killpg(server.proc.pid, signal.SIGKILL)
-            server.proc.wait()
-    assert code in (0, 128 + signal.SIGTERM), server.output()[-3000:]
-    with socket.socket() as sock:  # the port is free again
-        sock.bind(("127.0.0.1", server.port))
-    assert not _embedded_redis_left([folder]), "embedded Redis left running"
