@@ -7,6 +7,7 @@ import importlib
 import logging
 import pkgutil
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -231,27 +232,26 @@ def _setup_openapi(app: Sanic) -> None:
     )
 
 
+async def _check(probe: Callable[[], Awaitable[Any]], timeout: float) -> str:
+    """One dependency's state for /healthz: "ok", or "down: <why>" (the probe failed, timed out
+    or answered False; a reachable file store that refuses says what to fix)."""
+    try:
+        answer = await asyncio.wait_for(probe(), timeout=timeout)
+    except FileStoreRefused as exc:  # reachable, but no such bucket or keys refused
+        return f"down: {exc}"
+    except Exception as exc:  # noqa: BLE001 - report any failure
+        return f"down: {type(exc).__name__}"
+    return "down: unreachable" if answer is False else "ok"
+
+
 async def healthz(request: Request) -> HTTPResponse:
     """Database, Redis and file-store reachability; 503 when any is down."""
-    checks: dict[str, str] = {}
-    try:
-        conn = connections.get("default")
-        await asyncio.wait_for(conn.execute_query("SELECT 1"), timeout=3)
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - report any failure
-        checks["database"] = f"down: {type(exc).__name__}"
-    try:
-        await asyncio.wait_for(request.app.ctx.redis.ping(), timeout=2)
-        checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"down: {type(exc).__name__}"
-    try:
-        up = await asyncio.wait_for(request.app.ctx.files.ping(), timeout=3)
-        checks["files"] = "ok" if up else "down: unreachable"
-    except FileStoreRefused as exc:  # reachable, but no such bucket or keys refused
-        checks["files"] = f"down: {exc}"
-    except Exception as exc:  # noqa: BLE001
-        checks["files"] = f"down: {type(exc).__name__}"
+    ctx = request.app.ctx
+    checks = {
+        "database": await _check(lambda: connections.get("default").execute_query("SELECT 1"), 3),
+        "redis": await _check(ctx.redis.ping, 2),
+        "files": await _check(ctx.files.ping, 3),
+    }
     healthy = all(v == "ok" for v in checks.values())
     return ok(
         {"status": "ok" if healthy else "degraded", "checks": checks},
